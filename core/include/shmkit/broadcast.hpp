@@ -1,0 +1,222 @@
+// broadcast: one writer, any number of readers (no registration, no limit). Every reader sees
+// every message in order unless the writer laps it; then its read reports `overrun` with the
+// number lost and the reader resumes at the oldest message still intact. The writer never waits
+// for readers and never reads anything they write except the waiter count, so its cost does not
+// grow with their number. Layout and algorithm: core/SPEC.md "broadcast".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "shmkit/atomic.hpp"
+#include "shmkit/byte_ring.hpp"
+#include "shmkit/errc.hpp"
+#include "shmkit/role.hpp"
+#include "shmkit/segment.hpp"
+#include "shmkit/wait.hpp"
+
+namespace shmkit {
+
+// ---- wire layout ---------------------------------------------------------------------------
+
+struct broadcast_geometry {          // immutable, covered by the header checksum
+    std::uint64_t capacity;          // ring bytes, multiple of 16
+    std::uint64_t ring_offset;       // from the segment start, multiple of 64
+    std::uint32_t max_message;       // largest payload, record_span(max) <= capacity / 2
+    std::uint32_t reserved0;
+    std::uint64_t reserved1[5];
+};
+static_assert(sizeof(broadcast_geometry) == 64);
+static_assert(offsetof(broadcast_geometry, capacity) == 0);
+static_assert(offsetof(broadcast_geometry, ring_offset) == 8);
+static_assert(offsetof(broadcast_geometry, max_message) == 16);
+static_assert(offsetof(broadcast_geometry, reserved0) == 20);
+static_assert(offsetof(broadcast_geometry, reserved1) == 24);
+
+struct broadcast_control {
+    // Line written by the writer on every message and read by every reader.
+    atomic_u64 head;       // position after the last published record
+    atomic_u64 next_seq;   // sequence number of the next message
+    atomic_u64 tail;       // position of the oldest record not yet being overwritten
+    atomic_u64 writer;     // the writer role (role.hpp)
+    atomic_u64 abandoned;  // reservations dropped without commit
+    atomic_u64 takeovers;  // times the writer role was taken from a dead writer
+    std::uint64_t reserved0[2];
+    // Line written only by readers that go to sleep, so they never disturb the writer's line.
+    wait_word wake;
+    std::uint64_t reserved1[7];
+};
+static_assert(sizeof(broadcast_control) == 128);
+static_assert(offsetof(broadcast_control, head) == 0);
+static_assert(offsetof(broadcast_control, next_seq) == 8);
+static_assert(offsetof(broadcast_control, tail) == 16);
+static_assert(offsetof(broadcast_control, writer) == 24);
+static_assert(offsetof(broadcast_control, abandoned) == 32);
+static_assert(offsetof(broadcast_control, takeovers) == 40);
+static_assert(offsetof(broadcast_control, reserved0) == 48);
+static_assert(offsetof(broadcast_control, wake) == 64);
+static_assert(offsetof(broadcast_control, reserved1) == 72);
+
+inline constexpr std::uint32_t broadcast_geometry_offset = 64;
+inline constexpr std::uint32_t broadcast_header_size = 128;   // segment_header + geometry
+inline constexpr std::uint32_t broadcast_control_offset = 128;
+inline constexpr std::uint32_t broadcast_ring_offset = 256;
+
+// ---- configuration and results -----------------------------------------------------------
+
+struct broadcast_config {
+    std::uint64_t capacity = 1u << 20;  // ring bytes (rounded up to 16; at least 256)
+    std::uint32_t max_message = 0;      // largest payload; 0 = as large as allowed (about capacity/2)
+};
+
+struct message_info {
+    std::uint32_t size = 0;  // payload bytes copied out
+    std::uint64_t seq = 0;   // the writer's sequence number for this message, from 0
+};
+
+struct broadcast_reader_options {
+    bool from_oldest = false;  // start at the oldest retained message, not at the next new one
+    bool read_only = false;    // map read-only: try_read/poll work; read()/wait() get access_denied
+    wait_options wait{};       // spin before sleeping in read()
+    segment_options segment{};
+};
+
+// Decoded state for tools (`shmkit info`).
+struct broadcast_info {
+    std::uint64_t capacity = 0;
+    std::uint32_t max_message = 0;
+    std::uint64_t head = 0, tail = 0, messages = 0, abandoned = 0, takeovers = 0;
+    std::uint32_t waiters = 0;
+    role_holder writer{};
+};
+errc inspect_broadcast(const void* base, std::uint64_t size, broadcast_info* out) noexcept;
+
+// ---- writer --------------------------------------------------------------------------------
+
+class broadcast_writer {
+public:
+    // A zero-copy slot in the ring. Fill data(), then commit(); destroyed uncommitted, it
+    // publishes nothing. Valid until commit or destruction; at most one per writer at a time.
+    class reservation {
+    public:
+        reservation() noexcept = default;
+        reservation(reservation&& other) noexcept;
+        reservation& operator=(reservation&& other) noexcept;
+        reservation(const reservation&) = delete;
+        reservation& operator=(const reservation&) = delete;
+        ~reservation();
+
+        std::uint8_t* data() const noexcept { return data_; }
+        std::size_t size() const noexcept { return size_; }
+        // Publishes the first `used` bytes (used <= size()).
+        void commit(std::size_t used) noexcept;
+        void commit() noexcept { commit(size_); }
+
+    private:
+        friend class broadcast_writer;
+        broadcast_writer* writer_ = nullptr;
+        std::uint8_t* data_ = nullptr;
+        std::size_t size_ = 0;
+    };
+
+    broadcast_writer() noexcept = default;
+    broadcast_writer(broadcast_writer&& other) noexcept;
+    broadcast_writer& operator=(broadcast_writer&& other) noexcept;
+    broadcast_writer(const broadcast_writer&) = delete;
+    broadcast_writer& operator=(const broadcast_writer&) = delete;
+    ~broadcast_writer();
+
+    // Bytes a segment with this configuration occupies (for caller-given memory).
+    static std::uint64_t segment_size(const broadcast_config& config) noexcept;
+
+    // A new named segment; fails with already_exists if a live one has the name.
+    static result<broadcast_writer> create(const char* name, const broadcast_config& config = {},
+                                           const segment_options& options = {}) noexcept;
+    // Becomes the writer of an existing segment: busy while another writer lives; a dead
+    // writer's role is taken over and a message it left half-published is completed.
+    static result<broadcast_writer> open(const char* name, const segment_options& options = {}) noexcept;
+    // Caller-given memory: format() initialises `size` bytes; attach() claims formatted memory.
+    static result<broadcast_writer> format(void* memory, std::uint64_t size,
+                                           const broadcast_config& config) noexcept;
+    static result<broadcast_writer> attach(void* memory, std::uint64_t size) noexcept;
+
+    // Copies one message in and publishes it. message_too_large above max_message().
+    [[nodiscard]] errc write(const void* data, std::size_t size) noexcept;
+    // A zero-copy slot of `size` bytes (message_too_large above max_message()).
+    result<reservation> reserve(std::size_t size) noexcept;
+
+    bool is_open() const noexcept { return control_ != nullptr; }
+    std::uint32_t max_message() const noexcept { return max_message_; }
+    std::uint64_t messages_written() const noexcept { return next_seq_; }
+    // Gives up the writer role and unmaps (a no-op on a closed handle).
+    void close() noexcept;
+
+private:
+    errc bind(std::uint8_t* base, std::uint64_t size) noexcept;
+    void publish(std::uint64_t record_pos, std::size_t used) noexcept;
+
+    segment segment_;
+    broadcast_control* control_ = nullptr;
+    byte_ring ring_;
+    std::uint32_t max_message_ = 0;
+    // Private copies of the shared positions: only this writer changes them.
+    std::uint64_t head_ = 0, tail_ = 0, next_seq_ = 0;
+    std::uint64_t reserved_pos_ = 0;
+    bool reserved_ = false;
+};
+
+// ---- reader --------------------------------------------------------------------------------
+
+class broadcast_reader {
+public:
+    broadcast_reader() noexcept = default;
+    broadcast_reader(broadcast_reader&& other) noexcept;
+    broadcast_reader& operator=(broadcast_reader&& other) noexcept;
+    broadcast_reader(const broadcast_reader&) = delete;
+    broadcast_reader& operator=(const broadcast_reader&) = delete;
+    ~broadcast_reader() = default;
+
+    static result<broadcast_reader> open(const char* name,
+                                         const broadcast_reader_options& options = {}) noexcept;
+    static result<broadcast_reader> attach(void* memory, std::uint64_t size,
+                                           const broadcast_reader_options& options = {}) noexcept;
+
+    // Copies the next message into buffer. Errors: empty (nothing new); overrun (the writer
+    // lapped this reader: lost() messages are gone, the next read returns the oldest intact one);
+    // message_too_large (buffer smaller than pending_size(); nothing is consumed);
+    // invalid_layout (the segment is corrupt).
+    result<message_info> try_read(void* buffer, std::size_t capacity) noexcept;
+    // As try_read, but waits up to `timeout` for a message (timeout: nothing arrived).
+    result<message_info> read(void* buffer, std::size_t capacity, nanoseconds timeout = wait_forever) noexcept;
+    // True if try_read would return something other than `empty`.
+    bool poll() const noexcept;
+    // Waits up to `timeout` until poll() is true, without consuming anything.
+    [[nodiscard]] errc wait(nanoseconds timeout = wait_forever) noexcept;
+
+    bool is_open() const noexcept { return control_ != nullptr; }
+    std::uint32_t max_message() const noexcept { return max_message_; }
+    std::uint64_t lost() const noexcept { return lost_; }             // lost in the last overrun
+    std::uint64_t total_lost() const noexcept { return total_lost_; }
+    std::uint64_t overruns() const noexcept { return overruns_; }
+    std::uint32_t pending_size() const noexcept { return pending_size_; }
+    std::uint64_t next_seq() const noexcept { return expected_; }   // seq the next message will carry
+    bool writer_alive() const noexcept;
+    void close() noexcept;
+
+private:
+    errc bind(std::uint8_t* base, std::uint64_t size, const broadcast_reader_options& options) noexcept;
+    errc start_at_head() noexcept;
+    errc start_at_oldest() noexcept;
+    errc resync_after_lap() noexcept;
+
+    segment segment_;
+    broadcast_control* control_ = nullptr;
+    byte_ring ring_;
+    std::uint32_t max_message_ = 0;
+    wait_options wait_{};
+    std::uint64_t pos_ = 0, expected_ = 0;
+    std::uint64_t lost_ = 0, total_lost_ = 0, overruns_ = 0;
+    std::uint32_t pending_size_ = 0;
+};
+
+}  // namespace shmkit

@@ -1,0 +1,104 @@
+// Record framing over a ring of bytes: the one mechanism under broadcast, command and spsc.
+//
+// Positions are absolute byte counts (u64, never wrap in practice); a position maps to
+// (lap, offset) = (pos / capacity, pos % capacity). A record is a 16-byte header followed by its
+// payload padded to 16 bytes, and never wraps: when it would not fit before the end of the ring,
+// a pad record fills the rest and the record starts the next lap at offset 0. Because every
+// record and the capacity are multiples of 16, at least one whole header always fits before the
+// end, so there is no "too little room for a wrap marker" case. Layout: core/SPEC.md "Records".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "shmkit/config.hpp"
+#include "shmkit/copy.hpp"
+
+namespace shmkit {
+
+inline constexpr std::uint32_t record_align = 16;
+inline constexpr std::uint32_t record_header_size = 16;
+
+enum class record_type : std::uint32_t { none = 0, message = 1, pad = 2, claimed = 3 };
+
+// In shared memory as two little-endian u64 words, each read and written atomically:
+//   word 0: bits 0..31 size, bits 32..33 type, bits 34..63 lap (low 30 bits of pos / capacity)
+//   word 1: sequence number
+// The lap lets a reader tell the record at its position from a stale one a lap behind.
+struct record_header {
+    std::uint32_t size = 0;  // message: payload bytes; pad: bytes from the pad to the ring's end
+    record_type type = record_type::none;
+    std::uint32_t lap = 0;
+    std::uint64_t seq = 0;
+};
+
+inline constexpr std::uint32_t lap_mask = (1u << 30) - 1;
+
+// Bytes a record with `payload` bytes occupies.
+constexpr std::uint64_t record_span(std::uint64_t payload) noexcept {
+    return record_header_size + round_up(payload, record_align);
+}
+
+// A view of the ring's bytes; the owner keeps it consistent with the segment's geometry.
+class byte_ring {
+public:
+    byte_ring() noexcept = default;
+    byte_ring(std::uint8_t* data, std::uint64_t capacity) noexcept : data_(data), capacity_(capacity) {}
+
+    std::uint64_t capacity() const noexcept { return capacity_; }
+    std::uint64_t offset(std::uint64_t pos) const noexcept { return pos % capacity_; }
+    std::uint32_t lap(std::uint64_t pos) const noexcept {
+        return static_cast<std::uint32_t>(pos / capacity_) & lap_mask;
+    }
+    std::uint8_t* at(std::uint64_t offset) const noexcept { return data_ + offset; }
+
+    // Bytes of padding needed before a record of `span` bytes can start at `pos`.
+    std::uint64_t pad_before(std::uint64_t pos, std::uint64_t span) const noexcept {
+        const std::uint64_t room = capacity_ - offset(pos);
+        return room < span ? room : 0;
+    }
+
+    record_header load_header(std::uint64_t offset) const noexcept {
+        const auto* words = reinterpret_cast<const std::uint64_t*>(data_ + offset);
+        const std::uint64_t w0 = __atomic_load_n(words, __ATOMIC_RELAXED);
+        record_header h;
+        h.size = static_cast<std::uint32_t>(w0);
+        h.type = static_cast<record_type>((w0 >> 32) & 3u);
+        h.lap = static_cast<std::uint32_t>(w0 >> 34);
+        h.seq = __atomic_load_n(words + 1, __ATOMIC_RELAXED);
+        return h;
+    }
+
+    void store_header(std::uint64_t offset, const record_header& h) noexcept {
+        auto* words = reinterpret_cast<std::uint64_t*>(data_ + offset);
+        const std::uint64_t w0 = h.size | (static_cast<std::uint64_t>(h.type) << 32) |
+                                 (static_cast<std::uint64_t>(h.lap & lap_mask) << 34);
+        __atomic_store_n(words + 1, h.seq, __ATOMIC_RELAXED);
+        __atomic_store_n(words, w0, __ATOMIC_RELAXED);
+    }
+
+    // Checks a header read at `pos` against the geometry: it must belong to this lap and fit
+    // before the end of the ring. Returns the record's span, or 0 if the header is invalid.
+    std::uint64_t checked_span(std::uint64_t pos, const record_header& h,
+                               std::uint32_t max_payload) const noexcept {
+        if (h.lap != lap(pos)) return 0;
+        const std::uint64_t room = capacity_ - offset(pos);
+        if (h.type == record_type::pad) return (h.size == room) ? room : 0;
+        if (h.type != record_type::message || h.size > max_payload) return 0;
+        const std::uint64_t span = record_span(h.size);
+        return span <= room ? span : 0;
+    }
+
+    void copy_out(void* dst, std::uint64_t payload_offset, std::size_t size) const noexcept {
+        copy_from_shared(dst, data_ + payload_offset, size);
+    }
+    void copy_in(std::uint64_t payload_offset, const void* src, std::size_t size) noexcept {
+        copy_to_shared(data_ + payload_offset, src, size);
+    }
+
+private:
+    std::uint8_t* data_ = nullptr;
+    std::uint64_t capacity_ = 1;
+};
+
+}  // namespace shmkit

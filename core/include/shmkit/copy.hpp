@@ -1,0 +1,18 @@
+// Copies between private memory and shared memory that another process may be writing at the
+// same moment. Both go through relaxed atomic 64-bit words, so a concurrent overwrite is a
+// well-defined (if stale) read rather than a data race; the caller validates afterwards (a
+// seqlock or position check) and discards what it copied if the writer got there first.
+//
+// The shared side must be 8-byte aligned and readable/writable up to the next multiple of 8:
+// every shmkit layout pads its payloads to at least that.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace shmkit {
+
+void copy_from_shared(void* dst, const void* shared_src, std::size_t size) noexcept;
+void copy_to_shared(void* shared_dst, const void* src, std::size_t size) noexcept;
+
+}  // namespace shmkit

@@ -1,0 +1,94 @@
+// Everything the core needs from an operating system, in one header (littlefs-style hooks).
+// The core only declares these; port/<os>/ implements them with identical file names per OS,
+// and CMake links the selected folder. A bare-metal or RTOS user can supply their own.
+// Every function is safe to call from any thread; none allocates in the core's name.
+#pragma once
+
+#include <cstdint>
+
+#include "shmkit/errc.hpp"
+
+namespace shmkit::os {
+
+// ---- shared-memory objects -------------------------------------------------------------
+
+enum class access : std::uint8_t { read_only, read_write };
+
+struct mapping {
+    void* address = nullptr;
+    std::uint64_t size = 0;
+    bool writable = false;
+    std::intptr_t handle = -1;  // POSIX: the descriptor, kept open because it holds the in-use lock
+};
+
+struct create_options {
+    std::uint32_t mode = 0600;  // POSIX permission bits of the new object
+};
+
+// Creates a new object of exactly `size` bytes (fails with already_exists if the name is taken),
+// backs it with memory now (no_space instead of a later SIGBUS when /dev/shm is full), maps it
+// read-write and marks it in use. The memory reads as zero.
+errc shm_create(const char* name, std::uint64_t size, const create_options& options,
+                mapping* out) noexcept;
+
+// Maps an existing object at its current size and marks it in use.
+errc shm_open(const char* name, access mode, mapping* out) noexcept;
+
+// Unmaps and drops the in-use mark. Safe on an empty mapping.
+void shm_close(mapping* m) noexcept;
+
+errc shm_unlink(const char* name) noexcept;
+
+// Removes `name` only if `is_stale(m, context)` says so while this process holds the object
+// exclusively, so the decision cannot race with a process attaching or re-creating it.
+// With require_unused, an object that any live process has open is never removed (busy).
+// Returns ok (removed), busy (in use or not stale), not_found, or an OS error.
+using stale_predicate = bool (*)(const mapping& m, void* context);
+errc shm_remove_if_stale(const char* name, bool require_unused, stale_predicate is_stale,
+                         void* context) noexcept;
+
+// Calls `visit` with the name ("/x") of every shared-memory object on the system.
+// Returns os_error where the OS cannot enumerate them.
+using name_visitor = void (*)(const char* name, void* context);
+errc shm_list(name_visitor visit, void* context) noexcept;
+
+// Advises the OS to populate the pages now, so the first writes do not fault.
+void prefault(void* address, std::uint64_t size) noexcept;
+
+// ---- waiting on a 32-bit word in shared memory -------------------------------------------
+
+inline constexpr std::uint64_t forever = ~std::uint64_t{0};
+
+// Sleeps while *word == expected, at most timeout_ns. Returns ok when woken or when the value
+// already differed (callers re-check their condition either way), timeout, or interrupted.
+errc futex_wait(const std::uint32_t* word, std::uint32_t expected, std::uint64_t timeout_ns) noexcept;
+
+// Wakes every process sleeping on `word`.
+void futex_wake_all(const std::uint32_t* word) noexcept;
+
+// ---- time and processes ------------------------------------------------------------------
+
+std::uint64_t monotonic_ns() noexcept;
+void sleep_ns(std::uint64_t ns) noexcept;
+void yield() noexcept;
+
+// A process is identified by its pid and a token of its start time, so that a recycled pid
+// is not mistaken for the process that recorded it.
+struct process_id {
+    std::uint32_t pid = 0;
+    std::uint32_t start = 0;
+};
+process_id self() noexcept;
+
+// Dead only when the OS says so for certain; anything ambiguous counts as alive.
+bool process_alive(process_id id) noexcept;
+
+// ---- diagnostics ---------------------------------------------------------------------------
+
+// errno (or GetLastError) of the last failed call above on this thread.
+int last_os_error() noexcept;
+
+// Prints a contract violation somewhere useful (stderr). Must not allocate.
+void report_assert(const char* expression, const char* file, int line) noexcept;
+
+}  // namespace shmkit::os

@@ -1,0 +1,131 @@
+// The header every shmkit segment starts with, the creation handshake, and the owning
+// handle of one mapped segment. Layout: core/SPEC.md "Segment header".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "shmkit/atomic.hpp"
+#include "shmkit/errc.hpp"
+#include "shmkit/os.hpp"
+
+namespace shmkit {
+
+enum class kind : std::uint32_t {
+    broadcast = 1,
+    command = 2,
+    spsc = 3,
+    block = 4,
+    kv = 5,
+    stream = 6,
+    video = 7,
+    audio = 8,
+};
+const char* to_string(kind k) noexcept;  // "broadcast", ...; "unknown" for anything else
+
+// Written by the creator; immutable once `state` reads ready, except `state` itself.
+struct segment_header {
+    std::uint64_t magic;           // wire_magic
+    std::uint32_t format_version;  // wire_format_version
+    std::uint32_t kind;            // shmkit::kind
+    std::uint32_t header_size;     // this header + the kind's immutable geometry, multiple of 64
+    std::uint32_t checksum;        // FNV-1a over [0, header_size) with state and checksum as 0
+    std::uint64_t total_size;      // bytes of the whole object
+    std::uint32_t creator_pid;
+    std::uint32_t creator_start;   // start-time token of the creator (os::process_id)
+    atomic_u32 state;              // segment_creating, then segment_ready, published last
+    std::uint32_t reserved0;
+    std::uint64_t reserved1[2];
+};
+static_assert(sizeof(segment_header) == 64);
+static_assert(offsetof(segment_header, magic) == 0);
+static_assert(offsetof(segment_header, format_version) == 8);
+static_assert(offsetof(segment_header, kind) == 12);
+static_assert(offsetof(segment_header, header_size) == 16);
+static_assert(offsetof(segment_header, checksum) == 20);
+static_assert(offsetof(segment_header, total_size) == 24);
+static_assert(offsetof(segment_header, creator_pid) == 32);
+static_assert(offsetof(segment_header, creator_start) == 36);
+static_assert(offsetof(segment_header, state) == 40);
+static_assert(offsetof(segment_header, reserved0) == 44);
+static_assert(offsetof(segment_header, reserved1) == 48);
+
+inline constexpr std::uint32_t segment_creating = 0;
+inline constexpr std::uint32_t segment_ready = 0x59444552;  // "REDY": a lone bit flip cannot forge it
+
+// Checks a name before it reaches the OS: one leading '/', 2..255 characters, no other '/'.
+errc validate_name(const char* name) noexcept;
+
+// The checksum over [0, header_size) of an initialised header (state and checksum read as 0).
+std::uint32_t header_checksum(const void* base, std::uint32_t header_size) noexcept;
+
+// Validates a mapped segment's common header against the mapped size, in this order:
+// too small -> invalid_layout; still being created -> not_ready; magic -> invalid_layout;
+// version -> version_mismatch; kind -> wrong_kind; header_size -> invalid_layout;
+// total_size vs mapped size -> size_mismatch; checksum -> invalid_layout.
+// expected_kind 0 accepts any kind (tools). Kind geometry is validated by the kind itself.
+errc validate_header(const void* base, std::uint64_t mapped_size, std::uint32_t expected_kind,
+                     std::uint32_t expected_header_size) noexcept;
+
+// For caller-given memory (and used by segment::create): fills the common header of a zeroed
+// region, leaving it not ready; publish_header() then makes it ready (release).
+void format_header(void* base, kind k, std::uint32_t header_size, std::uint64_t total_size) noexcept;
+void publish_header(void* base) noexcept;
+
+struct segment_options {
+    std::uint32_t mode = 0600;       // permission bits of a created object
+    bool replace_stale = true;       // create() may replace an unused segment whose creator died
+    bool prefault = false;           // populate the pages at creation (fresh pages cost ~8x memcpy)
+    std::uint64_t ready_wait_ns = 500'000'000;  // open(): how long to wait for a creator to finish
+};
+
+// Owns one mapped segment: unmaps on destruction. Move-only. An unpublished segment (creation
+// failed half-way) is also unlinked, so no half-made segment is ever left behind.
+class segment {
+public:
+    segment() noexcept = default;
+    segment(segment&& other) noexcept;
+    segment& operator=(segment&& other) noexcept;
+    segment(const segment&) = delete;
+    segment& operator=(const segment&) = delete;
+    ~segment();
+
+    // Creates a zeroed segment with its common header filled in but not yet ready.
+    // The caller writes its geometry and initial state, then calls publish().
+    static result<segment> create(const char* name, kind k, std::uint32_t header_size,
+                                  std::uint64_t total_size, const segment_options& options) noexcept;
+
+    // Opens and validates the common header (see validate_header), waiting up to
+    // options.ready_wait_ns for a segment that is still being created.
+    static result<segment> open(const char* name, kind k, std::uint32_t header_size, os::access mode,
+                                const segment_options& options = {}) noexcept;
+
+    // Computes the checksum and marks the segment ready (release): from now on it may be attached.
+    void publish() noexcept;
+
+    // Removes the name; processes that have it mapped keep their mapping.
+    static errc remove(const char* name) noexcept;
+
+    // Removes `name` if its creator is dead and (unless `even_if_in_use`) nobody has it open.
+    static errc remove_if_stale(const char* name, bool even_if_in_use) noexcept;
+
+    bool is_open() const noexcept { return map_.address != nullptr; }
+    bool writable() const noexcept { return map_.writable; }
+    std::uint8_t* base() const noexcept { return static_cast<std::uint8_t*>(map_.address); }
+    std::uint64_t size() const noexcept { return map_.size; }
+    segment_header* header() const noexcept { return reinterpret_cast<segment_header*>(map_.address); }
+    const char* name() const noexcept { return name_; }
+
+    void close() noexcept;
+
+private:
+    os::mapping map_{};
+    bool published_ = true;
+    char name_[256] = {};
+};
+
+// True if a mapped segment is abandoned: ready with a dead creator, or never made ready by a
+// creator known to be dead. Used by segment::remove_if_stale and `shmkit gc`.
+bool segment_is_stale(const void* base, std::uint64_t mapped_size) noexcept;
+
+}  // namespace shmkit

@@ -1,0 +1,92 @@
+// Wait/notify over a 32-bit word in shared memory: the one mechanism every blocking read uses.
+//
+// Notifiers skip the system call entirely while nobody waits: waiters announce themselves in
+// `waiters` before their final check, and notifiers look at `waiters` after publishing. A
+// seq_cst fence on each side (a Dekker pair) guarantees that at least one of them sees the
+// other, so a wake-up is never lost and an idle channel costs no syscalls and no wake-ups.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+#include "shmkit/atomic.hpp"
+#include "shmkit/errc.hpp"
+#include "shmkit/os.hpp"
+
+namespace shmkit {
+
+struct wait_word {
+    atomic_u32 sequence;  // the futex word: bumped by every notify that has someone to wake
+    atomic_u32 waiters;   // processes between announcing themselves and leaving the wait
+};
+static_assert(sizeof(wait_word) == 8);
+static_assert(offsetof(wait_word, sequence) == 0);
+static_assert(offsetof(wait_word, waiters) == 4);
+
+using nanoseconds = std::chrono::nanoseconds;
+inline constexpr nanoseconds wait_forever = nanoseconds::max();
+
+// Deadline on the monotonic clock; saturates instead of overflowing.
+inline std::uint64_t deadline_after(nanoseconds timeout) noexcept {
+    if (timeout.count() < 0) return os::monotonic_ns();
+    if (timeout == wait_forever) return os::forever;
+    const std::uint64_t now = os::monotonic_ns();
+    const auto ns = static_cast<std::uint64_t>(timeout.count());
+    return ns > os::forever - now ? os::forever : now + ns;
+}
+
+// Call after the release store that makes new state visible.
+inline void notify_all(wait_word& w) noexcept {
+    // seq_cst fence: orders the caller's publishing store before the load of `waiters` below
+    // (store->load order, which release/acquire does not give). Pairs with the fence in
+    // wait_until: either this load sees the waiter, or the waiter's re-check sees our data.
+    fence(order::seq_cst);
+    if (w.waiters.load(order::relaxed) == 0) return;
+    // Release: a waiter that reads the new sequence (acquire) also sees the published state.
+    w.sequence.fetch_add(1, order::release);
+    os::futex_wake_all(&w.sequence.raw);
+}
+
+struct wait_options {
+    std::uint32_t spin = 0;          // polls of the condition before sleeping (0 = sleep at once)
+    bool return_on_signal = false;   // a signal ends the wait with `interrupted` (else it resumes)
+};
+
+// Blocks until ready() is true or the deadline passes. ready() must be a cheap, non-consuming
+// check whose loads are acquire (it is re-run after every wake-up and may be run spuriously).
+// Returns ok, timeout, or interrupted (only with options.return_on_signal).
+template <class Ready>
+errc wait_until(wait_word& w, Ready&& ready, std::uint64_t deadline_ns, wait_options options = {}) noexcept {
+    if (ready()) return errc::ok;
+    for (std::uint32_t i = 0; i < options.spin; ++i) {
+        cpu_relax();
+        if (ready()) return errc::ok;
+    }
+    for (;;) {
+        w.waiters.fetch_add(1, order::relaxed);
+        // seq_cst fence: the announcement above must be visible before the re-check below
+        // reads the data (store->load order). Pairs with the fence in notify_all.
+        fence(order::seq_cst);
+        // Acquire: if a notifier bumped the sequence, its published data is visible to ready().
+        const std::uint32_t seen = w.sequence.load(order::acquire);
+        if (ready()) {
+            w.waiters.fetch_sub(1, order::relaxed);
+            return errc::ok;
+        }
+        const std::uint64_t now = os::monotonic_ns();
+        if (now >= deadline_ns) {
+            w.waiters.fetch_sub(1, order::relaxed);
+            return errc::timeout;
+        }
+        // The kernel compares the word with `seen` atomically with going to sleep, so a notify
+        // between our check and the sleep makes this return at once instead of being lost.
+        const errc e = os::futex_wait(&w.sequence.raw, seen,
+                                      deadline_ns == os::forever ? os::forever : deadline_ns - now);
+        w.waiters.fetch_sub(1, order::relaxed);
+        if (e == errc::interrupted && options.return_on_signal) return e;
+        if (ready()) return errc::ok;
+    }
+}
+
+}  // namespace shmkit

@@ -1,0 +1,503 @@
+#include "shmkit/broadcast.hpp"
+
+#include <cstring>
+
+namespace shmkit {
+namespace {
+
+constexpr std::uint64_t min_capacity = 256;
+// Bounded retries for a reader racing a writer that keeps moving; beyond this the reader
+// reports what it has instead of spinning (the writer would have to lap it 64 times in a row).
+constexpr int max_attempts = 64;
+
+std::uint32_t largest_message(std::uint64_t capacity) noexcept {
+    // record_span(max) <= capacity / 2: a record plus the pad before it always fits in one lap.
+    const std::uint64_t max = capacity / 2 - record_header_size;
+    return max > 0xFFFF'FFF0u ? 0xFFFF'FFF0u : static_cast<std::uint32_t>(max / record_align * record_align);
+}
+
+struct layout {
+    const broadcast_geometry* geometry = nullptr;
+    broadcast_control* control = nullptr;
+    byte_ring ring;
+};
+
+// Validates everything the algorithms rely on; a corrupt or hostile segment fails here.
+errc map_layout(std::uint8_t* base, std::uint64_t size, layout* out) noexcept {
+    errc e = validate_header(base, size, static_cast<std::uint32_t>(kind::broadcast), broadcast_header_size);
+    if (failed(e)) return e;
+    const auto* g = reinterpret_cast<const broadcast_geometry*>(base + broadcast_geometry_offset);
+    if (g->ring_offset != broadcast_ring_offset || g->capacity < min_capacity ||
+        g->capacity % record_align != 0 || g->capacity > size - broadcast_ring_offset ||
+        g->ring_offset + g->capacity != size || g->max_message > largest_message(g->capacity) ||
+        g->reserved0 != 0) {
+        return errc::invalid_layout;
+    }
+    for (std::uint64_t r : g->reserved1) {
+        if (r != 0) return errc::invalid_layout;
+    }
+    out->geometry = g;
+    out->control = reinterpret_cast<broadcast_control*>(base + broadcast_control_offset);
+    out->ring = byte_ring(base + broadcast_ring_offset, g->capacity);
+    return errc::ok;
+}
+
+// The writer publishes a message by storing next_seq and then head. Between those two stores
+// the record at `head` is complete but head has not moved past it yet. Given head and next_seq
+// read together, this returns the position after such a record (and any pad before it), else
+// head. The lap tag tells the record from stale bytes of an older lap at the same offset.
+std::uint64_t settled_head(const byte_ring& ring, std::uint64_t head, std::uint64_t next_seq,
+                           std::uint32_t max_message) noexcept {
+    if (next_seq == 0) return head;
+    std::uint64_t pos = head;
+    record_header h = ring.load_header(ring.offset(pos));
+    if (h.type == record_type::pad && h.seq == next_seq - 1) {
+        const std::uint64_t span = ring.checked_span(pos, h, max_message);
+        if (span == 0) return head;
+        pos += span;
+        h = ring.load_header(ring.offset(pos));
+    }
+    if (h.type != record_type::message || h.seq != next_seq - 1) return head;
+    const std::uint64_t span = ring.checked_span(pos, h, max_message);
+    return span == 0 ? head : pos + span;
+}
+
+}  // namespace
+
+errc inspect_broadcast(const void* base, std::uint64_t size, broadcast_info* out) noexcept {
+    layout l;
+    errc e = map_layout(static_cast<std::uint8_t*>(const_cast<void*>(base)), size, &l);
+    if (failed(e)) return e;
+    out->capacity = l.geometry->capacity;
+    out->max_message = l.geometry->max_message;
+    out->head = l.control->head.load(order::acquire);
+    out->tail = l.control->tail.load(order::acquire);
+    out->messages = l.control->next_seq.load(order::acquire);
+    out->abandoned = l.control->abandoned.load(order::relaxed);
+    out->takeovers = l.control->takeovers.load(order::relaxed);
+    out->waiters = l.control->wake.waiters.load(order::relaxed);
+    out->writer = inspect_role(l.control->writer);
+    return errc::ok;
+}
+
+// ---- writer --------------------------------------------------------------------------------
+
+broadcast_writer::reservation::reservation(reservation&& other) noexcept
+    : writer_(other.writer_), data_(other.data_), size_(other.size_) {
+    other.writer_ = nullptr;
+}
+
+broadcast_writer::reservation& broadcast_writer::reservation::operator=(reservation&& other) noexcept {
+    if (this != &other) {
+        this->~reservation();
+        writer_ = other.writer_;
+        data_ = other.data_;
+        size_ = other.size_;
+        other.writer_ = nullptr;
+    }
+    return *this;
+}
+
+broadcast_writer::reservation::~reservation() {
+    if (writer_ == nullptr) return;
+    // Dropped without commit: nothing was published (head never moved), so readers cannot see
+    // it. The eviction it caused stands; readers that were that far behind are told overrun.
+    writer_->reserved_ = false;
+    writer_->control_->abandoned.fetch_add(1, order::relaxed);
+}
+
+void broadcast_writer::reservation::commit(std::size_t used) noexcept {
+    SHMKIT_ASSERT(writer_ != nullptr && used <= size_);
+    writer_->publish(writer_->reserved_pos_, used);
+    writer_ = nullptr;
+}
+
+broadcast_writer::broadcast_writer(broadcast_writer&& other) noexcept { *this = static_cast<broadcast_writer&&>(other); }
+
+broadcast_writer& broadcast_writer::operator=(broadcast_writer&& other) noexcept {
+    if (this != &other) {
+        SHMKIT_ASSERT(!other.reserved_);  // a live reservation points at `other`
+        close();
+        segment_ = static_cast<segment&&>(other.segment_);
+        control_ = other.control_;
+        ring_ = other.ring_;
+        max_message_ = other.max_message_;
+        head_ = other.head_;
+        tail_ = other.tail_;
+        next_seq_ = other.next_seq_;
+        other.control_ = nullptr;
+    }
+    return *this;
+}
+
+broadcast_writer::~broadcast_writer() { close(); }
+
+void broadcast_writer::close() noexcept {
+    if (control_ == nullptr) return;
+    SHMKIT_ASSERT(!reserved_);
+    release_role(control_->writer);
+    control_ = nullptr;
+    segment_.close();
+}
+
+std::uint64_t broadcast_writer::segment_size(const broadcast_config& config) noexcept {
+    std::uint64_t capacity = round_up(config.capacity, record_align);
+    if (capacity < min_capacity) capacity = min_capacity;
+    return broadcast_ring_offset + capacity;
+}
+
+namespace {
+errc format_broadcast(std::uint8_t* base, std::uint64_t size, const broadcast_config& config) noexcept {
+    const std::uint64_t capacity = size - broadcast_ring_offset;
+    const std::uint32_t largest = largest_message(capacity);
+    if (config.max_message > largest) return errc::invalid_argument;
+    auto* g = reinterpret_cast<broadcast_geometry*>(base + broadcast_geometry_offset);
+    g->capacity = capacity;
+    g->ring_offset = broadcast_ring_offset;
+    g->max_message = config.max_message == 0 ? largest : config.max_message;
+    return errc::ok;
+}
+}  // namespace
+
+result<broadcast_writer> broadcast_writer::create(const char* name, const broadcast_config& config,
+                                                  const segment_options& options) noexcept {
+    const std::uint64_t size = segment_size(config);
+    if (config.max_message > largest_message(size - broadcast_ring_offset)) return errc::invalid_argument;
+    auto s = segment::create(name, kind::broadcast, broadcast_header_size, size, options);
+    if (!s) return s.error();
+    errc e = format_broadcast(s->base(), size, config);
+    if (failed(e)) return e;
+    s->publish();
+    broadcast_writer w;
+    w.segment_ = std::move(s).value();
+    e = w.bind(w.segment_.base(), size);
+    if (failed(e)) return e;
+    return w;
+}
+
+result<broadcast_writer> broadcast_writer::open(const char* name, const segment_options& options) noexcept {
+    auto s = segment::open(name, kind::broadcast, broadcast_header_size, os::access::read_write, options);
+    if (!s) return s.error();
+    broadcast_writer w;
+    w.segment_ = std::move(s).value();
+    errc e = w.bind(w.segment_.base(), w.segment_.size());
+    if (failed(e)) return e;
+    return w;
+}
+
+result<broadcast_writer> broadcast_writer::format(void* memory, std::uint64_t size,
+                                                  const broadcast_config& config) noexcept {
+    if (memory == nullptr || reinterpret_cast<std::uintptr_t>(memory) % wire_line != 0 ||
+        size < broadcast_ring_offset + min_capacity || (size - broadcast_ring_offset) % record_align != 0) {
+        return errc::invalid_argument;
+    }
+    auto* base = static_cast<std::uint8_t*>(memory);
+    std::memset(base, 0, broadcast_ring_offset);
+    format_header(base, kind::broadcast, broadcast_header_size, size);
+    errc e = format_broadcast(base, size, config);
+    if (failed(e)) return e;
+    publish_header(base);
+    return attach(memory, size);
+}
+
+result<broadcast_writer> broadcast_writer::attach(void* memory, std::uint64_t size) noexcept {
+    if (memory == nullptr) return errc::invalid_argument;
+    broadcast_writer w;
+    errc e = w.bind(static_cast<std::uint8_t*>(memory), size);
+    if (failed(e)) return e;
+    return w;
+}
+
+errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size) noexcept {
+    layout l;
+    errc e = map_layout(base, size, &l);
+    if (failed(e)) return e;
+    claim_kind how;
+    e = claim_role(l.control->writer, &how);
+    if (failed(e)) return e;
+    const std::uint64_t head = l.control->head.load(order::acquire);
+    const std::uint64_t tail = l.control->tail.load(order::acquire);
+    const std::uint64_t next_seq = l.control->next_seq.load(order::acquire);
+    if (tail > head || head - tail > l.ring.capacity() || next_seq > head) {
+        release_role(l.control->writer);
+        return errc::invalid_layout;
+    }
+    control_ = l.control;
+    ring_ = l.ring;
+    max_message_ = l.geometry->max_message;
+    head_ = head;
+    tail_ = tail;
+    next_seq_ = next_seq;
+    if (how == claim_kind::took_over) {
+        // The dead writer may have stopped between storing next_seq and head: its last message
+        // is complete, so finish publishing it rather than lose it.
+        const std::uint64_t settled = settled_head(ring_, head, next_seq, max_message_);
+        if (settled != head) {
+            head_ = settled;
+            control_->head.store(settled, order::release);
+        }
+        control_->takeovers.fetch_add(1, order::relaxed);
+    }
+    return errc::ok;
+}
+
+result<broadcast_writer::reservation> broadcast_writer::reserve(std::size_t size) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    SHMKIT_ASSERT(!reserved_);  // one reservation at a time
+    if (size > max_message_) return errc::message_too_large;
+    const std::uint64_t span = record_span(size);
+    const std::uint64_t pad = ring_.pad_before(head_, span);
+    const std::uint64_t record_pos = head_ + pad;
+    const std::uint64_t end = record_pos + span;
+    if (end > ring_.capacity() && tail_ < end - ring_.capacity()) {
+        // Evict whole records from the tail until [head_, end) is free.
+        const std::uint64_t needed = end - ring_.capacity();
+        std::uint64_t t = tail_;
+        while (t < needed) {
+            const std::uint64_t step = ring_.checked_span(t, ring_.load_header(ring_.offset(t)), max_message_);
+            if (step == 0) return errc::invalid_layout;
+            t += step;
+        }
+        tail_ = t;
+        control_->tail.store(t, order::relaxed);
+        // Release fence: the new tail is ordered before every store into the space it frees.
+        // A reader whose relaxed loads observe any of those stores, followed by its acquire
+        // fence, is then guaranteed to observe this tail and discard what it read.
+        fence(order::release);
+    }
+    if (pad != 0) {
+        record_header h;
+        h.size = static_cast<std::uint32_t>(pad);
+        h.type = record_type::pad;
+        h.lap = ring_.lap(head_);
+        h.seq = next_seq_;
+        ring_.store_header(ring_.offset(head_), h);
+    }
+    reserved_ = true;
+    reserved_pos_ = record_pos;
+    reservation r;
+    r.writer_ = this;
+    r.data_ = ring_.at(ring_.offset(record_pos) + record_header_size);
+    r.size_ = size;
+    return r;
+}
+
+void broadcast_writer::publish(std::uint64_t record_pos, std::size_t used) noexcept {
+    record_header h;
+    h.size = static_cast<std::uint32_t>(used);
+    h.type = record_type::message;
+    h.lap = ring_.lap(record_pos);
+    h.seq = next_seq_;
+    ring_.store_header(ring_.offset(record_pos), h);
+    ++next_seq_;
+    head_ = record_pos + record_span(used);
+    reserved_ = false;
+    // Release: the record (payload and header) is complete before next_seq says it exists.
+    // settled_head() relies on this order to finish a publication cut short by a crash.
+    control_->next_seq.store(next_seq_, order::release);
+    // Release: a reader that loads the new head (acquire) sees the whole record.
+    control_->head.store(head_, order::release);
+    notify_all(control_->wake);
+}
+
+errc broadcast_writer::write(const void* data, std::size_t size) noexcept {
+    auto r = reserve(size);
+    if (!r) return r.error();
+    ring_.copy_in(ring_.offset(reserved_pos_) + record_header_size, data, size);
+    r->commit(size);
+    return errc::ok;
+}
+
+// ---- reader --------------------------------------------------------------------------------
+
+broadcast_reader::broadcast_reader(broadcast_reader&& other) noexcept { *this = static_cast<broadcast_reader&&>(other); }
+
+broadcast_reader& broadcast_reader::operator=(broadcast_reader&& other) noexcept {
+    if (this != &other) {
+        segment_ = static_cast<segment&&>(other.segment_);
+        control_ = other.control_;
+        ring_ = other.ring_;
+        max_message_ = other.max_message_;
+        wait_ = other.wait_;
+        pos_ = other.pos_;
+        expected_ = other.expected_;
+        lost_ = other.lost_;
+        total_lost_ = other.total_lost_;
+        overruns_ = other.overruns_;
+        pending_size_ = other.pending_size_;
+        other.control_ = nullptr;
+    }
+    return *this;
+}
+
+void broadcast_reader::close() noexcept {
+    control_ = nullptr;
+    segment_.close();
+}
+
+result<broadcast_reader> broadcast_reader::open(const char* name,
+                                                const broadcast_reader_options& options) noexcept {
+    auto s = segment::open(name, kind::broadcast, broadcast_header_size,
+                           options.read_only ? os::access::read_only : os::access::read_write,
+                           options.segment);
+    if (!s) return s.error();
+    broadcast_reader r;
+    r.segment_ = std::move(s).value();
+    errc e = r.bind(r.segment_.base(), r.segment_.size(), options);
+    if (failed(e)) return e;
+    return r;
+}
+
+result<broadcast_reader> broadcast_reader::attach(void* memory, std::uint64_t size,
+                                                  const broadcast_reader_options& options) noexcept {
+    if (memory == nullptr) return errc::invalid_argument;
+    broadcast_reader r;
+    errc e = r.bind(static_cast<std::uint8_t*>(memory), size, options);
+    if (failed(e)) return e;
+    return r;
+}
+
+errc broadcast_reader::bind(std::uint8_t* base, std::uint64_t size, const broadcast_reader_options& options) noexcept {
+    layout l;
+    errc e = map_layout(base, size, &l);
+    if (failed(e)) return e;
+    control_ = l.control;
+    ring_ = l.ring;
+    max_message_ = l.geometry->max_message;
+    wait_ = options.wait;
+    e = options.from_oldest ? start_at_oldest() : start_at_head();
+    if (failed(e)) control_ = nullptr;
+    return e;
+}
+
+errc broadcast_reader::start_at_head() noexcept {
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+        const std::uint64_t head = control_->head.load(order::acquire);
+        const std::uint64_t next_seq = control_->next_seq.load(order::acquire);
+        if (control_->head.load(order::acquire) != head) continue;  // not a consistent pair
+        const std::uint64_t pos = settled_head(ring_, head, next_seq, max_message_);
+        // Acquire fence: orders the header loads in settled_head before the tail check; if the
+        // writer had started overwriting them, it advanced tail past `head` first.
+        fence(order::acquire);
+        if (control_->tail.load(order::relaxed) > head) continue;
+        pos_ = pos;
+        expected_ = next_seq;
+        return errc::ok;
+    }
+    return errc::busy;
+}
+
+errc broadcast_reader::start_at_oldest() noexcept {
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+        const std::uint64_t tail = control_->tail.load(order::acquire);
+        const std::uint64_t head = control_->head.load(order::acquire);
+        if (tail >= head) return start_at_head();
+        const record_header h = ring_.load_header(ring_.offset(tail));
+        // Acquire fence: the header was read before re-checking that tail did not move past it.
+        fence(order::acquire);
+        if (control_->tail.load(order::relaxed) != tail) continue;
+        if (ring_.checked_span(tail, h, max_message_) == 0) return errc::invalid_layout;
+        pos_ = tail;
+        expected_ = h.seq;  // a pad carries the sequence number of the message after it
+        return errc::ok;
+    }
+    return errc::busy;
+}
+
+// The writer lapped us: move to the oldest intact record and count what was skipped.
+errc broadcast_reader::resync_after_lap() noexcept {
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+        const std::uint64_t tail = control_->tail.load(order::acquire);
+        const std::uint64_t head = control_->head.load(order::acquire);
+        if (tail > head) return errc::invalid_layout;
+        std::uint64_t first_seq;
+        if (tail == head) {
+            // Everything was evicted for a record not yet published: the next message to
+            // arrive at `tail` will carry next_seq, unless the writer is between its two
+            // publishing stores, in which case settled_head() finds that message.
+            const std::uint64_t next_seq = control_->next_seq.load(order::acquire);
+            if (settled_head(ring_, head, next_seq, max_message_) != head) continue;
+            first_seq = next_seq;
+        } else {
+            const record_header h = ring_.load_header(ring_.offset(tail));
+            // Acquire fence: header loads before the re-check that tail did not move past them.
+            fence(order::acquire);
+            if (control_->tail.load(order::relaxed) != tail) continue;
+            if (ring_.checked_span(tail, h, max_message_) == 0) return errc::invalid_layout;
+            first_seq = h.seq;
+        }
+        if (first_seq < expected_) return errc::invalid_layout;
+        lost_ = first_seq - expected_;
+        total_lost_ += lost_;
+        ++overruns_;
+        pos_ = tail;
+        expected_ = first_seq;
+        return errc::overrun;
+    }
+    return errc::overrun;  // still being lapped; the next call resynchronises again
+}
+
+result<message_info> broadcast_reader::try_read(void* buffer, std::size_t capacity) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+        // Acquire: pairs with the writer's release store of head; every record before head is
+        // complete and visible.
+        const std::uint64_t head = control_->head.load(order::acquire);
+        // pos_ may be ahead of head right after attaching (see settled_head): nothing new yet.
+        if (pos_ >= head) return errc::empty;
+        const std::uint64_t offset = ring_.offset(pos_);
+        const record_header h = ring_.load_header(offset);
+        // Acquire fence: orders the header loads before the tail check. The writer advances tail
+        // (then a release fence) before overwriting anything, so if these loads saw new bytes,
+        // the tail load below sees the new tail and we discard them.
+        fence(order::acquire);
+        if (control_->tail.load(order::relaxed) > pos_) return resync_after_lap();
+        const std::uint64_t span = ring_.checked_span(pos_, h, max_message_);
+        if (span == 0 || h.seq != expected_) return errc::invalid_layout;
+        if (h.type == record_type::pad) {
+            pos_ += span;
+            continue;
+        }
+        if (h.size > capacity) {
+            pending_size_ = h.size;
+            return errc::message_too_large;
+        }
+        ring_.copy_out(buffer, offset + record_header_size, h.size);
+        // Acquire fence: same pairing for the payload loads; a lap during the copy is caught here.
+        fence(order::acquire);
+        if (control_->tail.load(order::relaxed) > pos_) return resync_after_lap();
+        pos_ += span;
+        expected_ = h.seq + 1;
+        lost_ = 0;
+        return message_info{h.size, h.seq};
+    }
+    return errc::invalid_layout;  // a chain of pads with no message: not something a writer makes
+}
+
+bool broadcast_reader::poll() const noexcept {
+    return control_ != nullptr && control_->head.load(order::acquire) > pos_;
+}
+
+errc broadcast_reader::wait(nanoseconds timeout) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    if (poll()) return errc::ok;
+    if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
+    return wait_until(control_->wake, [this] { return poll(); }, deadline_after(timeout), wait_);
+}
+
+result<message_info> broadcast_reader::read(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
+    const std::uint64_t deadline = deadline_after(timeout);
+    for (;;) {
+        auto r = try_read(buffer, capacity);
+        if (r.ok() || r.error() != errc::empty) return r;
+        if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
+        const errc e = wait_until(control_->wake, [this] { return poll(); }, deadline, wait_);
+        if (failed(e)) return e;
+    }
+}
+
+bool broadcast_reader::writer_alive() const noexcept {
+    return control_ != nullptr && inspect_role(control_->writer).alive;
+}
+
+}  // namespace shmkit

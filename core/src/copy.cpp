@@ -1,0 +1,46 @@
+#include "shmkit/copy.hpp"
+
+#include <cstring>
+
+#include "shmkit/sanitizers.hpp"
+
+namespace shmkit {
+
+// Reads payload bytes that a lapping writer may be overwriting. The zero-copy reserve() API
+// lets applications fill slots with plain stores, so ThreadSanitizer would report those stores
+// against this speculative read even though the caller discards the copy whenever the position
+// or sequence check that follows says it was overwritten. This one function is therefore
+// excluded from TSan's access tracking (see sanitizers.hpp); every synchronising load around it
+// remains instrumented.
+SHMKIT_TSAN_SPECULATIVE_READ
+void copy_from_shared(void* dst, const void* shared_src, std::size_t size) noexcept {
+    auto* out = static_cast<unsigned char*>(dst);
+    const auto* words = static_cast<const std::uint64_t*>(shared_src);
+    std::size_t i = 0;
+    for (; size - i >= 8; i += 8) {
+        const std::uint64_t w = __atomic_load_n(words + i / 8, __ATOMIC_RELAXED);
+        std::memcpy(out + i, &w, 8);
+    }
+    if (i < size) {
+        const std::uint64_t w = __atomic_load_n(words + i / 8, __ATOMIC_RELAXED);
+        std::memcpy(out + i, &w, size - i);
+    }
+}
+
+void copy_to_shared(void* shared_dst, const void* src, std::size_t size) noexcept {
+    const auto* in = static_cast<const unsigned char*>(src);
+    auto* words = static_cast<std::uint64_t*>(shared_dst);
+    std::size_t i = 0;
+    for (; size - i >= 8; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, in + i, 8);
+        __atomic_store_n(words + i / 8, w, __ATOMIC_RELAXED);
+    }
+    if (i < size) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, in + i, size - i);
+        __atomic_store_n(words + i / 8, w, __ATOMIC_RELAXED);
+    }
+}
+
+}  // namespace shmkit

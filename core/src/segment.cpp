@@ -1,0 +1,219 @@
+#include "shmkit/segment.hpp"
+
+#include <cstring>
+
+namespace shmkit {
+namespace {
+
+constexpr std::uint32_t common_header_size = sizeof(segment_header);
+
+std::uint32_t load_u32(const std::uint32_t& field) noexcept {
+    return __atomic_load_n(&field, __ATOMIC_RELAXED);
+}
+std::uint64_t load_u64(const std::uint64_t& field) noexcept {
+    return __atomic_load_n(&field, __ATOMIC_RELAXED);
+}
+
+}  // namespace
+
+const char* to_string(kind k) noexcept {
+    switch (k) {
+        case kind::broadcast: return "broadcast";
+        case kind::command: return "command";
+        case kind::spsc: return "spsc";
+        case kind::block: return "block";
+        case kind::kv: return "kv";
+        case kind::stream: return "stream";
+        case kind::video: return "video";
+        case kind::audio: return "audio";
+    }
+    return "unknown";
+}
+
+errc validate_name(const char* name) noexcept {
+    if (name == nullptr || name[0] != '/') return errc::invalid_argument;
+    std::size_t length = 1;
+    for (; name[length] != '\0'; ++length) {
+        if (name[length] == '/' || length >= 255) return errc::invalid_argument;
+    }
+    if (length < 2) return errc::invalid_argument;
+    if ((length == 2 && name[1] == '.') || (length == 3 && name[1] == '.' && name[2] == '.')) {
+        return errc::invalid_argument;
+    }
+    return errc::ok;
+}
+
+std::uint32_t header_checksum(const void* base, std::uint32_t header_size) noexcept {
+    const auto* bytes = static_cast<const std::uint8_t*>(base);
+    std::uint32_t hash = 2166136261u;
+    for (std::uint32_t i = 0; i < header_size; ++i) {
+        const bool excluded = (i >= offsetof(segment_header, checksum) &&
+                               i < offsetof(segment_header, checksum) + 4) ||
+                              (i >= offsetof(segment_header, state) &&
+                               i < offsetof(segment_header, state) + 4);
+        hash = (hash ^ (excluded ? 0u : bytes[i])) * 16777619u;
+    }
+    return hash;
+}
+
+errc validate_header(const void* base, std::uint64_t mapped_size, std::uint32_t expected_kind,
+                     std::uint32_t expected_header_size) noexcept {
+    if (mapped_size == 0) return errc::not_ready;  // created, not yet sized
+    if (mapped_size < common_header_size) return errc::invalid_layout;
+    const auto* h = static_cast<const segment_header*>(base);
+    // Acquire: pairs with the creator's release store in publish(), so every other field
+    // below is read as the creator finished writing it.
+    const std::uint32_t state = h->state.load(order::acquire);
+    if (state != segment_ready) {
+        const std::uint64_t magic = load_u64(h->magic);
+        if (state == segment_creating && (magic == 0 || magic == wire_magic)) return errc::not_ready;
+        return errc::invalid_layout;
+    }
+    if (h->magic != wire_magic) return errc::invalid_layout;
+    if (h->format_version != wire_format_version) return errc::version_mismatch;
+    if (expected_kind != 0 && h->kind != expected_kind) return errc::wrong_kind;
+    const std::uint32_t header_size = h->header_size;
+    if (header_size < common_header_size || header_size % wire_line != 0 ||
+        header_size > mapped_size ||
+        (expected_header_size != 0 && header_size != expected_header_size)) {
+        return errc::invalid_layout;
+    }
+    if (h->total_size != mapped_size) return errc::size_mismatch;
+    if (h->checksum != header_checksum(base, header_size)) return errc::invalid_layout;
+    return errc::ok;
+}
+
+bool segment_is_stale(const void* base, std::uint64_t mapped_size) noexcept {
+    if (mapped_size < common_header_size) return false;
+    const auto* h = static_cast<const segment_header*>(base);
+    // Relaxed loads: a segment still being created may be written concurrently; a stale
+    // verdict needs only a nonzero pid that is certainly dead.
+    os::process_id creator;
+    creator.pid = load_u32(h->creator_pid);
+    creator.start = load_u32(h->creator_start);
+    if (creator.pid == 0) return false;
+    return !os::process_alive(creator);
+}
+
+// ---- segment -------------------------------------------------------------------------------
+
+segment::segment(segment&& other) noexcept
+    : map_(other.map_), published_(other.published_) {
+    std::memcpy(name_, other.name_, sizeof name_);
+    other.map_ = os::mapping{};
+    other.published_ = true;
+}
+
+segment& segment::operator=(segment&& other) noexcept {
+    if (this != &other) {
+        close();
+        map_ = other.map_;
+        published_ = other.published_;
+        std::memcpy(name_, other.name_, sizeof name_);
+        other.map_ = os::mapping{};
+        other.published_ = true;
+    }
+    return *this;
+}
+
+segment::~segment() { close(); }
+
+void segment::close() noexcept {
+    if (map_.address == nullptr) return;
+    const bool unfinished = !published_;
+    os::shm_close(&map_);
+    map_ = os::mapping{};
+    // A creator that failed half-way removes what it started: nobody can attach to it anyway.
+    if (unfinished && name_[0] != '\0') static_cast<void>(os::shm_unlink(name_));
+    published_ = true;
+}
+
+result<segment> segment::create(const char* name, kind k, std::uint32_t header_size,
+                                std::uint64_t total_size, const segment_options& options) noexcept {
+    if (failed(validate_name(name))) return errc::invalid_argument;
+    if (header_size < common_header_size || header_size % wire_line != 0 || total_size < header_size) {
+        return errc::invalid_argument;
+    }
+    os::create_options create_opts;
+    create_opts.mode = options.mode;
+    segment s;
+    errc e = os::shm_create(name, total_size, create_opts, &s.map_);
+    if (e == errc::already_exists && options.replace_stale &&
+        remove_if_stale(name, /*even_if_in_use=*/false) == errc::ok) {
+        e = os::shm_create(name, total_size, create_opts, &s.map_);
+    }
+    if (failed(e)) return e;
+    std::size_t n = 0;
+    for (; name[n] != '\0'; ++n) s.name_[n] = name[n];
+    s.name_[n] = '\0';
+    s.published_ = false;
+
+    format_header(s.map_.address, k, header_size, total_size);
+    if (options.prefault) os::prefault(s.map_.address, total_size);
+    return s;
+}
+
+void segment::publish() noexcept {
+    SHMKIT_ASSERT(is_open() && !published_);
+    publish_header(map_.address);
+    published_ = true;
+}
+
+void format_header(void* base, kind k, std::uint32_t header_size, std::uint64_t total_size) noexcept {
+    auto* h = static_cast<segment_header*>(base);
+    const os::process_id me = os::self();
+    // Creator identity first (relaxed atomics: gc may read them before the segment is ready),
+    // so a creator that dies during creation can be recognised as dead.
+    __atomic_store_n(&h->creator_pid, me.pid, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->creator_start, me.start, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->magic, wire_magic, __ATOMIC_RELAXED);
+    h->format_version = wire_format_version;
+    h->kind = static_cast<std::uint32_t>(k);
+    h->header_size = header_size;
+    h->total_size = total_size;
+}
+
+void publish_header(void* base) noexcept {
+    auto* h = static_cast<segment_header*>(base);
+    h->checksum = header_checksum(h, h->header_size);
+    // Release: everything the creator wrote (header, geometry, initial state) happens-before
+    // any attacher's acquire load of `state` that reads segment_ready.
+    h->state.store(segment_ready, order::release);
+}
+
+result<segment> segment::open(const char* name, kind k, std::uint32_t header_size, os::access mode,
+                              const segment_options& options) noexcept {
+    if (failed(validate_name(name))) return errc::invalid_argument;
+    const std::uint64_t deadline = os::monotonic_ns() + options.ready_wait_ns;
+    for (;;) {
+        segment s;
+        errc e = os::shm_open(name, mode, &s.map_);
+        if (failed(e)) return e;
+        e = validate_header(s.map_.address, s.map_.size, static_cast<std::uint32_t>(k), header_size);
+        if (e == errc::ok) {
+            std::size_t n = 0;
+            for (; name[n] != '\0'; ++n) s.name_[n] = name[n];
+            s.name_[n] = '\0';
+            return s;
+        }
+        if (e != errc::not_ready || os::monotonic_ns() >= deadline) return e;
+        s.close();
+        // Creation takes microseconds; a short sleep avoids spinning on a creator that was
+        // descheduled. This is the only sleep-and-retry in shmkit and it is bounded.
+        os::sleep_ns(1'000'000);
+    }
+}
+
+errc segment::remove(const char* name) noexcept {
+    if (failed(validate_name(name))) return errc::invalid_argument;
+    return os::shm_unlink(name);
+}
+
+errc segment::remove_if_stale(const char* name, bool even_if_in_use) noexcept {
+    if (failed(validate_name(name))) return errc::invalid_argument;
+    return os::shm_remove_if_stale(
+        name, !even_if_in_use,
+        [](const os::mapping& m, void*) { return segment_is_stale(m.address, m.size); }, nullptr);
+}
+
+}  // namespace shmkit

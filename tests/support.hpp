@@ -1,0 +1,141 @@
+// Helpers shared by the test suites: unique names, cleanup, fork-based children.
+#pragma once
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "shmkit/os.hpp"
+#include "shmkit/segment.hpp"
+
+namespace shmkit::test {
+
+// A name no other test (or concurrent ctest process) uses; removed again on destruction.
+class unique_name {
+public:
+    explicit unique_name(const char* tag) {
+        static std::atomic<int> counter{0};
+        name_ = "/shmkit-test-" + std::string(tag) + "-" + std::to_string(::getpid()) + "-" +
+                std::to_string(counter++);
+        static_cast<void>(segment::remove(name_.c_str()));
+    }
+    ~unique_name() { static_cast<void>(segment::remove(name_.c_str())); }
+    const char* c_str() const { return name_.c_str(); }
+
+private:
+    std::string name_;
+};
+
+// Anonymous shared memory for parent/child handshakes in fork tests.
+template <class T>
+class shared {
+public:
+    shared() {
+        void* p = ::mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) std::abort();
+        value_ = new (p) T();
+    }
+    ~shared() {
+        value_->~T();
+        ::munmap(value_, sizeof(T));
+    }
+    shared(const shared&) = delete;
+    shared& operator=(const shared&) = delete;
+    T* operator->() const { return value_; }
+    T& operator*() const { return *value_; }
+
+private:
+    T* value_;
+};
+
+// A forked child running `body`; its exit code is body's return value. A child never returns
+// into GoogleTest: an assertion failure inside it becomes a nonzero exit code.
+class child {
+public:
+    explicit child(const std::function<int()>& body) {
+        std::fflush(nullptr);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            int code = 99;
+            code = body();
+            std::fflush(nullptr);
+            ::_exit(code);
+        }
+    }
+    ~child() {
+        if (pid_ > 0 && !reaped_) {
+            ::kill(pid_, SIGKILL);
+            int status;
+            ::waitpid(pid_, &status, 0);
+        }
+    }
+    child(const child&) = delete;
+    child& operator=(const child&) = delete;
+
+    pid_t pid() const { return pid_; }
+    void kill_now() { ::kill(pid_, SIGKILL); }
+    // Exit code, or 128 + signal number. Waits for as long as the child runs: a hung child is
+    // caught by the ctest timeout, not by a timing assertion here.
+    int wait() {
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        reaped_ = true;
+        if (WIFEXITED(status)) return WEXITSTATUS(status);
+        if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+        return 255;
+    }
+
+private:
+    pid_t pid_ = -1;
+    bool reaped_ = false;
+};
+
+// Waits (yielding) until pred() holds; for handshakes with children, never for timing.
+template <class Pred>
+void spin_until(Pred pred) {
+    while (!pred()) os::yield();
+}
+
+inline std::uint64_t fnv1a(const std::uint8_t* p, std::size_t n, std::uint64_t h = 1469598103934665603ull) {
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+// Deterministic test-message contents: [u64 index][u64 checksum of the rest][bytes...].
+// Any torn, stale or misplaced message fails verify().
+struct message_codec {
+    static std::size_t fill(std::uint8_t* out, std::size_t size, std::uint64_t index) {
+        if (size < 16) size = 16;
+        std::uint64_t x = index * 0x9E3779B97F4A7C15ull + 1;
+        for (std::size_t i = 16; i < size; ++i) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out[i] = static_cast<std::uint8_t>(x);
+        }
+        const std::uint64_t sum = fnv1a(out + 16, size - 16, index);
+        std::memcpy(out, &index, 8);
+        std::memcpy(out + 8, &sum, 8);
+        return size;
+    }
+    static bool verify(const std::uint8_t* in, std::size_t size, std::uint64_t* index) {
+        if (size < 16) return false;
+        std::uint64_t sum;
+        std::memcpy(index, in, 8);
+        std::memcpy(&sum, in + 8, 8);
+        return sum == fnv1a(in + 16, size - 16, *index);
+    }
+};
+
+}  // namespace shmkit::test

@@ -1,0 +1,283 @@
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "shmkit/broadcast.hpp"
+#include "support.hpp"
+
+namespace shmkit {
+namespace {
+
+using test::child;
+using test::unique_name;
+
+std::string read_string(broadcast_reader& r, errc* error = nullptr) {
+    char buf[4096];
+    auto m = r.try_read(buf, sizeof buf);
+    if (error) *error = m ? errc::ok : m.error();
+    return m ? std::string(buf, m->size) : std::string();
+}
+
+errc write_string(broadcast_writer& w, const std::string& s) { return w.write(s.data(), s.size()); }
+
+broadcast_info info_of(const char* name) {
+    broadcast_info info;
+    auto s = segment::open(name, kind::broadcast, broadcast_header_size, os::access::read_only);
+    EXPECT_TRUE(s);
+    if (s) {
+        EXPECT_EQ(inspect_broadcast(s->base(), s->size(), &info), errc::ok);
+    }
+    return info;
+}
+
+struct Broadcast : ::testing::Test {
+    unique_name name{"bc"};
+    broadcast_writer writer;
+    void SetUp() override {
+        broadcast_config config;
+        config.capacity = 4096;
+        auto w = broadcast_writer::create(name.c_str(), config);
+        ASSERT_TRUE(w) << to_string(w.error());
+        writer = std::move(w).value();
+    }
+    broadcast_reader reader(broadcast_reader_options options = {}) {
+        auto r = broadcast_reader::open(name.c_str(), options);
+        EXPECT_TRUE(r) << to_string(r.error());
+        return r ? std::move(r).value() : broadcast_reader{};
+    }
+};
+
+TEST_F(Broadcast, EveryReaderSeesEveryMessageInOrder) {
+    auto a = reader();
+    auto b = reader();
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(write_string(writer, "msg" + std::to_string(i)), errc::ok);
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_EQ(read_string(a), "msg" + std::to_string(i));
+        EXPECT_EQ(read_string(b), "msg" + std::to_string(i));
+    }
+    errc e;
+    read_string(a, &e);
+    EXPECT_EQ(e, errc::empty);
+    EXPECT_FALSE(a.poll());
+    EXPECT_EQ(writer.messages_written(), 10u);
+}
+
+TEST_F(Broadcast, SequenceNumbersAndSizes) {
+    auto r = reader();
+    std::vector<std::uint8_t> payload(writer.max_message(), 0xAB);
+    for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17},
+                             payload.size()}) {
+        ASSERT_EQ(writer.write(payload.data(), size), errc::ok) << size;
+    }
+    std::vector<std::uint8_t> buf(payload.size());
+    std::uint64_t seq = 0;
+    for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17},
+                             payload.size()}) {
+        auto m = r.try_read(buf.data(), buf.size());
+        ASSERT_TRUE(m) << to_string(m.error());
+        EXPECT_EQ(m->size, size);
+        EXPECT_EQ(m->seq, seq++);
+        EXPECT_EQ(std::memcmp(buf.data(), payload.data(), size), 0);
+    }
+}
+
+TEST_F(Broadcast, TooLargeMessagesAreRefusedNotTruncated) {
+    std::vector<std::uint8_t> big(writer.max_message() + 1);
+    EXPECT_EQ(writer.write(big.data(), big.size()), errc::message_too_large);
+    EXPECT_EQ(writer.reserve(big.size()).error(), errc::message_too_large);
+    EXPECT_EQ(writer.messages_written(), 0u);
+}
+
+TEST_F(Broadcast, SmallReaderBufferConsumesNothing) {
+    auto r = reader();
+    ASSERT_EQ(write_string(writer, "0123456789"), errc::ok);
+    char small[4];
+    auto m = r.try_read(small, sizeof small);
+    EXPECT_EQ(m.error(), errc::message_too_large);
+    EXPECT_EQ(r.pending_size(), 10u);
+    EXPECT_EQ(read_string(r), "0123456789");
+}
+
+TEST_F(Broadcast, LateReaderStartsAtTheNextMessageUnlessAskedForTheOldest) {
+    ASSERT_EQ(write_string(writer, "before"), errc::ok);
+    auto late = reader();
+    broadcast_reader_options oldest;
+    oldest.from_oldest = true;
+    auto replay = reader(oldest);
+    ASSERT_EQ(write_string(writer, "after"), errc::ok);
+    EXPECT_EQ(read_string(late), "after");
+    EXPECT_EQ(read_string(replay), "before");
+    EXPECT_EQ(read_string(replay), "after");
+}
+
+TEST_F(Broadcast, OverrunReportsExactlyHowManyWereLostThenResumesAtTheOldest) {
+    auto r = reader();
+    // Each 100-byte message takes a 128-byte record; a 4096-byte ring holds exactly 32 of them,
+    // and records tile the ring, so the 32 newest all survive.
+    std::vector<std::uint8_t> buf(100);
+    constexpr std::uint64_t total = 100;
+    for (std::uint64_t i = 0; i < total; ++i) {
+        std::memcpy(buf.data(), &i, 8);
+        ASSERT_EQ(writer.write(buf.data(), buf.size()), errc::ok);
+    }
+    auto m = r.try_read(buf.data(), buf.size());
+    ASSERT_EQ(m.error(), errc::overrun);
+    const std::uint64_t retained = 4096 / 128;
+    EXPECT_EQ(r.lost(), total - retained);
+    EXPECT_EQ(r.overruns(), 1u);
+    for (std::uint64_t i = total - retained; i < total; ++i) {
+        m = r.try_read(buf.data(), buf.size());
+        ASSERT_TRUE(m) << to_string(m.error()) << " at " << i;
+        std::uint64_t got;
+        std::memcpy(&got, buf.data(), 8);
+        EXPECT_EQ(got, i);
+        EXPECT_EQ(m->seq, i);
+    }
+    EXPECT_EQ(r.try_read(buf.data(), buf.size()).error(), errc::empty);
+    EXPECT_EQ(r.total_lost(), total - retained);
+}
+
+TEST_F(Broadcast, WrapsWithPadRecordsAtEveryOffset) {
+    auto r = reader();
+    // Sizes that leave every possible remainder at the ring's end, many laps.
+    std::vector<std::uint8_t> out(writer.max_message()), in(writer.max_message());
+    std::uint64_t seq = 0;
+    for (int round = 0; round < 2000; ++round) {
+        const std::size_t size = (static_cast<std::size_t>(round) * 37) % 700;
+        test::message_codec::fill(out.data(), size < 16 ? 16 : size, seq);
+        ASSERT_EQ(writer.write(out.data(), size < 16 ? 16 : size), errc::ok);
+        auto m = r.try_read(in.data(), in.size());
+        ASSERT_TRUE(m) << to_string(m.error()) << " round " << round;
+        std::uint64_t index;
+        ASSERT_TRUE(test::message_codec::verify(in.data(), m->size, &index));
+        EXPECT_EQ(index, seq);
+        EXPECT_EQ(m->seq, seq);
+        ++seq;
+    }
+}
+
+TEST_F(Broadcast, ReservationCommitsInPlace) {
+    auto r = reader();
+    {
+        auto slot = writer.reserve(64);
+        ASSERT_TRUE(slot);
+        std::memcpy(slot->data(), "zero-copy", 9);
+        slot->commit(9);  // a shorter commit than reserved
+    }
+    EXPECT_EQ(read_string(r), "zero-copy");
+}
+
+TEST_F(Broadcast, AbandonedReservationPublishesNothing) {
+    auto r = reader();
+    {
+        auto slot = writer.reserve(64);
+        ASSERT_TRUE(slot);
+        std::memset(slot->data(), 'x', 64);
+    }  // dropped on an error path
+    errc e;
+    read_string(r, &e);
+    EXPECT_EQ(e, errc::empty);
+    ASSERT_EQ(write_string(writer, "next"), errc::ok);
+    EXPECT_EQ(read_string(r), "next");
+    const broadcast_info info = info_of(name.c_str());
+    EXPECT_EQ(info.abandoned, 1u);
+    EXPECT_EQ(info.messages, 1u);
+}
+
+TEST_F(Broadcast, SecondWriterIsRefusedWhileTheFirstLives) {
+    EXPECT_EQ(broadcast_writer::open(name.c_str()).error(), errc::busy);
+    writer.close();
+    auto second = broadcast_writer::open(name.c_str());
+    EXPECT_TRUE(second) << to_string(second.error());
+}
+
+TEST_F(Broadcast, DeadWritersRoleIsTakenOver) {
+    writer.close();
+    auto r = reader();
+    child dead([&] {
+        auto w = broadcast_writer::open(name.c_str());
+        if (!w) return 1;
+        if (write_string(*w, "from the first writer") != errc::ok) return 2;
+        std::_Exit(0);  // dies holding the role
+    });
+    ASSERT_EQ(dead.wait(), 0);
+    EXPECT_FALSE(r.writer_alive());
+    auto w = broadcast_writer::open(name.c_str());
+    ASSERT_TRUE(w) << to_string(w.error());
+    EXPECT_TRUE(r.writer_alive());
+    ASSERT_EQ(write_string(*w, "from the second writer"), errc::ok);
+    EXPECT_EQ(read_string(r), "from the first writer");
+    EXPECT_EQ(read_string(r), "from the second writer");
+}
+
+TEST_F(Broadcast, BlockingReadTimesOutAndWakesOnData) {
+    auto r = reader();
+    char buf[64];
+    EXPECT_EQ(r.read(buf, sizeof buf, std::chrono::milliseconds(1)).error(), errc::timeout);
+    EXPECT_EQ(r.wait(std::chrono::milliseconds(1)), errc::timeout);
+    test::shared<std::atomic<int>> ready;
+    child blocked_reader([&] {
+        auto cr = broadcast_reader::open(name.c_str());
+        if (!cr) return 1;
+        ready->store(1);
+        char b[64];
+        auto m = cr->read(b, sizeof b, wait_forever);  // sleeps in the kernel until we write
+        return (m && std::string(b, m->size) == "now") ? 0 : 2;
+    });
+    test::spin_until([&] { return ready->load() == 1; });
+    ASSERT_EQ(write_string(writer, "now"), errc::ok);
+    EXPECT_EQ(blocked_reader.wait(), 0);
+    auto m = r.read(buf, sizeof buf, wait_forever);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(std::string(buf, m->size), "now");
+}
+
+TEST_F(Broadcast, ReadOnlyReaderCanReadButNotBlock) {
+    broadcast_reader_options ro;
+    ro.read_only = true;
+    auto r = reader(ro);
+    ASSERT_EQ(write_string(writer, "visible"), errc::ok);
+    EXPECT_EQ(read_string(r), "visible");
+    char buf[16];
+    EXPECT_EQ(r.read(buf, sizeof buf, std::chrono::milliseconds(1)).error(), errc::access_denied);
+    EXPECT_EQ(broadcast_writer::open(name.c_str()).error(), errc::busy);
+}
+
+TEST_F(Broadcast, ClosedHandlesSayNotOpen) {
+    broadcast_reader none;
+    char buf[8];
+    EXPECT_EQ(none.try_read(buf, sizeof buf).error(), errc::not_open);
+    broadcast_writer moved = std::move(writer);
+    EXPECT_EQ(writer.write("x", 1), errc::not_open);
+    EXPECT_EQ(moved.write("x", 1), errc::ok);
+}
+
+TEST(BroadcastMemory, WorksOverCallerGivenMemory) {
+    broadcast_config config;
+    config.capacity = 1024;
+    config.max_message = 100;
+    const std::uint64_t size = broadcast_writer::segment_size(config);
+    alignas(64) static std::uint8_t memory[2048];
+    ASSERT_LE(size, sizeof memory);
+    auto w = broadcast_writer::format(memory, size, config);
+    ASSERT_TRUE(w) << to_string(w.error());
+    EXPECT_EQ(w->max_message(), 100u);
+    auto r = broadcast_reader::attach(memory, size);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(w->write("hello", 5), errc::ok);
+    char buf[100];
+    auto m = r->try_read(buf, sizeof buf);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(std::string(buf, m->size), "hello");
+    broadcast_info info;
+    ASSERT_EQ(inspect_broadcast(memory, size, &info), errc::ok);
+    EXPECT_EQ(info.messages, 1u);
+    EXPECT_TRUE(info.writer.held);
+    EXPECT_TRUE(info.writer.alive);
+    EXPECT_EQ(broadcast_writer::format(memory, size, broadcast_config{1024, 600}).error(), errc::invalid_argument);
+}
+
+}  // namespace
+}  // namespace shmkit

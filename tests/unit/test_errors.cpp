@@ -1,0 +1,78 @@
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "shmkit/errc.hpp"
+#include "shmkit/segment.hpp"
+
+namespace shmkit {
+namespace {
+
+TEST(Errc, EveryCodeHasADistinctStableName) {
+    std::set<std::string> names;
+    for (int i = 0; i <= static_cast<int>(errc::interrupted); ++i) {
+        const std::string name = to_string(static_cast<errc>(i));
+        EXPECT_NE(name, "unknown") << i;
+        EXPECT_TRUE(names.insert(name).second) << name;
+    }
+    // Names are part of the interface (logs, the CLI, Python): pin a few.
+    EXPECT_STREQ(to_string(errc::ok), "ok");
+    EXPECT_STREQ(to_string(errc::overrun), "overrun");
+    EXPECT_STREQ(to_string(errc::invalid_layout), "invalid_layout");
+    EXPECT_STREQ(to_string(static_cast<errc>(250)), "unknown");
+}
+
+TEST(Result, HoldsValueOrError) {
+    result<int> good = 7;
+    ASSERT_TRUE(good.ok());
+    EXPECT_EQ(*good, 7);
+    EXPECT_EQ(good.error(), errc::ok);
+    result<int> bad = errc::timeout;
+    EXPECT_FALSE(bad);
+    EXPECT_EQ(bad.error(), errc::timeout);
+}
+
+TEST(AssertHook, DefaultTraps) {
+    EXPECT_DEATH({ SHMKIT_ASSERT(1 + 1 == 3); }, "contract violated: 1 \\+ 1 == 3");
+}
+
+TEST(AssertHook, CustomHandlerIsCalledWithTheExpression) {
+    EXPECT_EXIT(
+        {
+            set_assert_handler([](const char* expr, const char*, int) {
+                std::fprintf(stderr, "handler saw [%s]\n", expr);
+                std::_Exit(42);
+            });
+            SHMKIT_ASSERT(false && "misuse");
+        },
+        ::testing::ExitedWithCode(42), "handler saw \\[false && \"misuse\"\\]");
+}
+
+TEST(AssertHook, ValueOfAnErrorResultIsAContractViolation) {
+    EXPECT_DEATH(
+        {
+            result<int> bad = errc::empty;
+            return static_cast<void>(*bad);
+        },
+        "contract violated");
+}
+
+TEST(Names, ValidationMatchesPosixRules) {
+    EXPECT_EQ(validate_name("/ok"), errc::ok);
+    EXPECT_EQ(validate_name("/a.b-c_d"), errc::ok);
+    EXPECT_EQ(validate_name(nullptr), errc::invalid_argument);
+    EXPECT_EQ(validate_name(""), errc::invalid_argument);
+    EXPECT_EQ(validate_name("noslash"), errc::invalid_argument);
+    EXPECT_EQ(validate_name("/"), errc::invalid_argument);
+    EXPECT_EQ(validate_name("/a/b"), errc::invalid_argument);
+    EXPECT_EQ(validate_name("/."), errc::invalid_argument);
+    EXPECT_EQ(validate_name("/.."), errc::invalid_argument);
+    std::string longest = "/" + std::string(254, 'x');
+    EXPECT_EQ(validate_name(longest.c_str()), errc::ok);
+    std::string too_long = "/" + std::string(255, 'x');
+    EXPECT_EQ(validate_name(too_long.c_str()), errc::invalid_argument);
+}
+
+}  // namespace
+}  // namespace shmkit

@@ -1,0 +1,189 @@
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "shmkit/segment.hpp"
+#include "support.hpp"
+
+namespace shmkit {
+namespace {
+
+using test::child;
+using test::shared;
+using test::unique_name;
+
+constexpr std::uint32_t kHeader = 128;
+
+result<segment> make_ready(const char* name, std::uint64_t size = 4096, segment_options options = {}) {
+    auto s = segment::create(name, kind::block, kHeader, size, options);
+    if (s) s->publish();
+    return s;
+}
+
+TEST(Segment, CreateOpenRoundTrip) {
+    unique_name name("seg");
+    auto created = make_ready(name.c_str());
+    ASSERT_TRUE(created) << to_string(created.error());
+    auto opened = segment::open(name.c_str(), kind::block, kHeader, os::access::read_write);
+    ASSERT_TRUE(opened) << to_string(opened.error());
+    EXPECT_EQ(opened->size(), 4096u);
+    EXPECT_EQ(opened->header()->creator_pid, static_cast<std::uint32_t>(::getpid()));
+    EXPECT_EQ(opened->header()->format_version, wire_format_version);
+    // Same memory, two mappings.
+    created->base()[kHeader] = 0x5A;
+    EXPECT_EQ(opened->base()[kHeader], 0x5A);
+}
+
+TEST(Segment, CreateIsExclusiveAndDefaultsToOwnerOnlyMode) {
+    unique_name name("excl");
+    auto first = make_ready(name.c_str());
+    ASSERT_TRUE(first);
+    auto second = segment::create(name.c_str(), kind::block, kHeader, 4096, {});
+    EXPECT_EQ(second.error(), errc::already_exists);  // the creator (us) is alive
+    struct stat st;
+    ASSERT_EQ(::stat((std::string("/dev/shm") + name.c_str()).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(Segment, ConfigurableMode) {
+    unique_name name("mode");
+    segment_options options;
+    options.mode = 0640;
+    auto s = make_ready(name.c_str(), 4096, options);
+    ASSERT_TRUE(s);
+    struct stat st;
+    ASSERT_EQ(::stat((std::string("/dev/shm") + name.c_str()).c_str(), &st), 0);
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    EXPECT_EQ(st.st_mode & 0777, 0640u & ~static_cast<unsigned>(mask));
+}
+
+TEST(Segment, OpenMissingAndBadNames) {
+    EXPECT_EQ(segment::open("/shmkit-test-does-not-exist", kind::block, kHeader, os::access::read_only).error(),
+              errc::not_found);
+    EXPECT_EQ(segment::open("missing-slash", kind::block, kHeader, os::access::read_only).error(),
+              errc::invalid_argument);
+    EXPECT_EQ(segment::create("/a/b", kind::block, kHeader, 4096, {}).error(), errc::invalid_argument);
+}
+
+TEST(Segment, WrongKindIsRefused) {
+    unique_name name("kind");
+    auto s = make_ready(name.c_str());
+    ASSERT_TRUE(s);
+    EXPECT_EQ(segment::open(name.c_str(), kind::broadcast, kHeader, os::access::read_only).error(), errc::wrong_kind);
+}
+
+TEST(Segment, ReadOnlyAttachMapsReadOnly) {
+    unique_name name("ro");
+    auto s = make_ready(name.c_str());
+    ASSERT_TRUE(s);
+    auto ro = segment::open(name.c_str(), kind::block, kHeader, os::access::read_only);
+    ASSERT_TRUE(ro);
+    EXPECT_FALSE(ro->writable());
+    // A store through a read-only mapping faults: the OS enforces it, not a flag.
+    EXPECT_DEATH({ ro->base()[kHeader] = 1; }, "");
+}
+
+TEST(Segment, UnpublishedSegmentIsNotReadyAndIsRemovedWhenAbandoned) {
+    unique_name name("unready");
+    {
+        auto s = segment::create(name.c_str(), kind::block, kHeader, 4096, {});
+        ASSERT_TRUE(s);
+        segment_options quick;
+        quick.ready_wait_ns = 20'000'000;
+        EXPECT_EQ(segment::open(name.c_str(), kind::block, kHeader, os::access::read_only, quick).error(),
+                  errc::not_ready);
+    }  // destroyed before publish(): creation failed half-way
+    EXPECT_EQ(segment::open(name.c_str(), kind::block, kHeader, os::access::read_only).error(), errc::not_found);
+}
+
+TEST(Segment, AttacherWaitsForACreatorThatIsStillWorking) {
+    unique_name name("handshake");
+    shared<std::atomic<int>> stage;
+    child creator([&] {
+        auto s = segment::create(name.c_str(), kind::block, kHeader, 4096, {});
+        if (!s) return 1;
+        s->base()[kHeader] = 42;
+        stage->store(1);
+        while (stage->load() != 2) os::yield();  // the parent is now attaching
+        s->publish();
+        while (stage->load() != 3) os::yield();
+        return 0;
+    });
+    test::spin_until([&] { return stage->load() == 1; });
+    stage->store(2);
+    segment_options patient;
+    patient.ready_wait_ns = 60'000'000'000;  // generous: the creator publishes right away
+    auto s = segment::open(name.c_str(), kind::block, kHeader, os::access::read_only, patient);
+    stage->store(3);
+    ASSERT_TRUE(s) << to_string(s.error());
+    EXPECT_EQ(s->base()[kHeader], 42);  // published state, fully visible
+    EXPECT_EQ(creator.wait(), 0);
+}
+
+TEST(Segment, StaleSegmentOfADeadCreatorIsReplacedButALiveOneIsNot) {
+    unique_name name("stale");
+    child creator([&] {
+        auto s = make_ready(name.c_str());
+        if (!s) return 1;
+        std::_Exit(0);  // dies without removing it
+    });
+    ASSERT_EQ(creator.wait(), 0);
+    // The dead creator's segment is stale and unused: create() replaces it.
+    auto s = make_ready(name.c_str());
+    ASSERT_TRUE(s) << to_string(s.error());
+    EXPECT_EQ(s->header()->creator_pid, static_cast<std::uint32_t>(::getpid()));
+    // Ours is alive: never replaced.
+    EXPECT_EQ(segment::remove_if_stale(name.c_str(), false), errc::busy);
+}
+
+TEST(Segment, StaleSegmentStillInUseIsKeptUnlessForced) {
+    unique_name name("inuse");
+    child creator([&] { return make_ready(name.c_str()) ? 0 : 1; });
+    ASSERT_EQ(creator.wait(), 0);
+    auto reader = segment::open(name.c_str(), kind::block, kHeader, os::access::read_only);
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(segment::create(name.c_str(), kind::block, kHeader, 4096, {}).error(), errc::already_exists);
+    EXPECT_EQ(segment::remove_if_stale(name.c_str(), false), errc::busy);
+    EXPECT_EQ(segment::remove_if_stale(name.c_str(), true), errc::ok);
+    EXPECT_EQ(segment::open(name.c_str(), kind::block, kHeader, os::access::read_only).error(), errc::not_found);
+    EXPECT_EQ(reader->base()[0], 'S');  // the mapping outlives the name
+}
+
+TEST(Liveness, RecycledPidIsDetectedByStartTime) {
+    const os::process_id me = os::self();
+    EXPECT_TRUE(os::process_alive(me));
+    os::process_id impostor = me;
+    impostor.start ^= 1;  // same pid, another start time: a recycled pid
+    EXPECT_FALSE(os::process_alive(impostor));
+    EXPECT_FALSE(os::process_alive(os::process_id{0, 0}));
+}
+
+TEST(Liveness, ExitedChildIsDeadEvenBeforeItIsReaped) {
+    shared<os::process_id> id;
+    child c([&] {
+        *id = os::self();
+        return 0;
+    });
+    test::spin_until([&] { return id->pid != 0; });
+    // Wait until it is a zombie (exited, not reaped) without reaping it.
+    siginfo_t info;
+    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(c.pid()), &info, WEXITED | WNOWAIT), 0);
+    EXPECT_FALSE(os::process_alive(*id));
+    EXPECT_EQ(c.wait(), 0);
+}
+
+TEST(Liveness, ForkedChildHasItsOwnIdentity) {
+    const os::process_id parent = os::self();
+    shared<os::process_id> id;
+    child c([&] {
+        *id = os::self();
+        return 0;
+    });
+    EXPECT_EQ(c.wait(), 0);
+    EXPECT_NE(id->pid, parent.pid);
+    EXPECT_EQ(id->pid, static_cast<std::uint32_t>(c.pid()));
+}
+
+}  // namespace
+}  // namespace shmkit
