@@ -1,0 +1,155 @@
+// Multi-process and multi-thread broadcast tests. The fork variants exercise real shared
+// memory between processes; the thread variants exist so ThreadSanitizer (which cannot see
+// across processes) checks the same algorithms.
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "shmkit/broadcast.hpp"
+#include "support.hpp"
+
+namespace shmkit {
+namespace {
+
+using test::child;
+using test::message_codec;
+using test::shared;
+using test::unique_name;
+
+struct tally {
+    std::uint64_t delivered = 0, lost = 0, overruns = 0, bad = 0;
+};
+
+// Reads until `total` messages are accounted for (delivered or reported lost), checking that
+// every delivered message is intact and that sequence numbers and loss counts agree exactly.
+tally consume(broadcast_reader& r, std::uint64_t total, std::uint32_t slow_every = 0) {
+    tally t;
+    std::vector<std::uint8_t> buf(r.max_message());
+    std::uint64_t expected = 0;
+    while (t.delivered + t.lost < total) {
+        auto m = r.read(buf.data(), buf.size(), wait_forever);
+        if (!m) {
+            if (m.error() != errc::overrun) {
+                ++t.bad;
+                break;
+            }
+            t.lost += r.lost();
+            ++t.overruns;
+            expected += r.lost();
+            continue;
+        }
+        std::uint64_t index;
+        if (!message_codec::verify(buf.data(), m->size, &index) || index != expected || m->seq != expected) ++t.bad;
+        expected = m->seq + 1;
+        ++t.delivered;
+        if (slow_every != 0 && t.delivered % slow_every == 0) os::sleep_ns(200'000);
+    }
+    return t;
+}
+
+void produce(broadcast_writer& w, std::uint64_t total, std::uint32_t max_size, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<std::uint32_t> size(16, max_size);
+    std::vector<std::uint8_t> buf(max_size);
+    for (std::uint64_t i = 0; i < total; ++i) {
+        const std::size_t n = message_codec::fill(buf.data(), size(rng), i);
+        ASSERT_EQ(w.write(buf.data(), n), errc::ok);
+    }
+}
+
+struct start_gate {
+    std::atomic<int> ready{0};
+    tally results[8];
+};
+
+// Forks `readers` reader processes, waits until all are attached, then writes `total`
+// random-size messages. Returns each reader's tally.
+std::vector<tally> run_processes(const char* name, std::uint64_t capacity, int readers, std::uint64_t total,
+                                 std::uint32_t max_size, std::uint32_t slow_every = 0) {
+    broadcast_config config;
+    config.capacity = capacity;
+    auto w = broadcast_writer::create(name, config);
+    EXPECT_TRUE(w) << to_string(w.error());
+    if (!w) return {};
+    shared<start_gate> gate;
+    std::vector<std::unique_ptr<child>> children;
+    for (int i = 0; i < readers; ++i) {
+        children.push_back(std::make_unique<child>([&, i] {
+            auto r = broadcast_reader::open(name);
+            if (!r) return 1;
+            gate->ready.fetch_add(1);
+            gate->results[i] = consume(*r, total, i == 0 ? slow_every : 0);
+            return 0;
+        }));
+    }
+    test::spin_until([&] { return gate->ready.load() == readers; });
+    produce(*w, total, max_size, 1234);
+    std::vector<tally> out;
+    for (int i = 0; i < readers; ++i) {
+        EXPECT_EQ(children[static_cast<std::size_t>(i)]->wait(), 0) << "reader " << i;
+        out.push_back(gate->results[i]);
+    }
+    return out;
+}
+
+TEST(BroadcastProcesses, OneWriterFourReadersEveryMessageInOrderNoneTorn) {
+    unique_name name("mp4");
+    constexpr std::uint64_t total = 100'000;
+    // A ring larger than everything written: no reader can be lapped, so all must arrive.
+    const auto results = run_processes(name.c_str(), 64u << 20, 4, total, 512);
+    ASSERT_EQ(results.size(), 4u);
+    for (const tally& t : results) {
+        EXPECT_EQ(t.bad, 0u);
+        EXPECT_EQ(t.delivered, total);
+        EXPECT_EQ(t.lost, 0u);
+    }
+}
+
+TEST(BroadcastProcesses, LappedReadersNeverSeeATornRecordAndLossIsExact) {
+    unique_name name("lap");
+    constexpr std::uint64_t total = 100'000;
+    // A 16 KiB ring and messages up to 2 KiB: readers are lapped constantly; reader 0 is slow.
+    const auto results = run_processes(name.c_str(), 16u << 10, 3, total, 2048, /*slow_every=*/64);
+    ASSERT_EQ(results.size(), 3u);
+    for (const tally& t : results) {
+        EXPECT_EQ(t.bad, 0u);
+        EXPECT_EQ(t.delivered + t.lost, total);
+    }
+    EXPECT_GT(results[0].overruns, 0u) << "the slow reader must have been lapped";
+    EXPECT_GT(results[0].lost, 0u);
+}
+
+TEST(BroadcastThreads, LappedReadersNeverSeeATornRecord) {
+    broadcast_config config;
+    config.capacity = 8u << 10;
+    const std::uint64_t size = broadcast_writer::segment_size(config);
+    std::vector<std::uint64_t> storage(size / 8 + 8);
+    void* memory = reinterpret_cast<void*>((reinterpret_cast<std::uintptr_t>(storage.data()) + 63) & ~std::uintptr_t{63});
+    auto w = broadcast_writer::format(memory, size, config);
+    ASSERT_TRUE(w);
+    constexpr std::uint64_t total = 50'000;
+    std::vector<tally> results(3);
+    std::vector<std::thread> threads;
+    std::atomic<int> ready{0};
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        threads.emplace_back([&, i] {
+            auto r = broadcast_reader::attach(memory, size);
+            ASSERT_TRUE(r);
+            ready.fetch_add(1);
+            results[i] = consume(*r, total, i == 0 ? 16 : 0);
+        });
+    }
+    while (ready.load() != static_cast<int>(results.size())) std::this_thread::yield();
+    produce(*w, total, 1024, 99);
+    for (auto& t : threads) t.join();
+    for (const tally& t : results) {
+        EXPECT_EQ(t.bad, 0u);
+        EXPECT_EQ(t.delivered + t.lost, total);
+    }
+}
+
+}  // namespace
+}  // namespace shmkit

@@ -1,0 +1,229 @@
+// Attaching to corrupt or hostile segments: every field of the header and the geometry is
+// damaged in turn and the attach must fail with the right errc; truncated objects and random
+// damage anywhere must give an error, never a crash (run under ASan+UBSan too).
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "shmkit/broadcast.hpp"
+#include "support.hpp"
+
+namespace shmkit {
+namespace {
+
+using test::unique_name;
+
+// Raw read-write access to a segment's bytes, behind shmkit's back.
+class raw_segment {
+public:
+    explicit raw_segment(const char* name) {
+        fd_ = ::shm_open(name, O_RDWR, 0);
+        EXPECT_GE(fd_, 0);
+        size_ = static_cast<std::size_t>(::lseek(fd_, 0, SEEK_END));
+        base_ = static_cast<std::uint8_t*>(::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0));
+    }
+    ~raw_segment() {
+        ::munmap(base_, size_);
+        ::close(fd_);
+    }
+    std::uint8_t* base() const { return base_; }
+    std::size_t size() const { return size_; }
+    void truncate(std::size_t n) { ASSERT_EQ(::ftruncate(fd_, static_cast<off_t>(n)), 0); }
+    template <class T>
+    void put(std::size_t offset, T value) {
+        std::memcpy(base_ + offset, &value, sizeof value);
+    }
+    // What a hostile writer would do: fix the checksum so only deeper validation can object.
+    void reseal() {
+        auto* h = reinterpret_cast<segment_header*>(base_);
+        h->checksum = header_checksum(base_, broadcast_header_size);
+    }
+
+private:
+    int fd_ = -1;
+    std::size_t size_ = 0;
+    std::uint8_t* base_ = nullptr;
+};
+
+segment_options quick() {
+    segment_options o;
+    o.ready_wait_ns = 5'000'000;
+    return o;
+}
+
+errc reader_error(const char* name) {
+    broadcast_reader_options o;
+    o.segment = quick();
+    auto r = broadcast_reader::open(name, o);
+    return r ? errc::ok : r.error();
+}
+errc writer_error(const char* name) {
+    auto w = broadcast_writer::open(name, quick());
+    return w ? errc::ok : w.error();
+}
+
+struct field_case {
+    const char* field;
+    std::size_t offset;
+    std::uint64_t value;
+    std::size_t width;
+    bool reseal;
+    errc expected;
+};
+
+class CorruptField : public ::testing::TestWithParam<field_case> {};
+
+TEST_P(CorruptField, AttachFailsWithTheRightError) {
+    const field_case& c = GetParam();
+    unique_name name("corrupt");
+    broadcast_config config;
+    config.capacity = 4096;
+    {
+        auto w = broadcast_writer::create(name.c_str(), config);
+        ASSERT_TRUE(w);
+        ASSERT_EQ(w->write("payload", 7), errc::ok);
+    }
+    {
+        raw_segment raw(name.c_str());
+        if (c.width == 8) raw.put<std::uint64_t>(c.offset, c.value);
+        else raw.put<std::uint32_t>(c.offset, static_cast<std::uint32_t>(c.value));
+        if (c.reseal) raw.reseal();
+    }
+    EXPECT_EQ(reader_error(name.c_str()), c.expected) << c.field;
+    EXPECT_EQ(writer_error(name.c_str()), c.expected) << c.field;
+}
+
+constexpr std::size_t G = broadcast_geometry_offset;
+INSTANTIATE_TEST_SUITE_P(
+    EveryHeaderField, CorruptField,
+    ::testing::Values(
+        field_case{"magic", 0, 0x1122334455667788ull, 8, false, errc::invalid_layout},
+        field_case{"format_version", 8, 2, 4, false, errc::version_mismatch},
+        field_case{"kind", 12, static_cast<std::uint64_t>(kind::kv), 4, false, errc::wrong_kind},
+        field_case{"kind (unknown)", 12, 77, 4, false, errc::wrong_kind},
+        field_case{"header_size", 16, 192, 4, false, errc::invalid_layout},
+        field_case{"header_size (unaligned)", 16, 130, 4, false, errc::invalid_layout},
+        field_case{"header_size (beyond object)", 16, 1u << 30, 4, false, errc::invalid_layout},
+        field_case{"checksum", 20, 0xDEADBEEF, 4, false, errc::invalid_layout},
+        field_case{"total_size", 24, 1u << 20, 8, false, errc::size_mismatch},
+        field_case{"creator_pid", 32, 4242, 4, false, errc::invalid_layout},
+        field_case{"creator_start", 36, 4242, 4, false, errc::invalid_layout},
+        field_case{"state (garbage)", 40, 0x12345678, 4, false, errc::invalid_layout},
+        field_case{"state (never ready)", 40, 0, 4, false, errc::not_ready},
+        field_case{"reserved0", 44, 1, 4, false, errc::invalid_layout},
+        field_case{"reserved1", 48, 1, 8, false, errc::invalid_layout},
+        field_case{"capacity", G + 0, 8192, 8, false, errc::invalid_layout},
+        field_case{"ring_offset", G + 8, 128, 8, false, errc::invalid_layout},
+        field_case{"max_message", G + 16, 100000, 4, false, errc::invalid_layout},
+        field_case{"geometry reserved", G + 24, 5, 8, false, errc::invalid_layout},
+        // A hostile writer that recomputes the checksum still cannot get bad geometry past us.
+        field_case{"capacity (resealed)", G + 0, 8192, 8, true, errc::invalid_layout},
+        field_case{"capacity unaligned (resealed)", G + 0, 4088, 8, true, errc::invalid_layout},
+        field_case{"ring_offset (resealed)", G + 8, 128, 8, true, errc::invalid_layout},
+        field_case{"max_message (resealed)", G + 16, 4000, 4, true, errc::invalid_layout},
+        field_case{"geometry reserved (resealed)", G + 20, 1, 4, true, errc::invalid_layout},
+        field_case{"pid (resealed, harmless)", 32, 4242, 4, true, errc::ok}),
+    [](const ::testing::TestParamInfo<field_case>& param_info) {
+        std::string n;
+        for (const char* p = param_info.param.field; *p; ++p) n += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
+        return n;
+    });
+
+TEST(CorruptSegment, TruncatedObjects) {
+    unique_name name("trunc");
+    broadcast_config config;
+    config.capacity = 4096;
+    auto w = broadcast_writer::create(name.c_str(), config);
+    ASSERT_TRUE(w);
+    w = broadcast_writer{};
+    {
+        raw_segment raw(name.c_str());
+        raw.truncate(1000);
+    }
+    EXPECT_EQ(reader_error(name.c_str()), errc::size_mismatch);
+    { raw_segment(name.c_str()).truncate(32); }
+    EXPECT_EQ(reader_error(name.c_str()), errc::invalid_layout);
+    { raw_segment(name.c_str()).truncate(0); }
+    EXPECT_EQ(reader_error(name.c_str()), errc::not_ready);
+}
+
+TEST(CorruptSegment, NotAShmkitSegment) {
+    unique_name name("foreign");
+    const int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    ASSERT_GE(fd, 0);
+    std::vector<char> junk(4096, 'j');
+    ASSERT_EQ(::write(fd, junk.data(), junk.size()), 4096);
+    ::close(fd);
+    EXPECT_EQ(reader_error(name.c_str()), errc::invalid_layout);
+}
+
+TEST(CorruptSegment, BadControlStateIsRefusedByTheWriter) {
+    unique_name name("control");
+    broadcast_config config;
+    config.capacity = 4096;
+    {
+        auto w = broadcast_writer::create(name.c_str(), config);
+        ASSERT_TRUE(w);
+    }
+    raw_segment raw(name.c_str());
+    const std::size_t c = broadcast_control_offset;
+    raw.put<std::uint64_t>(c + offsetof(broadcast_control, tail), 100000);  // tail beyond head
+    EXPECT_EQ(writer_error(name.c_str()), errc::invalid_layout);
+    raw.put<std::uint64_t>(c + offsetof(broadcast_control, tail), 0);
+    raw.put<std::uint64_t>(c + offsetof(broadcast_control, head), 100000);  // more than a lap ahead
+    EXPECT_EQ(writer_error(name.c_str()), errc::invalid_layout);
+}
+
+// Random damage to the control words and the ring while readers and the writer work: every
+// call must return a defined errc (ASan/UBSan turn any out-of-bounds access into a failure).
+TEST(CorruptSegment, RandomDamageNeverCrashesReadersOrTheWriter) {
+    std::mt19937_64 rng(2024);
+    for (int round = 0; round < 300; ++round) {
+        unique_name name("fuzz");
+        broadcast_config config;
+        config.capacity = 2048;
+        auto w = broadcast_writer::create(name.c_str(), config);
+        ASSERT_TRUE(w);
+        auto r = broadcast_reader::open(name.c_str());
+        ASSERT_TRUE(r);
+        std::vector<std::uint8_t> buf(w->max_message());
+        for (int i = 0; i < 40; ++i) ASSERT_EQ(w->write(buf.data(), rng() % 300), errc::ok);
+        raw_segment raw(name.c_str());
+        const int hits = 1 + static_cast<int>(rng() % 8);
+        for (int h = 0; h < hits; ++h) {
+            const std::size_t span = raw.size() - broadcast_control_offset;
+            const std::size_t at = broadcast_control_offset + (rng() % span) / 8 * 8;
+            const std::uint64_t value = (rng() % 4 == 0) ? rng() : rng() % 4096;
+            raw.put<std::uint64_t>(at, value);
+        }
+        for (int i = 0; i < 50; ++i) {
+            auto m = r->try_read(buf.data(), buf.size());
+            if (!m && m.error() == errc::empty) break;
+        }
+        for (int i = 0; i < 50; ++i) static_cast<void>(w->write(buf.data(), rng() % 300));
+        broadcast_reader_options oldest;
+        oldest.from_oldest = true;
+        auto late = broadcast_reader::open(name.c_str(), oldest);
+        if (late) {
+            for (int i = 0; i < 50; ++i) {
+                auto m = late->try_read(buf.data(), buf.size());
+                if (!m && m.error() == errc::empty) break;
+            }
+        }
+        w = broadcast_writer{};
+        auto again = broadcast_writer::open(name.c_str());
+        if (again) {
+            for (int i = 0; i < 20; ++i) static_cast<void>(again->write(buf.data(), rng() % 300));
+        }
+    }
+}
+
+}  // namespace
+}  // namespace shmkit
