@@ -1,0 +1,93 @@
+// shmkit: list, inspect, remove and reap shared-memory segments, and run the demo.
+#include <cstring>
+#include <string>
+
+#include "cli.hpp"
+
+namespace shmkit::cli {
+
+bool has_flag(args& a, const char* flag) {
+    for (auto it = a.begin(); it != a.end(); ++it) {
+        if (*it == flag) {
+            a.erase(it);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool wants_help(const args& a) {
+    for (const auto& s : a) {
+        if (s == "--help" || s == "-h") return true;
+    }
+    return false;
+}
+
+std::string json_string(const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
+
+std::string human_bytes(unsigned long long n) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(n);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+    return buf;
+}
+
+}  // namespace shmkit::cli
+
+namespace {
+
+const char* const usage =
+    "usage: shmkit <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  ls [--json]              list shmkit segments: name, kind, size, creator pid, alive\n"
+    "  info NAME [--json]       decoded header and the kind's counters\n"
+    "  rm NAME...               remove segments by name (mapped users keep their mapping)\n"
+    "  gc [--force] [--dry-run] remove segments whose creator is dead and that nobody uses\n"
+    "  demo [options]           a writer and two reader processes; prints rates and latency\n"
+    "\n"
+    "Every command takes --help. Exit status: 0 ok, 1 failed, 2 usage error.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace shmkit::cli;
+    if (argc < 2) {
+        std::fputs(usage, stderr);
+        return exit_usage;
+    }
+    const std::string command = argv[1];
+    args rest(argv + 2, argv + argc);
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::fputs(usage, stdout);
+        return exit_ok;
+    }
+    if (command == "ls") return cmd_ls(rest);
+    if (command == "info") return cmd_info(rest);
+    if (command == "rm") return cmd_rm(rest);
+    if (command == "gc") return cmd_gc(rest);
+    if (command == "demo") return cmd_demo(rest);
+    std::fprintf(stderr, "shmkit: unknown command '%s'\n\n%s", command.c_str(), usage);
+    return exit_usage;
+}

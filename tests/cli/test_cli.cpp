@@ -1,0 +1,122 @@
+// The shmkit command-line tool, run as a subprocess: output, JSON, exit codes, gc safety.
+#include <cstdio>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "shmkit/broadcast.hpp"
+#include "support.hpp"
+
+namespace shmkit {
+namespace {
+
+using test::child;
+using test::unique_name;
+
+struct run_result {
+    int code;
+    std::string out;
+};
+
+run_result run(const std::string& arguments) {
+    const std::string command = std::string(SHMKIT_CLI_PATH) + " " + arguments + " 2>&1";
+    FILE* p = ::popen(command.c_str(), "r");
+    run_result r{-1, ""};
+    if (p == nullptr) return r;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    const int status = ::pclose(p);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+TEST(Cli, EveryCommandHasHelp) {
+    for (const char* cmd : {"ls", "info", "rm", "gc", "demo"}) {
+        const auto r = run(std::string(cmd) + " --help");
+        EXPECT_EQ(r.code, 0) << cmd;
+        EXPECT_TRUE(contains(r.out, std::string("usage: shmkit ") + cmd)) << r.out;
+    }
+    EXPECT_EQ(run("--help").code, 0);
+}
+
+TEST(Cli, UsageErrorsAndFailuresHaveDistinctExitCodes) {
+    EXPECT_EQ(run("").code, 2);
+    EXPECT_EQ(run("frobnicate").code, 2);
+    EXPECT_EQ(run("info").code, 2);
+    EXPECT_EQ(run("info no-slash").code, 2);
+    EXPECT_EQ(run("info /shmkit-test-missing-segment").code, 1);
+    EXPECT_EQ(run("rm /shmkit-test-missing-segment").code, 1);
+    EXPECT_EQ(run("ls --bogus").code, 2);
+}
+
+TEST(Cli, ListsAndDescribesABroadcastSegment) {
+    unique_name name("cli");
+    broadcast_config config;
+    config.capacity = 8192;
+    auto w = broadcast_writer::create(name.c_str(), config);
+    ASSERT_TRUE(w);
+    ASSERT_EQ(w->write("abc", 3), errc::ok);
+
+    auto ls = run("ls --json");
+    EXPECT_EQ(ls.code, 0);
+    EXPECT_TRUE(contains(ls.out, "\"name\": \"" + std::string(name.c_str()) + "\", \"kind\": \"broadcast\"")) << ls.out;
+    EXPECT_TRUE(contains(ls.out, "\"creator_pid\": " + std::to_string(::getpid()) + ", \"alive\": true")) << ls.out;
+
+    auto info = run(std::string("info ") + name.c_str() + " --json");
+    EXPECT_EQ(info.code, 0) << info.out;
+    EXPECT_TRUE(contains(info.out, "\"messages\": 1")) << info.out;
+    EXPECT_TRUE(contains(info.out, "\"capacity\": 8192")) << info.out;
+    EXPECT_TRUE(contains(info.out, "\"writer_alive\": true")) << info.out;
+
+    auto text = run(std::string("info ") + name.c_str());
+    EXPECT_TRUE(contains(text.out, "kind") && contains(text.out, "broadcast")) << text.out;
+
+    EXPECT_EQ(run(std::string("rm ") + name.c_str()).code, 0);
+    EXPECT_EQ(run(std::string("info ") + name.c_str()).code, 1);
+}
+
+TEST(Cli, GcRemovesOnlyAbandonedSegments) {
+    unique_name live("gc-live"), dead("gc-dead"), dead_in_use("gc-inuse");
+    auto mine = broadcast_writer::create(live.c_str());
+    ASSERT_TRUE(mine);
+    child creator([&] {
+        auto a = broadcast_writer::create(dead.c_str());
+        auto b = broadcast_writer::create(dead_in_use.c_str());
+        return (a && b) ? 0 : 1;
+    });
+    ASSERT_EQ(creator.wait(), 0);
+    auto user = broadcast_reader::open(dead_in_use.c_str());
+    ASSERT_TRUE(user);
+
+    auto dry = run("gc --dry-run");
+    EXPECT_TRUE(contains(dry.out, std::string("would remove ") + dead.c_str())) << dry.out;
+    EXPECT_FALSE(contains(dry.out, live.c_str()));
+
+    auto gc = run("gc");
+    EXPECT_EQ(gc.code, 0) << gc.out;
+    EXPECT_TRUE(contains(gc.out, std::string("removed ") + dead.c_str())) << gc.out;
+    EXPECT_TRUE(contains(gc.out, std::string("kept ") + dead_in_use.c_str())) << gc.out;
+    EXPECT_FALSE(contains(gc.out, live.c_str())) << gc.out;
+    EXPECT_TRUE(broadcast_reader::open(live.c_str()));
+    EXPECT_EQ(broadcast_reader::open(dead.c_str()).error(), errc::not_found);
+    EXPECT_TRUE(broadcast_reader::open(dead_in_use.c_str()));
+
+    auto forced = run("gc --force");
+    EXPECT_TRUE(contains(forced.out, std::string("removed ") + dead_in_use.c_str())) << forced.out;
+    EXPECT_TRUE(broadcast_reader::open(live.c_str()));
+}
+
+TEST(Cli, DemoRunsAndCleansUp) {
+    auto r = run("demo --seconds 0.3 --rate 20000");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, "0 torn/out of order")) << r.out;
+    EXPECT_TRUE(contains(r.out, "removed; ok")) << r.out;
+}
+
+}  // namespace
+}  // namespace shmkit
