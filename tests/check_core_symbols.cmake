@@ -22,6 +22,8 @@ foreach(line IN LISTS lines)
     continue()  # the port's os:: functions and the core's own symbols
   elseif(sym MATCHES "^(__stack_chk_fail|__stack_chk_guard|_GLOBAL_OFFSET_TABLE_|__aeabi_[a-z0-9]+|__(u?div|u?mod)di3)$")
     continue()  # inserted by the compiler (stack protector, PIC, 32-bit ARM division helpers)
+  elseif(sym MATCHES "^__aarch64_(cas|swp|ldadd|ldclr|ldeor|ldset)[0-9]+_(relax|acq|rel|acq_rel)$")
+    continue()  # libgcc's aarch64 outline atomics: LSE or LL/SC chosen at run time
   endif()
   list(APPEND bad "${sym}")
 endforeach()

@@ -11,8 +11,9 @@ constexpr std::uint64_t min_capacity = 256;
 constexpr int max_attempts = 64;
 
 std::uint32_t largest_message(std::uint64_t capacity) noexcept {
-    // record_span(max) <= capacity / 2: a record plus the pad before it always fits in one lap.
-    const std::uint64_t max = capacity / 2 - record_header_size;
+    // record_span(max) + one header <= capacity / 2: a record, the pad before it and the end
+    // marker after it always fit in one lap.
+    const std::uint64_t max = capacity / 2 - 2 * record_header_size;
     return max > 0xFFFF'FFF0u ? 0xFFFF'FFF0u : static_cast<std::uint32_t>(max / record_align * record_align);
 }
 
@@ -248,12 +249,16 @@ result<broadcast_writer::reservation> broadcast_writer::reserve(std::size_t size
     const std::uint64_t span = record_span(size);
     const std::uint64_t pad = ring_.pad_before(head_, span);
     const std::uint64_t record_pos = head_ + pad;
-    const std::uint64_t end = record_pos + span;
+    // [head_, end) holds the pad, the record and the end marker after it.
+    const std::uint64_t end = record_pos + span + record_header_size;
     if (end > ring_.capacity() && tail_ < end - ring_.capacity()) {
-        // Evict whole records from the tail until [head_, end) is free.
-        const std::uint64_t needed = end - ring_.capacity();
+        // Evict whole records from the tail until [head_, end) is free, plus a batch of
+        // capacity/16 bytes more (never past head_), so that tail moves once per batch rather
+        // than once per message and readers' checks against it stay cache hits.
+        std::uint64_t target = end - ring_.capacity() + ring_.capacity() / 16;
+        if (target > head_) target = head_;
         std::uint64_t t = tail_;
-        while (t < needed) {
+        while (t < target) {
             const std::uint64_t step = ring_.checked_span(t, ring_.load_header(ring_.offset(t)), max_message_);
             if (step == 0) return errc::invalid_layout;
             t += step;
@@ -261,20 +266,13 @@ result<broadcast_writer::reservation> broadcast_writer::reserve(std::size_t size
         tail_ = t;
         control_->tail.store(t, order::relaxed);
         // Release fence: the new tail is ordered before every store into the space it frees.
-        // A reader whose relaxed loads observe any of those stores, followed by its acquire
-        // fence, is then guaranteed to observe this tail and discard what it read.
+        // A reader whose loads observe any of those stores, followed by its acquire fence, is
+        // then guaranteed to observe this tail and discard what it read.
         fence(order::release);
-    }
-    if (pad != 0) {
-        record_header h;
-        h.size = static_cast<std::uint32_t>(pad);
-        h.type = record_type::pad;
-        h.lap = ring_.lap(head_);
-        h.seq = next_seq_;
-        ring_.store_header(ring_.offset(head_), h);
     }
     reserved_ = true;
     reserved_pos_ = record_pos;
+    reserved_pad_ = pad;
     reservation r;
     r.writer_ = this;
     r.data_ = ring_.at(ring_.offset(record_pos) + record_header_size);
@@ -283,14 +281,31 @@ result<broadcast_writer::reservation> broadcast_writer::reserve(std::size_t size
 }
 
 void broadcast_writer::publish(std::uint64_t record_pos, std::size_t used) noexcept {
+    const std::uint64_t end = record_pos + record_span(used);
+    // Readers look for the next record at the position after the newest one, beyond head,
+    // where the bytes still belong to an older lap and may be payload that looks like a header.
+    // An end marker (a header word of zero) goes there first; every store below is ordered
+    // after it by the release stores of the headers.
+    ring_.store_end_marker(ring_.offset(end));
     record_header h;
     h.size = static_cast<std::uint32_t>(used);
     h.type = record_type::message;
     h.lap = ring_.lap(record_pos);
     h.seq = next_seq_;
     ring_.store_header(ring_.offset(record_pos), h);
+    if (reserved_pad_ != 0) {
+        // After the message header, so a reader that skips the pad finds the message. Written
+        // at commit, not at reserve: a pad published for a reservation that is then abandoned
+        // would send readers past space that a smaller next record fills instead.
+        record_header pad;
+        pad.size = static_cast<std::uint32_t>(reserved_pad_);
+        pad.type = record_type::pad;
+        pad.lap = ring_.lap(head_);
+        pad.seq = next_seq_;
+        ring_.store_header(ring_.offset(head_), pad);
+    }
     ++next_seq_;
-    head_ = record_pos + record_span(used);
+    head_ = end;
     reserved_ = false;
     // Release: the record (payload and header) is complete before next_seq says it exists.
     // settled_head() relies on this order to finish a publication cut short by a crash.
@@ -440,11 +455,8 @@ errc broadcast_reader::resync_after_lap() noexcept {
 result<message_info> broadcast_reader::try_read(void* buffer, std::size_t capacity) noexcept {
     if (control_ == nullptr) return errc::not_open;
     for (int attempt = 0; attempt < max_attempts; ++attempt) {
-        // Acquire: pairs with the writer's release store of head; every record before head is
-        // complete and visible.
-        const std::uint64_t head = control_->head.load(order::acquire);
-        // pos_ may be ahead of head right after attaching (see settled_head): nothing new yet.
-        if (pos_ >= head) return errc::empty;
+        // A reader that keeps up finds the next record by its header alone (the writer stores
+        // it with release after the payload), without touching the writer's head line.
         const std::uint64_t offset = ring_.offset(pos_);
         const record_header h = ring_.load_header(offset);
         // Acquire fence: orders the header loads before the tail check. The writer advances tail
@@ -452,6 +464,7 @@ result<message_info> broadcast_reader::try_read(void* buffer, std::size_t capaci
         // the tail load below sees the new tail and we discard them.
         fence(order::acquire);
         if (control_->tail.load(order::relaxed) > pos_) return resync_after_lap();
+        if (h.lap != ring_.lap(pos_) || h.type == record_type::none) return errc::empty;  // not written yet
         const std::uint64_t span = ring_.checked_span(pos_, h, max_message_);
         if (span == 0 || h.seq != expected_) return errc::invalid_layout;
         if (h.type == record_type::pad) {

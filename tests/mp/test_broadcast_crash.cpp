@@ -180,9 +180,9 @@ void check_interrupted_publication(const std::vector<std::size_t>& fillers) {
 TEST(BroadcastCrash, InterruptedPublicationIsCompletedBySuccessor) { check_interrupted_publication({100}); }
 
 TEST(BroadcastCrash, InterruptedPublicationAfterAPadIsCompletedBySuccessor) {
-    // Records of 496 + 512 bytes leave 16 bytes at the end of the 1024-byte ring: the next
-    // record needs 32, so it goes to the next lap behind a pad record.
-    check_interrupted_publication({480, 496});
+    // Records of 496 + 496 + 16 bytes leave 16 bytes at the end of the 1024-byte ring: the
+    // next record needs 32, so it goes to the next lap behind a pad record.
+    check_interrupted_publication({480, 480, 0});
 }
 
 }  // namespace

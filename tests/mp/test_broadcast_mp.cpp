@@ -33,6 +33,7 @@ tally consume(broadcast_reader& r, std::uint64_t total, std::uint32_t slow_every
         auto m = r.read(buf.data(), buf.size(), wait_forever);
         if (!m) {
             if (m.error() != errc::overrun) {
+                ADD_FAILURE() << "read failed: " << to_string(m.error()) << " after " << t.delivered;
                 ++t.bad;
                 break;
             }

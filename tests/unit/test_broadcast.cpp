@@ -114,17 +114,20 @@ TEST_F(Broadcast, LateReaderStartsAtTheNextMessageUnlessAskedForTheOldest) {
 
 TEST_F(Broadcast, OverrunReportsExactlyHowManyWereLostThenResumesAtTheOldest) {
     auto r = reader();
-    // Each 100-byte message takes a 128-byte record; a 4096-byte ring holds exactly 32 of them,
-    // and records tile the ring, so the 32 newest all survive.
+    // Each 100-byte message takes a 128-byte record. The writer evicts in batches of
+    // capacity/16 bytes, so the ring keeps at least (4096 - 256 - 128) / 128 = 29 records.
     std::vector<std::uint8_t> buf(100);
     constexpr std::uint64_t total = 100;
     for (std::uint64_t i = 0; i < total; ++i) {
         std::memcpy(buf.data(), &i, 8);
         ASSERT_EQ(writer.write(buf.data(), buf.size()), errc::ok);
     }
+    const broadcast_info info = info_of(name.c_str());
+    const std::uint64_t retained = (info.head - info.tail) / 128;
+    EXPECT_GE(retained, (4096u - 4096u / 16 - 128) / 128);
+    EXPECT_LE(retained, 4096u / 128);
     auto m = r.try_read(buf.data(), buf.size());
     ASSERT_EQ(m.error(), errc::overrun);
-    const std::uint64_t retained = 4096 / 128;
     EXPECT_EQ(r.lost(), total - retained);
     EXPECT_EQ(r.overruns(), 1u);
     for (std::uint64_t i = total - retained; i < total; ++i) {
@@ -137,6 +140,57 @@ TEST_F(Broadcast, OverrunReportsExactlyHowManyWereLostThenResumesAtTheOldest) {
     }
     EXPECT_EQ(r.try_read(buf.data(), buf.size()).error(), errc::empty);
     EXPECT_EQ(r.total_lost(), total - retained);
+}
+
+TEST_F(Broadcast, AbandonedReservationBeforeAWrapPublishesNoPad) {
+    auto r = reader();
+    // Records of 512 bytes (496 payload) x 7 = 3584, then one of 416 (400 payload), leave 96
+    // bytes at the end of the 4096-byte ring.
+    std::vector<std::uint8_t> buf(496, 1);
+    for (int i = 0; i < 7; ++i) ASSERT_EQ(writer.write(buf.data(), 496), errc::ok);
+    ASSERT_EQ(writer.write(buf.data(), 400), errc::ok);
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(r.try_read(buf.data(), buf.size()));
+    {
+        auto big = writer.reserve(200);  // does not fit in the 96 bytes left: would need a pad
+        ASSERT_TRUE(big);
+        errc e;
+        read_string(r, &e);  // a reader polling while the reservation is open
+        EXPECT_EQ(e, errc::empty);
+    }  // abandoned
+    ASSERT_EQ(write_string(writer, "fits before the end"), errc::ok);  // 19 bytes: no pad needed
+    EXPECT_EQ(read_string(r), "fits before the end");
+}
+
+TEST(BroadcastMemory, StalePayloadAfterTheNewestRecordIsNeverTakenForAHeader) {
+    // Readers look for the next record past the newest one, where the bytes belong to an older
+    // lap. Plant a perfect forged header there (right lap, right sequence number) inside an old
+    // payload and check that a caught-up reader still reports empty.
+    broadcast_config config;
+    config.capacity = 1024;
+    const std::uint64_t size = broadcast_writer::segment_size(config);
+    alignas(64) static std::uint8_t memory[2048];
+    auto w = broadcast_writer::format(memory, size, config);
+    ASSERT_TRUE(w);
+    auto r = broadcast_reader::attach(memory, size);
+    ASSERT_TRUE(r);
+    // Message 0 at offset 0 (a 496-byte record); at offset 32 its payload holds the forged
+    // header of "message 4, lap 1, 8 bytes".
+    std::uint8_t a[480] = {};
+    const std::uint64_t forged_w0 = 8u | (std::uint64_t{1} << 32) | (std::uint64_t{1} << 34);
+    const std::uint64_t forged_seq = 4;
+    std::memcpy(a + 16, &forged_w0, 8);
+    std::memcpy(a + 24, &forged_seq, 8);
+    ASSERT_EQ(w->write(a, sizeof a), errc::ok);   // 0: [0, 496)
+    ASSERT_EQ(w->write(a, sizeof a), errc::ok);   // 1: [496, 992)
+    ASSERT_EQ(w->write(a, 0), errc::ok);          // 2: [992, 1008)
+    char buf[480];
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(r->try_read(buf, sizeof buf));
+    ASSERT_EQ(w->write(a, 8), errc::ok);          // 3: pad [1008, 1024), then [1024, 1056)
+    auto m = r->try_read(buf, sizeof buf);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->seq, 3u);
+    // The reader is now at 1056, offset 32: exactly where the forged header was planted.
+    EXPECT_EQ(r->try_read(buf, sizeof buf).error(), errc::empty);
 }
 
 TEST_F(Broadcast, WrapsWithPadRecordsAtEveryOffset) {

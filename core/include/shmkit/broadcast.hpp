@@ -34,33 +34,38 @@ static_assert(offsetof(broadcast_geometry, reserved0) == 20);
 static_assert(offsetof(broadcast_geometry, reserved1) == 24);
 
 struct broadcast_control {
-    // Line written by the writer on every message and read by every reader.
+    // Line written by the writer on every message. Readers that keep up never touch it: they
+    // find new records by their headers. It is read when attaching, resynchronising and waiting.
     atomic_u64 head;       // position after the last published record
     atomic_u64 next_seq;   // sequence number of the next message
-    atomic_u64 tail;       // position of the oldest record not yet being overwritten
     atomic_u64 writer;     // the writer role (role.hpp)
     atomic_u64 abandoned;  // reservations dropped without commit
     atomic_u64 takeovers;  // times the writer role was taken from a dead writer
-    std::uint64_t reserved0[2];
-    // Line written only by readers that go to sleep, so they never disturb the writer's line.
-    wait_word wake;
+    std::uint64_t reserved0[3];
+    // Line written by the writer only when it evicts, in batches of capacity/16 bytes, so the
+    // check every read makes against it is almost always a cache hit.
+    atomic_u64 tail;       // position of the oldest record not being overwritten
     std::uint64_t reserved1[7];
+    // Line written only by readers that go to sleep, so they never disturb the writer's lines.
+    wait_word wake;
+    std::uint64_t reserved2[7];
 };
-static_assert(sizeof(broadcast_control) == 128);
+static_assert(sizeof(broadcast_control) == 192);
 static_assert(offsetof(broadcast_control, head) == 0);
 static_assert(offsetof(broadcast_control, next_seq) == 8);
-static_assert(offsetof(broadcast_control, tail) == 16);
-static_assert(offsetof(broadcast_control, writer) == 24);
-static_assert(offsetof(broadcast_control, abandoned) == 32);
-static_assert(offsetof(broadcast_control, takeovers) == 40);
-static_assert(offsetof(broadcast_control, reserved0) == 48);
-static_assert(offsetof(broadcast_control, wake) == 64);
+static_assert(offsetof(broadcast_control, writer) == 16);
+static_assert(offsetof(broadcast_control, abandoned) == 24);
+static_assert(offsetof(broadcast_control, takeovers) == 32);
+static_assert(offsetof(broadcast_control, reserved0) == 40);
+static_assert(offsetof(broadcast_control, tail) == 64);
 static_assert(offsetof(broadcast_control, reserved1) == 72);
+static_assert(offsetof(broadcast_control, wake) == 128);
+static_assert(offsetof(broadcast_control, reserved2) == 136);
 
 inline constexpr std::uint32_t broadcast_geometry_offset = 64;
 inline constexpr std::uint32_t broadcast_header_size = 128;   // segment_header + geometry
 inline constexpr std::uint32_t broadcast_control_offset = 128;
-inline constexpr std::uint32_t broadcast_ring_offset = 256;
+inline constexpr std::uint32_t broadcast_ring_offset = 320;
 
 // ---- configuration and results -----------------------------------------------------------
 
@@ -161,7 +166,8 @@ private:
     std::uint32_t max_message_ = 0;
     // Private copies of the shared positions: only this writer changes them.
     std::uint64_t head_ = 0, tail_ = 0, next_seq_ = 0;
-    std::uint64_t reserved_pos_ = 0;
+    std::uint64_t reserved_pos_ = 0;  // where the reserved record starts
+    std::uint64_t reserved_pad_ = 0;  // pad bytes before it, written only when it is committed
     bool reserved_ = false;
 };
 

@@ -58,9 +58,11 @@ public:
         return room < span ? room : 0;
     }
 
+    // Acquire on word 0: pairs with store_header's release, so a reader that sees a header
+    // also sees the payload written before it (and word 1, written just before word 0).
     record_header load_header(std::uint64_t offset) const noexcept {
         const auto* words = reinterpret_cast<const std::uint64_t*>(data_ + offset);
-        const std::uint64_t w0 = __atomic_load_n(words, __ATOMIC_RELAXED);
+        const std::uint64_t w0 = __atomic_load_n(words, __ATOMIC_ACQUIRE);
         record_header h;
         h.size = static_cast<std::uint32_t>(w0);
         h.type = static_cast<record_type>((w0 >> 32) & 3u);
@@ -74,7 +76,14 @@ public:
         const std::uint64_t w0 = h.size | (static_cast<std::uint64_t>(h.type) << 32) |
                                  (static_cast<std::uint64_t>(h.lap & lap_mask) << 34);
         __atomic_store_n(words + 1, h.seq, __ATOMIC_RELAXED);
-        __atomic_store_n(words, w0, __ATOMIC_RELAXED);
+        // Release: publishes the payload (and word 1) to any reader that loads word 0.
+        __atomic_store_n(words, w0, __ATOMIC_RELEASE);
+    }
+
+    // Marks `offset` as "no record here yet" (header word 0 = 0, type none). Relaxed: the
+    // release store of the header published after it orders it for readers.
+    void store_end_marker(std::uint64_t offset) noexcept {
+        __atomic_store_n(reinterpret_cast<std::uint64_t*>(data_ + offset), std::uint64_t{0}, __ATOMIC_RELAXED);
     }
 
     // Checks a header read at `pos` against the geometry: it must belong to this lap and fit
