@@ -65,12 +65,13 @@ private:
     pid_t pid_;
 };
 
-// Floors, measured in this run (and cached): round-trip nanoseconds between two processes on
-// two cores, and nanoseconds to memcpy `bytes` cache-hot.
-double atomic_rtt_floor_ns();
-double futex_rtt_floor_ns();
+// Floors: round-trip nanoseconds between two processes pinned to CPUs 0 and 1 (spinning on a
+// shared atomic, or blocking in futex wait/wake), and nanoseconds to memcpy `bytes` cache-hot.
+// On a shared VM the core-to-core latency drifts by several times from minute to minute, so
+// each measurement takes ~10 ms and benchmarks take one right before and right after their own
+// timed loop.
+double measure_atomic_rtt_ns(std::size_t bytes = 0);
+double measure_futex_rtt_ns(std::size_t bytes = 0);
 double memcpy_floor_ns(std::size_t bytes);
-void record_atomic_floor(double ns);
-void record_futex_floor(double ns);
 
 }  // namespace shmkit::bench
