@@ -43,6 +43,10 @@ errc map_layout(std::uint8_t* base, std::uint64_t size, layout* out) noexcept {
     return errc::ok;
 }
 
+// Positions come from shared memory; one that is not on a record boundary would make the
+// readers' atomic loads misaligned, which faults on ARM (x86 would silently tolerate it).
+bool on_record_boundary(std::uint64_t pos) noexcept { return pos % record_align == 0; }
+
 // The writer publishes a message by storing next_seq and then head. Between those two stores
 // the record at `head` is complete but head has not moved past it yet. Given head and next_seq
 // read together, this returns the position after such a record (and any pad before it), else
@@ -219,7 +223,8 @@ errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size) noexcept {
     const std::uint64_t head = l.control->head.load(order::acquire);
     const std::uint64_t tail = l.control->tail.load(order::acquire);
     const std::uint64_t next_seq = l.control->next_seq.load(order::acquire);
-    if (tail > head || head - tail > l.ring.capacity() || next_seq > head) {
+    if (tail > head || head - tail > l.ring.capacity() || next_seq > head || !on_record_boundary(head) ||
+        !on_record_boundary(tail)) {
         release_role(l.control->writer);
         return errc::invalid_layout;
     }
@@ -390,6 +395,7 @@ errc broadcast_reader::start_at_head() noexcept {
         const std::uint64_t head = control_->head.load(order::acquire);
         const std::uint64_t next_seq = control_->next_seq.load(order::acquire);
         if (control_->head.load(order::acquire) != head) continue;  // not a consistent pair
+        if (!on_record_boundary(head)) return errc::invalid_layout;
         const std::uint64_t pos = settled_head(ring_, head, next_seq, max_message_);
         // Acquire fence: orders the header loads in settled_head before the tail check; if the
         // writer had started overwriting them, it advanced tail past `head` first.
@@ -407,6 +413,7 @@ errc broadcast_reader::start_at_oldest() noexcept {
         const std::uint64_t tail = control_->tail.load(order::acquire);
         const std::uint64_t head = control_->head.load(order::acquire);
         if (tail >= head) return start_at_head();
+        if (!on_record_boundary(tail)) return errc::invalid_layout;
         const record_header h = ring_.load_header(ring_.offset(tail));
         // Acquire fence: the header was read before re-checking that tail did not move past it.
         fence(order::acquire);
@@ -424,7 +431,7 @@ errc broadcast_reader::resync_after_lap() noexcept {
     for (int attempt = 0; attempt < max_attempts; ++attempt) {
         const std::uint64_t tail = control_->tail.load(order::acquire);
         const std::uint64_t head = control_->head.load(order::acquire);
-        if (tail > head) return errc::invalid_layout;
+        if (tail > head || !on_record_boundary(tail) || !on_record_boundary(head)) return errc::invalid_layout;
         std::uint64_t first_seq;
         if (tail == head) {
             // Everything was evicted for a record not yet published: the next message to

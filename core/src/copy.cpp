@@ -6,14 +6,9 @@
 
 namespace shmkit {
 
-// Reads payload bytes that a lapping writer may be overwriting. The zero-copy reserve() API
-// lets applications fill slots with plain stores, so ThreadSanitizer would report those stores
-// against this speculative read even though the caller discards the copy whenever the position
-// or sequence check that follows says it was overwritten. This one function is therefore
-// excluded from TSan's access tracking (see sanitizers.hpp); every synchronising load around it
-// remains instrumented.
-SHMKIT_TSAN_SPECULATIVE_READ
+// A speculative read: see sanitizers.hpp for why TSan is told to ignore it.
 void copy_from_shared(void* dst, const void* shared_src, std::size_t size) noexcept {
+    SHMKIT_SPECULATIVE_READ_BEGIN();
     auto* out = static_cast<unsigned char*>(dst);
     const auto* words = static_cast<const std::uint64_t*>(shared_src);
     std::size_t i = 0;
@@ -25,6 +20,7 @@ void copy_from_shared(void* dst, const void* shared_src, std::size_t size) noexc
         const std::uint64_t w = __atomic_load_n(words + i / 8, __ATOMIC_RELAXED);
         std::memcpy(out + i, &w, size - i);
     }
+    SHMKIT_SPECULATIVE_READ_END();
 }
 
 void copy_to_shared(void* shared_dst, const void* src, std::size_t size) noexcept {

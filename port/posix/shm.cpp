@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 
 #include "errno_map.hpp"
@@ -146,9 +147,7 @@ errc shm_list(name_visitor visit, void* context) noexcept {
         if (entry->d_type != DT_REG && entry->d_type != DT_UNKNOWN) continue;
         // POSIX semaphores live in the same directory as "sem.<name>"; they are not ours.
         if (std::strncmp(entry->d_name, "sem.", 4) == 0) continue;
-        name[0] = '/';
-        std::strncpy(name + 1, entry->d_name, NAME_MAX);
-        name[NAME_MAX + 1] = '\0';
+        std::snprintf(name, sizeof name, "/%s", entry->d_name);
         visit(name, context);
     }
     ::closedir(dir);

@@ -181,6 +181,31 @@ TEST(CorruptSegment, BadControlStateIsRefusedByTheWriter) {
     EXPECT_EQ(writer_error(name.c_str()), errc::invalid_layout);
 }
 
+TEST(CorruptSegment, PositionsOffARecordBoundaryAreRefused) {
+    // In range but not a multiple of 16: used as is, they would make atomic loads misaligned,
+    // which faults on ARM. Both the writer and the readers must refuse them.
+    unique_name name("misaligned");
+    broadcast_config config;
+    config.capacity = 4096;
+    {
+        auto w = broadcast_writer::create(name.c_str(), config);
+        ASSERT_TRUE(w);
+        ASSERT_EQ(w->write("", 0), errc::ok);
+        ASSERT_EQ(w->write("", 0), errc::ok);  // head = 32, tail = 0
+    }
+    raw_segment raw(name.c_str());
+    const std::size_t c = broadcast_control_offset;
+    raw.put<std::uint64_t>(c + offsetof(broadcast_control, tail), 8);
+    EXPECT_EQ(writer_error(name.c_str()), errc::invalid_layout);
+    broadcast_reader_options oldest;
+    oldest.from_oldest = true;
+    EXPECT_EQ(broadcast_reader::open(name.c_str(), oldest).error(), errc::invalid_layout);
+    raw.put<std::uint64_t>(c + offsetof(broadcast_control, tail), 0);
+    raw.put<std::uint64_t>(c + offsetof(broadcast_control, head), 40);
+    EXPECT_EQ(writer_error(name.c_str()), errc::invalid_layout);
+    EXPECT_EQ(broadcast_reader::open(name.c_str()).error(), errc::invalid_layout);
+}
+
 // Random damage to the control words and the ring while readers and the writer work: every
 // call must return a defined errc (ASan/UBSan turn any out-of-bounds access into a failure).
 TEST(CorruptSegment, RandomDamageNeverCrashesReadersOrTheWriter) {

@@ -13,6 +13,7 @@
 
 #include "shmkit/config.hpp"
 #include "shmkit/copy.hpp"
+#include "shmkit/sanitizers.hpp"
 
 namespace shmkit {
 
@@ -60,14 +61,17 @@ public:
 
     // Acquire on word 0: pairs with store_header's release, so a reader that sees a header
     // also sees the payload written before it (and word 1, written just before word 0).
+    // A speculative read (sanitizers.hpp): the caller validates it against tail.
     record_header load_header(std::uint64_t offset) const noexcept {
         const auto* words = reinterpret_cast<const std::uint64_t*>(data_ + offset);
+        SHMKIT_SPECULATIVE_READ_BEGIN();
         const std::uint64_t w0 = __atomic_load_n(words, __ATOMIC_ACQUIRE);
         record_header h;
         h.size = static_cast<std::uint32_t>(w0);
         h.type = static_cast<record_type>((w0 >> 32) & 3u);
         h.lap = static_cast<std::uint32_t>(w0 >> 34);
         h.seq = __atomic_load_n(words + 1, __ATOMIC_RELAXED);
+        SHMKIT_SPECULATIVE_READ_END();
         return h;
     }
 

@@ -1,0 +1,46 @@
+# Turns the layout tables of core/SPEC.md into static_asserts, so that the spec and the code
+# cannot disagree. A table preceded by `<!-- layout: TYPE size=N -->` yields
+#   static_assert(sizeof(TYPE) == N) and, per row, offsetof(TYPE, field) == Offset and
+#   sizeof(TYPE::field) == Size.
+# Usage: cmake -DSPEC=core/SPEC.md -DOUT=<file.cpp> -P check_spec.cmake
+# Read raw and neutralise the characters that CMake's list splitting treats specially
+# (brackets and semicolons appear in the tables' prose columns).
+file(READ ${SPEC} content)
+string(REPLACE "[" "(" content "${content}")
+string(REPLACE "]" ")" content "${content}")
+string(REPLACE ";" "," content "${content}")
+string(REPLACE "\n" ";" lines "${content}")
+set(out "// Generated from core/SPEC.md by tests/check_spec.cmake. Do not edit.\n")
+string(APPEND out "#include <cstddef>\n#include \"shmkit/broadcast.hpp\"\n#include \"shmkit/segment.hpp\"\n#include \"shmkit/wait.hpp\"\n\n")
+set(type "")
+set(tables 0)
+set(rows 0)
+foreach(line IN LISTS lines)
+  if(line MATCHES "^<!-- layout: ([a-zA-Z_:0-9]+) size=([0-9]+) -->")
+    set(type ${CMAKE_MATCH_1})
+    math(EXPR tables "${tables} + 1")
+    string(APPEND out "static_assert(sizeof(${type}) == ${CMAKE_MATCH_2}, \"SPEC.md: size of ${type}\");\n")
+  elseif(type AND line MATCHES "^\\| *([0-9]+) *\\| *([0-9]+) *\\| *[^|]+\\| *([a-z_0-9]+) *\\|")
+    set(off ${CMAKE_MATCH_1})
+    set(size ${CMAKE_MATCH_2})
+    set(field ${CMAKE_MATCH_3})
+    math(EXPR rows "${rows} + 1")
+    string(APPEND out "static_assert(offsetof(${type}, ${field}) == ${off}, \"SPEC.md: offset of ${type}::${field}\");\n")
+    string(APPEND out "static_assert(sizeof(${type}::${field}) == ${size}, \"SPEC.md: size of ${type}::${field}\");\n")
+  elseif(type AND NOT line MATCHES "^\\|")
+    if(NOT line STREQUAL "" OR rows GREATER 0)
+      set(type "")
+    endif()
+  endif()
+endforeach()
+if(tables EQUAL 0 OR rows EQUAL 0)
+  message(FATAL_ERROR "check_spec: no layout tables found in ${SPEC}")
+endif()
+string(APPEND out "\n// ${tables} layouts, ${rows} fields\n")
+# Write only when changed, so an unchanged spec does not trigger a rebuild.
+if(EXISTS ${OUT})
+  file(READ ${OUT} old)
+endif()
+if(NOT old STREQUAL out)
+  file(WRITE ${OUT} "${out}")
+endif()
