@@ -108,8 +108,9 @@ std::vector<tally> run_processes(const char* name, std::uint64_t capacity, int r
 TEST(BroadcastProcesses, OneWriterFourReadersEveryMessageInOrderNoneTorn) {
     unique_name name("mp4");
     constexpr std::uint64_t total = 100'000;
-    // A ring larger than everything written: no reader can be lapped, so all must arrive.
-    const auto results = run_processes(name.c_str(), 64u << 20, 4, total, 512);
+    // A ring larger than everything written (about 23 MiB of records for sizes 16..400), so
+    // no reader can be lapped and all must arrive. 32 MiB fits Docker's 64 MB /dev/shm.
+    const auto results = run_processes(name.c_str(), 32u << 20, 4, total, 400);
     ASSERT_EQ(results.size(), 4u);
     for (const tally& t : results) {
         EXPECT_EQ(t.bad, 0u);
