@@ -5,20 +5,12 @@
 namespace shmkit {
 namespace {
 
-constexpr std::uint64_t min_capacity = 256;
 // Bounded retries for a reader racing a writer that keeps moving; beyond this the reader
 // reports what it has instead of spinning (the writer would have to lap it 64 times in a row).
 constexpr int max_attempts = 64;
 
-std::uint32_t largest_message(std::uint64_t capacity) noexcept {
-    // record_span(max) + one header <= capacity / 2: a record, the pad before it and the end
-    // marker after it always fit in one lap.
-    const std::uint64_t max = capacity / 2 - 2 * record_header_size;
-    return max > 0xFFFF'FFF0u ? 0xFFFF'FFF0u : static_cast<std::uint32_t>(max / record_align * record_align);
-}
-
 struct layout {
-    const broadcast_geometry* geometry = nullptr;
+    const ring_geometry* geometry = nullptr;
     broadcast_control* control = nullptr;
     byte_ring ring;
 };
@@ -27,16 +19,9 @@ struct layout {
 errc map_layout(std::uint8_t* base, std::uint64_t size, layout* out) noexcept {
     errc e = validate_header(base, size, static_cast<std::uint32_t>(kind::broadcast), broadcast_header_size);
     if (failed(e)) return e;
-    const auto* g = reinterpret_cast<const broadcast_geometry*>(base + broadcast_geometry_offset);
-    if (g->ring_offset != broadcast_ring_offset || g->capacity < min_capacity ||
-        g->capacity % record_align != 0 || g->capacity > size - broadcast_ring_offset ||
-        g->ring_offset + g->capacity != size || g->max_message > largest_message(g->capacity) ||
-        g->reserved0 != 0) {
-        return errc::invalid_layout;
-    }
-    for (std::uint64_t r : g->reserved1) {
-        if (r != 0) return errc::invalid_layout;
-    }
+    const auto* g = reinterpret_cast<const ring_geometry*>(base + ring_geometry_offset);
+    e = validate_ring_geometry(*g, size, broadcast_ring_offset);
+    if (failed(e)) return e;
     out->geometry = g;
     out->control = reinterpret_cast<broadcast_control*>(base + broadcast_control_offset);
     out->ring = byte_ring(base + broadcast_ring_offset, g->capacity);
@@ -146,21 +131,13 @@ void broadcast_writer::close() noexcept {
 }
 
 std::uint64_t broadcast_writer::segment_size(const broadcast_config& config) noexcept {
-    std::uint64_t capacity = round_up(config.capacity, record_align);
-    if (capacity < min_capacity) capacity = min_capacity;
-    return broadcast_ring_offset + capacity;
+    return broadcast_ring_offset + ring_capacity_for(config.capacity);
 }
 
 namespace {
 errc format_broadcast(std::uint8_t* base, std::uint64_t size, const broadcast_config& config) noexcept {
-    const std::uint64_t capacity = size - broadcast_ring_offset;
-    const std::uint32_t largest = largest_message(capacity);
-    if (config.max_message > largest) return errc::invalid_argument;
-    auto* g = reinterpret_cast<broadcast_geometry*>(base + broadcast_geometry_offset);
-    g->capacity = capacity;
-    g->ring_offset = broadcast_ring_offset;
-    g->max_message = config.max_message == 0 ? largest : config.max_message;
-    return errc::ok;
+    return init_ring_geometry(reinterpret_cast<ring_geometry*>(base + ring_geometry_offset), size,
+                              broadcast_ring_offset, config.max_message);
 }
 }  // namespace
 
@@ -193,7 +170,7 @@ result<broadcast_writer> broadcast_writer::open(const char* name, const segment_
 result<broadcast_writer> broadcast_writer::format(void* memory, std::uint64_t size,
                                                   const broadcast_config& config) noexcept {
     if (memory == nullptr || reinterpret_cast<std::uintptr_t>(memory) % wire_line != 0 ||
-        size < broadcast_ring_offset + min_capacity || (size - broadcast_ring_offset) % record_align != 0) {
+        size < broadcast_ring_offset + min_ring_capacity || (size - broadcast_ring_offset) % record_align != 0) {
         return errc::invalid_argument;
     }
     auto* base = static_cast<std::uint8_t*>(memory);

@@ -100,7 +100,7 @@ TEST_P(CorruptField, AttachFailsWithTheRightError) {
     EXPECT_EQ(writer_error(name.c_str()), c.expected) << c.field;
 }
 
-constexpr std::size_t G = broadcast_geometry_offset;
+constexpr std::size_t G = ring_geometry_offset;
 INSTANTIATE_TEST_SUITE_P(
     EveryHeaderField, CorruptField,
     ::testing::Values(

@@ -19,20 +19,6 @@ namespace shmkit {
 
 // ---- wire layout ---------------------------------------------------------------------------
 
-struct broadcast_geometry {          // immutable, covered by the header checksum
-    std::uint64_t capacity;          // ring bytes, multiple of 16
-    std::uint64_t ring_offset;       // from the segment start, multiple of 64
-    std::uint32_t max_message;       // largest payload, record_span(max) <= capacity / 2
-    std::uint32_t reserved0;
-    std::uint64_t reserved1[5];
-};
-static_assert(sizeof(broadcast_geometry) == 64);
-static_assert(offsetof(broadcast_geometry, capacity) == 0);
-static_assert(offsetof(broadcast_geometry, ring_offset) == 8);
-static_assert(offsetof(broadcast_geometry, max_message) == 16);
-static_assert(offsetof(broadcast_geometry, reserved0) == 20);
-static_assert(offsetof(broadcast_geometry, reserved1) == 24);
-
 struct broadcast_control {
     // Line written by the writer on every message. Readers that keep up never touch it: they
     // find new records by their headers. It is read when attaching, resynchronising and waiting.
@@ -62,8 +48,7 @@ static_assert(offsetof(broadcast_control, reserved1) == 72);
 static_assert(offsetof(broadcast_control, wake) == 128);
 static_assert(offsetof(broadcast_control, reserved2) == 136);
 
-inline constexpr std::uint32_t broadcast_geometry_offset = 64;
-inline constexpr std::uint32_t broadcast_header_size = 128;   // segment_header + geometry
+inline constexpr std::uint32_t broadcast_header_size = 128;   // segment_header + ring_geometry
 inline constexpr std::uint32_t broadcast_control_offset = 128;
 inline constexpr std::uint32_t broadcast_ring_offset = 320;
 

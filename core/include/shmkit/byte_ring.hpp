@@ -13,6 +13,7 @@
 
 #include "shmkit/config.hpp"
 #include "shmkit/copy.hpp"
+#include "shmkit/errc.hpp"
 #include "shmkit/sanitizers.hpp"
 
 namespace shmkit {
@@ -39,6 +40,47 @@ inline constexpr std::uint32_t lap_mask = (1u << 30) - 1;
 constexpr std::uint64_t record_span(std::uint64_t payload) noexcept {
     return record_header_size + round_up(payload, record_align);
 }
+
+// The immutable geometry every ring kind (broadcast, spsc, command) stores right after the
+// segment header; covered by the header checksum.
+struct ring_geometry {
+    std::uint64_t capacity;     // ring bytes, multiple of 16, at least min_ring_capacity
+    std::uint64_t ring_offset;  // from the segment start; fixed per kind
+    std::uint32_t max_message;  // largest payload, at most largest_message(capacity)
+    std::uint32_t reserved0;
+    std::uint64_t reserved1[5];
+};
+static_assert(sizeof(ring_geometry) == 64);
+static_assert(offsetof(ring_geometry, capacity) == 0);
+static_assert(offsetof(ring_geometry, ring_offset) == 8);
+static_assert(offsetof(ring_geometry, max_message) == 16);
+static_assert(offsetof(ring_geometry, reserved0) == 20);
+static_assert(offsetof(ring_geometry, reserved1) == 24);
+
+inline constexpr std::uint32_t ring_geometry_offset = 64;  // right after the segment header
+inline constexpr std::uint64_t min_ring_capacity = 256;
+
+// The largest payload a ring of `capacity` bytes accepts: a record of that size, the pad that
+// may precede it and one more header always fit in half the ring, so a message that fits the
+// limit always finds room once the ring drains, wherever the write position is.
+constexpr std::uint32_t largest_message(std::uint64_t capacity) noexcept {
+    const std::uint64_t max = capacity / 2 - 2 * record_header_size;
+    return max > 0xFFFF'FFF0u ? 0xFFFF'FFF0u : static_cast<std::uint32_t>(max / record_align * record_align);
+}
+
+// Capacity as stored: rounded up to 16, at least min_ring_capacity.
+constexpr std::uint64_t ring_capacity_for(std::uint64_t requested) noexcept {
+    const std::uint64_t c = round_up(requested, record_align);
+    return c < min_ring_capacity ? min_ring_capacity : c;
+}
+
+// Fills the geometry for a segment of `segment_size` bytes whose ring starts at `ring_offset`;
+// max_message 0 means the largest allowed. invalid_argument if max_message is too large.
+errc init_ring_geometry(ring_geometry* g, std::uint64_t segment_size, std::uint32_t ring_offset,
+                        std::uint32_t max_message) noexcept;
+
+// Validates a stored geometry against the mapped size and the kind's ring offset.
+errc validate_ring_geometry(const ring_geometry& g, std::uint64_t segment_size, std::uint32_t ring_offset) noexcept;
 
 // A view of the ring's bytes; the owner keeps it consistent with the segment's geometry.
 class byte_ring {
