@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "ring_segment.hpp"
+
 namespace shmkit {
 namespace {
 
@@ -15,42 +17,19 @@ struct layout {
     byte_ring ring;
 };
 
-// Validates everything the algorithms rely on; a corrupt or hostile segment fails here.
 errc map_layout(std::uint8_t* base, std::uint64_t size, layout* out) noexcept {
-    errc e = validate_header(base, size, static_cast<std::uint32_t>(kind::broadcast), broadcast_header_size);
+    detail::ring_layout l;
+    const errc e = detail::map_ring_layout(base, size, kind::broadcast, broadcast_ring_offset, &l);
     if (failed(e)) return e;
-    const auto* g = reinterpret_cast<const ring_geometry*>(base + ring_geometry_offset);
-    e = validate_ring_geometry(*g, size, broadcast_ring_offset);
-    if (failed(e)) return e;
-    out->geometry = g;
-    out->control = reinterpret_cast<broadcast_control*>(base + broadcast_control_offset);
-    out->ring = byte_ring(base + broadcast_ring_offset, g->capacity);
+    out->geometry = l.geometry;
+    out->control = reinterpret_cast<broadcast_control*>(l.control);
+    out->ring = l.ring;
     return errc::ok;
 }
 
 // Positions come from shared memory; one that is not on a record boundary would make the
 // readers' atomic loads misaligned, which faults on ARM (x86 would silently tolerate it).
 bool on_record_boundary(std::uint64_t pos) noexcept { return pos % record_align == 0; }
-
-// The writer publishes a message by storing next_seq and then head. Between those two stores
-// the record at `head` is complete but head has not moved past it yet. Given head and next_seq
-// read together, this returns the position after such a record (and any pad before it), else
-// head. The lap tag tells the record from stale bytes of an older lap at the same offset.
-std::uint64_t settled_head(const byte_ring& ring, std::uint64_t head, std::uint64_t next_seq,
-                           std::uint32_t max_message) noexcept {
-    if (next_seq == 0) return head;
-    std::uint64_t pos = head;
-    record_header h = ring.load_header(ring.offset(pos));
-    if (h.type == record_type::pad && h.seq == next_seq - 1) {
-        const std::uint64_t span = ring.checked_span(pos, h, max_message);
-        if (span == 0) return head;
-        pos += span;
-        h = ring.load_header(ring.offset(pos));
-    }
-    if (h.type != record_type::message || h.seq != next_seq - 1) return head;
-    const std::uint64_t span = ring.checked_span(pos, h, max_message);
-    return span == 0 ? head : pos + span;
-}
 
 }  // namespace
 
@@ -131,28 +110,18 @@ void broadcast_writer::close() noexcept {
 }
 
 std::uint64_t broadcast_writer::segment_size(const broadcast_config& config) noexcept {
-    return broadcast_ring_offset + ring_capacity_for(config.capacity);
+    return detail::ring_segment_size(broadcast_ring_offset, config.capacity);
 }
-
-namespace {
-errc format_broadcast(std::uint8_t* base, std::uint64_t size, const broadcast_config& config) noexcept {
-    return init_ring_geometry(reinterpret_cast<ring_geometry*>(base + ring_geometry_offset), size,
-                              broadcast_ring_offset, config.max_message);
-}
-}  // namespace
 
 result<broadcast_writer> broadcast_writer::create(const char* name, const broadcast_config& config,
                                                   const segment_options& options) noexcept {
-    const std::uint64_t size = segment_size(config);
-    if (config.max_message > largest_message(size - broadcast_ring_offset)) return errc::invalid_argument;
-    auto s = segment::create(name, kind::broadcast, broadcast_header_size, size, options);
+    auto s = detail::create_ring_segment(name, kind::broadcast, broadcast_ring_offset, config.capacity,
+                                         config.max_message, options);
     if (!s) return s.error();
-    errc e = format_broadcast(s->base(), size, config);
-    if (failed(e)) return e;
     s->publish();
     broadcast_writer w;
     w.segment_ = std::move(s).value();
-    e = w.bind(w.segment_.base(), size);
+    const errc e = w.bind(w.segment_.base(), w.segment_.size());
     if (failed(e)) return e;
     return w;
 }
@@ -169,16 +138,8 @@ result<broadcast_writer> broadcast_writer::open(const char* name, const segment_
 
 result<broadcast_writer> broadcast_writer::format(void* memory, std::uint64_t size,
                                                   const broadcast_config& config) noexcept {
-    if (memory == nullptr || reinterpret_cast<std::uintptr_t>(memory) % wire_line != 0 ||
-        size < broadcast_ring_offset + min_ring_capacity || (size - broadcast_ring_offset) % record_align != 0) {
-        return errc::invalid_argument;
-    }
-    auto* base = static_cast<std::uint8_t*>(memory);
-    std::memset(base, 0, broadcast_ring_offset);
-    format_header(base, kind::broadcast, broadcast_header_size, size);
-    errc e = format_broadcast(base, size, config);
+    const errc e = detail::format_ring_memory(memory, size, kind::broadcast, broadcast_ring_offset, config.max_message);
     if (failed(e)) return e;
-    publish_header(base);
     return attach(memory, size);
 }
 
@@ -214,7 +175,7 @@ errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size) noexcept {
     if (how == claim_kind::took_over) {
         // The dead writer may have stopped between storing next_seq and head: its last message
         // is complete, so finish publishing it rather than lose it.
-        const std::uint64_t settled = settled_head(ring_, head, next_seq, max_message_);
+        const std::uint64_t settled = ring_.settled_head(head, next_seq, max_message_);
         if (settled != head) {
             head_ = settled;
             control_->head.store(settled, order::release);
@@ -290,7 +251,7 @@ void broadcast_writer::publish(std::uint64_t record_pos, std::size_t used) noexc
     head_ = end;
     reserved_ = false;
     // Release: the record (payload and header) is complete before next_seq says it exists.
-    // settled_head() relies on this order to finish a publication cut short by a crash.
+    // byte_ring::settled_head() relies on this order to finish a publication cut short by a crash.
     control_->next_seq.store(next_seq_, order::release);
     // Release: a reader that loads the new head (acquire) sees the whole record.
     control_->head.store(head_, order::release);
@@ -373,7 +334,7 @@ errc broadcast_reader::start_at_head() noexcept {
         const std::uint64_t next_seq = control_->next_seq.load(order::acquire);
         if (control_->head.load(order::acquire) != head) continue;  // not a consistent pair
         if (!on_record_boundary(head)) return errc::invalid_layout;
-        const std::uint64_t pos = settled_head(ring_, head, next_seq, max_message_);
+        const std::uint64_t pos = ring_.settled_head(head, next_seq, max_message_);
         // Acquire fence: orders the header loads in settled_head before the tail check; if the
         // writer had started overwriting them, it advanced tail past `head` first.
         fence(order::acquire);
@@ -413,9 +374,9 @@ errc broadcast_reader::resync_after_lap() noexcept {
         if (tail == head) {
             // Everything was evicted for a record not yet published: the next message to
             // arrive at `tail` will carry next_seq, unless the writer is between its two
-            // publishing stores, in which case settled_head() finds that message.
+            // publishing stores, in which case byte_ring::settled_head() finds that message.
             const std::uint64_t next_seq = control_->next_seq.load(order::acquire);
-            if (settled_head(ring_, head, next_seq, max_message_) != head) continue;
+            if (ring_.settled_head(head, next_seq, max_message_) != head) continue;
             first_seq = next_seq;
         } else {
             const record_header h = ring_.load_header(ring_.offset(tail));

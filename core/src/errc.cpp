@@ -26,6 +26,8 @@ const char* to_string(errc e) noexcept {
         case errc::busy: return "busy";
         case errc::no_space: return "no_space";
         case errc::interrupted: return "interrupted";
+        case errc::owner_dead: return "owner_dead";
+        case errc::stale: return "stale";
     }
     return "unknown";
 }

@@ -144,6 +144,27 @@ public:
         return span <= room ? span : 0;
     }
 
+    // Writers publish a message by storing the next sequence number and then head. Between those
+    // two stores the record at `head` (after a pad, if there is one) is complete but head does
+    // not include it yet. Given head and next_seq read together, this returns the position
+    // after such a record, else head. The lap tag tells the record from stale bytes of an older
+    // lap at the same offset. Used by a writer taking over from a dead one, and by readers
+    // attaching while a publication is in flight.
+    std::uint64_t settled_head(std::uint64_t head, std::uint64_t next_seq, std::uint32_t max_message) const noexcept {
+        if (next_seq == 0) return head;
+        std::uint64_t pos = head;
+        record_header h = load_header(offset(pos));
+        if (h.type == record_type::pad && h.seq == next_seq - 1) {
+            const std::uint64_t span = checked_span(pos, h, max_message);
+            if (span == 0) return head;
+            pos += span;
+            h = load_header(offset(pos));
+        }
+        if (h.type != record_type::message || h.seq != next_seq - 1) return head;
+        const std::uint64_t span = checked_span(pos, h, max_message);
+        return span == 0 ? head : pos + span;
+    }
+
     void copy_out(void* dst, std::uint64_t payload_offset, std::size_t size) const noexcept {
         copy_from_shared(dst, data_ + payload_offset, size);
     }

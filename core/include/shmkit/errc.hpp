@@ -32,6 +32,8 @@ enum class [[nodiscard]] errc : std::uint8_t {
     busy,               // a single-holder role (e.g. the writer) is held by a live process
     no_space,           // the OS could not back the segment with memory (/dev/shm full)
     interrupted,        // a wait was interrupted by a signal
+    owner_dead,         // acquired, but the previous holder died holding it: data may be inconsistent
+    stale,              // a lock-free read did not settle within its retry limit
 };
 
 // Stable, lower-case name of each code ("ok", "invalid_argument", ...): safe to log and parse.

@@ -1,0 +1,40 @@
+// A mutex in shared memory that survives its holder's death. The holder is recorded (pid and
+// start time); a locker that finds the holder dead takes the lock over and is told so with
+// owner_dead, because the data it protects may be half-updated (like EOWNERDEAD). Lockers
+// sleep in the kernel; while the holder lives they re-check it once per liveness period, the
+// only way to notice a holder that died without unlocking. Ownership is per process: threads
+// of one process share an identity, so it must not be locked recursively.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "shmkit/atomic.hpp"
+#include "shmkit/errc.hpp"
+#include "shmkit/wait.hpp"
+
+namespace shmkit {
+
+struct robust_lock {
+    atomic_u64 owner;  // holder: pid | start token << 32; 0 = free
+    wait_word wake;    // lockers sleeping until it is released
+};
+static_assert(sizeof(robust_lock) == 16);
+static_assert(offsetof(robust_lock, owner) == 0);
+static_assert(offsetof(robust_lock, wake) == 8);
+
+struct lock_options {
+    std::uint64_t liveness_period_ns = 100'000'000;  // how often a blocked locker re-checks the holder
+    std::uint32_t spin = 64;                         // tries before sleeping
+};
+
+// ok; owner_dead (acquired from a dead holder: repair or discard the protected data);
+// lock_timeout (not acquired by the deadline, on the monotonic clock).
+errc lock(robust_lock& l, std::uint64_t deadline_ns, const lock_options& options = {}) noexcept;
+
+// ok, owner_dead, or busy (held by a live process). Never sleeps; may check liveness.
+errc try_lock(robust_lock& l) noexcept;
+
+void unlock(robust_lock& l) noexcept;
+
+}  // namespace shmkit

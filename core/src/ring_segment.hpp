@@ -1,0 +1,37 @@
+// Private to the core: the create/format/map steps every ring kind (broadcast, spsc, command)
+// shares. Each kind supplies its kind, where its ring starts and its control block's meaning.
+#pragma once
+
+#include <cstdint>
+
+#include "shmkit/byte_ring.hpp"
+#include "shmkit/segment.hpp"
+
+namespace shmkit::detail {
+
+inline constexpr std::uint32_t ring_header_size = 128;  // segment_header + ring_geometry
+
+struct ring_layout {
+    const ring_geometry* geometry = nullptr;
+    std::uint8_t* control = nullptr;  // at ring_header_size
+    byte_ring ring;
+};
+
+inline std::uint64_t ring_segment_size(std::uint32_t ring_offset, std::uint64_t capacity) noexcept {
+    return ring_offset + ring_capacity_for(capacity);
+}
+
+// A named segment with header and geometry written, not yet published: the caller initialises
+// its control block (the memory is zero) and calls publish().
+result<segment> create_ring_segment(const char* name, kind k, std::uint32_t ring_offset, std::uint64_t capacity,
+                                    std::uint32_t max_message, const segment_options& options) noexcept;
+
+// The same over caller-given memory (64-byte aligned), published on success.
+errc format_ring_memory(void* memory, std::uint64_t size, kind k, std::uint32_t ring_offset,
+                        std::uint32_t max_message) noexcept;
+
+// Validates header and geometry; on success fills `out`.
+errc map_ring_layout(std::uint8_t* base, std::uint64_t size, kind k, std::uint32_t ring_offset,
+                     ring_layout* out) noexcept;
+
+}  // namespace shmkit::detail

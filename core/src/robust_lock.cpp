@@ -1,0 +1,44 @@
+#include "shmkit/robust_lock.hpp"
+
+#include "shmkit/role.hpp"
+
+namespace shmkit {
+
+errc try_lock(robust_lock& l) noexcept {
+    const std::uint64_t me = pack_process(os::self());
+    std::uint64_t holder = 0;
+    // Acquire on success: everything the previous holder wrote before unlocking is visible.
+    if (l.owner.compare_exchange(holder, me, order::acquire, order::relaxed)) return errc::ok;
+    if (holder == me || os::process_alive(unpack_process(holder))) return errc::busy;
+    // Only one contender's CAS from this exact dead holder can succeed.
+    if (l.owner.compare_exchange(holder, me, order::acquire, order::relaxed)) return errc::owner_dead;
+    return errc::busy;
+}
+
+errc lock(robust_lock& l, std::uint64_t deadline_ns, const lock_options& options) noexcept {
+    const std::uint64_t me = pack_process(os::self());
+    for (std::uint32_t i = 0;; ++i) {
+        std::uint64_t holder = 0;
+        if (l.owner.compare_exchange(holder, me, order::acquire, order::relaxed)) return errc::ok;
+        if (i >= options.spin) break;
+        cpu_relax();
+    }
+    for (;;) {
+        const errc e = try_lock(l);
+        if (e != errc::busy) return e;
+        const std::uint64_t now = os::monotonic_ns();
+        if (now >= deadline_ns) return errc::lock_timeout;
+        const std::uint64_t slice =
+            deadline_ns - now < options.liveness_period_ns ? deadline_ns : now + options.liveness_period_ns;
+        // Sleep until released or until it is time to look at the holder again.
+        static_cast<void>(wait_until(l.wake, [&l] { return l.owner.load(order::acquire) == 0; }, slice));
+    }
+}
+
+void unlock(robust_lock& l) noexcept {
+    // Release: the holder's writes happen-before the next locker's acquiring CAS.
+    l.owner.store(0, order::release);
+    notify_all(l.wake);
+}
+
+}  // namespace shmkit

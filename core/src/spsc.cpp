@@ -1,0 +1,417 @@
+#include "shmkit/spsc.hpp"
+
+#include <cstring>
+
+#include "ring_segment.hpp"
+
+namespace shmkit {
+namespace {
+
+bool on_record_boundary(std::uint64_t pos) noexcept { return pos % record_align == 0; }
+
+}  // namespace
+
+errc inspect_spsc(const void* base, std::uint64_t size, spsc_info* out) noexcept {
+    detail::ring_layout l;
+    const errc e = detail::map_ring_layout(static_cast<std::uint8_t*>(const_cast<void*>(base)), size, kind::spsc,
+                                           spsc_ring_offset, &l);
+    if (failed(e)) return e;
+    const auto* c = reinterpret_cast<const spsc_control*>(l.control);
+    out->capacity = l.geometry->capacity;
+    out->max_message = l.geometry->max_message;
+    out->head = c->head.load(order::acquire);
+    out->tail = c->tail.load(order::acquire);
+    out->pushed = c->pushed.load(order::relaxed);
+    out->popped = c->popped.load(order::relaxed);
+    out->producer_takeovers = c->producer_takeovers.load(order::relaxed);
+    out->consumer_takeovers = c->consumer_takeovers.load(order::relaxed);
+    out->producer = inspect_role(c->producer);
+    out->consumer = inspect_role(c->consumer);
+    return errc::ok;
+}
+
+// ---- the shared part of both ends -------------------------------------------------------
+
+namespace detail {
+
+spsc_end::spsc_end(spsc_end&& other) noexcept { *this = static_cast<spsc_end&&>(other); }
+
+spsc_end& spsc_end::operator=(spsc_end&& other) noexcept {
+    if (this != &other) {
+        close();
+        segment_ = static_cast<segment&&>(other.segment_);
+        control_ = other.control_;
+        ring_ = other.ring_;
+        max_message_ = other.max_message_;
+        wait_ = other.wait_;
+        producer_side_ = other.producer_side_;
+        other.control_ = nullptr;
+    }
+    return *this;
+}
+
+spsc_end::~spsc_end() { close(); }
+
+atomic_u64& spsc_end::role() const noexcept { return producer_side_ ? control_->producer : control_->consumer; }
+
+void spsc_end::close() noexcept {
+    if (control_ == nullptr) return;
+    release_role(role());
+    control_ = nullptr;
+    segment_.close();
+}
+
+errc spsc_end::bind(std::uint8_t* base, std::uint64_t size, bool producer_side, const spsc_options& options) noexcept {
+    ring_layout l;
+    errc e = map_ring_layout(base, size, kind::spsc, spsc_ring_offset, &l);
+    if (failed(e)) return e;
+    auto* c = reinterpret_cast<spsc_control*>(l.control);
+    claim_kind how;
+    atomic_u64& r = producer_side ? c->producer : c->consumer;
+    e = claim_role(r, &how);
+    if (failed(e)) return e;
+    const std::uint64_t head = c->head.load(order::acquire);
+    const std::uint64_t tail = c->tail.load(order::acquire);
+    if (tail > head || head - tail > l.ring.capacity() || !on_record_boundary(head) || !on_record_boundary(tail)) {
+        release_role(r);
+        return errc::invalid_layout;
+    }
+    control_ = c;
+    ring_ = l.ring;
+    max_message_ = l.geometry->max_message;
+    wait_ = options.wait;
+    producer_side_ = producer_side;
+    if (how == claim_kind::took_over) {
+        (producer_side ? c->producer_takeovers : c->consumer_takeovers).fetch_add(1, order::relaxed);
+    }
+    return errc::ok;
+}
+
+errc spsc_end::open_named(const char* name, bool producer_side, const spsc_options& options) noexcept {
+    auto s = segment::open(name, kind::spsc, ring_header_size, os::access::read_write, options.segment);
+    if (!s) return s.error();
+    segment_ = std::move(s).value();
+    const errc e = bind(segment_.base(), segment_.size(), producer_side, options);
+    if (failed(e)) segment_.close();
+    return e;
+}
+
+errc spsc_end::create_named(const char* name, const spsc_config& config, bool producer_side,
+                            const spsc_options& options) noexcept {
+    auto s = create_ring_segment(name, kind::spsc, spsc_ring_offset, config.capacity, config.max_message,
+                                 options.segment);
+    if (!s) return s.error();
+    s->publish();
+    segment_ = std::move(s).value();
+    const errc e = bind(segment_.base(), segment_.size(), producer_side, options);
+    if (failed(e)) segment_.close();
+    return e;
+}
+
+}  // namespace detail
+
+// ---- producer --------------------------------------------------------------------------------
+
+std::uint64_t spsc_producer::segment_size(const spsc_config& config) noexcept {
+    return detail::ring_segment_size(spsc_ring_offset, config.capacity);
+}
+
+namespace {
+// The producer's private state from the shared positions, finishing a publication that a dead
+// producer left between its two publishing stores (byte_ring::settled_head).
+void resume_producer(spsc_control* c, const byte_ring& ring, std::uint32_t max_message, std::uint64_t* head,
+                     std::uint64_t* tail, std::uint64_t* next_seq) noexcept {
+    *next_seq = c->pushed.load(order::acquire);
+    *head = c->head.load(order::acquire);
+    *tail = c->tail.load(order::acquire);
+    const std::uint64_t settled = ring.settled_head(*head, *next_seq, max_message);
+    if (settled != *head && settled - *tail <= ring.capacity()) {
+        *head = settled;
+        c->head.store(settled, order::release);
+    }
+}
+}  // namespace
+
+result<spsc_producer> spsc_producer::create(const char* name, const spsc_config& config,
+                                            const spsc_options& options) noexcept {
+    spsc_producer p;
+    const errc e = p.create_named(name, config, true, options);
+    if (failed(e)) return e;
+    resume_producer(p.control_, p.ring_, p.max_message_, &p.head_, &p.cached_tail_, &p.next_seq_);
+    return p;
+}
+
+result<spsc_producer> spsc_producer::open(const char* name, const spsc_options& options) noexcept {
+    spsc_producer p;
+    const errc e = p.open_named(name, true, options);
+    if (failed(e)) return e;
+    resume_producer(p.control_, p.ring_, p.max_message_, &p.head_, &p.cached_tail_, &p.next_seq_);
+    return p;
+}
+
+result<spsc_producer> spsc_producer::format(void* memory, std::uint64_t size, const spsc_config& config,
+                                            const spsc_options& options) noexcept {
+    const errc e = detail::format_ring_memory(memory, size, kind::spsc, spsc_ring_offset, config.max_message);
+    if (failed(e)) return e;
+    return attach(memory, size, options);
+}
+
+result<spsc_producer> spsc_producer::attach(void* memory, std::uint64_t size, const spsc_options& options) noexcept {
+    if (memory == nullptr) return errc::invalid_argument;
+    spsc_producer p;
+    const errc e = p.bind(static_cast<std::uint8_t*>(memory), size, true, options);
+    if (failed(e)) return e;
+    resume_producer(p.control_, p.ring_, p.max_message_, &p.head_, &p.cached_tail_, &p.next_seq_);
+    return p;
+}
+
+spsc_producer::reservation::reservation(reservation&& other) noexcept
+    : producer_(other.producer_), data_(other.data_), size_(other.size_) {
+    other.producer_ = nullptr;
+}
+
+spsc_producer::reservation& spsc_producer::reservation::operator=(reservation&& other) noexcept {
+    if (this != &other) {
+        this->~reservation();
+        producer_ = other.producer_;
+        data_ = other.data_;
+        size_ = other.size_;
+        other.producer_ = nullptr;
+    }
+    return *this;
+}
+
+spsc_producer::reservation::~reservation() {
+    if (producer_ != nullptr) producer_->reserved_ = false;  // nothing was published
+}
+
+void spsc_producer::reservation::commit(std::size_t used) noexcept {
+    SHMKIT_ASSERT(producer_ != nullptr && used <= size_);
+    producer_->publish(used);
+    producer_ = nullptr;
+}
+
+errc spsc_producer::reserve_at(std::size_t size, std::uint64_t deadline_ns, reservation* out) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    SHMKIT_ASSERT(!reserved_);
+    if (size > max_message_) return errc::message_too_large;
+    const std::uint64_t span = record_span(size);
+    const std::uint64_t pad = ring_.pad_before(head_, span);
+    const std::uint64_t need = pad + span;
+    const std::uint64_t capacity = ring_.capacity();
+    if (capacity - (head_ - cached_tail_) < need) {
+        // Acquire: the consumer has finished reading every record before the tail it stored.
+        cached_tail_ = control_->tail.load(order::acquire);
+        if (capacity - (head_ - cached_tail_) < need) {
+            if (deadline_ns == 0) return errc::full;
+            const errc e = wait_until(
+                control_->space,
+                [&] {
+                    cached_tail_ = control_->tail.load(order::acquire);
+                    return capacity - (head_ - cached_tail_) >= need;
+                },
+                deadline_ns, wait_);
+            if (failed(e)) return e;
+        }
+    }
+    if (cached_tail_ > head_ || head_ - cached_tail_ > capacity) return errc::invalid_layout;  // corrupt tail
+    reserved_ = true;
+    reserved_pad_ = pad;
+    out->producer_ = this;
+    out->data_ = ring_.at(ring_.offset(head_ + pad) + record_header_size);
+    out->size_ = size;
+    return errc::ok;
+}
+
+void spsc_producer::publish(std::size_t used) noexcept {
+    const std::uint64_t record_pos = head_ + reserved_pad_;
+    record_header h;
+    h.size = static_cast<std::uint32_t>(used);
+    h.type = record_type::message;
+    h.lap = ring_.lap(record_pos);
+    h.seq = next_seq_;
+    ring_.store_header(ring_.offset(record_pos), h);
+    if (reserved_pad_ != 0) {
+        record_header pad;
+        pad.size = static_cast<std::uint32_t>(reserved_pad_);
+        pad.type = record_type::pad;
+        pad.lap = ring_.lap(head_);
+        pad.seq = next_seq_;
+        ring_.store_header(ring_.offset(head_), pad);
+    }
+    ++next_seq_;
+    head_ = record_pos + record_span(used);
+    reserved_ = false;
+    // Release, in this order (see byte_ring::settled_head): the record is complete before the
+    // sequence number counts it, and before head lets the consumer read it.
+    control_->pushed.store(next_seq_, order::release);
+    control_->head.store(head_, order::release);
+    notify_all(control_->data);
+}
+
+errc spsc_producer::try_push(const void* data, std::size_t size) noexcept {
+    reservation r;
+    const errc e = reserve_at(size, 0, &r);
+    if (failed(e)) return e;
+    if (size != 0) std::memcpy(r.data(), data, size);
+    r.commit(size);
+    return errc::ok;
+}
+
+errc spsc_producer::push(const void* data, std::size_t size, nanoseconds timeout) noexcept {
+    reservation r;
+    const std::uint64_t deadline = deadline_after(timeout);
+    const errc e = reserve_at(size, deadline == 0 ? 1 : deadline, &r);
+    if (failed(e)) return e;
+    if (size != 0) std::memcpy(r.data(), data, size);
+    r.commit(size);
+    return errc::ok;
+}
+
+result<spsc_producer::reservation> spsc_producer::try_reserve(std::size_t size) noexcept {
+    reservation r;
+    const errc e = reserve_at(size, 0, &r);
+    if (failed(e)) return e;
+    return r;
+}
+
+result<spsc_producer::reservation> spsc_producer::reserve(std::size_t size, nanoseconds timeout) noexcept {
+    reservation r;
+    const std::uint64_t deadline = deadline_after(timeout);
+    const errc e = reserve_at(size, deadline == 0 ? 1 : deadline, &r);
+    if (failed(e)) return e;
+    return r;
+}
+
+bool spsc_producer::consumer_alive() const noexcept {
+    return control_ != nullptr && inspect_role(control_->consumer).alive;
+}
+
+// ---- consumer --------------------------------------------------------------------------------
+
+errc spsc_consumer::resume() noexcept {
+    tail_ = control_->tail.load(order::acquire);
+    cached_head_ = tail_;
+    // The sequence number to expect is taken from the first record: a consumer that died
+    // after reading a message but before storing tail leaves it to be delivered again.
+    expected_ = ~std::uint64_t{0};
+    return errc::ok;
+}
+
+result<spsc_consumer> spsc_consumer::create(const char* name, const spsc_config& config,
+                                            const spsc_options& options) noexcept {
+    spsc_consumer c;
+    const errc e = c.create_named(name, config, false, options);
+    if (failed(e)) return e;
+    static_cast<void>(c.resume());
+    return c;
+}
+
+result<spsc_consumer> spsc_consumer::open(const char* name, const spsc_options& options) noexcept {
+    spsc_consumer c;
+    const errc e = c.open_named(name, false, options);
+    if (failed(e)) return e;
+    static_cast<void>(c.resume());
+    return c;
+}
+
+result<spsc_consumer> spsc_consumer::attach(void* memory, std::uint64_t size, const spsc_options& options) noexcept {
+    if (memory == nullptr) return errc::invalid_argument;
+    spsc_consumer c;
+    const errc e = c.bind(static_cast<std::uint8_t*>(memory), size, false, options);
+    if (failed(e)) return e;
+    static_cast<void>(c.resume());
+    return c;
+}
+
+bool spsc_consumer::poll() noexcept {
+    if (control_ == nullptr) return false;
+    if (cached_head_ != tail_) return true;
+    // Acquire: every record before the head the producer stored is complete.
+    cached_head_ = control_->head.load(order::acquire);
+    return cached_head_ != tail_;
+}
+
+// Locates the next message (skipping pads) without consuming it.
+errc spsc_consumer::next(message_view* out) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    for (;;) {
+        if (!poll()) return errc::empty;
+        if (cached_head_ < tail_ || cached_head_ - tail_ > ring_.capacity() || !on_record_boundary(cached_head_)) {
+            return errc::invalid_layout;
+        }
+        const std::uint64_t offset = ring_.offset(tail_);
+        const record_header h = ring_.load_header(offset);
+        const std::uint64_t span = ring_.checked_span(tail_, h, max_message_);
+        if (span == 0 || span > cached_head_ - tail_) return errc::invalid_layout;
+        if (expected_ != ~std::uint64_t{0} && h.seq != expected_) return errc::invalid_layout;
+        if (h.type == record_type::pad) {
+            tail_ += span;
+            continue;  // the pad is consumed together with the message after it
+        }
+        out->data = ring_.at(offset + record_header_size);
+        out->size = h.size;
+        out->seq = h.seq;
+        peeked_span_ = span;
+        return errc::ok;
+    }
+}
+
+void spsc_consumer::release() noexcept {
+    SHMKIT_ASSERT(peeked_span_ != 0);  // release() without a peeked message
+    tail_ += peeked_span_;
+    peeked_span_ = 0;
+    ++expected_;
+    // Release: we are done reading the record before the producer may overwrite it.
+    control_->tail.store(tail_, order::release);
+    control_->popped.fetch_add(1, order::relaxed);
+    notify_all(control_->space);
+}
+
+result<message_view> spsc_consumer::try_peek() noexcept {
+    message_view v;
+    const errc e = next(&v);
+    if (failed(e)) return e;
+    expected_ = v.seq;
+    return v;
+}
+
+result<message_view> spsc_consumer::peek(nanoseconds timeout) noexcept {
+    const std::uint64_t deadline = deadline_after(timeout);
+    for (;;) {
+        auto v = try_peek();
+        if (v.ok() || v.error() != errc::empty) return v;
+        const errc e = wait_until(control_->data, [this] { return poll(); }, deadline, wait_);
+        if (failed(e)) return e;
+    }
+}
+
+result<message_info> spsc_consumer::try_pop(void* buffer, std::size_t capacity) noexcept {
+    auto v = try_peek();
+    if (!v) return v.error();
+    if (v->size > capacity) {
+        pending_size_ = v->size;
+        peeked_span_ = 0;
+        return errc::message_too_large;
+    }
+    if (v->size != 0) std::memcpy(buffer, v->data, v->size);
+    const message_info info{v->size, v->seq};
+    release();
+    return info;
+}
+
+result<message_info> spsc_consumer::pop(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
+    const std::uint64_t deadline = deadline_after(timeout);
+    for (;;) {
+        auto m = try_pop(buffer, capacity);
+        if (m.ok() || m.error() != errc::empty) return m;
+        const errc e = wait_until(control_->data, [this] { return poll(); }, deadline, wait_);
+        if (failed(e)) return e;
+    }
+}
+
+bool spsc_consumer::producer_alive() const noexcept {
+    return control_ != nullptr && inspect_role(control_->producer).alive;
+}
+
+}  // namespace shmkit
