@@ -12,7 +12,7 @@ namespace {
 constexpr int max_attempts = 64;
 
 struct layout {
-    const ring_geometry* geometry = nullptr;
+    ring_geometry geometry{};
     broadcast_control* control = nullptr;
     byte_ring ring;
 };
@@ -27,9 +27,7 @@ errc map_layout(std::uint8_t* base, std::uint64_t size, layout* out) noexcept {
     return errc::ok;
 }
 
-// Positions come from shared memory; one that is not on a record boundary would make the
-// readers' atomic loads misaligned, which faults on ARM (x86 would silently tolerate it).
-bool on_record_boundary(std::uint64_t pos) noexcept { return pos % record_align == 0; }
+using detail::plausible_position;
 
 }  // namespace
 
@@ -37,8 +35,8 @@ errc inspect_broadcast(const void* base, std::uint64_t size, broadcast_info* out
     layout l;
     errc e = map_layout(static_cast<std::uint8_t*>(const_cast<void*>(base)), size, &l);
     if (failed(e)) return e;
-    out->capacity = l.geometry->capacity;
-    out->max_message = l.geometry->max_message;
+    out->capacity = l.geometry.capacity;
+    out->max_message = l.geometry.max_message;
     out->head = l.control->head.load(order::acquire);
     out->tail = l.control->tail.load(order::acquire);
     out->messages = l.control->next_seq.load(order::acquire);
@@ -118,10 +116,14 @@ result<broadcast_writer> broadcast_writer::create(const char* name, const broadc
     auto s = detail::create_ring_segment(name, kind::broadcast, broadcast_ring_offset, config.capacity,
                                          config.max_message, options);
     if (!s) return s.error();
+    // The creator holds the writer role from the moment the segment becomes visible, so no
+    // other process can claim it in between.
+    reinterpret_cast<broadcast_control*>(s->base() + broadcast_control_offset)
+        ->writer.store(pack_process(os::self()), order::relaxed);
     s->publish();
     broadcast_writer w;
     w.segment_ = std::move(s).value();
-    const errc e = w.bind(w.segment_.base(), w.segment_.size());
+    const errc e = w.bind(w.segment_.base(), w.segment_.size(), /*role_claimed=*/true);
     if (failed(e)) return e;
     return w;
 }
@@ -131,7 +133,7 @@ result<broadcast_writer> broadcast_writer::open(const char* name, const segment_
     if (!s) return s.error();
     broadcast_writer w;
     w.segment_ = std::move(s).value();
-    errc e = w.bind(w.segment_.base(), w.segment_.size());
+    errc e = w.bind(w.segment_.base(), w.segment_.size(), false);
     if (failed(e)) return e;
     return w;
 }
@@ -146,42 +148,57 @@ result<broadcast_writer> broadcast_writer::format(void* memory, std::uint64_t si
 result<broadcast_writer> broadcast_writer::attach(void* memory, std::uint64_t size) noexcept {
     if (memory == nullptr) return errc::invalid_argument;
     broadcast_writer w;
-    errc e = w.bind(static_cast<std::uint8_t*>(memory), size);
+    errc e = w.bind(static_cast<std::uint8_t*>(memory), size, false);
     if (failed(e)) return e;
     return w;
 }
 
-errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size) noexcept {
+errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size, bool role_claimed) noexcept {
     layout l;
     errc e = map_layout(base, size, &l);
     if (failed(e)) return e;
-    claim_kind how;
-    e = claim_role(l.control->writer, &how);
-    if (failed(e)) return e;
+    claim_kind how = claim_kind::fresh;
+    if (!role_claimed) {
+        e = claim_role(l.control->writer, &how);
+        if (failed(e)) return e;
+    }
     const std::uint64_t head = l.control->head.load(order::acquire);
     const std::uint64_t tail = l.control->tail.load(order::acquire);
     const std::uint64_t next_seq = l.control->next_seq.load(order::acquire);
-    if (tail > head || head - tail > l.ring.capacity() || next_seq > head || !on_record_boundary(head) ||
-        !on_record_boundary(tail)) {
+    if (tail > head || head - tail > l.ring.capacity() || next_seq > head || !plausible_position(head) ||
+        !plausible_position(tail)) {
         release_role(l.control->writer);
         return errc::invalid_layout;
     }
     control_ = l.control;
     ring_ = l.ring;
-    max_message_ = l.geometry->max_message;
+    max_message_ = l.geometry.max_message;
     head_ = head;
     tail_ = tail;
     next_seq_ = next_seq;
     if (how == claim_kind::took_over) {
-        // The dead writer may have stopped between storing next_seq and head: its last message
-        // is complete, so finish publishing it rather than lose it.
-        const std::uint64_t settled = ring_.settled_head(head, next_seq, max_message_);
+        // A dead writer's last message is complete (and readers that keep up may already have
+        // it) from the moment its header was stored. It may have died before storing next_seq
+        // (the header at head carries seq == next_seq) or between next_seq and head (seq ==
+        // next_seq - 1). Either way, finish publishing it rather than write over it.
+        std::uint64_t settled = ring_.settled_head(head, next_seq, max_message_);
+        if (settled == head) {
+            settled = ring_.settled_head(head, next_seq + 1, max_message_);
+            if (settled != head) {
+                next_seq_ = next_seq + 1;
+                control_->next_seq.store(next_seq_, order::release);
+            }
+        }
         if (settled != head) {
             head_ = settled;
             control_->head.store(settled, order::release);
         }
         control_->takeovers.fetch_add(1, order::relaxed);
+        notify_all(control_->wake);  // readers asleep on the message the dead writer never announced
     }
+    // Release fence: this writer's first stores into space the previous writer freed must come
+    // after the tail it stored, for readers' fence pairing (the eviction in reserve() may not run).
+    fence(order::release);
     return errc::ok;
 }
 
@@ -321,7 +338,7 @@ errc broadcast_reader::bind(std::uint8_t* base, std::uint64_t size, const broadc
     if (failed(e)) return e;
     control_ = l.control;
     ring_ = l.ring;
-    max_message_ = l.geometry->max_message;
+    max_message_ = l.geometry.max_message;
     wait_ = options.wait;
     e = options.from_oldest ? start_at_oldest() : start_at_head();
     if (failed(e)) control_ = nullptr;
@@ -333,7 +350,7 @@ errc broadcast_reader::start_at_head() noexcept {
         const std::uint64_t head = control_->head.load(order::acquire);
         const std::uint64_t next_seq = control_->next_seq.load(order::acquire);
         if (control_->head.load(order::acquire) != head) continue;  // not a consistent pair
-        if (!on_record_boundary(head)) return errc::invalid_layout;
+        if (!plausible_position(head)) return errc::invalid_layout;
         const std::uint64_t pos = ring_.settled_head(head, next_seq, max_message_);
         // Acquire fence: orders the header loads in settled_head before the tail check; if the
         // writer had started overwriting them, it advanced tail past `head` first.
@@ -351,7 +368,7 @@ errc broadcast_reader::start_at_oldest() noexcept {
         const std::uint64_t tail = control_->tail.load(order::acquire);
         const std::uint64_t head = control_->head.load(order::acquire);
         if (tail >= head) return start_at_head();
-        if (!on_record_boundary(tail)) return errc::invalid_layout;
+        if (!plausible_position(tail)) return errc::invalid_layout;
         const record_header h = ring_.load_header(ring_.offset(tail));
         // Acquire fence: the header was read before re-checking that tail did not move past it.
         fence(order::acquire);
@@ -366,16 +383,22 @@ errc broadcast_reader::start_at_oldest() noexcept {
 
 // The writer lapped us: move to the oldest intact record and count what was skipped.
 errc broadcast_reader::resync_after_lap() noexcept {
+    bool consistent = false;
     for (int attempt = 0; attempt < max_attempts; ++attempt) {
         const std::uint64_t tail = control_->tail.load(order::acquire);
         const std::uint64_t head = control_->head.load(order::acquire);
-        if (tail > head || !on_record_boundary(tail) || !on_record_boundary(head)) return errc::invalid_layout;
+        // tail can briefly appear ahead of head right after a writer takeover (its first
+        // eviction and its head repair are separate stores): retry.
+        if (tail > head || !plausible_position(tail) || !plausible_position(head)) continue;
+        consistent = true;
         std::uint64_t first_seq;
         if (tail == head) {
-            // Everything was evicted for a record not yet published: the next message to
-            // arrive at `tail` will carry next_seq, unless the writer is between its two
-            // publishing stores, in which case byte_ring::settled_head() finds that message.
+            // Everything was evicted for a record not yet published. next_seq is read while head
+            // stays unchanged, so it is either the sequence number of the message that will
+            // appear at head or one more, if that message is complete but head not yet moved
+            // past it (byte_ring::settled_head finds it; retry until head moves).
             const std::uint64_t next_seq = control_->next_seq.load(order::acquire);
+            if (control_->head.load(order::acquire) != head) continue;
             if (ring_.settled_head(head, next_seq, max_message_) != head) continue;
             first_seq = next_seq;
         } else {
@@ -394,7 +417,9 @@ errc broadcast_reader::resync_after_lap() noexcept {
         expected_ = first_seq;
         return errc::overrun;
     }
-    return errc::overrun;  // still being lapped; the next call resynchronises again
+    // Still being lapped, or a tail that never made sense.
+    lost_ = 0;
+    return consistent ? errc::overrun : errc::invalid_layout;
 }
 
 result<message_info> broadcast_reader::try_read(void* buffer, std::size_t capacity) noexcept {
@@ -446,8 +471,13 @@ errc broadcast_reader::wait(nanoseconds timeout) noexcept {
 result<message_info> broadcast_reader::read(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
     const std::uint64_t deadline = deadline_after(timeout);
     for (;;) {
+        // Acquire: every record before this head is visible to the try_read that follows.
+        const std::uint64_t head_seen = control_->head.load(order::acquire);
         auto r = try_read(buffer, capacity);
         if (r.ok() || r.error() != errc::empty) return r;
+        // head already covered our position, yet no record was there: the segment is
+        // inconsistent. Report it instead of spinning on a wait condition that stays true.
+        if (head_seen > pos_) return errc::invalid_layout;
         if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
         const errc e = wait_until(control_->wake, [this] { return poll(); }, deadline, wait_);
         if (failed(e)) return e;

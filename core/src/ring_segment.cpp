@@ -23,7 +23,7 @@ errc format_ring_memory(void* memory, std::uint64_t size, kind k, std::uint32_t 
         return errc::invalid_argument;
     }
     auto* base = static_cast<std::uint8_t*>(memory);
-    std::memset(base, 0, ring_offset);
+    std::memset(base, 0, ring_offset + record_header_size);
     format_header(base, k, ring_header_size, size);
     const errc e = init_ring_geometry(reinterpret_cast<ring_geometry*>(base + ring_geometry_offset), size,
                                       ring_offset, max_message);
@@ -34,14 +34,24 @@ errc format_ring_memory(void* memory, std::uint64_t size, kind k, std::uint32_t 
 
 errc map_ring_layout(std::uint8_t* base, std::uint64_t size, kind k, std::uint32_t ring_offset,
                      ring_layout* out) noexcept {
+    // Atomic loads in the layout need natural alignment; ARM faults otherwise.
+    if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
     errc e = validate_header(base, size, static_cast<std::uint32_t>(k), ring_header_size);
     if (failed(e)) return e;
+    // Copy the geometry once, field by field, and validate the copy: a peer rewriting it
+    // concurrently cannot make us use a value we did not check.
     const auto* g = reinterpret_cast<const ring_geometry*>(base + ring_geometry_offset);
-    e = validate_ring_geometry(*g, size, ring_offset);
+    ring_geometry copy;
+    copy.capacity = __atomic_load_n(&g->capacity, __ATOMIC_RELAXED);
+    copy.ring_offset = __atomic_load_n(&g->ring_offset, __ATOMIC_RELAXED);
+    copy.max_message = __atomic_load_n(&g->max_message, __ATOMIC_RELAXED);
+    copy.reserved0 = __atomic_load_n(&g->reserved0, __ATOMIC_RELAXED);
+    for (int i = 0; i < 5; ++i) copy.reserved1[i] = __atomic_load_n(&g->reserved1[i], __ATOMIC_RELAXED);
+    e = validate_ring_geometry(copy, size, ring_offset);
     if (failed(e)) return e;
-    out->geometry = g;
+    out->geometry = copy;
     out->control = base + ring_header_size;
-    out->ring = byte_ring(base + ring_offset, g->capacity);
+    out->ring = byte_ring(base + ring_offset, copy.capacity);
     return errc::ok;
 }
 

@@ -12,10 +12,16 @@ namespace shmkit::detail {
 inline constexpr std::uint32_t ring_header_size = 128;  // segment_header + ring_geometry
 
 struct ring_layout {
-    const ring_geometry* geometry = nullptr;
-    std::uint8_t* control = nullptr;  // at ring_header_size
+    ring_geometry geometry{};          // a validated copy: never re-read from shared memory
+    std::uint8_t* control = nullptr;   // at ring_header_size
     byte_ring ring;
 };
+
+// Positions are absolute byte counts; one off a record boundary would make atomic loads
+// misaligned (a fault on ARM), and one near 2^64 would let position arithmetic wrap.
+inline bool plausible_position(std::uint64_t pos) noexcept {
+    return pos % record_align == 0 && pos < (std::uint64_t{1} << 62);
+}
 
 inline std::uint64_t ring_segment_size(std::uint32_t ring_offset, std::uint64_t capacity) noexcept {
     return ring_offset + ring_capacity_for(capacity);
@@ -26,11 +32,12 @@ inline std::uint64_t ring_segment_size(std::uint32_t ring_offset, std::uint64_t 
 result<segment> create_ring_segment(const char* name, kind k, std::uint32_t ring_offset, std::uint64_t capacity,
                                     std::uint32_t max_message, const segment_options& options) noexcept;
 
-// The same over caller-given memory (64-byte aligned), published on success.
+// The same over caller-given memory (64-byte aligned), published on success. The first ring
+// header is zeroed so that reused memory holds no stale record where readers start.
 errc format_ring_memory(void* memory, std::uint64_t size, kind k, std::uint32_t ring_offset,
                         std::uint32_t max_message) noexcept;
 
-// Validates header and geometry; on success fills `out`.
+// Validates alignment, header and geometry; on success fills `out`.
 errc map_ring_layout(std::uint8_t* base, std::uint64_t size, kind k, std::uint32_t ring_offset,
                      ring_layout* out) noexcept;
 

@@ -7,7 +7,7 @@
 namespace shmkit {
 namespace {
 
-bool on_record_boundary(std::uint64_t pos) noexcept { return pos % record_align == 0; }
+using detail::plausible_position;
 
 }  // namespace
 
@@ -17,8 +17,8 @@ errc inspect_spsc(const void* base, std::uint64_t size, spsc_info* out) noexcept
                                            spsc_ring_offset, &l);
     if (failed(e)) return e;
     const auto* c = reinterpret_cast<const spsc_control*>(l.control);
-    out->capacity = l.geometry->capacity;
-    out->max_message = l.geometry->max_message;
+    out->capacity = l.geometry.capacity;
+    out->max_message = l.geometry.max_message;
     out->head = c->head.load(order::acquire);
     out->tail = c->tail.load(order::acquire);
     out->pushed = c->pushed.load(order::relaxed);
@@ -61,24 +61,27 @@ void spsc_end::close() noexcept {
     segment_.close();
 }
 
-errc spsc_end::bind(std::uint8_t* base, std::uint64_t size, bool producer_side, const spsc_options& options) noexcept {
+errc spsc_end::bind(std::uint8_t* base, std::uint64_t size, bool producer_side, const spsc_options& options,
+                   bool role_claimed) noexcept {
     ring_layout l;
     errc e = map_ring_layout(base, size, kind::spsc, spsc_ring_offset, &l);
     if (failed(e)) return e;
     auto* c = reinterpret_cast<spsc_control*>(l.control);
-    claim_kind how;
+    claim_kind how = claim_kind::fresh;
     atomic_u64& r = producer_side ? c->producer : c->consumer;
-    e = claim_role(r, &how);
-    if (failed(e)) return e;
+    if (!role_claimed) {
+        e = claim_role(r, &how);
+        if (failed(e)) return e;
+    }
     const std::uint64_t head = c->head.load(order::acquire);
     const std::uint64_t tail = c->tail.load(order::acquire);
-    if (tail > head || head - tail > l.ring.capacity() || !on_record_boundary(head) || !on_record_boundary(tail)) {
+    if (tail > head || head - tail > l.ring.capacity() || !plausible_position(head) || !plausible_position(tail)) {
         release_role(r);
         return errc::invalid_layout;
     }
     control_ = c;
     ring_ = l.ring;
-    max_message_ = l.geometry->max_message;
+    max_message_ = l.geometry.max_message;
     wait_ = options.wait;
     producer_side_ = producer_side;
     if (how == claim_kind::took_over) {
@@ -91,7 +94,7 @@ errc spsc_end::open_named(const char* name, bool producer_side, const spsc_optio
     auto s = segment::open(name, kind::spsc, ring_header_size, os::access::read_write, options.segment);
     if (!s) return s.error();
     segment_ = std::move(s).value();
-    const errc e = bind(segment_.base(), segment_.size(), producer_side, options);
+    const errc e = bind(segment_.base(), segment_.size(), producer_side, options, false);
     if (failed(e)) segment_.close();
     return e;
 }
@@ -101,9 +104,12 @@ errc spsc_end::create_named(const char* name, const spsc_config& config, bool pr
     auto s = create_ring_segment(name, kind::spsc, spsc_ring_offset, config.capacity, config.max_message,
                                  options.segment);
     if (!s) return s.error();
+    // The creator holds its role from the moment the segment becomes visible.
+    auto* c = reinterpret_cast<spsc_control*>(s->base() + ring_header_size);
+    (producer_side ? c->producer : c->consumer).store(pack_process(os::self()), order::relaxed);
     s->publish();
     segment_ = std::move(s).value();
-    const errc e = bind(segment_.base(), segment_.size(), producer_side, options);
+    const errc e = bind(segment_.base(), segment_.size(), producer_side, options, true);
     if (failed(e)) segment_.close();
     return e;
 }
@@ -159,7 +165,7 @@ result<spsc_producer> spsc_producer::format(void* memory, std::uint64_t size, co
 result<spsc_producer> spsc_producer::attach(void* memory, std::uint64_t size, const spsc_options& options) noexcept {
     if (memory == nullptr) return errc::invalid_argument;
     spsc_producer p;
-    const errc e = p.bind(static_cast<std::uint8_t*>(memory), size, true, options);
+    const errc e = p.bind(static_cast<std::uint8_t*>(memory), size, true, options, false);
     if (failed(e)) return e;
     resume_producer(p.control_, p.ring_, p.max_message_, &p.head_, &p.cached_tail_, &p.next_seq_);
     return p;
@@ -318,7 +324,7 @@ result<spsc_consumer> spsc_consumer::open(const char* name, const spsc_options& 
 result<spsc_consumer> spsc_consumer::attach(void* memory, std::uint64_t size, const spsc_options& options) noexcept {
     if (memory == nullptr) return errc::invalid_argument;
     spsc_consumer c;
-    const errc e = c.bind(static_cast<std::uint8_t*>(memory), size, false, options);
+    const errc e = c.bind(static_cast<std::uint8_t*>(memory), size, false, options, false);
     if (failed(e)) return e;
     static_cast<void>(c.resume());
     return c;
@@ -337,7 +343,7 @@ errc spsc_consumer::next(message_view* out) noexcept {
     if (control_ == nullptr) return errc::not_open;
     for (;;) {
         if (!poll()) return errc::empty;
-        if (cached_head_ < tail_ || cached_head_ - tail_ > ring_.capacity() || !on_record_boundary(cached_head_)) {
+        if (cached_head_ < tail_ || cached_head_ - tail_ > ring_.capacity() || !plausible_position(cached_head_)) {
             return errc::invalid_layout;
         }
         const std::uint64_t offset = ring_.offset(tail_);

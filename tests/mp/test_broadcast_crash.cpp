@@ -124,7 +124,9 @@ TEST(BroadcastCrash, WritersKilledAtRandomPointsNeverTearARecord) {
 // The one window a crash can leave half-done: the writer stored next_seq but not head. The
 // message is complete, so a successor must publish it, and a reader that attaches meanwhile
 // must neither skip nor duplicate it. Reproduced deterministically by rolling head back.
-void check_interrupted_publication(const std::vector<std::size_t>& fillers) {
+// died_before_next_seq: the writer stored the message header (readers that keep up can take
+// the message from then on) but neither next_seq nor head.
+void check_interrupted_publication(const std::vector<std::size_t>& fillers, bool died_before_next_seq = false) {
     broadcast_config config;
     config.capacity = 1024;
     const std::uint64_t size = broadcast_writer::segment_size(config);
@@ -143,7 +145,15 @@ void check_interrupted_publication(const std::vector<std::size_t>& fillers) {
     auto* control = reinterpret_cast<broadcast_control*>(memory + broadcast_control_offset);
     const std::uint64_t head_before = control->head.load(order::relaxed);
     ASSERT_EQ(w->write("interrupted", 11), errc::ok);
-    // Undo only the last store of publish(): the state of a writer killed between the two.
+    if (died_before_next_seq) {
+        // A reader that keeps up consumes it by its header before the writer "dies".
+        auto m = early->try_read(buf, sizeof buf);
+        ASSERT_TRUE(m);
+        EXPECT_EQ(std::string(buf, m->size), "interrupted");
+        EXPECT_EQ(m->seq, seq);
+        control->next_seq.store(seq, order::relaxed);
+    }
+    // Undo the last store(s) of publish(): the state of a writer killed part-way through.
     control->head.store(head_before, order::relaxed);
     // Hand the role to a dead process, as if this writer had been SIGKILLed.
     shared<os::process_id> dead_id;
@@ -157,19 +167,27 @@ void check_interrupted_publication(const std::vector<std::size_t>& fillers) {
 
     auto late = broadcast_reader::attach(memory, size);  // attaches inside the window
     ASSERT_TRUE(late);
-    EXPECT_EQ(late->next_seq(), seq + 1);
+    EXPECT_EQ(late->next_seq(), died_before_next_seq ? seq : seq + 1);
 
     auto successor = broadcast_writer::attach(memory, size);
     ASSERT_TRUE(successor) << to_string(successor.error());
     EXPECT_GT(control->head.load(order::relaxed), head_before) << "the successor publishes it";
     ASSERT_EQ(successor->write("after", 5), errc::ok);
 
-    auto m = early->try_read(buf, sizeof buf);
-    ASSERT_TRUE(m) << to_string(m.error());
-    EXPECT_EQ(std::string(buf, m->size), "interrupted");
-    EXPECT_EQ(m->seq, seq);
+    if (!died_before_next_seq) {
+        auto m = early->try_read(buf, sizeof buf);
+        ASSERT_TRUE(m) << to_string(m.error());
+        EXPECT_EQ(std::string(buf, m->size), "interrupted");
+        EXPECT_EQ(m->seq, seq);
+    } else {
+        // The late reader started at the old head: the message is visible there by its header.
+        auto m = late->try_read(buf, sizeof buf);
+        ASSERT_TRUE(m) << to_string(m.error());
+        EXPECT_EQ(std::string(buf, m->size), "interrupted");
+        EXPECT_EQ(m->seq, seq);
+    }
     for (broadcast_reader* r : {&*early, &*late}) {
-        m = r->try_read(buf, sizeof buf);
+        auto m = r->try_read(buf, sizeof buf);
         ASSERT_TRUE(m) << to_string(m.error());
         EXPECT_EQ(std::string(buf, m->size), "after");
         EXPECT_EQ(m->seq, seq + 1);
@@ -178,6 +196,14 @@ void check_interrupted_publication(const std::vector<std::size_t>& fillers) {
 }
 
 TEST(BroadcastCrash, InterruptedPublicationIsCompletedBySuccessor) { check_interrupted_publication({100}); }
+
+TEST(BroadcastCrash, MessageVisibleBeforeNextSeqIsAdoptedBySuccessor) {
+    check_interrupted_publication({100}, /*died_before_next_seq=*/true);
+}
+
+TEST(BroadcastCrash, MessageVisibleBehindAPadBeforeNextSeqIsAdoptedBySuccessor) {
+    check_interrupted_publication({480, 480, 0}, /*died_before_next_seq=*/true);
+}
 
 TEST(BroadcastCrash, InterruptedPublicationAfterAPadIsCompletedBySuccessor) {
     // Records of 496 + 496 + 16 bytes leave 16 bytes at the end of the 1024-byte ring: the

@@ -193,6 +193,43 @@ TEST(BroadcastMemory, StalePayloadAfterTheNewestRecordIsNeverTakenForAHeader) {
     EXPECT_EQ(r->try_read(buf, sizeof buf).error(), errc::empty);
 }
 
+TEST(BroadcastMemory, ReformattedMemoryShowsNoStaleMessage) {
+    broadcast_config config;
+    config.capacity = 1024;
+    const std::uint64_t size = broadcast_writer::segment_size(config);
+    alignas(64) static std::uint8_t memory[2048];
+    {
+        auto w = broadcast_writer::format(memory, size, config);
+        ASSERT_TRUE(w);
+        ASSERT_EQ(w->write("old message from a previous run", 31), errc::ok);
+    }
+    auto w = broadcast_writer::format(memory, size, config);
+    ASSERT_TRUE(w);
+    auto r = broadcast_reader::attach(memory, size);
+    ASSERT_TRUE(r);
+    char buf[64];
+    EXPECT_EQ(r->try_read(buf, sizeof buf).error(), errc::empty);
+    ASSERT_EQ(w->write("new", 3), errc::ok);
+    auto m = r->try_read(buf, sizeof buf);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(std::string(buf, m->size), "new");
+    EXPECT_EQ(m->seq, 0u);
+}
+
+TEST(BroadcastMemory, MisalignedMemoryIsRefused) {
+    broadcast_config config;
+    config.capacity = 1024;
+    const std::uint64_t size = broadcast_writer::segment_size(config);
+    alignas(64) static std::uint8_t memory[4096];
+    ASSERT_TRUE(broadcast_writer::format(memory, size, config));
+    // The same valid bytes at an address that is not 64-byte aligned: atomics there would be
+    // misaligned (SIGBUS on ARM), so attaching is refused.
+    std::memmove(memory + 8, memory, size);
+    EXPECT_EQ(broadcast_reader::attach(memory + 8, size).error(), errc::invalid_argument);
+    EXPECT_EQ(broadcast_writer::attach(memory + 8, size).error(), errc::invalid_argument);
+    EXPECT_EQ(broadcast_writer::format(memory + 8, size, config).error(), errc::invalid_argument);
+}
+
 TEST_F(Broadcast, WrapsWithPadRecordsAtEveryOffset) {
     auto r = reader();
     // Sizes that leave every possible remainder at the ring's end, many laps.

@@ -142,7 +142,7 @@ public:
     void close() noexcept;
 
 private:
-    errc bind(std::uint8_t* base, std::uint64_t size) noexcept;
+    errc bind(std::uint8_t* base, std::uint64_t size, bool role_claimed) noexcept;
     void publish(std::uint64_t record_pos, std::size_t used) noexcept;
 
     segment segment_;

@@ -97,7 +97,8 @@ public:
     void close() noexcept;
 
 protected:
-    errc bind(std::uint8_t* base, std::uint64_t size, bool producer_side, const spsc_options& options) noexcept;
+    errc bind(std::uint8_t* base, std::uint64_t size, bool producer_side, const spsc_options& options,
+              bool role_claimed) noexcept;
     errc open_named(const char* name, bool producer_side, const spsc_options& options) noexcept;
     errc create_named(const char* name, const spsc_config& config, bool producer_side,
                       const spsc_options& options) noexcept;
