@@ -436,7 +436,9 @@ result<message_info> broadcast_reader::try_read(void* buffer, std::size_t capaci
         if (control_->tail.load(order::relaxed) > pos_) return resync_after_lap();
         if (h.lap != ring_.lap(pos_) || h.type == record_type::none) return errc::empty;  // not written yet
         const std::uint64_t span = ring_.checked_span(pos_, h, max_message_);
-        if (span == 0 || h.seq != expected_) return errc::invalid_layout;
+        if (span == 0 || h.seq != expected_ || (h.type != record_type::message && h.type != record_type::pad)) {
+            return errc::invalid_layout;
+        }
         if (h.type == record_type::pad) {
             pos_ += span;
             continue;

@@ -349,7 +349,10 @@ errc spsc_consumer::next(message_view* out) noexcept {
         const std::uint64_t offset = ring_.offset(tail_);
         const record_header h = ring_.load_header(offset);
         const std::uint64_t span = ring_.checked_span(tail_, h, max_message_);
-        if (span == 0 || span > cached_head_ - tail_) return errc::invalid_layout;
+        if (span == 0 || span > cached_head_ - tail_ ||
+            (h.type != record_type::message && h.type != record_type::pad)) {
+            return errc::invalid_layout;
+        }
         if (expected_ != ~std::uint64_t{0} && h.seq != expected_) return errc::invalid_layout;
         if (h.type == record_type::pad) {
             tail_ += span;

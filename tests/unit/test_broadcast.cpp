@@ -176,7 +176,7 @@ TEST(BroadcastMemory, StalePayloadAfterTheNewestRecordIsNeverTakenForAHeader) {
     // Message 0 at offset 0 (a 496-byte record); at offset 32 its payload holds the forged
     // header of "message 4, lap 1, 8 bytes".
     std::uint8_t a[480] = {};
-    const std::uint64_t forged_w0 = 8u | (std::uint64_t{1} << 32) | (std::uint64_t{1} << 34);
+    const std::uint64_t forged_w0 = 8u | (std::uint64_t{1} << 32) | (std::uint64_t{1} << 35);
     const std::uint64_t forged_seq = 4;
     std::memcpy(a + 16, &forged_w0, 8);
     std::memcpy(a + 24, &forged_seq, 8);

@@ -21,11 +21,15 @@ namespace shmkit {
 inline constexpr std::uint32_t record_align = 16;
 inline constexpr std::uint32_t record_header_size = 16;
 
-enum class record_type : std::uint32_t { none = 0, message = 1, pad = 2, claimed = 3 };
+// none: nothing written here yet (an end marker is a header word of zero).
+// message: a complete record. pad: fills the rest of the lap. claimed: space a command writer
+// has claimed and is still filling. skip: a record with nothing in it (an abandoned claim, or
+// the unused tail of a claim committed shorter than claimed).
+enum class record_type : std::uint32_t { none = 0, message = 1, pad = 2, claimed = 3, skip = 4 };
 
 // In shared memory as two little-endian u64 words, each read and written atomically:
-//   word 0: bits 0..31 size, bits 32..33 type, bits 34..63 lap (low 30 bits of pos / capacity)
-//   word 1: sequence number
+//   word 0: bits 0..31 size, bits 32..34 type, bits 35..63 lap (low 29 bits of pos / capacity)
+//   word 1: sequence number (command rings: the claiming writer's identity)
 // The lap lets a reader tell the record at its position from a stale one a lap behind.
 struct record_header {
     std::uint32_t size = 0;  // message: payload bytes; pad: bytes from the pad to the ring's end
@@ -34,7 +38,7 @@ struct record_header {
     std::uint64_t seq = 0;
 };
 
-inline constexpr std::uint32_t lap_mask = (1u << 30) - 1;
+inline constexpr std::uint32_t lap_mask = (1u << 29) - 1;
 
 // Bytes a record with `payload` bytes occupies.
 constexpr std::uint64_t record_span(std::uint64_t payload) noexcept {
@@ -110,8 +114,8 @@ public:
         const std::uint64_t w0 = __atomic_load_n(words, __ATOMIC_ACQUIRE);
         record_header h;
         h.size = static_cast<std::uint32_t>(w0);
-        h.type = static_cast<record_type>((w0 >> 32) & 3u);
-        h.lap = static_cast<std::uint32_t>(w0 >> 34);
+        h.type = static_cast<record_type>((w0 >> 32) & 7u);
+        h.lap = static_cast<std::uint32_t>(w0 >> 35);
         h.seq = __atomic_load_n(words + 1, __ATOMIC_RELAXED);
         SHMKIT_SPECULATIVE_READ_END();
         return h;
@@ -120,7 +124,7 @@ public:
     void store_header(std::uint64_t offset, const record_header& h) noexcept {
         auto* words = reinterpret_cast<std::uint64_t*>(data_ + offset);
         const std::uint64_t w0 = h.size | (static_cast<std::uint64_t>(h.type) << 32) |
-                                 (static_cast<std::uint64_t>(h.lap & lap_mask) << 34);
+                                 (static_cast<std::uint64_t>(h.lap & lap_mask) << 35);
         __atomic_store_n(words + 1, h.seq, __ATOMIC_RELAXED);
         // Release: publishes the payload (and word 1) to any reader that loads word 0.
         __atomic_store_n(words, w0, __ATOMIC_RELEASE);
@@ -139,7 +143,7 @@ public:
         if (h.lap != lap(pos)) return 0;
         const std::uint64_t room = capacity_ - offset(pos);
         if (h.type == record_type::pad) return (h.size == room) ? room : 0;
-        if (h.type != record_type::message || h.size > max_payload) return 0;
+        if (h.type == record_type::none || h.type > record_type::skip || h.size > max_payload) return 0;
         const std::uint64_t span = record_span(h.size);
         return span <= room ? span : 0;
     }

@@ -1,0 +1,189 @@
+// command: many writers, one reader (control paths: UI -> capture process). Writers claim
+// space under a short robust lock, fill it without holding anything, and commit; the reader
+// takes commands in claim order (a command whose write returned before another's began
+// arrives first). A writer killed between claiming and committing never wedges the channel:
+// once the reader has waited one liveness period on that claim and sees its writer dead, it
+// skips it and counts it (`abandoned`, shown by `shmkit info`). A writer killed while holding
+// the claim lock is recovered the same way. Layout and algorithm: core/SPEC.md "command".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "shmkit/atomic.hpp"
+#include "shmkit/broadcast.hpp"  // message_info
+#include "shmkit/byte_ring.hpp"
+#include "shmkit/errc.hpp"
+#include "shmkit/robust_lock.hpp"
+#include "shmkit/role.hpp"
+#include "shmkit/segment.hpp"
+#include "shmkit/wait.hpp"
+
+namespace shmkit {
+
+struct command_control {
+    // Writers' line, changed under `claim`.
+    robust_lock claim;          // serialises claims (a few stores long)
+    atomic_u64 head;            // position after the last claimed record
+    atomic_u64 claims;          // records claimed so far
+    atomic_u64 lock_recoveries; // claim locks taken from a dead writer
+    std::uint64_t reserved0[3];
+    // The reader's line.
+    atomic_u64 tail;            // position of the first record not yet consumed
+    atomic_u64 reader;          // the reader role
+    atomic_u64 consumed;        // commands delivered
+    atomic_u64 abandoned;       // claims skipped because their writer died
+    atomic_u64 reader_takeovers;
+    std::uint64_t reserved1[3];
+    wait_word data;             // the reader sleeps here for committed commands
+    std::uint64_t reserved2[7];
+    wait_word space;            // writers sleep here for room
+    std::uint64_t reserved3[7];
+};
+static_assert(sizeof(command_control) == 256);
+static_assert(offsetof(command_control, claim) == 0);
+static_assert(offsetof(command_control, head) == 16);
+static_assert(offsetof(command_control, claims) == 24);
+static_assert(offsetof(command_control, lock_recoveries) == 32);
+static_assert(offsetof(command_control, reserved0) == 40);
+static_assert(offsetof(command_control, tail) == 64);
+static_assert(offsetof(command_control, reader) == 72);
+static_assert(offsetof(command_control, consumed) == 80);
+static_assert(offsetof(command_control, abandoned) == 88);
+static_assert(offsetof(command_control, reader_takeovers) == 96);
+static_assert(offsetof(command_control, reserved1) == 104);
+static_assert(offsetof(command_control, data) == 128);
+static_assert(offsetof(command_control, reserved2) == 136);
+static_assert(offsetof(command_control, space) == 192);
+static_assert(offsetof(command_control, reserved3) == 200);
+
+inline constexpr std::uint32_t command_ring_offset = 384;
+
+struct command_config {
+    std::uint64_t capacity = 64u << 10;  // ring bytes (rounded up to 16; at least 256)
+    std::uint32_t max_message = 0;       // 0 = as large as allowed (about capacity/2)
+};
+
+struct command_options {
+    wait_options wait{};
+    lock_options lock{};                              // the claim lock
+    std::uint64_t liveness_period_ns = 100'000'000;   // reader: how long a claim may stay
+                                                      // uncommitted before its writer is checked
+    segment_options segment{};
+};
+
+struct command_info {
+    std::uint64_t capacity = 0, head = 0, tail = 0, claims = 0, consumed = 0, abandoned = 0;
+    std::uint64_t lock_recoveries = 0, reader_takeovers = 0;
+    std::uint32_t max_message = 0;
+    role_holder reader{}, claim_lock{};
+};
+errc inspect_command(const void* base, std::uint64_t size, command_info* out) noexcept;
+
+class command_writer {
+public:
+    class reservation {
+    public:
+        reservation() noexcept = default;
+        reservation(reservation&& other) noexcept;
+        reservation& operator=(reservation&& other) noexcept;
+        reservation(const reservation&) = delete;
+        reservation& operator=(const reservation&) = delete;
+        ~reservation();  // uncommitted: becomes a skip record, the reader steps over it
+        std::uint8_t* data() const noexcept { return data_; }
+        std::size_t size() const noexcept { return size_; }
+        void commit(std::size_t used) noexcept;  // used <= size()
+        void commit() noexcept { commit(size_); }
+
+    private:
+        friend class command_writer;
+        command_writer* writer_ = nullptr;
+        std::uint64_t pos_ = 0;
+        std::uint8_t* data_ = nullptr;
+        std::size_t size_ = 0;
+    };
+
+    command_writer() noexcept = default;
+    command_writer(command_writer&& other) noexcept;
+    command_writer& operator=(command_writer&& other) noexcept;
+    command_writer(const command_writer&) = delete;
+    command_writer& operator=(const command_writer&) = delete;
+    ~command_writer() = default;
+
+    static result<command_writer> open(const char* name, const command_options& options = {}) noexcept;
+    static result<command_writer> attach(void* memory, std::uint64_t size, const command_options& options = {}) noexcept;
+
+    // ok, full, message_too_large, lock_timeout.
+    [[nodiscard]] errc try_write(const void* data, std::size_t size) noexcept;
+    // Waits up to `timeout` for room (and for the claim lock): ok, timeout, message_too_large.
+    [[nodiscard]] errc write(const void* data, std::size_t size, nanoseconds timeout = wait_forever) noexcept;
+    result<reservation> try_reserve(std::size_t size) noexcept;
+    result<reservation> reserve(std::size_t size, nanoseconds timeout = wait_forever) noexcept;
+
+    bool is_open() const noexcept { return control_ != nullptr; }
+    std::uint32_t max_message() const noexcept { return max_message_; }
+    bool reader_alive() const noexcept;
+    void close() noexcept;
+
+private:
+    errc bind(std::uint8_t* base, std::uint64_t size, const command_options& options) noexcept;
+    errc claim(std::size_t size, std::uint64_t deadline_ns, bool wait, reservation* out) noexcept;
+    void finish(std::uint64_t pos, std::size_t reserved, std::size_t used, bool commit) noexcept;
+
+    segment segment_;
+    command_control* control_ = nullptr;
+    byte_ring ring_;
+    std::uint32_t max_message_ = 0;
+    command_options options_{};
+};
+
+class command_reader {
+public:
+    command_reader() noexcept = default;
+    command_reader(command_reader&& other) noexcept;
+    command_reader& operator=(command_reader&& other) noexcept;
+    command_reader(const command_reader&) = delete;
+    command_reader& operator=(const command_reader&) = delete;
+    ~command_reader();
+
+    static std::uint64_t segment_size(const command_config& config) noexcept;
+    static result<command_reader> create(const char* name, const command_config& config = {},
+                                         const command_options& options = {}) noexcept;
+    static result<command_reader> open(const char* name, const command_options& options = {}) noexcept;
+    static result<command_reader> format(void* memory, std::uint64_t size, const command_config& config,
+                                         const command_options& options = {}) noexcept;
+    static result<command_reader> attach(void* memory, std::uint64_t size, const command_options& options = {}) noexcept;
+
+    // The next command: empty (none committed yet); message_too_large (see pending_size(),
+    // nothing consumed); invalid_layout. message_info::seq counts commands delivered.
+    result<message_info> try_read(void* buffer, std::size_t capacity) noexcept;
+    result<message_info> read(void* buffer, std::size_t capacity, nanoseconds timeout = wait_forever) noexcept;
+    // A committed command (or an abandoned claim to skip) is at the front.
+    bool poll() const noexcept;
+    // How long a wait may sleep before the front claim's writer must be checked (0: no limit).
+    std::uint64_t recheck_after_ns() const noexcept;
+
+    bool is_open() const noexcept { return control_ != nullptr; }
+    std::uint32_t max_message() const noexcept { return max_message_; }
+    std::uint32_t pending_size() const noexcept { return pending_size_; }
+    std::uint64_t abandoned() const noexcept;
+    wait_word& data_word() const noexcept { return control_->data; }  // for select
+    void close() noexcept;
+
+private:
+    errc bind(std::uint8_t* base, std::uint64_t size, const command_options& options, bool role_claimed) noexcept;
+    void advance(std::uint64_t span) noexcept;
+
+    segment segment_;
+    command_control* control_ = nullptr;
+    byte_ring ring_;
+    std::uint32_t max_message_ = 0;
+    command_options options_{};
+    std::uint64_t tail_ = 0;
+    std::uint64_t delivered_ = 0;
+    std::uint64_t pending_pos_ = ~std::uint64_t{0};  // position of a claim we are waiting on
+    std::uint64_t pending_since_ = 0;                // when we first saw it uncommitted
+    std::uint32_t pending_size_ = 0;
+};
+
+}  // namespace shmkit

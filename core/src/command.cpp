@@ -1,0 +1,430 @@
+#include "shmkit/command.hpp"
+
+#include <cstring>
+
+#include "ring_segment.hpp"
+
+namespace shmkit {
+namespace {
+
+using detail::plausible_position;
+
+record_header make_header(const byte_ring& ring, std::uint64_t pos, record_type type, std::uint32_t size,
+                          std::uint64_t word1) noexcept {
+    record_header h;
+    h.size = size;
+    h.type = type;
+    h.lap = ring.lap(pos);
+    h.seq = word1;
+    return h;
+}
+
+errc map_command(std::uint8_t* base, std::uint64_t size, detail::ring_layout* l) noexcept {
+    return detail::map_ring_layout(base, size, kind::command, command_ring_offset, l);
+}
+
+}  // namespace
+
+errc inspect_command(const void* base, std::uint64_t size, command_info* out) noexcept {
+    detail::ring_layout l;
+    const errc e = map_command(static_cast<std::uint8_t*>(const_cast<void*>(base)), size, &l);
+    if (failed(e)) return e;
+    const auto* c = reinterpret_cast<const command_control*>(l.control);
+    out->capacity = l.geometry.capacity;
+    out->max_message = l.geometry.max_message;
+    out->head = c->head.load(order::acquire);
+    out->tail = c->tail.load(order::acquire);
+    out->claims = c->claims.load(order::relaxed);
+    out->consumed = c->consumed.load(order::relaxed);
+    out->abandoned = c->abandoned.load(order::relaxed);
+    out->lock_recoveries = c->lock_recoveries.load(order::relaxed);
+    out->reader_takeovers = c->reader_takeovers.load(order::relaxed);
+    out->reader = inspect_role(c->reader);
+    out->claim_lock = inspect_role(c->claim.owner);
+    return errc::ok;
+}
+
+// ---- writer --------------------------------------------------------------------------------
+
+command_writer::reservation::reservation(reservation&& other) noexcept
+    : writer_(other.writer_), pos_(other.pos_), data_(other.data_), size_(other.size_) {
+    other.writer_ = nullptr;
+}
+
+command_writer::reservation& command_writer::reservation::operator=(reservation&& other) noexcept {
+    if (this != &other) {
+        this->~reservation();
+        writer_ = other.writer_;
+        pos_ = other.pos_;
+        data_ = other.data_;
+        size_ = other.size_;
+        other.writer_ = nullptr;
+    }
+    return *this;
+}
+
+command_writer::reservation::~reservation() {
+    if (writer_ != nullptr) writer_->finish(pos_, size_, 0, /*commit=*/false);
+}
+
+void command_writer::reservation::commit(std::size_t used) noexcept {
+    SHMKIT_ASSERT(writer_ != nullptr && used <= size_);
+    writer_->finish(pos_, size_, used, /*commit=*/true);
+    writer_ = nullptr;
+}
+
+command_writer::command_writer(command_writer&& other) noexcept { *this = static_cast<command_writer&&>(other); }
+
+command_writer& command_writer::operator=(command_writer&& other) noexcept {
+    if (this != &other) {
+        segment_ = static_cast<segment&&>(other.segment_);
+        control_ = other.control_;
+        ring_ = other.ring_;
+        max_message_ = other.max_message_;
+        options_ = other.options_;
+        other.control_ = nullptr;
+    }
+    return *this;
+}
+
+void command_writer::close() noexcept {
+    control_ = nullptr;
+    segment_.close();
+}
+
+errc command_writer::bind(std::uint8_t* base, std::uint64_t size, const command_options& options) noexcept {
+    detail::ring_layout l;
+    const errc e = map_command(base, size, &l);
+    if (failed(e)) return e;
+    control_ = reinterpret_cast<command_control*>(l.control);
+    ring_ = l.ring;
+    max_message_ = l.geometry.max_message;
+    options_ = options;
+    return errc::ok;
+}
+
+result<command_writer> command_writer::open(const char* name, const command_options& options) noexcept {
+    auto s = segment::open(name, kind::command, detail::ring_header_size, os::access::read_write, options.segment);
+    if (!s) return s.error();
+    command_writer w;
+    w.segment_ = std::move(s).value();
+    const errc e = w.bind(w.segment_.base(), w.segment_.size(), options);
+    if (failed(e)) return e;
+    return w;
+}
+
+result<command_writer> command_writer::attach(void* memory, std::uint64_t size, const command_options& options) noexcept {
+    command_writer w;
+    const errc e = w.bind(static_cast<std::uint8_t*>(memory), size, options);
+    if (failed(e)) return e;
+    return w;
+}
+
+errc command_writer::claim(std::size_t size, std::uint64_t deadline_ns, bool wait, reservation* out) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    if (size > max_message_) return errc::message_too_large;
+    const std::uint64_t span = record_span(size);
+    const std::uint64_t capacity = ring_.capacity();
+    const std::uint64_t me = pack_process(os::self());
+    for (;;) {
+        errc e = lock(control_->claim, wait ? deadline_ns : 0, options_.lock);
+        if (e == errc::owner_dead) {
+            // The dead holder left every shared word in a consistent state (see SPEC.md):
+            // nothing to repair, but count it.
+            control_->lock_recoveries.fetch_add(1, order::relaxed);
+        } else if (failed(e)) {
+            return wait ? errc::timeout : e;
+        }
+        const std::uint64_t head = control_->head.load(order::relaxed);  // ours while we hold the lock
+        // Acquire: the reader finished reading everything before the tail it stored.
+        const std::uint64_t tail = control_->tail.load(order::acquire);
+        if (tail > head || head - tail > capacity || !plausible_position(head) || !plausible_position(tail)) {
+            unlock(control_->claim);
+            return errc::invalid_layout;
+        }
+        const std::uint64_t pad = ring_.pad_before(head, span);
+        if (capacity - (head - tail) >= pad + span) {
+            const std::uint64_t pos = head + pad;
+            // The claim header names this process, so the reader can tell when it has died.
+            // Stored before head moves: a reader that sees the new head sees the claim.
+            ring_.store_header(ring_.offset(pos),
+                               make_header(ring_, pos, record_type::claimed, static_cast<std::uint32_t>(size), me));
+            if (pad != 0) {
+                ring_.store_header(ring_.offset(head),
+                                   make_header(ring_, head, record_type::pad, static_cast<std::uint32_t>(pad), 0));
+            }
+            control_->head.store(pos + span, order::release);
+            control_->claims.fetch_add(1, order::relaxed);
+            unlock(control_->claim);
+            out->writer_ = this;
+            out->pos_ = pos;
+            out->data_ = ring_.at(ring_.offset(pos) + record_header_size);
+            out->size_ = size;
+            return errc::ok;
+        }
+        unlock(control_->claim);
+        if (!wait) return errc::full;
+        // Sleep until the reader frees space (tail moves), then claim again.
+        e = wait_until(control_->space, [&] { return control_->tail.load(order::acquire) != tail; }, deadline_ns,
+                       options_.wait);
+        if (failed(e)) return e;
+    }
+}
+
+void command_writer::finish(std::uint64_t pos, std::size_t reserved, std::size_t used, bool commit) noexcept {
+    const std::uint64_t me = pack_process(os::self());
+    const std::uint64_t claimed_span = record_span(reserved);
+    const std::uint64_t used_span = commit ? record_span(used) : claimed_span;
+    if (used_span < claimed_span) {
+        // Committed shorter than claimed: the rest of the claim becomes a skip record, stored
+        // before the message so a reader that takes the message finds it.
+        const std::uint64_t rest = pos + used_span;
+        ring_.store_header(ring_.offset(rest),
+                           make_header(ring_, rest, record_type::skip,
+                                       static_cast<std::uint32_t>(claimed_span - used_span - record_header_size), me));
+    }
+    // Release (in store_header): the payload is complete before the reader can see `message`.
+    ring_.store_header(ring_.offset(pos),
+                       make_header(ring_, pos, commit ? record_type::message : record_type::skip,
+                                   static_cast<std::uint32_t>(commit ? used : reserved), me));
+    notify_all(control_->data);
+}
+
+errc command_writer::try_write(const void* data, std::size_t size) noexcept {
+    reservation r;
+    const errc e = claim(size, 0, false, &r);
+    if (failed(e)) return e;
+    if (size != 0) std::memcpy(r.data(), data, size);
+    r.commit(size);
+    return errc::ok;
+}
+
+errc command_writer::write(const void* data, std::size_t size, nanoseconds timeout) noexcept {
+    reservation r;
+    const errc e = claim(size, deadline_after(timeout), true, &r);
+    if (failed(e)) return e;
+    if (size != 0) std::memcpy(r.data(), data, size);
+    r.commit(size);
+    return errc::ok;
+}
+
+result<command_writer::reservation> command_writer::try_reserve(std::size_t size) noexcept {
+    reservation r;
+    const errc e = claim(size, 0, false, &r);
+    if (failed(e)) return e;
+    return r;
+}
+
+result<command_writer::reservation> command_writer::reserve(std::size_t size, nanoseconds timeout) noexcept {
+    reservation r;
+    const errc e = claim(size, deadline_after(timeout), true, &r);
+    if (failed(e)) return e;
+    return r;
+}
+
+bool command_writer::reader_alive() const noexcept {
+    return control_ != nullptr && inspect_role(control_->reader).alive;
+}
+
+// ---- reader --------------------------------------------------------------------------------
+
+command_reader::command_reader(command_reader&& other) noexcept { *this = static_cast<command_reader&&>(other); }
+
+command_reader& command_reader::operator=(command_reader&& other) noexcept {
+    if (this != &other) {
+        close();
+        segment_ = static_cast<segment&&>(other.segment_);
+        control_ = other.control_;
+        ring_ = other.ring_;
+        max_message_ = other.max_message_;
+        options_ = other.options_;
+        tail_ = other.tail_;
+        delivered_ = other.delivered_;
+        pending_pos_ = other.pending_pos_;
+        pending_since_ = other.pending_since_;
+        pending_size_ = other.pending_size_;
+        other.control_ = nullptr;
+    }
+    return *this;
+}
+
+command_reader::~command_reader() { close(); }
+
+void command_reader::close() noexcept {
+    if (control_ == nullptr) return;
+    release_role(control_->reader);
+    control_ = nullptr;
+    segment_.close();
+}
+
+std::uint64_t command_reader::segment_size(const command_config& config) noexcept {
+    return detail::ring_segment_size(command_ring_offset, config.capacity);
+}
+
+errc command_reader::bind(std::uint8_t* base, std::uint64_t size, const command_options& options,
+                          bool role_claimed) noexcept {
+    detail::ring_layout l;
+    errc e = map_command(base, size, &l);
+    if (failed(e)) return e;
+    auto* c = reinterpret_cast<command_control*>(l.control);
+    claim_kind how = claim_kind::fresh;
+    if (!role_claimed) {
+        e = claim_role(c->reader, &how);
+        if (failed(e)) return e;
+    }
+    const std::uint64_t tail = c->tail.load(order::acquire);
+    if (!plausible_position(tail)) {
+        release_role(c->reader);
+        return errc::invalid_layout;
+    }
+    if (how == claim_kind::took_over) c->reader_takeovers.fetch_add(1, order::relaxed);
+    control_ = c;
+    ring_ = l.ring;
+    max_message_ = l.geometry.max_message;
+    options_ = options;
+    tail_ = tail;
+    delivered_ = c->consumed.load(order::relaxed);
+    return errc::ok;
+}
+
+result<command_reader> command_reader::create(const char* name, const command_config& config,
+                                              const command_options& options) noexcept {
+    auto s = detail::create_ring_segment(name, kind::command, command_ring_offset, config.capacity,
+                                         config.max_message, options.segment);
+    if (!s) return s.error();
+    reinterpret_cast<command_control*>(s->base() + detail::ring_header_size)
+        ->reader.store(pack_process(os::self()), order::relaxed);
+    s->publish();
+    command_reader r;
+    r.segment_ = std::move(s).value();
+    const errc e = r.bind(r.segment_.base(), r.segment_.size(), options, true);
+    if (failed(e)) return e;
+    return r;
+}
+
+result<command_reader> command_reader::open(const char* name, const command_options& options) noexcept {
+    auto s = segment::open(name, kind::command, detail::ring_header_size, os::access::read_write, options.segment);
+    if (!s) return s.error();
+    command_reader r;
+    r.segment_ = std::move(s).value();
+    const errc e = r.bind(r.segment_.base(), r.segment_.size(), options, false);
+    if (failed(e)) return e;
+    return r;
+}
+
+result<command_reader> command_reader::format(void* memory, std::uint64_t size, const command_config& config,
+                                              const command_options& options) noexcept {
+    const errc e = detail::format_ring_memory(memory, size, kind::command, command_ring_offset, config.max_message);
+    if (failed(e)) return e;
+    return attach(memory, size, options);
+}
+
+result<command_reader> command_reader::attach(void* memory, std::uint64_t size, const command_options& options) noexcept {
+    command_reader r;
+    const errc e = r.bind(static_cast<std::uint8_t*>(memory), size, options, false);
+    if (failed(e)) return e;
+    return r;
+}
+
+void command_reader::advance(std::uint64_t span) noexcept {
+    tail_ += span;
+    pending_pos_ = ~std::uint64_t{0};
+    // Release: we are done with the record before writers may claim its space again.
+    control_->tail.store(tail_, order::release);
+    notify_all(control_->space);
+}
+
+result<message_info> command_reader::try_read(void* buffer, std::size_t capacity) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    for (;;) {
+        // Acquire: a claim header stored before head moved is visible below.
+        const std::uint64_t head = control_->head.load(order::acquire);
+        if (tail_ == head) return errc::empty;
+        if (head < tail_ || head - tail_ > ring_.capacity() || !plausible_position(head)) return errc::invalid_layout;
+        const std::uint64_t offset = ring_.offset(tail_);
+        // Acquire on the header word: pairs with the writer's release at commit, so the payload
+        // is complete when we see `message`.
+        const record_header h = ring_.load_header(offset);
+        const std::uint64_t span = ring_.checked_span(tail_, h, max_message_);
+        if (span == 0 || span > head - tail_) return errc::invalid_layout;
+        switch (h.type) {
+            case record_type::pad:
+            case record_type::skip:
+                advance(span);
+                continue;
+            case record_type::claimed: {
+                // A writer is still filling it. Only once it has been pending a whole liveness
+                // period do we look at the writer; a healthy one commits within microseconds.
+                const std::uint64_t now = os::monotonic_ns();
+                if (pending_pos_ != tail_) {
+                    pending_pos_ = tail_;
+                    pending_since_ = now;
+                    return errc::empty;
+                }
+                if (now - pending_since_ < options_.liveness_period_ns) return errc::empty;
+                if (os::process_alive(unpack_process(h.seq))) {
+                    pending_since_ = now;
+                    return errc::empty;
+                }
+                // Its writer is dead: the claim will never be committed. Skip it, count it.
+                control_->abandoned.fetch_add(1, order::relaxed);
+                advance(span);
+                continue;
+            }
+            case record_type::message:
+                break;
+            default:
+                return errc::invalid_layout;
+        }
+        if (h.size > capacity) {
+            pending_size_ = h.size;
+            return errc::message_too_large;
+        }
+        if (h.size != 0) std::memcpy(buffer, ring_.at(offset + record_header_size), h.size);
+        const message_info info{h.size, delivered_++};
+        control_->consumed.fetch_add(1, order::relaxed);
+        advance(span);
+        return info;
+    }
+}
+
+bool command_reader::poll() const noexcept {
+    if (control_ == nullptr) return false;
+    const std::uint64_t head = control_->head.load(order::acquire);
+    if (head == tail_ || head < tail_ || head - tail_ > ring_.capacity()) return false;
+    const record_header h = ring_.load_header(ring_.offset(tail_));
+    return h.type != record_type::claimed;
+}
+
+std::uint64_t command_reader::recheck_after_ns() const noexcept {
+    if (control_ == nullptr) return 0;
+    const std::uint64_t head = control_->head.load(order::acquire);
+    if (head == tail_) return 0;
+    const record_header h = ring_.load_header(ring_.offset(tail_));
+    return h.type == record_type::claimed ? options_.liveness_period_ns : 0;
+}
+
+result<message_info> command_reader::read(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
+    const std::uint64_t deadline = deadline_after(timeout);
+    for (;;) {
+        auto m = try_read(buffer, capacity);
+        if (m.ok() || m.error() != errc::empty) return m;
+        // Sleep until a command is committed; while a claim is pending, wake once per liveness
+        // period to check its writer (a dead writer never notifies).
+        std::uint64_t until = deadline;
+        const std::uint64_t recheck = recheck_after_ns();
+        if (recheck != 0) {
+            const std::uint64_t now = os::monotonic_ns();
+            if (now + recheck < until) until = now + recheck;
+        }
+        const errc e = wait_until(control_->data, [this] { return poll(); }, until, options_.wait);
+        if (e == errc::timeout && until != deadline) continue;
+        if (failed(e)) return e;
+    }
+}
+
+std::uint64_t command_reader::abandoned() const noexcept {
+    return control_ == nullptr ? 0 : control_->abandoned.load(order::relaxed);
+}
+
+}  // namespace shmkit

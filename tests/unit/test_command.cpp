@@ -1,0 +1,176 @@
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "shmkit/command.hpp"
+#include "support.hpp"
+
+namespace shmkit {
+namespace {
+
+using test::child;
+using test::shared;
+using test::unique_name;
+
+std::string read_string(command_reader& r, errc* error = nullptr) {
+    char buf[4096];
+    auto m = r.try_read(buf, sizeof buf);
+    if (error) *error = m ? errc::ok : m.error();
+    return m ? std::string(buf, m->size) : std::string();
+}
+
+command_options quick_liveness() {
+    command_options o;
+    o.liveness_period_ns = 10'000'000;
+    return o;
+}
+
+struct Command : ::testing::Test {
+    unique_name name{"cmd"};
+    command_reader reader;
+    void SetUp() override {
+        command_config config;
+        config.capacity = 4096;
+        auto r = command_reader::create(name.c_str(), config, quick_liveness());
+        ASSERT_TRUE(r) << to_string(r.error());
+        reader = std::move(r).value();
+    }
+    command_writer writer() {
+        auto w = command_writer::open(name.c_str());
+        EXPECT_TRUE(w) << to_string(w.error());
+        return w ? std::move(w).value() : command_writer{};
+    }
+};
+
+TEST_F(Command, CommandsFromSeveralWritersArriveInClaimOrder) {
+    auto a = writer();
+    auto b = writer();
+    ASSERT_EQ(a.try_write("a1", 2), errc::ok);
+    ASSERT_EQ(b.try_write("b1", 2), errc::ok);
+    ASSERT_EQ(a.try_write("a2", 2), errc::ok);
+    EXPECT_EQ(read_string(reader), "a1");
+    EXPECT_EQ(read_string(reader), "b1");
+    EXPECT_EQ(read_string(reader), "a2");
+    errc e;
+    read_string(reader, &e);
+    EXPECT_EQ(e, errc::empty);
+}
+
+TEST_F(Command, AClaimInProgressHoldsBackLaterCommandsUntilCommitted) {
+    auto a = writer();
+    auto b = writer();
+    auto slot = a.try_reserve(16);
+    ASSERT_TRUE(slot);
+    ASSERT_EQ(b.try_write("second", 6), errc::ok);
+    errc e;
+    read_string(reader, &e);
+    EXPECT_EQ(e, errc::empty);  // the first claim is still being filled
+    EXPECT_FALSE(reader.poll());
+    std::memcpy(slot->data(), "first", 5);
+    slot->commit(5);  // shorter than claimed: the rest becomes a skip record
+    EXPECT_TRUE(reader.poll());
+    EXPECT_EQ(read_string(reader), "first");
+    EXPECT_EQ(read_string(reader), "second");
+}
+
+TEST_F(Command, AbandonedReservationIsSkipped) {
+    auto a = writer();
+    { auto slot = a.try_reserve(100); }  // dropped on an error path
+    ASSERT_EQ(a.try_write("after", 5), errc::ok);
+    EXPECT_EQ(read_string(reader), "after");
+    EXPECT_EQ(reader.abandoned(), 0u);  // not a dead writer: not counted
+}
+
+TEST_F(Command, FullWaitsAndTooLargeIsRefused) {
+    auto a = writer();
+    std::vector<std::uint8_t> big(a.max_message() + 1);
+    EXPECT_EQ(a.try_write(big.data(), big.size()), errc::message_too_large);
+    std::vector<std::uint8_t> msg(500);
+    int n = 0;
+    while (a.try_write(msg.data(), msg.size()) == errc::ok) ++n;
+    EXPECT_EQ(n, 4096 / 528);
+    EXPECT_EQ(a.try_write(msg.data(), msg.size()), errc::full);
+    EXPECT_EQ(a.write(msg.data(), msg.size(), std::chrono::milliseconds(1)), errc::timeout);
+    std::vector<std::uint8_t> buf(600);
+    ASSERT_TRUE(reader.try_read(buf.data(), buf.size()));
+    EXPECT_EQ(a.write(msg.data(), msg.size(), std::chrono::milliseconds(100)), errc::ok);
+}
+
+TEST_F(Command, OneReaderIsEnforcedAndADeadOneReplaced) {
+    EXPECT_EQ(command_reader::open(name.c_str()).error(), errc::busy);
+    auto a = writer();
+    EXPECT_TRUE(a.reader_alive());
+    ASSERT_EQ(a.try_write("kept", 4), errc::ok);
+    reader = command_reader{};
+    child dying([&] {
+        auto r = command_reader::open(name.c_str());
+        return r ? (std::_Exit(0), 0) : 1;
+    });
+    ASSERT_EQ(dying.wait(), 0);
+    EXPECT_FALSE(a.reader_alive());
+    auto r = command_reader::open(name.c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(read_string(*r), "kept");
+}
+
+TEST_F(Command, WriterKilledBetweenClaimAndCommitIsSkippedAndCounted) {
+    shared<std::atomic<int>> claimed;
+    child victim([&] {
+        auto w = command_writer::open(name.c_str());
+        if (!w) return 1;
+        auto slot = w->try_reserve(64);
+        if (!slot) return 2;
+        std::memset(slot->data(), 'x', 32);
+        claimed->store(1);
+        for (;;) os::yield();  // SIGKILLed holding an uncommitted claim
+    });
+    test::spin_until([&] { return claimed->load() == 1; });
+    auto a = writer();
+    ASSERT_EQ(a.try_write("behind it", 9), errc::ok);
+    victim.kill_now();
+    EXPECT_EQ(victim.wait(), 128 + SIGKILL);
+    // The reader waits one liveness period on the claim, sees its writer dead, skips it.
+    char buf[64];
+    auto m = reader.read(buf, sizeof buf, wait_forever);
+    ASSERT_TRUE(m) << to_string(m.error());
+    EXPECT_EQ(std::string(buf, m->size), "behind it");
+    EXPECT_EQ(reader.abandoned(), 1u);
+}
+
+TEST_F(Command, ClaimLockHeldByADeadWriterIsRecovered) {
+    auto s = segment::open(name.c_str(), kind::command, 128, os::access::read_write);
+    ASSERT_TRUE(s);
+    auto* control = reinterpret_cast<command_control*>(s->base() + 128);
+    shared<os::process_id> dead_id;
+    child dead([&] {
+        *dead_id = os::self();
+        return 0;
+    });
+    ASSERT_EQ(dead.wait(), 0);
+    control->claim.owner.store(pack_process(*dead_id), order::relaxed);  // died inside the lock
+    auto a = writer();
+    ASSERT_EQ(a.write("through", 7, std::chrono::seconds(10)), errc::ok);
+    EXPECT_EQ(read_string(reader), "through");
+    command_info info;
+    ASSERT_EQ(inspect_command(s->base(), s->size(), &info), errc::ok);
+    EXPECT_EQ(info.lock_recoveries, 1u);
+    EXPECT_FALSE(info.claim_lock.held);
+}
+
+TEST_F(Command, BlockingReadWakesAcrossProcesses) {
+    char buf[64];
+    EXPECT_EQ(reader.read(buf, sizeof buf, std::chrono::milliseconds(1)).error(), errc::timeout);
+    child sender([&] {
+        auto w = command_writer::open(name.c_str());
+        return (w && w->write("wake", 4) == errc::ok) ? 0 : 1;
+    });
+    auto m = reader.read(buf, sizeof buf, wait_forever);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(std::string(buf, m->size), "wake");
+    EXPECT_EQ(sender.wait(), 0);
+}
+
+}  // namespace
+}  // namespace shmkit
