@@ -28,6 +28,7 @@ const char* to_string(errc e) noexcept {
         case errc::interrupted: return "interrupted";
         case errc::owner_dead: return "owner_dead";
         case errc::stale: return "stale";
+        case errc::out_of_range: return "out_of_range";
     }
     return "unknown";
 }

@@ -22,9 +22,16 @@ struct proc_stat {
 
 proc_stat read_proc_stat(std::uint32_t pid) noexcept {
     proc_stat result;
+    // Opened relative to /proc rather than by absolute path: qemu-user intercepts a process's
+    // own "/proc/<pid>/stat" and reports an emulated start time (inherited across fork), which
+    // would then disagree with the real one every other process reads. The relative path gets
+    // the kernel's answer for ourselves and for everyone else alike.
+    const int proc = ::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (proc < 0) return result;
     char path[32];
-    std::snprintf(path, sizeof path, "/proc/%u/stat", pid);
-    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    std::snprintf(path, sizeof path, "%u/stat", pid);
+    const int fd = ::openat(proc, path, O_RDONLY | O_CLOEXEC);
+    ::close(proc);
     if (fd < 0) return result;
     char buf[1024];
     const ssize_t n = ::read(fd, buf, sizeof buf - 1);

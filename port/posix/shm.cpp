@@ -154,6 +154,12 @@ errc shm_list(name_visitor visit, void* context) noexcept {
     return errc::ok;
 }
 
+errc protect_read_only(void* address, std::uint64_t size) noexcept {
+    return ::mprotect(address, static_cast<std::size_t>(size), PROT_READ) == 0 ? errc::ok : fail_with_errno();
+}
+
+std::uint64_t page_size() noexcept { return static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)); }
+
 void prefault(void* address, std::uint64_t size) noexcept {
 #ifdef MADV_POPULATE_WRITE
     if (::madvise(address, static_cast<std::size_t>(size), MADV_POPULATE_WRITE) == 0) return;

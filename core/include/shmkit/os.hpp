@@ -55,6 +55,12 @@ errc shm_list(name_visitor visit, void* context) noexcept;
 // Advises the OS to populate the pages now, so the first writes do not fault.
 void prefault(void* address, std::uint64_t size) noexcept;
 
+// Makes [address, address + size) of a mapping read-only (page-aligned). ok, or an OS error.
+errc protect_read_only(void* address, std::uint64_t size) noexcept;
+
+// The OS page size in bytes.
+std::uint64_t page_size() noexcept;
+
 // ---- waiting on a 32-bit word in shared memory -------------------------------------------
 
 inline constexpr std::uint64_t forever = ~std::uint64_t{0};

@@ -1,0 +1,140 @@
+// block: a raw named block of shared bytes (pymembus memmap parity), with a cross-process
+// reader-writer lock in its header for the code that needs one (the typed view in typed.hpp
+// takes it on every call). Opening or mapping a block never touches a lock others hold.
+// Layout: core/SPEC.md "block".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "shmkit/errc.hpp"
+#include "shmkit/role.hpp"
+#include "shmkit/rwlock.hpp"
+#include "shmkit/segment.hpp"
+#include "shmkit/wait.hpp"
+
+namespace shmkit {
+
+struct block_geometry {
+    std::uint64_t data_offset;  // where the data starts: a multiple of the creator's page size (>= 4096)
+    std::uint64_t data_size;    // bytes of data
+    std::uint32_t slot_count;   // reader slots after the lock state
+    std::uint32_t reserved0;
+    std::uint64_t reserved1[5];
+};
+static_assert(sizeof(block_geometry) == 64);
+static_assert(offsetof(block_geometry, data_offset) == 0);
+static_assert(offsetof(block_geometry, data_size) == 8);
+static_assert(offsetof(block_geometry, slot_count) == 16);
+static_assert(offsetof(block_geometry, reserved0) == 20);
+static_assert(offsetof(block_geometry, reserved1) == 24);
+
+inline constexpr std::uint32_t block_header_size = 128;    // segment_header + block_geometry
+inline constexpr std::uint32_t block_lock_offset = 128;    // rwlock_state
+inline constexpr std::uint32_t block_slots_offset = 192;   // rwlock_slot[slot_count]
+inline constexpr std::uint32_t block_max_slots = 4096;
+
+struct block_config {
+    std::uint64_t size = 4096;        // data bytes
+    std::uint32_t reader_slots = 64;  // handles that may lock at the same time (1..4096)
+};
+
+struct block_options {
+    os::access access = os::access::read_write;
+    lock_options lock{};
+    segment_options segment{};
+};
+
+struct block_info {
+    std::uint64_t data_offset = 0, data_size = 0, recoveries = 0;
+    std::uint32_t slot_count = 0, slots_in_use = 0, readers = 0;
+    role_holder writer{};
+};
+errc inspect_block(const void* base, std::uint64_t size, block_info* out) noexcept;
+
+class block {
+public:
+    block() noexcept = default;
+    block(block&& other) noexcept;
+    block& operator=(block&& other) noexcept;
+    block(const block&) = delete;
+    block& operator=(const block&) = delete;
+    ~block();
+
+    static result<block> create(const char* name, const block_config& config = {},
+                                const block_options& options = {}) noexcept;
+    // Read-only (options.access): the data is mapped read-only, so a stray store faults and the
+    // write calls return access_denied; locking still works if the object can be opened for
+    // writing (only the lock pages are then writable), else lock calls return access_denied.
+    static result<block> open(const char* name, const block_options& options = {}) noexcept;
+    static std::uint64_t segment_size(const block_config& config) noexcept;
+    static result<block> format(void* memory, std::uint64_t size, const block_config& config,
+                                const block_options& options = {}) noexcept;
+    static result<block> attach(void* memory, std::uint64_t size, const block_options& options = {}) noexcept;
+
+    bool is_open() const noexcept { return data_ != nullptr; }
+    bool writable() const noexcept { return writable_; }
+    std::uint8_t* data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return size_; }
+
+    // Bounds-checked copies (no locking): ok, out_of_range, access_denied.
+    [[nodiscard]] errc write_at(std::size_t offset, const void* src, std::size_t n) noexcept;
+    [[nodiscard]] errc read_at(std::size_t offset, void* dst, std::size_t n) const noexcept;
+
+    // The lock: ok, owner_dead (acquired; a writer died holding it), lock_timeout, access_denied.
+    [[nodiscard]] errc lock_shared(nanoseconds timeout = wait_forever) noexcept;
+    void unlock_shared() noexcept;
+    [[nodiscard]] errc lock(nanoseconds timeout = wait_forever) noexcept;
+    void unlock() noexcept;
+    bool can_lock() const noexcept { return has_slot_; }
+
+    void close() noexcept;
+
+private:
+    errc bind(std::uint8_t* base, std::uint64_t size, const block_options& options, bool lock_writable,
+              bool data_writable) noexcept;
+
+    segment segment_;
+    std::uint8_t* data_ = nullptr;
+    std::size_t size_ = 0;
+    bool writable_ = false;
+    rwlock lock_;
+    std::uint32_t slot_ = 0;
+    bool has_slot_ = false;
+    lock_options lock_options_{};
+};
+
+// RAII guards for block locks; check status() (ok or owner_dead means held).
+class shared_guard {
+public:
+    explicit shared_guard(block& b, nanoseconds timeout = wait_forever) noexcept : b_(&b), status_(b.lock_shared(timeout)) {}
+    ~shared_guard() {
+        if (held()) b_->unlock_shared();
+    }
+    shared_guard(const shared_guard&) = delete;
+    shared_guard& operator=(const shared_guard&) = delete;
+    errc status() const noexcept { return status_; }
+    bool held() const noexcept { return status_ == errc::ok || status_ == errc::owner_dead; }
+
+private:
+    block* b_;
+    errc status_;
+};
+
+class unique_guard {
+public:
+    explicit unique_guard(block& b, nanoseconds timeout = wait_forever) noexcept : b_(&b), status_(b.lock(timeout)) {}
+    ~unique_guard() {
+        if (held()) b_->unlock();
+    }
+    unique_guard(const unique_guard&) = delete;
+    unique_guard& operator=(const unique_guard&) = delete;
+    errc status() const noexcept { return status_; }
+    bool held() const noexcept { return status_ == errc::ok || status_ == errc::owner_dead; }
+
+private:
+    block* b_;
+    errc status_;
+};
+
+}  // namespace shmkit

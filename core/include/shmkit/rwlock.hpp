@@ -1,0 +1,73 @@
+// A cross-process reader-writer lock that survives the death of any holder. Many readers or
+// one writer; a writer that arrives blocks new readers, so a stream of readers cannot starve
+// it. Every handle that may lock owns a reader slot recording its process and how many read
+// locks it holds, so a writer can discount the read locks of processes that died. A lock
+// taken from a dead writer reports owner_dead (the data may be half-updated). Waiters sleep
+// in the kernel and look at the holder once per liveness period; nothing spins.
+// Layout: core/SPEC.md "block".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "shmkit/atomic.hpp"
+#include "shmkit/errc.hpp"
+#include "shmkit/robust_lock.hpp"  // lock_options
+#include "shmkit/wait.hpp"
+
+namespace shmkit {
+
+struct rwlock_slot {
+    atomic_u64 owner;    // process owning the slot (pid | start << 32), 0 = free
+    atomic_u32 readers;  // read locks held through this slot
+    std::uint32_t reserved;
+};
+static_assert(sizeof(rwlock_slot) == 16);
+static_assert(offsetof(rwlock_slot, owner) == 0);
+static_assert(offsetof(rwlock_slot, readers) == 8);
+static_assert(offsetof(rwlock_slot, reserved) == 12);
+
+struct rwlock_state {
+    atomic_u64 writer;       // the writer holding the lock or waiting for readers to drain; 0 = none
+    atomic_u64 recoveries;   // locks taken from dead writers
+    wait_word readers_wake;  // readers wait here for the writer to leave
+    wait_word writer_wake;   // writers wait here for readers to drain or the writer to leave
+    std::uint64_t reserved[4];
+};
+static_assert(sizeof(rwlock_state) == 64);
+static_assert(offsetof(rwlock_state, writer) == 0);
+static_assert(offsetof(rwlock_state, recoveries) == 8);
+static_assert(offsetof(rwlock_state, readers_wake) == 16);
+static_assert(offsetof(rwlock_state, writer_wake) == 24);
+static_assert(offsetof(rwlock_state, reserved) == 32);
+
+// A view of one lock and its slot table in shared memory.
+class rwlock {
+public:
+    rwlock() noexcept = default;
+    rwlock(rwlock_state* state, rwlock_slot* slots, std::uint32_t slot_count) noexcept
+        : state_(state), slots_(slots), slot_count_(slot_count) {}
+
+    // Takes a free slot (or one whose process died) for this handle: ok, or full.
+    errc claim_slot(std::uint32_t* index) noexcept;
+    // Gives the slot back; it must hold no read lock.
+    void release_slot(std::uint32_t index) noexcept;
+
+    // ok; owner_dead (acquired after recovering a dead writer's lock); lock_timeout.
+    errc lock_shared(std::uint32_t slot, std::uint64_t deadline_ns, const lock_options& options = {}) noexcept;
+    void unlock_shared(std::uint32_t slot) noexcept;
+    errc lock(std::uint64_t deadline_ns, const lock_options& options = {}) noexcept;
+    void unlock() noexcept;
+
+    std::uint32_t slot_count() const noexcept { return slot_count_; }
+    std::uint32_t readers() const noexcept;  // read locks held by live processes (for tools)
+
+private:
+    errc recover_dead_writer(std::uint64_t holder) noexcept;
+
+    rwlock_state* state_ = nullptr;
+    rwlock_slot* slots_ = nullptr;
+    std::uint32_t slot_count_ = 0;
+};
+
+}  // namespace shmkit

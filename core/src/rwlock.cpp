@@ -1,0 +1,139 @@
+#include "shmkit/rwlock.hpp"
+
+#include "shmkit/role.hpp"
+
+namespace shmkit {
+namespace {
+
+std::uint64_t slice_end(std::uint64_t deadline, const lock_options& o) noexcept {
+    const std::uint64_t now = os::monotonic_ns();
+    return deadline - now < o.liveness_period_ns ? deadline : now + o.liveness_period_ns;
+}
+
+}  // namespace
+
+errc rwlock::claim_slot(std::uint32_t* index) noexcept {
+    const std::uint64_t me = pack_process(os::self());
+    for (std::uint32_t i = 0; i < slot_count_; ++i) {
+        rwlock_slot& s = slots_[i];
+        std::uint64_t owner = s.owner.load(order::acquire);
+        if (owner != 0 && os::process_alive(unpack_process(owner))) continue;
+        if (!s.owner.compare_exchange(owner, me, order::acq_rel, order::relaxed)) continue;
+        // A dead owner may have died holding read locks: they are void now. A writer waiting
+        // on this slot re-checks after the notify.
+        s.readers.store(0, order::release);
+        notify_all(state_->writer_wake);
+        *index = i;
+        return errc::ok;
+    }
+    return errc::full;
+}
+
+void rwlock::release_slot(std::uint32_t index) noexcept {
+    SHMKIT_ASSERT(index < slot_count_ && slots_[index].readers.load(order::relaxed) == 0);
+    slots_[index].owner.store(0, order::release);
+}
+
+errc rwlock::recover_dead_writer(std::uint64_t holder) noexcept {
+    if (!state_->writer.compare_exchange(holder, 0, order::acq_rel, order::relaxed)) return errc::busy;
+    state_->recoveries.fetch_add(1, order::relaxed);
+    notify_all(state_->readers_wake);
+    notify_all(state_->writer_wake);
+    return errc::ok;
+}
+
+errc rwlock::lock_shared(std::uint32_t slot, std::uint64_t deadline_ns, const lock_options& options) noexcept {
+    SHMKIT_ASSERT(slot < slot_count_);
+    rwlock_slot& s = slots_[slot];
+    bool recovered = false;
+    for (;;) {
+        const std::uint64_t writer = state_->writer.load(order::acquire);
+        if (writer == 0) {
+            s.readers.fetch_add(1, order::relaxed);
+            // seq_cst fence: our read mark must be visible before we look at `writer` again
+            // (store->load). Pairs with the writer's fence between claiming `writer` and
+            // scanning the slots: either it sees our mark, or we see its claim and back off.
+            fence(order::seq_cst);
+            // Acquire: the last writer's unlock (release) happens-before our reads of the data.
+            if (state_->writer.load(order::acquire) == 0) return recovered ? errc::owner_dead : errc::ok;
+            // A writer arrived: step aside so it is not starved, then wait for it like anyone else.
+            if (s.readers.fetch_sub(1, order::release) == 1) notify_all(state_->writer_wake);
+            continue;
+        }
+        if (!os::process_alive(unpack_process(writer))) {
+            if (recover_dead_writer(writer) == errc::ok) recovered = true;
+            continue;
+        }
+        if (os::monotonic_ns() >= deadline_ns) return errc::lock_timeout;
+        static_cast<void>(wait_until(
+            state_->readers_wake, [this] { return state_->writer.load(order::acquire) == 0; },
+            slice_end(deadline_ns, options)));
+    }
+}
+
+void rwlock::unlock_shared(std::uint32_t slot) noexcept {
+    SHMKIT_ASSERT(slot < slot_count_);
+    // Release: our reads of the data happen-before a writer that sees the count drop.
+    if (slots_[slot].readers.fetch_sub(1, order::release) == 1) notify_all(state_->writer_wake);
+}
+
+errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexcept {
+    const std::uint64_t me = pack_process(os::self());
+    bool recovered = false;
+    // 1. Claim the writer word: from here on new readers wait.
+    for (;;) {
+        std::uint64_t writer = 0;
+        if (state_->writer.compare_exchange(writer, me, order::acquire, order::relaxed)) break;
+        if (writer != me && !os::process_alive(unpack_process(writer))) {
+            if (state_->writer.compare_exchange(writer, me, order::acquire, order::relaxed)) {
+                state_->recoveries.fetch_add(1, order::relaxed);
+                recovered = true;
+                break;
+            }
+            continue;
+        }
+        if (os::monotonic_ns() >= deadline_ns) return errc::lock_timeout;
+        static_cast<void>(wait_until(
+            state_->writer_wake, [this] { return state_->writer.load(order::acquire) == 0; },
+            slice_end(deadline_ns, options)));
+    }
+    // seq_cst fence: the claim above before the scan below (store->load); pairs with the fence
+    // in lock_shared.
+    fence(order::seq_cst);
+    // 2. Wait for the readers already inside to leave; read locks of dead processes do not count.
+    for (std::uint32_t i = 0; i < slot_count_; ++i) {
+        rwlock_slot& s = slots_[i];
+        for (;;) {
+            // Acquire: pairs with unlock_shared's release, so their reads precede our writes.
+            if (s.readers.load(order::acquire) == 0) break;
+            const std::uint64_t owner = s.owner.load(order::acquire);
+            if (owner == 0 || !os::process_alive(unpack_process(owner))) break;
+            if (os::monotonic_ns() >= deadline_ns) {
+                unlock();
+                return errc::lock_timeout;
+            }
+            static_cast<void>(wait_until(
+                state_->writer_wake, [&s] { return s.readers.load(order::acquire) == 0; },
+                slice_end(deadline_ns, options)));
+        }
+    }
+    return recovered ? errc::owner_dead : errc::ok;
+}
+
+void rwlock::unlock() noexcept {
+    // Release: our writes happen-before any later locker's acquire of `writer` == 0.
+    state_->writer.store(0, order::release);
+    notify_all(state_->readers_wake);
+    notify_all(state_->writer_wake);
+}
+
+std::uint32_t rwlock::readers() const noexcept {
+    std::uint32_t n = 0;
+    for (std::uint32_t i = 0; i < slot_count_; ++i) {
+        const std::uint32_t r = slots_[i].readers.load(order::relaxed);
+        if (r != 0 && os::process_alive(unpack_process(slots_[i].owner.load(order::relaxed)))) n += r;
+    }
+    return n;
+}
+
+}  // namespace shmkit
