@@ -423,6 +423,29 @@ result<message_info> command_reader::read(void* buffer, std::size_t capacity, na
     }
 }
 
+select_source command_reader::waitable() noexcept {
+    SHMKIT_ASSERT(control_ != nullptr);
+    select_source s;
+    s.word = &control_->data;
+    s.ready = [](void* self) {
+        auto* r = static_cast<command_reader*>(self);
+        if (r->poll()) return true;
+        if (r->recheck_after_ns() == 0) return false;
+        // A claim is pending at the front. Once it has been pending a liveness period, report
+        // ready so the caller's try_read looks at its writer (and skips it if dead).
+        const std::uint64_t now = os::monotonic_ns();
+        if (r->pending_pos_ != r->tail_) {
+            r->pending_pos_ = r->tail_;
+            r->pending_since_ = now;
+            return false;
+        }
+        return now - r->pending_since_ >= r->options_.liveness_period_ns;
+    };
+    s.context = this;
+    s.recheck_after_ns = [](void* self) { return static_cast<command_reader*>(self)->recheck_after_ns(); };
+    return s;
+}
+
 std::uint64_t command_reader::abandoned() const noexcept {
     return control_ == nullptr ? 0 : control_->abandoned.load(order::relaxed);
 }

@@ -1,28 +1,46 @@
-// Wait/wake on a 32-bit word in shared memory: Linux futexes (shared, not FUTEX_PRIVATE,
+// Wait/wake on 32-bit words in shared memory: Linux futexes (shared, not FUTEX_PRIVATE,
 // because the waiter and the waker are different processes).
+//
+// Every wait uses FUTEX_WAIT_BITSET with bit 0, and notifiers wake all bits. That leaves
+// bits 1..31 free for futex_wait_any's helper threads: each also listens on a private bit, so
+// the selecting thread can cancel exactly its own helpers without waking anyone else.
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
+#include <cstring>
 
 #include "errno_map.hpp"
 #include "shmkit/os.hpp"
 
-namespace shmkit::os {
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449  // the same number on every Linux architecture
+#endif
 
-errc futex_wait(const std::uint32_t* word, std::uint32_t expected, std::uint64_t timeout_ns) noexcept {
-    timespec relative;
-    timespec* timeout = nullptr;
-    if (timeout_ns != forever) {
-        relative.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000u);
-        relative.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000u);
-        timeout = &relative;
-    }
-    // FUTEX_WAIT's timeout is relative and measured on CLOCK_MONOTONIC.
-    const long rc = ::syscall(SYS_futex, word, FUTEX_WAIT, expected, timeout, nullptr, 0);
+namespace shmkit::os {
+namespace {
+
+constexpr std::uint32_t normal_bit = 1;
+
+timespec absolute_deadline(std::uint64_t timeout_ns) noexcept {
+    timespec now;
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    const std::uint64_t at = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000u +
+                             static_cast<std::uint64_t>(now.tv_nsec) + timeout_ns;
+    timespec ts;
+    ts.tv_sec = static_cast<time_t>(at / 1'000'000'000u);
+    ts.tv_nsec = static_cast<long>(at % 1'000'000'000u);
+    return ts;
+}
+
+// FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline (nullptr: forever).
+errc wait_bitset(const std::uint32_t* word, std::uint32_t expected, const timespec* deadline,
+                 std::uint32_t bits, int flags = 0) noexcept {
+    const long rc = ::syscall(SYS_futex, word, FUTEX_WAIT_BITSET | flags, expected, deadline, nullptr, bits);
     if (rc == 0) return errc::ok;
     switch (errno) {
         case EAGAIN: return errc::ok;  // the word had already changed: the caller re-checks
@@ -32,8 +50,219 @@ errc futex_wait(const std::uint32_t* word, std::uint32_t expected, std::uint64_t
     }
 }
 
+void wake_bitset(const std::uint32_t* word, std::uint32_t bits, int flags = 0) noexcept {
+    ::syscall(SYS_futex, word, FUTEX_WAKE_BITSET | flags, INT_MAX, nullptr, nullptr, bits);
+}
+
+// ---- futex_waitv ----------------------------------------------------------------------------
+
+struct waitv_entry {  // struct futex_waitv
+    std::uint64_t val;
+    std::uint64_t uaddr;
+    std::uint32_t flags;
+    std::uint32_t reserved;
+};
+constexpr std::uint32_t futex2_size_u32 = 0x02;  // FUTEX2_SIZE_U32, shared (not FUTEX2_PRIVATE)
+
+// 0 unknown, 1 supported, 2 not supported (ENOSYS: kernel < 5.16, or qemu-user)
+int g_waitv_support = 0;
+wait_any_method g_method = wait_any_method::automatic;
+
+errc wait_any_waitv(const std::uint32_t* const* words, const std::uint32_t* expected, std::uint32_t count,
+                    std::uint64_t timeout_ns) noexcept {
+    waitv_entry entries[max_wait_any];
+    for (std::uint32_t i = 0; i < count; ++i) {
+        entries[i].val = expected[i];
+        entries[i].uaddr = reinterpret_cast<std::uintptr_t>(words[i]);
+        entries[i].flags = futex2_size_u32;
+        entries[i].reserved = 0;
+    }
+    timespec deadline;
+    const timespec* dl = nullptr;
+    if (timeout_ns != forever) {
+        deadline = absolute_deadline(timeout_ns);
+        dl = &deadline;
+    }
+    const long rc = ::syscall(SYS_futex_waitv, entries, count, 0, dl, CLOCK_MONOTONIC);
+    if (rc >= 0) return errc::ok;
+    switch (errno) {
+        case EAGAIN: return errc::ok;
+        case ETIMEDOUT: return errc::timeout;
+        case EINTR: return errc::interrupted;
+        case ENOSYS: __atomic_store_n(&g_waitv_support, 2, __ATOMIC_RELAXED); return errc::not_found;
+        default: return fail_with_errno();
+    }
+}
+
+bool waitv_supported() noexcept {
+    int s = __atomic_load_n(&g_waitv_support, __ATOMIC_RELAXED);
+    if (s == 0) {
+        // Probe with an empty, already-expired wait: ENOSYS means no futex_waitv.
+        timespec past{0, 0};
+        const long rc = ::syscall(SYS_futex_waitv, nullptr, 0, 0, &past, CLOCK_MONOTONIC);
+        s = (rc < 0 && errno == ENOSYS) ? 2 : 1;
+        __atomic_store_n(&g_waitv_support, s, __ATOMIC_RELAXED);
+    }
+    return s == 1;
+}
+
+// ---- helper threads -------------------------------------------------------------------------
+
+// A pool of helper threads, grown on demand and reused, each able to block on one word.
+struct helper {
+    pthread_t thread;
+    std::uint32_t state;  // private futex: idle -> assigned -> finished -> idle
+    std::uint32_t bit;    // its private wake bit (one of 1..31)
+    // The job, valid while assigned.
+    const std::uint32_t* word;
+    std::uint32_t expected;
+    bool has_deadline;
+    timespec deadline;
+    std::uint32_t* doorbell;  // the selecting thread sleeps on this (private futex)
+};
+constexpr std::uint32_t idle = 0, assigned = 1, finished = 2;
+
+helper g_helpers[max_wait_any];
+std::uint32_t g_helper_count = 0;
+bool g_helper_busy[max_wait_any];
+pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void* helper_main(void* arg) {
+    auto* h = static_cast<helper*>(arg);
+    for (;;) {
+        while (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != assigned) {
+            static_cast<void>(wait_bitset(&h->state, idle, nullptr, FUTEX_BITSET_MATCH_ANY, FUTEX_PRIVATE_FLAG));
+        }
+        if (__atomic_load_n(h->doorbell, __ATOMIC_ACQUIRE) == 0) {
+            static_cast<void>(wait_bitset(h->word, h->expected, h->has_deadline ? &h->deadline : nullptr,
+                                          normal_bit | h->bit));
+        }
+        // Ring the doorbell (whatever woke us: a change, a notify, the deadline or a cancel).
+        __atomic_store_n(h->doorbell, 1u, __ATOMIC_RELEASE);
+        ::syscall(SYS_futex, h->doorbell, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, INT_MAX, nullptr, nullptr, 0);
+        __atomic_store_n(&h->state, finished, __ATOMIC_RELEASE);
+        ::syscall(SYS_futex, &h->state, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, INT_MAX, nullptr, nullptr, 0);
+    }
+    return nullptr;
+}
+
+// Takes `count` idle helpers (creating threads as needed); false if threads cannot be made.
+bool take_helpers(std::uint32_t count, std::uint32_t* out) noexcept {
+    pthread_mutex_lock(&g_pool_lock);
+    std::uint32_t got = 0;
+    for (std::uint32_t i = 0; i < g_helper_count && got < count; ++i) {
+        if (!g_helper_busy[i]) {
+            g_helper_busy[i] = true;
+            out[got++] = i;
+        }
+    }
+    while (got < count && g_helper_count < max_wait_any) {
+        helper& h = g_helpers[g_helper_count];
+        h.state = idle;
+        h.bit = 1u << (1 + g_helper_count % 31);
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 64 * 1024);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        const int rc = pthread_create(&h.thread, &attr, helper_main, &h);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) break;
+        g_helper_busy[g_helper_count] = true;
+        out[got++] = g_helper_count++;
+    }
+    const bool ok = got == count;
+    if (!ok) {
+        for (std::uint32_t i = 0; i < got; ++i) g_helper_busy[out[i]] = false;
+    }
+    pthread_mutex_unlock(&g_pool_lock);
+    return ok;
+}
+
+void give_back(const std::uint32_t* ids, std::uint32_t count) noexcept {
+    pthread_mutex_lock(&g_pool_lock);
+    for (std::uint32_t i = 0; i < count; ++i) g_helper_busy[ids[i]] = false;
+    pthread_mutex_unlock(&g_pool_lock);
+}
+
+errc wait_any_helpers(const std::uint32_t* const* words, const std::uint32_t* expected, std::uint32_t count,
+                      std::uint64_t timeout_ns) noexcept {
+    std::uint32_t ids[max_wait_any];
+    if (!take_helpers(count, ids)) {
+        t_last_errno = EAGAIN;
+        return errc::os_error;
+    }
+    std::uint32_t doorbell = 0;
+    timespec deadline{};
+    if (timeout_ns != forever) deadline = absolute_deadline(timeout_ns);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        helper& h = g_helpers[ids[i]];
+        h.word = words[i];
+        h.expected = expected[i];
+        h.has_deadline = timeout_ns != forever;
+        h.deadline = deadline;
+        h.doorbell = &doorbell;
+        __atomic_store_n(&h.state, assigned, __ATOMIC_RELEASE);
+        ::syscall(SYS_futex, &h.state, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, nullptr, nullptr, 0);
+    }
+    errc result = errc::ok;
+    while (__atomic_load_n(&doorbell, __ATOMIC_ACQUIRE) == 0) {
+        const errc e = wait_bitset(&doorbell, 0, nullptr, FUTEX_BITSET_MATCH_ANY, FUTEX_PRIVATE_FLAG);
+        if (e == errc::interrupted) continue;
+    }
+    if (timeout_ns != forever) {
+        timespec now;
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) {
+            result = errc::timeout;
+        }
+    }
+    // Cancel the helpers still blocked: a wake on their private bit reaches nobody else. One
+    // that had not reached its futex_wait yet sees the doorbell rung and does not sleep; one
+    // caught between that check and the syscall misses this wake, so we wake again every
+    // 200 us until it reports back (this only happens when select returns).
+    for (std::uint32_t i = 0; i < count; ++i) {
+        helper& h = g_helpers[ids[i]];
+        while (__atomic_load_n(&h.state, __ATOMIC_ACQUIRE) != finished) {
+            wake_bitset(h.word, h.bit);
+            const timespec soon = absolute_deadline(200'000);
+            static_cast<void>(wait_bitset(&h.state, assigned, &soon, FUTEX_BITSET_MATCH_ANY, FUTEX_PRIVATE_FLAG));
+        }
+        __atomic_store_n(&h.state, idle, __ATOMIC_RELEASE);
+    }
+    give_back(ids, count);
+    return result;
+}
+
+}  // namespace
+
+errc futex_wait(const std::uint32_t* word, std::uint32_t expected, std::uint64_t timeout_ns) noexcept {
+    if (timeout_ns == forever) return wait_bitset(word, expected, nullptr, normal_bit);
+    const timespec deadline = absolute_deadline(timeout_ns);
+    return wait_bitset(word, expected, &deadline, normal_bit);
+}
+
 void futex_wake_all(const std::uint32_t* word) noexcept {
     ::syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+errc futex_wait_any(const std::uint32_t* const* words, const std::uint32_t* expected, std::uint32_t count,
+                    std::uint64_t timeout_ns) noexcept {
+    if (count == 0 || count > max_wait_any) return errc::invalid_argument;
+    if (count == 1) return futex_wait(words[0], expected[0], timeout_ns);
+    const wait_any_method m = __atomic_load_n(&g_method, __ATOMIC_RELAXED);
+    if (m != wait_any_method::helper_threads && waitv_supported()) {
+        const errc e = wait_any_waitv(words, expected, count, timeout_ns);
+        if (e != errc::not_found) return e;
+    }
+    return wait_any_helpers(words, expected, count, timeout_ns);
+}
+
+void set_wait_any_method(wait_any_method method) noexcept { __atomic_store_n(&g_method, method, __ATOMIC_RELAXED); }
+
+wait_any_method wait_any_method_in_use() noexcept {
+    const wait_any_method m = __atomic_load_n(&g_method, __ATOMIC_RELAXED);
+    if (m == wait_any_method::helper_threads) return m;
+    return waitv_supported() ? wait_any_method::futex_waitv : wait_any_method::helper_threads;
 }
 
 }  // namespace shmkit::os

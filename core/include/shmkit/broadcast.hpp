@@ -192,6 +192,8 @@ public:
     std::uint32_t pending_size() const noexcept { return pending_size_; }
     std::uint64_t next_seq() const noexcept { return expected_; }   // seq the next message will carry
     bool writer_alive() const noexcept;
+    // For select(): ready when poll() is.
+    select_source waitable() noexcept;
     void close() noexcept;
 
 private:

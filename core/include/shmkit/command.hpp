@@ -167,7 +167,9 @@ public:
     std::uint32_t max_message() const noexcept { return max_message_; }
     std::uint32_t pending_size() const noexcept { return pending_size_; }
     std::uint64_t abandoned() const noexcept;
-    wait_word& data_word() const noexcept { return control_->data; }  // for select
+    // For select(): ready when poll() is; while a claim is pending, asks to be looked at once
+    // per liveness period (its writer may have died).
+    select_source waitable() noexcept;
     void close() noexcept;
 
 private:

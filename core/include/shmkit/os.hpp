@@ -72,6 +72,19 @@ errc futex_wait(const std::uint32_t* word, std::uint32_t expected, std::uint64_t
 // Wakes every process sleeping on `word`.
 void futex_wake_all(const std::uint32_t* word) noexcept;
 
+// Sleeps until any words[i] != expected[i], a wake on any of them, or the timeout (at most
+// 127 words). Returns ok, timeout or interrupted; the caller re-checks its conditions.
+inline constexpr std::uint32_t max_wait_any = 127;
+errc futex_wait_any(const std::uint32_t* const* words, const std::uint32_t* expected, std::uint32_t count,
+                    std::uint64_t timeout_ns) noexcept;
+
+// How futex_wait_any waits: one futex_waitv call (Linux >= 5.16), or helper threads blocked
+// on each word (older kernels). `automatic` picks futex_waitv when the kernel has it; tests
+// force the other.
+enum class wait_any_method : std::uint8_t { automatic, futex_waitv, helper_threads };
+void set_wait_any_method(wait_any_method method) noexcept;
+wait_any_method wait_any_method_in_use() noexcept;
+
 // ---- time and processes ------------------------------------------------------------------
 
 std::uint64_t monotonic_ns() noexcept;

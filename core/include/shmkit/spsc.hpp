@@ -178,7 +178,7 @@ public:
     bool poll() noexcept;  // a message is waiting
     std::uint32_t pending_size() const noexcept { return pending_size_; }
     bool producer_alive() const noexcept;
-    wait_word& data_word() const noexcept { return control_->data; }  // for select
+    select_source waitable() noexcept;  // for select(): ready when poll() is
 
 private:
     friend class detail::spsc_end;

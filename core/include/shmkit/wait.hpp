@@ -89,4 +89,14 @@ errc wait_until(wait_word& w, Ready&& ready, std::uint64_t deadline_ns, wait_opt
     }
 }
 
+// A source select() can wait on: its wait word, a cheap non-consuming readiness check, and
+// optionally how long a wait may sleep before the source needs a look (a command reader
+// waiting on a claim whose writer may have died). Every reader kind provides waitable().
+struct select_source {
+    wait_word* word = nullptr;
+    bool (*ready)(void* context) = nullptr;
+    void* context = nullptr;
+    std::uint64_t (*recheck_after_ns)(void* context) = nullptr;  // 0 or nullptr: no limit
+};
+
 }  // namespace shmkit

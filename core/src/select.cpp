@@ -1,0 +1,53 @@
+#include "shmkit/select.hpp"
+
+namespace shmkit {
+
+result<std::size_t> select(const select_source* sources, std::size_t count, nanoseconds timeout) noexcept {
+    if (sources == nullptr || count == 0 || count > max_select_sources) return errc::invalid_argument;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (sources[i].word == nullptr || sources[i].ready == nullptr) return errc::invalid_argument;
+    }
+    const std::uint64_t deadline = deadline_after(timeout);
+    const std::uint32_t* words[max_select_sources];
+    std::uint32_t seen[max_select_sources];
+    for (;;) {
+        for (std::size_t i = 0; i < count; ++i) {
+            if (sources[i].ready(sources[i].context)) return i;
+        }
+        // Announce ourselves on every word, then re-check: the same Dekker pairing as
+        // wait_until (see wait.hpp), once per source.
+        for (std::size_t i = 0; i < count; ++i) sources[i].word->waiters.fetch_add(1, order::relaxed);
+        // seq_cst fence: the announcements before the re-checks below; pairs with notify_all.
+        fence(order::seq_cst);
+        std::uint64_t sleep_until = deadline;
+        std::size_t ready = count;
+        for (std::size_t i = 0; i < count && ready == count; ++i) {
+            words[i] = &sources[i].word->sequence.raw;
+            // Acquire: a notifier's bump of the sequence comes with its published state.
+            seen[i] = sources[i].word->sequence.load(order::acquire);
+            if (sources[i].ready(sources[i].context)) ready = i;
+            if (sources[i].recheck_after_ns != nullptr) {
+                const std::uint64_t r = sources[i].recheck_after_ns(sources[i].context);
+                if (r != 0) {
+                    const std::uint64_t t = os::monotonic_ns() + r;
+                    if (t < sleep_until) sleep_until = t;
+                }
+            }
+        }
+        const std::uint64_t now = os::monotonic_ns();
+        if (ready == count && now < deadline) {
+            const std::uint64_t span = sleep_until == os::forever ? os::forever : (sleep_until > now ? sleep_until - now : 0);
+            static_cast<void>(os::futex_wait_any(words, seen, static_cast<std::uint32_t>(count), span));
+        }
+        for (std::size_t i = 0; i < count; ++i) sources[i].word->waiters.fetch_sub(1, order::relaxed);
+        if (ready != count) return ready;
+        if (now >= deadline) {
+            for (std::size_t i = 0; i < count; ++i) {
+                if (sources[i].ready(sources[i].context)) return i;
+            }
+            return errc::timeout;
+        }
+    }
+}
+
+}  // namespace shmkit
