@@ -36,9 +36,16 @@ result<message_info> receive(broadcast_reader& r, std::vector<std::uint8_t>& buf
 }
 
 // The peer echoes every message back until it receives an empty one.
+// Blocking round trips measure the sleeping path itself: no spin before sleeping.
+broadcast_reader_options no_spin() {
+    broadcast_reader_options o;
+    o.wait.spin = 0;
+    return o;
+}
+
 template <bool Blocking>
 void echo(rings* r) {
-    auto in = broadcast_reader::attach(r->ping, ring_bytes);
+    auto in = broadcast_reader::attach(r->ping, ring_bytes, no_spin());
     auto out = broadcast_writer::attach(r->pong, ring_bytes);
     if (!in || !out) std::abort();
     std::vector<std::uint8_t> buf(in->max_message());
@@ -64,7 +71,7 @@ void BM_Broadcast_RoundTrip(benchmark::State& state) {
     pin_to_cpu(0);
     {
         peer child(1, [r] { echo<Blocking>(r); });
-        auto back = broadcast_reader::attach(r->pong, ring_bytes);
+        auto back = broadcast_reader::attach(r->pong, ring_bytes, no_spin());
         while (r->ready.load() == 0) cpu_relax();
         std::vector<std::uint8_t> msg(size, 7), buf(back->max_message());
         const std::uint64_t start = os::monotonic_ns();

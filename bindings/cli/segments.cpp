@@ -6,7 +6,10 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "shmkit/block.hpp"
 #include "shmkit/broadcast.hpp"
+#include "shmkit/command.hpp"
+#include "shmkit/spsc.hpp"
 #include "shmkit/os.hpp"
 #include "shmkit/segment.hpp"
 
@@ -93,6 +96,50 @@ std::vector<field> describe(const inspected& s) {
             out.emplace_back("abandoned_reservations", num(b.abandoned));
             out.emplace_back("writer_takeovers", num(b.takeovers));
             out.emplace_back("blocked_readers", num(b.waiters));
+            describe_role(out, "writer", b.writer);
+        } else {
+            out.emplace_back("geometry", json_string("invalid"));
+        }
+    } else if (h->kind == static_cast<std::uint32_t>(kind::spsc)) {
+        spsc_info q;
+        if (inspect_spsc(s.map.address, s.map.size, &q) == errc::ok) {
+            out.emplace_back("capacity", num(q.capacity));
+            out.emplace_back("max_message", num(q.max_message));
+            out.emplace_back("pushed", num(q.pushed));
+            out.emplace_back("popped", num(q.popped));
+            out.emplace_back("queued_bytes", num(q.head - q.tail));
+            out.emplace_back("producer_takeovers", num(q.producer_takeovers));
+            out.emplace_back("consumer_takeovers", num(q.consumer_takeovers));
+            describe_role(out, "producer", q.producer);
+            describe_role(out, "consumer", q.consumer);
+        } else {
+            out.emplace_back("geometry", json_string("invalid"));
+        }
+    } else if (h->kind == static_cast<std::uint32_t>(kind::command)) {
+        command_info c;
+        if (inspect_command(s.map.address, s.map.size, &c) == errc::ok) {
+            out.emplace_back("capacity", num(c.capacity));
+            out.emplace_back("max_message", num(c.max_message));
+            out.emplace_back("claims", num(c.claims));
+            out.emplace_back("consumed", num(c.consumed));
+            out.emplace_back("queued_bytes", num(c.head - c.tail));
+            out.emplace_back("abandoned_claims", num(c.abandoned));
+            out.emplace_back("claim_lock_recoveries", num(c.lock_recoveries));
+            out.emplace_back("reader_takeovers", num(c.reader_takeovers));
+            describe_role(out, "reader", c.reader);
+            describe_role(out, "claim_lock_holder", c.claim_lock);
+        } else {
+            out.emplace_back("geometry", json_string("invalid"));
+        }
+    } else if (h->kind == static_cast<std::uint32_t>(kind::block)) {
+        block_info b;
+        if (inspect_block(s.map.address, s.map.size, &b) == errc::ok) {
+            out.emplace_back("data_offset", num(b.data_offset));
+            out.emplace_back("data_size", num(b.data_size));
+            out.emplace_back("reader_slots", num(b.slot_count));
+            out.emplace_back("slots_in_use", num(b.slots_in_use));
+            out.emplace_back("read_locks_held", num(b.readers));
+            out.emplace_back("lock_recoveries", num(b.recoveries));
             describe_role(out, "writer", b.writer);
         } else {
             out.emplace_back("geometry", json_string("invalid"));

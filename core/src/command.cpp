@@ -382,7 +382,7 @@ result<message_info> command_reader::try_read(void* buffer, std::size_t capacity
         }
         if (h.size != 0) std::memcpy(buffer, ring_.at(offset + record_header_size), h.size);
         const message_info info{h.size, delivered_++};
-        control_->consumed.fetch_add(1, order::relaxed);
+        control_->consumed.store(control_->consumed.load(order::relaxed) + 1, order::relaxed);  // only we write it
         advance(span);
         return info;
     }

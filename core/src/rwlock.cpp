@@ -50,10 +50,11 @@ errc rwlock::lock_shared(std::uint32_t slot, std::uint64_t deadline_ns, const lo
         const std::uint64_t writer = state_->writer.load(order::acquire);
         if (writer == 0) {
             s.readers.fetch_add(1, order::relaxed);
-            // seq_cst fence: our read mark must be visible before we look at `writer` again
-            // (store->load). Pairs with the writer's fence between claiming `writer` and
-            // scanning the slots: either it sees our mark, or we see its claim and back off.
-            fence(order::seq_cst);
+            // Our read mark must be visible before we look at `writer` again (store->load).
+            // Pairs with the writer's heavy barrier between claiming `writer` and scanning the
+            // slots: either it sees our mark, or we see its claim and back off. Readers are the
+            // frequent side, so they get the light barrier.
+            light_barrier();
             // Acquire: the last writer's unlock (release) happens-before our reads of the data.
             if (state_->writer.load(order::acquire) == 0) return recovered ? errc::owner_dead : errc::ok;
             // A writer arrived: step aside so it is not starved, then wait for it like anyone else.
@@ -97,9 +98,9 @@ errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexce
             state_->writer_wake, [this] { return state_->writer.load(order::acquire) == 0; },
             slice_end(deadline_ns, options)));
     }
-    // seq_cst fence: the claim above before the scan below (store->load); pairs with the fence
-    // in lock_shared.
-    fence(order::seq_cst);
+    // The claim above before the scan below (store->load); pairs with the light barrier in
+    // lock_shared.
+    heavy_barrier();
     // 2. Wait for the readers already inside to leave; read locks of dead processes do not count.
     for (std::uint32_t i = 0; i < slot_count_; ++i) {
         rwlock_slot& s = slots_[i];

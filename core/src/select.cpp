@@ -17,8 +17,8 @@ result<std::size_t> select(const select_source* sources, std::size_t count, nano
         // Announce ourselves on every word, then re-check: the same Dekker pairing as
         // wait_until (see wait.hpp), once per source.
         for (std::size_t i = 0; i < count; ++i) sources[i].word->waiters.fetch_add(1, order::relaxed);
-        // seq_cst fence: the announcements before the re-checks below; pairs with notify_all.
-        fence(order::seq_cst);
+        // The announcements before the re-checks below; pairs with notify_all's light barrier.
+        heavy_barrier();
         std::uint64_t sleep_until = deadline;
         std::size_t ready = count;
         for (std::size_t i = 0; i < count && ready == count; ++i) {

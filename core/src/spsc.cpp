@@ -371,9 +371,10 @@ void spsc_consumer::release() noexcept {
     tail_ += peeked_span_;
     peeked_span_ = 0;
     ++expected_;
+    // Statistics: only the consumer writes `popped`, so a plain atomic store will do.
+    control_->popped.store(control_->popped.load(order::relaxed) + 1, order::relaxed);
     // Release: we are done reading the record before the producer may overwrite it.
     control_->tail.store(tail_, order::release);
-    control_->popped.fetch_add(1, order::relaxed);
     notify_all(control_->space);
 }
 

@@ -130,8 +130,10 @@ pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 void* helper_main(void* arg) {
     auto* h = static_cast<helper*>(arg);
     for (;;) {
-        while (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != assigned) {
-            static_cast<void>(wait_bitset(&h->state, idle, nullptr, FUTEX_BITSET_MATCH_ANY, FUTEX_PRIVATE_FLAG));
+        // Sleep until assigned, waiting on whatever value we saw (finished, then idle), never
+        // spinning: on a pinned core a spinning helper would starve the thread it serves.
+        for (std::uint32_t s; (s = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE)) != assigned;) {
+            static_cast<void>(wait_bitset(&h->state, s, nullptr, FUTEX_BITSET_MATCH_ANY, FUTEX_PRIVATE_FLAG));
         }
         if (__atomic_load_n(h->doorbell, __ATOMIC_ACQUIRE) == 0) {
             static_cast<void>(wait_bitset(h->word, h->expected, h->has_deadline ? &h->deadline : nullptr,

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include "shmkit/block.hpp"
 #include "shmkit/broadcast.hpp"
+#include "shmkit/command.hpp"
+#include "shmkit/spsc.hpp"
 #include "support.hpp"
 
 namespace shmkit {
@@ -78,6 +81,23 @@ TEST(Cli, ListsAndDescribesABroadcastSegment) {
 
     EXPECT_EQ(run(std::string("rm ") + name.c_str()).code, 0);
     EXPECT_EQ(run(std::string("info ") + name.c_str()).code, 1);
+}
+
+TEST(Cli, InfoShowsEveryKindsCounters) {
+    unique_name q("cli-spsc"), c("cli-cmd"), b("cli-block");
+    auto producer = spsc_producer::create(q.c_str());
+    ASSERT_TRUE(producer);
+    ASSERT_EQ(producer->try_push("x", 1), errc::ok);
+    auto reader = command_reader::create(c.c_str());
+    ASSERT_TRUE(reader);
+    auto blk = block::create(b.c_str());
+    ASSERT_TRUE(blk);
+    auto spsc = run(std::string("info ") + q.c_str() + " --json");
+    EXPECT_TRUE(contains(spsc.out, "\"pushed\": 1") && contains(spsc.out, "\"producer_alive\": true")) << spsc.out;
+    auto cmd = run(std::string("info ") + c.c_str() + " --json");
+    EXPECT_TRUE(contains(cmd.out, "\"abandoned_claims\": 0") && contains(cmd.out, "\"reader_alive\": true")) << cmd.out;
+    auto blo = run(std::string("info ") + b.c_str() + " --json");
+    EXPECT_TRUE(contains(blo.out, "\"reader_slots\": 64") && contains(blo.out, "\"slots_in_use\": 1")) << blo.out;
 }
 
 TEST(Cli, GcRemovesOnlyAbandonedSegments) {

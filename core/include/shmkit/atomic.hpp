@@ -52,6 +52,12 @@ static_assert(std::is_standard_layout_v<atomic_u64> && std::is_trivially_copyabl
 // Every call site says why it needs its fence; see core/SPEC.md "Memory ordering".
 inline void fence(order o) noexcept { __atomic_thread_fence(static_cast<int>(o)); }
 
+// The two sides of a Dekker pair (a store, then a load of what the other side stored). The
+// frequent side calls light_barrier(), the rare side heavy_barrier(); either way, at least one
+// side's load sees the other side's store. See port/posix/fence.cpp for how.
+void light_barrier() noexcept;
+void heavy_barrier() noexcept;
+
 // A cheap pause for spin loops (lets the sibling hyperthread run, saves power on ARM).
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)

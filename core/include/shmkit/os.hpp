@@ -85,6 +85,15 @@ enum class wait_any_method : std::uint8_t { automatic, futex_waitv, helper_threa
 void set_wait_any_method(wait_any_method method) noexcept;
 wait_any_method wait_any_method_in_use() noexcept;
 
+// ---- asymmetric barriers (see port/posix/fence.cpp) -----------------------------------------
+
+// True if this process may use a compiler-only barrier on the frequent side of a Dekker pair
+// because the rare side calls heavy_barrier(). Cheap after the first call.
+bool light_barriers() noexcept;
+// A full barrier in this thread that also forces one on every CPU running a process that
+// uses light barriers (membarrier); a plain seq_cst fence where that is unavailable.
+void heavy_barrier() noexcept;
+
 // ---- time and processes ------------------------------------------------------------------
 
 std::uint64_t monotonic_ns() noexcept;

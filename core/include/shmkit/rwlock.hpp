@@ -17,15 +17,18 @@
 
 namespace shmkit {
 
+// One line per slot: readers in different processes never share a cache line.
 struct rwlock_slot {
     atomic_u64 owner;    // process owning the slot (pid | start << 32), 0 = free
     atomic_u32 readers;  // read locks held through this slot
-    std::uint32_t reserved;
+    std::uint32_t reserved0;
+    std::uint64_t reserved1[6];
 };
-static_assert(sizeof(rwlock_slot) == 16);
+static_assert(sizeof(rwlock_slot) == 64);
 static_assert(offsetof(rwlock_slot, owner) == 0);
 static_assert(offsetof(rwlock_slot, readers) == 8);
-static_assert(offsetof(rwlock_slot, reserved) == 12);
+static_assert(offsetof(rwlock_slot, reserved0) == 12);
+static_assert(offsetof(rwlock_slot, reserved1) == 16);
 
 struct rwlock_state {
     atomic_u64 writer;       // the writer holding the lock or waiting for readers to drain; 0 = none

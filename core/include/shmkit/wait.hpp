@@ -2,8 +2,10 @@
 //
 // Notifiers skip the system call entirely while nobody waits: waiters announce themselves in
 // `waiters` before their final check, and notifiers look at `waiters` after publishing. A
-// seq_cst fence on each side (a Dekker pair) guarantees that at least one of them sees the
-// other, so a wake-up is never lost and an idle channel costs no syscalls and no wake-ups.
+// barrier on each side (a Dekker pair) guarantees that at least one of them sees the other, so
+// a wake-up is never lost and an idle channel costs no syscalls and no wake-ups. Notifying is
+// the frequent side (a light barrier: no CPU fence where membarrier is available), going to
+// sleep the rare one (a heavy barrier).
 #pragma once
 
 #include <chrono>
@@ -38,10 +40,10 @@ inline std::uint64_t deadline_after(nanoseconds timeout) noexcept {
 
 // Call after the release store that makes new state visible.
 inline void notify_all(wait_word& w) noexcept {
-    // seq_cst fence: orders the caller's publishing store before the load of `waiters` below
-    // (store->load order, which release/acquire does not give). Pairs with the fence in
-    // wait_until: either this load sees the waiter, or the waiter's re-check sees our data.
-    fence(order::seq_cst);
+    // Orders the caller's publishing store before the load of `waiters` below (store->load
+    // order, which release/acquire does not give). Pairs with the heavy barrier in wait_until:
+    // either this load sees the waiter, or the waiter's re-check sees our data.
+    light_barrier();
     if (w.waiters.load(order::relaxed) == 0) return;
     // Release: a waiter that reads the new sequence (acquire) also sees the published state.
     w.sequence.fetch_add(1, order::release);
@@ -49,7 +51,10 @@ inline void notify_all(wait_word& w) noexcept {
 }
 
 struct wait_options {
-    std::uint32_t spin = 0;          // polls of the condition before sleeping (0 = sleep at once)
+    // Polls of the condition (with a CPU pause between) before going to sleep: a few
+    // microseconds that save the sleep and wake-up (a membarrier and two futex calls) when the
+    // next message is about to arrive anyway. 0 sleeps at once.
+    std::uint32_t spin = 64;
     bool return_on_signal = false;   // a signal ends the wait with `interrupted` (else it resumes)
 };
 
@@ -65,9 +70,9 @@ errc wait_until(wait_word& w, Ready&& ready, std::uint64_t deadline_ns, wait_opt
     }
     for (;;) {
         w.waiters.fetch_add(1, order::relaxed);
-        // seq_cst fence: the announcement above must be visible before the re-check below
-        // reads the data (store->load order). Pairs with the fence in notify_all.
-        fence(order::seq_cst);
+        // The announcement above must be visible before the re-check below reads the data
+        // (store->load order). Pairs with the light barrier in notify_all.
+        heavy_barrier();
         // Acquire: if a notifier bumped the sequence, its published data is visible to ready().
         const std::uint32_t seen = w.sequence.load(order::acquire);
         if (ready()) {
