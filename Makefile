@@ -10,17 +10,18 @@ GENERATOR_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
 # Debian 12 / Ubuntu 20.04+ package names.
-DEB_PACKAGES := cmake make g++ binutils pkg-config googletest libgtest-dev libbenchmark-dev \
+DEB_PACKAGES := cmake make g++ clang binutils pkg-config googletest libgtest-dev libbenchmark-dev \
                 g++-aarch64-linux-gnu qemu-user
 
 COMMON_FLAGS := -DSHMKIT_WERROR=ON $(GENERATOR_FLAGS)
 
-.PHONY: help deps build demo test test-native cross-test sanitize test-asan test-tsan bench clean
+.PHONY: help deps build demo test test-native test-clang cross-test sanitize test-asan test-tsan bench clean
 
 help:
 	@echo "make demo        build and run the demo (a writer and two readers, ~3 s)"
-	@echo "make test        every test: native, aarch64 under qemu-user, ASan+UBSan, TSan"
+	@echo "make test        every test: native (GCC), Clang, aarch64 under qemu-user, ASan+UBSan, TSan"
 	@echo "make test-native the native suite only"
+	@echo "make test-clang  the native suite built with Clang"
 	@echo "make cross-test  build for aarch64 and run the suite under qemu-user"
 	@echo "make sanitize    the suite under ASan+UBSan and under TSan"
 	@echo "make bench       run the benchmarks (writes $(BUILD)/bench.json)"
@@ -53,11 +54,15 @@ build: deps
 demo: build
 	$(BUILD)/native/bindings/cli/shmkit demo
 
-test: test-native cross-test sanitize
+test: test-native test-clang cross-test sanitize
 	@echo "make test: all configurations passed"
 
 test-native: build
 	cd $(BUILD)/native && ctest $(CTEST_FLAGS)
+
+test-clang: deps
+	$(call configure,$(BUILD)/clang,-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DSHMKIT_BUILD_BENCH=OFF)
+	cd $(BUILD)/clang && ctest $(CTEST_FLAGS)
 
 cross-test: deps
 	$(call configure,$(BUILD)/aarch64,-DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/toolchains/aarch64-linux-gnu.cmake -DSHMKIT_BUILD_BENCH=OFF)

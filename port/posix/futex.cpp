@@ -66,7 +66,7 @@ constexpr std::uint32_t futex2_size_u32 = 0x02;  // FUTEX2_SIZE_U32, shared (not
 
 // 0 unknown, 1 supported, 2 not supported (ENOSYS: kernel < 5.16, or qemu-user)
 int g_waitv_support = 0;
-wait_any_method g_method = wait_any_method::automatic;
+std::uint8_t g_method = static_cast<std::uint8_t>(wait_any_method::automatic);  // a wait_any_method
 
 errc wait_any_waitv(const std::uint32_t* const* words, const std::uint32_t* expected, std::uint32_t count,
                     std::uint64_t timeout_ns) noexcept {
@@ -251,7 +251,7 @@ errc futex_wait_any(const std::uint32_t* const* words, const std::uint32_t* expe
                     std::uint64_t timeout_ns) noexcept {
     if (count == 0 || count > max_wait_any) return errc::invalid_argument;
     if (count == 1) return futex_wait(words[0], expected[0], timeout_ns);
-    const wait_any_method m = __atomic_load_n(&g_method, __ATOMIC_RELAXED);
+    const auto m = static_cast<wait_any_method>(__atomic_load_n(&g_method, __ATOMIC_RELAXED));
     if (m != wait_any_method::helper_threads && waitv_supported()) {
         const errc e = wait_any_waitv(words, expected, count, timeout_ns);
         if (e != errc::not_found) return e;
@@ -259,10 +259,12 @@ errc futex_wait_any(const std::uint32_t* const* words, const std::uint32_t* expe
     return wait_any_helpers(words, expected, count, timeout_ns);
 }
 
-void set_wait_any_method(wait_any_method method) noexcept { __atomic_store_n(&g_method, method, __ATOMIC_RELAXED); }
+void set_wait_any_method(wait_any_method method) noexcept {
+    __atomic_store_n(&g_method, static_cast<std::uint8_t>(method), __ATOMIC_RELAXED);
+}
 
 wait_any_method wait_any_method_in_use() noexcept {
-    const wait_any_method m = __atomic_load_n(&g_method, __ATOMIC_RELAXED);
+    const auto m = static_cast<wait_any_method>(__atomic_load_n(&g_method, __ATOMIC_RELAXED));
     if (m == wait_any_method::helper_threads) return m;
     return waitv_supported() ? wait_any_method::futex_waitv : wait_any_method::helper_threads;
 }
