@@ -488,11 +488,7 @@ result<message_info> broadcast_reader::read(void* buffer, std::size_t capacity, 
 
 select_source broadcast_reader::waitable() noexcept {
     SHMKIT_ASSERT(control_ != nullptr);
-    select_source s;
-    s.word = &control_->wake;
-    s.ready = [](void* self) { return static_cast<broadcast_reader*>(self)->poll(); };
-    s.context = this;
-    return s;
+    return poll_source(control_->wake, this);
 }
 
 bool broadcast_reader::writer_alive() const noexcept {

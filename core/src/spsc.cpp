@@ -422,11 +422,7 @@ result<message_info> spsc_consumer::pop(void* buffer, std::size_t capacity, nano
 
 select_source spsc_consumer::waitable() noexcept {
     SHMKIT_ASSERT(control_ != nullptr);
-    select_source s;
-    s.word = &control_->data;
-    s.ready = [](void* self) { return static_cast<spsc_consumer*>(self)->poll(); };
-    s.context = this;
-    return s;
+    return poll_source(control_->data, this);
 }
 
 bool spsc_consumer::producer_alive() const noexcept {

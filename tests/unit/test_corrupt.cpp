@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -77,6 +78,8 @@ struct field_case {
     bool reseal;
     errc expected;
 };
+
+void PrintTo(const field_case& c, std::ostream* os) { *os << c.field; }
 
 class CorruptField : public ::testing::TestWithParam<field_case> {};
 

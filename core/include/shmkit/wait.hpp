@@ -104,4 +104,14 @@ struct select_source {
     std::uint64_t (*recheck_after_ns)(void* context) = nullptr;  // 0 or nullptr: no limit
 };
 
+// The select_source of a reader whose readiness is its poll() member.
+template <class Reader>
+select_source poll_source(wait_word& word, Reader* reader) noexcept {
+    select_source s;
+    s.word = &word;
+    s.ready = [](void* self) { return static_cast<Reader*>(self)->poll(); };
+    s.context = reader;
+    return s;
+}
+
 }  // namespace shmkit
