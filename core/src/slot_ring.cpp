@@ -1,0 +1,484 @@
+#include "shmkit/slot_ring.hpp"
+
+#include <cstring>
+
+#include "shmkit/copy.hpp"
+#include "shmkit/sanitizers.hpp"
+
+namespace shmkit {
+namespace {
+
+// A reader retries a latest() copy this often before reporting stale: the writer would have
+// to lap the whole ring this many times while one sample is copied.
+constexpr int max_attempts = 16;
+
+std::uint64_t even(std::uint64_t index) noexcept { return 2 * index + 2; }
+std::uint64_t odd(std::uint64_t index) noexcept { return 2 * index + 1; }
+
+bool power_of_two(std::uint64_t v) noexcept { return v != 0 && (v & (v - 1)) == 0; }
+
+}  // namespace
+
+bool sample_view::valid() const noexcept {
+    if (header == nullptr) return false;
+    // Acquire fence: orders the caller's reads of the data before this re-check. If any of them
+    // saw bytes of a newer sample, the writer's odd mark (stored before them, then a release
+    // fence) is visible here, and the check fails.
+    fence(order::acquire);
+    return header->seq.load(order::relaxed) == seq;
+}
+
+namespace detail {
+
+std::uint64_t slot_segment_size(const slot_config& config, std::uint64_t* data_offset, std::uint32_t* alignment) noexcept {
+    std::uint64_t align = 64;
+    if (config.page_aligned) {
+        align = os::page_size();
+        if (align < 4096) align = 4096;
+    }
+    const std::uint64_t stride = round_up(config.slot_capacity == 0 ? 1 : config.slot_capacity, align);
+    const std::uint64_t offset = round_up(slot_headers_offset + config.slots * sizeof(slot_header), align);
+    *data_offset = offset;
+    *alignment = static_cast<std::uint32_t>(align);
+    return offset + config.slots * stride;
+}
+
+errc map_slot_layout(std::uint8_t* base, std::uint64_t size, kind k, slot_layout* out) noexcept {
+    if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
+    errc e = validate_header(base, size, static_cast<std::uint32_t>(k), slot_kind_header_size);
+    if (failed(e)) return e;
+    const auto* g = reinterpret_cast<const slot_geometry*>(base + slot_geometry_offset);
+    slot_geometry c;
+    c.slot_count = __atomic_load_n(&g->slot_count, __ATOMIC_RELAXED);
+    c.slot_capacity = __atomic_load_n(&g->slot_capacity, __ATOMIC_RELAXED);
+    c.slot_stride = __atomic_load_n(&g->slot_stride, __ATOMIC_RELAXED);
+    c.headers_offset = __atomic_load_n(&g->headers_offset, __ATOMIC_RELAXED);
+    c.data_offset = __atomic_load_n(&g->data_offset, __ATOMIC_RELAXED);
+    c.alignment = __atomic_load_n(&g->alignment, __ATOMIC_RELAXED);
+    c.reserved0 = __atomic_load_n(&g->reserved0, __ATOMIC_RELAXED);
+    const bool reserved_clear = c.reserved0 == 0 && __atomic_load_n(&g->reserved1[0], __ATOMIC_RELAXED) == 0 &&
+                                __atomic_load_n(&g->reserved1[1], __ATOMIC_RELAXED) == 0;
+    if (!reserved_clear || c.slot_count < 2 || c.slot_count > max_slot_count || c.slot_capacity == 0 ||
+        !power_of_two(c.alignment) || c.alignment < 64 || c.alignment > (1u << 21) ||
+        c.headers_offset != slot_headers_offset || c.data_offset % c.alignment != 0 ||
+        c.data_offset < slot_headers_offset + c.slot_count * sizeof(slot_header) || c.data_offset > size ||
+        c.slot_stride % c.alignment != 0 || c.slot_stride < c.slot_capacity ||
+        (size - c.data_offset) / c.slot_count != c.slot_stride || (size - c.data_offset) % c.slot_count != 0) {
+        return errc::invalid_layout;
+    }
+    out->geometry = c;
+    out->control = reinterpret_cast<slot_control*>(base + slot_control_offset);
+    out->headers = reinterpret_cast<slot_header*>(base + slot_headers_offset);
+    out->data = base + c.data_offset;
+    out->kind_meta = base + slot_kind_meta_offset;
+    return errc::ok;
+}
+
+result<segment> create_slot_segment(const char* name, kind k, const slot_config& config, const void* meta,
+                                    const segment_options& options) noexcept {
+    if (config.slots < 2 || config.slots > max_slot_count || config.slot_capacity == 0) return errc::invalid_argument;
+    std::uint64_t data_offset;
+    std::uint32_t alignment;
+    const std::uint64_t size = slot_segment_size(config, &data_offset, &alignment);
+    auto s = segment::create(name, k, slot_kind_header_size, size, options);
+    if (!s) return s.error();
+    auto* g = reinterpret_cast<slot_geometry*>(s->base() + slot_geometry_offset);
+    g->slot_count = config.slots;
+    g->slot_capacity = config.slot_capacity;
+    g->slot_stride = (size - data_offset) / config.slots;
+    g->headers_offset = slot_headers_offset;
+    g->data_offset = data_offset;
+    g->alignment = alignment;
+    std::memcpy(s->base() + slot_kind_meta_offset, meta, slot_kind_header_size - slot_kind_meta_offset);
+    // The creator holds the writer role from the moment the segment becomes visible.
+    auto* control = reinterpret_cast<slot_control*>(s->base() + slot_control_offset);
+    control->writer.store(pack_process(os::self()), order::relaxed);
+    control->heartbeat_ns.store(os::monotonic_ns(), order::relaxed);
+    s->publish();
+    return s;
+}
+
+errc inspect_slots(const void* base, std::uint64_t size, kind k, slot_info* out) noexcept {
+    slot_layout l;
+    const errc e = map_slot_layout(static_cast<std::uint8_t*>(const_cast<void*>(base)), size, k, &l);
+    if (failed(e)) return e;
+    out->slots = l.geometry.slot_count;
+    out->slot_capacity = l.geometry.slot_capacity;
+    out->committed = l.control->committed.load(order::acquire);
+    out->takeovers = l.control->takeovers.load(order::relaxed);
+    out->abandoned = l.control->abandoned.load(order::relaxed);
+    const std::uint64_t beat = l.control->heartbeat_ns.load(order::relaxed);
+    const std::uint64_t now = os::monotonic_ns();
+    out->heartbeat_age_ns = now > beat ? now - beat : 0;
+    out->writer = inspect_role(l.control->writer);
+    return errc::ok;
+}
+
+}  // namespace detail
+
+// ---- writer --------------------------------------------------------------------------------
+
+slot_writer::reservation::reservation(reservation&& other) noexcept
+    : writer_(other.writer_), data_(other.data_), capacity_(other.capacity_), index_(other.index_) {
+    std::memcpy(meta, other.meta, sizeof meta);
+    other.writer_ = nullptr;
+}
+
+slot_writer::reservation& slot_writer::reservation::operator=(reservation&& other) noexcept {
+    if (this != &other) {
+        this->~reservation();
+        writer_ = other.writer_;
+        data_ = other.data_;
+        capacity_ = other.capacity_;
+        index_ = other.index_;
+        std::memcpy(meta, other.meta, sizeof meta);
+        other.writer_ = nullptr;
+    }
+    return *this;
+}
+
+slot_writer::reservation::~reservation() {
+    if (writer_ != nullptr) writer_->abandon(index_);
+}
+
+void slot_writer::reservation::commit(std::size_t used) noexcept {
+    SHMKIT_ASSERT(writer_ != nullptr && used <= capacity_);
+    writer_->publish(index_, used, meta);
+    writer_ = nullptr;
+}
+
+slot_writer::slot_writer(slot_writer&& other) noexcept { *this = static_cast<slot_writer&&>(other); }
+
+slot_writer& slot_writer::operator=(slot_writer&& other) noexcept {
+    if (this != &other) {
+        SHMKIT_ASSERT(!other.reserved_);
+        close();
+        segment_ = static_cast<segment&&>(other.segment_);
+        geometry_ = other.geometry_;
+        control_ = other.control_;
+        headers_ = other.headers_;
+        data_ = other.data_;
+        kind_meta_ = other.kind_meta_;
+        next_ = other.next_;
+        other.control_ = nullptr;
+    }
+    return *this;
+}
+
+slot_writer::~slot_writer() { close(); }
+
+void slot_writer::close() noexcept {
+    if (control_ == nullptr) return;
+    SHMKIT_ASSERT(!reserved_);
+    release_role(control_->writer);
+    control_ = nullptr;
+    segment_.close();
+}
+
+errc slot_writer::bind(segment&& seg, const detail::slot_layout& l, bool role_claimed) noexcept {
+    claim_kind how = claim_kind::fresh;
+    if (!role_claimed) {
+        const errc e = claim_role(l.control->writer, &how);
+        if (failed(e)) return e;
+    }
+    segment_ = static_cast<segment&&>(seg);
+    geometry_ = l.geometry;
+    control_ = l.control;
+    headers_ = l.headers;
+    data_ = l.data;
+    kind_meta_ = l.kind_meta;
+    next_ = control_->committed.load(order::acquire);
+    if (how == claim_kind::took_over) {
+        // A dead writer that finished sample next_ (even sequence stored) but died before
+        // counting it: publish it rather than overwrite it.
+        slot_header& h = headers_[next_ % geometry_.slot_count];
+        if (h.seq.load(order::acquire) == even(next_)) {
+            ++next_;
+            control_->committed.store(next_, order::release);
+        }
+        control_->takeovers.fetch_add(1, order::relaxed);
+        notify_all(control_->wake);
+    }
+    control_->heartbeat_ns.store(os::monotonic_ns(), order::relaxed);
+    // Release fence: our first stores into a slot come after the state the previous writer
+    // left, for the readers' fence pairing (as in broadcast).
+    fence(order::release);
+    return errc::ok;
+}
+
+result<slot_writer::reservation> slot_writer::reserve() noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    SHMKIT_ASSERT(!reserved_);  // one reservation at a time
+    const std::uint64_t index = next_;
+    const std::uint64_t slot = index % geometry_.slot_count;
+    headers_[slot].seq.store(odd(index), order::relaxed);
+    // Release fence: the odd mark is ordered before every store into the slot (ours or the
+    // application's, through the reservation). A reader whose loads saw any of them, followed
+    // by its acquire fence, sees the odd mark on its re-check and discards what it read.
+    fence(order::release);
+    reserved_ = true;
+    reservation r;
+    r.writer_ = this;
+    r.data_ = data_ + slot * geometry_.slot_stride;
+    r.capacity_ = static_cast<std::size_t>(geometry_.slot_capacity);
+    r.index_ = index;
+    return r;
+}
+
+void slot_writer::publish(std::uint64_t index, std::size_t used, const std::uint64_t* meta) noexcept {
+    slot_header& h = headers_[index % geometry_.slot_count];
+    const std::uint64_t now = os::monotonic_ns();
+    h.size.store(used, order::relaxed);
+    h.timestamp_ns.store(now, order::relaxed);
+    for (std::size_t i = 0; i < slot_meta_words; ++i) h.meta[i].store(meta ? meta[i] : 0, order::relaxed);
+    // Release: the sample (data and header fields) is complete before the even mark says so.
+    h.seq.store(even(index), order::release);
+    next_ = index + 1;
+    reserved_ = false;
+    // Release: a reader that sees the new count (acquire) sees the even mark.
+    control_->committed.store(next_, order::release);
+    control_->heartbeat_ns.store(now, order::relaxed);
+    notify_all(control_->wake);
+}
+
+void slot_writer::abandon(std::uint64_t index) noexcept {
+    // The slot's previous sample may already be partly overwritten: the slot holds nothing now.
+    headers_[index % geometry_.slot_count].seq.store(0, order::release);
+    reserved_ = false;
+    control_->abandoned.fetch_add(1, order::relaxed);
+}
+
+errc slot_writer::write(const void* data, std::size_t size, const std::uint64_t* meta) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    if (size > geometry_.slot_capacity) return errc::message_too_large;
+    auto r = reserve();
+    if (!r) return r.error();
+    copy_to_shared(r->data(), data, size);
+    if (meta != nullptr) std::memcpy(r->meta, meta, sizeof r->meta);
+    r->commit(size);
+    return errc::ok;
+}
+
+void slot_writer::heartbeat() noexcept {
+    if (control_ != nullptr) control_->heartbeat_ns.store(os::monotonic_ns(), order::relaxed);
+}
+
+// ---- reader --------------------------------------------------------------------------------
+
+slot_reader::slot_reader(slot_reader&& other) noexcept { *this = static_cast<slot_reader&&>(other); }
+
+slot_reader& slot_reader::operator=(slot_reader&& other) noexcept {
+    if (this != &other) {
+        segment_ = static_cast<segment&&>(other.segment_);
+        geometry_ = other.geometry_;
+        control_ = other.control_;
+        headers_ = other.headers_;
+        data_ = other.data_;
+        kind_meta_ = other.kind_meta_;
+        wait_ = other.wait_;
+        next_ = other.next_;
+        last_seen_ = other.last_seen_;
+        lost_ = other.lost_;
+        total_lost_ = other.total_lost_;
+        pending_size_ = other.pending_size_;
+        other.control_ = nullptr;
+    }
+    return *this;
+}
+
+void slot_reader::close() noexcept {
+    control_ = nullptr;
+    segment_.close();
+}
+
+errc slot_reader::bind(segment&& seg, const detail::slot_layout& l, const slot_reader_options& options) noexcept {
+    segment_ = static_cast<segment&&>(seg);
+    geometry_ = l.geometry;
+    control_ = l.control;
+    headers_ = l.headers;
+    data_ = l.data;
+    kind_meta_ = l.kind_meta;
+    wait_ = options.wait;
+    const std::uint64_t committed = control_->committed.load(order::acquire);
+    const std::uint64_t kept = geometry_.slot_count - 1;
+    next_ = options.from_oldest ? (committed > kept ? committed - kept : 0) : committed;
+    return errc::ok;
+}
+
+errc slot_reader::read_view(std::uint64_t index, sample_view* out) const noexcept {
+    const slot_header& h = headers_[index % geometry_.slot_count];
+    // Acquire: pairs with the writer's release of the even mark: the sample is complete.
+    const std::uint64_t seq = h.seq.load(order::acquire);
+    if (seq != even(index)) return errc::overrun;  // not this sample any more (or not yet)
+    SHMKIT_SPECULATIVE_READ_BEGIN();
+    out->info.size = h.size.load(order::relaxed);
+    out->info.timestamp_ns = h.timestamp_ns.load(order::relaxed);
+    for (std::size_t i = 0; i < slot_meta_words; ++i) out->info.meta[i] = h.meta[i].load(order::relaxed);
+    SHMKIT_SPECULATIVE_READ_END();
+    out->info.index = index;
+    out->data = data_ + (index % geometry_.slot_count) * geometry_.slot_stride;
+    out->header = &h;
+    out->seq = seq;
+    if (out->info.size > geometry_.slot_capacity) {
+        // Either torn (the writer has moved on) or corrupt: the re-check tells which.
+        return out->valid() ? errc::invalid_layout : errc::overrun;
+    }
+    return errc::ok;
+}
+
+errc slot_reader::copy_sample(std::uint64_t index, void* buffer, std::size_t capacity, sample_info* out) noexcept {
+    sample_view v;
+    const errc e = read_view(index, &v);
+    if (failed(e)) return e;
+    if (v.info.size > capacity) {
+        pending_size_ = v.info.size;
+        return errc::message_too_large;
+    }
+    copy_from_shared(buffer, v.data, static_cast<std::size_t>(v.info.size));
+    if (!v.valid()) return errc::overrun;  // overwritten while we copied: discard
+    *out = v.info;
+    return errc::ok;
+}
+
+result<sample_info> slot_reader::latest(void* buffer, std::size_t capacity) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+        const std::uint64_t committed = control_->committed.load(order::acquire);
+        if (committed == 0) return errc::empty;
+        sample_info info;
+        const errc e = copy_sample(committed - 1, buffer, capacity, &info);
+        if (e == errc::ok) {
+            last_seen_ = committed;
+            return info;
+        }
+        if (e != errc::overrun) return e;
+    }
+    return errc::stale;
+}
+
+result<sample_info> slot_reader::next(void* buffer, std::size_t capacity) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+        const std::uint64_t committed = control_->committed.load(order::acquire);
+        if (next_ >= committed) return errc::empty;
+        // The writer may be writing sample `committed` right now, over sample committed - N:
+        // the N - 1 samples before `committed` are the ones still intact.
+        const std::uint64_t kept = geometry_.slot_count - 1;
+        const std::uint64_t oldest = committed > kept ? committed - kept : 0;
+        if (next_ < oldest) {
+            lost_ = oldest - next_;
+            total_lost_ += lost_;
+            next_ = oldest;
+            return errc::overrun;
+        }
+        sample_info info;
+        const errc e = copy_sample(next_, buffer, capacity, &info);
+        if (e == errc::ok) {
+            ++next_;
+            lost_ = 0;
+            return info;
+        }
+        if (e != errc::overrun) return e;
+        // Overwritten under us (the writer moved on) or abandoned: recompute from the count.
+        const std::uint64_t now_committed = control_->committed.load(order::acquire);
+        const std::uint64_t now_oldest = now_committed > kept ? now_committed - kept : 0;
+        if (next_ >= now_oldest) {
+            // Still "intact" by the count, yet not readable: a reservation dropped here.
+            lost_ = 1;
+            total_lost_ += 1;
+            ++next_;
+            return errc::overrun;
+        }
+    }
+    return errc::stale;
+}
+
+result<sample_view> slot_reader::view_latest() noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+        const std::uint64_t committed = control_->committed.load(order::acquire);
+        if (committed == 0) return errc::empty;
+        sample_view v;
+        const errc e = read_view(committed - 1, &v);
+        if (e == errc::ok) {
+            last_seen_ = committed;
+            return v;
+        }
+        if (e != errc::overrun) return e;
+    }
+    return errc::stale;
+}
+
+result<sample_view> slot_reader::view_next() noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    const std::uint64_t committed = control_->committed.load(order::acquire);
+    if (next_ >= committed) return errc::empty;
+    const std::uint64_t kept = geometry_.slot_count - 1;
+    const std::uint64_t oldest = committed > kept ? committed - kept : 0;
+    if (next_ < oldest) {
+        lost_ = oldest - next_;
+        total_lost_ += lost_;
+        next_ = oldest;
+        return errc::overrun;
+    }
+    sample_view v;
+    const errc e = read_view(next_, &v);
+    if (e == errc::overrun) {
+        lost_ = 1;
+        total_lost_ += 1;
+        ++next_;
+        return errc::overrun;
+    }
+    if (failed(e)) return e;
+    ++next_;
+    lost_ = 0;
+    return v;
+}
+
+bool slot_reader::poll() const noexcept {
+    return control_ != nullptr && control_->committed.load(order::acquire) > next_;
+}
+
+bool slot_reader::fresh() const noexcept {
+    return control_ != nullptr && control_->committed.load(order::acquire) > last_seen_;
+}
+
+result<sample_info> slot_reader::wait_next(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
+    const std::uint64_t deadline = deadline_after(timeout);
+    for (;;) {
+        auto r = next(buffer, capacity);
+        if (r.ok() || r.error() != errc::empty) return r;
+        if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
+        const errc e = wait_until(control_->wake, [this] { return poll(); }, deadline, wait_);
+        if (failed(e)) return e;
+    }
+}
+
+result<sample_info> slot_reader::wait_latest(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    const std::uint64_t deadline = deadline_after(timeout);
+    if (!fresh()) {
+        if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
+        const errc e = wait_until(control_->wake, [this] { return fresh(); }, deadline, wait_);
+        if (failed(e)) return e;
+    }
+    return latest(buffer, capacity);
+}
+
+select_source slot_reader::waitable() noexcept {
+    SHMKIT_ASSERT(control_ != nullptr);
+    return poll_source(control_->wake, this);
+}
+
+bool slot_reader::writer_alive() const noexcept {
+    return control_ != nullptr && inspect_role(control_->writer).alive;
+}
+
+std::uint64_t slot_reader::heartbeat_age_ns() const noexcept {
+    if (control_ == nullptr) return 0;
+    const std::uint64_t beat = control_->heartbeat_ns.load(order::relaxed);
+    const std::uint64_t now = os::monotonic_ns();
+    return now > beat ? now - beat : 0;
+}
+
+}  // namespace shmkit
