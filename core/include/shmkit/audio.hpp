@@ -1,0 +1,75 @@
+// audio: a ring of PCM buffers (libmembus memaud parity). Channels, sample format, sample rate
+// and the buffer duration (hence frames per buffer) live in the segment; every buffer carries a
+// pts. Over the slot ring.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "shmkit/slot_kind.hpp"
+
+namespace shmkit {
+
+enum class sample_format : std::uint32_t { u8 = 1, s16le, s24le, s32le, f32le, f64le };
+// "U8", "S16LE", "S24LE", "S32LE", "F32LE", "F64LE"; "unknown" otherwise.
+const char* to_string(sample_format f) noexcept;
+// Bytes per sample of one channel (3 for s24le); 0 if unknown.
+std::uint32_t bytes_per_sample(sample_format f) noexcept;
+
+struct audio_meta {
+    std::uint32_t channels;
+    std::uint32_t sample_format;      // shmkit::sample_format
+    std::uint32_t sample_rate;        // frames per second
+    std::uint32_t frames_per_buffer;  // sample_rate x buffer duration
+    std::uint32_t buffer_us;          // buffer duration in microseconds
+    std::uint32_t bytes_per_frame;    // channels x bytes per sample
+    std::uint64_t buffer_bytes;       // frames_per_buffer x bytes_per_frame
+    std::uint64_t reserved[12];
+};
+static_assert(sizeof(audio_meta) == 128);
+static_assert(offsetof(audio_meta, channels) == 0);
+static_assert(offsetof(audio_meta, sample_format) == 4);
+static_assert(offsetof(audio_meta, sample_rate) == 8);
+static_assert(offsetof(audio_meta, frames_per_buffer) == 12);
+static_assert(offsetof(audio_meta, buffer_us) == 16);
+static_assert(offsetof(audio_meta, bytes_per_frame) == 20);
+static_assert(offsetof(audio_meta, buffer_bytes) == 24);
+static_assert(offsetof(audio_meta, reserved) == 32);
+
+struct audio_config {
+    std::uint32_t channels = 2;
+    sample_format format = sample_format::s16le;
+    std::uint32_t sample_rate = 48000;
+    std::uint32_t buffer_us = 20000;  // 20 ms buffers: 960 frames at 48 kHz
+    std::uint64_t slots = 8;
+    bool page_aligned = false;
+};
+
+errc audio_geometry(const audio_config& config, audio_meta* out) noexcept;
+
+inline constexpr std::size_t audio_buffer_pts_word = 0;
+
+class audio_writer : public detail::slot_kind_writer<audio_meta, kind::audio, audio_writer> {
+public:
+    static result<audio_writer> create(const char* name, const audio_config& config,
+                                       const segment_options& options = {}) noexcept;
+    static errc check(const audio_meta& meta, std::uint64_t slot_capacity) noexcept;
+    result<reservation> reserve_buffer(std::int64_t pts = 0) noexcept;
+    [[nodiscard]] errc write_buffer(const void* samples, std::size_t size, std::int64_t pts = 0) noexcept;
+};
+
+class audio_reader : public detail::slot_kind_reader<audio_meta, kind::audio, audio_reader> {
+public:
+    static result<audio_reader> open(const char* name, const slot_reader_options& options = {}) noexcept;
+    static errc check(const audio_meta& meta, std::uint64_t slot_capacity) noexcept {
+        return audio_writer::check(meta, slot_capacity);
+    }
+};
+
+inline std::int64_t buffer_pts(const sample_info& info) noexcept {
+    return static_cast<std::int64_t>(info.meta[audio_buffer_pts_word]);
+}
+
+errc inspect_audio(const void* base, std::uint64_t size, slot_info* slots, audio_meta* meta) noexcept;
+
+}  // namespace shmkit

@@ -1,0 +1,79 @@
+// The plumbing every slot kind (stream, video, audio) shares: create, open and validate a
+// segment whose 128-byte kind area holds a `Meta` description, then hand the slots to
+// slot_writer / slot_reader. A kind supplies Meta and `static errc check(const Meta&,
+// std::uint64_t slot_capacity)`, which validates a description (from a caller or from a segment).
+#pragma once
+
+#include <cstring>
+
+#include "shmkit/slot_ring.hpp"
+
+namespace shmkit::detail {
+
+template <class Meta, kind K, class Derived>
+class slot_kind_writer : public slot_writer {
+    static_assert(sizeof(Meta) == slot_kind_header_size - slot_kind_meta_offset, "a kind description is 128 bytes");
+
+public:
+    const Meta& description() const noexcept { return meta_; }
+
+    // Becomes the writer of an existing segment (busy while another writer lives).
+    static result<Derived> open(const char* name, const segment_options& options = {}) noexcept {
+        auto s = segment::open(name, K, slot_kind_header_size, os::access::read_write, options);
+        if (!s) return s.error();
+        Derived w;
+        errc e = w.attach_layout(std::move(s).value(), false);
+        if (failed(e)) return e;
+        return w;
+    }
+
+protected:
+    static result<Derived> create_kind(const char* name, const Meta& meta, const slot_config& config,
+                                       const segment_options& options) noexcept {
+        if (failed(Derived::check(meta, config.slot_capacity))) return errc::invalid_argument;
+        auto s = create_slot_segment(name, K, config, &meta, options);
+        if (!s) return s.error();
+        Derived w;
+        errc e = w.attach_layout(std::move(s).value(), true);
+        if (failed(e)) return e;
+        return w;
+    }
+
+    errc attach_layout(segment&& s, bool role_claimed) noexcept {
+        slot_layout l;
+        errc e = map_slot_layout(s.base(), s.size(), K, &l);
+        if (failed(e)) return e;
+        std::memcpy(&meta_, l.kind_meta, sizeof meta_);
+        e = Derived::check(meta_, l.geometry.slot_capacity);
+        if (failed(e)) return errc::invalid_layout;
+        return bind(static_cast<segment&&>(s), l, role_claimed);
+    }
+
+    Meta meta_{};
+};
+
+template <class Meta, kind K, class Derived>
+class slot_kind_reader : public slot_reader {
+public:
+    const Meta& description() const noexcept { return meta_; }
+
+protected:
+    static result<Derived> open_kind(const char* name, const slot_reader_options& options) noexcept {
+        auto s = segment::open(name, K, slot_kind_header_size,
+                               options.read_only ? os::access::read_only : os::access::read_write, options.segment);
+        if (!s) return s.error();
+        Derived r;
+        slot_layout l;
+        errc e = map_slot_layout(s->base(), s->size(), K, &l);
+        if (failed(e)) return e;
+        std::memcpy(&r.meta_, l.kind_meta, sizeof r.meta_);
+        if (failed(Derived::check(r.meta_, l.geometry.slot_capacity))) return errc::invalid_layout;
+        e = r.bind(std::move(s).value(), l, options);
+        if (failed(e)) return e;
+        return r;
+    }
+
+    Meta meta_{};
+};
+
+}  // namespace shmkit::detail

@@ -1,0 +1,94 @@
+// video: a zero-copy ring of frames (libmembus memvid parity). Width, height, stride, pixel
+// format and frame rate live in the segment; every frame carries a video pts, an audio pts and
+// its sequence number. The writer fills a slot in place and publishes it; readers take the newest
+// frame or every frame in order. Over the slot ring.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "shmkit/slot_kind.hpp"
+
+namespace shmkit {
+
+enum class pixel_format : std::uint32_t {
+    gray8 = 1, rgb24, bgr24, rgba32, bgra32, yuyv422, uyvy422, nv12, i420,
+};
+// "GRAY8", "RGB24", ..., "NV12", "I420"; "unknown" otherwise.
+const char* to_string(pixel_format f) noexcept;
+// Bytes per pixel of the first plane (1 for the planar formats' luma plane); 0 if unknown.
+std::uint32_t bytes_per_pixel(pixel_format f) noexcept;
+// Planes: 1 for packed formats, 2 for nv12, 3 for i420.
+std::uint32_t plane_count(pixel_format f) noexcept;
+
+struct video_meta {
+    std::uint32_t width;
+    std::uint32_t height;
+    std::uint32_t stride;        // bytes per row of the first plane (>= width * bytes per pixel)
+    std::uint32_t pixel_format;  // shmkit::pixel_format
+    std::uint32_t fps_num;       // frame rate as a fraction (informational)
+    std::uint32_t fps_den;
+    std::uint64_t frame_bytes;   // bytes of one frame, all planes
+    std::uint64_t plane_offset[3];
+    std::uint32_t plane_stride[3];
+    std::uint32_t reserved0;
+    std::uint64_t reserved[7];
+};
+static_assert(sizeof(video_meta) == 128);
+static_assert(offsetof(video_meta, width) == 0);
+static_assert(offsetof(video_meta, height) == 4);
+static_assert(offsetof(video_meta, stride) == 8);
+static_assert(offsetof(video_meta, pixel_format) == 12);
+static_assert(offsetof(video_meta, fps_num) == 16);
+static_assert(offsetof(video_meta, fps_den) == 20);
+static_assert(offsetof(video_meta, frame_bytes) == 24);
+static_assert(offsetof(video_meta, plane_offset) == 32);
+static_assert(offsetof(video_meta, plane_stride) == 56);
+static_assert(offsetof(video_meta, reserved0) == 68);
+static_assert(offsetof(video_meta, reserved) == 72);
+
+struct video_config {
+    std::uint32_t width = 640, height = 480;
+    pixel_format format = pixel_format::rgb24;
+    std::uint32_t stride = 0;  // 0: width * bytes per pixel
+    std::uint32_t fps_num = 30, fps_den = 1;
+    std::uint64_t slots = 4;
+    bool page_aligned = true;  // frames are often handed to DMA engines
+};
+
+// Computes the frame geometry (stride, planes, frame size) of a configuration.
+errc video_geometry(const video_config& config, video_meta* out) noexcept;
+
+// Per-frame fields in the slot header's meta words.
+inline constexpr std::size_t video_pts_word = 0;
+inline constexpr std::size_t audio_pts_word = 1;
+
+class video_writer : public detail::slot_kind_writer<video_meta, kind::video, video_writer> {
+public:
+    static result<video_writer> create(const char* name, const video_config& config,
+                                       const segment_options& options = {}) noexcept;
+    static errc check(const video_meta& meta, std::uint64_t slot_capacity) noexcept;
+    // A frame in place: fill data(), set pts, commit().
+    result<reservation> reserve_frame(std::int64_t video_pts = 0, std::int64_t audio_pts = 0) noexcept;
+    [[nodiscard]] errc write_frame(const void* pixels, std::size_t size, std::int64_t video_pts = 0,
+                                   std::int64_t audio_pts = 0) noexcept;
+};
+
+class video_reader : public detail::slot_kind_reader<video_meta, kind::video, video_reader> {
+public:
+    static result<video_reader> open(const char* name, const slot_reader_options& options = {}) noexcept;
+    static errc check(const video_meta& meta, std::uint64_t slot_capacity) noexcept {
+        return video_writer::check(meta, slot_capacity);
+    }
+};
+
+inline std::int64_t video_pts(const sample_info& info) noexcept {
+    return static_cast<std::int64_t>(info.meta[video_pts_word]);
+}
+inline std::int64_t audio_pts(const sample_info& info) noexcept {
+    return static_cast<std::int64_t>(info.meta[audio_pts_word]);
+}
+
+errc inspect_video(const void* base, std::uint64_t size, slot_info* slots, video_meta* meta) noexcept;
+
+}  // namespace shmkit

@@ -1,0 +1,96 @@
+#include "shmkit/audio.hpp"
+
+namespace shmkit {
+
+const char* to_string(sample_format f) noexcept {
+    switch (f) {
+        case sample_format::u8: return "U8";
+        case sample_format::s16le: return "S16LE";
+        case sample_format::s24le: return "S24LE";
+        case sample_format::s32le: return "S32LE";
+        case sample_format::f32le: return "F32LE";
+        case sample_format::f64le: return "F64LE";
+    }
+    return "unknown";
+}
+
+std::uint32_t bytes_per_sample(sample_format f) noexcept {
+    switch (f) {
+        case sample_format::u8: return 1;
+        case sample_format::s16le: return 2;
+        case sample_format::s24le: return 3;
+        case sample_format::s32le:
+        case sample_format::f32le: return 4;
+        case sample_format::f64le: return 8;
+    }
+    return 0;
+}
+
+errc audio_geometry(const audio_config& c, audio_meta* m) noexcept {
+    const std::uint32_t bps = bytes_per_sample(c.format);
+    if (bps == 0 || c.channels == 0 || c.channels > 256 || c.sample_rate == 0 || c.sample_rate > 1'000'000 ||
+        c.buffer_us == 0 || c.buffer_us > 10'000'000) {
+        return errc::invalid_argument;
+    }
+    const std::uint64_t frames = std::uint64_t{c.sample_rate} * c.buffer_us / 1'000'000;
+    if (frames == 0) return errc::invalid_argument;
+    *m = audio_meta{};
+    m->channels = c.channels;
+    m->sample_format = static_cast<std::uint32_t>(c.format);
+    m->sample_rate = c.sample_rate;
+    m->frames_per_buffer = static_cast<std::uint32_t>(frames);
+    m->buffer_us = c.buffer_us;
+    m->bytes_per_frame = c.channels * bps;
+    m->buffer_bytes = frames * m->bytes_per_frame;
+    return errc::ok;
+}
+
+errc audio_writer::check(const audio_meta& m, std::uint64_t slot_capacity) noexcept {
+    audio_config c;
+    c.channels = m.channels;
+    c.format = static_cast<sample_format>(m.sample_format);
+    c.sample_rate = m.sample_rate;
+    c.buffer_us = m.buffer_us;
+    audio_meta expect;
+    if (failed(audio_geometry(c, &expect))) return errc::invalid_argument;
+    if (std::memcmp(&expect, &m, sizeof m) != 0) return errc::invalid_argument;
+    return m.buffer_bytes == slot_capacity ? errc::ok : errc::invalid_argument;
+}
+
+result<audio_writer> audio_writer::create(const char* name, const audio_config& config,
+                                          const segment_options& options) noexcept {
+    audio_meta m;
+    const errc e = audio_geometry(config, &m);
+    if (failed(e)) return e;
+    slot_config sc;
+    sc.slots = config.slots;
+    sc.slot_capacity = m.buffer_bytes;
+    sc.page_aligned = config.page_aligned;
+    return create_kind(name, m, sc, options);
+}
+
+result<audio_writer::reservation> audio_writer::reserve_buffer(std::int64_t pts) noexcept {
+    auto r = reserve();
+    if (!r) return r.error();
+    r->meta[audio_buffer_pts_word] = static_cast<std::uint64_t>(pts);
+    return r;
+}
+
+errc audio_writer::write_buffer(const void* samples, std::size_t size, std::int64_t pts) noexcept {
+    if (size > meta_.buffer_bytes || size % meta_.bytes_per_frame != 0) return errc::size_mismatch;
+    std::uint64_t meta[slot_meta_words] = {static_cast<std::uint64_t>(pts)};
+    return write(samples, size, meta);
+}
+
+result<audio_reader> audio_reader::open(const char* name, const slot_reader_options& options) noexcept {
+    return open_kind(name, options);
+}
+
+errc inspect_audio(const void* base, std::uint64_t size, slot_info* slots, audio_meta* meta) noexcept {
+    const errc e = detail::inspect_slots(base, size, kind::audio, slots);
+    if (failed(e)) return e;
+    std::memcpy(meta, static_cast<const std::uint8_t*>(base) + slot_kind_meta_offset, sizeof *meta);
+    return errc::ok;
+}
+
+}  // namespace shmkit

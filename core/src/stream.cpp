@@ -1,0 +1,117 @@
+#include "shmkit/stream.hpp"
+
+namespace shmkit {
+
+const char* to_string(dtype t) noexcept {
+    switch (t) {
+        case dtype::boolean: return "bool";
+        case dtype::int8: return "int8";
+        case dtype::int16: return "int16";
+        case dtype::int32: return "int32";
+        case dtype::int64: return "int64";
+        case dtype::uint8: return "uint8";
+        case dtype::uint16: return "uint16";
+        case dtype::uint32: return "uint32";
+        case dtype::uint64: return "uint64";
+        case dtype::float16: return "float16";
+        case dtype::float32: return "float32";
+        case dtype::float64: return "float64";
+        case dtype::complex64: return "complex64";
+        case dtype::complex128: return "complex128";
+        case dtype::bytes: return "bytes";
+    }
+    return "unknown";
+}
+
+std::uint32_t element_size(dtype t) noexcept {
+    switch (t) {
+        case dtype::boolean:
+        case dtype::int8:
+        case dtype::uint8:
+        case dtype::bytes: return 1;
+        case dtype::int16:
+        case dtype::uint16:
+        case dtype::float16: return 2;
+        case dtype::int32:
+        case dtype::uint32:
+        case dtype::float32: return 4;
+        case dtype::int64:
+        case dtype::uint64:
+        case dtype::float64:
+        case dtype::complex64: return 8;
+        case dtype::complex128: return 16;
+    }
+    return 0;
+}
+
+errc stream_writer::check(const stream_meta& m, std::uint64_t slot_capacity) noexcept {
+    const auto t = static_cast<dtype>(m.dtype);
+    const std::uint32_t es = element_size(t);
+    if (es == 0 || m.ndim > max_stream_dims) return errc::invalid_argument;
+    for (std::uint64_t r : m.reserved) {
+        if (r != 0) return errc::invalid_argument;
+    }
+    if (t == dtype::bytes) {
+        if (m.ndim != 0 || m.sample_bytes == 0) return errc::invalid_argument;
+    } else {
+        std::uint64_t n = es;
+        for (std::uint32_t i = 0; i < m.ndim; ++i) {
+            if (m.shape[i] == 0 || n > (std::uint64_t{1} << 48) / m.shape[i]) return errc::invalid_argument;
+            n *= m.shape[i];
+        }
+        if (n != m.sample_bytes) return errc::invalid_argument;
+    }
+    for (std::uint32_t i = m.ndim; i < max_stream_dims; ++i) {
+        if (m.shape[i] != 0) return errc::invalid_argument;
+    }
+    return m.sample_bytes == slot_capacity ? errc::ok : errc::invalid_argument;
+}
+
+result<stream_writer> stream_writer::create(const char* name, const stream_config& config,
+                                            const segment_options& options) noexcept {
+    stream_meta m{};
+    m.dtype = static_cast<std::uint32_t>(config.type);
+    if (config.type == dtype::bytes) {
+        m.ndim = 0;
+        m.sample_bytes = config.max_bytes;
+    } else {
+        if (config.ndim > max_stream_dims) return errc::invalid_argument;
+        m.ndim = config.ndim;
+        std::uint64_t n = element_size(config.type);
+        for (std::uint32_t i = 0; i < config.ndim; ++i) {
+            m.shape[i] = config.shape[i];
+            n *= config.shape[i];
+        }
+        m.sample_bytes = n;
+    }
+    slot_config sc;
+    sc.slots = config.slots;
+    sc.slot_capacity = m.sample_bytes;
+    sc.page_aligned = config.page_aligned;
+    return create_kind(name, m, sc, options);
+}
+
+result<stream_reader> stream_reader::open(const char* name, const stream_reader_options& options) noexcept {
+    auto r = open_kind(name, options);
+    if (!r) return r.error();
+    const stream_expectation& want = options.expect;
+    if (static_cast<std::uint32_t>(want.type) != 0 && r->meta_.dtype != static_cast<std::uint32_t>(want.type)) {
+        return errc::wrong_kind;
+    }
+    if (want.ndim >= 0) {
+        if (static_cast<std::uint32_t>(want.ndim) != r->meta_.ndim) return errc::size_mismatch;
+        for (std::uint32_t i = 0; i < r->meta_.ndim; ++i) {
+            if (want.shape[i] != r->meta_.shape[i]) return errc::size_mismatch;
+        }
+    }
+    return r;
+}
+
+errc inspect_stream(const void* base, std::uint64_t size, slot_info* slots, stream_meta* meta) noexcept {
+    const errc e = detail::inspect_slots(base, size, kind::stream, slots);
+    if (failed(e)) return e;
+    std::memcpy(meta, static_cast<const std::uint8_t*>(base) + slot_kind_meta_offset, sizeof *meta);
+    return errc::ok;
+}
+
+}  // namespace shmkit

@@ -1,0 +1,369 @@
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "shmkit/audio.hpp"
+#include "shmkit/stream.hpp"
+#include "shmkit/video.hpp"
+#include "support.hpp"
+
+namespace shmkit {
+namespace {
+
+using test::child;
+using test::shared;
+using test::unique_name;
+using namespace std::chrono_literals;
+
+stream_config floats(std::uint64_t slots = 4) {
+    stream_config c;
+    c.type = dtype::float32;
+    c.ndim = 2;
+    c.shape[0] = 16;
+    c.shape[1] = 4;
+    c.slots = slots;
+    return c;
+}
+
+struct Stream : ::testing::Test {
+    unique_name name{"stream"};
+    stream_writer writer;
+    void SetUp() override {
+        auto w = stream_writer::create(name.c_str(), floats());
+        ASSERT_TRUE(w) << to_string(w.error());
+        writer = std::move(w).value();
+    }
+    stream_reader reader(stream_reader_options o = {}) {
+        auto r = stream_reader::open(name.c_str(), o);
+        EXPECT_TRUE(r) << to_string(r.error());
+        return r ? std::move(r).value() : stream_reader{};
+    }
+    void write(float value) {
+        float sample[64];
+        for (float& f : sample) f = value;
+        ASSERT_EQ(writer.write(sample, sizeof sample), errc::ok);
+    }
+};
+
+TEST_F(Stream, ReaderDiscoversTypeAndShape) {
+    auto r = reader();
+    EXPECT_EQ(r.type(), dtype::float32);
+    EXPECT_EQ(r.ndim(), 2u);
+    EXPECT_EQ(r.shape()[0], 16u);
+    EXPECT_EQ(r.shape()[1], 4u);
+    EXPECT_EQ(r.sample_bytes(), 256u);
+    EXPECT_STREQ(to_string(r.type()), "float32");
+}
+
+TEST_F(Stream, ReaderExpectingAnotherTypeOrShapeIsRefused) {
+    stream_reader_options o;
+    o.expect.type = dtype::float64;
+    EXPECT_EQ(stream_reader::open(name.c_str(), o).error(), errc::wrong_kind);
+    o.expect.type = dtype::float32;
+    o.expect.ndim = 2;
+    o.expect.shape[0] = 16;
+    o.expect.shape[1] = 5;
+    EXPECT_EQ(stream_reader::open(name.c_str(), o).error(), errc::size_mismatch);
+    o.expect.shape[1] = 4;
+    EXPECT_TRUE(stream_reader::open(name.c_str(), o));
+}
+
+TEST_F(Stream, LatestIsTheNewestAndNextIsEveryOne) {
+    auto r = reader();
+    float out[64];
+    EXPECT_EQ(r.latest(out, sizeof out).error(), errc::empty);
+    EXPECT_EQ(r.next(out, sizeof out).error(), errc::empty);
+    write(1);
+    write(2);
+    auto l = r.latest(out, sizeof out);
+    ASSERT_TRUE(l);
+    EXPECT_EQ(out[63], 2.0f);
+    EXPECT_EQ(l->index, 1u);
+    auto n = r.next(out, sizeof out);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(out[0], 1.0f);
+    n = r.next(out, sizeof out);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(out[0], 2.0f);
+    EXPECT_EQ(r.next(out, sizeof out).error(), errc::empty);
+    EXPECT_FALSE(r.fresh());
+}
+
+TEST_F(Stream, OverrunCountsAreExact) {
+    auto r = reader();  // starts at the next new sample: index 0
+    for (int i = 0; i < 10; ++i) write(static_cast<float>(i));
+    float out[64];
+    // 4 slots: the 3 newest samples are the ones guaranteed intact (the writer may be
+    // overwriting the fourth), so 7 of the 10 are reported lost.
+    EXPECT_EQ(r.next(out, sizeof out).error(), errc::overrun);
+    EXPECT_EQ(r.lost(), 7u);
+    for (int i = 7; i < 10; ++i) {
+        auto n = r.next(out, sizeof out);
+        ASSERT_TRUE(n) << to_string(n.error());
+        EXPECT_EQ(out[0], static_cast<float>(i));
+        EXPECT_EQ(n->index, static_cast<std::uint64_t>(i));
+    }
+    EXPECT_EQ(r.total_lost(), 7u);
+    slot_reader_options oldest;
+    oldest.from_oldest = true;
+    stream_reader_options so;
+    so.from_oldest = true;
+    auto late = reader(so);
+    auto n = late.next(out, sizeof out);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->index, 7u);
+}
+
+TEST_F(Stream, ZeroCopyViewKnowsWhenItWasOverwritten) {
+    auto r = reader();
+    write(5);
+    auto v = r.view_latest();
+    ASSERT_TRUE(v);
+    EXPECT_EQ(reinterpret_cast<const float*>(v->data)[10], 5.0f);
+    EXPECT_TRUE(v->valid());
+    for (int i = 0; i < 4; ++i) write(6);  // laps the ring: slot 0 holds another sample now
+    EXPECT_FALSE(v->valid());
+}
+
+TEST_F(Stream, ReservationCommitsInPlaceAndDroppedOnePublishesNothing) {
+    auto r = reader();
+    {
+        auto slot = writer.reserve();
+        ASSERT_TRUE(slot);
+        reinterpret_cast<float*>(slot->data())[0] = 42;
+        slot->commit();
+    }
+    { auto dropped = writer.reserve(); }
+    float out[64];
+    auto n = r.next(out, sizeof out);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(out[0], 42.0f);
+    EXPECT_EQ(r.next(out, sizeof out).error(), errc::empty);
+    EXPECT_EQ(writer.samples_written(), 1u);
+}
+
+TEST_F(Stream, TooSmallBufferConsumesNothing) {
+    auto r = reader();
+    write(1);
+    float small[2];
+    EXPECT_EQ(r.next(small, sizeof small).error(), errc::message_too_large);
+    EXPECT_EQ(r.pending_size(), 256u);
+    float out[64];
+    EXPECT_TRUE(r.next(out, sizeof out));
+}
+
+TEST_F(Stream, IdleWriterIsAliveDeadOneIsNotAndIsTakenOver) {
+    auto r = reader();
+    EXPECT_TRUE(r.writer_alive());
+    EXPECT_EQ(stream_writer::open(name.c_str()).error(), errc::busy);
+    writer = stream_writer{};
+    EXPECT_FALSE(r.writer_alive());  // closed
+    child dead([&] {
+        auto w = stream_writer::open(name.c_str());
+        if (!w) return 1;
+        float s[64] = {7};
+        if (w->write(s, sizeof s) != errc::ok) return 2;
+        std::_Exit(0);  // dies holding the role
+    });
+    ASSERT_EQ(dead.wait(), 0);
+    EXPECT_FALSE(r.writer_alive());
+    auto w = stream_writer::open(name.c_str());
+    ASSERT_TRUE(w) << to_string(w.error());
+    EXPECT_TRUE(r.writer_alive());
+    EXPECT_EQ(w->samples_written(), 1u);
+    os::sleep_ns(2'000'000);
+    EXPECT_GE(r.heartbeat_age_ns(), 1'000'000u);
+    w->heartbeat();
+    EXPECT_LT(r.heartbeat_age_ns(), 1'000'000'000u);
+}
+
+TEST_F(Stream, SampleFinishedButNotCountedIsAdoptedByTheNextWriter) {
+    write(1);
+    auto s = segment::open(name.c_str(), kind::stream, slot_kind_header_size, os::access::read_write);
+    ASSERT_TRUE(s);
+    auto* control = reinterpret_cast<slot_control*>(s->base() + slot_control_offset);
+    write(2);
+    control->committed.store(1, order::relaxed);  // killed between the even mark and the count
+    shared<os::process_id> dead_id;
+    child d([&] {
+        *dead_id = os::self();
+        return 0;
+    });
+    ASSERT_EQ(d.wait(), 0);
+    control->writer.store(pack_process(*dead_id), order::relaxed);
+    writer = stream_writer{};
+    auto w = stream_writer::open(name.c_str());
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->samples_written(), 2u);
+    auto r = reader(stream_reader_options{{true}, {}});
+    float out[64];
+    ASSERT_TRUE(r.next(out, sizeof out));
+    auto n = r.next(out, sizeof out);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(out[0], 2.0f);
+}
+
+TEST_F(Stream, BlockingReadsTimeOutAndWakeAcrossProcesses) {
+    auto r = reader();
+    float out[64];
+    EXPECT_EQ(r.wait_next(out, sizeof out, 1ms).error(), errc::timeout);
+    EXPECT_EQ(r.wait_latest(out, sizeof out, 1ms).error(), errc::timeout);
+    writer = stream_writer{};
+    child w([&] {
+        auto cw = stream_writer::open(name.c_str());
+        if (!cw) return 1;
+        os::sleep_ns(2'000'000);
+        float s[64] = {3};
+        return cw->write(s, sizeof s) == errc::ok ? 0 : 2;
+    });
+    auto n = r.wait_next(out, sizeof out, wait_forever);
+    ASSERT_TRUE(n) << to_string(n.error());
+    EXPECT_EQ(out[0], 3.0f);
+    EXPECT_EQ(w.wait(), 0);
+}
+
+TEST(StreamBytes, VariableSizeMessages) {
+    unique_name name("stream-bytes");
+    stream_config c;
+    c.type = dtype::bytes;
+    c.max_bytes = 100;
+    c.slots = 3;
+    auto w = stream_writer::create(name.c_str(), c);
+    ASSERT_TRUE(w) << to_string(w.error());
+    auto r = stream_reader::open(name.c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->type(), dtype::bytes);
+    ASSERT_EQ(w->write("\x81\xa1x\x01", 4), errc::ok);  // e.g. msgpack {"x": 1}
+    char big[101] = {};
+    EXPECT_EQ(w->write(big, sizeof big), errc::message_too_large);
+    char out[100];
+    auto n = r->next(out, sizeof out);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->size, 4u);
+    EXPECT_EQ(std::string(out, 4), std::string("\x81\xa1x\x01", 4));
+}
+
+TEST(StreamConfig, BadDescriptionsAreRefused) {
+    unique_name name("stream-bad");
+    stream_config c = floats();
+    c.ndim = 9;
+    EXPECT_EQ(stream_writer::create(name.c_str(), c).error(), errc::invalid_argument);
+    c = floats();
+    c.shape[1] = 0;
+    EXPECT_EQ(stream_writer::create(name.c_str(), c).error(), errc::invalid_argument);
+    c = floats(1);
+    EXPECT_EQ(stream_writer::create(name.c_str(), c).error(), errc::invalid_argument);
+    c = floats();
+    c.type = static_cast<dtype>(99);
+    EXPECT_EQ(stream_writer::create(name.c_str(), c).error(), errc::invalid_argument);
+    EXPECT_EQ(element_size(dtype::complex128), 16u);
+    EXPECT_STREQ(to_string(dtype::float16), "float16");
+}
+
+TEST(Video, FrameGeometryOfEveryFormat) {
+    struct expect {
+        pixel_format f;
+        std::uint64_t frame;
+        std::uint32_t planes;
+    };
+    for (const expect& e : {expect{pixel_format::gray8, 640 * 480, 1}, expect{pixel_format::rgb24, 640 * 480 * 3, 1},
+                            expect{pixel_format::bgra32, 640 * 480 * 4, 1}, expect{pixel_format::yuyv422, 640 * 480 * 2, 1},
+                            expect{pixel_format::nv12, 640 * 480 * 3 / 2, 2}, expect{pixel_format::i420, 640 * 480 * 3 / 2, 3}}) {
+        video_config c;
+        c.format = e.f;
+        video_meta m;
+        ASSERT_EQ(video_geometry(c, &m), errc::ok) << to_string(e.f);
+        EXPECT_EQ(m.frame_bytes, e.frame) << to_string(e.f);
+        EXPECT_EQ(plane_count(e.f), e.planes);
+    }
+    video_config c;
+    c.format = pixel_format::i420;
+    video_meta m;
+    ASSERT_EQ(video_geometry(c, &m), errc::ok);
+    EXPECT_EQ(m.plane_offset[1], 640u * 480);
+    EXPECT_EQ(m.plane_offset[2], 640u * 480 + 320 * 240);
+    EXPECT_EQ(m.plane_stride[1], 320u);
+    c.width = 641;  // 4:2:0 needs even dimensions
+    EXPECT_EQ(video_geometry(c, &m), errc::invalid_argument);
+    c.width = 640;
+    c.format = pixel_format::rgb24;
+    c.stride = 2000;  // padded rows
+    ASSERT_EQ(video_geometry(c, &m), errc::ok);
+    EXPECT_EQ(m.frame_bytes, 2000u * 480);
+    c.stride = 1000;  // shorter than a row
+    EXPECT_EQ(video_geometry(c, &m), errc::invalid_argument);
+    EXPECT_STREQ(to_string(pixel_format::rgb24), "RGB24");
+    EXPECT_STREQ(to_string(pixel_format::nv12), "NV12");
+}
+
+TEST(Video, FramesCarryPtsAndSequence) {
+    unique_name name("video");
+    video_config c;
+    c.width = 64;
+    c.height = 48;
+    c.format = pixel_format::rgb24;
+    auto w = video_writer::create(name.c_str(), c);
+    ASSERT_TRUE(w) << to_string(w.error());
+    auto r = video_reader::open(name.c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->description().width, 64u);
+    EXPECT_EQ(static_cast<pixel_format>(r->description().pixel_format), pixel_format::rgb24);
+    {
+        auto frame = w->reserve_frame(123456, 123000);
+        ASSERT_TRUE(frame);
+        std::memset(frame->data(), 0x7F, frame->capacity());
+        frame->commit();
+    }
+    std::vector<std::uint8_t> pixels(64 * 48 * 3, 1);
+    EXPECT_EQ(w->write_frame(pixels.data(), pixels.size() - 1), errc::size_mismatch);
+    ASSERT_EQ(w->write_frame(pixels.data(), pixels.size(), 2, 3), errc::ok);
+    std::vector<std::uint8_t> out(pixels.size());
+    auto f = r->next(out.data(), out.size());  // attached before any frame: frame 0 is next
+    ASSERT_TRUE(f) << to_string(f.error());
+    EXPECT_EQ(f->index, 0u);
+    EXPECT_EQ(video_pts(*f), 123456);
+    EXPECT_EQ(audio_pts(*f), 123000);
+    EXPECT_EQ(out[1000], 0x7F);
+    f = r->next(out.data(), out.size());
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->index, 1u);
+    EXPECT_EQ(video_pts(*f), 2);
+    EXPECT_EQ(audio_pts(*f), 3);
+    EXPECT_EQ(out[1000], 1);
+    auto newest = r->view_latest();  // zero-copy
+    ASSERT_TRUE(newest);
+    EXPECT_EQ(newest->info.index, 1u);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(newest->data) % 4096, 0u);  // page-aligned frames
+    EXPECT_TRUE(newest->valid());
+}
+
+TEST(Audio, BuffersHoldTheDurationAskedFor) {
+    unique_name name("audio");
+    audio_config c;  // 2 x s16le at 48 kHz, 20 ms
+    auto w = audio_writer::create(name.c_str(), c);
+    ASSERT_TRUE(w) << to_string(w.error());
+    auto r = audio_reader::open(name.c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->description().frames_per_buffer, 960u);
+    EXPECT_EQ(r->description().buffer_bytes, 960u * 4);
+    EXPECT_STREQ(to_string(static_cast<sample_format>(r->description().sample_format)), "S16LE");
+    std::vector<std::int16_t> pcm(960 * 2, 5);
+    ASSERT_EQ(w->write_buffer(pcm.data(), pcm.size() * 2, 777), errc::ok);
+    EXPECT_EQ(w->write_buffer(pcm.data(), 3, 0), errc::size_mismatch);  // not whole frames
+    std::vector<std::int16_t> out(960 * 2);
+    auto b = r->next(out.data(), out.size() * 2);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(buffer_pts(*b), 777);
+    EXPECT_EQ(out[1919], 5);
+    audio_config s24;
+    s24.format = sample_format::s24le;
+    s24.channels = 1;
+    audio_meta m;
+    ASSERT_EQ(audio_geometry(s24, &m), errc::ok);
+    EXPECT_EQ(m.bytes_per_frame, 3u);
+}
+
+}  // namespace
+}  // namespace shmkit
