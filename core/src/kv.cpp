@@ -1,0 +1,289 @@
+#include "shmkit/kv.hpp"
+
+#include <cstring>
+
+#include "shmkit/copy.hpp"
+#include "shmkit/role.hpp"
+#include "shmkit/sanitizers.hpp"
+
+namespace shmkit {
+namespace {
+
+std::uint64_t key_area(std::uint32_t max_key) noexcept { return round_up(max_key, 8); }
+
+std::uint64_t stride_for(const kv_config& c) noexcept {
+    return round_up(sizeof(kv_entry) + key_area(c.max_key) + round_up(c.max_value, 8), wire_line);
+}
+
+std::size_t c_length(const char* s, std::size_t limit) noexcept {
+    std::size_t n = 0;
+    while (n <= limit && s[n] != '\0') ++n;
+    return n;
+}
+
+errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control** control, std::uint8_t** entries) noexcept {
+    if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
+    errc e = validate_header(base, size, static_cast<std::uint32_t>(kind::kv), kv_header_size);
+    if (failed(e)) return e;
+    const auto* s = reinterpret_cast<const kv_geometry*>(base + 64);
+    kv_geometry c;
+    c.key_count = __atomic_load_n(&s->key_count, __ATOMIC_RELAXED);
+    c.max_key = __atomic_load_n(&s->max_key, __ATOMIC_RELAXED);
+    c.max_value = __atomic_load_n(&s->max_value, __ATOMIC_RELAXED);
+    c.reserved0 = __atomic_load_n(&s->reserved0, __ATOMIC_RELAXED);
+    c.entry_stride = __atomic_load_n(&s->entry_stride, __ATOMIC_RELAXED);
+    c.entries_offset = __atomic_load_n(&s->entries_offset, __ATOMIC_RELAXED);
+    bool reserved_clear = c.reserved0 == 0;
+    for (int i = 0; i < 4; ++i) reserved_clear = reserved_clear && __atomic_load_n(&s->reserved1[i], __ATOMIC_RELAXED) == 0;
+    kv_config cfg;
+    cfg.max_key = c.max_key;
+    cfg.max_value = c.max_value;
+    if (!reserved_clear || c.key_count == 0 || c.key_count > 1'000'000 || c.max_key == 0 || c.max_key > 4096 ||
+        c.max_value > (1u << 30) || c.entry_stride != stride_for(cfg) || c.entries_offset != kv_entries_offset ||
+        size < kv_entries_offset || (size - kv_entries_offset) / c.entry_stride != c.key_count ||
+        (size - kv_entries_offset) % c.entry_stride != 0) {
+        return errc::invalid_layout;
+    }
+    // Key names are immutable after creation; a bad length is corruption.
+    for (std::uint32_t i = 0; i < c.key_count; ++i) {
+        const auto* en = reinterpret_cast<const kv_entry*>(base + kv_entries_offset + std::uint64_t{i} * c.entry_stride);
+        const std::uint32_t len = __atomic_load_n(&en->key_length, __ATOMIC_RELAXED);
+        if (len == 0 || len > c.max_key) return errc::invalid_layout;
+    }
+    *g = c;
+    *control = reinterpret_cast<kv_control*>(base + kv_control_offset);
+    *entries = base + kv_entries_offset;
+    return errc::ok;
+}
+
+}  // namespace
+
+errc inspect_kv(const void* base, std::uint64_t size, kv_info* out) noexcept {
+    kv_geometry g;
+    kv_control* c;
+    std::uint8_t* entries;
+    const errc e = map_kv(static_cast<std::uint8_t*>(const_cast<void*>(base)), size, &g, &c, &entries);
+    if (failed(e)) return e;
+    out->key_count = g.key_count;
+    out->max_key = g.max_key;
+    out->max_value = g.max_value;
+    out->epoch = c->epoch.load(order::acquire);
+    out->recoveries = c->recoveries.load(order::relaxed);
+    return errc::ok;
+}
+
+kv_store::kv_store(kv_store&& other) noexcept { *this = static_cast<kv_store&&>(other); }
+
+kv_store& kv_store::operator=(kv_store&& other) noexcept {
+    if (this != &other) {
+        segment_ = static_cast<segment&&>(other.segment_);
+        geometry_ = other.geometry_;
+        control_ = other.control_;
+        entries_ = other.entries_;
+        options_ = other.options_;
+        pending_size_ = other.pending_size_;
+        waiting_since_ = other.waiting_since_;
+        other.control_ = nullptr;
+    }
+    return *this;
+}
+
+void kv_store::close() noexcept {
+    control_ = nullptr;
+    segment_.close();
+}
+
+kv_entry& kv_store::entry(std::uint32_t index) const noexcept {
+    return *reinterpret_cast<kv_entry*>(entries_ + std::uint64_t{index} * geometry_.entry_stride);
+}
+std::uint8_t* kv_store::key_bytes(std::uint32_t index) const noexcept {
+    return entries_ + std::uint64_t{index} * geometry_.entry_stride + sizeof(kv_entry);
+}
+std::uint8_t* kv_store::value_bytes(std::uint32_t index) const noexcept {
+    return key_bytes(index) + key_area(geometry_.max_key);
+}
+
+errc kv_store::bind(std::uint8_t* base, std::uint64_t size) noexcept {
+    return map_kv(base, size, &geometry_, &control_, &entries_);
+}
+
+result<kv_store> kv_store::create(const char* name, const char* const* keys, std::uint32_t count,
+                                  const kv_config& config, const kv_options& options) noexcept {
+    if (keys == nullptr || count == 0 || count > 1'000'000 || config.max_key == 0 || config.max_key > 4096 ||
+        config.max_value > (1u << 30)) {
+        return errc::invalid_argument;
+    }
+    for (std::uint32_t i = 0; i < count; ++i) {
+        const std::size_t len = c_length(keys[i], config.max_key);
+        if (len == 0 || len > config.max_key) return errc::invalid_argument;
+        for (std::uint32_t j = 0; j < i; ++j) {
+            if (c_length(keys[j], config.max_key) == len && std::memcmp(keys[i], keys[j], len) == 0) {
+                return errc::already_exists;  // names are unique
+            }
+        }
+    }
+    const std::uint64_t stride = stride_for(config);
+    auto s = segment::create(name, kind::kv, kv_header_size, kv_entries_offset + stride * count, options.segment);
+    if (!s) return s.error();
+    auto* g = reinterpret_cast<kv_geometry*>(s->base() + 64);
+    g->key_count = count;
+    g->max_key = config.max_key;
+    g->max_value = config.max_value;
+    g->entry_stride = stride;
+    g->entries_offset = kv_entries_offset;
+    for (std::uint32_t i = 0; i < count; ++i) {
+        std::uint8_t* e = s->base() + kv_entries_offset + std::uint64_t{i} * stride;
+        const std::size_t len = c_length(keys[i], config.max_key);
+        reinterpret_cast<kv_entry*>(e)->key_length = static_cast<std::uint32_t>(len);
+        std::memcpy(e + sizeof(kv_entry), keys[i], len);
+    }
+    s->publish();
+    kv_store kv;
+    kv.segment_ = std::move(s).value();
+    kv.options_ = options;
+    const errc e = kv.bind(kv.segment_.base(), kv.segment_.size());
+    if (failed(e)) return e;
+    return kv;
+}
+
+result<kv_store> kv_store::open(const char* name, const kv_options& options) noexcept {
+    auto s = segment::open(name, kind::kv, kv_header_size, os::access::read_write, options.segment);
+    if (!s) return s.error();
+    kv_store kv;
+    kv.segment_ = std::move(s).value();
+    kv.options_ = options;
+    const errc e = kv.bind(kv.segment_.base(), kv.segment_.size());
+    if (failed(e)) return e;
+    return kv;
+}
+
+result<std::uint32_t> kv_store::find(const char* key, std::size_t length) const noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    for (std::uint32_t i = 0; i < geometry_.key_count; ++i) {
+        if (entry(i).key_length == length && std::memcmp(key_bytes(i), key, length) == 0) return i;
+    }
+    return errc::not_found;
+}
+
+result<std::uint32_t> kv_store::find(const char* key) const noexcept {
+    return find(key, c_length(key, geometry_.max_key));
+}
+
+const char* kv_store::key_name(std::uint32_t index, std::size_t* length) const noexcept {
+    if (control_ == nullptr || index >= geometry_.key_count) return nullptr;
+    *length = entry(index).key_length;
+    return reinterpret_cast<const char*>(key_bytes(index));
+}
+
+errc kv_store::set(std::uint32_t index, const void* value, std::size_t size, nanoseconds timeout) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    if (index >= geometry_.key_count) return errc::out_of_range;
+    if (size > geometry_.max_value) return errc::message_too_large;
+    kv_entry& e = entry(index);
+    const errc l = lock(e.lock, deadline_after(timeout), options_.lock);
+    if (l == errc::owner_dead) {
+        control_->recoveries.fetch_add(1, order::relaxed);  // its half-written value is replaced below
+    } else if (failed(l)) {
+        return l;
+    }
+    const std::uint64_t seq = e.seq.load(order::relaxed) | 1;  // odd (a dead writer may have left it odd)
+    e.seq.store(seq, order::relaxed);
+    // Release fence: the odd mark before the value's bytes, for readers' seqlock check.
+    fence(order::release);
+    // acq_rel: the ticket is taken after the key is marked odd, so changed_since() sees this
+    // key as being written (or already stamped) whenever it sees an epoch that includes it.
+    const std::uint64_t ticket = control_->epoch.fetch_add(1, order::acq_rel) + 1;
+    copy_to_shared(value_bytes(index), value, size);
+    e.value_length.store(static_cast<std::uint32_t>(size), order::relaxed);
+    e.epoch.store(ticket, order::relaxed);
+    // Release: the value, its length and epoch are complete before the even mark says so.
+    e.seq.store(seq + 1, order::release);
+    unlock(e.lock);
+    notify_all(control_->wake);
+    return errc::ok;
+}
+
+errc kv_store::set(const char* key, const void* value, std::size_t size, nanoseconds timeout) noexcept {
+    auto i = find(key);
+    if (!i) return i.error();
+    return set(*i, value, size, timeout);
+}
+
+result<kv_value_info> kv_store::get(std::uint32_t index, void* buffer, std::size_t capacity) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    if (index >= geometry_.key_count) return errc::out_of_range;
+    const kv_entry& e = entry(index);
+    for (std::uint32_t attempt = 0; attempt < options_.read_retries; ++attempt) {
+        // Acquire: pairs with the writer's release of the even mark.
+        const std::uint64_t before = e.seq.load(order::acquire);
+        if (before & 1) {
+            cpu_relax();
+            continue;
+        }
+        SHMKIT_SPECULATIVE_READ_BEGIN();
+        const std::uint32_t size = e.value_length.load(order::relaxed);
+        const std::uint64_t epoch = e.epoch.load(order::relaxed);
+        SHMKIT_SPECULATIVE_READ_END();
+        if (epoch == 0) return errc::empty;  // never written (before stays 0 until the first write)
+        if (size <= geometry_.max_value && size <= capacity) copy_from_shared(buffer, value_bytes(index), size);
+        // Acquire fence: our loads of the value before the re-check of the sequence.
+        fence(order::acquire);
+        if (e.seq.load(order::relaxed) != before) continue;  // written meanwhile: try again
+        if (size > geometry_.max_value) return errc::invalid_layout;
+        if (size > capacity) {
+            pending_size_ = size;
+            return errc::message_too_large;
+        }
+        return kv_value_info{size, epoch};
+    }
+    return errc::stale;
+}
+
+result<kv_value_info> kv_store::get(const char* key, void* buffer, std::size_t capacity) noexcept {
+    auto i = find(key);
+    if (!i) return i.error();
+    return get(*i, buffer, capacity);
+}
+
+std::uint64_t kv_store::epoch() const noexcept {
+    return control_ == nullptr ? 0 : control_->epoch.load(order::acquire);
+}
+
+result<std::uint32_t> kv_store::changed_since(std::uint64_t since, std::uint32_t* indices, std::uint32_t capacity,
+                                              std::uint64_t* current) const noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    // Acquire: every write whose ticket this includes marked its key odd before taking it.
+    const std::uint64_t now = control_->epoch.load(order::acquire);
+    std::uint32_t n = 0;
+    for (std::uint32_t i = 0; i < geometry_.key_count; ++i) {
+        const kv_entry& e = entry(i);
+        const bool writing = (e.seq.load(order::acquire) & 1) != 0;
+        if (writing || e.epoch.load(order::relaxed) > since) {
+            if (n == capacity) return errc::message_too_large;  // a bigger array is needed
+            indices[n++] = i;
+        }
+    }
+    *current = now;
+    return n;
+}
+
+errc kv_store::wait_change(std::uint64_t since, nanoseconds timeout) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    return wait_until(control_->wake, [&] { return control_->epoch.load(order::acquire) > since; },
+                      deadline_after(timeout), options_.wait);
+}
+
+select_source kv_store::waitable(std::uint64_t* since) noexcept {
+    SHMKIT_ASSERT(control_ != nullptr && since != nullptr);
+    waiting_since_ = since;
+    select_source s;
+    s.word = &control_->wake;
+    s.ready = [](void* self) {
+        auto* kv = static_cast<kv_store*>(self);
+        return kv->control_->epoch.load(order::acquire) > *kv->waiting_since_;
+    };
+    s.context = this;
+    return s;
+}
+
+}  // namespace shmkit

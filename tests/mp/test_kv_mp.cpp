@@ -1,0 +1,139 @@
+// kv from several processes (and threads, for TSan): writers on different keys and on the same
+// key, readers checking that no value is ever torn, epochs exact.
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "shmkit/kv.hpp"
+#include "support.hpp"
+
+namespace shmkit {
+namespace {
+
+using test::child;
+using test::shared;
+using test::unique_name;
+
+// A value is (writer, n) repeated over a length that depends on n: any mix of two writes shows.
+std::size_t make_value(std::uint8_t* out, std::uint32_t writer, std::uint32_t n) {
+    const std::size_t words = 1 + n % 15;
+    for (std::size_t i = 0; i < words; ++i) {
+        std::memcpy(out + 8 * i, &writer, 4);
+        std::memcpy(out + 8 * i + 4, &n, 4);
+    }
+    return words * 8;
+}
+bool consistent(const std::uint8_t* v, std::size_t size) {
+    if (size == 0 || size % 8 != 0 || size > 120) return false;
+    std::uint32_t w, n;
+    std::memcpy(&w, v, 4);
+    std::memcpy(&n, v + 4, 4);
+    if (size != 8 * (1 + n % 15)) return false;
+    for (std::size_t i = 8; i < size; i += 8) {
+        if (std::memcmp(v + i, v, 8) != 0) return false;
+    }
+    return true;
+}
+
+struct counters {
+    std::atomic<int> ready{0}, stop{0};
+    std::atomic<std::uint64_t> reads{0}, bad{0}, stale{0};
+};
+
+void read_until(kv_store& kv, std::uint64_t target, counters* c) {
+    std::uint8_t buf[128];
+    std::uint64_t reads = 0, bad = 0, stale = 0;
+    for (std::uint64_t i = 0; reads < target; ++i) {
+        auto v = kv.get(static_cast<std::uint32_t>(i % kv.key_count()), buf, sizeof buf);
+        if (!v) {
+            if (v.error() == errc::stale) ++stale;
+            else if (v.error() != errc::empty) ++bad;
+            continue;
+        }
+        ++reads;
+        if (!consistent(buf, v->size)) ++bad;
+    }
+    c->reads.fetch_add(reads);
+    c->bad.fetch_add(bad);
+    c->stale.fetch_add(stale);
+}
+
+TEST(KvProcesses, WritersOnSharedAndOwnKeysReadersNeverSeeTornValues) {
+    unique_name name("kv-mp");
+    const char* keys[] = {"shared", "own0", "own1"};
+    kv_config cfg;
+    cfg.max_value = 128;
+    auto kv = kv_store::create(name.c_str(), keys, 3, cfg);
+    ASSERT_TRUE(kv);
+    shared<counters> c;
+    shared<std::atomic<std::uint64_t>> writes;
+    constexpr int writers = 2;
+    std::vector<std::unique_ptr<child>> children;
+    for (int w = 0; w < writers; ++w) {
+        // Writers keep going until the reader has its million reads: they overlap throughout.
+        children.push_back(std::make_unique<child>([&, w] {
+            auto k = kv_store::open(name.c_str());
+            if (!k) return 1;
+            std::uint8_t buf[128];
+            c->ready.fetch_add(1);
+            for (std::uint32_t n = 0; c->stop.load(std::memory_order_relaxed) == 0 || n < 1000; ++n) {
+                const std::uint32_t key = n % 2 == 0 ? 0 : static_cast<std::uint32_t>(1 + w);
+                if (k->set(key, buf, make_value(buf, static_cast<std::uint32_t>(w), n)) != errc::ok) return 2;
+                writes->fetch_add(1);
+            }
+            return 0;
+        }));
+    }
+    child reader([&] {
+        auto k = kv_store::open(name.c_str());
+        if (!k) return 1;
+        while (c->ready.load() != writers) os::yield();
+        read_until(*k, 1'000'000, &*c);
+        c->stop.store(1);
+        return 0;
+    });
+    EXPECT_EQ(reader.wait(), 0);
+    for (auto& ch : children) EXPECT_EQ(ch->wait(), 0);
+    EXPECT_EQ(c->bad.load(), 0u);
+    EXPECT_GE(c->reads.load(), 1'000'000u);
+    EXPECT_EQ(kv->epoch(), writes->load());  // exactly one ticket per write
+    std::uint32_t changed[3];
+    std::uint64_t now;
+    auto n = kv->changed_since(0, changed, 3, &now);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, 3u);
+    EXPECT_EQ(now, writes->load());
+}
+
+TEST(KvThreads, WritersAndReadersNeverSeeTornValues) {
+    unique_name name("kv-th");
+    const char* keys[] = {"a", "b"};
+    kv_config cfg;
+    cfg.max_value = 128;
+    auto kv = kv_store::create(name.c_str(), keys, 2, cfg);
+    ASSERT_TRUE(kv);
+    counters c;
+    std::vector<std::thread> threads;
+    for (std::uint32_t w = 0; w < 2; ++w) {
+        threads.emplace_back([&, w] {
+            auto k = kv_store::open(name.c_str());
+            ASSERT_TRUE(k);
+            std::uint8_t buf[128];
+            for (std::uint32_t n = 0; n < 20'000; ++n) ASSERT_EQ(k->set(n % 2, buf, make_value(buf, w, n)), errc::ok);
+        });
+    }
+    std::thread reader([&] {
+        auto k = kv_store::open(name.c_str());
+        ASSERT_TRUE(k);
+        read_until(*k, 200'000, &c);
+    });
+    for (auto& t : threads) t.join();
+    reader.join();
+    EXPECT_EQ(c.bad.load(), 0u);
+    EXPECT_EQ(kv->epoch(), 40'000u);
+}
+
+}  // namespace
+}  // namespace shmkit

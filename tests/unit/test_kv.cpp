@@ -1,0 +1,170 @@
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "shmkit/kv.hpp"
+#include "shmkit/role.hpp"
+#include "support.hpp"
+
+namespace shmkit {
+namespace {
+
+using test::child;
+using test::shared;
+using test::unique_name;
+using namespace std::chrono_literals;
+
+struct Kv : ::testing::Test {
+    unique_name name{"kv"};
+    kv_store owner;
+    void SetUp() override {
+        const char* keys[] = {"mode", "count", "status"};
+        kv_config c;
+        c.max_key = 16;
+        c.max_value = 64;
+        auto kv = kv_store::create(name.c_str(), keys, 3, c);
+        ASSERT_TRUE(kv) << to_string(kv.error());
+        owner = std::move(kv).value();
+    }
+    std::string get(kv_store& kv, const char* key, errc* error = nullptr) {
+        char buf[64];
+        auto v = kv.get(key, buf, sizeof buf);
+        if (error) *error = v ? errc::ok : v.error();
+        return v ? std::string(buf, v->size) : std::string();
+    }
+};
+
+TEST_F(Kv, SchemaIsFixedAndNamesAreUnique) {
+    EXPECT_EQ(owner.key_count(), 3u);
+    EXPECT_EQ(*owner.find("status"), 2u);
+    EXPECT_EQ(owner.find("nope").error(), errc::not_found);
+    std::size_t len = 0;
+    const char* key = owner.key_name(1, &len);
+    EXPECT_EQ(std::string(key, len), "count");
+    unique_name other("kv-dup");
+    const char* dup[] = {"a", "b", "a"};
+    EXPECT_EQ(kv_store::create(other.c_str(), dup, 3).error(), errc::already_exists);
+    const char* empty[] = {""};
+    EXPECT_EQ(kv_store::create(other.c_str(), empty, 1).error(), errc::invalid_argument);
+    const char* long_key[] = {"a-key-longer-than-sixteen-bytes"};
+    kv_config c;
+    c.max_key = 16;
+    EXPECT_EQ(kv_store::create(other.c_str(), long_key, 1, c).error(), errc::invalid_argument);
+}
+
+TEST_F(Kv, ValuesAreBytesWithExplicitLengths) {
+    auto peer = kv_store::open(name.c_str());
+    ASSERT_TRUE(peer);
+    errc e;
+    get(*peer, "mode", &e);
+    EXPECT_EQ(e, errc::empty);  // never written
+    const std::string with_nul("a\0b", 3);
+    ASSERT_EQ(peer->set("mode", with_nul.data(), with_nul.size()), errc::ok);
+    EXPECT_EQ(get(owner, "mode"), with_nul);  // embedded NUL kept
+    std::string big(65, 'x');
+    EXPECT_EQ(owner.set("mode", big.data(), big.size()), errc::message_too_large);  // refused...
+    EXPECT_EQ(get(owner, "mode"), with_nul);                                        // ...not truncated
+    ASSERT_EQ(owner.set("mode", "", 0), errc::ok);
+    EXPECT_EQ(get(owner, "mode", &e), "");
+    EXPECT_EQ(e, errc::ok);
+    char tiny[1];
+    ASSERT_EQ(owner.set("mode", "abc", 3), errc::ok);
+    EXPECT_EQ(owner.get(0u, tiny, sizeof tiny).error(), errc::message_too_large);
+    EXPECT_EQ(owner.pending_size(), 3u);
+    EXPECT_EQ(owner.set(7, "x", 1), errc::out_of_range);
+}
+
+TEST_F(Kv, EpochsSayExactlyWhatChanged) {
+    EXPECT_EQ(owner.epoch(), 0u);
+    ASSERT_EQ(owner.set("mode", "auto", 4), errc::ok);
+    ASSERT_EQ(owner.set("status", "ready", 5), errc::ok);
+    EXPECT_EQ(owner.epoch(), 2u);
+    std::uint32_t changed[3];
+    std::uint64_t now;
+    auto n = owner.changed_since(0, changed, 3, &now);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, 2u);
+    EXPECT_EQ(changed[0], 0u);
+    EXPECT_EQ(changed[1], 2u);
+    EXPECT_EQ(now, 2u);
+    ASSERT_EQ(owner.set("mode", "manual", 6), errc::ok);
+    n = owner.changed_since(now, changed, 3, &now);
+    ASSERT_TRUE(n);
+    ASSERT_EQ(*n, 1u);
+    EXPECT_EQ(changed[0], 0u);
+    EXPECT_EQ(now, 3u);
+    char buf[16];
+    auto v = owner.get("mode", buf, sizeof buf);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->epoch, 3u);
+    n = owner.changed_since(now, changed, 3, &now);
+    EXPECT_EQ(*n, 0u);
+}
+
+TEST_F(Kv, WaitForAnyChangeAcrossProcesses) {
+    EXPECT_EQ(owner.wait_change(0, 1ms), errc::timeout);
+    child writer([&] {
+        auto kv = kv_store::open(name.c_str());
+        if (!kv) return 1;
+        os::sleep_ns(2'000'000);
+        return kv->set("count", "1", 1) == errc::ok ? 0 : 2;
+    });
+    EXPECT_EQ(owner.wait_change(0, wait_forever), errc::ok);
+    EXPECT_EQ(get(owner, "count"), "1");
+    EXPECT_EQ(writer.wait(), 0);
+}
+
+TEST_F(Kv, KeyWhoseWriterDiedMidWriteIsStaleThenRecovered) {
+    ASSERT_EQ(owner.set("status", "ok", 2), errc::ok);
+    auto s = segment::open(name.c_str(), kind::kv, kv_header_size, os::access::read_write);
+    ASSERT_TRUE(s);
+    auto* e = reinterpret_cast<kv_entry*>(s->base() + kv_entries_offset + 2 * ((sizeof(kv_entry) + 16 + 64 + 63) / 64 * 64));
+    shared<os::process_id> dead_id;
+    child d([&] {
+        *dead_id = os::self();
+        return 0;
+    });
+    ASSERT_EQ(d.wait(), 0);
+    // The state a writer killed mid-write leaves: its lock held, the sequence odd.
+    e->lock.owner.store(pack_process(*dead_id), order::relaxed);
+    e->seq.store(e->seq.load(order::relaxed) | 1, order::relaxed);
+    kv_options quick;
+    quick.read_retries = 50;
+    auto peer = kv_store::open(name.c_str(), quick);
+    ASSERT_TRUE(peer);
+    char buf[16];
+    EXPECT_EQ(peer->get("status", buf, sizeof buf).error(), errc::stale);  // says so, never torn
+    ASSERT_EQ(peer->set("status", "again", 5), errc::ok);                  // the next writer recovers it
+    EXPECT_EQ(get(*peer, "status"), "again");
+    kv_info info;
+    ASSERT_EQ(inspect_kv(s->base(), s->size(), &info), errc::ok);
+    EXPECT_EQ(info.recoveries, 1u);
+}
+
+TEST(KvLayout, EveryAtomicIsAlignedForAnyKeyAndValueSize) {
+    for (std::uint32_t k : {1u, 3u, 17u, 100u}) {
+        for (std::uint32_t v : {0u, 1u, 5u, 63u, 1000u}) {
+            unique_name name("kv-align");
+            const char* keys[] = {"a", "b", "c"};
+            kv_config c;
+            c.max_key = k;
+            c.max_value = v;
+            auto kv = kv_store::create(name.c_str(), keys, 3, c);
+            ASSERT_TRUE(kv) << k << " " << v;
+            auto s = segment::open(name.c_str(), kind::kv, kv_header_size, os::access::read_only);
+            ASSERT_TRUE(s);
+            kv_info info;
+            ASSERT_EQ(inspect_kv(s->base(), s->size(), &info), errc::ok);
+            const auto* g = reinterpret_cast<const kv_geometry*>(s->base() + 64);
+            EXPECT_EQ(g->entry_stride % 64, 0u);
+            EXPECT_EQ((s->size() - kv_entries_offset) % 64, 0u);
+            ASSERT_EQ(kv->set("c", "xyz", v >= 3 ? 3 : v), errc::ok);
+        }
+    }
+}
+
+}  // namespace
+}  // namespace shmkit
