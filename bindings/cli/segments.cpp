@@ -8,7 +8,11 @@
 #include "cli.hpp"
 #include "shmkit/block.hpp"
 #include "shmkit/broadcast.hpp"
+#include "shmkit/audio.hpp"
 #include "shmkit/command.hpp"
+#include "shmkit/kv.hpp"
+#include "shmkit/stream.hpp"
+#include "shmkit/video.hpp"
 #include "shmkit/spsc.hpp"
 #include "shmkit/os.hpp"
 #include "shmkit/segment.hpp"
@@ -65,6 +69,15 @@ using field = std::pair<std::string, std::string>;  // name, JSON value
 
 std::string num(unsigned long long v) { return std::to_string(v); }
 std::string boolean(bool v) { return v ? "true" : "false"; }
+
+void describe_slots(std::vector<field>& out, const slot_info& q) {
+    out.emplace_back("slots", num(q.slots));
+    out.emplace_back("slot_capacity", num(q.slot_capacity));
+    out.emplace_back("samples_committed", num(q.committed));
+    out.emplace_back("abandoned_reservations", num(q.abandoned));
+    out.emplace_back("writer_takeovers", num(q.takeovers));
+    out.emplace_back("heartbeat_age_ms", num(q.heartbeat_age_ns / 1'000'000));
+}
 
 void describe_role(std::vector<field>& out, const char* role, const role_holder& h) {
     out.emplace_back(std::string(role) + "_pid", h.held ? num(h.process.pid) : "null");
@@ -128,6 +141,59 @@ std::vector<field> describe(const inspected& s) {
             out.emplace_back("reader_takeovers", num(c.reader_takeovers));
             describe_role(out, "reader", c.reader);
             describe_role(out, "claim_lock_holder", c.claim_lock);
+        } else {
+            out.emplace_back("geometry", json_string("invalid"));
+        }
+    } else if (h->kind == static_cast<std::uint32_t>(kind::stream)) {
+        slot_info q;
+        stream_meta m;
+        if (inspect_stream(s.map.address, s.map.size, &q, &m) == errc::ok) {
+            out.emplace_back("dtype", json_string(to_string(static_cast<dtype>(m.dtype))));
+            std::string shape = "[";
+            for (std::uint32_t i = 0; i < m.ndim && i < max_stream_dims; ++i) shape += (i ? ", " : "") + num(m.shape[i]);
+            out.emplace_back("shape", shape + "]");
+            out.emplace_back("sample_bytes", num(m.sample_bytes));
+            describe_slots(out, q);
+            describe_role(out, "writer", q.writer);
+        } else {
+            out.emplace_back("geometry", json_string("invalid"));
+        }
+    } else if (h->kind == static_cast<std::uint32_t>(kind::video)) {
+        slot_info q;
+        video_meta m;
+        if (inspect_video(s.map.address, s.map.size, &q, &m) == errc::ok) {
+            out.emplace_back("width", num(m.width));
+            out.emplace_back("height", num(m.height));
+            out.emplace_back("stride", num(m.stride));
+            out.emplace_back("pixel_format", json_string(to_string(static_cast<pixel_format>(m.pixel_format))));
+            out.emplace_back("fps", json_string(num(m.fps_num) + "/" + num(m.fps_den)));
+            out.emplace_back("frame_bytes", num(m.frame_bytes));
+            describe_slots(out, q);
+            describe_role(out, "writer", q.writer);
+        } else {
+            out.emplace_back("geometry", json_string("invalid"));
+        }
+    } else if (h->kind == static_cast<std::uint32_t>(kind::audio)) {
+        slot_info q;
+        audio_meta m;
+        if (inspect_audio(s.map.address, s.map.size, &q, &m) == errc::ok) {
+            out.emplace_back("channels", num(m.channels));
+            out.emplace_back("sample_format", json_string(to_string(static_cast<sample_format>(m.sample_format))));
+            out.emplace_back("sample_rate", num(m.sample_rate));
+            out.emplace_back("frames_per_buffer", num(m.frames_per_buffer));
+            describe_slots(out, q);
+            describe_role(out, "writer", q.writer);
+        } else {
+            out.emplace_back("geometry", json_string("invalid"));
+        }
+    } else if (h->kind == static_cast<std::uint32_t>(kind::kv)) {
+        kv_info k;
+        if (inspect_kv(s.map.address, s.map.size, &k) == errc::ok) {
+            out.emplace_back("keys", num(k.key_count));
+            out.emplace_back("max_key", num(k.max_key));
+            out.emplace_back("max_value", num(k.max_value));
+            out.emplace_back("epoch", num(k.epoch));
+            out.emplace_back("key_lock_recoveries", num(k.recoveries));
         } else {
             out.emplace_back("geometry", json_string("invalid"));
         }

@@ -7,6 +7,9 @@
 #include "shmkit/block.hpp"
 #include "shmkit/broadcast.hpp"
 #include "shmkit/command.hpp"
+#include "shmkit/kv.hpp"
+#include "shmkit/stream.hpp"
+#include "shmkit/video.hpp"
 #include "shmkit/spsc.hpp"
 #include "support.hpp"
 
@@ -98,6 +101,27 @@ TEST(Cli, InfoShowsEveryKindsCounters) {
     EXPECT_TRUE(contains(cmd.out, "\"abandoned_claims\": 0") && contains(cmd.out, "\"reader_alive\": true")) << cmd.out;
     auto blo = run(std::string("info ") + b.c_str() + " --json");
     EXPECT_TRUE(contains(blo.out, "\"reader_slots\": 64") && contains(blo.out, "\"slots_in_use\": 1")) << blo.out;
+
+    unique_name st("cli-stream"), vi("cli-video"), kvn("cli-kv");
+    stream_config sc;
+    sc.type = dtype::float32;
+    sc.ndim = 2;
+    sc.shape[0] = 64;
+    sc.shape[1] = 4;
+    auto sw = stream_writer::create(st.c_str(), sc);
+    ASSERT_TRUE(sw);
+    auto vw = video_writer::create(vi.c_str(), video_config{});
+    ASSERT_TRUE(vw);
+    const char* keys[] = {"mode"};
+    auto kv = kv_store::create(kvn.c_str(), keys, 1);
+    ASSERT_TRUE(kv);
+    ASSERT_EQ(kv->set("mode", "x", 1), errc::ok);
+    auto so = run(std::string("info ") + st.c_str() + " --json");
+    EXPECT_TRUE(contains(so.out, "\"dtype\": \"float32\"") && contains(so.out, "\"shape\": [64, 4]")) << so.out;
+    auto vo = run(std::string("info ") + vi.c_str() + " --json");
+    EXPECT_TRUE(contains(vo.out, "\"pixel_format\": \"RGB24\"") && contains(vo.out, "\"width\": 640")) << vo.out;
+    auto ko = run(std::string("info ") + kvn.c_str() + " --json");
+    EXPECT_TRUE(contains(ko.out, "\"epoch\": 1") && contains(ko.out, "\"keys\": 1")) << ko.out;
 }
 
 TEST(Cli, GcRemovesOnlyAbandonedSegments) {
