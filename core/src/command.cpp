@@ -366,6 +366,9 @@ result<message_info> command_reader::try_read(void* buffer, std::size_t capacity
                     pending_since_ = now;
                     return errc::empty;
                 }
+                // The writer may have committed just before it exited: look again (acquire) and
+                // skip only a claim that is still uncommitted.
+                if (ring_.load_header(offset).type != record_type::claimed) continue;
                 // Its writer is dead: the claim will never be committed. Skip it, count it.
                 control_->abandoned.fetch_add(1, order::relaxed);
                 advance(span);

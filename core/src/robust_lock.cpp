@@ -36,8 +36,11 @@ errc lock(robust_lock& l, std::uint64_t deadline_ns, const lock_options& options
 }
 
 void unlock(robust_lock& l) noexcept {
-    // Release: the holder's writes happen-before the next locker's acquiring CAS.
-    l.owner.store(0, order::release);
+    // Release: the holder's writes happen-before the next locker's acquiring CAS. A CAS from our
+    // identity, not a store: if the lock was (wrongly) taken from us as dead, we must not release
+    // the new holder's lock.
+    std::uint64_t me = pack_process(os::self());
+    if (!l.owner.compare_exchange(me, 0, order::release, order::relaxed)) return;
     notify_all(l.wake);
 }
 

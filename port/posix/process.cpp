@@ -1,11 +1,13 @@
 // Process identity and liveness. A pid alone is not enough: pids are recycled, so every
 // identity also carries a token of the process start time (field 22 of /proc/<pid>/stat, in
 // clock ticks since boot), and a recycled pid shows a different start time.
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 
 #include "shmkit/os.hpp"
@@ -16,22 +18,17 @@ namespace {
 
 struct proc_stat {
     bool exists = false;
-    bool zombie = false;  // exited but not yet reaped: dead for our purposes
+    bool zombie = false;  // state Z or X
     std::uint64_t start_ticks = 0;
 };
 
-proc_stat read_proc_stat(std::uint32_t pid) noexcept {
+// Reads "<path>/stat" relative to a /proc directory descriptor. Relative rather than by
+// absolute path: qemu-user intercepts a process's own "/proc/<pid>/stat" and reports an emulated
+// start time (inherited across fork), which would then disagree with the real one every other
+// process reads. The relative path gets the kernel's answer for ourselves and for everyone.
+proc_stat read_stat_at(int dir, const char* path) noexcept {
     proc_stat result;
-    // Opened relative to /proc rather than by absolute path: qemu-user intercepts a process's
-    // own "/proc/<pid>/stat" and reports an emulated start time (inherited across fork), which
-    // would then disagree with the real one every other process reads. The relative path gets
-    // the kernel's answer for ourselves and for everyone else alike.
-    const int proc = ::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (proc < 0) return result;
-    char path[32];
-    std::snprintf(path, sizeof path, "%u/stat", pid);
-    const int fd = ::openat(proc, path, O_RDONLY | O_CLOEXEC);
-    ::close(proc);
+    const int fd = ::openat(dir, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return result;
     char buf[1024];
     const ssize_t n = ::read(fd, buf, sizeof buf - 1);
@@ -65,6 +62,38 @@ proc_stat read_proc_stat(std::uint32_t pid) noexcept {
     return result;
 }
 
+proc_stat read_proc_stat(std::uint32_t pid) noexcept {
+    const int proc = ::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (proc < 0) return proc_stat{};
+    char path[32];
+    std::snprintf(path, sizeof path, "%u/stat", pid);
+    const proc_stat st = read_stat_at(proc, path);
+    ::close(proc);
+    return st;
+}
+
+// A process whose main thread has exited shows state Z while its other threads still run:
+// it is dead only if every one of its threads is Z or X.
+bool all_threads_exited(std::uint32_t pid) noexcept {
+    char path[48];
+    std::snprintf(path, sizeof path, "/proc/%u/task", pid);
+    DIR* dir = ::opendir(path);
+    if (dir == nullptr) return true;  // gone entirely
+    bool all_exited = true;
+    while (const dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] == '.') continue;
+        char stat_path[NAME_MAX + 8];
+        std::snprintf(stat_path, sizeof stat_path, "%s/stat", entry->d_name);
+        const proc_stat t = read_stat_at(::dirfd(dir), stat_path);
+        if (t.exists && !t.zombie) {
+            all_exited = false;
+            break;
+        }
+    }
+    ::closedir(dir);
+    return all_exited;
+}
+
 // Cached per pid, so a forked child recomputes its own identity instead of inheriting ours.
 std::uint64_t g_self_cache = 0;  // pid | start << 32, accessed atomically
 
@@ -89,8 +118,8 @@ bool process_alive(process_id id) noexcept {
         // No /proc entry we can read: ask the kernel directly. EPERM means it exists.
         return ::kill(static_cast<pid_t>(id.pid), 0) == 0 || errno == EPERM;
     }
-    if (st.zombie) return false;
     if (id.start != 0 && static_cast<std::uint32_t>(st.start_ticks) != id.start) return false;  // pid recycled
+    if (st.zombie) return !all_threads_exited(id.pid);
     return true;
 }
 

@@ -1,3 +1,7 @@
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <string>
 #include <vector>
@@ -134,6 +138,44 @@ TEST_F(Block, ReaderThatDiedHoldingTheLockDoesNotBlockWriters) {
     });
     ASSERT_EQ(dying.wait(), 0);
     EXPECT_EQ(owner.lock(5s), errc::ok);
+    owner.unlock();
+}
+
+TEST_F(Block, AProcessWhoseMainThreadExitedStillHoldsItsLock) {
+    // The main thread exits (the process shows as a zombie in /proc) while another thread holds
+    // the write lock: the process is alive and its lock must not be taken.
+    shared<std::atomic<int>> stage;
+    child holder([&] {
+        static block* b;
+        static shared<std::atomic<int>>* st;
+        auto opened = block::open(name.c_str());
+        if (!opened) return 1;
+        b = new block(std::move(opened).value());
+        st = &stage;
+        pthread_t worker;
+        pthread_create(
+            &worker, nullptr,
+            [](void*) -> void* {
+                if (b->lock(std::chrono::seconds(5)) != errc::ok) std::_Exit(2);
+                (*st)->store(1);
+                while ((*st)->load() != 2) os::yield();
+                b->unlock();
+                (*st)->store(3);
+                std::_Exit(0);
+            },
+            nullptr);
+        // The main thread ends (the raw exit syscall: no unwinding through the test framework);
+        // the worker keeps the process alive.
+        ::syscall(SYS_exit, 0);
+        return 9;
+    });
+    test::spin_until([&] { return stage->load() == 1; });
+    os::sleep_ns(20'000'000);  // let the main thread finish exiting
+    EXPECT_EQ(owner.lock(50ms), errc::lock_timeout) << "a live process's lock was taken";
+    stage->store(2);
+    test::spin_until([&] { return stage->load() == 3; });
+    EXPECT_EQ(holder.wait(), 0);
+    EXPECT_EQ(owner.lock(1s), errc::ok);
     owner.unlock();
 }
 
