@@ -88,6 +88,7 @@ block& block::operator=(block&& other) noexcept {
         writable_ = other.writable_;
         lock_ = other.lock_;
         slot_ = other.slot_;
+        slot_owner_ = other.slot_owner_;
         has_slot_ = other.has_slot_;
         lock_options_ = other.lock_options_;
         other.data_ = nullptr;
@@ -99,7 +100,7 @@ block& block::operator=(block&& other) noexcept {
 block::~block() { close(); }
 
 void block::close() noexcept {
-    if (has_slot_) lock_.release_slot(slot_);
+    if (has_slot_) lock_.release_slot(slot_, slot_owner_);
     has_slot_ = false;
     data_ = nullptr;
     size_ = 0;
@@ -117,7 +118,7 @@ errc block::bind(std::uint8_t* base, std::uint64_t size, const block_options& op
     if (failed(e)) return e;
     lock_ = rwlock(l.state, l.slots, l.geometry.slot_count);
     if (lock_writable) {
-        e = lock_.claim_slot(&slot_);
+        e = lock_.claim_slot(&slot_, &slot_owner_);
         if (failed(e)) return e;
         has_slot_ = true;
     }
@@ -206,6 +207,11 @@ errc block::read_at(std::size_t offset, void* dst, std::size_t n) const noexcept
 errc block::lock_shared(nanoseconds timeout) noexcept {
     if (data_ == nullptr) return errc::not_open;
     if (!has_slot_) return errc::access_denied;
+    if (slot_owner_ != pack_process(os::self())) {
+        // A handle inherited across fork: the slot is the parent's. Take one of our own.
+        const errc e = lock_.claim_slot(&slot_, &slot_owner_);
+        if (failed(e)) return e;
+    }
     return lock_.lock_shared(slot_, deadline_after(timeout), lock_options_);
 }
 
@@ -221,5 +227,7 @@ errc block::lock(nanoseconds timeout) noexcept {
 }
 
 void block::unlock() noexcept { lock_.unlock(); }
+
+void block::mark_consistent() noexcept { lock_.mark_consistent(); }
 
 }  // namespace shmkit

@@ -12,7 +12,7 @@ std::uint64_t slice_end(std::uint64_t deadline, const lock_options& o) noexcept 
 
 }  // namespace
 
-errc rwlock::claim_slot(std::uint32_t* index) noexcept {
+errc rwlock::claim_slot(std::uint32_t* index, std::uint64_t* claimed_as) noexcept {
     const std::uint64_t me = pack_process(os::self());
     for (std::uint32_t i = 0; i < slot_count_; ++i) {
         rwlock_slot& s = slots_[i];
@@ -24,28 +24,42 @@ errc rwlock::claim_slot(std::uint32_t* index) noexcept {
         s.readers.store(0, order::release);
         notify_all(state_->writer_wake);
         *index = i;
+        *claimed_as = me;
         return errc::ok;
     }
     return errc::full;
 }
 
-void rwlock::release_slot(std::uint32_t index) noexcept {
-    SHMKIT_ASSERT(index < slot_count_ && slots_[index].readers.load(order::relaxed) == 0);
-    slots_[index].owner.store(0, order::release);
+void rwlock::release_slot(std::uint32_t index, std::uint64_t owner) noexcept {
+    SHMKIT_ASSERT(index < slot_count_);
+    // Only the process that claimed it: a forked child closing an inherited handle must not free
+    // (and so let others reuse) the slot its parent's read locks count in.
+    if (owner != pack_process(os::self())) return;
+    SHMKIT_ASSERT(slots_[index].readers.load(order::relaxed) == 0);
+    static_cast<void>(slots_[index].owner.compare_exchange(owner, 0, order::release, order::relaxed));
 }
 
+errc rwlock::acquired() const noexcept {
+    return state_->inconsistent.load(order::acquire) != 0 ? errc::owner_dead : errc::ok;
+}
+
+void rwlock::mark_consistent() noexcept { state_->inconsistent.store(0, order::release); }
+
 errc rwlock::recover_dead_writer(std::uint64_t holder) noexcept {
-    if (!state_->writer.compare_exchange(holder, 0, order::acq_rel, order::relaxed)) return errc::busy;
+    // Take the dead writer's lock ourselves (only one contender's CAS from that exact identity
+    // succeeds, and only if it is still held), mark the data inconsistent while holding it, so
+    // no locker gets in without being told, then release it.
+    const std::uint64_t me = pack_process(os::self());
+    if (!state_->writer.compare_exchange(holder, me, order::acquire, order::relaxed)) return errc::busy;
+    state_->inconsistent.store(1, order::relaxed);
     state_->recoveries.fetch_add(1, order::relaxed);
-    notify_all(state_->readers_wake);
-    notify_all(state_->writer_wake);
+    unlock();
     return errc::ok;
 }
 
 errc rwlock::lock_shared(std::uint32_t slot, std::uint64_t deadline_ns, const lock_options& options) noexcept {
     SHMKIT_ASSERT(slot < slot_count_);
     rwlock_slot& s = slots_[slot];
-    bool recovered = false;
     for (;;) {
         const std::uint64_t writer = state_->writer.load(order::acquire);
         if (writer == 0) {
@@ -56,13 +70,13 @@ errc rwlock::lock_shared(std::uint32_t slot, std::uint64_t deadline_ns, const lo
             // frequent side, so they get the light barrier.
             light_barrier();
             // Acquire: the last writer's unlock (release) happens-before our reads of the data.
-            if (state_->writer.load(order::acquire) == 0) return recovered ? errc::owner_dead : errc::ok;
+            if (state_->writer.load(order::acquire) == 0) return acquired();
             // A writer arrived: step aside so it is not starved, then wait for it like anyone else.
             if (s.readers.fetch_sub(1, order::release) == 1) notify_all(state_->writer_wake);
             continue;
         }
         if (!os::process_alive(unpack_process(writer))) {
-            if (recover_dead_writer(writer) == errc::ok) recovered = true;
+            static_cast<void>(recover_dead_writer(writer));
             continue;
         }
         if (os::monotonic_ns() >= deadline_ns) return errc::lock_timeout;
@@ -80,15 +94,14 @@ void rwlock::unlock_shared(std::uint32_t slot) noexcept {
 
 errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexcept {
     const std::uint64_t me = pack_process(os::self());
-    bool recovered = false;
     // 1. Claim the writer word: from here on new readers wait.
     for (;;) {
         std::uint64_t writer = 0;
         if (state_->writer.compare_exchange(writer, me, order::acquire, order::relaxed)) break;
         if (writer != me && !os::process_alive(unpack_process(writer))) {
             if (state_->writer.compare_exchange(writer, me, order::acquire, order::relaxed)) {
+                state_->inconsistent.store(1, order::relaxed);  // we hold it: nobody gets in untold
                 state_->recoveries.fetch_add(1, order::relaxed);
-                recovered = true;
                 break;
             }
             continue;
@@ -118,12 +131,14 @@ errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexce
                 slice_end(deadline_ns, options)));
         }
     }
-    return recovered ? errc::owner_dead : errc::ok;
+    return acquired();
 }
 
 void rwlock::unlock() noexcept {
-    // Release: our writes happen-before any later locker's acquire of `writer` == 0.
-    state_->writer.store(0, order::release);
+    // Release: our writes happen-before any later locker's acquire of `writer` == 0. A CAS from
+    // our identity: a lock wrongly taken from us must not be released by us.
+    std::uint64_t me = pack_process(os::self());
+    if (!state_->writer.compare_exchange(me, 0, order::release, order::relaxed)) return;
     notify_all(state_->readers_wake);
     notify_all(state_->writer_wake);
 }

@@ -121,8 +121,14 @@ TEST_F(Block, WriterThatDiedHoldingTheLockIsRecoveredAndReported) {
     auto r = open();
     EXPECT_EQ(r.lock_shared(5s), errc::owner_dead);  // told the data may be inconsistent
     r.unlock_shared();
-    EXPECT_EQ(owner.lock(5s), errc::ok);  // recovered once; the next locker is not told again
+    EXPECT_EQ(r.lock_shared(5s), errc::owner_dead);  // ...and told again: a reader cannot repair it
+    r.unlock_shared();
+    EXPECT_EQ(owner.lock(5s), errc::owner_dead);  // the writer that repairs it
+    std::memset(owner.data(), 0, 10);
+    owner.mark_consistent();
     owner.unlock();
+    EXPECT_EQ(r.lock_shared(5s), errc::ok);  // from now on, consistent
+    r.unlock_shared();
     block_info info;
     auto s = segment::open(name.c_str(), kind::block, block_header_size, os::access::read_only);
     ASSERT_TRUE(s);
@@ -175,6 +181,27 @@ TEST_F(Block, AProcessWhoseMainThreadExitedStillHoldsItsLock) {
     stage->store(2);
     test::spin_until([&] { return stage->load() == 3; });
     EXPECT_EQ(holder.wait(), 0);
+    EXPECT_EQ(owner.lock(1s), errc::ok);
+    owner.unlock();
+}
+
+TEST_F(Block, AForkedChildNeitherFreesNorUsesItsParentsReaderSlot) {
+    auto parent = open();
+    child c([&] {
+        // The inherited handle: closing it must not free the parent's slot; locking through it
+        // takes a slot of the child's own.
+        if (parent.lock_shared(1s) != errc::ok) return 1;
+        parent.unlock_shared();
+        parent.close();
+        return 0;
+    });
+    ASSERT_EQ(c.wait(), 0);
+    ASSERT_EQ(parent.lock_shared(1s), errc::ok);
+    // Were the parent's slot freed, a new handle could claim it, zero its count, and a writer
+    // would get in while the parent reads.
+    auto late = open();
+    EXPECT_EQ(owner.lock(20ms), errc::lock_timeout);
+    parent.unlock_shared();
     EXPECT_EQ(owner.lock(1s), errc::ok);
     owner.unlock();
 }

@@ -86,6 +86,9 @@ public:
     void unlock_shared() noexcept;
     [[nodiscard]] errc lock(nanoseconds timeout = wait_forever) noexcept;
     void unlock() noexcept;
+    // After owner_dead: called while holding the write lock once the data is repaired; until
+    // then every locker is told owner_dead.
+    void mark_consistent() noexcept;
     bool can_lock() const noexcept { return has_slot_; }
 
     void close() noexcept;
@@ -100,6 +103,7 @@ private:
     bool writable_ = false;
     rwlock lock_;
     std::uint32_t slot_ = 0;
+    std::uint64_t slot_owner_ = 0;  // the identity the slot was claimed with
     bool has_slot_ = false;
     lock_options lock_options_{};
 };

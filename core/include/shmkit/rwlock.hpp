@@ -35,14 +35,16 @@ struct rwlock_state {
     atomic_u64 recoveries;   // locks taken from dead writers
     wait_word readers_wake;  // readers wait here for the writer to leave
     wait_word writer_wake;   // writers wait here for readers to drain or the writer to leave
-    std::uint64_t reserved[4];
+    atomic_u64 inconsistent; // nonzero from a writer's death until a writer calls mark_consistent()
+    std::uint64_t reserved[3];
 };
 static_assert(sizeof(rwlock_state) == 64);
 static_assert(offsetof(rwlock_state, writer) == 0);
 static_assert(offsetof(rwlock_state, recoveries) == 8);
 static_assert(offsetof(rwlock_state, readers_wake) == 16);
 static_assert(offsetof(rwlock_state, writer_wake) == 24);
-static_assert(offsetof(rwlock_state, reserved) == 32);
+static_assert(offsetof(rwlock_state, inconsistent) == 32);
+static_assert(offsetof(rwlock_state, reserved) == 40);
 
 // A view of one lock and its slot table in shared memory.
 class rwlock {
@@ -51,22 +53,27 @@ public:
     rwlock(rwlock_state* state, rwlock_slot* slots, std::uint32_t slot_count) noexcept
         : state_(state), slots_(slots), slot_count_(slot_count) {}
 
-    // Takes a free slot (or one whose process died) for this handle: ok, or full.
-    errc claim_slot(std::uint32_t* index) noexcept;
-    // Gives the slot back; it must hold no read lock.
-    void release_slot(std::uint32_t index) noexcept;
+    // Takes a free slot (or one whose process died) for this process: ok, or full. The slot is
+    // this process's: `*owner` receives the identity it was claimed with.
+    errc claim_slot(std::uint32_t* index, std::uint64_t* owner) noexcept;
+    // Gives the slot back if `owner` still holds it (a forked child cannot free its parent's).
+    void release_slot(std::uint32_t index, std::uint64_t owner) noexcept;
 
-    // ok; owner_dead (acquired after recovering a dead writer's lock); lock_timeout.
+    // ok; owner_dead (acquired, but a writer died holding the lock and no writer has since
+    // called mark_consistent(): every locker is told until one does); lock_timeout.
     errc lock_shared(std::uint32_t slot, std::uint64_t deadline_ns, const lock_options& options = {}) noexcept;
     void unlock_shared(std::uint32_t slot) noexcept;
     errc lock(std::uint64_t deadline_ns, const lock_options& options = {}) noexcept;
     void unlock() noexcept;
+    // Called by a writer (holding the lock) that has repaired or re-initialised the data.
+    void mark_consistent() noexcept;
 
     std::uint32_t slot_count() const noexcept { return slot_count_; }
     std::uint32_t readers() const noexcept;  // read locks held by live processes (for tools)
 
 private:
     errc recover_dead_writer(std::uint64_t holder) noexcept;
+    errc acquired() const noexcept;
 
     rwlock_state* state_ = nullptr;
     rwlock_slot* slots_ = nullptr;
