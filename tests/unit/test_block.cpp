@@ -187,16 +187,20 @@ TEST_F(Block, AProcessWhoseMainThreadExitedStillHoldsItsLock) {
 
 TEST_F(Block, AForkedChildNeitherFreesNorUsesItsParentsReaderSlot) {
     auto parent = open();
-    child c([&] {
-        // The inherited handle: closing it must not free the parent's slot; locking through it
-        // takes a slot of the child's own.
-        if (parent.lock_shared(1s) != errc::ok) return 1;
-        parent.unlock_shared();
-        parent.close();
+    ASSERT_EQ(parent.lock_shared(1s), errc::ok);
+    child closer([&] {
+        parent.close();  // closing the inherited handle must not free the parent's slot
         return 0;
     });
-    ASSERT_EQ(c.wait(), 0);
-    ASSERT_EQ(parent.lock_shared(1s), errc::ok);
+    ASSERT_EQ(closer.wait(), 0);
+    child locker([&] {
+        // Locking through the inherited handle takes a slot of the child's own: were it to
+        // count in the parent's slot, this unlock would drop the parent's read lock.
+        if (parent.lock_shared(1s) != errc::ok) return 1;
+        parent.unlock_shared();
+        return 0;
+    });
+    ASSERT_EQ(locker.wait(), 0);
     // Were the parent's slot freed, a new handle could claim it, zero its count, and a writer
     // would get in while the parent reads.
     auto late = open();
