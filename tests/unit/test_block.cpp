@@ -194,11 +194,10 @@ TEST_F(Block, AForkedChildNeitherFreesNorUsesItsParentsReaderSlot) {
     });
     ASSERT_EQ(closer.wait(), 0);
     child locker([&] {
-        // Locking through the inherited handle takes a slot of the child's own: were it to
-        // count in the parent's slot, this unlock would drop the parent's read lock.
+        // Locking through the inherited handle takes a slot of the child's own. Were it counted
+        // in the parent's (live) slot, dying with it held would block writers for good.
         if (parent.lock_shared(1s) != errc::ok) return 1;
-        parent.unlock_shared();
-        return 0;
+        std::_Exit(0);
     });
     ASSERT_EQ(locker.wait(), 0);
     // Were the parent's slot freed, a new handle could claim it, zero its count, and a writer
