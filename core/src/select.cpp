@@ -2,7 +2,8 @@
 
 namespace shmkit {
 
-result<std::size_t> select(const select_source* sources, std::size_t count, nanoseconds timeout) noexcept {
+result<std::size_t> select(const select_source* sources, std::size_t count, nanoseconds timeout,
+                           wait_options options) noexcept {
     if (sources == nullptr || count == 0 || count > max_select_sources) return errc::invalid_argument;
     for (std::size_t i = 0; i < count; ++i) {
         if (sources[i].word == nullptr || sources[i].ready == nullptr) return errc::invalid_argument;
@@ -35,12 +36,16 @@ result<std::size_t> select(const select_source* sources, std::size_t count, nano
             }
         }
         const std::uint64_t now = os::monotonic_ns();
+        errc waited = errc::ok;
         if (ready == count && now < deadline) {
             const std::uint64_t span = sleep_until == os::forever ? os::forever : (sleep_until > now ? sleep_until - now : 0);
-            static_cast<void>(os::futex_wait_any(words, seen, static_cast<std::uint32_t>(count), span));
+            waited = os::futex_wait_any(words, seen, static_cast<std::uint32_t>(count), span);
         }
         for (std::size_t i = 0; i < count; ++i) sources[i].word->waiters.fetch_sub(1, order::relaxed);
         if (ready != count) return ready;
+        if (waited == errc::interrupted && options.return_on_signal) return waited;
+        // A wait that failed outright would otherwise turn this loop into a spin.
+        if (waited != errc::ok && waited != errc::timeout && waited != errc::interrupted) return waited;
         if (now >= deadline) {
             for (std::size_t i = 0; i < count; ++i) {
                 if (sources[i].ready(sources[i].context)) return i;

@@ -2,16 +2,20 @@
 // because the waiter and the waker are different processes).
 //
 // Every wait uses FUTEX_WAIT_BITSET with bit 0, and notifiers wake all bits. That leaves
-// bits 1..31 free for futex_wait_any's helper threads: each also listens on a private bit, so
-// the selecting thread can cancel exactly its own helpers without waking anyone else.
+// bits 1..31 for futex_wait_any's helper threads: each also listens on one of them, so the
+// selecting thread can cancel its helpers without waking the ordinary waiters on those words.
+// The bits are not unique across processes (there are 31), and futex_waitv waiters match any
+// bit, so a cancellation may wake another process's select: a harmless spurious wake-up.
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
+#include <limits.h>
 #include <cstring>
 
 #include "errno_map.hpp"
@@ -89,18 +93,23 @@ errc wait_any_waitv(const std::uint32_t* const* words, const std::uint32_t* expe
         case EAGAIN: return errc::ok;
         case ETIMEDOUT: return errc::timeout;
         case EINTR: return errc::interrupted;
-        case ENOSYS: __atomic_store_n(&g_waitv_support, 2, __ATOMIC_RELAXED); return errc::not_found;
-        default: return fail_with_errno();
+        default:
+            // ENOSYS, or a seccomp filter that denies it: stop using it, fall back to helpers.
+            __atomic_store_n(&g_waitv_support, 2, __ATOMIC_RELAXED);
+            return errc::not_found;
     }
 }
 
 bool waitv_supported() noexcept {
     int s = __atomic_load_n(&g_waitv_support, __ATOMIC_RELAXED);
     if (s == 0) {
-        // Probe with an empty, already-expired wait: ENOSYS means no futex_waitv.
+        // Probe with a real wait that must return at once with EAGAIN (the value differs):
+        // anything else (ENOSYS, a seccomp EPERM, ...) means we cannot rely on it.
+        std::uint32_t word = 1;
+        waitv_entry probe{0, reinterpret_cast<std::uintptr_t>(&word), futex2_size_u32, 0};
         timespec past{0, 0};
-        const long rc = ::syscall(SYS_futex_waitv, nullptr, 0, 0, &past, CLOCK_MONOTONIC);
-        s = (rc < 0 && errno == ENOSYS) ? 2 : 1;
+        const long rc = ::syscall(SYS_futex_waitv, &probe, 1, 0, &past, CLOCK_MONOTONIC);
+        s = (rc < 0 && errno == EAGAIN) ? 1 : 2;
         __atomic_store_n(&g_waitv_support, s, __ATOMIC_RELAXED);
     }
     return s == 1;
@@ -127,6 +136,17 @@ std::uint32_t g_helper_count = 0;
 bool g_helper_busy[max_wait_any];
 pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 
+// fork copies the pool's bookkeeping but not its threads: the child starts with an empty pool
+// (and the lock is held across the fork so the child never inherits it locked mid-update).
+void pool_prepare() noexcept { pthread_mutex_lock(&g_pool_lock); }
+void pool_parent() noexcept { pthread_mutex_unlock(&g_pool_lock); }
+void pool_child() noexcept {
+    g_helper_count = 0;
+    for (bool& b : g_helper_busy) b = false;
+    pthread_mutex_unlock(&g_pool_lock);
+}
+int g_atfork_installed = 0;
+
 void* helper_main(void* arg) {
     auto* h = static_cast<helper*>(arg);
     for (;;) {
@@ -150,6 +170,9 @@ void* helper_main(void* arg) {
 
 // Takes `count` idle helpers (creating threads as needed); false if threads cannot be made.
 bool take_helpers(std::uint32_t count, std::uint32_t* out) noexcept {
+    if (__atomic_exchange_n(&g_atfork_installed, 1, __ATOMIC_ACQ_REL) == 0) {
+        pthread_atfork(pool_prepare, pool_parent, pool_child);
+    }
     pthread_mutex_lock(&g_pool_lock);
     std::uint32_t got = 0;
     for (std::uint32_t i = 0; i < g_helper_count && got < count; ++i) {
@@ -164,9 +187,16 @@ bool take_helpers(std::uint32_t count, std::uint32_t* out) noexcept {
         h.bit = 1u << (1 + g_helper_count % 31);
         pthread_attr_t attr;
         pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, 64 * 1024);
+        // Small stacks, but never below the platform minimum (128 KiB on aarch64).
+        const std::size_t stack = PTHREAD_STACK_MIN > 64 * 1024 ? PTHREAD_STACK_MIN : 64 * 1024;
+        pthread_attr_setstacksize(&attr, stack);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        // Helpers run with every signal blocked, so the application's handlers never run on them.
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
         const int rc = pthread_create(&h.thread, &attr, helper_main, &h);
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
         pthread_attr_destroy(&attr);
         if (rc != 0) break;
         g_helper_busy[g_helper_count] = true;
@@ -207,9 +237,11 @@ errc wait_any_helpers(const std::uint32_t* const* words, const std::uint32_t* ex
         ::syscall(SYS_futex, &h.state, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, nullptr, nullptr, 0);
     }
     errc result = errc::ok;
+    // Helpers ring by the deadline at the latest; the deadline here too is belt and braces.
     while (__atomic_load_n(&doorbell, __ATOMIC_ACQUIRE) == 0) {
-        const errc e = wait_bitset(&doorbell, 0, nullptr, FUTEX_BITSET_MATCH_ANY, FUTEX_PRIVATE_FLAG);
-        if (e == errc::interrupted) continue;
+        const errc e = wait_bitset(&doorbell, 0, timeout_ns == forever ? nullptr : &deadline, FUTEX_BITSET_MATCH_ANY,
+                                   FUTEX_PRIVATE_FLAG);
+        if (e == errc::timeout) break;
     }
     if (timeout_ns != forever) {
         timespec now;

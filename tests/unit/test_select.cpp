@@ -130,6 +130,16 @@ TEST_P(Select, ACommandClaimAbandonedByADeadWriterWakesTheSelect) {
     EXPECT_EQ(cr.abandoned(), 1u);
 }
 
+TEST_P(Select, WorksInAForkedChildAfterTheParentUsedIt) {
+    EXPECT_EQ(select(sources, 3, 1ms).error(), errc::timeout);  // the parent's helpers exist now
+    child c([&] {
+        ::alarm(10);  // a hang kills the child: the test fails instead of stalling
+        auto r = select(sources, 3, 20ms);
+        return (!r && r.error() == errc::timeout) ? 0 : 1;
+    });
+    EXPECT_EQ(c.wait(), 0);
+}
+
 TEST_P(Select, RefusesBadArguments) {
     EXPECT_EQ(select(nullptr, 0, 0ns).error(), errc::invalid_argument);
     select_source none;
