@@ -60,9 +60,10 @@ test: test-native test-clang cross-test sanitize
 test-native: build
 	cd $(BUILD)/native && ctest $(CTEST_FLAGS)
 
+# The Clang run also covers the fences barrier mode natively (qemu runs in it anyway).
 test-clang: deps
 	$(call configure,$(BUILD)/clang,-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DSHMKIT_BUILD_BENCH=OFF)
-	cd $(BUILD)/clang && ctest $(CTEST_FLAGS)
+	cd $(BUILD)/clang && SHMKIT_NO_MEMBARRIER=1 ctest $(CTEST_FLAGS)
 
 cross-test: deps
 	$(call configure,$(BUILD)/aarch64,-DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/toolchains/aarch64-linux-gnu.cmake -DSHMKIT_BUILD_BENCH=OFF)

@@ -1,18 +1,28 @@
+#include "shmkit/assert.hpp"
 #include "shmkit/atomic.hpp"
 #include "shmkit/os.hpp"
 
 namespace shmkit {
 
-void light_barrier() noexcept {
-    if (os::light_barriers()) {
-        // The rare side's membarrier supplies the CPU barrier; we only stop the compiler from
-        // moving our load above our store.
+void light_barrier(barrier_mode mode) noexcept {
+    if (mode == barrier_mode::membarrier) {
+        // Every heavy side issues membarrier, which supplies the CPU barrier here; we only stop
+        // the compiler from moving our load above our store.
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
     } else {
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
     }
 }
 
-void heavy_barrier() noexcept { os::heavy_barrier(); }
+void heavy_barrier(barrier_mode mode) noexcept {
+    if (mode == barrier_mode::membarrier) {
+        // Processes attached to this segment rely on it: falling back to a fence would silently
+        // break their light barriers, so a failure here is fatal (it means the system changed
+        // under us: attach checked that membarrier works).
+        SHMKIT_ASSERT(os::heavy_membarrier() == errc::ok);
+        return;
+    }
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
 
 }  // namespace shmkit

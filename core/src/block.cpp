@@ -69,7 +69,7 @@ errc inspect_block(const void* base, std::uint64_t size, block_info* out) noexce
     out->slot_count = l.geometry.slot_count;
     out->recoveries = l.state->recoveries.load(order::relaxed);
     out->writer = inspect_role(l.state->writer);
-    rwlock view(l.state, l.slots, l.geometry.slot_count);
+    rwlock view(l.state, l.slots, l.geometry.slot_count, barriers_of(base));
     out->readers = view.readers();
     for (std::uint32_t i = 0; i < l.geometry.slot_count; ++i) {
         if (inspect_role(l.slots[i].owner).alive) ++out->slots_in_use;
@@ -116,7 +116,7 @@ errc block::bind(std::uint8_t* base, std::uint64_t size, const block_options& op
     layout l;
     errc e = map_layout(base, size, &l);
     if (failed(e)) return e;
-    lock_ = rwlock(l.state, l.slots, l.geometry.slot_count);
+    lock_ = rwlock(l.state, l.slots, l.geometry.slot_count, barriers_of(base));
     if (lock_writable) {
         e = lock_.claim_slot(&slot_, &slot_owner_);
         if (failed(e)) return e;

@@ -88,6 +88,7 @@ broadcast_writer& broadcast_writer::operator=(broadcast_writer&& other) noexcept
         segment_ = static_cast<segment&&>(other.segment_);
         control_ = other.control_;
         ring_ = other.ring_;
+        barriers_ = other.barriers_;
         max_message_ = other.max_message_;
         head_ = other.head_;
         tail_ = other.tail_;
@@ -172,6 +173,7 @@ errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size, bool role_cl
     }
     control_ = l.control;
     ring_ = l.ring;
+    barriers_ = barriers_of(base);
     max_message_ = l.geometry.max_message;
     head_ = head;
     tail_ = tail;
@@ -194,7 +196,7 @@ errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size, bool role_cl
             control_->head.store(settled, order::release);
         }
         control_->takeovers.fetch_add(1, order::relaxed);
-        notify_all(control_->wake);  // readers asleep on the message the dead writer never announced
+        notify_all(control_->wake, barriers_);  // readers asleep on the message the dead writer never announced
     }
     // Release fence: this writer's first stores into space the previous writer freed must come
     // after the tail it stored, for readers' fence pairing (the eviction in reserve() may not run).
@@ -272,7 +274,7 @@ void broadcast_writer::publish(std::uint64_t record_pos, std::size_t used) noexc
     control_->next_seq.store(next_seq_, order::release);
     // Release: a reader that loads the new head (acquire) sees the whole record.
     control_->head.store(head_, order::release);
-    notify_all(control_->wake);
+    notify_all(control_->wake, barriers_);
 }
 
 errc broadcast_writer::write(const void* data, std::size_t size) noexcept {
@@ -292,6 +294,7 @@ broadcast_reader& broadcast_reader::operator=(broadcast_reader&& other) noexcept
         segment_ = static_cast<segment&&>(other.segment_);
         control_ = other.control_;
         ring_ = other.ring_;
+        barriers_ = other.barriers_;
         max_message_ = other.max_message_;
         wait_ = other.wait_;
         pos_ = other.pos_;
@@ -338,6 +341,7 @@ errc broadcast_reader::bind(std::uint8_t* base, std::uint64_t size, const broadc
     if (failed(e)) return e;
     control_ = l.control;
     ring_ = l.ring;
+    barriers_ = barriers_of(base);
     max_message_ = l.geometry.max_message;
     wait_ = options.wait;
     e = options.from_oldest ? start_at_oldest() : start_at_head();
@@ -467,7 +471,7 @@ errc broadcast_reader::wait(nanoseconds timeout) noexcept {
     if (control_ == nullptr) return errc::not_open;
     if (poll()) return errc::ok;
     if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
-    return wait_until(control_->wake, [this] { return poll(); }, deadline_after(timeout), wait_);
+    return wait_until(control_->wake, barriers_, [this] { return poll(); }, deadline_after(timeout), wait_);
 }
 
 result<message_info> broadcast_reader::read(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
@@ -481,14 +485,14 @@ result<message_info> broadcast_reader::read(void* buffer, std::size_t capacity, 
         // inconsistent. Report it instead of spinning on a wait condition that stays true.
         if (head_seen > pos_) return errc::invalid_layout;
         if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
-        const errc e = wait_until(control_->wake, [this] { return poll(); }, deadline, wait_);
+        const errc e = wait_until(control_->wake, barriers_, [this] { return poll(); }, deadline, wait_);
         if (failed(e)) return e;
     }
 }
 
 select_source broadcast_reader::waitable() noexcept {
     SHMKIT_ASSERT(control_ != nullptr);
-    return poll_source(control_->wake, this);
+    return poll_source(control_->wake, barriers_, this);
 }
 
 bool broadcast_reader::writer_alive() const noexcept {

@@ -80,6 +80,7 @@ command_writer& command_writer::operator=(command_writer&& other) noexcept {
         segment_ = static_cast<segment&&>(other.segment_);
         control_ = other.control_;
         ring_ = other.ring_;
+        barriers_ = other.barriers_;
         max_message_ = other.max_message_;
         options_ = other.options_;
         other.control_ = nullptr;
@@ -98,6 +99,7 @@ errc command_writer::bind(std::uint8_t* base, std::uint64_t size, const command_
     if (failed(e)) return e;
     control_ = reinterpret_cast<command_control*>(l.control);
     ring_ = l.ring;
+    barriers_ = barriers_of(base);
     max_message_ = l.geometry.max_message;
     options_ = options;
     return errc::ok;
@@ -127,7 +129,7 @@ errc command_writer::claim(std::size_t size, std::uint64_t deadline_ns, bool wai
     const std::uint64_t capacity = ring_.capacity();
     const std::uint64_t me = pack_process(os::self());
     for (;;) {
-        errc e = lock(control_->claim, wait ? deadline_ns : 0, options_.lock);
+        errc e = lock(control_->claim, barriers_, wait ? deadline_ns : 0, options_.lock);
         if (e == errc::owner_dead) {
             // The dead holder left every shared word in a consistent state (see SPEC.md):
             // nothing to repair, but count it.
@@ -139,7 +141,7 @@ errc command_writer::claim(std::size_t size, std::uint64_t deadline_ns, bool wai
         // Acquire: the reader finished reading everything before the tail it stored.
         const std::uint64_t tail = control_->tail.load(order::acquire);
         if (tail > head || head - tail > capacity || !plausible_position(head) || !plausible_position(tail)) {
-            unlock(control_->claim);
+            unlock(control_->claim, barriers_);
             return errc::invalid_layout;
         }
         const std::uint64_t pad = ring_.pad_before(head, span);
@@ -155,17 +157,17 @@ errc command_writer::claim(std::size_t size, std::uint64_t deadline_ns, bool wai
             }
             control_->head.store(pos + span, order::release);
             control_->claims.fetch_add(1, order::relaxed);
-            unlock(control_->claim);
+            unlock(control_->claim, barriers_);
             out->writer_ = this;
             out->pos_ = pos;
             out->data_ = ring_.at(ring_.offset(pos) + record_header_size);
             out->size_ = size;
             return errc::ok;
         }
-        unlock(control_->claim);
+        unlock(control_->claim, barriers_);
         if (!wait) return errc::full;
         // Sleep until the reader frees space (tail moves), then claim again.
-        e = wait_until(control_->space, [&] { return control_->tail.load(order::acquire) != tail; }, deadline_ns,
+        e = wait_until(control_->space, barriers_, [&] { return control_->tail.load(order::acquire) != tail; }, deadline_ns,
                        options_.wait);
         if (failed(e)) return e;
     }
@@ -187,7 +189,7 @@ void command_writer::finish(std::uint64_t pos, std::size_t reserved, std::size_t
     ring_.store_header(ring_.offset(pos),
                        make_header(ring_, pos, commit ? record_type::message : record_type::skip,
                                    static_cast<std::uint32_t>(commit ? used : reserved), me));
-    notify_all(control_->data);
+    notify_all(control_->data, barriers_);
 }
 
 errc command_writer::try_write(const void* data, std::size_t size) noexcept {
@@ -236,6 +238,7 @@ command_reader& command_reader::operator=(command_reader&& other) noexcept {
         segment_ = static_cast<segment&&>(other.segment_);
         control_ = other.control_;
         ring_ = other.ring_;
+        barriers_ = other.barriers_;
         max_message_ = other.max_message_;
         options_ = other.options_;
         tail_ = other.tail_;
@@ -280,6 +283,7 @@ errc command_reader::bind(std::uint8_t* base, std::uint64_t size, const command_
     if (how == claim_kind::took_over) c->reader_takeovers.fetch_add(1, order::relaxed);
     control_ = c;
     ring_ = l.ring;
+    barriers_ = barriers_of(base);
     max_message_ = l.geometry.max_message;
     options_ = options;
     tail_ = tail;
@@ -331,7 +335,7 @@ void command_reader::advance(std::uint64_t span) noexcept {
     pending_pos_ = ~std::uint64_t{0};
     // Release: we are done with the record before writers may claim its space again.
     control_->tail.store(tail_, order::release);
-    notify_all(control_->space);
+    notify_all(control_->space, barriers_);
 }
 
 result<message_info> command_reader::try_read(void* buffer, std::size_t capacity) noexcept {
@@ -420,7 +424,7 @@ result<message_info> command_reader::read(void* buffer, std::size_t capacity, na
             const std::uint64_t now = os::monotonic_ns();
             if (now + recheck < until) until = now + recheck;
         }
-        const errc e = wait_until(control_->data, [this] { return poll(); }, until, options_.wait);
+        const errc e = wait_until(control_->data, barriers_, [this] { return poll(); }, until, options_.wait);
         if (e == errc::timeout && until != deadline) continue;
         if (failed(e)) return e;
     }
@@ -430,6 +434,7 @@ select_source command_reader::waitable() noexcept {
     SHMKIT_ASSERT(control_ != nullptr);
     select_source s;
     s.word = &control_->data;
+    s.barriers = barriers_;
     s.ready = [](void* self) {
         auto* r = static_cast<command_reader*>(self);
         if (r->poll()) return true;

@@ -29,6 +29,7 @@ const char* to_string(errc e) noexcept {
         case errc::owner_dead: return "owner_dead";
         case errc::stale: return "stale";
         case errc::out_of_range: return "out_of_range";
+        case errc::unsupported: return "unsupported";
     }
     return "unknown";
 }

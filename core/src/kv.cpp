@@ -80,6 +80,7 @@ kv_store& kv_store::operator=(kv_store&& other) noexcept {
         geometry_ = other.geometry_;
         control_ = other.control_;
         entries_ = other.entries_;
+        barriers_ = other.barriers_;
         options_ = other.options_;
         pending_size_ = other.pending_size_;
         waiting_since_ = other.waiting_since_;
@@ -104,7 +105,9 @@ std::uint8_t* kv_store::value_bytes(std::uint32_t index) const noexcept {
 }
 
 errc kv_store::bind(std::uint8_t* base, std::uint64_t size) noexcept {
-    return map_kv(base, size, &geometry_, &control_, &entries_);
+    const errc e = map_kv(base, size, &geometry_, &control_, &entries_);
+    if (e == errc::ok) barriers_ = barriers_of(base);
+    return e;
 }
 
 result<kv_store> kv_store::create(const char* name, const char* const* keys, std::uint32_t count,
@@ -180,7 +183,7 @@ errc kv_store::set(std::uint32_t index, const void* value, std::size_t size, nan
     if (index >= geometry_.key_count) return errc::out_of_range;
     if (size > geometry_.max_value) return errc::message_too_large;
     kv_entry& e = entry(index);
-    const errc l = lock(e.lock, deadline_after(timeout), options_.lock);
+    const errc l = lock(e.lock, barriers_, deadline_after(timeout), options_.lock);
     if (l == errc::owner_dead) {
         control_->recoveries.fetch_add(1, order::relaxed);  // its half-written value is replaced below
     } else if (failed(l)) {
@@ -198,8 +201,8 @@ errc kv_store::set(std::uint32_t index, const void* value, std::size_t size, nan
     e.epoch.store(ticket, order::relaxed);
     // Release: the value, its length and epoch are complete before the even mark says so.
     e.seq.store(seq + 1, order::release);
-    unlock(e.lock);
-    notify_all(control_->wake);
+    unlock(e.lock, barriers_);
+    notify_all(control_->wake, barriers_);
     return errc::ok;
 }
 
@@ -269,7 +272,7 @@ result<std::uint32_t> kv_store::changed_since(std::uint64_t since, std::uint32_t
 
 errc kv_store::wait_change(std::uint64_t since, nanoseconds timeout) noexcept {
     if (control_ == nullptr) return errc::not_open;
-    return wait_until(control_->wake, [&] { return control_->epoch.load(order::acquire) > since; },
+    return wait_until(control_->wake, barriers_, [&] { return control_->epoch.load(order::acquire) > since; },
                       deadline_after(timeout), options_.wait);
 }
 
@@ -278,6 +281,7 @@ select_source kv_store::waitable(std::uint64_t* since) noexcept {
     waiting_since_ = since;
     select_source s;
     s.word = &control_->wake;
+    s.barriers = barriers_;
     s.ready = [](void* self) {
         auto* kv = static_cast<kv_store*>(self);
         return kv->control_->epoch.load(order::acquire) > *kv->waiting_since_;

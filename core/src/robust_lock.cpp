@@ -15,7 +15,7 @@ errc try_lock(robust_lock& l) noexcept {
     return errc::busy;
 }
 
-errc lock(robust_lock& l, std::uint64_t deadline_ns, const lock_options& options) noexcept {
+errc lock(robust_lock& l, barrier_mode mode, std::uint64_t deadline_ns, const lock_options& options) noexcept {
     const std::uint64_t me = pack_process(os::self());
     for (std::uint32_t i = 0;; ++i) {
         std::uint64_t holder = 0;
@@ -31,17 +31,17 @@ errc lock(robust_lock& l, std::uint64_t deadline_ns, const lock_options& options
         const std::uint64_t slice =
             deadline_ns - now < options.liveness_period_ns ? deadline_ns : now + options.liveness_period_ns;
         // Sleep until released or until it is time to look at the holder again.
-        static_cast<void>(wait_until(l.wake, [&l] { return l.owner.load(order::acquire) == 0; }, slice));
+        static_cast<void>(wait_until(l.wake, mode, [&l] { return l.owner.load(order::acquire) == 0; }, slice));
     }
 }
 
-void unlock(robust_lock& l) noexcept {
+void unlock(robust_lock& l, barrier_mode mode) noexcept {
     // Release: the holder's writes happen-before the next locker's acquiring CAS. A CAS from our
     // identity, not a store: if the lock was (wrongly) taken from us as dead, we must not release
     // the new holder's lock.
     std::uint64_t me = pack_process(os::self());
     if (!l.owner.compare_exchange(me, 0, order::release, order::relaxed)) return;
-    notify_all(l.wake);
+    notify_all(l.wake, mode);
 }
 
 }  // namespace shmkit

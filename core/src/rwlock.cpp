@@ -22,7 +22,7 @@ errc rwlock::claim_slot(std::uint32_t* index, std::uint64_t* claimed_as) noexcep
         // A dead owner may have died holding read locks: they are void now. A writer waiting
         // on this slot re-checks after the notify.
         s.readers.store(0, order::release);
-        notify_all(state_->writer_wake);
+        notify_all(state_->writer_wake, mode_);
         *index = i;
         *claimed_as = me;
         return errc::ok;
@@ -68,11 +68,11 @@ errc rwlock::lock_shared(std::uint32_t slot, std::uint64_t deadline_ns, const lo
             // Pairs with the writer's heavy barrier between claiming `writer` and scanning the
             // slots: either it sees our mark, or we see its claim and back off. Readers are the
             // frequent side, so they get the light barrier.
-            light_barrier();
+            light_barrier(mode_);
             // Acquire: the last writer's unlock (release) happens-before our reads of the data.
             if (state_->writer.load(order::acquire) == 0) return acquired();
             // A writer arrived: step aside so it is not starved, then wait for it like anyone else.
-            if (s.readers.fetch_sub(1, order::release) == 1) notify_all(state_->writer_wake);
+            if (s.readers.fetch_sub(1, order::release) == 1) notify_all(state_->writer_wake, mode_);
             continue;
         }
         if (!os::process_alive(unpack_process(writer))) {
@@ -81,7 +81,7 @@ errc rwlock::lock_shared(std::uint32_t slot, std::uint64_t deadline_ns, const lo
         }
         if (os::monotonic_ns() >= deadline_ns) return errc::lock_timeout;
         static_cast<void>(wait_until(
-            state_->readers_wake, [this] { return state_->writer.load(order::acquire) == 0; },
+            state_->readers_wake, mode_, [this] { return state_->writer.load(order::acquire) == 0; },
             slice_end(deadline_ns, options)));
     }
 }
@@ -89,7 +89,7 @@ errc rwlock::lock_shared(std::uint32_t slot, std::uint64_t deadline_ns, const lo
 void rwlock::unlock_shared(std::uint32_t slot) noexcept {
     SHMKIT_ASSERT(slot < slot_count_);
     // Release: our reads of the data happen-before a writer that sees the count drop.
-    if (slots_[slot].readers.fetch_sub(1, order::release) == 1) notify_all(state_->writer_wake);
+    if (slots_[slot].readers.fetch_sub(1, order::release) == 1) notify_all(state_->writer_wake, mode_);
 }
 
 errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexcept {
@@ -108,12 +108,12 @@ errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexce
         }
         if (os::monotonic_ns() >= deadline_ns) return errc::lock_timeout;
         static_cast<void>(wait_until(
-            state_->writer_wake, [this] { return state_->writer.load(order::acquire) == 0; },
+            state_->writer_wake, mode_, [this] { return state_->writer.load(order::acquire) == 0; },
             slice_end(deadline_ns, options)));
     }
     // The claim above before the scan below (store->load); pairs with the light barrier in
     // lock_shared.
-    heavy_barrier();
+    heavy_barrier(mode_);
     // 2. Wait for the readers already inside to leave; read locks of dead processes do not count.
     for (std::uint32_t i = 0; i < slot_count_; ++i) {
         rwlock_slot& s = slots_[i];
@@ -127,7 +127,7 @@ errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexce
                 return errc::lock_timeout;
             }
             static_cast<void>(wait_until(
-                state_->writer_wake, [&s] { return s.readers.load(order::acquire) == 0; },
+                state_->writer_wake, mode_, [&s] { return s.readers.load(order::acquire) == 0; },
                 slice_end(deadline_ns, options)));
         }
     }
@@ -139,8 +139,8 @@ void rwlock::unlock() noexcept {
     // our identity: a lock wrongly taken from us must not be released by us.
     std::uint64_t me = pack_process(os::self());
     if (!state_->writer.compare_exchange(me, 0, order::release, order::relaxed)) return;
-    notify_all(state_->readers_wake);
-    notify_all(state_->writer_wake);
+    notify_all(state_->readers_wake, mode_);
+    notify_all(state_->writer_wake, mode_);
 }
 
 std::uint32_t rwlock::readers() const noexcept {

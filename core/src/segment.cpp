@@ -80,6 +80,10 @@ errc validate_header(const void* base, std::uint64_t mapped_size, std::uint32_t 
     }
     if (h->total_size != mapped_size) return errc::size_mismatch;
     if (h->checksum != header_checksum(base, header_size)) return errc::invalid_layout;
+    if ((h->flags & ~segment_flag_membarrier) != 0) return errc::invalid_layout;
+    // Peers of a membarrier-mode segment use compiler-only light barriers and rely on every
+    // heavy side issuing membarrier: a process that cannot must stay out.
+    if ((h->flags & segment_flag_membarrier) != 0 && !os::membarrier_usable()) return errc::unsupported;
     return errc::ok;
 }
 
@@ -148,7 +152,7 @@ result<segment> segment::create(const char* name, kind k, std::uint32_t header_s
     s.name_[n] = '\0';
     s.published_ = false;
 
-    format_header(s.map_.address, k, header_size, total_size);
+    format_header(s.map_.address, k, header_size, total_size, options.allow_membarrier);
     if (options.prefault) os::prefault(s.map_.address, total_size);
     return s;
 }
@@ -159,7 +163,8 @@ void segment::publish() noexcept {
     published_ = true;
 }
 
-void format_header(void* base, kind k, std::uint32_t header_size, std::uint64_t total_size) noexcept {
+void format_header(void* base, kind k, std::uint32_t header_size, std::uint64_t total_size,
+                   bool allow_membarrier) noexcept {
     auto* h = static_cast<segment_header*>(base);
     const os::process_id me = os::self();
     // Creator identity first (relaxed atomics: gc may read them before the segment is ready),
@@ -171,6 +176,12 @@ void format_header(void* base, kind k, std::uint32_t header_size, std::uint64_t 
     h->kind = static_cast<std::uint32_t>(k);
     h->header_size = header_size;
     h->total_size = total_size;
+    h->flags = (allow_membarrier && os::membarrier_usable()) ? segment_flag_membarrier : 0;
+}
+
+barrier_mode barriers_of(const void* base) noexcept {
+    return (static_cast<const segment_header*>(base)->flags & segment_flag_membarrier) != 0 ? barrier_mode::membarrier
+                                                                                              : barrier_mode::fences;
 }
 
 void publish_header(void* base) noexcept {

@@ -19,7 +19,12 @@ result<std::size_t> select(const select_source* sources, std::size_t count, nano
         // wait_until (see wait.hpp), once per source.
         for (std::size_t i = 0; i < count; ++i) sources[i].word->waiters.fetch_add(1, order::relaxed);
         // The announcements before the re-checks below; pairs with notify_all's light barrier.
-        heavy_barrier();
+        // membarrier if any source's segment uses it (it is also a full fence for the others).
+        barrier_mode mode = barrier_mode::fences;
+        for (std::size_t i = 0; i < count; ++i) {
+            if (sources[i].barriers == barrier_mode::membarrier) mode = barrier_mode::membarrier;
+        }
+        heavy_barrier(mode);
         std::uint64_t sleep_until = deadline;
         std::size_t ready = count;
         for (std::size_t i = 0; i < count && ready == count; ++i) {

@@ -71,6 +71,7 @@ errc map_slot_layout(std::uint8_t* base, std::uint64_t size, kind k, slot_layout
     out->headers = reinterpret_cast<slot_header*>(base + slot_headers_offset);
     out->data = base + c.data_offset;
     out->kind_meta = base + slot_kind_meta_offset;
+    out->barriers = barriers_of(base);
     return errc::ok;
 }
 
@@ -159,6 +160,7 @@ slot_writer& slot_writer::operator=(slot_writer&& other) noexcept {
         headers_ = other.headers_;
         data_ = other.data_;
         kind_meta_ = other.kind_meta_;
+        barriers_ = other.barriers_;
         next_ = other.next_;
         other.control_ = nullptr;
     }
@@ -187,6 +189,7 @@ errc slot_writer::bind(segment&& seg, const detail::slot_layout& l, bool role_cl
     headers_ = l.headers;
     data_ = l.data;
     kind_meta_ = l.kind_meta;
+    barriers_ = l.barriers;
     next_ = control_->committed.load(order::acquire);
     if (how == claim_kind::took_over) {
         // A dead writer that finished sample next_ (even sequence stored) but died before
@@ -197,7 +200,7 @@ errc slot_writer::bind(segment&& seg, const detail::slot_layout& l, bool role_cl
             control_->committed.store(next_, order::release);
         }
         control_->takeovers.fetch_add(1, order::relaxed);
-        notify_all(control_->wake);
+        notify_all(control_->wake, barriers_);
     }
     control_->heartbeat_ns.store(os::monotonic_ns(), order::relaxed);
     // Release fence: our first stores into a slot come after the state the previous writer
@@ -238,7 +241,7 @@ void slot_writer::publish(std::uint64_t index, std::size_t used, const std::uint
     // Release: a reader that sees the new count (acquire) sees the even mark.
     control_->committed.store(next_, order::release);
     control_->heartbeat_ns.store(now, order::relaxed);
-    notify_all(control_->wake);
+    notify_all(control_->wake, barriers_);
 }
 
 void slot_writer::abandon(std::uint64_t index) noexcept {
@@ -275,6 +278,7 @@ slot_reader& slot_reader::operator=(slot_reader&& other) noexcept {
         headers_ = other.headers_;
         data_ = other.data_;
         kind_meta_ = other.kind_meta_;
+        barriers_ = other.barriers_;
         wait_ = other.wait_;
         next_ = other.next_;
         last_seen_ = other.last_seen_;
@@ -298,6 +302,7 @@ errc slot_reader::bind(segment&& seg, const detail::slot_layout& l, const slot_r
     headers_ = l.headers;
     data_ = l.data;
     kind_meta_ = l.kind_meta;
+    barriers_ = l.barriers;
     wait_ = options.wait;
     const std::uint64_t committed = control_->committed.load(order::acquire);
     const std::uint64_t kept = geometry_.slot_count - 1;
@@ -449,7 +454,7 @@ result<sample_info> slot_reader::wait_next(void* buffer, std::size_t capacity, n
         auto r = next(buffer, capacity);
         if (r.ok() || r.error() != errc::empty) return r;
         if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
-        const errc e = wait_until(control_->wake, [this] { return poll(); }, deadline, wait_);
+        const errc e = wait_until(control_->wake, barriers_, [this] { return poll(); }, deadline, wait_);
         if (failed(e)) return e;
     }
 }
@@ -459,7 +464,7 @@ result<sample_info> slot_reader::wait_latest(void* buffer, std::size_t capacity,
     const std::uint64_t deadline = deadline_after(timeout);
     if (!fresh()) {
         if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
-        const errc e = wait_until(control_->wake, [this] { return fresh(); }, deadline, wait_);
+        const errc e = wait_until(control_->wake, barriers_, [this] { return fresh(); }, deadline, wait_);
         if (failed(e)) return e;
     }
     return latest(buffer, capacity);
@@ -467,7 +472,7 @@ result<sample_info> slot_reader::wait_latest(void* buffer, std::size_t capacity,
 
 select_source slot_reader::waitable() noexcept {
     SHMKIT_ASSERT(control_ != nullptr);
-    return poll_source(control_->wake, this);
+    return poll_source(control_->wake, barriers_, this);
 }
 
 bool slot_reader::writer_alive() const noexcept {

@@ -42,6 +42,7 @@ spsc_end& spsc_end::operator=(spsc_end&& other) noexcept {
         segment_ = static_cast<segment&&>(other.segment_);
         control_ = other.control_;
         ring_ = other.ring_;
+        barriers_ = other.barriers_;
         max_message_ = other.max_message_;
         wait_ = other.wait_;
         producer_side_ = other.producer_side_;
@@ -81,6 +82,7 @@ errc spsc_end::bind(std::uint8_t* base, std::uint64_t size, bool producer_side, 
     }
     control_ = c;
     ring_ = l.ring;
+    barriers_ = barriers_of(base);
     max_message_ = l.geometry.max_message;
     wait_ = options.wait;
     producer_side_ = producer_side;
@@ -210,8 +212,7 @@ errc spsc_producer::reserve_at(std::size_t size, std::uint64_t deadline_ns, rese
         cached_tail_ = control_->tail.load(order::acquire);
         if (capacity - (head_ - cached_tail_) < need) {
             if (deadline_ns == 0) return errc::full;
-            const errc e = wait_until(
-                control_->space,
+            const errc e = wait_until(control_->space, barriers_,
                 [&] {
                     cached_tail_ = control_->tail.load(order::acquire);
                     return capacity - (head_ - cached_tail_) >= need;
@@ -252,7 +253,7 @@ void spsc_producer::publish(std::size_t used) noexcept {
     // sequence number counts it, and before head lets the consumer read it.
     control_->pushed.store(next_seq_, order::release);
     control_->head.store(head_, order::release);
-    notify_all(control_->data);
+    notify_all(control_->data, barriers_);
 }
 
 errc spsc_producer::try_push(const void* data, std::size_t size) noexcept {
@@ -375,7 +376,7 @@ void spsc_consumer::release() noexcept {
     control_->popped.store(control_->popped.load(order::relaxed) + 1, order::relaxed);
     // Release: we are done reading the record before the producer may overwrite it.
     control_->tail.store(tail_, order::release);
-    notify_all(control_->space);
+    notify_all(control_->space, barriers_);
 }
 
 result<message_view> spsc_consumer::try_peek() noexcept {
@@ -391,7 +392,7 @@ result<message_view> spsc_consumer::peek(nanoseconds timeout) noexcept {
     for (;;) {
         auto v = try_peek();
         if (v.ok() || v.error() != errc::empty) return v;
-        const errc e = wait_until(control_->data, [this] { return poll(); }, deadline, wait_);
+        const errc e = wait_until(control_->data, barriers_, [this] { return poll(); }, deadline, wait_);
         if (failed(e)) return e;
     }
 }
@@ -415,14 +416,14 @@ result<message_info> spsc_consumer::pop(void* buffer, std::size_t capacity, nano
     for (;;) {
         auto m = try_pop(buffer, capacity);
         if (m.ok() || m.error() != errc::empty) return m;
-        const errc e = wait_until(control_->data, [this] { return poll(); }, deadline, wait_);
+        const errc e = wait_until(control_->data, barriers_, [this] { return poll(); }, deadline, wait_);
         if (failed(e)) return e;
     }
 }
 
 select_source spsc_consumer::waitable() noexcept {
     SHMKIT_ASSERT(control_ != nullptr);
-    return poll_source(control_->data, this);
+    return poll_source(control_->data, barriers_, this);
 }
 
 bool spsc_consumer::producer_alive() const noexcept {

@@ -108,7 +108,7 @@ INSTANTIATE_TEST_SUITE_P(
     EveryHeaderField, CorruptField,
     ::testing::Values(
         field_case{"magic", 0, 0x1122334455667788ull, 8, false, errc::invalid_layout},
-        field_case{"format_version", 8, 2, 4, false, errc::version_mismatch},
+        field_case{"format_version", 8, 1, 4, false, errc::version_mismatch},
         field_case{"kind", 12, static_cast<std::uint64_t>(kind::kv), 4, false, errc::wrong_kind},
         field_case{"kind (unknown)", 12, 77, 4, false, errc::wrong_kind},
         field_case{"header_size", 16, 192, 4, false, errc::invalid_layout},
@@ -120,7 +120,7 @@ INSTANTIATE_TEST_SUITE_P(
         field_case{"creator_start", 36, 4242, 4, false, errc::invalid_layout},
         field_case{"state (garbage)", 40, 0x12345678, 4, false, errc::invalid_layout},
         field_case{"state (never ready)", 40, 0, 4, false, errc::not_ready},
-        field_case{"reserved0", 44, 1, 4, false, errc::invalid_layout},
+        field_case{"flags (unknown bit, resealed)", 44, 2, 4, true, errc::invalid_layout},
         field_case{"reserved1", 48, 1, 8, false, errc::invalid_layout},
         field_case{"capacity", G + 0, 8192, 8, false, errc::invalid_layout},
         field_case{"ring_offset", G + 8, 128, 8, false, errc::invalid_layout},

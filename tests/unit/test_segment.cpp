@@ -152,6 +152,37 @@ TEST(Segment, StaleSegmentStillInUseIsKeptUnlessForced) {
     EXPECT_EQ(reader->base()[0], 'S');  // the mapping outlives the name
 }
 
+TEST(Barriers, AProcessWithoutMembarrierIsRefusedByMembarrierSegmentsAndMakesFenceSegments) {
+    if (!os::membarrier_usable()) GTEST_SKIP() << "membarrier is not available here";
+    unique_name fast("bar-mb"), portable("bar-fences");
+    auto s = make_ready(fast.c_str());
+    ASSERT_TRUE(s);
+    EXPECT_EQ(barriers_of(s->base()), barrier_mode::membarrier);
+    child without([&] {
+        ::setenv("SHMKIT_NO_MEMBARRIER", "1", 1);
+        // Its light barriers would be compiler-only and its heavy ones a plain fence: attaching
+        // to a segment whose peers rely on membarrier would break them. Refused, clearly.
+        auto refused = segment::open(fast.c_str(), kind::block, kHeader, os::access::read_write);
+        if (refused || refused.error() != errc::unsupported) return 1;
+        // What it creates uses fences, which everyone can pair with.
+        auto own = make_ready(portable.c_str());
+        if (!own || barriers_of(own->base()) != barrier_mode::fences) return 2;
+        static_cast<void>(own->base());
+        own->close();
+        return 0;
+    });
+    ASSERT_EQ(without.wait(), 0);
+    auto p = segment::open(portable.c_str(), kind::block, kHeader, os::access::read_write);
+    ASSERT_TRUE(p) << to_string(p.error());
+    EXPECT_EQ(barriers_of(p->base()), barrier_mode::fences);
+    segment_options no_mb;
+    no_mb.allow_membarrier = false;
+    unique_name opt("bar-opt");
+    auto o = make_ready(opt.c_str(), 4096, no_mb);
+    ASSERT_TRUE(o);
+    EXPECT_EQ(barriers_of(o->base()), barrier_mode::fences);
+}
+
 TEST(Liveness, RecycledPidIsDetectedByStartTime) {
     const os::process_id me = os::self();
     EXPECT_TRUE(os::process_alive(me));

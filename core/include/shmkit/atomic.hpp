@@ -54,9 +54,13 @@ inline void fence(order o) noexcept { __atomic_thread_fence(static_cast<int>(o))
 
 // The two sides of a Dekker pair (a store, then a load of what the other side stored). The
 // frequent side calls light_barrier(), the rare side heavy_barrier(); either way, at least one
-// side's load sees the other side's store. See port/posix/fence.cpp for how.
-void light_barrier() noexcept;
-void heavy_barrier() noexcept;
+// side's load sees the other side's store. How depends on the segment, whose creator records
+// the mode every process attached to it uses (core/SPEC.md "Light and heavy barriers"):
+//   fences:     a seq_cst fence on both sides;
+//   membarrier: a compiler barrier on the light side, membarrier(GLOBAL_EXPEDITED) on the heavy.
+enum class barrier_mode : std::uint8_t { fences = 0, membarrier = 1 };
+void light_barrier(barrier_mode mode) noexcept;
+void heavy_barrier(barrier_mode mode) noexcept;
 
 // A cheap pause for spin loops (lets the sibling hyperthread run, saves power on ARM).
 inline void cpu_relax() noexcept {

@@ -148,6 +148,7 @@ private:
     segment segment_;
     broadcast_control* control_ = nullptr;
     byte_ring ring_;
+    barrier_mode barriers_ = barrier_mode::fences;
     std::uint32_t max_message_ = 0;
     // Private copies of the shared positions: only this writer changes them.
     std::uint64_t head_ = 0, tail_ = 0, next_seq_ = 0;
@@ -205,6 +206,7 @@ private:
     segment segment_;
     broadcast_control* control_ = nullptr;
     byte_ring ring_;
+    barrier_mode barriers_ = barrier_mode::fences;
     std::uint32_t max_message_ = 0;
     wait_options wait_{};
     std::uint64_t pos_ = 0, expected_ = 0;

@@ -133,6 +133,7 @@ private:
     segment segment_;
     command_control* control_ = nullptr;
     byte_ring ring_;
+    barrier_mode barriers_ = barrier_mode::fences;
     std::uint32_t max_message_ = 0;
     command_options options_{};
 };
@@ -179,6 +180,7 @@ private:
     segment segment_;
     command_control* control_ = nullptr;
     byte_ring ring_;
+    barrier_mode barriers_ = barrier_mode::fences;
     std::uint32_t max_message_ = 0;
     command_options options_{};
     std::uint64_t tail_ = 0;

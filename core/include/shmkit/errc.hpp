@@ -35,6 +35,7 @@ enum class [[nodiscard]] errc : std::uint8_t {
     owner_dead,         // acquired, but the previous holder died holding it: data may be inconsistent
     stale,              // a lock-free read did not settle within its retry limit
     out_of_range,       // an offset or length beyond the end of a block
+    unsupported,        // the segment needs something this process or OS lacks (e.g. membarrier)
 };
 
 // Stable, lower-case name of each code ("ok", "invalid_argument", ...): safe to log and parse.

@@ -153,6 +153,7 @@ private:
     kv_geometry geometry_{};
     kv_control* control_ = nullptr;
     std::uint8_t* entries_ = nullptr;
+    barrier_mode barriers_ = barrier_mode::fences;
     kv_options options_{};
     std::size_t pending_size_ = 0;
     std::uint64_t* waiting_since_ = nullptr;  // select: the caller's epoch

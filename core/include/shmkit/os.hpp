@@ -87,12 +87,13 @@ wait_any_method wait_any_method_in_use() noexcept;
 
 // ---- asymmetric barriers (see port/posix/fence.cpp) -----------------------------------------
 
-// True if this process may use a compiler-only barrier on the frequent side of a Dekker pair
-// because the rare side calls heavy_barrier(). Cheap after the first call.
-bool light_barriers() noexcept;
-// A full barrier in this thread that also forces one on every CPU running a process that
-// uses light barriers (membarrier); a plain seq_cst fence where that is unavailable.
-void heavy_barrier() noexcept;
+// True if this process can take part in membarrier-mode segments: the kernel offers
+// MEMBARRIER_CMD_GLOBAL_EXPEDITED and this process is registered for it (done on the first
+// call). Cheap after the first call.
+bool membarrier_usable() noexcept;
+// membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED): a full barrier on every CPU running a registered
+// process, and in this thread. ok, or an OS error.
+errc heavy_membarrier() noexcept;
 
 // ---- time and processes ------------------------------------------------------------------
 

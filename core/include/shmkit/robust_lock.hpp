@@ -30,11 +30,11 @@ struct lock_options {
 
 // ok; owner_dead (acquired from a dead holder: repair or discard the protected data);
 // lock_timeout (not acquired by the deadline, on the monotonic clock).
-errc lock(robust_lock& l, std::uint64_t deadline_ns, const lock_options& options = {}) noexcept;
+errc lock(robust_lock& l, barrier_mode mode, std::uint64_t deadline_ns, const lock_options& options = {}) noexcept;
 
 // ok, owner_dead, or busy (held by a live process). Never sleeps; may check liveness.
 errc try_lock(robust_lock& l) noexcept;
 
-void unlock(robust_lock& l) noexcept;
+void unlock(robust_lock& l, barrier_mode mode) noexcept;
 
 }  // namespace shmkit

@@ -50,8 +50,8 @@ static_assert(offsetof(rwlock_state, reserved) == 40);
 class rwlock {
 public:
     rwlock() noexcept = default;
-    rwlock(rwlock_state* state, rwlock_slot* slots, std::uint32_t slot_count) noexcept
-        : state_(state), slots_(slots), slot_count_(slot_count) {}
+    rwlock(rwlock_state* state, rwlock_slot* slots, std::uint32_t slot_count, barrier_mode mode) noexcept
+        : state_(state), slots_(slots), slot_count_(slot_count), mode_(mode) {}
 
     // Takes a free slot (or one whose process died) for this process: ok, or full. The slot is
     // this process's: `*owner` receives the identity it was claimed with.
@@ -78,6 +78,7 @@ private:
     rwlock_state* state_ = nullptr;
     rwlock_slot* slots_ = nullptr;
     std::uint32_t slot_count_ = 0;
+    barrier_mode mode_ = barrier_mode::fences;
 };
 
 }  // namespace shmkit

@@ -34,7 +34,7 @@ struct segment_header {
     std::uint32_t creator_pid;
     std::uint32_t creator_start;   // start-time token of the creator (os::process_id)
     atomic_u32 state;              // segment_creating, then segment_ready, published last
-    std::uint32_t reserved0;
+    std::uint32_t flags;           // segment_flag_* (unknown bits are refused)
     std::uint64_t reserved1[2];
 };
 static_assert(sizeof(segment_header) == 64);
@@ -47,8 +47,11 @@ static_assert(offsetof(segment_header, total_size) == 24);
 static_assert(offsetof(segment_header, creator_pid) == 32);
 static_assert(offsetof(segment_header, creator_start) == 36);
 static_assert(offsetof(segment_header, state) == 40);
-static_assert(offsetof(segment_header, reserved0) == 44);
+static_assert(offsetof(segment_header, flags) == 44);
 static_assert(offsetof(segment_header, reserved1) == 48);
+
+// Processes attached to this segment pair light barriers with membarrier (barrier_mode).
+inline constexpr std::uint32_t segment_flag_membarrier = 1;
 
 inline constexpr std::uint32_t segment_creating = 0;
 inline constexpr std::uint32_t segment_ready = 0x59444552;  // "REDY": a lone bit flip cannot forge it
@@ -62,20 +65,30 @@ std::uint32_t header_checksum(const void* base, std::uint32_t header_size) noexc
 // Validates a mapped segment's common header against the mapped size, in this order:
 // too small -> invalid_layout; still being created -> not_ready; magic -> invalid_layout;
 // version -> version_mismatch; kind -> wrong_kind; header_size -> invalid_layout;
-// total_size vs mapped size -> size_mismatch; checksum -> invalid_layout.
+// total_size vs mapped size -> size_mismatch; checksum -> invalid_layout; unknown flags ->
+// invalid_layout; membarrier mode in a process that cannot issue membarrier -> unsupported.
 // expected_kind 0 accepts any kind (tools). Kind geometry is validated by the kind itself.
 errc validate_header(const void* base, std::uint64_t mapped_size, std::uint32_t expected_kind,
                      std::uint32_t expected_header_size) noexcept;
 
 // For caller-given memory (and used by segment::create): fills the common header of a zeroed
 // region, leaving it not ready; publish_header() then makes it ready (release).
-void format_header(void* base, kind k, std::uint32_t header_size, std::uint64_t total_size) noexcept;
+// membarrier mode is chosen when this process can use it and `allow_membarrier` is set.
+void format_header(void* base, kind k, std::uint32_t header_size, std::uint64_t total_size,
+                   bool allow_membarrier = true) noexcept;
 void publish_header(void* base) noexcept;
+
+// The barrier mode of a validated segment.
+barrier_mode barriers_of(const void* base) noexcept;
 
 struct segment_options {
     std::uint32_t mode = 0600;       // permission bits of a created object
     bool replace_stale = true;       // create() may replace an unused segment whose creator died
     bool prefault = false;           // populate the pages at creation (fresh pages cost ~8x memcpy)
+    // Let the segment use membarrier-paired barriers when this process can (cheaper notifies and
+    // read locks). Clear it if processes that cannot issue membarrier (qemu-user, a seccomp
+    // profile that denies it) must attach; they are refused (unsupported) otherwise.
+    bool allow_membarrier = true;
     std::uint64_t ready_wait_ns = 500'000'000;  // open(): how long to wait for a creator to finish
 };
 

@@ -117,6 +117,7 @@ namespace detail {
 // The mapped pieces of a slot segment, validated.
 struct slot_layout {
     slot_geometry geometry{};
+    barrier_mode barriers = barrier_mode::fences;
     slot_control* control = nullptr;
     slot_header* headers = nullptr;
     std::uint8_t* data = nullptr;
@@ -193,6 +194,7 @@ private:
     slot_header* headers_ = nullptr;
     std::uint8_t* data_ = nullptr;
     const std::uint8_t* kind_meta_ = nullptr;
+    barrier_mode barriers_ = barrier_mode::fences;
     std::uint64_t next_ = 0;
     bool reserved_ = false;
 };
@@ -257,6 +259,7 @@ private:
     slot_header* headers_ = nullptr;
     std::uint8_t* data_ = nullptr;
     const std::uint8_t* kind_meta_ = nullptr;
+    barrier_mode barriers_ = barrier_mode::fences;
     wait_options wait_{};
     std::uint64_t next_ = 0;        // next() position
     std::uint64_t last_seen_ = 0;   // 1 + index of the last sample returned by latest()

@@ -107,6 +107,7 @@ protected:
     segment segment_;
     spsc_control* control_ = nullptr;
     byte_ring ring_;
+    barrier_mode barriers_ = barrier_mode::fences;
     std::uint32_t max_message_ = 0;
     wait_options wait_{};
     bool producer_side_ = false;

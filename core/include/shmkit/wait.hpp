@@ -38,12 +38,12 @@ inline std::uint64_t deadline_after(nanoseconds timeout) noexcept {
     return ns > os::forever - now ? os::forever : now + ns;
 }
 
-// Call after the release store that makes new state visible.
-inline void notify_all(wait_word& w) noexcept {
+// Call after the release store that makes new state visible. `mode` is the segment's.
+inline void notify_all(wait_word& w, barrier_mode mode) noexcept {
     // Orders the caller's publishing store before the load of `waiters` below (store->load
     // order, which release/acquire does not give). Pairs with the heavy barrier in wait_until:
     // either this load sees the waiter, or the waiter's re-check sees our data.
-    light_barrier();
+    light_barrier(mode);
     if (w.waiters.load(order::relaxed) == 0) return;
     // Release: a waiter that reads the new sequence (acquire) also sees the published state.
     w.sequence.fetch_add(1, order::release);
@@ -62,7 +62,8 @@ struct wait_options {
 // check whose loads are acquire (it is re-run after every wake-up and may be run spuriously).
 // Returns ok, timeout, or interrupted (only with options.return_on_signal).
 template <class Ready>
-errc wait_until(wait_word& w, Ready&& ready, std::uint64_t deadline_ns, wait_options options = {}) noexcept {
+errc wait_until(wait_word& w, barrier_mode mode, Ready&& ready, std::uint64_t deadline_ns,
+                wait_options options = {}) noexcept {
     if (ready()) return errc::ok;
     for (std::uint32_t i = 0; i < options.spin; ++i) {
         cpu_relax();
@@ -72,7 +73,7 @@ errc wait_until(wait_word& w, Ready&& ready, std::uint64_t deadline_ns, wait_opt
         w.waiters.fetch_add(1, order::relaxed);
         // The announcement above must be visible before the re-check below reads the data
         // (store->load order). Pairs with the light barrier in notify_all.
-        heavy_barrier();
+        heavy_barrier(mode);
         // Acquire: if a notifier bumped the sequence, its published data is visible to ready().
         const std::uint32_t seen = w.sequence.load(order::acquire);
         if (ready()) {
@@ -99,6 +100,7 @@ errc wait_until(wait_word& w, Ready&& ready, std::uint64_t deadline_ns, wait_opt
 // waiting on a claim whose writer may have died). Every reader kind provides waitable().
 struct select_source {
     wait_word* word = nullptr;
+    barrier_mode barriers = barrier_mode::fences;  // the source's segment's
     bool (*ready)(void* context) = nullptr;
     void* context = nullptr;
     std::uint64_t (*recheck_after_ns)(void* context) = nullptr;  // 0 or nullptr: no limit
@@ -106,9 +108,10 @@ struct select_source {
 
 // The select_source of a reader whose readiness is its poll() member.
 template <class Reader>
-select_source poll_source(wait_word& word, Reader* reader) noexcept {
+select_source poll_source(wait_word& word, barrier_mode mode, Reader* reader) noexcept {
     select_source s;
     s.word = &word;
+    s.barriers = mode;
     s.ready = [](void* self) { return static_cast<Reader*>(self)->poll(); };
     s.context = reader;
     return s;
