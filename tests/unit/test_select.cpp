@@ -131,6 +131,10 @@ TEST_P(Select, ACommandClaimAbandonedByADeadWriterWakesTheSelect) {
 }
 
 TEST_P(Select, WorksInAForkedChildAfterTheParentUsedIt) {
+#ifdef SHMKIT_TESTS_UNDER_EMULATOR
+    GTEST_SKIP() << "qemu-user aborts (its own assertion in cpu_exec) when a child forked from a "
+                    "multi-threaded process creates threads; native and sanitizer runs cover this";
+#endif
     EXPECT_EQ(select(sources, 3, 1ms).error(), errc::timeout);  // the parent's helpers exist now
     child c([&] {
         ::alarm(10);  // a hang kills the child: the test fails instead of stalling
