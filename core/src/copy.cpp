@@ -14,13 +14,18 @@ void copy_from_shared(void* dst, const void* shared_src, std::size_t size) noexc
     std::size_t i = 0;
     // Four independent loads per step: about 2x faster than one at a time (close to memcpy
     // for frames), since compilers do not vectorise atomic loads.
+    // Each word goes straight to the destination with its own 8-byte store: gathering them in a
+    // local array and copying that out made the compiler reload it with 16-byte loads that
+    // cannot be forwarded from the 8-byte stores (a stall per iteration, 8x slower).
     for (; size - i >= 32; i += 32) {
-        std::uint64_t w[4];
-        w[0] = __atomic_load_n(words + i / 8, __ATOMIC_RELAXED);
-        w[1] = __atomic_load_n(words + i / 8 + 1, __ATOMIC_RELAXED);
-        w[2] = __atomic_load_n(words + i / 8 + 2, __ATOMIC_RELAXED);
-        w[3] = __atomic_load_n(words + i / 8 + 3, __ATOMIC_RELAXED);
-        std::memcpy(out + i, w, 32);
+        const std::uint64_t w0 = __atomic_load_n(words + i / 8, __ATOMIC_RELAXED);
+        const std::uint64_t w1 = __atomic_load_n(words + i / 8 + 1, __ATOMIC_RELAXED);
+        const std::uint64_t w2 = __atomic_load_n(words + i / 8 + 2, __ATOMIC_RELAXED);
+        const std::uint64_t w3 = __atomic_load_n(words + i / 8 + 3, __ATOMIC_RELAXED);
+        std::memcpy(out + i, &w0, 8);
+        std::memcpy(out + i + 8, &w1, 8);
+        std::memcpy(out + i + 16, &w2, 8);
+        std::memcpy(out + i + 24, &w3, 8);
     }
     for (; size - i >= 8; i += 8) {
         const std::uint64_t w = __atomic_load_n(words + i / 8, __ATOMIC_RELAXED);
@@ -38,12 +43,15 @@ void copy_to_shared(void* shared_dst, const void* src, std::size_t size) noexcep
     auto* words = static_cast<std::uint64_t*>(shared_dst);
     std::size_t i = 0;
     for (; size - i >= 32; i += 32) {
-        std::uint64_t w[4];
-        std::memcpy(w, in + i, 32);
-        __atomic_store_n(words + i / 8, w[0], __ATOMIC_RELAXED);
-        __atomic_store_n(words + i / 8 + 1, w[1], __ATOMIC_RELAXED);
-        __atomic_store_n(words + i / 8 + 2, w[2], __ATOMIC_RELAXED);
-        __atomic_store_n(words + i / 8 + 3, w[3], __ATOMIC_RELAXED);
+        std::uint64_t w0, w1, w2, w3;
+        std::memcpy(&w0, in + i, 8);
+        std::memcpy(&w1, in + i + 8, 8);
+        std::memcpy(&w2, in + i + 16, 8);
+        std::memcpy(&w3, in + i + 24, 8);
+        __atomic_store_n(words + i / 8, w0, __ATOMIC_RELAXED);
+        __atomic_store_n(words + i / 8 + 1, w1, __ATOMIC_RELAXED);
+        __atomic_store_n(words + i / 8 + 2, w2, __ATOMIC_RELAXED);
+        __atomic_store_n(words + i / 8 + 3, w3, __ATOMIC_RELAXED);
     }
     for (; size - i >= 8; i += 8) {
         std::uint64_t w;

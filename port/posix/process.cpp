@@ -3,6 +3,7 @@
 // clock ticks since boot), and a recycled pid shows a different start time.
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -94,17 +95,20 @@ bool all_threads_exited(std::uint32_t pid) noexcept {
     return all_exited;
 }
 
-// Cached per pid, so a forked child recomputes its own identity instead of inheriting ours.
-std::uint64_t g_self_cache = 0;  // pid | start << 32, accessed atomically
+// This process's identity, computed once: every lock, unlock and claim asks for it, and
+// getpid() is a system call. A forked child must not inherit it, so a child handler clears it.
+std::uint64_t g_self_cache = 0;  // pid | start << 32, accessed atomically; 0 = not computed
+int g_self_atfork = 0;
+
+void forget_self() noexcept { __atomic_store_n(&g_self_cache, 0, __ATOMIC_RELAXED); }
 
 }  // namespace
 
 process_id self() noexcept {
-    const auto pid = static_cast<std::uint32_t>(::getpid());
     const std::uint64_t cached = __atomic_load_n(&g_self_cache, __ATOMIC_RELAXED);
-    if (cached != 0 && static_cast<std::uint32_t>(cached) == pid) {
-        return process_id{pid, static_cast<std::uint32_t>(cached >> 32)};
-    }
+    if (cached != 0) return process_id{static_cast<std::uint32_t>(cached), static_cast<std::uint32_t>(cached >> 32)};
+    if (__atomic_exchange_n(&g_self_atfork, 1, __ATOMIC_ACQ_REL) == 0) pthread_atfork(nullptr, nullptr, forget_self);
+    const auto pid = static_cast<std::uint32_t>(::getpid());
     const proc_stat st = read_proc_stat(pid);
     const auto start = static_cast<std::uint32_t>(st.start_ticks);
     __atomic_store_n(&g_self_cache, pid | (static_cast<std::uint64_t>(start) << 32), __ATOMIC_RELAXED);
