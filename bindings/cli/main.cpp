@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli.hpp"
+#include "inventory.hpp"
 
 namespace shmkit::cli {
 
@@ -23,22 +24,7 @@ bool wants_help(const args& a) {
     return false;
 }
 
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out + "\"";
-}
+std::string json_string(const std::string& s) { return inventory::json_string(s); }
 
 std::string human_bytes(unsigned long long n) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

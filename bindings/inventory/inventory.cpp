@@ -1,0 +1,334 @@
+// The segment inventory: what `shmkit ls/info/gc` and shmkit.list_segments()/info()/reap() show.
+#include "inventory.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "shmkit/audio.hpp"
+#include "shmkit/block.hpp"
+#include "shmkit/broadcast.hpp"
+#include "shmkit/command.hpp"
+#include "shmkit/kv.hpp"
+#include "shmkit/os.hpp"
+#include "shmkit/segment.hpp"
+#include "shmkit/spsc.hpp"
+#include "shmkit/stream.hpp"
+#include "shmkit/video.hpp"
+
+namespace shmkit::inventory {
+namespace {
+
+// A segment mapped read-only for inspection: never claims a role or takes a lock.
+struct inspected {
+    std::string name;
+    os::mapping map{};
+    errc status = errc::ok;  // validate_header's verdict
+    bool shmkit = false;     // carries shmkit's magic (even if otherwise invalid)
+
+    explicit inspected(std::string n) : name(std::move(n)) {
+        status = os::shm_open(name.c_str(), os::access::read_only, &map);
+        if (failed(status)) return;
+        status = validate_header(map.address, map.size, 0, 0);
+        const auto* h = static_cast<const segment_header*>(map.address);
+        shmkit = map.size >= sizeof(segment_header) && __atomic_load_n(&h->magic, __ATOMIC_RELAXED) == wire_magic;
+    }
+    ~inspected() { os::shm_close(&map); }
+    inspected(const inspected&) = delete;
+    inspected& operator=(const inspected&) = delete;
+
+    bool mapped() const { return map.address != nullptr && map.size >= sizeof(segment_header); }
+    const segment_header* header() const { return static_cast<const segment_header*>(map.address); }
+    os::process_id creator() const {
+        return {__atomic_load_n(&header()->creator_pid, __ATOMIC_RELAXED),
+                __atomic_load_n(&header()->creator_start, __ATOMIC_RELAXED)};
+    }
+    const char* kind_name() const {
+        return status == errc::ok ? to_string(static_cast<kind>(header()->kind)) : "-";
+    }
+    const char* state() const {
+        switch (status) {
+            case errc::ok: return "ready";
+            case errc::not_ready: return "creating";
+            case errc::version_mismatch: return "other-version";
+            default: return "corrupt";
+        }
+    }
+};
+
+class fields {
+public:
+    explicit fields(std::vector<field>* out) : out_(out) {}
+    void text(const char* name, std::string value) {
+        field f;
+        f.name = name;
+        f.kind = field::type::text;
+        f.text = std::move(value);
+        out_->push_back(std::move(f));
+    }
+    void number(const char* name, unsigned long long value) {
+        field f;
+        f.name = name;
+        f.kind = field::type::number;
+        f.number = value;
+        out_->push_back(std::move(f));
+    }
+    void boolean(const char* name, bool value) {
+        field f;
+        f.name = name;
+        f.kind = field::type::boolean;
+        f.flag = value;
+        out_->push_back(std::move(f));
+    }
+    void numbers(const char* name, std::vector<unsigned long long> values) {
+        field f;
+        f.name = name;
+        f.kind = field::type::number_list;
+        f.list = std::move(values);
+        out_->push_back(std::move(f));
+    }
+    void role(const std::string& role, const role_holder& h) {
+        field pid;
+        pid.name = role + "_pid";
+        if (h.held) {
+            pid.kind = field::type::number;
+            pid.number = h.process.pid;
+        }
+        out_->push_back(std::move(pid));
+        boolean((role + "_alive").c_str(), h.held && h.alive);
+    }
+    void slots(const slot_info& q) {
+        number("slots", q.slots);
+        number("slot_capacity", q.slot_capacity);
+        number("samples_committed", q.committed);
+        number("abandoned_reservations", q.abandoned);
+        number("writer_takeovers", q.takeovers);
+        number("heartbeat_age_ms", q.heartbeat_age_ns / 1'000'000);
+    }
+    void invalid() { text("geometry", "invalid"); }
+
+private:
+    std::vector<field>* out_;
+};
+
+void describe_kind(const inspected& s, fields& f) {
+    const void* base = s.map.address;
+    const std::uint64_t size = s.map.size;
+    switch (static_cast<kind>(s.header()->kind)) {
+        case kind::broadcast: {
+            broadcast_info b;
+            if (failed(inspect_broadcast(base, size, &b))) return f.invalid();
+            f.number("capacity", b.capacity);
+            f.number("max_message", b.max_message);
+            f.number("messages", b.messages);
+            f.number("head", b.head);
+            f.number("tail", b.tail);
+            f.number("retained_bytes", b.head - b.tail);
+            f.number("abandoned_reservations", b.abandoned);
+            f.number("writer_takeovers", b.takeovers);
+            f.number("blocked_readers", b.waiters);
+            f.role("writer", b.writer);
+            return;
+        }
+        case kind::spsc: {
+            spsc_info q;
+            if (failed(inspect_spsc(base, size, &q))) return f.invalid();
+            f.number("capacity", q.capacity);
+            f.number("max_message", q.max_message);
+            f.number("pushed", q.pushed);
+            f.number("popped", q.popped);
+            f.number("queued_bytes", q.head - q.tail);
+            f.number("producer_takeovers", q.producer_takeovers);
+            f.number("consumer_takeovers", q.consumer_takeovers);
+            f.role("producer", q.producer);
+            f.role("consumer", q.consumer);
+            return;
+        }
+        case kind::command: {
+            command_info c;
+            if (failed(inspect_command(base, size, &c))) return f.invalid();
+            f.number("capacity", c.capacity);
+            f.number("max_message", c.max_message);
+            f.number("claims", c.claims);
+            f.number("consumed", c.consumed);
+            f.number("queued_bytes", c.head - c.tail);
+            f.number("abandoned_claims", c.abandoned);
+            f.number("claim_lock_recoveries", c.lock_recoveries);
+            f.number("reader_takeovers", c.reader_takeovers);
+            f.role("reader", c.reader);
+            f.role("claim_lock_holder", c.claim_lock);
+            return;
+        }
+        case kind::stream: {
+            slot_info q;
+            stream_meta m;
+            if (failed(inspect_stream(base, size, &q, &m))) return f.invalid();
+            f.text("dtype", to_string(static_cast<dtype>(m.dtype)));
+            std::vector<unsigned long long> shape;
+            for (std::uint32_t i = 0; i < m.ndim && i < max_stream_dims; ++i) shape.push_back(m.shape[i]);
+            f.numbers("shape", std::move(shape));
+            f.number("sample_bytes", m.sample_bytes);
+            f.slots(q);
+            f.role("writer", q.writer);
+            return;
+        }
+        case kind::video: {
+            slot_info q;
+            video_meta m;
+            if (failed(inspect_video(base, size, &q, &m))) return f.invalid();
+            f.number("width", m.width);
+            f.number("height", m.height);
+            f.number("stride", m.stride);
+            f.text("pixel_format", to_string(static_cast<pixel_format>(m.pixel_format)));
+            f.text("fps", std::to_string(m.fps_num) + "/" + std::to_string(m.fps_den));
+            f.number("frame_bytes", m.frame_bytes);
+            f.slots(q);
+            f.role("writer", q.writer);
+            return;
+        }
+        case kind::audio: {
+            slot_info q;
+            audio_meta m;
+            if (failed(inspect_audio(base, size, &q, &m))) return f.invalid();
+            f.number("channels", m.channels);
+            f.text("sample_format", to_string(static_cast<sample_format>(m.sample_format)));
+            f.number("sample_rate", m.sample_rate);
+            f.number("frames_per_buffer", m.frames_per_buffer);
+            f.slots(q);
+            f.role("writer", q.writer);
+            return;
+        }
+        case kind::kv: {
+            kv_info k;
+            if (failed(inspect_kv(base, size, &k))) return f.invalid();
+            f.number("keys", k.key_count);
+            f.number("max_key", k.max_key);
+            f.number("max_value", k.max_value);
+            f.number("epoch", k.epoch);
+            f.number("key_lock_recoveries", k.recoveries);
+            return;
+        }
+        case kind::block: {
+            block_info b;
+            if (failed(inspect_block(base, size, &b))) return f.invalid();
+            f.number("data_offset", b.data_offset);
+            f.number("data_size", b.data_size);
+            f.number("reader_slots", b.slot_count);
+            f.number("slots_in_use", b.slots_in_use);
+            f.number("read_locks_held", b.readers);
+            f.number("lock_recoveries", b.recoveries);
+            f.role("writer", b.writer);
+            return;
+        }
+    }
+}
+
+}  // namespace
+
+errc list_names(std::vector<std::string>* out) {
+    out->clear();
+    const errc e = os::shm_list([](const char* n, void* ctx) { static_cast<std::vector<std::string>*>(ctx)->push_back(n); },
+                                out);
+    std::sort(out->begin(), out->end());
+    return e;
+}
+
+errc list(bool include_foreign, std::vector<entry>* out) {
+    out->clear();
+    std::vector<std::string> names;
+    const errc e = list_names(&names);
+    for (const std::string& name : names) {
+        inspected s(name);
+        if (!s.shmkit && !include_foreign) continue;
+        entry row;
+        row.name = name;
+        row.shmkit = s.shmkit;
+        row.kind = s.shmkit ? s.kind_name() : "-";
+        row.state = s.shmkit ? s.state() : "foreign";
+        row.size = s.map.size;
+        if (s.shmkit && s.mapped()) {
+            const os::process_id creator = s.creator();
+            row.creator_pid = creator.pid;
+            row.creator_alive = creator.pid != 0 && os::process_alive(creator);
+        }
+        out->push_back(std::move(row));
+    }
+    return e;
+}
+
+errc describe(const std::string& name, std::vector<field>* out) {
+    out->clear();
+    const errc valid_name = validate_name(name.c_str());
+    if (failed(valid_name)) return valid_name;
+    inspected s(name);
+    if (s.map.address == nullptr) return s.status == errc::ok ? errc::invalid_layout : s.status;
+    if (!s.shmkit) return errc::invalid_layout;
+    fields f(out);
+    const segment_header* h = s.header();
+    const os::process_id creator = s.creator();
+    f.text("name", s.name);
+    f.text("kind", s.kind_name());
+    f.text("state", s.state());
+    f.number("format_version", h->format_version);
+    f.number("size", s.map.size);
+    f.number("header_size", h->header_size);
+    f.number("creator_pid", creator.pid);
+    f.boolean("creator_alive", os::process_alive(creator));
+    if (s.status != errc::ok) return s.status;
+    describe_kind(s, f);
+    return errc::ok;
+}
+
+errc reap(bool force, bool dry_run, std::vector<reaped>* out) {
+    out->clear();
+    std::vector<std::string> names;
+    const errc listed = list_names(&names);
+    for (const std::string& name : names) {
+        bool candidate = false;
+        {
+            inspected s(name);
+            candidate = s.shmkit && segment_is_stale(s.map.address, s.map.size);
+        }
+        if (!candidate) continue;
+        reaped r;
+        r.name = name;
+        r.outcome = dry_run ? errc::ok : segment::remove_if_stale(name.c_str(), force);
+        if (r.outcome == errc::not_found) continue;  // someone else removed it meanwhile
+        out->push_back(std::move(r));
+    }
+    return listed;
+}
+
+std::string json_string(const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
+
+std::string json_value(const field& f) {
+    switch (f.kind) {
+        case field::type::text: return json_string(f.text);
+        case field::type::number: return std::to_string(f.number);
+        case field::type::boolean: return f.flag ? "true" : "false";
+        case field::type::null: return "null";
+        case field::type::number_list: {
+            std::string s = "[";
+            for (std::size_t i = 0; i < f.list.size(); ++i) s += (i ? ", " : "") + std::to_string(f.list[i]);
+            return s + "]";
+        }
+    }
+    return "null";
+}
+
+}  // namespace shmkit::inventory
