@@ -1,0 +1,97 @@
+"""shmkit: shared-memory IPC between local processes, zero-copy into NumPy.
+
+Primitives (each a class with create()/attach() classmethods, a context manager and close()):
+
+- BroadcastWriter / BroadcastReader: one writer, many readers, every reader sees every message.
+- CommandWriter / CommandReader: many writers, one reader (control paths).
+- SpscProducer / SpscConsumer: a lock-free single-producer/single-consumer queue.
+- Block: a raw named block with a cross-process reader-writer lock; TypedView for typed access.
+- StreamWriter / StreamReader: typed samples (dtype and shape stored in the segment).
+- VideoWriter / VideoReader, AudioWriter / AudioReader: zero-copy frame and PCM rings.
+- KV: fixed-schema key/value state with lock-free reads and change epochs.
+- select(): wait on several readers at once.
+- list_segments(), info(), remove(), remove_if_stale(), reap(): segment management.
+
+Conventions: timeouts are seconds (None waits forever, 0 polls once); try_* calls and latest()
+return None when there is nothing yet, blocking calls raise Timeout when their timeout expires;
+every error is a shmkit.Error subclass (see shmkit._errors).
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    AccessDenied,
+    AlreadyExists,
+    Busy,
+    CallbackError,
+    Closed,
+    Empty,
+    Error,
+    Full,
+    Interrupted,
+    InvalidArgument,
+    InvalidLayout,
+    LockTimeout,
+    MessageTooLarge,
+    NoSpace,
+    NotFound,
+    NotReady,
+    OSFailure,
+    OutOfRange,
+    Overrun,
+    OwnerDead,
+    PeerDead,
+    SizeMismatch,
+    Stale,
+    Timeout,
+    Unsupported,
+    VersionMismatch,
+    WrongKind,
+)
+from ._shmkit import (
+    AudioReader,
+    AudioWriter,
+    Block,
+    BroadcastReader,
+    BroadcastWriter,
+    CommandReader,
+    CommandWriter,
+    Handle,
+    KV,
+    Reservation,
+    SampleInfo,
+    SampleView,
+    SpscConsumer,
+    SpscProducer,
+    StreamReader,
+    StreamWriter,
+    TypedView,
+    VideoReader,
+    VideoWriter,
+    info,
+    list_segments,
+    reap,
+    remove,
+    remove_if_stale,
+    select,
+    wait_slice,
+    wire_format_version,
+)
+from . import _extensions
+from ._extensions import Subscription
+
+__version__ = "0.1.0"
+
+_extensions.install()
+
+__all__ = [
+    "AccessDenied", "AlreadyExists", "AudioReader", "AudioWriter", "Block", "BroadcastReader",
+    "BroadcastWriter", "Busy", "CallbackError", "Closed", "CommandReader", "CommandWriter", "Empty",
+    "Error", "Full", "Handle", "Interrupted", "InvalidArgument", "InvalidLayout", "KV", "LockTimeout",
+    "MessageTooLarge", "NoSpace", "NotFound", "NotReady", "OSFailure", "OutOfRange", "Overrun",
+    "OwnerDead", "PeerDead", "Reservation", "SampleInfo", "SampleView", "SizeMismatch",
+    "SpscConsumer", "SpscProducer", "Stale", "StreamReader", "StreamWriter", "Subscription",
+    "Timeout", "TypedView", "Unsupported", "VersionMismatch", "VideoReader", "VideoWriter",
+    "WrongKind", "info", "list_segments", "reap", "remove", "remove_if_stale", "select",
+    "wait_slice", "wire_format_version",
+]

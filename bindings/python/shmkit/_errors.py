@@ -1,0 +1,159 @@
+"""The exception hierarchy: one class per shmkit error code, all under shmkit.Error.
+
+Every exception carries ``code``, the stable error name from the C++ library ("timeout",
+"overrun", ...). Where a built-in exception means the same thing, the class also derives from
+it, so ``except TimeoutError`` or ``except FileNotFoundError`` work too.
+"""
+
+from __future__ import annotations
+
+
+class Error(Exception):
+    """Base of every shmkit error. ``code`` is the C++ errc name."""
+
+    code: str = "error"
+
+
+class InvalidArgument(Error, ValueError):
+    """An argument is out of range (sizes, counts, names)."""
+
+
+class NotFound(Error, FileNotFoundError):
+    """No segment of that name."""
+
+
+class AlreadyExists(Error, FileExistsError):
+    """create() found a segment of that name whose creator is alive."""
+
+
+class AccessDenied(Error, PermissionError):
+    """OS permission, or a write through a read-only handle."""
+
+
+class SizeMismatch(Error, ValueError):
+    """A size or shape is not what the segment (or the caller) expects."""
+
+
+class InvalidLayout(Error):
+    """Not a shmkit segment, or a field failed validation (corrupt or hostile)."""
+
+
+class VersionMismatch(InvalidLayout):
+    """A shmkit segment of another wire-format version."""
+
+
+class WrongKind(Error, TypeError):
+    """A segment of another kind (a video ring opened as a stream), or another element type."""
+
+
+class Closed(Error, ValueError):
+    """The handle is closed (like I/O on a closed file)."""
+
+
+class MessageTooLarge(Error, ValueError):
+    """Larger than the segment's maximum, or than the caller's buffer."""
+
+
+class Full(Error):
+    """No room now."""
+
+
+class Empty(Error):
+    """Nothing to read now."""
+
+
+class Timeout(Error, TimeoutError):
+    """A blocking call's timeout expired."""
+
+
+class LockTimeout(Timeout):
+    """A lock was not acquired within its timeout."""
+
+
+class Overrun(Error):
+    """The writer overwrote messages before this reader read them.
+
+    ``lost`` is how many; the next read returns the oldest message still kept.
+    """
+
+    lost: int = 0
+
+
+class PeerDead(Error):
+    """The process on the other side is gone."""
+
+
+class OSFailure(Error, OSError):
+    """An OS call failed for another reason; ``os_errno`` has errno when known."""
+
+    os_errno: int = 0
+
+
+class NotReady(Error):
+    """The segment is still being created."""
+
+
+class Busy(Error):
+    """A single-holder role (a writer, a consumer) is held by a live process."""
+
+
+class NoSpace(Error):
+    """The OS could not back the segment with memory (/dev/shm full)."""
+
+
+class Interrupted(Error, InterruptedError):
+    """A wait was interrupted by a signal."""
+
+
+class OwnerDead(Error):
+    """A lock holder died mid-write: the data it protects may be inconsistent."""
+
+
+class Stale(Error):
+    """A lock-free read did not settle (the writer kept changing the value)."""
+
+
+class OutOfRange(Error, IndexError):
+    """An offset or length beyond the end of a block."""
+
+
+class Unsupported(Error):
+    """The segment needs something this process or OS lacks (e.g. membarrier)."""
+
+
+class CallbackError(Error):
+    """An on_data() callback raised; ``__cause__`` is its exception."""
+
+
+# errc name -> class; the native module raises through this table.
+_BY_CODE = {
+    "invalid_argument": InvalidArgument,
+    "not_found": NotFound,
+    "already_exists": AlreadyExists,
+    "access_denied": AccessDenied,
+    "size_mismatch": SizeMismatch,
+    "invalid_layout": InvalidLayout,
+    "version_mismatch": VersionMismatch,
+    "wrong_kind": WrongKind,
+    "not_open": Closed,
+    "message_too_large": MessageTooLarge,
+    "full": Full,
+    "empty": Empty,
+    "timeout": Timeout,
+    "overrun": Overrun,
+    "lock_timeout": LockTimeout,
+    "peer_dead": PeerDead,
+    "os_error": OSFailure,
+    "not_ready": NotReady,
+    "busy": Busy,
+    "no_space": NoSpace,
+    "interrupted": Interrupted,
+    "owner_dead": OwnerDead,
+    "stale": Stale,
+    "out_of_range": OutOfRange,
+    "unsupported": Unsupported,
+}
+
+for _code, _cls in _BY_CODE.items():
+    _cls.code = _code
+del _code, _cls

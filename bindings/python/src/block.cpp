@@ -1,0 +1,461 @@
+// shmkit.Block (a raw named block with a cross-process reader-writer lock) and shmkit.TypedView
+// (typed sequential access under that lock).
+#include <pybind11/stl.h>
+
+#include <cstring>
+
+#include "common.hpp"
+#include "shmkit/block.hpp"
+#include "shmkit/typed.hpp"
+
+namespace shmkit::python {
+namespace {
+
+std::string what(const handle_base& h, const char* op) { return "'" + h.name() + "' " + op; }
+
+struct py_block final : handle_base {
+    block impl;
+    int shared_held = 0;          // read locks this handle holds (any thread)
+    bool exclusive_held = false;  // the write lock
+    void close_impl() noexcept override {
+        // Locks still held through this handle are released with it, as a process exit would.
+        if (exclusive_held) impl.unlock();
+        for (; shared_held > 0; --shared_held) impl.unlock_shared();
+        exclusive_held = false;
+        impl.close();
+    }
+};
+
+// Takes the lock. True: held and consistent. False: held, but a holder died mid-write (only
+// with accept_inconsistent; otherwise the lock is released and OwnerDead raised).
+bool acquire(py_block& b, bool exclusive, const timeout_arg& timeout, bool accept_inconsistent) {
+    if (exclusive && b.exclusive_held) {
+        throw std::runtime_error("this handle already holds the write lock (the lock is not recursive)");
+    }
+    const errc e = b.sliced(timeout, errc::lock_timeout, [&](nanoseconds slice) {
+        return exclusive ? b.impl.lock(slice) : b.impl.lock_shared(slice);
+    });
+    if (e != errc::ok && e != errc::owner_dead) raise(e, what(b, exclusive ? "write lock" : "read lock"));
+    if (exclusive) {
+        b.exclusive_held = true;
+    } else {
+        ++b.shared_held;
+    }
+    if (e == errc::ok) return true;
+    if (accept_inconsistent) return false;
+    b.quick([&] {
+        if (exclusive) {
+            b.impl.unlock();
+        } else {
+            b.impl.unlock_shared();
+        }
+        return 0;
+    });
+    if (exclusive) {
+        b.exclusive_held = false;
+    } else {
+        --b.shared_held;
+    }
+    raise(errc::owner_dead, what(b, exclusive ? "write lock" : "read lock") +
+                                " (pass accept_inconsistent=True to take it, repair the data and call mark_consistent())");
+}
+
+void release(py_block& b, bool exclusive) {
+    if (exclusive ? !b.exclusive_held : b.shared_held == 0) {
+        throw std::runtime_error(exclusive ? "unlock() without holding the write lock"
+                                           : "unlock_shared() without holding a read lock");
+    }
+    b.quick([&] {
+        if (exclusive) {
+            b.impl.unlock();
+        } else {
+            b.impl.unlock_shared();
+        }
+        return 0;
+    });
+    if (exclusive) {
+        b.exclusive_held = false;
+    } else {
+        --b.shared_held;
+    }
+}
+
+// Holds a lock for one typed access; releases it on scope exit.
+class scoped_lock {
+public:
+    scoped_lock(py_block& b, bool exclusive, const timeout_arg& timeout) : b_(b), exclusive_(exclusive) {
+        acquire(b, exclusive, timeout, false);
+    }
+    ~scoped_lock() {
+        try {
+            release(b_, exclusive_);
+        } catch (...) {
+        }
+    }
+    scoped_lock(const scoped_lock&) = delete;
+    scoped_lock& operator=(const scoped_lock&) = delete;
+
+private:
+    py_block& b_;
+    bool exclusive_;
+};
+
+// ---- typed access --------------------------------------------------------------------------
+
+enum class scalar { boolean, i32, u32, i64, u64, f32, f64 };
+struct type_spec {
+    enum class shape { scalar, string, bytes, list, string_list } form = shape::scalar;
+    scalar item = scalar::i32;
+};
+
+bool parse_scalar(const std::string& s, scalar* out) {
+    static const std::pair<const char*, scalar> names[] = {{"bool", scalar::boolean}, {"i32", scalar::i32},
+                                                           {"u32", scalar::u32},     {"i64", scalar::i64},
+                                                           {"u64", scalar::u64},     {"f32", scalar::f32},
+                                                           {"f64", scalar::f64}};
+    for (const auto& n : names) {
+        if (s == n.first) {
+            *out = n.second;
+            return true;
+        }
+    }
+    return false;
+}
+
+type_spec parse_type(const std::string& s) {
+    type_spec t;
+    if (s == "str") {
+        t.form = type_spec::shape::string;
+        return t;
+    }
+    if (s == "bytes") {
+        t.form = type_spec::shape::bytes;
+        return t;
+    }
+    if (s == "list[str]") {
+        t.form = type_spec::shape::string_list;
+        return t;
+    }
+    if (s.size() > 6 && s.compare(0, 5, "list[") == 0 && s.back() == ']' && parse_scalar(s.substr(5, s.size() - 6), &t.item)) {
+        t.form = type_spec::shape::list;
+        return t;
+    }
+    if (parse_scalar(s, &t.item)) return t;
+    throw py::value_error("unknown type '" + s +
+                          "': bool, i32, u32, i64, u64, f32, f64, str, bytes, list[<scalar>] or list[str]");
+}
+
+template <class F>
+auto with_scalar(scalar s, F&& f) {
+    switch (s) {
+        case scalar::boolean: return f(bool{});
+        case scalar::i32: return f(std::int32_t{});
+        case scalar::u32: return f(std::uint32_t{});
+        case scalar::i64: return f(std::int64_t{});
+        case scalar::u64: return f(std::uint64_t{});
+        case scalar::f32: return f(float{});
+        case scalar::f64: return f(double{});
+    }
+    return f(std::int32_t{});
+}
+
+py::object read_string_at(typed_cursor& c, bool text, const std::string& ctx) {
+    auto n = c.peek_length();
+    if (!n) raise(n.error(), ctx);
+    std::string buf(*n, '\0');
+    auto r = text ? c.read_string(buf.data(), buf.size()) : c.read_bytes(buf.data(), buf.size());
+    if (!r) raise(r.error(), ctx);
+    if (text) return py::str(buf.data(), *r);
+    return py::bytes(buf.data(), *r);
+}
+
+py::object typed_read(typed_cursor& c, const type_spec& t, const std::string& ctx) {
+    switch (t.form) {
+        case type_spec::shape::string: return read_string_at(c, true, ctx);
+        case type_spec::shape::bytes: return read_string_at(c, false, ctx);
+        case type_spec::shape::scalar:
+            return with_scalar(t.item, [&](auto v) -> py::object {
+                auto r = c.read<decltype(v)>();
+                if (!r) raise(r.error(), ctx);
+                return py::cast(*r);
+            });
+        case type_spec::shape::list:
+            return with_scalar(t.item, [&](auto v) -> py::object {
+                using T = decltype(v);
+                auto n = c.peek_length();
+                if (!n) raise(n.error(), ctx);
+                std::vector<std::conditional_t<std::is_same_v<T, bool>, char, T>> items(*n);
+                // std::vector<bool> has no data(): read bools through a char-sized buffer.
+                auto r = c.read_list<T>(reinterpret_cast<T*>(items.data()), items.size());
+                if (!r) raise(r.error(), ctx);
+                py::list out;
+                for (std::size_t i = 0; i < *r; ++i) out.append(py::cast(static_cast<T>(items[i])));
+                return out;
+            });
+        case type_spec::shape::string_list: {
+            const std::size_t start = c.position();
+            auto n = c.read<std::uint32_t>();
+            if (!n) raise(n.error(), ctx);
+            py::list out;
+            for (std::uint32_t i = 0; i < *n; ++i) {
+                try {
+                    out.append(read_string_at(c, true, ctx));
+                } catch (...) {
+                    static_cast<void>(c.seek(start));
+                    throw;
+                }
+            }
+            return out;
+        }
+    }
+    return py::none();
+}
+
+void typed_write(typed_cursor& c, const type_spec& t, const py::handle& value, const std::string& ctx) {
+    switch (t.form) {
+        case type_spec::shape::string: {
+            const std::string s = value.cast<std::string>();
+            check(c.write_string(s.data(), s.size()), ctx.c_str());
+            return;
+        }
+        case type_spec::shape::bytes: {
+            input_bytes in(value);
+            check(c.write_bytes(in.data(), in.size()), ctx.c_str());
+            return;
+        }
+        case type_spec::shape::scalar:
+            with_scalar(t.item, [&](auto v) {
+                check(c.write<decltype(v)>(value.cast<decltype(v)>()), ctx.c_str());
+                return 0;
+            });
+            return;
+        case type_spec::shape::list:
+            with_scalar(t.item, [&](auto v) {
+                using T = decltype(v);
+                using S = std::conditional_t<std::is_same_v<T, bool>, char, T>;  // std::vector<bool> has no data()
+                std::vector<S> items;
+                for (const py::handle item : value) items.push_back(static_cast<S>(item.cast<T>()));
+                check(c.write_list<T>(reinterpret_cast<const T*>(items.data()), items.size()), ctx.c_str());
+                return 0;
+            });
+            return;
+        case type_spec::shape::string_list: {
+            std::vector<std::string> items;
+            for (const py::handle item : value) items.push_back(item.cast<std::string>());
+            const std::size_t start = c.position();
+            errc e = c.write<std::uint32_t>(static_cast<std::uint32_t>(items.size()));
+            for (std::size_t i = 0; i < items.size() && !failed(e); ++i) e = c.write_string(items[i].data(), items[i].size());
+            if (failed(e)) static_cast<void>(c.seek(start));  // nothing half-written counts
+            check(e, ctx.c_str());
+            return;
+        }
+    }
+}
+
+struct py_typed_view {
+    py::object owner;
+    py_block* b;
+    std::size_t position = 0;
+    timeout_arg lock_timeout;
+
+    typed_cursor cursor(std::size_t at) {
+        b->ensure_open();
+        typed_cursor c(b->impl.data(), b->impl.size(), b->impl.writable());
+        check(c.seek(at), (b->name() + " seek").c_str());
+        return c;
+    }
+    py::object read(const std::string& type, std::optional<std::size_t> at) {
+        const type_spec t = parse_type(type);
+        scoped_lock lock(*b, false, lock_timeout);
+        typed_cursor c = cursor(at.value_or(position));
+        py::object v = typed_read(c, t, what(*b, ("read " + type).c_str()));
+        if (!at) position = c.position();
+        return v;
+    }
+    void write(const std::string& type, const py::handle& value, std::optional<std::size_t> at) {
+        const type_spec t = parse_type(type);
+        if (!b->impl.writable()) raise(errc::access_denied, what(*b, "write"));
+        scoped_lock lock(*b, true, lock_timeout);
+        typed_cursor c = cursor(at.value_or(position));
+        typed_write(c, t, value, what(*b, ("write " + type).c_str()));
+        if (!at) position = c.position();
+    }
+};
+
+}  // namespace
+
+void bind_block(py::module_& m) {
+    py::class_<py_block, handle_base>(m, "Block", py::buffer_protocol(), R"doc(
+A raw named block of shared bytes, with a cross-process reader-writer lock for code that needs
+one. The block itself supports the buffer protocol (memoryview(block), numpy.asarray(block):
+uint8, read-only when attached read-only); array() gives typed views. Locks survive the death
+of any holder: a lock taken from a writer that died raises OwnerDead unless the caller accepts
+to repair the data (accept_inconsistent=True, then mark_consistent()).
+)doc")
+        .def_static(
+            "create",
+            [](const std::string& name, std::uint64_t size, std::uint32_t reader_slots, bool replace_stale,
+               bool prefault, std::uint32_t mode, bool allow_membarrier) {
+                block_config c;
+                c.size = size;
+                c.reader_slots = reader_slots;
+                block_options o;
+                o.segment = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
+                auto h = std::make_unique<py_block>();
+                h->set_name(name);
+                auto r = [&] {
+                    py::gil_scoped_release release;
+                    return block::create(name.c_str(), c, o);
+                }();
+                if (!r) raise(r.error(), "'" + name + "' create");
+                h->impl = std::move(r).value();
+                return h;
+            },
+            py::arg("name"), py::arg("size") = 4096, py::kw_only(), py::arg("reader_slots") = 64,
+            py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
+            py::arg("allow_membarrier") = true,
+            "Creates a zeroed block of `size` bytes. reader_slots: handles that may hold locks at once (1..4096).")
+        .def_static(
+            "attach",
+            [](const std::string& name, bool read_only, double ready_timeout) {
+                block_options o;
+                o.access = read_only ? os::access::read_only : os::access::read_write;
+                o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
+                auto h = std::make_unique<py_block>();
+                h->set_name(name);
+                auto r = [&] {
+                    py::gil_scoped_release release;
+                    return block::open(name.c_str(), o);
+                }();
+                if (!r) raise(r.error(), "'" + name + "' attach");
+                h->impl = std::move(r).value();
+                return h;
+            },
+            py::arg("name"), py::kw_only(), py::arg("read_only") = false, py::arg("ready_timeout") = 0.5,
+            "Attaches to a block. read_only: the data is mapped read-only (writes raise AccessDenied).")
+        .def_property_readonly("size", [](py_block& b) { return b.quick([&] { return b.impl.size(); }); })
+        .def_property_readonly("writable", [](py_block& b) { return b.quick([&] { return b.impl.writable(); }); })
+        .def_property_readonly("can_lock", [](py_block& b) { return b.quick([&] { return b.impl.can_lock(); }); },
+                               "False when attached read-only to an object this process may not open for writing.")
+        .def(
+            "array",
+            [](py::object self, const py::object& dtype, const py::object& shape, std::size_t offset) {
+                auto& b = self.cast<py_block&>();
+                b.ensure_open();
+                const py::dtype dt = py::dtype::from_args(dtype);
+                const auto item = static_cast<std::size_t>(dt.itemsize());
+                if (item == 0) throw py::value_error("dtype has no size");
+                std::vector<py::ssize_t> dims;
+                if (shape.is_none()) {
+                    if (offset > b.impl.size()) raise(errc::out_of_range, what(b, "array"));
+                    dims.push_back(static_cast<py::ssize_t>((b.impl.size() - offset) / item));
+                } else if (py::isinstance<py::int_>(shape)) {
+                    dims.push_back(shape.cast<py::ssize_t>());
+                } else {
+                    dims = shape.cast<std::vector<py::ssize_t>>();
+                }
+                std::size_t count = 1;
+                for (py::ssize_t d : dims) {
+                    if (d < 0) throw py::value_error("negative dimension");
+                    if (d != 0 && count > (std::size_t{1} << 48) / static_cast<std::size_t>(d)) raise(errc::out_of_range, what(b, "array"));
+                    count *= static_cast<std::size_t>(d);
+                }
+                if (offset > b.impl.size() || count * item > b.impl.size() - offset) raise(errc::out_of_range, what(b, "array"));
+                return shared_array(self, b.impl.data() + offset, dt, dims, contiguous_strides(dims, dt.itemsize()),
+                                    b.impl.writable());
+            },
+            py::arg("dtype") = "uint8", py::arg("shape") = py::none(), py::arg("offset") = 0,
+            "A NumPy array over the block's bytes at `offset` (zero-copy; read-only when attached read-only). "
+            "No locking: hold read_lock()/write_lock() around accesses that must be consistent.")
+        .def(
+            "read",
+            [](py_block& b, std::size_t offset, std::optional<std::size_t> size) {
+                b.ensure_open();
+                if (offset > b.impl.size()) raise(errc::out_of_range, what(b, "read"));
+                const std::size_t n = size.value_or(b.impl.size() - offset);
+                PyObject* out = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(n));
+                if (out == nullptr) throw py::error_already_set();
+                py::bytes result = py::reinterpret_steal<py::bytes>(out);
+                char* dst = PyBytes_AS_STRING(out);
+                auto run = [&] { return b.impl.read_at(offset, dst, n); };
+                check(n <= copy_with_gil_limit ? b.quick(run) : b.blocking(run), what(b, "read").c_str());
+                return result;
+            },
+            py::arg("offset") = 0, py::arg("size") = py::none(),
+            "Copies `size` bytes at `offset` (default: to the end). OutOfRange beyond the end. No locking.")
+        .def(
+            "write",
+            [](py_block& b, const py::handle& data, std::size_t offset) {
+                input_bytes in(data);
+                auto run = [&] { return b.impl.write_at(offset, in.data(), in.size()); };
+                check(in.size() <= copy_with_gil_limit ? b.quick(run) : b.blocking(run), what(b, "write").c_str());
+            },
+            py::arg("data"), py::arg("offset") = 0,
+            "Copies bytes (or str, or any buffer) in at `offset`. OutOfRange, AccessDenied. No locking.")
+        .def(
+            "lock_shared",
+            [](py_block& b, timeout_arg timeout, bool accept_inconsistent) {
+                return acquire(b, false, timeout, accept_inconsistent);
+            },
+            py::arg("timeout") = py::none(), py::kw_only(), py::arg("accept_inconsistent") = false,
+            "Takes a read lock, waiting up to `timeout` seconds (LockTimeout). Returns True; False only with "
+            "accept_inconsistent=True when a writer died holding the lock (else OwnerDead is raised).")
+        .def("unlock_shared", [](py_block& b) { release(b, false); })
+        .def(
+            "lock",
+            [](py_block& b, timeout_arg timeout, bool accept_inconsistent) {
+                return acquire(b, true, timeout, accept_inconsistent);
+            },
+            py::arg("timeout") = py::none(), py::kw_only(), py::arg("accept_inconsistent") = false,
+            "Takes the write lock (see lock_shared for the return value and errors).")
+        .def("unlock", [](py_block& b) { release(b, true); })
+        .def(
+            "mark_consistent",
+            [](py_block& b) {
+                if (!b.exclusive_held) throw std::runtime_error("mark_consistent() needs the write lock");
+                b.quick([&] {
+                    b.impl.mark_consistent();
+                    return 0;
+                });
+            },
+            "After a write lock taken with accept_inconsistent=True returned False: the data is repaired; "
+            "later lockers are no longer told OwnerDead.")
+        .def(
+            "typed",
+            [](py::object self, timeout_arg lock_timeout) {
+                auto& b = self.cast<py_block&>();
+                b.ensure_open();
+                return py_typed_view{self, &b, 0, lock_timeout};
+            },
+            py::arg("lock_timeout") = 5.0,
+            "A TypedView: typed values at a cursor, each access under the block's lock.")
+        .def_buffer([](py_block& b) {
+            b.ensure_open();
+            py::object self = py::cast(&b, py::return_value_policy::reference);
+            return buffer_of(shared_bytes(self, b.impl.data(), b.impl.size(), b.impl.writable()));
+        });
+
+    py::class_<py_typed_view>(m, "TypedView", R"doc(
+Typed sequential access to a Block (membridge parity), each call under the block's lock (shared
+to read, exclusive to write). Types: bool, i32, u32, i64, u64, f32, f64, str (UTF-8), bytes,
+list[<scalar>], list[str]. Little-endian, unaligned; str/bytes/lists carry a u32 length.
+Reads and writes advance the cursor unless `at=` gives an offset.
+)doc")
+        .def("read", &py_typed_view::read, py::arg("type"), py::kw_only(), py::arg("at") = py::none(),
+             "Reads one value of `type` at the cursor (or at offset `at`). OutOfRange, InvalidLayout "
+             "(e.g. a str that is not UTF-8), OwnerDead.")
+        .def("write", &py_typed_view::write, py::arg("type"), py::arg("value"), py::kw_only(), py::arg("at") = py::none(),
+             "Writes one value of `type` at the cursor (or at offset `at`). OutOfRange writes nothing.")
+        .def(
+            "seek",
+            [](py_typed_view& v, std::size_t pos) {
+                v.b->ensure_open();
+                if (pos > v.b->impl.size()) raise(errc::out_of_range, what(*v.b, "seek"));
+                v.position = pos;
+            },
+            py::arg("position"))
+        .def_property_readonly("position", [](const py_typed_view& v) { return v.position; })
+        .def_property_readonly("block", [](const py_typed_view& v) { return v.owner; });
+}
+
+}  // namespace shmkit::python

@@ -1,0 +1,239 @@
+// Errors, timeouts, handle lifetimes and shared-memory arrays (see common.hpp).
+#include "common.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+#include "shmkit/os.hpp"
+
+namespace shmkit::python {
+namespace {
+
+constexpr int errc_count = static_cast<int>(errc::unsupported) + 1;
+py::object* error_classes = nullptr;  // indexed by errc; leaked on purpose (module lifetime)
+
+const char* explain(errc e) {
+    switch (e) {
+        case errc::ok: return "no error";
+        case errc::invalid_argument: return "an argument is out of range";
+        case errc::not_found: return "no segment of that name";
+        case errc::already_exists: return "a segment of that name exists and its creator is alive";
+        case errc::access_denied: return "permission denied, or a write through a read-only handle";
+        case errc::size_mismatch: return "the segment's size or shape is not what was expected";
+        case errc::invalid_layout: return "not a valid shmkit segment (corrupt or foreign)";
+        case errc::version_mismatch: return "the segment has another wire-format version";
+        case errc::wrong_kind: return "the segment is of another kind or element type";
+        case errc::not_open: return "the handle is closed";
+        case errc::message_too_large: return "the message is larger than the maximum";
+        case errc::full: return "no room";
+        case errc::empty: return "nothing to read";
+        case errc::timeout: return "timed out";
+        case errc::overrun: return "the writer overwrote messages before they were read";
+        case errc::lock_timeout: return "the lock was not acquired in time";
+        case errc::peer_dead: return "the process on the other side is gone";
+        case errc::os_error: return "an OS call failed";
+        case errc::not_ready: return "the segment is still being created";
+        case errc::busy: return "the role is held by a live process";
+        case errc::no_space: return "the OS could not back the segment with memory (/dev/shm full?)";
+        case errc::interrupted: return "interrupted by a signal";
+        case errc::owner_dead: return "the previous lock holder died: the data may be inconsistent";
+        case errc::stale: return "the value kept changing while it was read; try again";
+        case errc::out_of_range: return "offset or length beyond the end";
+        case errc::unsupported: return "the segment needs something this process or OS lacks";
+    }
+    return "unknown error";
+}
+
+py::object& error_class(errc e) {
+    const int i = static_cast<int>(e);
+    return error_classes[i >= 0 && i < errc_count ? i : static_cast<int>(errc::os_error)];
+}
+
+}  // namespace
+
+void load_error_classes() {
+    py::module_ errors = py::module_::import("shmkit._errors");
+    py::dict by_code = errors.attr("_BY_CODE");
+    error_classes = new py::object[errc_count];
+    for (int i = 0; i < errc_count; ++i) {
+        const char* code = to_string(static_cast<errc>(i));
+        error_classes[i] = by_code.contains(code) ? py::object(by_code[code]) : py::object(errors.attr("Error"));
+    }
+}
+
+void raise(errc e, const std::string& what) {
+    std::string message = what.empty() ? explain(e) : what + ": " + explain(e);
+    int os_errno = 0;
+    if (e == errc::os_error || e == errc::no_space) {
+        os_errno = os::last_os_error();
+        if (os_errno != 0) message += std::string(" (") + std::strerror(os_errno) + ")";
+    }
+    py::object cls = error_class(e);
+    py::object exc = cls(message);
+    exc.attr("code") = to_string(e);
+    if (os_errno != 0) exc.attr("os_errno") = os_errno;
+    PyErr_SetObject(cls.ptr(), exc.ptr());
+    throw py::error_already_set();
+}
+
+void raise_overrun(std::uint64_t lost, const std::string& what) {
+    py::object cls = error_class(errc::overrun);
+    py::object exc = cls(what + ": the writer overwrote " + std::to_string(lost) +
+                         " message(s) before they were read; the next read returns the oldest kept");
+    exc.attr("code") = to_string(errc::overrun);
+    exc.attr("lost") = lost;
+    PyErr_SetObject(cls.ptr(), exc.ptr());
+    throw py::error_already_set();
+}
+
+std::uint64_t deadline_of(const timeout_arg& timeout) {
+    if (!timeout) return os::forever;
+    const double seconds = *timeout;
+    if (std::isnan(seconds) || seconds < 0) throw py::value_error("timeout must be None or a number >= 0");
+    if (seconds > 1e9) return os::forever;  // more than 30 years: forever
+    return deadline_after(nanoseconds(static_cast<std::int64_t>(seconds * 1e9)));
+}
+
+nanoseconds slice_until(std::uint64_t deadline) {
+    const std::uint64_t now = os::monotonic_ns();
+    if (now >= deadline) return nanoseconds(0);
+    const std::uint64_t left = deadline - now;
+    return nanoseconds(static_cast<std::int64_t>(left < wait_slice_ns ? left : wait_slice_ns));
+}
+
+void check_signals() {
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
+segment_options segment_options_from(bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier,
+                                     double ready_timeout) {
+    if (std::isnan(ready_timeout) || ready_timeout < 0) throw py::value_error("ready_timeout must be >= 0");
+    if (mode > 0777) throw py::value_error("mode must be permission bits (0 to 0o777)");
+    segment_options o;
+    o.replace_stale = replace_stale;
+    o.prefault = prefault;
+    o.mode = mode;
+    o.allow_membarrier = allow_membarrier;
+    o.ready_wait_ns = static_cast<std::uint64_t>(ready_timeout * 1e9);
+    return o;
+}
+
+// ---- handles -------------------------------------------------------------------------------
+
+void handle_base::ensure_open() const {
+    if (closed() || closing_) raise(errc::not_open, name_);
+}
+
+void handle_base::close() {
+    if (closed()) return;
+    for (;;) {
+        if (exports_ > 0) {
+            closing_ = false;
+            throw py::buffer_error("cannot close '" + name_ + "': " + std::to_string(exports_) +
+                                   " array(s), view(s) or reservation(s) still refer to its memory; "
+                                   "delete them first");
+        }
+        if (active_ == 0) {
+            // With the GIL held and no call in flight, nobody holds the mutex except quick()
+            // calls, which hold the GIL too: the lock below cannot wait.
+            std::lock_guard<std::mutex> lock(mutex_);
+            close_impl();
+            closed_.store(true, std::memory_order_release);
+            closing_ = false;
+            return;
+        }
+        // Another thread is inside a call with the GIL released. New calls now raise Closed, and
+        // that one does at the end of its current slice; let it.
+        closing_ = true;
+        py::gil_scoped_release release;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+export_guard::export_guard(py::object owner) : owner_(std::move(owner)), handle_(owner_.cast<handle_base*>()) {
+    handle_->add_export();
+}
+
+export_guard::~export_guard() { handle_->drop_export(); }
+
+std::vector<py::ssize_t> contiguous_strides(const std::vector<py::ssize_t>& shape, py::ssize_t itemsize) {
+    std::vector<py::ssize_t> strides(shape.size());
+    py::ssize_t step = itemsize;
+    for (std::size_t i = shape.size(); i-- > 0;) {
+        strides[i] = step;
+        step *= shape[i];
+    }
+    return strides;
+}
+
+void make_read_only(py::array& a) {
+    py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+}
+
+py::array shared_array(const py::object& owner, const void* data, const py::dtype& dtype,
+                       const std::vector<py::ssize_t>& shape, const std::vector<py::ssize_t>& strides, bool writable) {
+    py::object guard = py::cast(new export_guard(owner), py::return_value_policy::take_ownership);
+    py::array a(dtype, shape, strides, data, guard);
+    if (!writable) make_read_only(a);
+    return a;
+}
+
+py::array shared_bytes(const py::object& owner, const void* data, std::size_t size, bool writable) {
+    const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(size)};
+    return shared_array(owner, data, py::dtype::of<std::uint8_t>(), shape, {1}, writable);
+}
+
+py::buffer_info buffer_of(const py::array& a) {
+    auto* view = new Py_buffer();
+    if (PyObject_GetBuffer(a.ptr(), view, PyBUF_RECORDS_RO) != 0) {
+        delete view;
+        throw py::error_already_set();
+    }
+    return py::buffer_info(view, true);
+}
+
+// ---- input data ----------------------------------------------------------------------------
+
+input_bytes::input_bytes(const py::handle& data) {
+    if (PyUnicode_Check(data.ptr())) {
+        Py_ssize_t n = 0;
+        const char* utf8 = PyUnicode_AsUTF8AndSize(data.ptr(), &n);  // cached on the str object
+        if (utf8 == nullptr) throw py::error_already_set();
+        keep_ = py::reinterpret_borrow<py::object>(data);
+        data_ = utf8;
+        size_ = static_cast<std::size_t>(n);
+        return;
+    }
+    if (PyObject_GetBuffer(data.ptr(), &view_, PyBUF_C_CONTIGUOUS) != 0) {
+        PyErr_Clear();
+        throw py::type_error(std::string("expected bytes, str or a C-contiguous buffer (bytearray, memoryview, "
+                                         "numpy array), not ") +
+                             Py_TYPE(data.ptr())->tp_name);
+    }
+    has_view_ = true;
+    data_ = view_.buf;
+    size_ = static_cast<std::size_t>(view_.len);
+}
+
+input_bytes::~input_bytes() {
+    if (has_view_) PyBuffer_Release(&view_);
+}
+
+output_buffer::output_buffer(const py::handle& target) {
+    if (PyObject_GetBuffer(target.ptr(), &view_, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) != 0) {
+        PyErr_Clear();
+        throw py::type_error(std::string("expected a writable C-contiguous buffer (bytearray, memoryview, numpy "
+                                         "array), not ") +
+                             Py_TYPE(target.ptr())->tp_name);
+    }
+}
+
+output_buffer::~output_buffer() { PyBuffer_Release(&view_); }
+
+void bind_common(py::module_& m) {
+    py::class_<export_guard>(m, "_ExportGuard",
+                             "Keeps a shmkit handle open while an array over its shared memory exists.");
+}
+
+}  // namespace shmkit::python

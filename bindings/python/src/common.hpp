@@ -1,0 +1,259 @@
+// What every Python class of the module shares: errors raised from errc, handles that are safe
+// to use from many threads and to close while other threads wait, the waits that release the
+// GIL and stay interruptible, and NumPy arrays over shared memory that keep the mapping alive.
+//
+// Thread and lifetime rules (the reason this file exists):
+// - The C++ handles are not thread-safe. Every call into one holds the handle's mutex. The mutex
+//   is only ever held with the GIL released or acquired with try_lock, and nothing acquires the
+//   GIL while holding it, so the GIL and the mutex cannot deadlock.
+// - Blocking calls wait in slices of at most `wait_slice` with the GIL released; between slices
+//   they take the GIL back to run signal handlers (Ctrl-C raises KeyboardInterrupt within a
+//   slice) and to notice close() from another thread.
+// - Memory handed to Python (NumPy arrays, memoryviews, reservations) holds an export on its
+//   handle. close() with exports raises BufferError and unmaps nothing, so no sequence of
+//   Python calls reaches unmapped memory.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>  // std::optional timeouts, vectors
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shmkit/errc.hpp"
+#include "shmkit/segment.hpp"
+#include "shmkit/wait.hpp"
+
+namespace shmkit::python {
+
+namespace py = pybind11;
+
+// ---- errors --------------------------------------------------------------------------------
+
+// Raises the shmkit exception for `e` (see shmkit/_errors.py). `what` names the operation.
+[[noreturn]] void raise(errc e, const std::string& what);
+// Raises Overrun carrying the number of messages lost.
+[[noreturn]] void raise_overrun(std::uint64_t lost, const std::string& what);
+inline void check(errc e, const char* what) {
+    if (failed(e)) raise(e, what);
+}
+template <class T>
+T take(result<T>&& r, const char* what) {
+    if (!r) raise(r.error(), what);
+    return std::move(r).value();
+}
+// Resolves the exception classes from shmkit._errors; called once at import.
+void load_error_classes();
+
+// ---- timeouts ------------------------------------------------------------------------------
+
+// Python timeouts: None waits forever, a number is seconds (0 polls once).
+using timeout_arg = std::optional<double>;
+// Longest sleep between looks at signals and at close() from another thread.
+inline constexpr std::uint64_t wait_slice_ns = 50'000'000;
+
+// A deadline on the monotonic clock; forever for None. ValueError for a negative or NaN timeout.
+std::uint64_t deadline_of(const timeout_arg& timeout);
+// The next slice's timeout towards `deadline` (never negative, at most wait_slice_ns).
+nanoseconds slice_until(std::uint64_t deadline);
+// Runs signal handlers (raising KeyboardInterrupt etc.); needs the GIL.
+void check_signals();
+
+segment_options segment_options_from(bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier,
+                                     double ready_timeout);
+
+// ---- handles -------------------------------------------------------------------------------
+
+class handle_base {
+public:
+    handle_base() = default;
+    handle_base(const handle_base&) = delete;
+    handle_base& operator=(const handle_base&) = delete;
+    virtual ~handle_base() = default;
+
+    // Raises Closed if close() has been called or is in progress. Needs the GIL.
+    void ensure_open() const;
+    bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+    const std::string& name() const noexcept { return name_; }
+    void set_name(std::string n) { name_ = std::move(n); }
+
+    // Memory handed to Python pins the handle (see export_guard).
+    void add_export() noexcept { ++exports_; }
+    void drop_export() noexcept { --exports_; }
+    int exports() const noexcept { return exports_; }
+
+    // Closes the C++ handle: BufferError while exports exist; once called, new calls raise
+    // Closed, and a call waiting in another thread raises Closed at the end of its slice, which
+    // close() waits for with the GIL released. Idempotent.
+    void close();
+
+    // Runs f() holding the handle's mutex with the GIL released. Raises Closed if the handle
+    // was closed meanwhile. Use for anything that may block or copy many bytes.
+    template <class F>
+    auto blocking(F&& f) -> decltype(f()) {
+        ensure_open();
+        std::optional<decltype(f())> out;
+        {
+            const active_call call(this);
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (!closed()) out.emplace(f());
+        }
+        if (!out) raise(errc::not_open, name_);
+        return std::move(*out);
+    }
+
+    // Counts a call that releases the GIL while it runs, so close() waits for it. Constructed
+    // and destroyed with the GIL held.
+    class active_call {
+    public:
+        explicit active_call(handle_base* h) noexcept : h_(h) { ++h_->active_; }
+        ~active_call() { --h_->active_; }
+        active_call(const active_call&) = delete;
+        active_call& operator=(const active_call&) = delete;
+
+    private:
+        handle_base* h_;
+    };
+
+    // Runs f() holding the handle's mutex, keeping the GIL when the mutex is free (the common
+    // case: no other thread is inside this handle), for short calls that neither block nor copy
+    // much.
+    template <class F>
+    auto quick(F&& f) -> decltype(f()) {
+        ensure_open();
+        if (mutex_.try_lock()) {
+            std::lock_guard<std::mutex> lock(mutex_, std::adopt_lock);
+            return f();
+        }
+        return blocking(static_cast<F&&>(f));
+    }
+
+    // A blocking call made of slices: `attempt(slice_timeout)` returns a result<T> or errc;
+    // while it reports `retry_on` (timeout or lock_timeout) and the deadline has not passed,
+    // this runs signal handlers and tries again. Returns the last result.
+    template <class F>
+    auto sliced(const timeout_arg& timeout, errc retry_on, F&& attempt) -> decltype(attempt(nanoseconds{})) {
+        const std::uint64_t deadline = deadline_of(timeout);
+        for (;;) {
+            const nanoseconds slice = slice_until(deadline);
+            auto r = blocking([&] { return attempt(slice); });
+            if (error_of(r) != retry_on || os::monotonic_ns() >= deadline) return r;
+            check_signals();
+            ensure_open();
+        }
+    }
+
+    // For select(): the C++ handle's waitable(), called with the mutex held; false if this
+    // handle cannot be waited on.
+    virtual bool source(select_source* out) noexcept {
+        static_cast<void>(out);
+        return false;
+    }
+
+    // The mutex, for select() which holds several handles at once.
+    std::mutex& mutex() noexcept { return mutex_; }
+
+protected:
+    virtual void close_impl() noexcept = 0;
+
+private:
+    static errc error_of(errc e) noexcept { return e; }
+    template <class T>
+    static errc error_of(const result<T>& r) noexcept {
+        return r.error();
+    }
+
+    std::mutex mutex_;
+    std::atomic<bool> closed_{false};
+    bool closing_ = false;  // close() is waiting for calls in other threads (under the GIL)
+    int active_ = 0;   // calls in progress with the GIL released (changed under the GIL)
+    int exports_ = 0;  // live exports (changed under the GIL)
+    std::string name_;
+};
+
+// Owns one export of a handle; held as the `base` of every NumPy array over shared memory, so
+// the array keeps the Python handle (and with it the mapping) alive and pinned.
+class export_guard {
+public:
+    explicit export_guard(py::object owner);
+    ~export_guard();
+    export_guard(const export_guard&) = delete;
+    export_guard& operator=(const export_guard&) = delete;
+
+private:
+    py::object owner_;
+    handle_base* handle_;
+};
+
+// A NumPy array over shared memory [data, data + bytes) owned by `owner` (a Python object
+// whose C++ side derives from handle_base).
+py::array shared_array(const py::object& owner, const void* data, const py::dtype& dtype,
+                       const std::vector<py::ssize_t>& shape, const std::vector<py::ssize_t>& strides, bool writable);
+py::array shared_bytes(const py::object& owner, const void* data, std::size_t size, bool writable);
+// Fills `strides` for a C-contiguous array of `shape` and `itemsize`.
+std::vector<py::ssize_t> contiguous_strides(const std::vector<py::ssize_t>& shape, py::ssize_t itemsize);
+// Makes an array read-only in place (cheaper than setflags()).
+void make_read_only(py::array& a);
+
+// A buffer_info over an array's memory for def_buffer: the memoryview holds the array, so the
+// export lasts exactly as long as the view.
+py::buffer_info buffer_of(const py::array& a);
+
+// ---- input data ----------------------------------------------------------------------------
+
+// A contiguous read of a Python message: bytes, bytearray, memoryview, a C-contiguous NumPy
+// array or anything else with the buffer protocol, or str (encoded as UTF-8). Holds the
+// buffer (and the encoded str) while alive.
+class input_bytes {
+public:
+    explicit input_bytes(const py::handle& data);
+    ~input_bytes();
+    input_bytes(const input_bytes&) = delete;
+    input_bytes& operator=(const input_bytes&) = delete;
+    const void* data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return size_; }
+
+private:
+    py::object keep_;
+    Py_buffer view_{};
+    bool has_view_ = false;
+    const void* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+// Messages at most this large are copied with the GIL held: releasing and re-taking it costs
+// more than the copy (measured in bench/bench_python.py).
+inline constexpr std::size_t copy_with_gil_limit = 16 * 1024;
+
+// A writable buffer the caller passed for read_into(); raises TypeError/BufferError otherwise.
+class output_buffer {
+public:
+    explicit output_buffer(const py::handle& target);
+    ~output_buffer();
+    output_buffer(const output_buffer&) = delete;
+    output_buffer& operator=(const output_buffer&) = delete;
+    void* data() const noexcept { return view_.buf; }
+    std::size_t size() const noexcept { return static_cast<std::size_t>(view_.len); }
+
+private:
+    Py_buffer view_{};
+};
+
+// ---- registration --------------------------------------------------------------------------
+
+void bind_common(py::module_& m);
+void bind_messaging(py::module_& m);
+void bind_block(py::module_& m);
+void bind_slots(py::module_& m);
+void bind_kv(py::module_& m);
+void bind_select(py::module_& m);
+void bind_inventory(py::module_& m);
+
+}  // namespace shmkit::python

@@ -1,0 +1,188 @@
+// shmkit.KV: fixed-schema key/value state with lock-free reads, epochs and change waits.
+#include <pybind11/stl.h>
+
+#include "messages.hpp"
+#include "shmkit/kv.hpp"
+
+namespace shmkit::python {
+namespace {
+
+std::string what(const handle_base& h, const std::string& op) { return "'" + h.name() + "' " + op; }
+
+struct py_kv final : handle_base {
+    kv_store impl;
+    std::uint64_t seen = 0;  // epoch up to which changes() has reported (also select()'s)
+    void close_impl() noexcept override { impl.close(); }
+    bool source(select_source* out) noexcept override {
+        *out = impl.waitable(&seen);
+        return true;
+    }
+
+    std::uint32_t index_of(const std::string& key) {
+        auto i = quick([&] { return impl.find(key.data(), key.size()); });
+        if (!i && i.error() == errc::not_found) throw py::key_error(key);
+        if (!i) raise(i.error(), what(*this, "find"));
+        return *i;
+    }
+    std::vector<std::string> names() {
+        return quick([&] {
+            std::vector<std::string> out;
+            for (std::uint32_t i = 0; i < impl.key_count(); ++i) {
+                std::size_t n = 0;
+                const char* p = impl.key_name(i, &n);
+                out.emplace_back(p, n);
+            }
+            return out;
+        });
+    }
+    // The value and its epoch; (None, 0) for a key never written.
+    std::pair<py::object, std::uint64_t> get(const std::string& key) {
+        const std::uint32_t index = index_of(key);
+        std::vector<std::uint8_t>& buf = staging_buffer(impl.max_value());
+        result<kv_value_info> r = errc::stale;
+        // A read that does not settle (a writer storing continuously) is tried a few more times.
+        for (int attempt = 0; attempt < 4 && !r && r.error() == errc::stale; ++attempt) {
+            r = quick([&] { return impl.get(index, buf.data(), buf.size()); });
+        }
+        if (!r && r.error() == errc::empty) return {py::none(), 0};
+        if (!r) raise(r.error(), what(*this, "get '" + key + "'"));
+        return {bytes_from(buf.data(), r->size), r->epoch};
+    }
+    void set(const std::string& key, const py::handle& value, const timeout_arg& timeout) {
+        const std::uint32_t index = index_of(key);
+        input_bytes in(value);
+        const errc e = sliced(timeout, errc::lock_timeout,
+                              [&](nanoseconds slice) { return impl.set(index, in.data(), in.size(), slice); });
+        check(e, what(*this, "set '" + key + "'").c_str());
+    }
+    std::pair<std::vector<std::string>, std::uint64_t> changed_since(std::uint64_t since) {
+        const std::vector<std::string> all = names();
+        std::vector<std::uint32_t> indices(all.size());
+        std::uint64_t current = 0;
+        auto n = quick([&] {
+            return impl.changed_since(since, indices.data(), static_cast<std::uint32_t>(indices.size()), &current);
+        });
+        if (!n) raise(n.error(), what(*this, "changed_since"));
+        std::vector<std::string> keys;
+        for (std::uint32_t i = 0; i < *n; ++i) keys.push_back(all[indices[i]]);
+        return {keys, current};
+    }
+};
+
+}  // namespace
+
+void bind_kv(py::module_& m) {
+    py::class_<py_kv, handle_base>(m, "KV", R"doc(
+Fixed-schema key/value state shared between processes. The creator names the keys; any process
+reads or writes any of them. Reads are lock-free and never torn; values are bytes (str is
+stored as UTF-8) up to max_value, refused (MessageTooLarge) rather than truncated. Every write
+gets an epoch: changed_since()/changes() say which keys changed, wait_change() blocks until
+something does. A key outside the schema raises KeyError; a key never written reads as None.
+)doc")
+        .def_static(
+            "create",
+            [](const std::string& name, const std::vector<std::string>& keys, std::uint32_t max_key,
+               std::uint32_t max_value, bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier) {
+                if (keys.size() > 0xFFFF'FFFFu) throw py::value_error("too many keys");
+                std::vector<const char*> ptrs;
+                for (const auto& k : keys) {
+                    if (k.find('\0') != std::string::npos) throw py::value_error("a key may not contain NUL");
+                    ptrs.push_back(k.c_str());
+                }
+                kv_config c;
+                c.max_key = max_key;
+                c.max_value = max_value;
+                kv_options o;
+                o.wait.return_on_signal = true;
+                o.segment = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
+                auto h = std::make_unique<py_kv>();
+                h->set_name(name);
+                auto r = [&] {
+                    py::gil_scoped_release release;
+                    return kv_store::create(name.c_str(), ptrs.data(), static_cast<std::uint32_t>(ptrs.size()), c, o);
+                }();
+                if (!r) raise(r.error(), "'" + name + "' create");
+                h->impl = std::move(r).value();
+                return h;
+            },
+            py::arg("name"), py::arg("keys"), py::kw_only(), py::arg("max_key") = 32, py::arg("max_value") = 256,
+            py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
+            py::arg("allow_membarrier") = true,
+            "Creates the store with these keys (unique, at most max_key bytes each); values up to max_value bytes.")
+        .def_static(
+            "attach",
+            [](const std::string& name, double ready_timeout) {
+                kv_options o;
+                o.wait.return_on_signal = true;
+                o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
+                auto h = std::make_unique<py_kv>();
+                h->set_name(name);
+                auto r = [&] {
+                    py::gil_scoped_release release;
+                    return kv_store::open(name.c_str(), o);
+                }();
+                if (!r) raise(r.error(), "'" + name + "' attach");
+                h->impl = std::move(r).value();
+                h->seen = h->impl.epoch();
+                return h;
+            },
+            py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5, "Attaches to a store.")
+        .def(
+            "get",
+            [](py_kv& kv, const std::string& key, const py::object& default_) {
+                auto v = kv.get(key);
+                return v.first.is_none() ? default_ : v.first;
+            },
+            py::arg("key"), py::arg("default") = py::none(),
+            "The value as bytes, or `default` if the key was never written. KeyError outside the schema.")
+        .def(
+            "get_with_epoch", [](py_kv& kv, const std::string& key) { return kv.get(key); }, py::arg("key"),
+            "(value or None, epoch of the write that produced it).")
+        .def("set", &py_kv::set, py::arg("key"), py::arg("value"), py::arg("timeout") = 1.0,
+             "Stores bytes or str (UTF-8). MessageTooLarge above max_value; LockTimeout if another writer of "
+             "this key holds it past `timeout` seconds (a dead writer's lock is recovered).")
+        .def("__getitem__", [](py_kv& kv, const std::string& key) { return kv.get(key).first; })
+        .def("__setitem__", [](py_kv& kv, const std::string& key, const py::handle& v) { kv.set(key, v, 1.0); })
+        .def("__contains__", [](py_kv& kv, const std::string& key) {
+            auto i = kv.quick([&] { return kv.impl.find(key.data(), key.size()); });
+            return static_cast<bool>(i);
+        })
+        .def("__len__", [](py_kv& kv) { return kv.quick([&] { return kv.impl.key_count(); }); })
+        .def("__iter__", [](py_kv& kv) { return py::iter(py::cast(kv.names())); })
+        .def("keys", &py_kv::names, "The schema's key names, in creation order.")
+        .def(
+            "items",
+            [](py_kv& kv) {
+                py::dict d;
+                for (const auto& k : kv.names()) d[py::str(k)] = kv.get(k).first;
+                return d;
+            },
+            "A dict of every key's current value (None if never written); each read individually.")
+        .def_property_readonly("epoch", [](py_kv& kv) { return kv.quick([&] { return kv.impl.epoch(); }); },
+                               "The newest write's epoch.")
+        .def_property_readonly("max_value", [](py_kv& kv) { return kv.quick([&] { return kv.impl.max_value(); }); })
+        .def("changed_since", &py_kv::changed_since, py::arg("epoch"),
+             "(keys changed after `epoch` or being written now, the epoch to pass next time). Never misses a change.")
+        .def(
+            "changes",
+            [](py_kv& kv) {
+                auto r = kv.changed_since(kv.seen);
+                kv.seen = r.second;
+                return r.first;
+            },
+            "Keys changed since the previous changes() call (or since attach); select() on a KV waits for this "
+            "to be non-empty.")
+        .def(
+            "wait_change",
+            [](py_kv& kv, std::optional<std::uint64_t> since, timeout_arg timeout) {
+                const std::uint64_t from = since.value_or(kv.seen);
+                const errc e = kv.sliced(timeout, errc::timeout, [&](nanoseconds s) { return kv.impl.wait_change(from, s); });
+                if (e == errc::timeout) return false;
+                check(e, what(kv, "wait_change").c_str());
+                return true;
+            },
+            py::arg("since") = py::none(), py::arg("timeout") = py::none(),
+            "Waits until the epoch passes `since` (default: what changes() has reported): True, or False on timeout.");
+}
+
+}  // namespace shmkit::python

@@ -1,0 +1,557 @@
+// shmkit.BroadcastWriter/BroadcastReader, SpscProducer/SpscConsumer, CommandWriter/CommandReader.
+#include <pybind11/stl.h>
+
+#include "messages.hpp"
+#include "reservation.hpp"
+#include "shmkit/broadcast.hpp"
+#include "shmkit/command.hpp"
+#include "shmkit/spsc.hpp"
+
+namespace shmkit::python {
+
+std::vector<std::uint8_t>& staging_buffer(std::size_t at_least) {
+    thread_local std::vector<std::uint8_t> buffer;
+    if (buffer.size() < at_least) buffer.resize(at_least);
+    return buffer;
+}
+
+py::bytes bytes_from(const std::uint8_t* data, std::size_t size) {
+    if (size <= copy_with_gil_limit) return py::bytes(reinterpret_cast<const char*>(data), size);
+    PyObject* b = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size));
+    if (b == nullptr) throw py::error_already_set();
+    {
+        // The new bytes object is not visible to any other thread yet.
+        py::gil_scoped_release release;
+        std::memcpy(PyBytes_AS_STRING(b), data, size);
+    }
+    return py::reinterpret_steal<py::bytes>(b);
+}
+
+namespace {
+
+using seg_kwargs = std::tuple<bool, bool, std::uint32_t, bool>;
+
+std::string what(const handle_base& h, const char* op) { return "'" + h.name() + "' " + op; }
+
+// A writer that allows one open reservation at a time.
+struct reserving_writer : handle_base {
+    bool reserving = false;
+    void check_idle() const {
+        if (reserving) throw std::runtime_error("a reservation is open on this writer: commit or abandon it first");
+    }
+};
+
+// ---- broadcast -----------------------------------------------------------------------------
+
+struct py_broadcast_writer final : reserving_writer {
+    broadcast_writer impl;
+    void close_impl() noexcept override { impl.close(); }
+};
+
+struct py_broadcast_reader final : handle_base {
+    broadcast_reader impl;
+    message_info last{};
+    void close_impl() noexcept override { impl.close(); }
+    bool source(select_source* out) noexcept override {
+        *out = impl.waitable();
+        return true;
+    }
+    std::uint32_t max_message() const noexcept { return impl.max_message(); }
+    [[noreturn]] void on_error(errc e, const char* op) {
+        if (e == errc::overrun) raise_overrun(impl.lost(), what(*this, op));
+        raise(e, what(*this, op));
+    }
+    py::object read(const timeout_arg& timeout, const char* op) {
+        return receive(
+            *this, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
+            [this](void* b, std::size_t n) { return impl.try_read(b, n); },
+            [this](void* b, std::size_t n, nanoseconds t) { return impl.read(b, n, t); },
+            [this] { return impl.pending_size(); });
+    }
+};
+
+// ---- spsc ----------------------------------------------------------------------------------
+
+struct py_spsc_producer final : reserving_writer {
+    spsc_producer impl;
+    void close_impl() noexcept override { impl.close(); }
+};
+
+struct py_spsc_consumer final : handle_base {
+    spsc_consumer impl;
+    message_info last{};
+    bool peeked = false;
+    void close_impl() noexcept override { impl.close(); }
+    bool source(select_source* out) noexcept override {
+        *out = impl.waitable();
+        return true;
+    }
+    std::uint32_t max_message() const noexcept { return impl.max_message(); }
+    [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
+    py::object pop(const timeout_arg& timeout, const char* op) {
+        py::object m = receive(
+            *this, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
+            [this](void* b, std::size_t n) { return impl.try_pop(b, n); },
+            [this](void* b, std::size_t n, nanoseconds t) { return impl.pop(b, n, t); },
+            [this] { return impl.pending_size(); });
+        if (!m.is_none()) peeked = false;
+        return m;
+    }
+};
+
+// ---- command -------------------------------------------------------------------------------
+
+struct py_command_writer final : handle_base {
+    command_writer impl;
+    void close_impl() noexcept override { impl.close(); }
+};
+
+struct py_command_reader final : handle_base {
+    command_reader impl;
+    message_info last{};
+    void close_impl() noexcept override { impl.close(); }
+    bool source(select_source* out) noexcept override {
+        *out = impl.waitable();
+        return true;
+    }
+    std::uint32_t max_message() const noexcept { return impl.max_message(); }
+    [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
+    py::object read(const timeout_arg& timeout, const char* op) {
+        return receive(
+            *this, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
+            [this](void* b, std::size_t n) { return impl.try_read(b, n); },
+            [this](void* b, std::size_t n, nanoseconds t) { return impl.read(b, n, t); },
+            [this] { return impl.pending_size(); });
+    }
+};
+
+template <class H, class Make>
+std::unique_ptr<H> open_handle(const std::string& name, const char* op, Make&& make) {
+    auto h = std::make_unique<H>();
+    h->set_name(name);
+    auto r = [&] {
+        py::gil_scoped_release release;  // creating may prefault pages or wait for a creator
+        return make();
+    }();
+    if (!r) raise(r.error(), "'" + name + "' " + op);
+    h->impl = std::move(r).value();
+    return h;
+}
+
+// Sends with an optional wait for room: try first, then wait in slices while `full`.
+template <class H, class Try, class Wait>
+void send_waiting(H& h, const py::handle& data, const timeout_arg& timeout, const char* op, Try&& try_,
+                  Wait&& wait_) {
+    input_bytes in(data);
+    auto attempt = [&] { return try_(in.data(), in.size()); };
+    errc e = in.size() <= copy_with_gil_limit ? h.quick(attempt) : h.blocking(attempt);
+    const bool waits = !timeout || *timeout > 0;
+    if ((e == errc::full || e == errc::lock_timeout) && waits) {
+        e = h.sliced(timeout, errc::timeout, [&](nanoseconds slice) { return wait_(in.data(), in.size(), slice); });
+    }
+    check(e, what(h, op).c_str());
+}
+
+template <class W, class R>
+py::object make_reservation(py::object self, W& w, bool* open_flag, R&& r) {
+    py::array a = shared_bytes(self, r.data(), r.size(), true);
+    const std::size_t size = r.size();
+    return py::cast(static_cast<reservation_base*>(new reservation_of<std::decay_t<R>>(self, &w, open_flag, std::forward<R>(r), std::move(a), size, true)),
+                    py::return_value_policy::take_ownership);
+}
+
+constexpr const char* seg_doc =
+    "replace_stale: replace a segment of that name whose creator died and which nobody has open. "
+    "prefault: touch every page now (no page faults on the first writes). mode: permission bits. "
+    "allow_membarrier: cheaper notifies with membarrier where every attaching process can use it.";
+
+}  // namespace
+
+void bind_messaging(py::module_& m) {
+    // ---- broadcast -----------------------------------------------------------------------
+    py::class_<py_broadcast_writer, handle_base>(m, "BroadcastWriter", R"doc(
+The single writer of a broadcast channel: every reader sees every message, in order.
+
+The writer never waits for readers; a reader the writer laps gets Overrun (with the number of
+messages lost) and continues at the oldest message still kept.
+)doc")
+        .def_static(
+            "create",
+            [](const std::string& name, std::uint64_t capacity, std::uint32_t max_message, bool replace_stale,
+               bool prefault, std::uint32_t mode, bool allow_membarrier) {
+                broadcast_config c;
+                c.capacity = capacity;
+                c.max_message = max_message;
+                const segment_options o = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
+                return open_handle<py_broadcast_writer>(name, "create",
+                                                        [&] { return broadcast_writer::create(name.c_str(), c, o); });
+            },
+            py::arg("name"), py::kw_only(), py::arg("capacity") = 1u << 20, py::arg("max_message") = 0,
+            py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
+            py::arg("allow_membarrier") = true,
+            (std::string("Creates the channel and becomes its writer. capacity: ring bytes; max_message: largest "
+                         "message (0: about capacity/2). ") +
+             seg_doc)
+                .c_str())
+        .def_static(
+            "attach",
+            [](const std::string& name, double ready_timeout) {
+                const segment_options o = segment_options_from(true, false, 0600, true, ready_timeout);
+                return open_handle<py_broadcast_writer>(name, "attach",
+                                                        [&] { return broadcast_writer::open(name.c_str(), o); });
+            },
+            py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+            "Becomes the writer of an existing channel: Busy while another writer lives; a dead writer's role "
+            "is taken over.")
+        .def(
+            "write",
+            [](py_broadcast_writer& w, const py::handle& data) {
+                w.check_idle();
+                check(send(w, data, [&](const void* p, std::size_t n) { return w.impl.write(p, n); }),
+                      what(w, "write").c_str());
+            },
+            py::arg("data"), "Publishes one message: bytes, str (UTF-8) or any C-contiguous buffer (NumPy arrays).")
+        .def(
+            "reserve",
+            [](py::object self, std::size_t size) {
+                auto& w = self.cast<py_broadcast_writer&>();
+                w.check_idle();
+                auto r = w.quick([&] { return w.impl.reserve(size); });
+                if (!r) raise(r.error(), what(w, "reserve"));
+                return make_reservation(self, w, &w.reserving, std::move(r).value());
+            },
+            py::arg("size"), "Reserves `size` bytes to fill in place; returns a Reservation.")
+        .def_property_readonly("max_message", [](py_broadcast_writer& w) { return w.quick([&] { return w.impl.max_message(); }); })
+        .def_property_readonly("messages_written",
+                               [](py_broadcast_writer& w) { return w.quick([&] { return w.impl.messages_written(); }); });
+
+    py::class_<py_broadcast_reader, handle_base>(m, "BroadcastReader", R"doc(
+A reader of a broadcast channel (any number, no registration).
+
+read() waits for the next message; try_read() returns None when there is none. If the writer
+laps this reader, the read raises Overrun (its `lost` says how many messages were overwritten)
+and the next read returns the oldest message still kept.
+)doc")
+        .def_static(
+            "attach",
+            [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
+                broadcast_reader_options o;
+                o.from_oldest = from_oldest;
+                o.read_only = read_only;
+                o.wait.return_on_signal = true;
+                o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
+                return open_handle<py_broadcast_reader>(name, "attach",
+                                                        [&] { return broadcast_reader::open(name.c_str(), o); });
+            },
+            py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
+            py::arg("ready_timeout") = 0.5,
+            "Attaches to a channel. from_oldest: start at the oldest message kept, not the next new one. "
+            "read_only: map read-only (try_read and poll work; blocking reads raise AccessDenied).")
+        .def(
+            "read", [](py_broadcast_reader& r, timeout_arg timeout) { return r.read(timeout, "read"); },
+            py::arg("timeout") = py::none(),
+            "The next message as bytes, waiting up to `timeout` seconds (None: forever). Raises Timeout, Overrun.")
+        .def(
+            "try_read", [](py_broadcast_reader& r) { return r.read(0.0, "try_read"); },
+            "The next message as bytes, or None if there is none yet. Raises Overrun.")
+        .def(
+            "read_into",
+            [](py_broadcast_reader& r, const py::handle& buffer, timeout_arg timeout) {
+                return receive_into(
+                    r, buffer, timeout, &r.last, "read_into",
+                    [&](void* b, std::size_t n) { return r.impl.try_read(b, n); },
+                    [&](void* b, std::size_t n, nanoseconds t) { return r.impl.read(b, n, t); });
+            },
+            py::arg("buffer"), py::arg("timeout") = py::none(),
+            "Copies the next message into a writable buffer; returns its size (None if timeout=0 and nothing "
+            "is there). MessageTooLarge if it does not fit (nothing consumed; see pending_size).")
+        .def("poll", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.poll(); }); },
+             "True if a read would return at once (a message or Overrun).")
+        .def(
+            "wait",
+            [](py_broadcast_reader& r, timeout_arg timeout) {
+                const errc e = r.sliced(timeout, errc::timeout, [&](nanoseconds s) { return r.impl.wait(s); });
+                if (e == errc::timeout) return false;
+                check(e, what(r, "wait").c_str());
+                return true;
+            },
+            py::arg("timeout") = py::none(), "Waits until poll() is true: True, or False on timeout.")
+        .def_property_readonly("last_seq", [](py_broadcast_reader& r) { return r.last.seq; },
+                               "The writer's sequence number of the last message read.")
+        .def_property_readonly("next_seq", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.next_seq(); }); })
+        .def_property_readonly("lost", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.lost(); }); },
+                               "Messages lost in the last overrun.")
+        .def_property_readonly("total_lost",
+                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.total_lost(); }); })
+        .def_property_readonly("overruns", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.overruns(); }); })
+        .def_property_readonly("pending_size",
+                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.pending_size(); }); })
+        .def_property_readonly("max_message",
+                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.max_message(); }); })
+        .def_property_readonly("writer_alive",
+                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.writer_alive(); }); });
+
+    // ---- spsc ----------------------------------------------------------------------------
+    auto spsc_create = [](auto tag) {
+        using H = typename decltype(tag)::type;
+        return [](const std::string& name, std::uint64_t capacity, std::uint32_t max_message, bool replace_stale,
+                  bool prefault, std::uint32_t mode, bool allow_membarrier) {
+            spsc_config c;
+            c.capacity = capacity;
+            c.max_message = max_message;
+            spsc_options o;
+            o.wait.return_on_signal = true;
+            o.segment = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
+            return open_handle<H>(name, "create", [&] { return decltype(H::impl)::create(name.c_str(), c, o); });
+        };
+    };
+    auto spsc_attach = [](auto tag) {
+        using H = typename decltype(tag)::type;
+        return [](const std::string& name, double ready_timeout) {
+            spsc_options o;
+            o.wait.return_on_signal = true;
+            o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
+            return open_handle<H>(name, "attach", [&] { return decltype(H::impl)::open(name.c_str(), o); });
+        };
+    };
+    struct producer_tag {
+        using type = py_spsc_producer;
+    };
+    struct consumer_tag {
+        using type = py_spsc_consumer;
+    };
+
+    py::class_<py_spsc_producer, handle_base>(m, "SpscProducer", R"doc(
+The producing end of a single-producer/single-consumer queue. Nothing is ever dropped: a full
+queue makes push() wait (or try_push() return False).
+)doc")
+        .def_static("create", spsc_create(producer_tag{}), py::arg("name"), py::kw_only(),
+                    py::arg("capacity") = 1u << 20, py::arg("max_message") = 0, py::arg("replace_stale") = true,
+                    py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+                    (std::string("Creates the queue as its producer. ") + seg_doc).c_str())
+        .def_static("attach", spsc_attach(producer_tag{}), py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+                    "Becomes the producer of an existing queue (Busy while another producer lives).")
+        .def(
+            "push",
+            [](py_spsc_producer& p, const py::handle& data, timeout_arg timeout) {
+                p.check_idle();
+                send_waiting(
+                    p, data, timeout, "push", [&](const void* d, std::size_t n) { return p.impl.try_push(d, n); },
+                    [&](const void* d, std::size_t n, nanoseconds t) { return p.impl.push(d, n, t); });
+            },
+            py::arg("data"), py::arg("timeout") = py::none(),
+            "Queues one message, waiting up to `timeout` seconds for room (None: forever). Raises Timeout.")
+        .def(
+            "try_push",
+            [](py_spsc_producer& p, const py::handle& data) {
+                p.check_idle();
+                const errc e = send(p, data, [&](const void* d, std::size_t n) { return p.impl.try_push(d, n); });
+                if (e == errc::full) return false;
+                check(e, what(p, "try_push").c_str());
+                return true;
+            },
+            py::arg("data"), "Queues one message if there is room: True, or False when the queue is full.")
+        .def(
+            "reserve",
+            [](py::object self, std::size_t size, timeout_arg timeout) {
+                auto& p = self.cast<py_spsc_producer&>();
+                p.check_idle();
+                using R = spsc_producer::reservation;
+                result<R> r = p.quick([&] { return p.impl.try_reserve(size); });
+                const bool waits = !timeout || *timeout > 0;
+                if (!r && r.error() == errc::full && waits) {
+                    r = p.sliced(timeout, errc::timeout, [&](nanoseconds s) { return p.impl.reserve(size, s); });
+                }
+                if (!r) raise(r.error(), what(p, "reserve"));
+                return make_reservation(self, p, &p.reserving, std::move(r).value());
+            },
+            py::arg("size"), py::arg("timeout") = py::none(),
+            "Reserves `size` bytes to fill in place, waiting for room; returns a Reservation.")
+        .def_property_readonly("consumer_alive",
+                               [](py_spsc_producer& p) { return p.quick([&] { return p.impl.consumer_alive(); }); })
+        .def_property_readonly("capacity", [](py_spsc_producer& p) { return p.quick([&] { return p.impl.capacity(); }); })
+        .def_property_readonly("max_message",
+                               [](py_spsc_producer& p) { return p.quick([&] { return p.impl.max_message(); }); });
+
+    py::class_<py_spsc_consumer, handle_base>(m, "SpscConsumer", R"doc(
+The consuming end of a single-producer/single-consumer queue: messages in order, none lost.
+)doc")
+        .def_static("create", spsc_create(consumer_tag{}), py::arg("name"), py::kw_only(),
+                    py::arg("capacity") = 1u << 20, py::arg("max_message") = 0, py::arg("replace_stale") = true,
+                    py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+                    (std::string("Creates the queue as its consumer. ") + seg_doc).c_str())
+        .def_static("attach", spsc_attach(consumer_tag{}), py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+                    "Becomes the consumer of an existing queue (Busy while another consumer lives).")
+        .def(
+            "pop", [](py_spsc_consumer& c, timeout_arg timeout) { return c.pop(timeout, "pop"); },
+            py::arg("timeout") = py::none(), "The next message as bytes, waiting up to `timeout` seconds. Raises Timeout.")
+        .def(
+            "try_pop", [](py_spsc_consumer& c) { return c.pop(0.0, "try_pop"); },
+            "The next message as bytes, or None if the queue is empty.")
+        .def(
+            "pop_into",
+            [](py_spsc_consumer& c, const py::handle& buffer, timeout_arg timeout) {
+                py::object n = receive_into(
+                    c, buffer, timeout, &c.last, "pop_into",
+                    [&](void* b, std::size_t cap) { return c.impl.try_pop(b, cap); },
+                    [&](void* b, std::size_t cap, nanoseconds t) { return c.impl.pop(b, cap, t); });
+                if (!n.is_none()) c.peeked = false;
+                return n;
+            },
+            py::arg("buffer"), py::arg("timeout") = py::none(),
+            "Copies the next message into a writable buffer; returns its size (None if timeout=0 and empty).")
+        .def(
+            "peek",
+            [](py::object self, timeout_arg timeout) -> py::object {
+                auto& c = self.cast<py_spsc_consumer&>();
+                result<message_view> v = c.quick([&] { return c.impl.try_peek(); });
+                const bool waits = !timeout || *timeout > 0;
+                if (!v && v.error() == errc::empty && waits) {
+                    v = c.sliced(timeout, errc::timeout, [&](nanoseconds s) { return c.impl.peek(s); });
+                }
+                if (!v && v.error() == errc::empty) return py::none();
+                if (!v) raise(v.error(), what(c, "peek"));
+                c.peeked = true;
+                c.last = message_info{v->size, v->seq};
+                return shared_bytes(self, v->data, v->size, false);
+            },
+            py::arg("timeout") = py::none(),
+            "Zero-copy: the next message as a read-only uint8 array over the queue, without consuming it "
+            "(None if timeout=0 and empty). It stays valid until release(); after that the producer may "
+            "reuse the memory.")
+        .def(
+            "release",
+            [](py_spsc_consumer& c) {
+                if (!c.peeked) throw std::runtime_error("release() without a peeked message");
+                c.quick([&] {
+                    c.impl.release();
+                    return 0;
+                });
+                c.peeked = false;
+            },
+            "Consumes the message peek() returned.")
+        .def("poll", [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.poll(); }); },
+             "True if a message is waiting.")
+        .def_property_readonly("last_seq", [](py_spsc_consumer& c) { return c.last.seq; })
+        .def_property_readonly("pending_size",
+                               [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.pending_size(); }); })
+        .def_property_readonly("producer_alive",
+                               [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.producer_alive(); }); })
+        .def_property_readonly("capacity", [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.capacity(); }); })
+        .def_property_readonly("max_message",
+                               [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.max_message(); }); });
+
+    // ---- command -------------------------------------------------------------------------
+    py::class_<py_command_writer, handle_base>(m, "CommandWriter", R"doc(
+One of many writers of a command channel (control paths: UI -> capture process). Commands from
+all writers arrive at the single reader in claim order.
+)doc")
+        .def_static(
+            "attach",
+            [](const std::string& name, double ready_timeout) {
+                command_options o;
+                o.wait.return_on_signal = true;
+                o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
+                return open_handle<py_command_writer>(name, "attach",
+                                                      [&] { return command_writer::open(name.c_str(), o); });
+            },
+            py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+            "Attaches as a writer to the channel the reader created.")
+        .def(
+            "write",
+            [](py_command_writer& w, const py::handle& data, timeout_arg timeout) {
+                send_waiting(
+                    w, data, timeout, "write", [&](const void* d, std::size_t n) { return w.impl.try_write(d, n); },
+                    [&](const void* d, std::size_t n, nanoseconds t) { return w.impl.write(d, n, t); });
+            },
+            py::arg("data"), py::arg("timeout") = py::none(),
+            "Sends one command, waiting up to `timeout` seconds for room (None: forever). Raises Timeout.")
+        .def(
+            "try_write",
+            [](py_command_writer& w, const py::handle& data) {
+                const errc e = send(w, data, [&](const void* d, std::size_t n) { return w.impl.try_write(d, n); });
+                if (e == errc::full || e == errc::lock_timeout) return false;
+                check(e, what(w, "try_write").c_str());
+                return true;
+            },
+            py::arg("data"), "Sends one command if there is room now: True, or False.")
+        .def(
+            "reserve",
+            [](py::object self, std::size_t size, timeout_arg timeout) {
+                auto& w = self.cast<py_command_writer&>();
+                using R = command_writer::reservation;
+                result<R> r = w.quick([&] { return w.impl.try_reserve(size); });
+                const bool waits = !timeout || *timeout > 0;
+                if (!r && (r.error() == errc::full || r.error() == errc::lock_timeout) && waits) {
+                    r = w.sliced(timeout, errc::timeout, [&](nanoseconds s) { return w.impl.reserve(size, s); });
+                }
+                if (!r) raise(r.error(), what(w, "reserve"));
+                return make_reservation(self, w, nullptr, std::move(r).value());
+            },
+            py::arg("size"), py::arg("timeout") = py::none(),
+            "Claims `size` bytes to fill in place; returns a Reservation. An abandoned claim is skipped by the reader.")
+        .def_property_readonly("reader_alive",
+                               [](py_command_writer& w) { return w.quick([&] { return w.impl.reader_alive(); }); })
+        .def_property_readonly("max_message",
+                               [](py_command_writer& w) { return w.quick([&] { return w.impl.max_message(); }); });
+
+    py::class_<py_command_reader, handle_base>(m, "CommandReader", R"doc(
+The single reader of a command channel; it creates the channel. A writer that dies between
+claiming and committing is skipped after one liveness period (counted in `abandoned`).
+)doc")
+        .def_static(
+            "create",
+            [](const std::string& name, std::uint64_t capacity, std::uint32_t max_message, bool replace_stale,
+               bool prefault, std::uint32_t mode, bool allow_membarrier) {
+                command_config c;
+                c.capacity = capacity;
+                c.max_message = max_message;
+                command_options o;
+                o.wait.return_on_signal = true;
+                o.segment = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
+                return open_handle<py_command_reader>(name, "create",
+                                                      [&] { return command_reader::create(name.c_str(), c, o); });
+            },
+            py::arg("name"), py::kw_only(), py::arg("capacity") = 64u << 10, py::arg("max_message") = 0,
+            py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
+            py::arg("allow_membarrier") = true, (std::string("Creates the channel as its reader. ") + seg_doc).c_str())
+        .def_static(
+            "attach",
+            [](const std::string& name, double ready_timeout) {
+                command_options o;
+                o.wait.return_on_signal = true;
+                o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
+                return open_handle<py_command_reader>(name, "attach",
+                                                      [&] { return command_reader::open(name.c_str(), o); });
+            },
+            py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+            "Becomes the reader of an existing channel (Busy while another reader lives).")
+        .def(
+            "read", [](py_command_reader& r, timeout_arg timeout) { return r.read(timeout, "read"); },
+            py::arg("timeout") = py::none(), "The next command as bytes, waiting up to `timeout` seconds. Raises Timeout.")
+        .def(
+            "try_read", [](py_command_reader& r) { return r.read(0.0, "try_read"); },
+            "The next command as bytes, or None if none is committed yet.")
+        .def(
+            "read_into",
+            [](py_command_reader& r, const py::handle& buffer, timeout_arg timeout) {
+                return receive_into(
+                    r, buffer, timeout, &r.last, "read_into",
+                    [&](void* b, std::size_t n) { return r.impl.try_read(b, n); },
+                    [&](void* b, std::size_t n, nanoseconds t) { return r.impl.read(b, n, t); });
+            },
+            py::arg("buffer"), py::arg("timeout") = py::none(),
+            "Copies the next command into a writable buffer; returns its size (None if timeout=0 and empty).")
+        .def("poll", [](py_command_reader& r) { return r.quick([&] { return r.impl.poll(); }); },
+             "True if a committed command (or an abandoned claim to skip) is at the front.")
+        .def_property_readonly("last_seq", [](py_command_reader& r) { return r.last.seq; },
+                               "How many commands were delivered before the last one read.")
+        .def_property_readonly("abandoned", [](py_command_reader& r) { return r.quick([&] { return r.impl.abandoned(); }); },
+                               "Claims skipped because their writer died.")
+        .def_property_readonly("pending_size",
+                               [](py_command_reader& r) { return r.quick([&] { return r.impl.pending_size(); }); })
+        .def_property_readonly("max_message",
+                               [](py_command_reader& r) { return r.quick([&] { return r.impl.max_message(); }); });
+}
+
+}  // namespace shmkit::python

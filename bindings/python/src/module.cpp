@@ -1,0 +1,51 @@
+// The native part of the `shmkit` Python package (shmkit/__init__.py re-exports it).
+#include "common.hpp"
+#include "reservation.hpp"
+#include "shmkit/config.hpp"
+
+namespace shmkit::python {
+namespace {
+
+void bind_handle(py::module_& m) {
+    py::class_<handle_base>(m, "Handle", R"doc(
+Base of every shmkit handle: close(), `closed`, `name`, and use as a context manager (closes on
+exit). close() raises BufferError while arrays, views or reservations over the handle's memory
+exist; a call blocked in another thread raises Closed within 50 ms of close().
+)doc")
+        .def("close", &handle_base::close, "Detaches (the segment stays). BufferError while views exist.")
+        .def_property_readonly("closed", [](const handle_base& h) { return h.closed(); })
+        .def_property_readonly("name", [](const handle_base& h) { return h.name(); })
+        .def_property_readonly("exports", [](const handle_base& h) { return h.exports(); },
+                               "Arrays, views and reservations currently pinning this handle's memory.")
+        .def("__enter__", [](py::object self) { return self; })
+        .def("__exit__",
+             [](handle_base& h, const py::object&, const py::object&, const py::object&) {
+                 h.close();
+                 return false;
+             })
+        .def("__repr__", [](py::object self) {
+            const auto& h = self.cast<const handle_base&>();
+            return "<shmkit." + py::str(self.get_type().attr("__name__")).cast<std::string>() + " '" + h.name() + "'" +
+                   (h.closed() ? " closed" : "") + ">";
+        });
+}
+
+}  // namespace
+}  // namespace shmkit::python
+
+PYBIND11_MODULE(_shmkit, m) {
+    namespace sp = shmkit::python;
+    m.doc() = "shmkit's native module; import shmkit instead.";
+    sp::load_error_classes();
+    sp::bind_common(m);
+    sp::bind_handle(m);
+    sp::bind_reservation(m);
+    sp::bind_messaging(m);
+    sp::bind_block(m);
+    sp::bind_slots(m);
+    sp::bind_kv(m);
+    sp::bind_select(m);
+    sp::bind_inventory(m);
+    m.attr("wire_format_version") = shmkit::wire_format_version;
+    m.attr("wait_slice") = static_cast<double>(sp::wait_slice_ns) / 1e9;
+}

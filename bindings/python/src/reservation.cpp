@@ -1,0 +1,86 @@
+// shmkit.Reservation (see reservation.hpp).
+#include "reservation.hpp"
+
+namespace shmkit::python {
+
+void reservation_base::finish() {
+    finished_ = true;
+    if (open_flag_ != nullptr) *open_flag_ = false;
+    // Writing into a published slot would change a message readers may be reading: the array
+    // handed out becomes read-only (views the caller derived from it keep their own flags).
+    if (array_) make_read_only(array_);
+}
+
+void reservation_base::commit(std::optional<std::size_t> nbytes) {
+    if (finished_) throw std::runtime_error("this reservation was already committed or abandoned");
+    std::size_t used = nbytes.value_or(size_);
+    if (used > size_) throw py::value_error("nbytes exceeds the reservation's size");
+    if (!partial_commit_allowed() && nbytes && used != size_) {
+        throw py::value_error("a sample is committed whole; nbytes must be omitted or equal to size");
+    }
+    handle_->quick([&] {
+        commit_locked(used);
+        return 0;
+    });
+    finish();
+}
+
+void reservation_base::abandon() {
+    if (finished_) return;
+    handle_->quick([&] {
+        abandon_locked();
+        return 0;
+    });
+    finish();
+}
+
+void reservation_base::finish_on_destruction() noexcept {
+    if (finished_) return;
+    // The writer cannot be closed while this reservation's array pins it, so quick() does not
+    // raise; if the unexpected happens, abandoning is still the only correct outcome.
+    try {
+        abandon();
+    } catch (...) {
+    }
+}
+
+py::array reservation_base::enter() {
+    if (finished_) throw std::runtime_error("this reservation was already committed or abandoned");
+    return array_;
+}
+
+void reservation_base::exit(const py::object& exc_type) {
+    if (finished_) return;  // committed or abandoned explicitly inside the block
+    if (exc_type.is_none()) {
+        commit(std::nullopt);
+    } else {
+        abandon();  // an exception inside the block publishes nothing
+    }
+}
+
+void bind_reservation(py::module_& m) {
+    py::class_<reservation_base>(m, "Reservation", py::buffer_protocol(), R"doc(
+Space reserved by a writer in shared memory, to fill in place (zero-copy).
+
+Fill ``array`` (a writable NumPy array over the reserved bytes or sample), then ``commit()``.
+Used as a context manager, ``with writer.reserve(...) as array:`` binds the array, commits when
+the block ends normally and abandons (publishes nothing) when it raises. A reservation dropped
+without commit publishes nothing. One reservation per writer at a time (command writers may
+hold several).
+)doc")
+        .def_property_readonly("array", &reservation_base::array, "The writable array over the reserved memory.")
+        .def_property_readonly("size", &reservation_base::size, "Bytes reserved.")
+        .def_property_readonly("finished", &reservation_base::finished, "True once committed or abandoned.")
+        .def("commit", &reservation_base::commit, py::arg("nbytes") = py::none(),
+             "Publishes the reservation (its first ``nbytes`` bytes for message kinds; all by default).")
+        .def("abandon", &reservation_base::abandon, "Publishes nothing; the space is given back.")
+        .def("__enter__", &reservation_base::enter)
+        .def("__exit__",
+             [](reservation_base& r, const py::object& type, const py::object&, const py::object&) {
+                 r.exit(type);
+                 return false;
+             })
+        .def_buffer([](reservation_base& r) { return buffer_of(r.array()); });
+}
+
+}  // namespace shmkit::python
