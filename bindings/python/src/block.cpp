@@ -333,8 +333,10 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
             },
             py::arg("name"), py::kw_only(), py::arg("read_only") = false, py::arg("ready_timeout") = 0.5,
             "Attaches to a block. read_only: the data is mapped read-only (writes raise AccessDenied).")
-        .def_property_readonly("size", [](py_block& b) { return b.quick([&] { return b.impl.size(); }); })
-        .def_property_readonly("writable", [](py_block& b) { return b.quick([&] { return b.impl.writable(); }); })
+        .def_property_readonly("size", [](py_block& b) { return b.quick([&] { return b.impl.size(); }); },
+                               "Bytes of data.")
+        .def_property_readonly("writable", [](py_block& b) { return b.quick([&] { return b.impl.writable(); }); },
+                               "False when attached read-only.")
         .def_property_readonly("can_lock", [](py_block& b) { return b.quick([&] { return b.impl.can_lock(); }); },
                                "False when attached read-only to an object this process may not open for writing.")
         .def(
@@ -400,7 +402,7 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
             py::arg("timeout") = py::none(), py::kw_only(), py::arg("accept_inconsistent") = false,
             "Takes a read lock, waiting up to `timeout` seconds (LockTimeout). Returns True; False only with "
             "accept_inconsistent=True when a writer died holding the lock (else OwnerDead is raised).")
-        .def("unlock_shared", [](py_block& b) { release(b, false); })
+        .def("unlock_shared", [](py_block& b) { release(b, false); }, "Releases one read lock this handle holds.")
         .def(
             "lock",
             [](py_block& b, timeout_arg timeout, bool accept_inconsistent) {
@@ -408,7 +410,7 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
             },
             py::arg("timeout") = py::none(), py::kw_only(), py::arg("accept_inconsistent") = false,
             "Takes the write lock (see lock_shared for the return value and errors).")
-        .def("unlock", [](py_block& b) { release(b, true); })
+        .def("unlock", [](py_block& b) { release(b, true); }, "Releases the write lock.")
         .def(
             "mark_consistent",
             [](py_block& b) {
@@ -453,9 +455,11 @@ Reads and writes advance the cursor unless `at=` gives an offset.
                 if (pos > v.b->impl.size()) raise(errc::out_of_range, what(*v.b, "seek"));
                 v.position = pos;
             },
-            py::arg("position"))
-        .def_property_readonly("position", [](const py_typed_view& v) { return v.position; })
-        .def_property_readonly("block", [](const py_typed_view& v) { return v.owner; });
+            py::arg("position"), "Moves the cursor to `position` (OutOfRange beyond the end).")
+        .def_property_readonly("position", [](const py_typed_view& v) { return v.position; },
+                               "The cursor's offset in the block.")
+        .def_property_readonly("block", [](const py_typed_view& v) { return v.owner; },
+                               "The Block this view reads and writes.");
 }
 
 }  // namespace shmkit::python

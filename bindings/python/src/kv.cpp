@@ -160,7 +160,8 @@ something does. A key outside the schema raises KeyError; a key never written re
             "A dict of every key's current value (None if never written); each read individually.")
         .def_property_readonly("epoch", [](py_kv& kv) { return kv.quick([&] { return kv.impl.epoch(); }); },
                                "The newest write's epoch.")
-        .def_property_readonly("max_value", [](py_kv& kv) { return kv.quick([&] { return kv.impl.max_value(); }); })
+        .def_property_readonly("max_value", [](py_kv& kv) { return kv.quick([&] { return kv.impl.max_value(); }); },
+                               "The largest value, in bytes.")
         .def("changed_since", &py_kv::changed_since, py::arg("epoch"),
              "(keys changed after `epoch` or being written now, the epoch to pass next time). Never misses a change.")
         .def(

@@ -221,9 +221,11 @@ messages lost) and continues at the oldest message still kept.
                 return make_reservation(self, w, &w.reserving, std::move(r).value());
             },
             py::arg("size"), "Reserves `size` bytes to fill in place; returns a Reservation.")
-        .def_property_readonly("max_message", [](py_broadcast_writer& w) { return w.quick([&] { return w.impl.max_message(); }); })
+        .def_property_readonly("max_message", [](py_broadcast_writer& w) { return w.quick([&] { return w.impl.max_message(); }); },
+                               "The largest message this channel carries, in bytes.")
         .def_property_readonly("messages_written",
-                               [](py_broadcast_writer& w) { return w.quick([&] { return w.impl.messages_written(); }); });
+                               [](py_broadcast_writer& w) { return w.quick([&] { return w.impl.messages_written(); }); },
+                               "Messages this writer (and writers before it) published.");
 
     py::class_<py_broadcast_reader, handle_base>(m, "BroadcastReader", R"doc(
 A reader of a broadcast channel (any number, no registration).
@@ -278,18 +280,24 @@ and the next read returns the oldest message still kept.
             py::arg("timeout") = py::none(), "Waits until poll() is true: True, or False on timeout.")
         .def_property_readonly("last_seq", [](py_broadcast_reader& r) { return r.last.seq; },
                                "The writer's sequence number of the last message read.")
-        .def_property_readonly("next_seq", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.next_seq(); }); })
+        .def_property_readonly("next_seq", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.next_seq(); }); },
+                               "The sequence number the next message will carry.")
         .def_property_readonly("lost", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.lost(); }); },
                                "Messages lost in the last overrun.")
         .def_property_readonly("total_lost",
-                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.total_lost(); }); })
-        .def_property_readonly("overruns", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.overruns(); }); })
+                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.total_lost(); }); },
+                               "Messages or samples lost to overruns since attach.")
+        .def_property_readonly("overruns", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.overruns(); }); },
+                               "How many times the writer lapped this reader.")
         .def_property_readonly("pending_size",
-                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.pending_size(); }); })
+                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.pending_size(); }); },
+                               "Size of the message a buffer was too small for (MessageTooLarge).")
         .def_property_readonly("max_message",
-                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.max_message(); }); })
+                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.max_message(); }); },
+                               "The largest message this channel carries, in bytes.")
         .def_property_readonly("writer_alive",
-                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.writer_alive(); }); });
+                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.writer_alive(); }); },
+                               "True while the writer's process lives.");
 
     // ---- spsc ----------------------------------------------------------------------------
     auto spsc_create = [](auto tag) {
@@ -368,10 +376,13 @@ queue makes push() wait (or try_push() return False).
             py::arg("size"), py::arg("timeout") = py::none(),
             "Reserves `size` bytes to fill in place, waiting for room; returns a Reservation.")
         .def_property_readonly("consumer_alive",
-                               [](py_spsc_producer& p) { return p.quick([&] { return p.impl.consumer_alive(); }); })
-        .def_property_readonly("capacity", [](py_spsc_producer& p) { return p.quick([&] { return p.impl.capacity(); }); })
+                               [](py_spsc_producer& p) { return p.quick([&] { return p.impl.consumer_alive(); }); },
+                               "True while the consumer's process lives.")
+        .def_property_readonly("capacity", [](py_spsc_producer& p) { return p.quick([&] { return p.impl.capacity(); }); },
+                               "Ring bytes.")
         .def_property_readonly("max_message",
-                               [](py_spsc_producer& p) { return p.quick([&] { return p.impl.max_message(); }); });
+                               [](py_spsc_producer& p) { return p.quick([&] { return p.impl.max_message(); }); },
+                               "The largest message this channel carries, in bytes.");
 
     py::class_<py_spsc_consumer, handle_base>(m, "SpscConsumer", R"doc(
 The consuming end of a single-producer/single-consumer queue: messages in order, none lost.
@@ -432,14 +443,19 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
             "Consumes the message peek() returned.")
         .def("poll", [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.poll(); }); },
              "True if a message is waiting.")
-        .def_property_readonly("last_seq", [](py_spsc_consumer& c) { return c.last.seq; })
+        .def_property_readonly("last_seq", [](py_spsc_consumer& c) { return c.last.seq; },
+                               "Sequence number of the last message read.")
         .def_property_readonly("pending_size",
-                               [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.pending_size(); }); })
+                               [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.pending_size(); }); },
+                               "Size of the message a buffer was too small for (MessageTooLarge).")
         .def_property_readonly("producer_alive",
-                               [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.producer_alive(); }); })
-        .def_property_readonly("capacity", [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.capacity(); }); })
+                               [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.producer_alive(); }); },
+                               "True while the producer's process lives.")
+        .def_property_readonly("capacity", [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.capacity(); }); },
+                               "Ring bytes.")
         .def_property_readonly("max_message",
-                               [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.max_message(); }); });
+                               [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.max_message(); }); },
+                               "The largest message this channel carries, in bytes.");
 
     // ---- command -------------------------------------------------------------------------
     py::class_<py_command_writer, handle_base>(m, "CommandWriter", R"doc(
@@ -491,9 +507,11 @@ all writers arrive at the single reader in claim order.
             py::arg("size"), py::arg("timeout") = py::none(),
             "Claims `size` bytes to fill in place; returns a Reservation. An abandoned claim is skipped by the reader.")
         .def_property_readonly("reader_alive",
-                               [](py_command_writer& w) { return w.quick([&] { return w.impl.reader_alive(); }); })
+                               [](py_command_writer& w) { return w.quick([&] { return w.impl.reader_alive(); }); },
+                               "True while the reader's process lives.")
         .def_property_readonly("max_message",
-                               [](py_command_writer& w) { return w.quick([&] { return w.impl.max_message(); }); });
+                               [](py_command_writer& w) { return w.quick([&] { return w.impl.max_message(); }); },
+                               "The largest message this channel carries, in bytes.");
 
     py::class_<py_command_reader, handle_base>(m, "CommandReader", R"doc(
 The single reader of a command channel; it creates the channel. A writer that dies between
@@ -549,9 +567,11 @@ claiming and committing is skipped after one liveness period (counted in `abando
         .def_property_readonly("abandoned", [](py_command_reader& r) { return r.quick([&] { return r.impl.abandoned(); }); },
                                "Claims skipped because their writer died.")
         .def_property_readonly("pending_size",
-                               [](py_command_reader& r) { return r.quick([&] { return r.impl.pending_size(); }); })
+                               [](py_command_reader& r) { return r.quick([&] { return r.impl.pending_size(); }); },
+                               "Size of the message a buffer was too small for (MessageTooLarge).")
         .def_property_readonly("max_message",
-                               [](py_command_reader& r) { return r.quick([&] { return r.impl.max_message(); }); });
+                               [](py_command_reader& r) { return r.quick([&] { return r.impl.max_message(); }); },
+                               "The largest message this channel carries, in bytes.");
 }
 
 }  // namespace shmkit::python

@@ -13,8 +13,10 @@ exit). close() raises BufferError while arrays, views or reservations over the h
 exist; a call blocked in another thread raises Closed within 50 ms of close().
 )doc")
         .def("close", &handle_base::close, "Detaches (the segment stays). BufferError while views exist.")
-        .def_property_readonly("closed", [](const handle_base& h) { return h.closed(); })
-        .def_property_readonly("name", [](const handle_base& h) { return h.name(); })
+        .def_property_readonly("closed", [](const handle_base& h) { return h.closed(); },
+                               "True once close() has run.")
+        .def_property_readonly("name", [](const handle_base& h) { return h.name(); },
+                               "The segment's name.")
         .def_property_readonly("exports", [](const handle_base& h) { return h.exports(); },
                                "Arrays, views and reservations currently pinning this handle's memory.")
         .def("__enter__", [](py::object self) { return self; })

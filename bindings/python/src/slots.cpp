@@ -332,12 +332,18 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
         .def("fresh", [](H& r) { return r.quick([&] { return r.impl.fresh(); }); },
              "True if a sample newer than the last one returned exists.")
         .def_property_readonly("last", [](H& r) { return to_py(r.last); }, "SampleInfo of the last sample returned.")
-        .def_property_readonly("lost", [](H& r) { return r.quick([&] { return r.impl.lost(); }); })
-        .def_property_readonly("total_lost", [](H& r) { return r.quick([&] { return r.impl.total_lost(); }); })
-        .def_property_readonly("slots", [](H& r) { return r.quick([&] { return r.impl.slots(); }); })
-        .def_property_readonly("slot_capacity", [](H& r) { return r.quick([&] { return r.impl.slot_capacity(); }); })
-        .def_property_readonly("next_index", [](H& r) { return r.quick([&] { return r.impl.next_index(); }); })
-        .def_property_readonly("writer_alive", [](H& r) { return r.quick([&] { return r.impl.writer_alive(); }); })
+        .def_property_readonly("lost", [](H& r) { return r.quick([&] { return r.impl.lost(); }); },
+                               "Messages or samples lost in the last overrun.")
+        .def_property_readonly("total_lost", [](H& r) { return r.quick([&] { return r.impl.total_lost(); }); },
+                               "Messages or samples lost to overruns since attach.")
+        .def_property_readonly("slots", [](H& r) { return r.quick([&] { return r.impl.slots(); }); },
+                               "Samples the ring keeps.")
+        .def_property_readonly("slot_capacity", [](H& r) { return r.quick([&] { return r.impl.slot_capacity(); }); },
+                               "Bytes one slot holds.")
+        .def_property_readonly("next_index", [](H& r) { return r.quick([&] { return r.impl.next_index(); }); },
+                               "Index of the sample next() returns next.")
+        .def_property_readonly("writer_alive", [](H& r) { return r.quick([&] { return r.impl.writer_alive(); }); },
+                               "True while the writer's process lives.")
         .def_property_readonly(
             "heartbeat_age", [](H& r) { return r.quick([&] { return r.impl.heartbeat_age_ns(); }) / 1e9; },
             "Seconds since the writer's last commit or heartbeat().");
@@ -379,9 +385,12 @@ void def_writer(py::class_<py_slot_writer<K>, handle_base>& c) {
     using H = py_slot_writer<K>;
     c.def("heartbeat", [](H& w) { w.quick([&] { w.impl.heartbeat(); return 0; }); },
           "Tells readers the writer is alive while it has nothing to publish (heartbeat_age).")
-        .def_property_readonly("slots", [](H& w) { return w.quick([&] { return w.impl.slots(); }); })
-        .def_property_readonly("slot_capacity", [](H& w) { return w.quick([&] { return w.impl.slot_capacity(); }); })
-        .def_property_readonly("samples_written", [](H& w) { return w.quick([&] { return w.impl.samples_written(); }); });
+        .def_property_readonly("slots", [](H& w) { return w.quick([&] { return w.impl.slots(); }); },
+                               "Samples the ring keeps.")
+        .def_property_readonly("slot_capacity", [](H& w) { return w.quick([&] { return w.impl.slot_capacity(); }); },
+                               "Bytes one slot holds.")
+        .def_property_readonly("samples_written", [](H& w) { return w.quick([&] { return w.impl.samples_written(); }); },
+                               "Samples published so far.");
 }
 
 template <class H, class Make>
@@ -460,8 +469,10 @@ A sample read in place (zero-copy). `array` is a read-only NumPy array over the 
 may overwrite the slot at any time after `slots` more samples: use the data, then check `valid`;
 False means what you read may be mixed with a newer sample and must be discarded.
 )doc")
-        .def_property_readonly("array", [](const sample_view_py& v) { return v.array; })
-        .def_property_readonly("info", [](const sample_view_py& v) { return to_py(v.view.info); })
+        .def_property_readonly("array", [](const sample_view_py& v) { return v.array; },
+                               "The NumPy array over the sample's memory.")
+        .def_property_readonly("info", [](const sample_view_py& v) { return to_py(v.view.info); },
+                               "SampleInfo of the sample (index, size, timestamp, pts).")
         .def_property_readonly("valid", &sample_view_py::valid,
                                "True while the slot still holds this sample (an acquire check of its sequence).")
         .def("__enter__", [](const sample_view_py& v) { return v.array; })
@@ -537,9 +548,12 @@ order; the writer never waits for them.
             },
             "A Reservation over the next slot, shaped like a sample (bytes streams: max_bytes of uint8; commit(n) "
             "publishes n bytes).")
-        .def_property_readonly("dtype", [](stream_w& w) { return dtype_of(w.impl.description()); })
-        .def_property_readonly("shape", [](stream_w& w) { return shape_of(w.impl.description()); })
-        .def_property_readonly("sample_bytes", [](stream_w& w) { return w.impl.sample_bytes(); });
+        .def_property_readonly("dtype", [](stream_w& w) { return dtype_of(w.impl.description()); },
+                               "The sample dtype (a NumPy dtype), or 'bytes'.")
+        .def_property_readonly("shape", [](stream_w& w) { return shape_of(w.impl.description()); },
+                               "The sample shape.")
+        .def_property_readonly("sample_bytes", [](stream_w& w) { return w.impl.sample_bytes(); },
+                               "Bytes of one sample (the maximum for a bytes stream).");
     def_writer(sw);
 
     py::class_<stream_r, handle_base> sr(m, "StreamReader", R"doc(
@@ -567,9 +581,12 @@ insist on them (WrongKind / SizeMismatch otherwise). Samples are returned as Num
           py::arg("from_oldest") = false, py::arg("read_only") = false, py::arg("ready_timeout") = 0.5,
           "Attaches to a stream. from_oldest: next() starts at the oldest sample kept. read_only: map "
           "read-only (blocking calls raise AccessDenied).")
-        .def_property_readonly("dtype", [](stream_r& r) { return dtype_of(r.impl.description()); })
-        .def_property_readonly("shape", [](stream_r& r) { return shape_of(r.impl.description()); })
-        .def_property_readonly("sample_bytes", [](stream_r& r) { return r.impl.sample_bytes(); });
+        .def_property_readonly("dtype", [](stream_r& r) { return dtype_of(r.impl.description()); },
+                               "The sample dtype (a NumPy dtype), or 'bytes'.")
+        .def_property_readonly("shape", [](stream_r& r) { return shape_of(r.impl.description()); },
+                               "The sample shape.")
+        .def_property_readonly("sample_bytes", [](stream_r& r) { return r.impl.sample_bytes(); },
+                               "Bytes of one sample (the maximum for a bytes stream).");
     def_reader(sr);
 
     // ---- video ---------------------------------------------------------------------------
@@ -577,8 +594,10 @@ insist on them (WrongKind / SizeMismatch otherwise). Samples are returned as Num
     using video_r = py_slot_reader<video_traits>;
     auto video_props = [](auto& cls) {
         using H = typename std::remove_reference_t<decltype(cls)>::type;
-        cls.def_property_readonly("width", [](H& h) { return h.impl.description().width; })
-            .def_property_readonly("height", [](H& h) { return h.impl.description().height; })
+        cls.def_property_readonly("width", [](H& h) { return h.impl.description().width; },
+                               "Frame width in pixels.")
+            .def_property_readonly("height", [](H& h) { return h.impl.description().height; },
+                               "Frame height in pixels.")
             .def_property_readonly("stride", [](H& h) { return h.impl.description().stride; },
                                    "Bytes per row of the first plane.")
             .def_property_readonly("format", [](H& h) {
@@ -587,7 +606,8 @@ insist on them (WrongKind / SizeMismatch otherwise). Samples are returned as Num
             .def_property_readonly("fps", [](H& h) {
                 return py::make_tuple(h.impl.description().fps_num, h.impl.description().fps_den);
             }, "Frame rate as (numerator, denominator).")
-            .def_property_readonly("frame_bytes", [](H& h) { return h.impl.description().frame_bytes; })
+            .def_property_readonly("frame_bytes", [](H& h) { return h.impl.description().frame_bytes; },
+                               "Bytes of one frame, all planes.")
             .def_property_readonly("shape", [](H& h) {
                 const sample_layout l = h.layout(h.impl.description().frame_bytes);
                 return py::tuple(py::cast(l.shape));
@@ -678,14 +698,19 @@ zero-copy from view_latest()/view_next()); `last` (or a view's `info`) carries p
     using audio_r = py_slot_reader<audio_traits>;
     auto audio_props = [](auto& cls) {
         using H = typename std::remove_reference_t<decltype(cls)>::type;
-        cls.def_property_readonly("channels", [](H& h) { return h.impl.description().channels; })
+        cls.def_property_readonly("channels", [](H& h) { return h.impl.description().channels; },
+                               "Audio channels per frame.")
             .def_property_readonly("format", [](H& h) {
                 return std::string(to_string(static_cast<sample_format>(h.impl.description().sample_format)));
             }, "Sample format name: 'S16LE', 'F32LE', ...")
-            .def_property_readonly("sample_rate", [](H& h) { return h.impl.description().sample_rate; })
-            .def_property_readonly("frames_per_buffer", [](H& h) { return h.impl.description().frames_per_buffer; })
-            .def_property_readonly("buffer_bytes", [](H& h) { return h.impl.description().buffer_bytes; })
-            .def_property_readonly("buffer_seconds", [](H& h) { return h.impl.description().buffer_us / 1e6; });
+            .def_property_readonly("sample_rate", [](H& h) { return h.impl.description().sample_rate; },
+                               "Frames per second.")
+            .def_property_readonly("frames_per_buffer", [](H& h) { return h.impl.description().frames_per_buffer; },
+                               "Frames in one full buffer.")
+            .def_property_readonly("buffer_bytes", [](H& h) { return h.impl.description().buffer_bytes; },
+                               "Bytes of one full buffer.")
+            .def_property_readonly("buffer_seconds", [](H& h) { return h.impl.description().buffer_us / 1e6; },
+                               "Duration of one full buffer in seconds.");
     };
     py::class_<audio_w, handle_base> aw(m, "AudioWriter", R"doc(
 The writer of an audio ring: PCM buffers of (frames, channels) samples, each with a pts.

@@ -1,0 +1,57 @@
+"""Shared fixtures: unique segment names (removed afterwards), a helper that runs Python code in
+a child process with the same shmkit on its path, and the C++ peer for cross-language tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+
+import pytest
+
+import shmkit
+
+
+@pytest.fixture
+def name(request):
+    """A fresh segment name; every segment whose name starts with it is removed afterwards."""
+    base = f"/pyt-{os.getpid()}-{uuid.uuid4().hex[:10]}"
+    yield base
+    for seg in shmkit.list_segments(include_foreign=True):
+        if seg["name"].startswith(base):
+            try:
+                shmkit.remove(seg["name"])
+            except shmkit.NotFound:
+                pass
+
+
+def run_python(code: str, *args: str, timeout: float = 60.0, check: bool = True) -> subprocess.CompletedProcess:
+    """Runs `code` in a child interpreter (the one running the tests) with shmkit importable;
+    `args` become sys.argv[1:]. Raises with the child's output if it fails and `check`."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"child failed ({proc.returncode}):\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+def start_python(code: str, *args: str) -> subprocess.Popen:
+    """Starts `code` in a child interpreter without waiting (stdout/stderr piped, text mode)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture
+def xlang():
+    """Path of the C++ peer program (tests/xlang.cpp), set by CMake in SHMKIT_XLANG."""
+    path = os.environ.get("SHMKIT_XLANG")
+    if not path or not os.path.exists(path):
+        pytest.fail("SHMKIT_XLANG does not name the shmkit_xlang program; run the tests through ctest or "
+                    "`make test-python`")
+    return path

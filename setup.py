@@ -1,0 +1,48 @@
+"""Builds shmkit's native module with CMake (pyproject.toml has the metadata).
+
+pip runs this with the interpreter it installs for, which CMake receives as Python_EXECUTABLE,
+so the module always matches the interpreter (a venv's, Debian's /usr/bin/python3, ...).
+Set SHMKIT_CMAKE_ARGS to pass more options (e.g. a toolchain file).
+"""
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+
+
+class CMakeExtension(Extension):
+    def __init__(self, name: str) -> None:
+        super().__init__(name, sources=[])
+
+
+class CMakeBuild(build_ext):
+    def build_extension(self, ext: Extension) -> None:
+        build_dir = Path(self.build_temp).resolve() / "cmake"
+        configure = [
+            "cmake", "-S", str(ROOT), "-B", str(build_dir),
+            "-DCMAKE_BUILD_TYPE=Release",
+            "-DSHMKIT_BUILD_PYTHON=ON",
+            "-DSHMKIT_BUILD_TESTS=OFF",
+            "-DSHMKIT_BUILD_BENCH=OFF",
+            "-DSHMKIT_BUILD_TOOLS=OFF",
+            "-DSHMKIT_INSTALL=OFF",
+            f"-DPython_EXECUTABLE={sys.executable}",
+        ] + shlex.split(os.environ.get("SHMKIT_CMAKE_ARGS", ""))
+        subprocess.check_call(configure)
+        subprocess.check_call(["cmake", "--build", str(build_dir), "--target", "shmkit_python",
+                               "-j", str(os.cpu_count() or 2)])
+        built = next((build_dir / "bindings" / "python" / "shmkit").glob("_shmkit*.so"))
+        target = Path(self.get_ext_fullpath(ext.name))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(built, target)
+
+
+setup(ext_modules=[CMakeExtension("shmkit._shmkit")], cmdclass={"build_ext": CMakeBuild})
