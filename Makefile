@@ -9,22 +9,36 @@ CMAKE   ?= cmake
 GENERATOR_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-# Debian 12 / Ubuntu 20.04+ package names.
+# Debian 12 / Ubuntu 20.04+ package names. Python packages come from the distribution too (no
+# package index is needed): the binding is built for, and tested with, the system interpreter.
 DEB_PACKAGES := cmake make g++ clang binutils pkg-config googletest libgtest-dev libbenchmark-dev \
-                g++-aarch64-linux-gnu qemu-user
+                g++-aarch64-linux-gnu qemu-user \
+                python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel \
+                python3-numpy python3-pytest python3-msgpack pybind11-dev
+
+# The interpreter the Python module is built for: the system's, which has Debian's numpy and
+# pytest, never whichever python3 comes first on PATH (pyenv shims, ...). Override: make PYTHON=...
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
+PYTHON_FLAGS := -DSHMKIT_BUILD_PYTHON=ON -DPython_EXECUTABLE=$(PYTHON)
+VENV ?= $(BUILD)/venv
 
 COMMON_FLAGS := -DSHMKIT_WERROR=ON $(GENERATOR_FLAGS)
 
-.PHONY: help deps build demo test test-native test-clang cross-test sanitize test-asan test-tsan bench clean
+.PHONY: help deps build demo test test-native test-python test-pip test-clang cross-test sanitize test-asan test-tsan \
+        bench bench-python clean
 
 help:
 	@echo "make demo        build and run the demo (a writer and two readers, ~3 s)"
-	@echo "make test        every test: native (GCC), Clang, aarch64 under qemu-user, ASan+UBSan, TSan"
-	@echo "make test-native the native suite only"
+	@echo "make test        every test: native (GCC, C++ and Python), Clang, aarch64 under qemu-user,"
+	@echo "                 ASan+UBSan (C++ and Python), TSan, and the pip install of the Python package"
+	@echo "make test-native the native suite only (C++ and Python)"
+	@echo "make test-python the Python suite only"
+	@echo "make test-pip    pip-install the Python package offline into $(VENV) and test the installed copy"
 	@echo "make test-clang  the native suite built with Clang"
 	@echo "make cross-test  build for aarch64 and run the suite under qemu-user"
 	@echo "make sanitize    the suite under ASan+UBSan and under TSan"
 	@echo "make bench       run the benchmarks (writes $(BUILD)/bench.json)"
+	@echo "make bench-python the Python per-call overheads beside the C++ figures"
 	@echo "make deps        install missing Debian/Ubuntu packages (apt-get)"
 	@echo "make clean       remove $(BUILD)/"
 
@@ -44,21 +58,35 @@ deps:
 
 # $(call configure,<dir>,<extra cmake flags>)
 define configure
-	@test -f $(1)/CMakeCache.txt || $(CMAKE) -S . -B $(1) $(COMMON_FLAGS) $(2)
+	$(CMAKE) -S . -B $(1) $(COMMON_FLAGS) $(2) >/dev/null
 	$(CMAKE) --build $(1) -j$(JOBS)
 endef
 
 build: deps
-	$(call configure,$(BUILD)/native,)
+	$(call configure,$(BUILD)/native,$(PYTHON_FLAGS))
 
 demo: build
 	$(BUILD)/native/bindings/cli/shmkit demo
 
-test: test-native test-clang cross-test sanitize
+test: test-native test-clang cross-test sanitize test-pip
 	@echo "make test: all configurations passed"
 
 test-native: build
 	cd $(BUILD)/native && ctest $(CTEST_FLAGS)
+
+test-python: build
+	cd $(BUILD)/native && ctest $(CTEST_FLAGS) -R python
+
+# The README's install commands, offline, then the quick start and the whole Python suite run
+# against the installed copy (from outside the source tree, so nothing is imported from it).
+test-pip: build
+	rm -rf $(VENV)
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/pip install --no-index --no-build-isolation --quiet .
+	cd / && $(abspath $(VENV))/bin/python -c 'import shmkit; assert "/site-packages/" in shmkit.__file__, shmkit.__file__'
+	cd / && $(abspath $(VENV))/bin/python $(CURDIR)/examples/quickstart.py
+	cd / && SHMKIT_XLANG=$(abspath $(BUILD))/native/bindings/python/shmkit_xlang \
+	  $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider $(CURDIR)/bindings/python/tests
 
 # The Clang run also covers the fences barrier mode natively (qemu runs in it anyway).
 test-clang: deps
@@ -72,7 +100,7 @@ cross-test: deps
 sanitize: test-asan test-tsan
 
 test-asan: deps
-	$(call configure,$(BUILD)/asan,-DSHMKIT_SANITIZE=address$(,)undefined -DSHMKIT_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug)
+	$(call configure,$(BUILD)/asan,-DSHMKIT_SANITIZE=address$(,)undefined -DSHMKIT_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug $(PYTHON_FLAGS))
 	cd $(BUILD)/asan && ctest $(CTEST_FLAGS)
 
 test-tsan: deps
@@ -82,6 +110,11 @@ test-tsan: deps
 bench: deps
 	$(call configure,$(BUILD)/release,-DCMAKE_BUILD_TYPE=Release -DSHMKIT_BUILD_TESTS=OFF)
 	$(BUILD)/release/bench/shmkit_bench --benchmark_out=$(BUILD)/bench.json --benchmark_out_format=json
+
+bench-python: deps
+	$(call configure,$(BUILD)/release,-DCMAKE_BUILD_TYPE=Release -DSHMKIT_BUILD_TESTS=OFF $(PYTHON_FLAGS))
+	PYTHONPATH=$(BUILD)/release/bindings/python $(PYTHON) bench/bench_python.py --cxx $(BUILD)/release/bench/shmkit_bench \
+	  --json $(BUILD)/bench-python.json
 
 clean:
 	rm -rf $(BUILD)
