@@ -109,7 +109,8 @@ int cmd_gc(args a) {
                   "without waiting, so it cannot succeed while anyone uses the segment, and it\n"
                   "re-checks that the name still refers to the same object before unlinking.\n"
                   "--force also removes segments of dead creators that live processes still have\n"
-                  "open (they keep their mapping). --dry-run only lists what would be removed.");
+                  "open (they keep their mapping). --dry-run removes nothing and says what a real run\n"
+                  "would remove and keep.");
         return exit_ok;
     }
     const bool force = has_flag(a, "--force");
@@ -126,13 +127,13 @@ int cmd_gc(args a) {
     }
     int removed = 0;
     for (const inventory::reaped& r : candidates) {
-        if (dry) {
-            std::printf("would remove %s\n", r.name.c_str());
-        } else if (r.outcome == errc::ok) {
-            std::printf("removed %s\n", r.name.c_str());
+        if (r.outcome == errc::ok) {
+            std::printf(dry ? "would remove %s\n" : "removed %s\n", r.name.c_str());
             ++removed;
         } else if (r.outcome == errc::busy) {
-            std::printf("kept %s (still in use; --force removes it)\n", r.name.c_str());
+            std::printf(dry ? "would keep %s (still in use; --force removes it)\n"
+                            : "kept %s (still in use; --force removes it)\n",
+                        r.name.c_str());
         } else {
             std::fprintf(stderr, "shmkit gc: %s: %s\n", r.name.c_str(), to_string(r.outcome));
             rc = exit_failed;

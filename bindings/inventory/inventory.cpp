@@ -292,7 +292,21 @@ errc reap(bool force, bool dry_run, std::vector<reaped>* out) {
         if (!candidate) continue;
         reaped r;
         r.name = name;
-        r.outcome = dry_run ? errc::ok : segment::remove_if_stale(name.c_str(), force);
+        if (dry_run) {
+            // The same decision as a real removal (the exclusive in-use check included), with a
+            // predicate that notes "stale" and answers "keep".
+            bool would_remove = false;
+            const errc e = os::shm_remove_if_stale(
+                name.c_str(), !force,
+                [](const os::mapping& m, void* context) {
+                    *static_cast<bool*>(context) = segment_is_stale(m.address, m.size);
+                    return false;
+                },
+                &would_remove);
+            r.outcome = would_remove ? errc::ok : e;
+        } else {
+            r.outcome = segment::remove_if_stale(name.c_str(), force);
+        }
         if (r.outcome == errc::not_found) continue;  // someone else removed it meanwhile
         out->push_back(std::move(r));
     }

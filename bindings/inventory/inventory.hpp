@@ -51,7 +51,7 @@ struct reaped {
     errc outcome = errc::ok;  // ok (removed, or would be on a dry run), busy (still in use), ...
 };
 // Removes segments whose creator is dead and that no live process has open (with `force`, even
-// if open). `dry_run` only reports the candidates.
+// if open). `dry_run` removes nothing and reports what a real run would do (ok or busy).
 errc reap(bool force, bool dry_run, std::vector<reaped>* out);
 
 // JSON text of a field's value.

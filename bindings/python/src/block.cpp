@@ -159,9 +159,17 @@ auto with_scalar(scalar s, F&& f) {
     return f(std::int32_t{});
 }
 
+// The bytes left after the cursor and a u32 prefix: what a length read from the block may claim
+// at most (checked before allocating, so a corrupt prefix cannot ask for gigabytes).
+std::size_t room_after_prefix(const typed_cursor& c) {
+    const std::size_t left = c.size() - c.position();
+    return left < 4 ? 0 : left - 4;
+}
+
 py::object read_string_at(typed_cursor& c, bool text, const std::string& ctx) {
     auto n = c.peek_length();
     if (!n) raise(n.error(), ctx);
+    if (*n > room_after_prefix(c)) raise(errc::out_of_range, ctx);
     std::string buf(*n, '\0');
     auto r = text ? c.read_string(buf.data(), buf.size()) : c.read_bytes(buf.data(), buf.size());
     if (!r) raise(r.error(), ctx);
@@ -184,6 +192,8 @@ py::object typed_read(typed_cursor& c, const type_spec& t, const std::string& ct
                 using T = decltype(v);
                 auto n = c.peek_length();
                 if (!n) raise(n.error(), ctx);
+                const std::size_t width = std::is_same_v<T, bool> ? 1 : sizeof(T);
+                if (*n > room_after_prefix(c) / width) raise(errc::out_of_range, ctx);
                 std::vector<std::conditional_t<std::is_same_v<T, bool>, char, T>> items(*n);
                 // std::vector<bool> has no data(): read bools through a char-sized buffer.
                 auto r = c.read_list<T>(reinterpret_cast<T*>(items.data()), items.size());
@@ -196,6 +206,10 @@ py::object typed_read(typed_cursor& c, const type_spec& t, const std::string& ct
             const std::size_t start = c.position();
             auto n = c.read<std::uint32_t>();
             if (!n) raise(n.error(), ctx);
+            if (*n > (c.size() - c.position()) / 4) {  // every string takes at least its prefix
+                static_cast<void>(c.seek(start));
+                raise(errc::out_of_range, ctx);
+            }
             py::list out;
             for (std::uint32_t i = 0; i < *n; ++i) {
                 try {
@@ -241,7 +255,13 @@ void typed_write(typed_cursor& c, const type_spec& t, const py::handle& value, c
             return;
         case type_spec::shape::string_list: {
             std::vector<std::string> items;
-            for (const py::handle item : value) items.push_back(item.cast<std::string>());
+            std::size_t total = 4;
+            for (const py::handle item : value) {
+                items.push_back(item.cast<std::string>());
+                total += 4 + items.back().size();
+            }
+            // All or nothing: a list that does not fit is refused before any byte is written.
+            if (total > c.size() - c.position()) raise(errc::out_of_range, ctx);
             const std::size_t start = c.position();
             errc e = c.write<std::uint32_t>(static_cast<std::uint32_t>(items.size()));
             for (std::size_t i = 0; i < items.size() && !failed(e); ++i) e = c.write_string(items[i].data(), items[i].size());
@@ -285,13 +305,14 @@ struct py_typed_view {
 }  // namespace
 
 void bind_block(py::module_& m) {
-    py::class_<py_block, handle_base>(m, "Block", py::buffer_protocol(), R"doc(
+    py::class_<py_block, handle_base> block_class(m, "Block", R"doc(
 A raw named block of shared bytes, with a cross-process reader-writer lock for code that needs
 one. The block itself supports the buffer protocol (memoryview(block), numpy.asarray(block):
 uint8, read-only when attached read-only); array() gives typed views. Locks survive the death
 of any holder: a lock taken from a writer that died raises OwnerDead unless the caller accepts
 to repair the data (accept_inconsistent=True, then mark_consistent()).
-)doc")
+)doc");
+    block_class
         .def_static(
             "create",
             [](const std::string& name, std::uint64_t size, std::uint32_t reader_slots, bool replace_stale,
@@ -375,6 +396,7 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
                 b.ensure_open();
                 if (offset > b.impl.size()) raise(errc::out_of_range, what(b, "read"));
                 const std::size_t n = size.value_or(b.impl.size() - offset);
+                if (n > b.impl.size() - offset) raise(errc::out_of_range, what(b, "read"));  // before allocating
                 PyObject* out = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(n));
                 if (out == nullptr) throw py::error_already_set();
                 py::bytes result = py::reinterpret_steal<py::bytes>(out);
@@ -431,11 +453,12 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
             },
             py::arg("lock_timeout") = 5.0,
             "A TypedView: typed values at a cursor, each access under the block's lock.")
-        .def_buffer([](py_block& b) {
+        .def("_buffer_array", [](py::object self) {
+            auto& b = self.cast<py_block&>();
             b.ensure_open();
-            py::object self = py::cast(&b, py::return_value_policy::reference);
-            return buffer_of(shared_bytes(self, b.impl.data(), b.impl.size(), b.impl.writable()));
+            return shared_bytes(self, b.impl.data(), b.impl.size(), b.impl.writable());
         });
+    delegate_buffer_protocol(block_class);
 
     py::class_<py_typed_view>(m, "TypedView", R"doc(
 Typed sequential access to a Block (membridge parity), each call under the block's lock (shared

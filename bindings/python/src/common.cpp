@@ -184,13 +184,24 @@ py::array shared_bytes(const py::object& owner, const void* data, std::size_t si
     return shared_array(owner, data, py::dtype::of<std::uint8_t>(), shape, {1}, writable);
 }
 
-py::buffer_info buffer_of(const py::array& a) {
-    auto* view = new Py_buffer();
-    if (PyObject_GetBuffer(a.ptr(), view, PyBUF_RECORDS_RO) != 0) {
-        delete view;
-        throw py::error_already_set();
+namespace {
+extern "C" int delegated_getbuffer(PyObject* self, Py_buffer* view, int flags) {
+    PyObject* array = PyObject_CallMethod(self, "_buffer_array", nullptr);
+    if (array == nullptr) {
+        view->obj = nullptr;
+        return -1;
     }
-    return py::buffer_info(view, true);
+    const int rc = PyObject_GetBuffer(array, view, flags);  // view->obj: the array
+    Py_DECREF(array);
+    return rc;
+}
+}  // namespace
+
+void delegate_buffer_protocol(const py::handle& type) {
+    auto* heap = reinterpret_cast<PyHeapTypeObject*>(type.ptr());
+    heap->as_buffer.bf_getbuffer = delegated_getbuffer;
+    heap->as_buffer.bf_releasebuffer = nullptr;  // the array's own release runs
+    heap->ht_type.tp_as_buffer = &heap->as_buffer;
 }
 
 // ---- input data ----------------------------------------------------------------------------

@@ -62,6 +62,11 @@ inline constexpr std::uint64_t wait_slice_ns = 50'000'000;
 std::uint64_t deadline_of(const timeout_arg& timeout);
 // The next slice's timeout towards `deadline` (never negative, at most wait_slice_ns).
 nanoseconds slice_until(std::uint64_t deadline);
+// Validates a timeout (ValueError for a negative or NaN one) and says whether it allows waiting.
+inline bool will_wait(const timeout_arg& timeout) {
+    static_cast<void>(deadline_of(timeout));
+    return !timeout || *timeout > 0;
+}
 // Runs signal handlers (raising KeyboardInterrupt etc.); needs the GIL.
 void check_signals();
 
@@ -136,15 +141,24 @@ public:
     }
 
     // A blocking call made of slices: `attempt(slice_timeout)` returns a result<T> or errc;
-    // while it reports `retry_on` (timeout or lock_timeout) and the deadline has not passed,
-    // this runs signal handlers and tries again. Returns the last result.
+    // while it reports `retry_on` (timeout or lock_timeout) or `interrupted` (a signal arrived:
+    // its Python handler runs here, and a handler that returns lets the wait go on) and the
+    // deadline has not passed, this runs signal handlers and tries again. Returns the last
+    // result.
     template <class F>
     auto sliced(const timeout_arg& timeout, errc retry_on, F&& attempt) -> decltype(attempt(nanoseconds{})) {
         const std::uint64_t deadline = deadline_of(timeout);
         for (;;) {
             const nanoseconds slice = slice_until(deadline);
             auto r = blocking([&] { return attempt(slice); });
-            if (error_of(r) != retry_on || os::monotonic_ns() >= deadline) return r;
+            const errc e = error_of(r);
+            if (e == errc::interrupted) {
+                check_signals();
+                ensure_open();
+                if (os::monotonic_ns() < deadline) continue;
+                return retry_on;  // the deadline passed while the handler ran
+            }
+            if (e != retry_on || os::monotonic_ns() >= deadline) return r;
             check_signals();
             ensure_open();
         }
@@ -202,9 +216,11 @@ std::vector<py::ssize_t> contiguous_strides(const std::vector<py::ssize_t>& shap
 // Makes an array read-only in place (cheaper than setflags()).
 void make_read_only(py::array& a);
 
-// A buffer_info over an array's memory for def_buffer: the memoryview holds the array, so the
-// export lasts exactly as long as the view.
-py::buffer_info buffer_of(const py::array& a);
+// Gives a class the buffer protocol by delegating to the NumPy array its `_buffer_array()`
+// method returns: memoryview(x) then holds that array (and through it the export), and an
+// exception from the method (Closed, ...) is raised normally. (pybind11's def_buffer cannot
+// report errors: an exception there aborts the process.)
+void delegate_buffer_protocol(const py::handle& type);
 
 // ---- input data ----------------------------------------------------------------------------
 

@@ -167,8 +167,12 @@ something does. A key outside the schema raises KeyError; a key never written re
         .def(
             "changes",
             [](py_kv& kv) {
-                auto r = kv.changed_since(kv.seen);
-                kv.seen = r.second;
+                auto r = kv.changed_since(kv.quick([&] { return kv.seen; }));
+                // Under the mutex: a select() in another thread reads `seen` while it waits.
+                kv.quick([&] {
+                    kv.seen = r.second;
+                    return 0;
+                });
                 return r.first;
             },
             "Keys changed since the previous changes() call (or since attach); select() on a KV waits for this "

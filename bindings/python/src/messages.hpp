@@ -26,6 +26,7 @@ py::bytes bytes_from(const std::uint8_t* data, std::size_t size);
 template <class H, class Try, class Wait, class Pending>
 py::object receive(H& h, const timeout_arg& timeout, bool large, message_info* info, const char* what, Try&& try_,
                    Wait&& wait_, Pending&& pending) {
+    const bool waits = will_wait(timeout);
     std::size_t want = h.max_message() < 65536 ? h.max_message() : 65536;
     for (;;) {
         std::vector<std::uint8_t>& buf = staging_buffer(want);
@@ -36,7 +37,6 @@ py::object receive(H& h, const timeout_arg& timeout, bool large, message_info* i
             return r;
         };
         result<message_info> r = large ? h.blocking(attempt_try) : h.quick(attempt_try);
-        const bool waits = !timeout || *timeout > 0;
         if (!r && r.error() == errc::empty && waits) {
             r = h.sliced(timeout, errc::timeout, [&](nanoseconds slice) {
                 auto w = wait_(buf.data(), buf.size(), slice);
@@ -61,9 +61,9 @@ py::object receive(H& h, const timeout_arg& timeout, bool large, message_info* i
 template <class H, class Try, class Wait>
 py::object receive_into(H& h, const py::handle& target, const timeout_arg& timeout, message_info* info,
                         const char* what, Try&& try_, Wait&& wait_) {
+    const bool waits = will_wait(timeout);
     output_buffer out(target);
     result<message_info> r = h.blocking([&] { return try_(out.data(), out.size()); });
-    const bool waits = !timeout || *timeout > 0;
     if (!r && r.error() == errc::empty && waits) {
         r = h.sliced(timeout, errc::timeout, [&](nanoseconds slice) { return wait_(out.data(), out.size(), slice); });
     }

@@ -142,10 +142,10 @@ std::unique_ptr<H> open_handle(const std::string& name, const char* op, Make&& m
 template <class H, class Try, class Wait>
 void send_waiting(H& h, const py::handle& data, const timeout_arg& timeout, const char* op, Try&& try_,
                   Wait&& wait_) {
+    const bool waits = will_wait(timeout);
     input_bytes in(data);
     auto attempt = [&] { return try_(in.data(), in.size()); };
     errc e = in.size() <= copy_with_gil_limit ? h.quick(attempt) : h.blocking(attempt);
-    const bool waits = !timeout || *timeout > 0;
     if ((e == errc::full || e == errc::lock_timeout) && waits) {
         e = h.sliced(timeout, errc::timeout, [&](nanoseconds slice) { return wait_(in.data(), in.size(), slice); });
     }
@@ -365,8 +365,8 @@ queue makes push() wait (or try_push() return False).
                 auto& p = self.cast<py_spsc_producer&>();
                 p.check_idle();
                 using R = spsc_producer::reservation;
+                const bool waits = will_wait(timeout);
                 result<R> r = p.quick([&] { return p.impl.try_reserve(size); });
-                const bool waits = !timeout || *timeout > 0;
                 if (!r && r.error() == errc::full && waits) {
                     r = p.sliced(timeout, errc::timeout, [&](nanoseconds s) { return p.impl.reserve(size, s); });
                 }
@@ -415,8 +415,8 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
             "peek",
             [](py::object self, timeout_arg timeout) -> py::object {
                 auto& c = self.cast<py_spsc_consumer&>();
+                const bool waits = will_wait(timeout);
                 result<message_view> v = c.quick([&] { return c.impl.try_peek(); });
-                const bool waits = !timeout || *timeout > 0;
                 if (!v && v.error() == errc::empty && waits) {
                     v = c.sliced(timeout, errc::timeout, [&](nanoseconds s) { return c.impl.peek(s); });
                 }
@@ -496,8 +496,8 @@ all writers arrive at the single reader in claim order.
             [](py::object self, std::size_t size, timeout_arg timeout) {
                 auto& w = self.cast<py_command_writer&>();
                 using R = command_writer::reservation;
+                const bool waits = will_wait(timeout);
                 result<R> r = w.quick([&] { return w.impl.try_reserve(size); });
-                const bool waits = !timeout || *timeout > 0;
                 if (!r && (r.error() == errc::full || r.error() == errc::lock_timeout) && waits) {
                     r = w.sliced(timeout, errc::timeout, [&](nanoseconds s) { return w.impl.reserve(size, s); });
                 }

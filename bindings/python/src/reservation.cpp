@@ -59,7 +59,7 @@ void reservation_base::exit(const py::object& exc_type) {
 }
 
 void bind_reservation(py::module_& m) {
-    py::class_<reservation_base>(m, "Reservation", py::buffer_protocol(), R"doc(
+    py::class_<reservation_base> cls(m, "Reservation", R"doc(
 Space reserved by a writer in shared memory, to fill in place (zero-copy).
 
 Fill ``array`` (a writable NumPy array over the reserved bytes or sample), then ``commit()``.
@@ -67,8 +67,8 @@ Used as a context manager, ``with writer.reserve(...) as array:`` binds the arra
 the block ends normally and abandons (publishes nothing) when it raises. A reservation dropped
 without commit publishes nothing. One reservation per writer at a time (command writers may
 hold several).
-)doc")
-        .def_property_readonly("array", &reservation_base::array, "The writable array over the reserved memory.")
+)doc");
+    cls.def_property_readonly("array", &reservation_base::array, "The writable array over the reserved memory.")
         .def_property_readonly("size", &reservation_base::size, "Bytes reserved.")
         .def_property_readonly("finished", &reservation_base::finished, "True once committed or abandoned.")
         .def("commit", &reservation_base::commit, py::arg("nbytes") = py::none(),
@@ -80,7 +80,8 @@ hold several).
                  r.exit(type);
                  return false;
              })
-        .def_buffer([](reservation_base& r) { return buffer_of(r.array()); });
+        .def("_buffer_array", &reservation_base::array);
+    delegate_buffer_protocol(cls);
 }
 
 }  // namespace shmkit::python

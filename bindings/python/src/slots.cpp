@@ -233,7 +233,7 @@ py::object copy_sample(py_slot_reader<K>& r, const py::object& out, const timeou
         dst = static_cast<std::uint8_t*>(owned.mutable_data());
         room = capacity;
     }
-    const bool waits = !timeout || *timeout > 0;
+    const bool waits = will_wait(timeout);
     result<sample_info> got = errc::empty;
     for (int stale_retries = 0;; ++stale_retries) {
         auto attempt = [&] { return try_(dst, room); };
@@ -281,8 +281,8 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
                     [&](void* b, std::size_t n, nanoseconds t) { return r.impl.wait_latest(b, n, t); });
             },
             py::arg("timeout") = py::none(), py::kw_only(), py::arg("out") = py::none(),
-            ("Waits up to `timeout` seconds for a " + noun + " newer than the last one returned and copies it. "
-             "Raises Timeout.")
+            ("Waits up to `timeout` seconds for a " + noun + " newer than the last one latest()/wait_latest() "
+             "returned and copies it. Raises Timeout.")
                 .c_str())
         .def(
             "next",
@@ -330,14 +330,14 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
         .def("poll", [](H& r) { return r.quick([&] { return r.impl.poll(); }); },
              "True if next() would return at once.")
         .def("fresh", [](H& r) { return r.quick([&] { return r.impl.fresh(); }); },
-             "True if a sample newer than the last one returned exists.")
+             "True if a sample newer than the last one latest()/wait_latest() returned exists.")
         .def_property_readonly("last", [](H& r) { return to_py(r.last); }, "SampleInfo of the last sample returned.")
         .def_property_readonly("lost", [](H& r) { return r.quick([&] { return r.impl.lost(); }); },
                                "Messages or samples lost in the last overrun.")
         .def_property_readonly("total_lost", [](H& r) { return r.quick([&] { return r.impl.total_lost(); }); },
                                "Messages or samples lost to overruns since attach.")
         .def_property_readonly("slots", [](H& r) { return r.quick([&] { return r.impl.slots(); }); },
-                               "Samples the ring keeps.")
+                               "Ring slots (the newest slots - 1 samples stay readable).")
         .def_property_readonly("slot_capacity", [](H& r) { return r.quick([&] { return r.impl.slot_capacity(); }); },
                                "Bytes one slot holds.")
         .def_property_readonly("next_index", [](H& r) { return r.quick([&] { return r.impl.next_index(); }); },
@@ -386,7 +386,7 @@ void def_writer(py::class_<py_slot_writer<K>, handle_base>& c) {
     c.def("heartbeat", [](H& w) { w.quick([&] { w.impl.heartbeat(); return 0; }); },
           "Tells readers the writer is alive while it has nothing to publish (heartbeat_age).")
         .def_property_readonly("slots", [](H& w) { return w.quick([&] { return w.impl.slots(); }); },
-                               "Samples the ring keeps.")
+                               "Ring slots (the newest slots - 1 samples stay readable).")
         .def_property_readonly("slot_capacity", [](H& w) { return w.quick([&] { return w.impl.slot_capacity(); }); },
                                "Bytes one slot holds.")
         .def_property_readonly("samples_written", [](H& w) { return w.quick([&] { return w.impl.samples_written(); }); },
@@ -464,12 +464,12 @@ void bind_slots(py::module_& m) {
                    ", audio_pts=" + std::to_string(i.audio_pts) + ")";
         });
 
-    py::class_<sample_view_py>(m, "SampleView", py::buffer_protocol(), R"doc(
+    py::class_<sample_view_py> view_class(m, "SampleView", R"doc(
 A sample read in place (zero-copy). `array` is a read-only NumPy array over the slot. The writer
 may overwrite the slot at any time after `slots` more samples: use the data, then check `valid`;
 False means what you read may be mixed with a newer sample and must be discarded.
-)doc")
-        .def_property_readonly("array", [](const sample_view_py& v) { return v.array; },
+)doc");
+    view_class.def_property_readonly("array", [](const sample_view_py& v) { return v.array; },
                                "The NumPy array over the sample's memory.")
         .def_property_readonly("info", [](const sample_view_py& v) { return to_py(v.view.info); },
                                "SampleInfo of the sample (index, size, timestamp, pts).")
@@ -477,7 +477,8 @@ False means what you read may be mixed with a newer sample and must be discarded
                                "True while the slot still holds this sample (an acquire check of its sequence).")
         .def("__enter__", [](const sample_view_py& v) { return v.array; })
         .def("__exit__", [](const sample_view_py&, const py::object&, const py::object&, const py::object&) { return false; })
-        .def_buffer([](const sample_view_py& v) { return buffer_of(v.array); });
+        .def("_buffer_array", [](const sample_view_py& v) { return v.array; });
+    delegate_buffer_protocol(view_class);
 
     // ---- stream --------------------------------------------------------------------------
     using stream_w = py_slot_writer<stream_traits>;
@@ -518,7 +519,8 @@ order; the writer never waits for them.
           py::arg("max_bytes") = 0, py::arg("slots") = 8, py::arg("page_aligned") = false, py::arg("replace_stale") = true,
           py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
           "Creates the stream. dtype: a NumPy dtype (or name), or 'bytes' for messages up to max_bytes. "
-          "shape: the sample shape. slots: samples kept (2..65536).")
+          "shape: the sample shape. slots: ring slots, 2..65536 (the newest slots - 1 samples stay readable: "
+          "the next slot may be being written).")
         .def_static(
             "attach",
             [](const std::string& name, double ready_timeout) {
@@ -659,13 +661,41 @@ the next slot as a writable array to fill in place (zero-copy).
             "Becomes the writer of an existing ring (Busy while another writer lives).")
         .def(
             "write",
-            [](video_w& w, const py::handle& frame, std::int64_t pts, std::int64_t audio_pts) {
-                write_sample(w, frame, "write", [&](const void* p, std::size_t n) {
-                    return w.impl.write_frame(p, n, pts, audio_pts);
-                });
+            [](py::object self, const py::handle& frame, std::int64_t pts, std::int64_t audio_pts) {
+                auto& w = self.cast<video_w&>();
+                const bool whole_frame_bytes = [&] {
+                    if (!py::isinstance<py::array>(frame)) return true;
+                    const auto a = py::reinterpret_borrow<py::array>(frame);
+                    return (a.flags() & py::array::c_style) != 0 &&
+                           static_cast<std::uint64_t>(a.nbytes()) == w.impl.description().frame_bytes;
+                }();
+                if (whole_frame_bytes) {
+                    write_sample(w, frame, "write", [&](const void* p, std::size_t n) {
+                        return w.impl.write_frame(p, n, pts, audio_pts);
+                    });
+                    return;
+                }
+                // An image array that is not the frame's exact bytes (rows without the stride's
+                // padding, a strided view): copied row by row into the slot by NumPy, once its
+                // shape and dtype are known to match (so the copy itself cannot fail).
+                const auto a = py::reinterpret_borrow<py::array>(frame);
+                const sample_layout l = w.layout(w.impl.description().frame_bytes);
+                if (!same_dtype(a.dtype(), py::dtype::of<std::uint8_t>())) {
+                    throw py::type_error(what(w, "write") + ": expected a uint8 frame, got " +
+                                         py::str(static_cast<py::handle>(a.dtype())).cast<std::string>());
+                }
+                const std::vector<py::ssize_t> shape(a.shape(), a.shape() + a.ndim());
+                if (shape != l.shape) raise(errc::size_mismatch, what(w, "write") + " (expected an array of `shape`)");
+                w.check_idle();
+                py::object res = reserve_sample(self, w, w.quick([&] { return w.impl.reserve_frame(pts, audio_pts); }),
+                                                "write");
+                auto& r = res.cast<reservation_base&>();
+                py::module_::import("numpy").attr("copyto")(r.array(), frame);
+                r.commit(std::nullopt);
             },
             py::arg("frame"), py::kw_only(), py::arg("pts") = 0, py::arg("audio_pts") = 0,
-            "Copies one frame in (frame_bytes bytes, e.g. an array of `shape`) and publishes it.")
+            "Copies one frame in and publishes it: an array of `shape` (any strides; padded rows are laid out "
+            "at the ring's stride) or frame_bytes raw bytes.")
         .def(
             "reserve",
             [](py::object self, std::int64_t pts, std::int64_t audio_pts) {

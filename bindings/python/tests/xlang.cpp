@@ -105,7 +105,7 @@ int stream_write(const char* name, int n) {
     c.type = dtype::float32;
     c.ndim = 1;
     c.shape[0] = 4;
-    c.slots = static_cast<std::uint64_t>(n < 2 ? 2 : n);
+    c.slots = static_cast<std::uint64_t>(n + 1);  // the newest slots - 1 samples stay readable
     auto w = stream_writer::create(name, c);
     if (!w) return fail("create", w.error());
     for (int i = 0; i < n; ++i) {
@@ -143,7 +143,7 @@ int video_write(const char* name, int n) {
     c.width = width;
     c.height = height;
     c.format = pixel_format::rgb24;
-    c.slots = static_cast<std::uint64_t>(n < 2 ? 2 : n);
+    c.slots = static_cast<std::uint64_t>(n + 1);  // the newest slots - 1 samples stay readable
     auto w = video_writer::create(name, c);
     if (!w) return fail("create", w.error());
     std::vector<std::uint8_t> frame;
