@@ -26,40 +26,6 @@ struct py_block final : handle_base {
     }
 };
 
-// Takes the lock. True: held and consistent. False: held, but a holder died mid-write (only
-// with accept_inconsistent; otherwise the lock is released and OwnerDead raised).
-bool acquire(py_block& b, bool exclusive, const timeout_arg& timeout, bool accept_inconsistent) {
-    if (exclusive && b.exclusive_held) {
-        throw std::runtime_error("this handle already holds the write lock (the lock is not recursive)");
-    }
-    const errc e = b.sliced(timeout, errc::lock_timeout, [&](nanoseconds slice) {
-        return exclusive ? b.impl.lock(slice) : b.impl.lock_shared(slice);
-    });
-    if (e != errc::ok && e != errc::owner_dead) raise(e, what(b, exclusive ? "write lock" : "read lock"));
-    if (exclusive) {
-        b.exclusive_held = true;
-    } else {
-        ++b.shared_held;
-    }
-    if (e == errc::ok) return true;
-    if (accept_inconsistent) return false;
-    b.quick([&] {
-        if (exclusive) {
-            b.impl.unlock();
-        } else {
-            b.impl.unlock_shared();
-        }
-        return 0;
-    });
-    if (exclusive) {
-        b.exclusive_held = false;
-    } else {
-        --b.shared_held;
-    }
-    raise(errc::owner_dead, what(b, exclusive ? "write lock" : "read lock") +
-                                " (pass accept_inconsistent=True to take it, repair the data and call mark_consistent())");
-}
-
 void release(py_block& b, bool exclusive) {
     if (exclusive ? !b.exclusive_held : b.shared_held == 0) {
         throw std::runtime_error(exclusive ? "unlock() without holding the write lock"
@@ -78,6 +44,28 @@ void release(py_block& b, bool exclusive) {
     } else {
         --b.shared_held;
     }
+}
+
+// Takes the lock. True: held and consistent. False: held, but a holder died mid-write (only
+// with accept_inconsistent; otherwise the lock is released and OwnerDead raised).
+bool acquire(py_block& b, bool exclusive, const timeout_arg& timeout, bool accept_inconsistent) {
+    if (exclusive && b.exclusive_held) {
+        throw std::runtime_error("this handle already holds the write lock (the lock is not recursive)");
+    }
+    const errc e = b.sliced(timeout, errc::lock_timeout, [&](nanoseconds slice) {
+        return exclusive ? b.impl.lock(slice) : b.impl.lock_shared(slice);
+    });
+    if (e != errc::ok && e != errc::owner_dead) raise(e, what(b, exclusive ? "write lock" : "read lock"));
+    if (exclusive) {
+        b.exclusive_held = true;
+    } else {
+        ++b.shared_held;
+    }
+    if (e == errc::ok) return true;
+    if (accept_inconsistent) return false;
+    release(b, exclusive);
+    raise(errc::owner_dead, what(b, exclusive ? "write lock" : "read lock") +
+                                " (pass accept_inconsistent=True to take it, repair the data and call mark_consistent())");
 }
 
 // Holds a lock for one typed access; releases it on scope exit.
@@ -322,15 +310,7 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
                 c.reader_slots = reader_slots;
                 block_options o;
                 o.segment = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
-                auto h = std::make_unique<py_block>();
-                h->set_name(name);
-                auto r = [&] {
-                    py::gil_scoped_release release;
-                    return block::create(name.c_str(), c, o);
-                }();
-                if (!r) raise(r.error(), "'" + name + "' create");
-                h->impl = std::move(r).value();
-                return h;
+                return open_handle<py_block>(name, "create", [&] { return block::create(name.c_str(), c, o); });
             },
             py::arg("name"), py::arg("size") = 4096, py::kw_only(), py::arg("reader_slots") = 64,
             py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
@@ -342,15 +322,7 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
                 block_options o;
                 o.access = read_only ? os::access::read_only : os::access::read_write;
                 o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
-                auto h = std::make_unique<py_block>();
-                h->set_name(name);
-                auto r = [&] {
-                    py::gil_scoped_release release;
-                    return block::open(name.c_str(), o);
-                }();
-                if (!r) raise(r.error(), "'" + name + "' attach");
-                h->impl = std::move(r).value();
-                return h;
+                return open_handle<py_block>(name, "attach", [&] { return block::open(name.c_str(), o); });
             },
             py::arg("name"), py::kw_only(), py::arg("read_only") = false, py::arg("ready_timeout") = 0.5,
             "Attaches to a block. read_only: the data is mapped read-only (writes raise AccessDenied).")

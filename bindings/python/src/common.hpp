@@ -19,6 +19,7 @@
 #include <pybind11/stl.h>  // std::optional timeouts, vectors
 
 #include <atomic>
+#include <memory>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -191,6 +192,22 @@ private:
     int exports_ = 0;  // live exports (changed under the GIL)
     std::string name_;
 };
+
+// Makes the Python handle of type H named `name`: `make()` (run with the GIL released: creating
+// may prefault pages or wait for a creator) returns the C++ handle's result, moved into H::impl.
+// Raises the shmkit error of a failure.
+template <class H, class Make>
+std::unique_ptr<H> open_handle(const std::string& name, const char* op, Make&& make) {
+    auto h = std::make_unique<H>();
+    h->set_name(name);
+    auto r = [&] {
+        py::gil_scoped_release release;
+        return make();
+    }();
+    if (!r) raise(r.error(), "'" + name + "' " + op);
+    h->impl = std::move(r).value();
+    return h;
+}
 
 // Owns one export of a handle; held as the `base` of every NumPy array over shared memory, so
 // the array keeps the Python handle (and with it the mapping) alive and pinned.

@@ -95,15 +95,9 @@ something does. A key outside the schema raises KeyError; a key never written re
                 kv_options o;
                 o.wait.return_on_signal = true;
                 o.segment = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
-                auto h = std::make_unique<py_kv>();
-                h->set_name(name);
-                auto r = [&] {
-                    py::gil_scoped_release release;
+                return open_handle<py_kv>(name, "create", [&] {
                     return kv_store::create(name.c_str(), ptrs.data(), static_cast<std::uint32_t>(ptrs.size()), c, o);
-                }();
-                if (!r) raise(r.error(), "'" + name + "' create");
-                h->impl = std::move(r).value();
-                return h;
+                });
             },
             py::arg("name"), py::arg("keys"), py::kw_only(), py::arg("max_key") = 32, py::arg("max_value") = 256,
             py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
@@ -115,14 +109,7 @@ something does. A key outside the schema raises KeyError; a key never written re
                 kv_options o;
                 o.wait.return_on_signal = true;
                 o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
-                auto h = std::make_unique<py_kv>();
-                h->set_name(name);
-                auto r = [&] {
-                    py::gil_scoped_release release;
-                    return kv_store::open(name.c_str(), o);
-                }();
-                if (!r) raise(r.error(), "'" + name + "' attach");
-                h->impl = std::move(r).value();
+                auto h = open_handle<py_kv>(name, "attach", [&] { return kv_store::open(name.c_str(), o); });
                 h->seen = h->impl.epoch();
                 return h;
             },

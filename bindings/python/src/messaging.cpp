@@ -48,8 +48,10 @@ struct py_broadcast_writer final : reserving_writer {
     void close_impl() noexcept override { impl.close(); }
 };
 
-struct py_broadcast_reader final : handle_base {
-    broadcast_reader impl;
+// The readers of byte messages that share try_read()/read(): broadcast and command.
+template <class Impl>
+struct py_message_reader final : handle_base {
+    Impl impl;
     message_info last{};
     void close_impl() noexcept override { impl.close(); }
     bool source(select_source* out) noexcept override {
@@ -58,7 +60,9 @@ struct py_broadcast_reader final : handle_base {
     }
     std::uint32_t max_message() const noexcept { return impl.max_message(); }
     [[noreturn]] void on_error(errc e, const char* op) {
-        if (e == errc::overrun) raise_overrun(impl.lost(), what(*this, op));
+        if constexpr (std::is_same_v<Impl, broadcast_reader>) {
+            if (e == errc::overrun) raise_overrun(impl.lost(), what(*this, op));
+        }
         raise(e, what(*this, op));
     }
     py::object read(const timeout_arg& timeout, const char* op) {
@@ -68,7 +72,14 @@ struct py_broadcast_reader final : handle_base {
             [this](void* b, std::size_t n, nanoseconds t) { return impl.read(b, n, t); },
             [this] { return impl.pending_size(); });
     }
+    py::object read_into(const py::handle& buffer, const timeout_arg& timeout) {
+        return receive_into(
+            *this, buffer, timeout, &last, "read_into", [this](void* b, std::size_t n) { return impl.try_read(b, n); },
+            [this](void* b, std::size_t n, nanoseconds t) { return impl.read(b, n, t); });
+    }
 };
+using py_broadcast_reader = py_message_reader<broadcast_reader>;
+using py_command_reader = py_message_reader<command_reader>;
 
 // ---- spsc ----------------------------------------------------------------------------------
 
@@ -105,38 +116,6 @@ struct py_command_writer final : handle_base {
     command_writer impl;
     void close_impl() noexcept override { impl.close(); }
 };
-
-struct py_command_reader final : handle_base {
-    command_reader impl;
-    message_info last{};
-    void close_impl() noexcept override { impl.close(); }
-    bool source(select_source* out) noexcept override {
-        *out = impl.waitable();
-        return true;
-    }
-    std::uint32_t max_message() const noexcept { return impl.max_message(); }
-    [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
-    py::object read(const timeout_arg& timeout, const char* op) {
-        return receive(
-            *this, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
-            [this](void* b, std::size_t n) { return impl.try_read(b, n); },
-            [this](void* b, std::size_t n, nanoseconds t) { return impl.read(b, n, t); },
-            [this] { return impl.pending_size(); });
-    }
-};
-
-template <class H, class Make>
-std::unique_ptr<H> open_handle(const std::string& name, const char* op, Make&& make) {
-    auto h = std::make_unique<H>();
-    h->set_name(name);
-    auto r = [&] {
-        py::gil_scoped_release release;  // creating may prefault pages or wait for a creator
-        return make();
-    }();
-    if (!r) raise(r.error(), "'" + name + "' " + op);
-    h->impl = std::move(r).value();
-    return h;
-}
 
 // Sends with an optional wait for room: try first, then wait in slices while `full`.
 template <class H, class Try, class Wait>
@@ -258,12 +237,7 @@ and the next read returns the oldest message still kept.
             "The next message as bytes, or None if there is none yet. Raises Overrun.")
         .def(
             "read_into",
-            [](py_broadcast_reader& r, const py::handle& buffer, timeout_arg timeout) {
-                return receive_into(
-                    r, buffer, timeout, &r.last, "read_into",
-                    [&](void* b, std::size_t n) { return r.impl.try_read(b, n); },
-                    [&](void* b, std::size_t n, nanoseconds t) { return r.impl.read(b, n, t); });
-            },
+            [](py_broadcast_reader& r, const py::handle& buffer, timeout_arg timeout) { return r.read_into(buffer, timeout); },
             py::arg("buffer"), py::arg("timeout") = py::none(),
             "Copies the next message into a writable buffer; returns its size (None if timeout=0 and nothing "
             "is there). MessageTooLarge if it does not fit (nothing consumed; see pending_size).")
@@ -552,12 +526,7 @@ claiming and committing is skipped after one liveness period (counted in `abando
             "The next command as bytes, or None if none is committed yet.")
         .def(
             "read_into",
-            [](py_command_reader& r, const py::handle& buffer, timeout_arg timeout) {
-                return receive_into(
-                    r, buffer, timeout, &r.last, "read_into",
-                    [&](void* b, std::size_t n) { return r.impl.try_read(b, n); },
-                    [&](void* b, std::size_t n, nanoseconds t) { return r.impl.read(b, n, t); });
-            },
+            [](py_command_reader& r, const py::handle& buffer, timeout_arg timeout) { return r.read_into(buffer, timeout); },
             py::arg("buffer"), py::arg("timeout") = py::none(),
             "Copies the next command into a writable buffer; returns its size (None if timeout=0 and empty).")
         .def("poll", [](py_command_reader& r) { return r.quick([&] { return r.impl.poll(); }); },

@@ -393,19 +393,6 @@ void def_writer(py::class_<py_slot_writer<K>, handle_base>& c) {
                                "Samples published so far.");
 }
 
-template <class H, class Make>
-std::unique_ptr<H> open_slot(const std::string& name, const char* op, Make&& make) {
-    auto h = std::make_unique<H>();
-    h->set_name(name);
-    auto r = [&] {
-        py::gil_scoped_release release;
-        return make();
-    }();
-    if (!r) raise(r.error(), "'" + name + "' " + op);
-    h->impl = std::move(r).value();
-    return h;
-}
-
 slot_reader_options reader_options(bool from_oldest, bool read_only, double ready_timeout) {
     slot_reader_options o;
     o.from_oldest = from_oldest;
@@ -513,7 +500,7 @@ order; the writer never waits for them.
                   for (std::size_t i = 0; i < dims.size(); ++i) c.shape[i] = dims[i];
               }
               const segment_options o = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
-              return open_slot<stream_w>(name, "create", [&] { return stream_writer::create(name.c_str(), c, o); });
+              return open_handle<stream_w>(name, "create", [&] { return stream_writer::create(name.c_str(), c, o); });
           },
           py::arg("name"), py::kw_only(), py::arg("dtype") = "float32", py::arg("shape") = py::make_tuple(1),
           py::arg("max_bytes") = 0, py::arg("slots") = 8, py::arg("page_aligned") = false, py::arg("replace_stale") = true,
@@ -525,7 +512,7 @@ order; the writer never waits for them.
             "attach",
             [](const std::string& name, double ready_timeout) {
                 const segment_options o = segment_options_from(true, false, 0600, true, ready_timeout);
-                return open_slot<stream_w>(name, "attach", [&] { return stream_writer::open(name.c_str(), o); });
+                return open_handle<stream_w>(name, "attach", [&] { return stream_writer::open(name.c_str(), o); });
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the writer of an existing stream (Busy while another writer lives).")
@@ -577,7 +564,7 @@ insist on them (WrongKind / SizeMismatch otherwise). Samples are returned as Num
                   o.expect.ndim = static_cast<std::int32_t>(dims.size());
                   for (std::size_t i = 0; i < dims.size(); ++i) o.expect.shape[i] = dims[i];
               }
-              return open_slot<stream_r>(name, "attach", [&] { return stream_reader::open(name.c_str(), o); });
+              return open_handle<stream_r>(name, "attach", [&] { return stream_reader::open(name.c_str(), o); });
           },
           py::arg("name"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("shape") = py::none(),
           py::arg("from_oldest") = false, py::arg("read_only") = false, py::arg("ready_timeout") = 0.5,
@@ -643,7 +630,7 @@ the next slot as a writable array to fill in place (zero-copy).
               c.slots = slots;
               c.page_aligned = page_aligned;
               const segment_options o = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
-              return open_slot<video_w>(name, "create", [&] { return video_writer::create(name.c_str(), c, o); });
+              return open_handle<video_w>(name, "create", [&] { return video_writer::create(name.c_str(), c, o); });
           },
           py::arg("name"), py::kw_only(), py::arg("width"), py::arg("height"), py::arg("format") = "rgb24",
           py::arg("stride") = 0, py::arg("fps") = std::make_pair(30u, 1u), py::arg("slots") = 4,
@@ -655,7 +642,7 @@ the next slot as a writable array to fill in place (zero-copy).
             "attach",
             [](const std::string& name, double ready_timeout) {
                 const segment_options o = segment_options_from(true, false, 0600, true, ready_timeout);
-                return open_slot<video_w>(name, "attach", [&] { return video_writer::open(name.c_str(), o); });
+                return open_handle<video_w>(name, "attach", [&] { return video_writer::open(name.c_str(), o); });
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the writer of an existing ring (Busy while another writer lives).")
@@ -716,7 +703,7 @@ zero-copy from view_latest()/view_next()); `last` (or a view's `info`) carries p
           "attach",
           [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
               const slot_reader_options o = reader_options(from_oldest, read_only, ready_timeout);
-              return open_slot<video_r>(name, "attach", [&] { return video_reader::open(name.c_str(), o); });
+              return open_handle<video_r>(name, "attach", [&] { return video_reader::open(name.c_str(), o); });
           },
           py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
           py::arg("ready_timeout") = 0.5, "Attaches to a video ring.");
@@ -758,7 +745,7 @@ The writer of an audio ring: PCM buffers of (frames, channels) samples, each wit
               c.buffer_us = static_cast<std::uint32_t>(buffer_seconds * 1e6 + 0.5);
               c.slots = slots;
               const segment_options o = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
-              return open_slot<audio_w>(name, "create", [&] { return audio_writer::create(name.c_str(), c, o); });
+              return open_handle<audio_w>(name, "create", [&] { return audio_writer::create(name.c_str(), c, o); });
           },
           py::arg("name"), py::kw_only(), py::arg("channels") = 2, py::arg("format") = "s16le",
           py::arg("sample_rate") = 48000, py::arg("buffer_seconds") = 0.02, py::arg("slots") = 8,
@@ -769,7 +756,7 @@ The writer of an audio ring: PCM buffers of (frames, channels) samples, each wit
             "attach",
             [](const std::string& name, double ready_timeout) {
                 const segment_options o = segment_options_from(true, false, 0600, true, ready_timeout);
-                return open_slot<audio_w>(name, "attach", [&] { return audio_writer::open(name.c_str(), o); });
+                return open_handle<audio_w>(name, "attach", [&] { return audio_writer::open(name.c_str(), o); });
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the writer of an existing ring (Busy while another writer lives).")
@@ -801,7 +788,7 @@ A reader of an audio ring: buffers come back as (frames, channels) arrays of the
           "attach",
           [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
               const slot_reader_options o = reader_options(from_oldest, read_only, ready_timeout);
-              return open_slot<audio_r>(name, "attach", [&] { return audio_reader::open(name.c_str(), o); });
+              return open_handle<audio_r>(name, "attach", [&] { return audio_reader::open(name.c_str(), o); });
           },
           py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
           py::arg("ready_timeout") = 0.5, "Attaches to an audio ring.");
