@@ -3,6 +3,8 @@
 #include <pybind11/stl.h>
 
 #include <cstring>
+#include <map>
+#include <thread>
 
 #include "common.hpp"
 #include "shmkit/block.hpp"
@@ -15,52 +17,84 @@ std::string what(const handle_base& h, const char* op) { return "'" + h.name() +
 
 struct py_block final : handle_base {
     block impl;
-    int shared_held = 0;          // read locks this handle holds (any thread)
-    bool exclusive_held = false;  // the write lock
-    void close_impl() noexcept override {
-        // Locks still held through this handle are released with it, as a process exit would.
+    // The locks held through this handle, by thread (changed under the mutex): a thread that asks
+    // for a lock it would wait on itself for is refused instead of hanging.
+    std::map<std::thread::id, int> shared_by;
+    int shared_total = 0;
+    bool exclusive_held = false;
+    std::thread::id exclusive_owner{};
+
+    // Locks still held are released with the handle, as a process exit would release them.
+    void release_all() noexcept {
         if (exclusive_held) impl.unlock();
-        for (; shared_held > 0; --shared_held) impl.unlock_shared();
+        for (; shared_total > 0; --shared_total) impl.unlock_shared();
+        shared_by.clear();
         exclusive_held = false;
+    }
+    void close_impl() noexcept override {
+        release_all();
         impl.close();
+    }
+    // A handle garbage-collected without close(): nothing else can be using it any more.
+    ~py_block() override {
+        if (!closed()) release_all();
     }
 };
 
 void release(py_block& b, bool exclusive) {
-    if (exclusive ? !b.exclusive_held : b.shared_held == 0) {
+    const auto me = std::this_thread::get_id();
+    const bool released = b.quick([&] {
+        if (exclusive) {
+            if (!b.exclusive_held) return false;
+            b.impl.unlock();
+            b.exclusive_held = false;
+            return true;
+        }
+        if (b.shared_total == 0) return false;
+        // This thread's read lock if it has one, else another thread's (a lock may be released
+        // by a thread other than the one that took it, as with threading.Lock).
+        auto it = b.shared_by.find(me);
+        if (it == b.shared_by.end()) it = b.shared_by.begin();
+        if (--it->second == 0) b.shared_by.erase(it);
+        --b.shared_total;
+        b.impl.unlock_shared();
+        return true;
+    });
+    if (!released) {
         throw std::runtime_error(exclusive ? "unlock() without holding the write lock"
                                            : "unlock_shared() without holding a read lock");
-    }
-    b.quick([&] {
-        if (exclusive) {
-            b.impl.unlock();
-        } else {
-            b.impl.unlock_shared();
-        }
-        return 0;
-    });
-    if (exclusive) {
-        b.exclusive_held = false;
-    } else {
-        --b.shared_held;
     }
 }
 
 // Takes the lock. True: held and consistent. False: held, but a holder died mid-write (only
 // with accept_inconsistent; otherwise the lock is released and OwnerDead raised).
 bool acquire(py_block& b, bool exclusive, const timeout_arg& timeout, bool accept_inconsistent) {
-    if (exclusive && b.exclusive_held) {
-        throw std::runtime_error("this handle already holds the write lock (the lock is not recursive)");
-    }
+    const auto me = std::this_thread::get_id();
+    const char* self_wait = b.quick([&]() -> const char* {
+        if (b.exclusive_held && b.exclusive_owner == me) {
+            return "this thread already holds the write lock through this handle (the lock is not recursive)";
+        }
+        const auto it = b.shared_by.find(me);
+        if (exclusive && it != b.shared_by.end()) {
+            return "this thread holds a read lock through this handle: the write lock would wait for it forever";
+        }
+        return nullptr;
+    });
+    if (self_wait != nullptr) throw std::runtime_error(self_wait);
     const errc e = b.sliced(timeout, errc::lock_timeout, [&](nanoseconds slice) {
-        return exclusive ? b.impl.lock(slice) : b.impl.lock_shared(slice);
+        const errc got = exclusive ? b.impl.lock(slice) : b.impl.lock_shared(slice);
+        if (got == errc::ok || got == errc::owner_dead) {  // held: recorded in the same locked step
+            if (exclusive) {
+                b.exclusive_held = true;
+                b.exclusive_owner = me;
+            } else {
+                ++b.shared_by[me];
+                ++b.shared_total;
+            }
+        }
+        return got;
     });
     if (e != errc::ok && e != errc::owner_dead) raise(e, what(b, exclusive ? "write lock" : "read lock"));
-    if (exclusive) {
-        b.exclusive_held = true;
-    } else {
-        ++b.shared_held;
-    }
     if (e == errc::ok) return true;
     if (accept_inconsistent) return false;
     release(b, exclusive);
@@ -275,6 +309,7 @@ struct py_typed_view {
     py::object read(const std::string& type, std::optional<std::size_t> at) {
         const type_spec t = parse_type(type);
         scoped_lock lock(*b, false, lock_timeout);
+        const py::object guard = pin(owner);  // mapped for the rest of the call, whatever runs
         typed_cursor c = cursor(at.value_or(position));
         py::object v = typed_read(c, t, what(*b, ("read " + type).c_str()));
         if (!at) position = c.position();
@@ -284,6 +319,7 @@ struct py_typed_view {
         const type_spec t = parse_type(type);
         if (!b->impl.writable()) raise(errc::access_denied, what(*b, "write"));
         scoped_lock lock(*b, true, lock_timeout);
+        const py::object guard = pin(owner);  // user code converting `value` cannot close the block
         typed_cursor c = cursor(at.value_or(position));
         typed_write(c, t, value, what(*b, ("write " + type).c_str()));
         if (!at) position = c.position();
@@ -336,8 +372,9 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
             "array",
             [](py::object self, const py::object& dtype, const py::object& shape, std::size_t offset) {
                 auto& b = self.cast<py_block&>();
-                b.ensure_open();
                 const py::dtype dt = py::dtype::from_args(dtype);
+                // Object dtypes would make NumPy dereference pointers read from shared memory.
+                if (dt.attr("hasobject").cast<bool>()) throw py::type_error("dtypes holding Python objects cannot view shared memory");
                 const auto item = static_cast<std::size_t>(dt.itemsize());
                 if (item == 0) throw py::value_error("dtype has no size");
                 std::vector<py::ssize_t> dims;
@@ -349,14 +386,19 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
                 } else {
                     dims = shape.cast<std::vector<py::ssize_t>>();
                 }
-                std::size_t count = 1;
+                const py::object guard = pin(self);  // before the pointer is taken
+                if (offset > b.impl.size()) raise(errc::out_of_range, what(b, "array"));
+                const std::size_t room = (b.impl.size() - offset) / item;  // elements that fit
+                // The product of the non-zero dimensions must fit: it bounds every stride too, so
+                // an empty array with huge other dimensions cannot overflow one.
+                std::size_t span = 1;
                 for (py::ssize_t d : dims) {
                     if (d < 0) throw py::value_error("negative dimension");
-                    if (d != 0 && count > (std::size_t{1} << 48) / static_cast<std::size_t>(d)) raise(errc::out_of_range, what(b, "array"));
-                    count *= static_cast<std::size_t>(d);
+                    if (d == 0) continue;
+                    if (span > room / static_cast<std::size_t>(d)) raise(errc::out_of_range, what(b, "array"));
+                    span *= static_cast<std::size_t>(d);
                 }
-                if (offset > b.impl.size() || count * item > b.impl.size() - offset) raise(errc::out_of_range, what(b, "array"));
-                return shared_array(self, b.impl.data() + offset, dt, dims, contiguous_strides(dims, dt.itemsize()),
+                return shared_array(guard, b.impl.data() + offset, dt, dims, contiguous_strides(dims, dt.itemsize()),
                                     b.impl.writable());
             },
             py::arg("dtype") = "uint8", py::arg("shape") = py::none(), py::arg("offset") = 0,
@@ -408,11 +450,11 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
         .def(
             "mark_consistent",
             [](py_block& b) {
-                if (!b.exclusive_held) throw std::runtime_error("mark_consistent() needs the write lock");
-                b.quick([&] {
-                    b.impl.mark_consistent();
-                    return 0;
+                const bool held = b.quick([&] {
+                    if (b.exclusive_held) b.impl.mark_consistent();
+                    return b.exclusive_held;
                 });
+                if (!held) throw std::runtime_error("mark_consistent() needs the write lock");
             },
             "After a write lock taken with accept_inconsistent=True returned False: the data is repaired; "
             "later lockers are no longer told OwnerDead.")
@@ -427,8 +469,8 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
             "A TypedView: typed values at a cursor, each access under the block's lock.")
         .def("_buffer_array", [](py::object self) {
             auto& b = self.cast<py_block&>();
-            b.ensure_open();
-            return shared_bytes(self, b.impl.data(), b.impl.size(), b.impl.writable());
+            const py::object guard = pin(self);
+            return shared_bytes(guard, b.impl.data(), b.impl.size(), b.impl.writable());
         });
     delegate_buffer_protocol(block_class);
 

@@ -126,10 +126,11 @@ void handle_base::ensure_open() const {
 }
 
 void handle_base::close() {
-    if (closed()) return;
+    bool set_closing = false;
     for (;;) {
+        if (closed()) return;  // another thread's close() finished meanwhile
         if (exports_ > 0) {
-            closing_ = false;
+            if (set_closing) closing_ = false;
             throw py::buffer_error("cannot close '" + name_ + "': " + std::to_string(exports_) +
                                    " array(s), view(s) or reservation(s) still refer to its memory; "
                                    "delete them first");
@@ -145,17 +146,31 @@ void handle_base::close() {
         }
         // Another thread is inside a call with the GIL released. New calls now raise Closed, and
         // that one does at the end of its current slice; let it.
-        closing_ = true;
+        if (!closing_) {
+            closing_ = true;
+            set_closing = true;
+        }
         py::gil_scoped_release release;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
 }
 
-export_guard::export_guard(py::object owner) : owner_(std::move(owner)), handle_(owner_.cast<handle_base*>()) {
-    handle_->add_export();
+py::object pin(const py::object& owner) {
+    auto* h = owner.cast<handle_base*>();
+    h->add_export();
+    if (h->closed() || h->closing()) {
+        h->drop_export();
+        h->ensure_open();  // raises Closed
+    }
+    std::unique_ptr<export_guard> guard;
+    try {
+        guard = std::make_unique<export_guard>(h, owner);  // adopts the export
+    } catch (...) {
+        h->drop_export();
+        throw;
+    }
+    return py::cast(std::move(guard));
 }
-
-export_guard::~export_guard() { handle_->drop_export(); }
 
 std::vector<py::ssize_t> contiguous_strides(const std::vector<py::ssize_t>& shape, py::ssize_t itemsize) {
     std::vector<py::ssize_t> strides(shape.size());
@@ -171,17 +186,16 @@ void make_read_only(py::array& a) {
     py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
 }
 
-py::array shared_array(const py::object& owner, const void* data, const py::dtype& dtype,
+py::array shared_array(const py::object& guard, const void* data, const py::dtype& dtype,
                        const std::vector<py::ssize_t>& shape, const std::vector<py::ssize_t>& strides, bool writable) {
-    py::object guard = py::cast(new export_guard(owner), py::return_value_policy::take_ownership);
     py::array a(dtype, shape, strides, data, guard);
     if (!writable) make_read_only(a);
     return a;
 }
 
-py::array shared_bytes(const py::object& owner, const void* data, std::size_t size, bool writable) {
+py::array shared_bytes(const py::object& guard, const void* data, std::size_t size, bool writable) {
     const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(size)};
-    return shared_array(owner, data, py::dtype::of<std::uint8_t>(), shape, {1}, writable);
+    return shared_array(guard, data, py::dtype::of<std::uint8_t>(), shape, {1}, writable);
 }
 
 namespace {

@@ -86,6 +86,7 @@ public:
     // Raises Closed if close() has been called or is in progress. Needs the GIL.
     void ensure_open() const;
     bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+    bool closing() const noexcept { return closing_; }
     const std::string& name() const noexcept { return name_; }
     void set_name(std::string n) { name_ = std::move(n); }
 
@@ -165,6 +166,21 @@ public:
         }
     }
 
+    // Runs f() holding the mutex without checking that the handle is open: for work that must
+    // happen whatever state the handle is in (a reservation finishing while it pins the handle).
+    template <class F>
+    void locked_unchecked(F&& f) {
+        if (mutex_.try_lock()) {
+            std::lock_guard<std::mutex> lock(mutex_, std::adopt_lock);
+            f();
+            return;
+        }
+        const active_call call(this);
+        py::gil_scoped_release release;
+        std::lock_guard<std::mutex> lock(mutex_);
+        f();
+    }
+
     // For select(): the C++ handle's waitable(), called with the mutex held; false if this
     // handle cannot be waited on.
     virtual bool source(select_source* out) noexcept {
@@ -209,12 +225,12 @@ std::unique_ptr<H> open_handle(const std::string& name, const char* op, Make&& m
     return h;
 }
 
-// Owns one export of a handle; held as the `base` of every NumPy array over shared memory, so
-// the array keeps the Python handle (and with it the mapping) alive and pinned.
+// Owns one export of a handle; the `base` of every NumPy array over shared memory, so the array
+// keeps the Python handle (and with it the mapping) alive and pinned.
 class export_guard {
 public:
-    explicit export_guard(py::object owner);
-    ~export_guard();
+    export_guard(handle_base* handle, py::object owner) noexcept : owner_(std::move(owner)), handle_(handle) {}
+    ~export_guard() { handle_->drop_export(); }
     export_guard(const export_guard&) = delete;
     export_guard& operator=(const export_guard&) = delete;
 
@@ -223,11 +239,16 @@ private:
     handle_base* handle_;
 };
 
-// A NumPy array over shared memory [data, data + bytes) owned by `owner` (a Python object
-// whose C++ side derives from handle_base).
-py::array shared_array(const py::object& owner, const void* data, const py::dtype& dtype,
+// Pins `owner` (a Python handle) before any pointer into its memory is taken: the export is
+// counted first, then the handle is checked open (Closed otherwise), then the guard object is
+// made, so no Python code that runs meanwhile (a GC finalizer, an import) can close it.
+// Call with the GIL held; keep the returned guard until the memory is wrapped by an array.
+py::object pin(const py::object& owner);
+
+// A NumPy array over shared memory [data, ...) whose base is `guard` (from pin()).
+py::array shared_array(const py::object& guard, const void* data, const py::dtype& dtype,
                        const std::vector<py::ssize_t>& shape, const std::vector<py::ssize_t>& strides, bool writable);
-py::array shared_bytes(const py::object& owner, const void* data, std::size_t size, bool writable);
+py::array shared_bytes(const py::object& guard, const void* data, std::size_t size, bool writable);
 // Fills `strides` for a C-contiguous array of `shape` and `itemsize`.
 std::vector<py::ssize_t> contiguous_strides(const std::vector<py::ssize_t>& shape, py::ssize_t itemsize);
 // Makes an array read-only in place (cheaper than setflags()).

@@ -55,12 +55,17 @@ struct py_kv final : handle_base {
                               [&](nanoseconds slice) { return impl.set(index, in.data(), in.size(), slice); });
         check(e, what(*this, "set '" + key + "'").c_str());
     }
-    std::pair<std::vector<std::string>, std::uint64_t> changed_since(std::uint64_t since) {
+    // Keys changed after `since` (nullopt: after `seen`, which then advances in the same locked
+    // step, so concurrent changes() calls never report a change twice or move `seen` back).
+    std::pair<std::vector<std::string>, std::uint64_t> changed_since(std::optional<std::uint64_t> since) {
         const std::vector<std::string> all = names();
         std::vector<std::uint32_t> indices(all.size());
         std::uint64_t current = 0;
         auto n = quick([&] {
-            return impl.changed_since(since, indices.data(), static_cast<std::uint32_t>(indices.size()), &current);
+            auto r = impl.changed_since(since.value_or(seen), indices.data(),
+                                        static_cast<std::uint32_t>(indices.size()), &current);
+            if (r && !since && current > seen) seen = current;
+            return r;
         });
         if (!n) raise(n.error(), what(*this, "changed_since"));
         std::vector<std::string> keys;
@@ -149,25 +154,17 @@ something does. A key outside the schema raises KeyError; a key never written re
                                "The newest write's epoch.")
         .def_property_readonly("max_value", [](py_kv& kv) { return kv.quick([&] { return kv.impl.max_value(); }); },
                                "The largest value, in bytes.")
-        .def("changed_since", &py_kv::changed_since, py::arg("epoch"),
+        .def("changed_since", [](py_kv& kv, std::uint64_t epoch) { return kv.changed_since(epoch); }, py::arg("epoch"),
              "(keys changed after `epoch` or being written now, the epoch to pass next time). Never misses a change.")
         .def(
             "changes",
-            [](py_kv& kv) {
-                auto r = kv.changed_since(kv.quick([&] { return kv.seen; }));
-                // Under the mutex: a select() in another thread reads `seen` while it waits.
-                kv.quick([&] {
-                    kv.seen = r.second;
-                    return 0;
-                });
-                return r.first;
-            },
+            [](py_kv& kv) { return kv.changed_since(std::nullopt).first; },
             "Keys changed since the previous changes() call (or since attach); select() on a KV waits for this "
             "to be non-empty.")
         .def(
             "wait_change",
             [](py_kv& kv, std::optional<std::uint64_t> since, timeout_arg timeout) {
-                const std::uint64_t from = since.value_or(kv.seen);
+                const std::uint64_t from = since ? *since : kv.quick([&] { return kv.seen; });
                 const errc e = kv.sliced(timeout, errc::timeout, [&](nanoseconds s) { return kv.impl.wait_change(from, s); });
                 if (e == errc::timeout) return false;
                 check(e, what(kv, "wait_change").c_str());

@@ -1,6 +1,9 @@
 // shmkit.BroadcastWriter/BroadcastReader, SpscProducer/SpscConsumer, CommandWriter/CommandReader.
 #include <pybind11/stl.h>
 
+#include <type_traits>
+#include <utility>
+
 #include "messages.hpp"
 #include "reservation.hpp"
 #include "shmkit/broadcast.hpp"
@@ -32,14 +35,6 @@ namespace {
 using seg_kwargs = std::tuple<bool, bool, std::uint32_t, bool>;
 
 std::string what(const handle_base& h, const char* op) { return "'" + h.name() + "' " + op; }
-
-// A writer that allows one open reservation at a time.
-struct reserving_writer : handle_base {
-    bool reserving = false;
-    void check_idle() const {
-        if (reserving) throw std::runtime_error("a reservation is open on this writer: commit or abandon it first");
-    }
-};
 
 // ---- broadcast -----------------------------------------------------------------------------
 
@@ -91,8 +86,14 @@ struct py_spsc_producer final : reserving_writer {
 struct py_spsc_consumer final : handle_base {
     spsc_consumer impl;
     message_info last{};
-    bool peeked = false;
+    bool peeked = false;  // a peek() awaits release() (under the mutex, like the core's own state)
     void close_impl() noexcept override { impl.close(); }
+    // Called under the mutex with a pop's result: a pop that found a message (delivered, or
+    // too large for the buffer) drops any earlier peek, as the core does.
+    result<message_info> popped(result<message_info> r) noexcept {
+        if (r || r.error() == errc::message_too_large) peeked = false;
+        return r;
+    }
     bool source(select_source* out) noexcept override {
         *out = impl.waitable();
         return true;
@@ -100,13 +101,11 @@ struct py_spsc_consumer final : handle_base {
     std::uint32_t max_message() const noexcept { return impl.max_message(); }
     [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
     py::object pop(const timeout_arg& timeout, const char* op) {
-        py::object m = receive(
+        return receive(
             *this, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
-            [this](void* b, std::size_t n) { return impl.try_pop(b, n); },
-            [this](void* b, std::size_t n, nanoseconds t) { return impl.pop(b, n, t); },
+            [this](void* b, std::size_t n) { return popped(impl.try_pop(b, n)); },
+            [this](void* b, std::size_t n, nanoseconds t) { return popped(impl.pop(b, n, t)); },
             [this] { return impl.pending_size(); });
-        if (!m.is_none()) peeked = false;
-        return m;
     }
 };
 
@@ -131,9 +130,10 @@ void send_waiting(H& h, const py::handle& data, const timeout_arg& timeout, cons
     check(e, what(h, op).c_str());
 }
 
+// `guard` pinned the writer (pin()) before it reserved.
 template <class W, class R>
-py::object make_reservation(py::object self, W& w, bool* open_flag, R&& r) {
-    py::array a = shared_bytes(self, r.data(), r.size(), true);
+py::object make_reservation(const py::object& guard, py::object self, W& w, bool* open_flag, R&& r) {
+    py::array a = shared_bytes(guard, r.data(), r.size(), true);
     const std::size_t size = r.size();
     return py::cast(static_cast<reservation_base*>(new reservation_of<std::decay_t<R>>(self, &w, open_flag, std::forward<R>(r), std::move(a), size, true)),
                     py::return_value_policy::take_ownership);
@@ -185,19 +185,23 @@ messages lost) and continues at the oldest message still kept.
         .def(
             "write",
             [](py_broadcast_writer& w, const py::handle& data) {
-                w.check_idle();
-                check(send(w, data, [&](const void* p, std::size_t n) { return w.impl.write(p, n); }),
-                      what(w, "write").c_str());
+                bool refused = false;
+                const errc e =
+                    send(w, data, w.guarded(refused, [&](const void* p, std::size_t n) { return w.impl.write(p, n); }));
+                w.check_refused(refused);
+                check(e, what(w, "write").c_str());
             },
             py::arg("data"), "Publishes one message: bytes, str (UTF-8) or any C-contiguous buffer (NumPy arrays).")
         .def(
             "reserve",
             [](py::object self, std::size_t size) {
                 auto& w = self.cast<py_broadcast_writer&>();
-                w.check_idle();
-                auto r = w.quick([&] { return w.impl.reserve(size); });
+                const py::object guard = pin(self);
+                bool refused = false;
+                auto r = w.quick(w.reserve_guarded(refused, [&] { return w.impl.reserve(size); }));
+                w.check_refused(refused);
                 if (!r) raise(r.error(), what(w, "reserve"));
-                return make_reservation(self, w, &w.reserving, std::move(r).value());
+                return make_reservation(guard, self, w, &w.reserving, std::move(r).value());
             },
             py::arg("size"), "Reserves `size` bytes to fill in place; returns a Reservation.")
         .def_property_readonly("max_message", [](py_broadcast_writer& w) { return w.quick([&] { return w.impl.max_message(); }); },
@@ -316,18 +320,26 @@ queue makes push() wait (or try_push() return False).
         .def(
             "push",
             [](py_spsc_producer& p, const py::handle& data, timeout_arg timeout) {
-                p.check_idle();
-                send_waiting(
-                    p, data, timeout, "push", [&](const void* d, std::size_t n) { return p.impl.try_push(d, n); },
-                    [&](const void* d, std::size_t n, nanoseconds t) { return p.impl.push(d, n, t); });
+                bool refused = false;
+                try {
+                    send_waiting(
+                        p, data, timeout, "push",
+                        p.guarded(refused, [&](const void* d, std::size_t n) { return p.impl.try_push(d, n); }),
+                        p.guarded(refused, [&](const void* d, std::size_t n, nanoseconds t) { return p.impl.push(d, n, t); }));
+                } catch (const py::error_already_set&) {
+                    p.check_refused(refused);  // a refusal, not the Busy it was returned as
+                    throw;
+                }
             },
             py::arg("data"), py::arg("timeout") = py::none(),
             "Queues one message, waiting up to `timeout` seconds for room (None: forever). Raises Timeout.")
         .def(
             "try_push",
             [](py_spsc_producer& p, const py::handle& data) {
-                p.check_idle();
-                const errc e = send(p, data, [&](const void* d, std::size_t n) { return p.impl.try_push(d, n); });
+                bool refused = false;
+                const errc e =
+                    send(p, data, p.guarded(refused, [&](const void* d, std::size_t n) { return p.impl.try_push(d, n); }));
+                p.check_refused(refused);
                 if (e == errc::full) return false;
                 check(e, what(p, "try_push").c_str());
                 return true;
@@ -337,15 +349,18 @@ queue makes push() wait (or try_push() return False).
             "reserve",
             [](py::object self, std::size_t size, timeout_arg timeout) {
                 auto& p = self.cast<py_spsc_producer&>();
-                p.check_idle();
                 using R = spsc_producer::reservation;
                 const bool waits = will_wait(timeout);
-                result<R> r = p.quick([&] { return p.impl.try_reserve(size); });
+                bool refused = false;
+                result<R> r = p.quick(p.reserve_guarded(refused, [&] { return p.impl.try_reserve(size); }));
                 if (!r && r.error() == errc::full && waits) {
-                    r = p.sliced(timeout, errc::timeout, [&](nanoseconds s) { return p.impl.reserve(size, s); });
+                    r = p.sliced(timeout, errc::timeout,
+                                 p.reserve_guarded(refused, [&](nanoseconds s) { return p.impl.reserve(size, s); }));
                 }
+                const py::object guard = pin_reserved(self, p, r, &p.reserving);
+                p.check_refused(refused);
                 if (!r) raise(r.error(), what(p, "reserve"));
-                return make_reservation(self, p, &p.reserving, std::move(r).value());
+                return make_reservation(guard, self, p, &p.reserving, std::move(r).value());
             },
             py::arg("size"), py::arg("timeout") = py::none(),
             "Reserves `size` bytes to fill in place, waiting for room; returns a Reservation.")
@@ -376,12 +391,10 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
         .def(
             "pop_into",
             [](py_spsc_consumer& c, const py::handle& buffer, timeout_arg timeout) {
-                py::object n = receive_into(
+                return receive_into(
                     c, buffer, timeout, &c.last, "pop_into",
-                    [&](void* b, std::size_t cap) { return c.impl.try_pop(b, cap); },
-                    [&](void* b, std::size_t cap, nanoseconds t) { return c.impl.pop(b, cap, t); });
-                if (!n.is_none()) c.peeked = false;
-                return n;
+                    [&](void* b, std::size_t cap) { return c.popped(c.impl.try_pop(b, cap)); },
+                    [&](void* b, std::size_t cap, nanoseconds t) { return c.popped(c.impl.pop(b, cap, t)); });
             },
             py::arg("buffer"), py::arg("timeout") = py::none(),
             "Copies the next message into a writable buffer; returns its size (None if timeout=0 and empty).")
@@ -390,15 +403,21 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
             [](py::object self, timeout_arg timeout) -> py::object {
                 auto& c = self.cast<py_spsc_consumer&>();
                 const bool waits = will_wait(timeout);
-                result<message_view> v = c.quick([&] { return c.impl.try_peek(); });
+                auto peeked = [&](result<message_view> v) {
+                    if (v) c.peeked = true;
+                    return v;
+                };
+                result<message_view> v = c.quick([&] { return peeked(c.impl.try_peek()); });
                 if (!v && v.error() == errc::empty && waits) {
-                    v = c.sliced(timeout, errc::timeout, [&](nanoseconds s) { return c.impl.peek(s); });
+                    v = c.sliced(timeout, errc::timeout, [&](nanoseconds s) { return peeked(c.impl.peek(s)); });
                 }
+                // Pinned right after the wait (before it, close() from another thread could not
+                // cancel the wait); no Python code ran since the pointer was taken.
+                const py::object guard = pin(self);
                 if (!v && v.error() == errc::empty) return py::none();
                 if (!v) raise(v.error(), what(c, "peek"));
-                c.peeked = true;
                 c.last = message_info{v->size, v->seq};
-                return shared_bytes(self, v->data, v->size, false);
+                return shared_bytes(guard, v->data, v->size, false);
             },
             py::arg("timeout") = py::none(),
             "Zero-copy: the next message as a read-only uint8 array over the queue, without consuming it "
@@ -407,12 +426,13 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
         .def(
             "release",
             [](py_spsc_consumer& c) {
-                if (!c.peeked) throw std::runtime_error("release() without a peeked message");
-                c.quick([&] {
+                const bool released = c.quick([&] {
+                    if (!c.peeked) return false;
                     c.impl.release();
-                    return 0;
+                    c.peeked = false;
+                    return true;
                 });
-                c.peeked = false;
+                if (!released) throw std::runtime_error("release() without a peeked message");
             },
             "Consumes the message peek() returned.")
         .def("poll", [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.poll(); }); },
@@ -475,8 +495,9 @@ all writers arrive at the single reader in claim order.
                 if (!r && (r.error() == errc::full || r.error() == errc::lock_timeout) && waits) {
                     r = w.sliced(timeout, errc::timeout, [&](nanoseconds s) { return w.impl.reserve(size, s); });
                 }
+                const py::object guard = pin_reserved(self, w, r, nullptr);
                 if (!r) raise(r.error(), what(w, "reserve"));
-                return make_reservation(self, w, nullptr, std::move(r).value());
+                return make_reservation(guard, self, w, nullptr, std::move(r).value());
             },
             py::arg("size"), py::arg("timeout") = py::none(),
             "Claims `size` bytes to fill in place; returns a Reservation. An abandoned claim is skipped by the reader.")

@@ -37,7 +37,13 @@ exist; a call blocked in another thread raises Closed within 50 ms of close().
 
 PYBIND11_MODULE(_shmkit, m) {
     namespace sp = shmkit::python;
+    namespace py = pybind11;
     m.doc() = "shmkit's native module; import shmkit instead.";
+    // NumPy first, with the GIL held and no other thread inside shmkit yet: pybind11 looks its
+    // C API up lazily in a function-local static, and two threads doing that first lookup at
+    // once deadlock (one holds the static's guard and waits for the GIL the other holds).
+    py::module_::import("numpy");
+    static_cast<void>(py::dtype::of<std::uint8_t>());
     sp::load_error_classes();
     sp::bind_common(m);
     sp::bind_handle(m);

@@ -3,9 +3,16 @@
 
 namespace shmkit::python {
 
-void reservation_base::finish() {
+void reservation_base::finish(bool publish, std::size_t used) {
     finished_ = true;
-    if (open_flag_ != nullptr) *open_flag_ = false;
+    handle_->locked_unchecked([&] {
+        if (publish) {
+            commit_locked(used);
+        } else {
+            abandon_locked();
+        }
+        if (open_flag_ != nullptr) *open_flag_ = false;
+    });
     // Writing into a published slot would change a message readers may be reading: the array
     // handed out becomes read-only (views the caller derived from it keep their own flags).
     if (array_) make_read_only(array_);
@@ -13,34 +20,25 @@ void reservation_base::finish() {
 
 void reservation_base::commit(std::optional<std::size_t> nbytes) {
     if (finished_) throw std::runtime_error("this reservation was already committed or abandoned");
-    std::size_t used = nbytes.value_or(size_);
+    const std::size_t used = nbytes.value_or(size_);
     if (used > size_) throw py::value_error("nbytes exceeds the reservation's size");
     if (!partial_commit_allowed() && nbytes && used != size_) {
         throw py::value_error("a sample is committed whole; nbytes must be omitted or equal to size");
     }
-    handle_->quick([&] {
-        commit_locked(used);
-        return 0;
-    });
-    finish();
+    finish(true, used);
 }
 
 void reservation_base::abandon() {
-    if (finished_) return;
-    handle_->quick([&] {
-        abandon_locked();
-        return 0;
-    });
-    finish();
+    if (!finished_) finish(false, 0);
 }
 
 void reservation_base::finish_on_destruction() noexcept {
     if (finished_) return;
-    // The writer cannot be closed while this reservation's array pins it, so quick() does not
-    // raise; if the unexpected happens, abandoning is still the only correct outcome.
     try {
-        abandon();
+        finish(false, 0);
     } catch (...) {
+        // Only the GIL release in locked_unchecked could throw, and it does not: abandoning
+        // is the only correct outcome either way.
     }
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <stdexcept>
 #include <utility>
 
 #include "common.hpp"
@@ -14,10 +15,10 @@ namespace shmkit::python {
 
 class reservation_base {
 public:
+    // `open_flag` (the writer's one-reservation flag, or null) was set under the writer's mutex
+    // by the call that reserved; it is cleared under the mutex when this finishes.
     reservation_base(py::object writer, handle_base* writer_handle, bool* open_flag)
-        : writer_(std::move(writer)), handle_(writer_handle), open_flag_(open_flag) {
-        if (open_flag_ != nullptr) *open_flag_ = true;
-    }
+        : writer_(std::move(writer)), handle_(writer_handle), open_flag_(open_flag) {}
     virtual ~reservation_base() = default;
     reservation_base(const reservation_base&) = delete;
     reservation_base& operator=(const reservation_base&) = delete;
@@ -39,6 +40,8 @@ protected:
     virtual void abandon_locked() noexcept = 0;
     // Destructors of the kinds call this: abandons an unfinished reservation.
     void finish_on_destruction() noexcept;
+    // The array pins the writer (its base is the guard from pin()), so the writer cannot be
+    // closed while this reservation exists.
     void set_array(py::array a, std::size_t size) {
         array_ = std::move(a);
         size_ = size;
@@ -47,7 +50,9 @@ protected:
     virtual bool partial_commit_allowed() const noexcept { return true; }
 
 private:
-    void finish();
+    // Runs commit_locked/abandon_locked once: `finished_` is claimed under the GIL before the
+    // mutex is taken (which may release the GIL), so two threads cannot both finish it.
+    void finish(bool publish, std::size_t used);
 
     py::object writer_;
     handle_base* handle_;
@@ -76,6 +81,55 @@ private:
     R r_;
     bool partial_;
 };
+
+// A writer that allows one open reservation at a time (the core asserts it). `reserving` is
+// read and written only under the handle's mutex: checked on every attempt, since another
+// thread may open a reservation between the slices of a wait.
+struct reserving_writer : handle_base {
+    bool reserving = false;
+
+    // Wraps a core call: runs it unless a reservation is open; then returns busy and sets the
+    // caller's `refused` (one per call: several threads may be refused at once).
+    template <class F>
+    auto guarded(bool& refused, F f) {
+        return [this, &refused, f](auto... args) mutable -> decltype(f(args...)) {
+            if (reserving) {
+                refused = true;
+                return errc::busy;
+            }
+            return f(args...);
+        };
+    }
+    // As guarded(), for a call that reserves: marks the reservation open in the same locked step.
+    template <class F>
+    auto reserve_guarded(bool& refused, F reserve) {
+        return guarded(refused, [this, reserve](auto... args) mutable {
+            auto r = reserve(args...);
+            if (r) reserving = true;
+            return r;
+        });
+    }
+    static void check_refused(bool refused) {
+        if (refused) throw std::runtime_error("a reservation is open on this writer: commit or abandon it first");
+    }
+};
+
+// Pins the writer `self` right after a reservation was made with a wait (pinning before the
+// wait would make close() from another thread fail with BufferError instead of cancelling it;
+// no Python code runs between the wait and this call). If pinning fails, the reservation is
+// dropped under the writer's mutex, so the writer stays consistent.
+template <class R>
+py::object pin_reserved(const py::object& self, handle_base& writer, result<R>& r, bool* open_flag) {
+    try {
+        return pin(self);
+    } catch (...) {
+        writer.locked_unchecked([&] {
+            r = errc::not_open;  // destroys the reservation: abandoned
+            if (open_flag != nullptr) *open_flag = false;
+        });
+        throw;
+    }
+}
 
 void bind_reservation(py::module_& m);
 

@@ -160,13 +160,9 @@ struct audio_traits {
 // ---- handles -------------------------------------------------------------------------------
 
 template <class K>
-struct py_slot_writer final : handle_base {
+struct py_slot_writer final : reserving_writer {
     typename K::writer impl;
-    bool reserving = false;
     void close_impl() noexcept override { impl.close(); }
-    void check_idle() const {
-        if (reserving) throw std::runtime_error("a reservation is open on this writer: commit or abandon it first");
-    }
     sample_layout layout(std::uint64_t size) const { return K::layout(impl.description(), size); }
 };
 
@@ -202,10 +198,17 @@ struct sample_view_py {
     bool valid() const noexcept { return view.valid(); }
 };
 
-template <class K>
-py::object view_array(const py::object& self, py_slot_reader<K>& r, const sample_view& v) {
-    const sample_layout l = r.layout(v.info.size);
-    return shared_array(self, v.data, l.dtype, l.shape, l.strides, false);
+// A zero-copy read: `view()` (under the mutex) returns result<sample_view>; None when empty.
+template <class K, class View>
+py::object view_sample(const py::object& self, View&& view, const char* op) {
+    auto& r = self.cast<py_slot_reader<K>&>();
+    const py::object guard = pin(self);  // before the pointer exists
+    auto v = r.quick(view);
+    if (!v && v.error() == errc::empty) return py::none();
+    if (!v) r.on_error(v.error(), op);
+    r.last = v->info;
+    const sample_layout l = r.layout(v->info.size);
+    return py::cast(sample_view_py{*v, shared_array(guard, v->data, l.dtype, l.shape, l.strides, false)});
 }
 
 // ---- reading -------------------------------------------------------------------------------
@@ -305,26 +308,18 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
             py::kw_only(), py::arg("out") = py::none(), ("The next " + noun + " in order, or None. Raises Overrun.").c_str())
         .def(
             "view_latest",
-            [](py::object self) -> py::object {
+            [](py::object self) {
                 auto& r = self.cast<H&>();
-                auto v = r.quick([&] { return r.impl.view_latest(); });
-                if (!v && v.error() == errc::empty) return py::none();
-                if (!v) r.on_error(v.error(), "view_latest");
-                r.last = v->info;
-                return py::cast(sample_view_py{*v, view_array(self, r, *v)});
+                return view_sample<K>(self, [&] { return r.impl.view_latest(); }, "view_latest");
             },
             ("Zero-copy: the newest " + noun + " in place as a SampleView, or None. Check its `valid` after "
              "using the data: the writer may overwrite the slot.")
                 .c_str())
         .def(
             "view_next",
-            [](py::object self) -> py::object {
+            [](py::object self) {
                 auto& r = self.cast<H&>();
-                auto v = r.quick([&] { return r.impl.view_next(); });
-                if (!v && v.error() == errc::empty) return py::none();
-                if (!v) r.on_error(v.error(), "view_next");
-                r.last = v->info;
-                return py::cast(sample_view_py{*v, view_array(self, r, *v)});
+                return view_sample<K>(self, [&] { return r.impl.view_next(); }, "view_next");
             },
             ("Zero-copy: the next " + noun + " in order as a SampleView, or None. Raises Overrun.").c_str())
         .def("poll", [](H& r) { return r.quick([&] { return r.impl.poll(); }); },
@@ -349,15 +344,22 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
             "Seconds since the writer's last commit or heartbeat().");
 }
 
-template <class K>
-py::object reserve_sample(py::object self, py_slot_writer<K>& w, result<slot_writer::reservation> r, const char* op) {
+// Reserves the next slot through `reserve()` (returns result<slot_writer::reservation>) and
+// wraps it in a Reservation whose array has the sample's shape.
+template <class K, class Reserve>
+py::object reserve_sample(const py::object& self, Reserve reserve, const char* op) {
+    auto& w = self.cast<py_slot_writer<K>&>();
+    const py::object guard = pin(self);  // before the pointer exists
+    bool refused = false;
+    auto r = w.quick(w.reserve_guarded(refused, reserve));
+    w.check_refused(refused);
     if (!r) raise(r.error(), what(w, op));
     const std::size_t capacity = r->capacity();
     const bool partial = K::partial_commit(w.impl.description());
     const sample_layout l = w.layout(capacity);
-    py::array a = shared_array(self, r->data(), l.dtype, l.shape, l.strides, true);
-    return py::cast(static_cast<reservation_base*>(new reservation_of<slot_writer::reservation>(self, &w, &w.reserving, std::move(r).value(),
-                                                                  std::move(a), capacity, partial)),
+    py::array a = shared_array(guard, r->data(), l.dtype, l.shape, l.strides, true);
+    return py::cast(static_cast<reservation_base*>(new reservation_of<slot_writer::reservation>(
+                        self, &w, &w.reserving, std::move(r).value(), std::move(a), capacity, partial)),
                     py::return_value_policy::take_ownership);
 }
 
@@ -365,7 +367,6 @@ py::object reserve_sample(py::object self, py_slot_writer<K>& w, result<slot_wri
 // conversion); sizes are checked by the kind.
 template <class K, class Write>
 void write_sample(py_slot_writer<K>& w, const py::handle& data, const char* op, Write&& write) {
-    w.check_idle();
     const sample_layout l = w.layout(w.impl.slot_capacity());
     if (py::isinstance<py::array>(data) && !l.raw) {
         const auto a = py::reinterpret_borrow<py::array>(data);
@@ -375,8 +376,10 @@ void write_sample(py_slot_writer<K>& w, const py::handle& data, const char* op, 
         }
     }
     input_bytes in(data);
-    auto run = [&] { return write(in.data(), in.size()); };
+    bool refused = false;
+    auto run = w.guarded(refused, [&] { return write(in.data(), in.size()); });
     const errc e = in.size() <= copy_with_gil_limit ? w.quick(run) : w.blocking(run);
+    w.check_refused(refused);
     check(e, what(w, op).c_str());
 }
 
@@ -532,8 +535,7 @@ order; the writer never waits for them.
             "reserve",
             [](py::object self) {
                 auto& w = self.cast<stream_w&>();
-                w.check_idle();
-                return reserve_sample(self, w, w.quick([&] { return w.impl.reserve(); }), "reserve");
+                return reserve_sample<stream_traits>(self, [&] { return w.impl.reserve(); }, "reserve");
             },
             "A Reservation over the next slot, shaped like a sample (bytes streams: max_bytes of uint8; commit(n) "
             "publishes n bytes).")
@@ -673,9 +675,8 @@ the next slot as a writable array to fill in place (zero-copy).
                 }
                 const std::vector<py::ssize_t> shape(a.shape(), a.shape() + a.ndim());
                 if (shape != l.shape) raise(errc::size_mismatch, what(w, "write") + " (expected an array of `shape`)");
-                w.check_idle();
-                py::object res = reserve_sample(self, w, w.quick([&] { return w.impl.reserve_frame(pts, audio_pts); }),
-                                                "write");
+                py::object res = reserve_sample<video_traits>(
+                    self, [&] { return w.impl.reserve_frame(pts, audio_pts); }, "write");
                 auto& r = res.cast<reservation_base&>();
                 py::module_::import("numpy").attr("copyto")(r.array(), frame);
                 r.commit(std::nullopt);
@@ -687,8 +688,8 @@ the next slot as a writable array to fill in place (zero-copy).
             "reserve",
             [](py::object self, std::int64_t pts, std::int64_t audio_pts) {
                 auto& w = self.cast<video_w&>();
-                w.check_idle();
-                return reserve_sample(self, w, w.quick([&] { return w.impl.reserve_frame(pts, audio_pts); }), "reserve");
+                return reserve_sample<video_traits>(self, [&] { return w.impl.reserve_frame(pts, audio_pts); },
+                                                    "reserve");
             },
             py::kw_only(), py::arg("pts") = 0, py::arg("audio_pts") = 0,
             "A Reservation over the next frame, as a writable array of `shape`; commit() publishes it whole.");
@@ -772,8 +773,7 @@ The writer of an audio ring: PCM buffers of (frames, channels) samples, each wit
             "reserve",
             [](py::object self, std::int64_t pts) {
                 auto& w = self.cast<audio_w&>();
-                w.check_idle();
-                return reserve_sample(self, w, w.quick([&] { return w.impl.reserve_buffer(pts); }), "reserve");
+                return reserve_sample<audio_traits>(self, [&] { return w.impl.reserve_buffer(pts); }, "reserve");
             },
             py::kw_only(), py::arg("pts") = 0,
             "A Reservation over the next buffer as a writable (frames_per_buffer, channels) array.");
