@@ -27,10 +27,13 @@ def name(request):
                 pass
 
 
-def run_python(code: str, *args: str, timeout: float = 60.0, check: bool = True) -> subprocess.CompletedProcess:
+def run_python(code: str, *args: str, timeout: float = 60.0, check: bool = True,
+               env_extra: dict | None = None) -> subprocess.CompletedProcess:
     """Runs `code` in a child interpreter (the one running the tests) with shmkit importable;
-    `args` become sys.argv[1:]. Raises with the child's output if it fails and `check`."""
+    `args` become sys.argv[1:], `env_extra` is added to its environment. Raises with the
+    child's output if it fails and `check`."""
     env = dict(os.environ)
+    env.update(env_extra or {})
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], env=env, capture_output=True,
                           text=True, timeout=timeout)
