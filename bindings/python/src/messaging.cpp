@@ -139,6 +139,13 @@ py::object make_reservation(const py::object& guard, py::object self, W& w, bool
                     py::return_value_policy::take_ownership);
 }
 
+command_options command_attach_options(double ready_timeout) {
+    command_options o;
+    o.wait.return_on_signal = true;
+    o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
+    return o;
+}
+
 constexpr const char* seg_doc =
     "replace_stale: replace a segment of that name whose creator died and which nobody has open. "
     "prefault: touch every page now (no page faults on the first writes). mode: permission bits. "
@@ -459,9 +466,7 @@ all writers arrive at the single reader in claim order.
         .def_static(
             "attach",
             [](const std::string& name, double ready_timeout) {
-                command_options o;
-                o.wait.return_on_signal = true;
-                o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
+                const command_options o = command_attach_options(ready_timeout);
                 return open_handle<py_command_writer>(name, "attach",
                                                       [&] { return command_writer::open(name.c_str(), o); });
             },
@@ -531,9 +536,7 @@ claiming and committing is skipped after one liveness period (counted in `abando
         .def_static(
             "attach",
             [](const std::string& name, double ready_timeout) {
-                command_options o;
-                o.wait.return_on_signal = true;
-                o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
+                const command_options o = command_attach_options(ready_timeout);
                 return open_handle<py_command_reader>(name, "attach",
                                                       [&] { return command_reader::open(name.c_str(), o); });
             },
