@@ -234,7 +234,6 @@ result<broadcast_writer::reservation> broadcast_writer::reserve(std::size_t size
     }
     reserved_ = true;
     reserved_pos_ = record_pos;
-    reserved_pad_ = pad;
     reservation r;
     r.writer_ = this;
     r.data_ = ring_.at(ring_.offset(record_pos) + record_header_size);
@@ -249,23 +248,7 @@ void broadcast_writer::publish(std::uint64_t record_pos, std::size_t used) noexc
     // An end marker (a header word of zero) goes there first; every store below is ordered
     // after it by the release stores of the headers.
     ring_.store_end_marker(ring_.offset(end));
-    record_header h;
-    h.size = static_cast<std::uint32_t>(used);
-    h.type = record_type::message;
-    h.lap = ring_.lap(record_pos);
-    h.seq = next_seq_;
-    ring_.store_header(ring_.offset(record_pos), h);
-    if (reserved_pad_ != 0) {
-        // After the message header, so a reader that skips the pad finds the message. Written
-        // at commit, not at reserve: a pad published for a reservation that is then abandoned
-        // would send readers past space that a smaller next record fills instead.
-        record_header pad;
-        pad.size = static_cast<std::uint32_t>(reserved_pad_);
-        pad.type = record_type::pad;
-        pad.lap = ring_.lap(head_);
-        pad.seq = next_seq_;
-        ring_.store_header(ring_.offset(head_), pad);
-    }
+    ring_.store_message(head_, record_pos, used, next_seq_);
     ++next_seq_;
     head_ = end;
     reserved_ = false;

@@ -9,16 +9,6 @@ namespace {
 
 using detail::plausible_position;
 
-record_header make_header(const byte_ring& ring, std::uint64_t pos, record_type type, std::uint32_t size,
-                          std::uint64_t word1) noexcept {
-    record_header h;
-    h.size = size;
-    h.type = type;
-    h.lap = ring.lap(pos);
-    h.seq = word1;
-    return h;
-}
-
 errc map_command(std::uint8_t* base, std::uint64_t size, detail::ring_layout* l) noexcept {
     return detail::map_ring_layout(base, size, kind::command, command_ring_offset, l);
 }
@@ -149,12 +139,8 @@ errc command_writer::claim(std::size_t size, std::uint64_t deadline_ns, bool wai
             const std::uint64_t pos = head + pad;
             // The claim header names this process, so the reader can tell when it has died.
             // Stored before head moves: a reader that sees the new head sees the claim.
-            ring_.store_header(ring_.offset(pos),
-                               make_header(ring_, pos, record_type::claimed, static_cast<std::uint32_t>(size), me));
-            if (pad != 0) {
-                ring_.store_header(ring_.offset(head),
-                                   make_header(ring_, head, record_type::pad, static_cast<std::uint32_t>(pad), 0));
-            }
+            ring_.store_record(pos, record_type::claimed, static_cast<std::uint32_t>(size), me);
+            if (pad != 0) ring_.store_record(head, record_type::pad, static_cast<std::uint32_t>(pad), 0);
             control_->head.store(pos + span, order::release);
             control_->claims.fetch_add(1, order::relaxed);
             unlock(control_->claim, barriers_);
@@ -181,14 +167,12 @@ void command_writer::finish(std::uint64_t pos, std::size_t reserved, std::size_t
         // Committed shorter than claimed: the rest of the claim becomes a skip record, stored
         // before the message so a reader that takes the message finds it.
         const std::uint64_t rest = pos + used_span;
-        ring_.store_header(ring_.offset(rest),
-                           make_header(ring_, rest, record_type::skip,
-                                       static_cast<std::uint32_t>(claimed_span - used_span - record_header_size), me));
+        ring_.store_record(rest, record_type::skip,
+                           static_cast<std::uint32_t>(claimed_span - used_span - record_header_size), me);
     }
-    // Release (in store_header): the payload is complete before the reader can see `message`.
-    ring_.store_header(ring_.offset(pos),
-                       make_header(ring_, pos, commit ? record_type::message : record_type::skip,
-                                   static_cast<std::uint32_t>(commit ? used : reserved), me));
+    // Release (in store_record): the payload is complete before the reader can see `message`.
+    ring_.store_record(pos, commit ? record_type::message : record_type::skip,
+                       static_cast<std::uint32_t>(commit ? used : reserved), me);
     notify_all(control_->data, barriers_);
 }
 

@@ -232,20 +232,7 @@ errc spsc_producer::reserve_at(std::size_t size, std::uint64_t deadline_ns, rese
 
 void spsc_producer::publish(std::size_t used) noexcept {
     const std::uint64_t record_pos = head_ + reserved_pad_;
-    record_header h;
-    h.size = static_cast<std::uint32_t>(used);
-    h.type = record_type::message;
-    h.lap = ring_.lap(record_pos);
-    h.seq = next_seq_;
-    ring_.store_header(ring_.offset(record_pos), h);
-    if (reserved_pad_ != 0) {
-        record_header pad;
-        pad.size = static_cast<std::uint32_t>(reserved_pad_);
-        pad.type = record_type::pad;
-        pad.lap = ring_.lap(head_);
-        pad.seq = next_seq_;
-        ring_.store_header(ring_.offset(head_), pad);
-    }
+    ring_.store_message(head_, record_pos, used, next_seq_);
     ++next_seq_;
     head_ = record_pos + record_span(used);
     reserved_ = false;

@@ -152,8 +152,9 @@ private:
     std::uint32_t max_message_ = 0;
     // Private copies of the shared positions: only this writer changes them.
     std::uint64_t head_ = 0, tail_ = 0, next_seq_ = 0;
-    std::uint64_t reserved_pos_ = 0;  // where the reserved record starts
-    std::uint64_t reserved_pad_ = 0;  // pad bytes before it, written only when it is committed
+    // Where the reserved record starts: head_, or the next lap's start when a pad (written only
+    // at commit) fills [head_, reserved_pos_).
+    std::uint64_t reserved_pos_ = 0;
     bool reserved_ = false;
 };
 

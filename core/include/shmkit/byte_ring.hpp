@@ -130,6 +130,28 @@ public:
         __atomic_store_n(words, w0, __ATOMIC_RELEASE);
     }
 
+    // The header of a record at position `pos` (its lap tag taken from `pos`).
+    void store_record(std::uint64_t pos, record_type type, std::uint32_t size, std::uint64_t word1) noexcept {
+        record_header h;
+        h.size = size;
+        h.type = type;
+        h.lap = lap(pos);
+        h.seq = word1;
+        store_header(offset(pos), h);
+    }
+
+    // Publishes a message of `size` bytes at `record_pos`, after a pad from `pad_pos` when the
+    // message starts the next lap (pad_pos < record_pos); both records carry `seq`. The pad goes
+    // after the message header, so a reader that skips the pad finds the message. Writers store
+    // the pad here, at publication, not when they reserve: a pad published for a reservation
+    // that is then abandoned would send readers past space that a smaller next record fills.
+    void store_message(std::uint64_t pad_pos, std::uint64_t record_pos, std::size_t size, std::uint64_t seq) noexcept {
+        store_record(record_pos, record_type::message, static_cast<std::uint32_t>(size), seq);
+        if (record_pos != pad_pos) {
+            store_record(pad_pos, record_type::pad, static_cast<std::uint32_t>(record_pos - pad_pos), seq);
+        }
+    }
+
     // Marks `offset` as "no record here yet" (header word 0 = 0, type none). Relaxed: the
     // release store of the header published after it orders it for readers.
     void store_end_marker(std::uint64_t offset) noexcept {
