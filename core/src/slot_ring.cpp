@@ -12,6 +12,13 @@ namespace {
 // to lap the whole ring this many times while one sample is copied.
 constexpr int max_attempts = 16;
 
+// The oldest of `committed` samples still intact: the writer may be writing sample `committed`
+// right now, over sample committed - slot_count, so only the slot_count - 1 before it are kept.
+constexpr std::uint64_t oldest_intact(std::uint64_t committed, std::uint64_t slot_count) noexcept {
+    const std::uint64_t kept = slot_count - 1;
+    return committed > kept ? committed - kept : 0;
+}
+
 std::uint64_t even(std::uint64_t index) noexcept { return 2 * index + 2; }
 std::uint64_t odd(std::uint64_t index) noexcept { return 2 * index + 1; }
 
@@ -305,8 +312,7 @@ errc slot_reader::bind(segment&& seg, const detail::slot_layout& l, const slot_r
     barriers_ = l.barriers;
     wait_ = options.wait;
     const std::uint64_t committed = control_->committed.load(order::acquire);
-    const std::uint64_t kept = geometry_.slot_count - 1;
-    next_ = options.from_oldest ? (committed > kept ? committed - kept : 0) : committed;
+    next_ = options.from_oldest ? oldest_intact(committed, geometry_.slot_count) : committed;
     return errc::ok;
 }
 
@@ -345,99 +351,74 @@ errc slot_reader::copy_sample(std::uint64_t index, void* buffer, std::size_t cap
     return errc::ok;
 }
 
-result<sample_info> slot_reader::latest(void* buffer, std::size_t capacity) noexcept {
+errc slot_reader::skip_lost(std::uint64_t count) noexcept {
+    lost_ = count;
+    total_lost_ += count;
+    next_ += count;
+    return errc::overrun;
+}
+
+// The loop behind latest() and view_latest(). `read(index, &sample)` returns overrun when the
+// writer overwrote the sample meanwhile; the newest is then tried again, a bounded number of times.
+template <class Sample, class Read>
+result<Sample> slot_reader::read_latest(Read read) noexcept {
     if (control_ == nullptr) return errc::not_open;
     for (int attempt = 0; attempt < max_attempts; ++attempt) {
         const std::uint64_t committed = control_->committed.load(order::acquire);
         if (committed == 0) return errc::empty;
-        sample_info info;
-        const errc e = copy_sample(committed - 1, buffer, capacity, &info);
+        Sample sample;
+        const errc e = read(committed - 1, &sample);
         if (e == errc::ok) {
             last_seen_ = committed;
-            return info;
+            return sample;
         }
         if (e != errc::overrun) return e;
     }
     return errc::stale;
 }
 
-result<sample_info> slot_reader::next(void* buffer, std::size_t capacity) noexcept {
+// The loop behind next() and view_next().
+template <class Sample, class Read>
+result<Sample> slot_reader::read_next(Read read) noexcept {
     if (control_ == nullptr) return errc::not_open;
     for (int attempt = 0; attempt < max_attempts; ++attempt) {
         const std::uint64_t committed = control_->committed.load(order::acquire);
         if (next_ >= committed) return errc::empty;
-        // The writer may be writing sample `committed` right now, over sample committed - N:
-        // the N - 1 samples before `committed` are the ones still intact.
-        const std::uint64_t kept = geometry_.slot_count - 1;
-        const std::uint64_t oldest = committed > kept ? committed - kept : 0;
-        if (next_ < oldest) {
-            lost_ = oldest - next_;
-            total_lost_ += lost_;
-            next_ = oldest;
-            return errc::overrun;
-        }
-        sample_info info;
-        const errc e = copy_sample(next_, buffer, capacity, &info);
+        const std::uint64_t oldest = oldest_intact(committed, geometry_.slot_count);
+        if (next_ < oldest) return skip_lost(oldest - next_);
+        Sample sample;
+        const errc e = read(next_, &sample);
         if (e == errc::ok) {
             ++next_;
             lost_ = 0;
-            return info;
+            return sample;
         }
         if (e != errc::overrun) return e;
-        // Overwritten under us (the writer moved on) or abandoned: recompute from the count.
+        // Overwritten under us (the writer moved on; the next attempt reports how many were
+        // lost) or abandoned: still intact by the count, yet not readable, is a reservation
+        // dropped here.
         const std::uint64_t now_committed = control_->committed.load(order::acquire);
-        const std::uint64_t now_oldest = now_committed > kept ? now_committed - kept : 0;
-        if (next_ >= now_oldest) {
-            // Still "intact" by the count, yet not readable: a reservation dropped here.
-            lost_ = 1;
-            total_lost_ += 1;
-            ++next_;
-            return errc::overrun;
-        }
+        if (next_ >= oldest_intact(now_committed, geometry_.slot_count)) return skip_lost(1);
     }
     return errc::stale;
+}
+
+result<sample_info> slot_reader::latest(void* buffer, std::size_t capacity) noexcept {
+    return read_latest<sample_info>(
+        [&](std::uint64_t index, sample_info* out) { return copy_sample(index, buffer, capacity, out); });
+}
+
+result<sample_info> slot_reader::next(void* buffer, std::size_t capacity) noexcept {
+    return read_next<sample_info>(
+        [&](std::uint64_t index, sample_info* out) { return copy_sample(index, buffer, capacity, out); });
 }
 
 result<sample_view> slot_reader::view_latest() noexcept {
-    if (control_ == nullptr) return errc::not_open;
-    for (int attempt = 0; attempt < max_attempts; ++attempt) {
-        const std::uint64_t committed = control_->committed.load(order::acquire);
-        if (committed == 0) return errc::empty;
-        sample_view v;
-        const errc e = read_view(committed - 1, &v);
-        if (e == errc::ok) {
-            last_seen_ = committed;
-            return v;
-        }
-        if (e != errc::overrun) return e;
-    }
-    return errc::stale;
+    return read_latest<sample_view>([this](std::uint64_t index, sample_view* out) { return read_view(index, out); });
 }
 
 result<sample_view> slot_reader::view_next() noexcept {
-    if (control_ == nullptr) return errc::not_open;
-    const std::uint64_t committed = control_->committed.load(order::acquire);
-    if (next_ >= committed) return errc::empty;
-    const std::uint64_t kept = geometry_.slot_count - 1;
-    const std::uint64_t oldest = committed > kept ? committed - kept : 0;
-    if (next_ < oldest) {
-        lost_ = oldest - next_;
-        total_lost_ += lost_;
-        next_ = oldest;
-        return errc::overrun;
-    }
-    sample_view v;
-    const errc e = read_view(next_, &v);
-    if (e == errc::overrun) {
-        lost_ = 1;
-        total_lost_ += 1;
-        ++next_;
-        return errc::overrun;
-    }
-    if (failed(e)) return e;
-    ++next_;
-    lost_ = 0;
-    return v;
+    return read_next<sample_view>([this](std::uint64_t index, sample_view* out) { return read_view(index, out); });
 }
 
 bool slot_reader::poll() const noexcept {

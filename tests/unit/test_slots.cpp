@@ -106,14 +106,29 @@ TEST_F(Stream, OverrunCountsAreExact) {
         EXPECT_EQ(n->index, static_cast<std::uint64_t>(i));
     }
     EXPECT_EQ(r.total_lost(), 7u);
-    slot_reader_options oldest;
-    oldest.from_oldest = true;
     stream_reader_options so;
     so.from_oldest = true;
     auto late = reader(so);
     auto n = late.next(out, sizeof out);
     ASSERT_TRUE(n);
     EXPECT_EQ(n->index, 7u);
+}
+
+TEST_F(Stream, ZeroCopyNextCountsOverrunsLikeNext) {
+    auto r = reader();
+    for (int i = 0; i < 10; ++i) write(static_cast<float>(i));
+    EXPECT_EQ(r.view_next().error(), errc::overrun);
+    EXPECT_EQ(r.lost(), 7u);
+    for (int i = 7; i < 10; ++i) {
+        auto v = r.view_next();
+        ASSERT_TRUE(v) << to_string(v.error());
+        EXPECT_EQ(v->info.index, static_cast<std::uint64_t>(i));
+        EXPECT_EQ(reinterpret_cast<const float*>(v->data)[0], static_cast<float>(i));
+        EXPECT_TRUE(v->valid());
+        EXPECT_EQ(r.lost(), 0u);
+    }
+    EXPECT_EQ(r.view_next().error(), errc::empty);
+    EXPECT_EQ(r.total_lost(), 7u);
 }
 
 TEST_F(Stream, ZeroCopyViewKnowsWhenItWasOverwritten) {

@@ -252,6 +252,12 @@ public:
 private:
     errc read_view(std::uint64_t index, sample_view* out) const noexcept;
     errc copy_sample(std::uint64_t index, void* buffer, std::size_t capacity, sample_info* out) noexcept;
+    // Records `count` samples lost and moves past them; returns overrun.
+    errc skip_lost(std::uint64_t count) noexcept;
+    template <class Sample, class Read>
+    result<Sample> read_latest(Read read) noexcept;
+    template <class Sample, class Read>
+    result<Sample> read_next(Read read) noexcept;
 
     segment segment_;
     slot_geometry geometry_{};
