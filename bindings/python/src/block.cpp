@@ -13,8 +13,6 @@
 namespace shmkit::python {
 namespace {
 
-std::string what(const handle_base& h, const char* op) { return "'" + h.name() + "' " + op; }
-
 struct py_block final : handle_base {
     block impl;
     // The locks held through this handle, by thread (changed under the mutex): a thread that asks
@@ -188,38 +186,49 @@ std::size_t room_after_prefix(const typed_cursor& c) {
     return left < 4 ? 0 : left - 4;
 }
 
-py::object read_string_at(typed_cursor& c, bool text, const std::string& ctx) {
+// Names a typed access ("'name' read u32") in the errors it raises; the text is built only then.
+struct typed_access {
+    const handle_base& handle;
+    const char* op;
+    const std::string& type;
+    [[noreturn]] void fail(errc e) const { raise(e, what(handle, op + (" " + type))); }
+    void check(errc e) const {
+        if (failed(e)) fail(e);
+    }
+};
+
+py::object read_string_at(typed_cursor& c, bool text, const typed_access& ctx) {
     auto n = c.peek_length();
-    if (!n) raise(n.error(), ctx);
-    if (*n > room_after_prefix(c)) raise(errc::out_of_range, ctx);
+    if (!n) ctx.fail(n.error());
+    if (*n > room_after_prefix(c)) ctx.fail(errc::out_of_range);
     std::string buf(*n, '\0');
     auto r = text ? c.read_string(buf.data(), buf.size()) : c.read_bytes(buf.data(), buf.size());
-    if (!r) raise(r.error(), ctx);
+    if (!r) ctx.fail(r.error());
     if (text) return py::str(buf.data(), *r);
     return py::bytes(buf.data(), *r);
 }
 
-py::object typed_read(typed_cursor& c, const type_spec& t, const std::string& ctx) {
+py::object typed_read(typed_cursor& c, const type_spec& t, const typed_access& ctx) {
     switch (t.form) {
         case type_spec::shape::string: return read_string_at(c, true, ctx);
         case type_spec::shape::bytes: return read_string_at(c, false, ctx);
         case type_spec::shape::scalar:
             return with_scalar(t.item, [&](auto v) -> py::object {
                 auto r = c.read<decltype(v)>();
-                if (!r) raise(r.error(), ctx);
+                if (!r) ctx.fail(r.error());
                 return py::cast(*r);
             });
         case type_spec::shape::list:
             return with_scalar(t.item, [&](auto v) -> py::object {
                 using T = decltype(v);
                 auto n = c.peek_length();
-                if (!n) raise(n.error(), ctx);
+                if (!n) ctx.fail(n.error());
                 const std::size_t width = std::is_same_v<T, bool> ? 1 : sizeof(T);
-                if (*n > room_after_prefix(c) / width) raise(errc::out_of_range, ctx);
+                if (*n > room_after_prefix(c) / width) ctx.fail(errc::out_of_range);
                 std::vector<std::conditional_t<std::is_same_v<T, bool>, char, T>> items(*n);
                 // std::vector<bool> has no data(): read bools through a char-sized buffer.
                 auto r = c.read_list<T>(reinterpret_cast<T*>(items.data()), items.size());
-                if (!r) raise(r.error(), ctx);
+                if (!r) ctx.fail(r.error());
                 py::list out;
                 for (std::size_t i = 0; i < *r; ++i) out.append(py::cast(static_cast<T>(items[i])));
                 return out;
@@ -227,10 +236,10 @@ py::object typed_read(typed_cursor& c, const type_spec& t, const std::string& ct
         case type_spec::shape::string_list: {
             const std::size_t start = c.position();
             auto n = c.read<std::uint32_t>();
-            if (!n) raise(n.error(), ctx);
+            if (!n) ctx.fail(n.error());
             if (*n > (c.size() - c.position()) / 4) {  // every string takes at least its prefix
                 static_cast<void>(c.seek(start));
-                raise(errc::out_of_range, ctx);
+                ctx.fail(errc::out_of_range);
             }
             py::list out;
             for (std::uint32_t i = 0; i < *n; ++i) {
@@ -247,21 +256,21 @@ py::object typed_read(typed_cursor& c, const type_spec& t, const std::string& ct
     return py::none();
 }
 
-void typed_write(typed_cursor& c, const type_spec& t, const py::handle& value, const std::string& ctx) {
+void typed_write(typed_cursor& c, const type_spec& t, const py::handle& value, const typed_access& ctx) {
     switch (t.form) {
         case type_spec::shape::string: {
             const std::string s = value.cast<std::string>();
-            check(c.write_string(s.data(), s.size()), ctx.c_str());
+            ctx.check(c.write_string(s.data(), s.size()));
             return;
         }
         case type_spec::shape::bytes: {
             input_bytes in(value);
-            check(c.write_bytes(in.data(), in.size()), ctx.c_str());
+            ctx.check(c.write_bytes(in.data(), in.size()));
             return;
         }
         case type_spec::shape::scalar:
             with_scalar(t.item, [&](auto v) {
-                check(c.write<decltype(v)>(value.cast<decltype(v)>()), ctx.c_str());
+                ctx.check(c.write<decltype(v)>(value.cast<decltype(v)>()));
                 return 0;
             });
             return;
@@ -271,7 +280,7 @@ void typed_write(typed_cursor& c, const type_spec& t, const py::handle& value, c
                 using S = std::conditional_t<std::is_same_v<T, bool>, char, T>;  // std::vector<bool> has no data()
                 std::vector<S> items;
                 for (const py::handle item : value) items.push_back(static_cast<S>(item.cast<T>()));
-                check(c.write_list<T>(reinterpret_cast<const T*>(items.data()), items.size()), ctx.c_str());
+                ctx.check(c.write_list<T>(reinterpret_cast<const T*>(items.data()), items.size()));
                 return 0;
             });
             return;
@@ -283,12 +292,12 @@ void typed_write(typed_cursor& c, const type_spec& t, const py::handle& value, c
                 total += 4 + items.back().size();
             }
             // All or nothing: a list that does not fit is refused before any byte is written.
-            if (total > c.size() - c.position()) raise(errc::out_of_range, ctx);
+            if (total > c.size() - c.position()) ctx.fail(errc::out_of_range);
             const std::size_t start = c.position();
             errc e = c.write<std::uint32_t>(static_cast<std::uint32_t>(items.size()));
             for (std::size_t i = 0; i < items.size() && !failed(e); ++i) e = c.write_string(items[i].data(), items[i].size());
             if (failed(e)) static_cast<void>(c.seek(start));  // nothing half-written counts
-            check(e, ctx.c_str());
+            ctx.check(e);
             return;
         }
     }
@@ -303,7 +312,7 @@ struct py_typed_view {
     typed_cursor cursor(std::size_t at) {
         b->ensure_open();
         typed_cursor c(b->impl.data(), b->impl.size(), b->impl.writable());
-        check(c.seek(at), (b->name() + " seek").c_str());
+        check(c.seek(at), *b, "seek");
         return c;
     }
     py::object read(const std::string& type, std::optional<std::size_t> at) {
@@ -311,7 +320,7 @@ struct py_typed_view {
         scoped_lock lock(*b, false, lock_timeout);
         const py::object guard = pin(owner);  // mapped for the rest of the call, whatever runs
         typed_cursor c = cursor(at.value_or(position));
-        py::object v = typed_read(c, t, what(*b, ("read " + type).c_str()));
+        py::object v = typed_read(c, t, typed_access{*b, "read", type});
         if (!at) position = c.position();
         return v;
     }
@@ -321,7 +330,7 @@ struct py_typed_view {
         scoped_lock lock(*b, true, lock_timeout);
         const py::object guard = pin(owner);  // user code converting `value` cannot close the block
         typed_cursor c = cursor(at.value_or(position));
-        typed_write(c, t, value, what(*b, ("write " + type).c_str()));
+        typed_write(c, t, value, typed_access{*b, "write", type});
         if (!at) position = c.position();
     }
 };
@@ -357,7 +366,7 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
             [](const std::string& name, bool read_only, double ready_timeout) {
                 block_options o;
                 o.access = read_only ? os::access::read_only : os::access::read_write;
-                o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
+                o.segment = attach_segment_options(ready_timeout);
                 return open_handle<py_block>(name, "attach", [&] { return block::open(name.c_str(), o); });
             },
             py::arg("name"), py::kw_only(), py::arg("read_only") = false, py::arg("ready_timeout") = 0.5,
@@ -415,8 +424,7 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
                 if (out == nullptr) throw py::error_already_set();
                 py::bytes result = py::reinterpret_steal<py::bytes>(out);
                 char* dst = PyBytes_AS_STRING(out);
-                auto run = [&] { return b.impl.read_at(offset, dst, n); };
-                check(n <= copy_with_gil_limit ? b.quick(run) : b.blocking(run), what(b, "read").c_str());
+                check(b.copying(n, [&] { return b.impl.read_at(offset, dst, n); }), b, "read");
                 return result;
             },
             py::arg("offset") = 0, py::arg("size") = py::none(),
@@ -424,9 +432,8 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
         .def(
             "write",
             [](py_block& b, const py::handle& data, std::size_t offset) {
-                input_bytes in(data);
-                auto run = [&] { return b.impl.write_at(offset, in.data(), in.size()); };
-                check(in.size() <= copy_with_gil_limit ? b.quick(run) : b.blocking(run), what(b, "write").c_str());
+                check(send(b, data, [&](const void* p, std::size_t n) { return b.impl.write_at(offset, p, n); }), b,
+                      "write");
             },
             py::arg("data"), py::arg("offset") = 0,
             "Copies bytes (or str, or any buffer) in at `offset`. OutOfRange, AccessDenied. No locking.")

@@ -87,10 +87,14 @@ void raise_overrun(std::uint64_t lost, const std::string& what) {
     throw py::error_already_set();
 }
 
+void validate_timeout(const timeout_arg& timeout) {
+    if (timeout && (std::isnan(*timeout) || *timeout < 0)) throw py::value_error("timeout must be None or a number >= 0");
+}
+
 std::uint64_t deadline_of(const timeout_arg& timeout) {
+    validate_timeout(timeout);
     if (!timeout) return os::forever;
     const double seconds = *timeout;
-    if (std::isnan(seconds) || seconds < 0) throw py::value_error("timeout must be None or a number >= 0");
     if (seconds > 1e9) return os::forever;  // more than 30 years: forever
     return deadline_after(nanoseconds(static_cast<std::int64_t>(seconds * 1e9)));
 }

@@ -44,6 +44,8 @@ namespace py = pybind11;
 inline void check(errc e, const char* what) {
     if (failed(e)) raise(e, what);
 }
+// "'name' op": how every error message names the segment and the operation.
+inline std::string what(const std::string& name, const std::string& op) { return "'" + name + "' " + op; }
 template <class T>
 T take(result<T>&& r, const char* what) {
     if (!r) raise(r.error(), what);
@@ -59,13 +61,15 @@ using timeout_arg = std::optional<double>;
 // Longest sleep between looks at signals and at close() from another thread.
 inline constexpr std::uint64_t wait_slice_ns = 50'000'000;
 
-// A deadline on the monotonic clock; forever for None. ValueError for a negative or NaN timeout.
+// ValueError for a negative or NaN timeout.
+void validate_timeout(const timeout_arg& timeout);
+// A deadline on the monotonic clock; forever for None. Validates the timeout first.
 std::uint64_t deadline_of(const timeout_arg& timeout);
 // The next slice's timeout towards `deadline` (never negative, at most wait_slice_ns).
 nanoseconds slice_until(std::uint64_t deadline);
 // Validates a timeout (ValueError for a negative or NaN one) and says whether it allows waiting.
 inline bool will_wait(const timeout_arg& timeout) {
-    static_cast<void>(deadline_of(timeout));
+    validate_timeout(timeout);
     return !timeout || *timeout > 0;
 }
 // Runs signal handlers (raising KeyboardInterrupt etc.); needs the GIL.
@@ -73,8 +77,34 @@ void check_signals();
 
 segment_options segment_options_from(bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier,
                                      double ready_timeout);
+// What every attach() uses: replace nothing, no prefault, and wait up to `ready_timeout`
+// seconds for a creator that is still initialising the segment.
+inline segment_options attach_segment_options(double ready_timeout) {
+    return segment_options_from(true, false, 0600, true, ready_timeout);
+}
+// A kind's options (spsc_options, kv_options, ...: every one has `wait` and `segment`) for the
+// binding: waits return on a signal, so its Python handler runs at once.
+template <class Options>
+Options interruptible(const segment_options& segment) {
+    Options o;
+    o.wait.return_on_signal = true;
+    o.segment = segment;
+    return o;
+}
+// The options of a reader kind's attach() (broadcast, stream, video, audio).
+template <class Options>
+Options reader_options(bool from_oldest, bool read_only, double ready_timeout) {
+    Options o = interruptible<Options>(attach_segment_options(ready_timeout));
+    o.from_oldest = from_oldest;
+    o.read_only = read_only;
+    return o;
+}
 
 // ---- handles -------------------------------------------------------------------------------
+
+// Copies at most this large are made with the GIL held: releasing and re-taking it costs more
+// than the copy (measured in bench/bench_python.py).
+inline constexpr std::size_t copy_with_gil_limit = 16 * 1024;
 
 class handle_base {
 public:
@@ -140,6 +170,13 @@ public:
             return f();
         }
         return blocking(static_cast<F&&>(f));
+    }
+
+    // For a call that copies `bytes`: quick() when the copy is small enough to make with the GIL
+    // held (see copy_with_gil_limit), blocking() otherwise.
+    template <class F>
+    auto copying(std::size_t bytes, F&& f) -> decltype(f()) {
+        return bytes <= copy_with_gil_limit ? quick(static_cast<F&&>(f)) : blocking(static_cast<F&&>(f));
     }
 
     // A blocking call made of slices: `attempt(slice_timeout)` returns a result<T> or errc;
@@ -220,9 +257,16 @@ std::unique_ptr<H> open_handle(const std::string& name, const char* op, Make&& m
         py::gil_scoped_release release;
         return make();
     }();
-    if (!r) raise(r.error(), "'" + name + "' " + op);
+    if (!r) raise(r.error(), what(name, op));
     h->impl = std::move(r).value();
     return h;
+}
+
+inline std::string what(const handle_base& h, const std::string& op) { return what(h.name(), op); }
+// Raises the error of a failed `e`, naming the handle and the operation; builds no message
+// when `e` is ok (this runs after every call).
+inline void check(errc e, const handle_base& h, const char* op) {
+    if (failed(e)) raise(e, what(h, op));
 }
 
 // Owns one export of a handle; the `base` of every NumPy array over shared memory, so the array
@@ -282,9 +326,12 @@ private:
     std::size_t size_ = 0;
 };
 
-// Messages at most this large are copied with the GIL held: releasing and re-taking it costs
-// more than the copy (measured in bench/bench_python.py).
-inline constexpr std::size_t copy_with_gil_limit = 16 * 1024;
+// Sends one message with `send(data, size)` (returns errc); see handle_base::copying().
+template <class H, class Send>
+errc send(H& h, const py::handle& data, Send&& send_) {
+    input_bytes in(data);
+    return h.copying(in.size(), [&] { return send_(in.data(), in.size()); });
+}
 
 // A writable buffer the caller passed for read_into(); raises TypeError/BufferError otherwise.
 class output_buffer {

@@ -56,7 +56,7 @@ void bind_inventory(py::module_& m) {
                 py::gil_scoped_release release;
                 e = inventory::describe(name, &fields);
             }
-            if (fields.empty()) raise(e, "'" + name + "' info");
+            if (fields.empty()) raise(e, what(name, "info"));
             py::dict d;
             for (const auto& f : fields) d[py::str(f.name)] = value_of(f);
             return d;
@@ -73,7 +73,7 @@ void bind_inventory(py::module_& m) {
                 py::gil_scoped_release release;
                 e = segment::remove(name.c_str());
             }
-            check(e, ("'" + name + "' remove").c_str());
+            if (failed(e)) raise(e, what(name, "remove"));
         },
         py::arg("name"), "Removes the name (as `shmkit rm`); processes that have it mapped keep using it.");
     m.def(
@@ -85,7 +85,7 @@ void bind_inventory(py::module_& m) {
                 e = segment::remove_if_stale(name.c_str(), even_if_in_use);
             }
             if (e == errc::busy) return false;
-            check(e, ("'" + name + "' remove_if_stale").c_str());
+            if (failed(e)) raise(e, what(name, "remove_if_stale"));
             return true;
         },
         py::arg("name"), py::kw_only(), py::arg("even_if_in_use") = false,

@@ -7,7 +7,13 @@
 namespace shmkit::python {
 namespace {
 
-std::string what(const handle_base& h, const std::string& op) { return "'" + h.name() + "' " + op; }
+// A read that does not settle (a writer storing continuously) is retried longer than the C++
+// default: a Python caller cannot retry as cheaply.
+kv_options kv_options_from(const segment_options& segment) {
+    auto o = interruptible<kv_options>(segment);
+    o.read_retries = 4 * kv_options{}.read_retries;
+    return o;
+}
 
 struct py_kv final : handle_base {
     kv_store impl;
@@ -36,14 +42,10 @@ struct py_kv final : handle_base {
         });
     }
     // The value and its epoch; (None, 0) for a key never written.
-    std::pair<py::object, std::uint64_t> get(const std::string& key) {
-        const std::uint32_t index = index_of(key);
+    std::pair<py::object, std::uint64_t> get(const std::string& key) { return get_at(index_of(key), key); }
+    std::pair<py::object, std::uint64_t> get_at(std::uint32_t index, const std::string& key) {
         std::vector<std::uint8_t>& buf = staging_buffer(impl.max_value());
-        result<kv_value_info> r = errc::stale;
-        // A read that does not settle (a writer storing continuously) is tried a few more times.
-        for (int attempt = 0; attempt < 4 && !r && r.error() == errc::stale; ++attempt) {
-            r = quick([&] { return impl.get(index, buf.data(), buf.size()); });
-        }
+        const result<kv_value_info> r = quick([&] { return impl.get(index, buf.data(), buf.size()); });
         if (!r && r.error() == errc::empty) return {py::none(), 0};
         if (!r) raise(r.error(), what(*this, "get '" + key + "'"));
         return {bytes_from(buf.data(), r->size), r->epoch};
@@ -53,23 +55,27 @@ struct py_kv final : handle_base {
         input_bytes in(value);
         const errc e = sliced(timeout, errc::lock_timeout,
                               [&](nanoseconds slice) { return impl.set(index, in.data(), in.size(), slice); });
-        check(e, what(*this, "set '" + key + "'").c_str());
+        if (failed(e)) raise(e, what(*this, "set '" + key + "'"));
     }
     // Keys changed after `since` (nullopt: after `seen`, which then advances in the same locked
     // step, so concurrent changes() calls never report a change twice or move `seen` back).
     std::pair<std::vector<std::string>, std::uint64_t> changed_since(std::optional<std::uint64_t> since) {
-        const std::vector<std::string> all = names();
-        std::vector<std::uint32_t> indices(all.size());
-        std::uint64_t current = 0;
-        auto n = quick([&] {
-            auto r = impl.changed_since(since.value_or(seen), indices.data(),
-                                        static_cast<std::uint32_t>(indices.size()), &current);
-            if (r && !since && current > seen) seen = current;
-            return r;
-        });
-        if (!n) raise(n.error(), what(*this, "changed_since"));
         std::vector<std::string> keys;
-        for (std::uint32_t i = 0; i < *n; ++i) keys.push_back(all[indices[i]]);
+        std::uint64_t current = 0;
+        const errc e = quick([&] {
+            std::vector<std::uint32_t> indices(impl.key_count());
+            auto n = impl.changed_since(since.value_or(seen), indices.data(),
+                                        static_cast<std::uint32_t>(indices.size()), &current);
+            if (!n) return n.error();
+            if (!since && current > seen) seen = current;
+            for (std::uint32_t i = 0; i < *n; ++i) {
+                std::size_t size = 0;
+                const char* p = impl.key_name(indices[i], &size);
+                keys.emplace_back(p, size);
+            }
+            return errc::ok;
+        });
+        check(e, *this, "changed_since");
         return {keys, current};
     }
 };
@@ -97,9 +103,8 @@ something does. A key outside the schema raises KeyError; a key never written re
                 kv_config c;
                 c.max_key = max_key;
                 c.max_value = max_value;
-                kv_options o;
-                o.wait.return_on_signal = true;
-                o.segment = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
+                const kv_options o =
+                    kv_options_from(segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5));
                 return open_handle<py_kv>(name, "create", [&] {
                     return kv_store::create(name.c_str(), ptrs.data(), static_cast<std::uint32_t>(ptrs.size()), c, o);
                 });
@@ -111,9 +116,7 @@ something does. A key outside the schema raises KeyError; a key never written re
         .def_static(
             "attach",
             [](const std::string& name, double ready_timeout) {
-                kv_options o;
-                o.wait.return_on_signal = true;
-                o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
+                const kv_options o = kv_options_from(attach_segment_options(ready_timeout));
                 auto h = open_handle<py_kv>(name, "attach", [&] { return kv_store::open(name.c_str(), o); });
                 h->seen = h->impl.epoch();
                 return h;
@@ -146,7 +149,8 @@ something does. A key outside the schema raises KeyError; a key never written re
             "items",
             [](py_kv& kv) {
                 py::dict d;
-                for (const auto& k : kv.names()) d[py::str(k)] = kv.get(k).first;
+                const std::vector<std::string> keys = kv.names();
+                for (std::uint32_t i = 0; i < keys.size(); ++i) d[py::str(keys[i])] = kv.get_at(i, keys[i]).first;
                 return d;
             },
             "A dict of every key's current value (None if never written); each read individually.")
@@ -167,7 +171,7 @@ something does. A key outside the schema raises KeyError; a key never written re
                 const std::uint64_t from = since ? *since : kv.quick([&] { return kv.seen; });
                 const errc e = kv.sliced(timeout, errc::timeout, [&](nanoseconds s) { return kv.impl.wait_change(from, s); });
                 if (e == errc::timeout) return false;
-                check(e, what(kv, "wait_change").c_str());
+                check(e, kv, "wait_change");
                 return true;
             },
             py::arg("since") = py::none(), py::arg("timeout") = py::none(),

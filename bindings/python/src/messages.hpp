@@ -76,13 +76,4 @@ py::object receive_into(H& h, const py::handle& target, const timeout_arg& timeo
     return py::none();
 }
 
-// Sends one message with `send(data, size)` (returns errc), with the GIL released for large
-// ones.
-template <class H, class Send>
-errc send(H& h, const py::handle& data, Send&& send_) {
-    input_bytes in(data);
-    auto run = [&] { return send_(in.data(), in.size()); };
-    return in.size() <= copy_with_gil_limit ? h.quick(run) : h.blocking(run);
-}
-
 }  // namespace shmkit::python

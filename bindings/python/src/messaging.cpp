@@ -34,8 +34,6 @@ namespace {
 
 using seg_kwargs = std::tuple<bool, bool, std::uint32_t, bool>;
 
-std::string what(const handle_base& h, const char* op) { return "'" + h.name() + "' " + op; }
-
 // ---- broadcast -----------------------------------------------------------------------------
 
 struct py_broadcast_writer final : reserving_writer {
@@ -118,32 +116,39 @@ struct py_command_writer final : handle_base {
 
 // Sends with an optional wait for room: try first, then wait in slices while `full`.
 template <class H, class Try, class Wait>
-void send_waiting(H& h, const py::handle& data, const timeout_arg& timeout, const char* op, Try&& try_,
-                  Wait&& wait_) {
+errc send_waiting(H& h, const py::handle& data, const timeout_arg& timeout, Try&& try_, Wait&& wait_) {
     const bool waits = will_wait(timeout);
     input_bytes in(data);
-    auto attempt = [&] { return try_(in.data(), in.size()); };
-    errc e = in.size() <= copy_with_gil_limit ? h.quick(attempt) : h.blocking(attempt);
+    errc e = h.copying(in.size(), [&] { return try_(in.data(), in.size()); });
     if ((e == errc::full || e == errc::lock_timeout) && waits) {
         e = h.sliced(timeout, errc::timeout, [&](nanoseconds slice) { return wait_(in.data(), in.size(), slice); });
     }
-    check(e, what(h, op).c_str());
+    return e;
 }
 
-// `guard` pinned the writer (pin()) before it reserved.
-template <class W, class R>
-py::object make_reservation(const py::object& guard, py::object self, W& w, bool* open_flag, R&& r) {
+// create() and attach() of the queue kinds whose options carry `wait` and `segment` (spsc and
+// command): H is the Python handle, its `impl` the C++ end.
+template <class H, class Config, class Options>
+std::unique_ptr<H> create_queue(const std::string& name, std::uint64_t capacity, std::uint32_t max_message,
+                                bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier) {
+    Config c;
+    c.capacity = capacity;
+    c.max_message = max_message;
+    const auto o = interruptible<Options>(segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5));
+    return open_handle<H>(name, "create", [&] { return decltype(H::impl)::create(name.c_str(), c, o); });
+}
+template <class H, class Options>
+std::unique_ptr<H> attach_queue(const std::string& name, double ready_timeout) {
+    const auto o = interruptible<Options>(attach_segment_options(ready_timeout));
+    return open_handle<H>(name, "attach", [&] { return decltype(H::impl)::open(name.c_str(), o); });
+}
+
+// A Reservation of message bytes; `guard` pinned the writer (pin()) before it reserved.
+template <class R>
+py::object bytes_reservation(const py::object& guard, py::object self, handle_base& w, bool* open_flag, R&& r) {
     py::array a = shared_bytes(guard, r.data(), r.size(), true);
     const std::size_t size = r.size();
-    return py::cast(static_cast<reservation_base*>(new reservation_of<std::decay_t<R>>(self, &w, open_flag, std::forward<R>(r), std::move(a), size, true)),
-                    py::return_value_policy::take_ownership);
-}
-
-command_options command_attach_options(double ready_timeout) {
-    command_options o;
-    o.wait.return_on_signal = true;
-    o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
-    return o;
+    return make_reservation(std::move(self), w, open_flag, std::forward<R>(r), std::move(a), size, true);
 }
 
 constexpr const char* seg_doc =
@@ -182,7 +187,7 @@ messages lost) and continues at the oldest message still kept.
         .def_static(
             "attach",
             [](const std::string& name, double ready_timeout) {
-                const segment_options o = segment_options_from(true, false, 0600, true, ready_timeout);
+                const segment_options o = attach_segment_options(ready_timeout);
                 return open_handle<py_broadcast_writer>(name, "attach",
                                                         [&] { return broadcast_writer::open(name.c_str(), o); });
             },
@@ -196,7 +201,7 @@ messages lost) and continues at the oldest message still kept.
                 const errc e =
                     send(w, data, w.guarded(refused, [&](const void* p, std::size_t n) { return w.impl.write(p, n); }));
                 w.check_refused(refused);
-                check(e, what(w, "write").c_str());
+                check(e, w, "write");
             },
             py::arg("data"), "Publishes one message: bytes, str (UTF-8) or any C-contiguous buffer (NumPy arrays).")
         .def(
@@ -208,7 +213,7 @@ messages lost) and continues at the oldest message still kept.
                 auto r = w.quick(w.reserve_guarded(refused, [&] { return w.impl.reserve(size); }));
                 w.check_refused(refused);
                 if (!r) raise(r.error(), what(w, "reserve"));
-                return make_reservation(guard, self, w, &w.reserving, std::move(r).value());
+                return bytes_reservation(guard, self, w, &w.reserving, std::move(r).value());
             },
             py::arg("size"), "Reserves `size` bytes to fill in place; returns a Reservation.")
         .def_property_readonly("max_message", [](py_broadcast_writer& w) { return w.quick([&] { return w.impl.max_message(); }); },
@@ -227,11 +232,7 @@ and the next read returns the oldest message still kept.
         .def_static(
             "attach",
             [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
-                broadcast_reader_options o;
-                o.from_oldest = from_oldest;
-                o.read_only = read_only;
-                o.wait.return_on_signal = true;
-                o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
+                const auto o = reader_options<broadcast_reader_options>(from_oldest, read_only, ready_timeout);
                 return open_handle<py_broadcast_reader>(name, "attach",
                                                         [&] { return broadcast_reader::open(name.c_str(), o); });
             },
@@ -259,7 +260,7 @@ and the next read returns the oldest message still kept.
             [](py_broadcast_reader& r, timeout_arg timeout) {
                 const errc e = r.sliced(timeout, errc::timeout, [&](nanoseconds s) { return r.impl.wait(s); });
                 if (e == errc::timeout) return false;
-                check(e, what(r, "wait").c_str());
+                check(e, r, "wait");
                 return true;
             },
             py::arg("timeout") = py::none(), "Waits until poll() is true: True, or False on timeout.")
@@ -285,58 +286,25 @@ and the next read returns the oldest message still kept.
                                "True while the writer's process lives.");
 
     // ---- spsc ----------------------------------------------------------------------------
-    auto spsc_create = [](auto tag) {
-        using H = typename decltype(tag)::type;
-        return [](const std::string& name, std::uint64_t capacity, std::uint32_t max_message, bool replace_stale,
-                  bool prefault, std::uint32_t mode, bool allow_membarrier) {
-            spsc_config c;
-            c.capacity = capacity;
-            c.max_message = max_message;
-            spsc_options o;
-            o.wait.return_on_signal = true;
-            o.segment = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
-            return open_handle<H>(name, "create", [&] { return decltype(H::impl)::create(name.c_str(), c, o); });
-        };
-    };
-    auto spsc_attach = [](auto tag) {
-        using H = typename decltype(tag)::type;
-        return [](const std::string& name, double ready_timeout) {
-            spsc_options o;
-            o.wait.return_on_signal = true;
-            o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
-            return open_handle<H>(name, "attach", [&] { return decltype(H::impl)::open(name.c_str(), o); });
-        };
-    };
-    struct producer_tag {
-        using type = py_spsc_producer;
-    };
-    struct consumer_tag {
-        using type = py_spsc_consumer;
-    };
-
     py::class_<py_spsc_producer, handle_base>(m, "SpscProducer", R"doc(
 The producing end of a single-producer/single-consumer queue. Nothing is ever dropped: a full
 queue makes push() wait (or try_push() return False).
 )doc")
-        .def_static("create", spsc_create(producer_tag{}), py::arg("name"), py::kw_only(),
+        .def_static("create", &create_queue<py_spsc_producer, spsc_config, spsc_options>, py::arg("name"), py::kw_only(),
                     py::arg("capacity") = 1u << 20, py::arg("max_message") = 0, py::arg("replace_stale") = true,
                     py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
                     (std::string("Creates the queue as its producer. ") + seg_doc).c_str())
-        .def_static("attach", spsc_attach(producer_tag{}), py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+        .def_static("attach", &attach_queue<py_spsc_producer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
                     "Becomes the producer of an existing queue (Busy while another producer lives).")
         .def(
             "push",
             [](py_spsc_producer& p, const py::handle& data, timeout_arg timeout) {
                 bool refused = false;
-                try {
-                    send_waiting(
-                        p, data, timeout, "push",
-                        p.guarded(refused, [&](const void* d, std::size_t n) { return p.impl.try_push(d, n); }),
-                        p.guarded(refused, [&](const void* d, std::size_t n, nanoseconds t) { return p.impl.push(d, n, t); }));
-                } catch (const py::error_already_set&) {
-                    p.check_refused(refused);  // a refusal, not the Busy it was returned as
-                    throw;
-                }
+                const errc e = send_waiting(
+                    p, data, timeout, p.guarded(refused, [&](const void* d, std::size_t n) { return p.impl.try_push(d, n); }),
+                    p.guarded(refused, [&](const void* d, std::size_t n, nanoseconds t) { return p.impl.push(d, n, t); }));
+                p.check_refused(refused);  // a refusal, not the Busy it was returned as
+                check(e, p, "push");
             },
             py::arg("data"), py::arg("timeout") = py::none(),
             "Queues one message, waiting up to `timeout` seconds for room (None: forever). Raises Timeout.")
@@ -348,7 +316,7 @@ queue makes push() wait (or try_push() return False).
                     send(p, data, p.guarded(refused, [&](const void* d, std::size_t n) { return p.impl.try_push(d, n); }));
                 p.check_refused(refused);
                 if (e == errc::full) return false;
-                check(e, what(p, "try_push").c_str());
+                check(e, p, "try_push");
                 return true;
             },
             py::arg("data"), "Queues one message if there is room: True, or False when the queue is full.")
@@ -367,7 +335,7 @@ queue makes push() wait (or try_push() return False).
                 const py::object guard = pin_reserved(self, p, r, &p.reserving);
                 p.check_refused(refused);
                 if (!r) raise(r.error(), what(p, "reserve"));
-                return make_reservation(guard, self, p, &p.reserving, std::move(r).value());
+                return bytes_reservation(guard, self, p, &p.reserving, std::move(r).value());
             },
             py::arg("size"), py::arg("timeout") = py::none(),
             "Reserves `size` bytes to fill in place, waiting for room; returns a Reservation.")
@@ -383,11 +351,11 @@ queue makes push() wait (or try_push() return False).
     py::class_<py_spsc_consumer, handle_base>(m, "SpscConsumer", R"doc(
 The consuming end of a single-producer/single-consumer queue: messages in order, none lost.
 )doc")
-        .def_static("create", spsc_create(consumer_tag{}), py::arg("name"), py::kw_only(),
+        .def_static("create", &create_queue<py_spsc_consumer, spsc_config, spsc_options>, py::arg("name"), py::kw_only(),
                     py::arg("capacity") = 1u << 20, py::arg("max_message") = 0, py::arg("replace_stale") = true,
                     py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
                     (std::string("Creates the queue as its consumer. ") + seg_doc).c_str())
-        .def_static("attach", spsc_attach(consumer_tag{}), py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+        .def_static("attach", &attach_queue<py_spsc_consumer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
                     "Becomes the consumer of an existing queue (Busy while another consumer lives).")
         .def(
             "pop", [](py_spsc_consumer& c, timeout_arg timeout) { return c.pop(timeout, "pop"); },
@@ -463,21 +431,15 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
 One of many writers of a command channel (control paths: UI -> capture process). Commands from
 all writers arrive at the single reader in claim order.
 )doc")
-        .def_static(
-            "attach",
-            [](const std::string& name, double ready_timeout) {
-                const command_options o = command_attach_options(ready_timeout);
-                return open_handle<py_command_writer>(name, "attach",
-                                                      [&] { return command_writer::open(name.c_str(), o); });
-            },
-            py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+        .def_static("attach", &attach_queue<py_command_writer, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Attaches as a writer to the channel the reader created.")
         .def(
             "write",
             [](py_command_writer& w, const py::handle& data, timeout_arg timeout) {
-                send_waiting(
-                    w, data, timeout, "write", [&](const void* d, std::size_t n) { return w.impl.try_write(d, n); },
-                    [&](const void* d, std::size_t n, nanoseconds t) { return w.impl.write(d, n, t); });
+                check(send_waiting(
+                          w, data, timeout, [&](const void* d, std::size_t n) { return w.impl.try_write(d, n); },
+                          [&](const void* d, std::size_t n, nanoseconds t) { return w.impl.write(d, n, t); }),
+                      w, "write");
             },
             py::arg("data"), py::arg("timeout") = py::none(),
             "Sends one command, waiting up to `timeout` seconds for room (None: forever). Raises Timeout.")
@@ -486,7 +448,7 @@ all writers arrive at the single reader in claim order.
             [](py_command_writer& w, const py::handle& data) {
                 const errc e = send(w, data, [&](const void* d, std::size_t n) { return w.impl.try_write(d, n); });
                 if (e == errc::full || e == errc::lock_timeout) return false;
-                check(e, what(w, "try_write").c_str());
+                check(e, w, "try_write");
                 return true;
             },
             py::arg("data"), "Sends one command if there is room now: True, or False.")
@@ -502,7 +464,7 @@ all writers arrive at the single reader in claim order.
                 }
                 const py::object guard = pin_reserved(self, w, r, nullptr);
                 if (!r) raise(r.error(), what(w, "reserve"));
-                return make_reservation(guard, self, w, nullptr, std::move(r).value());
+                return bytes_reservation(guard, self, w, nullptr, std::move(r).value());
             },
             py::arg("size"), py::arg("timeout") = py::none(),
             "Claims `size` bytes to fill in place; returns a Reservation. An abandoned claim is skipped by the reader.")
@@ -517,30 +479,10 @@ all writers arrive at the single reader in claim order.
 The single reader of a command channel; it creates the channel. A writer that dies between
 claiming and committing is skipped after one liveness period (counted in `abandoned`).
 )doc")
-        .def_static(
-            "create",
-            [](const std::string& name, std::uint64_t capacity, std::uint32_t max_message, bool replace_stale,
-               bool prefault, std::uint32_t mode, bool allow_membarrier) {
-                command_config c;
-                c.capacity = capacity;
-                c.max_message = max_message;
-                command_options o;
-                o.wait.return_on_signal = true;
-                o.segment = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
-                return open_handle<py_command_reader>(name, "create",
-                                                      [&] { return command_reader::create(name.c_str(), c, o); });
-            },
-            py::arg("name"), py::kw_only(), py::arg("capacity") = 64u << 10, py::arg("max_message") = 0,
+        .def_static("create", &create_queue<py_command_reader, command_config, command_options>, py::arg("name"), py::kw_only(), py::arg("capacity") = 64u << 10, py::arg("max_message") = 0,
             py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
             py::arg("allow_membarrier") = true, (std::string("Creates the channel as its reader. ") + seg_doc).c_str())
-        .def_static(
-            "attach",
-            [](const std::string& name, double ready_timeout) {
-                const command_options o = command_attach_options(ready_timeout);
-                return open_handle<py_command_reader>(name, "attach",
-                                                      [&] { return command_reader::open(name.c_str(), o); });
-            },
-            py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+        .def_static("attach", &attach_queue<py_command_reader, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the reader of an existing channel (Busy while another reader lives).")
         .def(
             "read", [](py_command_reader& r, timeout_arg timeout) { return r.read(timeout, "read"); },

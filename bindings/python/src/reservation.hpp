@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 #include "common.hpp"
@@ -81,6 +82,16 @@ private:
     R r_;
     bool partial_;
 };
+
+// The Python Reservation over a kind's C++ reservation `r`, whose memory `array` covers (`size`
+// bytes; the array's base is the guard that pins `writer`). Python owns it.
+template <class R>
+py::object make_reservation(py::object writer, handle_base& writer_handle, bool* open_flag, R&& r, py::array array,
+                            std::size_t size, bool partial) {
+    auto* made = new reservation_of<std::decay_t<R>>(std::move(writer), &writer_handle, open_flag, std::forward<R>(r),
+                                                     std::move(array), size, partial);
+    return py::cast(static_cast<reservation_base*>(made), py::return_value_policy::take_ownership);
+}
 
 // A writer that allows one open reservation at a time (the core asserts it). `reserving` is
 // read and written only under the handle's mutex: checked on every attempt, since another

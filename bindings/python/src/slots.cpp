@@ -14,8 +14,6 @@
 namespace shmkit::python {
 namespace {
 
-std::string what(const handle_base& h, const char* op) { return "'" + h.name() + "' " + op; }
-
 // How a sample of `size` bytes looks as an array: dtype, shape and strides over its bytes.
 // `raw` samples (bytes streams) are returned as Python bytes when copied out.
 struct sample_layout {
@@ -221,7 +219,6 @@ template <class K, class Try, class Wait>
 py::object copy_sample(py_slot_reader<K>& r, const py::object& out, const timeout_arg& timeout, const char* op,
                        Try&& try_, Wait&& wait_) {
     const std::uint64_t capacity = r.impl.slot_capacity();
-    const bool large = capacity > copy_with_gil_limit;
     const std::uint64_t deadline = deadline_of(timeout);
     std::unique_ptr<output_buffer> target;
     py::array owned;
@@ -239,8 +236,7 @@ py::object copy_sample(py_slot_reader<K>& r, const py::object& out, const timeou
     const bool waits = will_wait(timeout);
     result<sample_info> got = errc::empty;
     for (int stale_retries = 0;; ++stale_retries) {
-        auto attempt = [&] { return try_(dst, room); };
-        got = large ? r.blocking(attempt) : r.quick(attempt);
+        got = r.copying(capacity, [&] { return try_(dst, room); });
         if (!got && got.error() == errc::empty && waits) {
             got = r.sliced(timeout, errc::timeout, [&](nanoseconds slice) { return wait_(dst, room, slice); });
         }
@@ -355,12 +351,10 @@ py::object reserve_sample(const py::object& self, Reserve reserve, const char* o
     w.check_refused(refused);
     if (!r) raise(r.error(), what(w, op));
     const std::size_t capacity = r->capacity();
-    const bool partial = K::partial_commit(w.impl.description());
     const sample_layout l = w.layout(capacity);
     py::array a = shared_array(guard, r->data(), l.dtype, l.shape, l.strides, true);
-    return py::cast(static_cast<reservation_base*>(new reservation_of<slot_writer::reservation>(
-                        self, &w, &w.reserving, std::move(r).value(), std::move(a), capacity, partial)),
-                    py::return_value_policy::take_ownership);
+    return make_reservation(self, w, &w.reserving, std::move(r).value(), std::move(a), capacity,
+                            K::partial_commit(w.impl.description()));
 }
 
 // Writes one sample from any buffer. A NumPy array must have the kind's dtype (no silent
@@ -375,12 +369,10 @@ void write_sample(py_slot_writer<K>& w, const py::handle& data, const char* op, 
                                  " (or raw uint8 bytes), got " + py::str(static_cast<py::handle>(a.dtype())).cast<std::string>());
         }
     }
-    input_bytes in(data);
     bool refused = false;
-    auto run = w.guarded(refused, [&] { return write(in.data(), in.size()); });
-    const errc e = in.size() <= copy_with_gil_limit ? w.quick(run) : w.blocking(run);
+    const errc e = send(w, data, w.guarded(refused, write));
     w.check_refused(refused);
-    check(e, what(w, op).c_str());
+    check(e, w, op);
 }
 
 template <class K>
@@ -396,15 +388,6 @@ void def_writer(py::class_<py_slot_writer<K>, handle_base>& c) {
                                "Samples published so far.");
 }
 
-slot_reader_options reader_options(bool from_oldest, bool read_only, double ready_timeout) {
-    slot_reader_options o;
-    o.from_oldest = from_oldest;
-    o.read_only = read_only;
-    o.wait.return_on_signal = true;
-    o.segment = segment_options_from(true, false, 0600, true, ready_timeout);
-    return o;
-}
-
 py::tuple shape_of(const stream_meta& m) {
     py::tuple t(m.ndim);
     for (std::uint32_t i = 0; i < m.ndim; ++i) t[i] = m.shape[i];
@@ -416,27 +399,37 @@ py::object dtype_of(const stream_meta& m) {
     return numpy_dtype(static_cast<dtype>(m.dtype));
 }
 
+// A sample shape given as an int or a sequence of ints.
+std::vector<std::uint64_t> stream_dims(const py::object& shape) {
+    auto dims = py::isinstance<py::int_>(shape) ? std::vector<std::uint64_t>{shape.cast<std::uint64_t>()}
+                                                : shape.cast<std::vector<std::uint64_t>>();
+    if (dims.size() > max_stream_dims) throw py::value_error("a stream has at most 8 dimensions");
+    return dims;
+}
+
+// The format named `s` (any case) among `all`, by the core's to_string() names; ValueError
+// listing `names` otherwise.
+template <class Format, std::size_t N>
+Format format_from(const std::string& s, const Format (&all)[N], const char* what_kind, const char* names) {
+    std::string upper;
+    for (char ch : s) upper += static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
+    for (Format f : all) {
+        if (upper == to_string(f)) return f;
+    }
+    throw py::value_error("unknown " + std::string(what_kind) + " '" + s + "' (" + names + ")");
+}
+
 pixel_format pixel_format_from(const std::string& s) {
     static const pixel_format all[] = {pixel_format::gray8,   pixel_format::rgb24,   pixel_format::bgr24,
                                        pixel_format::rgba32,  pixel_format::bgra32,  pixel_format::yuyv422,
                                        pixel_format::uyvy422, pixel_format::nv12,    pixel_format::i420};
-    std::string upper;
-    for (char ch : s) upper += static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
-    for (pixel_format f : all) {
-        if (upper == to_string(f)) return f;
-    }
-    throw py::value_error("unknown pixel format '" + s + "' (gray8, rgb24, bgr24, rgba32, bgra32, yuyv422, uyvy422, nv12, i420)");
+    return format_from(s, all, "pixel format", "gray8, rgb24, bgr24, rgba32, bgra32, yuyv422, uyvy422, nv12, i420");
 }
 
 sample_format sample_format_from(const std::string& s) {
     static const sample_format all[] = {sample_format::u8,    sample_format::s16le, sample_format::s24le,
                                         sample_format::s32le, sample_format::f32le, sample_format::f64le};
-    std::string upper;
-    for (char ch : s) upper += static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
-    for (sample_format f : all) {
-        if (upper == to_string(f)) return f;
-    }
-    throw py::value_error("unknown sample format '" + s + "' (u8, s16le, s24le, s32le, f32le, f64le)");
+    return format_from(s, all, "sample format", "u8, s16le, s24le, s32le, f32le, f64le");
 }
 
 }  // namespace
@@ -492,13 +485,7 @@ order; the writer never waits for them.
                   if (max_bytes == 0) throw py::value_error("a bytes stream needs max_bytes > 0");
                   c.ndim = 0;
               } else {
-                  std::vector<std::uint64_t> dims;
-                  if (py::isinstance<py::int_>(shape)) {
-                      dims.push_back(shape.cast<std::uint64_t>());
-                  } else {
-                      dims = shape.cast<std::vector<std::uint64_t>>();
-                  }
-                  if (dims.size() > max_stream_dims) throw py::value_error("a stream has at most 8 dimensions");
+                  const std::vector<std::uint64_t> dims = stream_dims(shape);
                   c.ndim = static_cast<std::uint32_t>(dims.size());
                   for (std::size_t i = 0; i < dims.size(); ++i) c.shape[i] = dims[i];
               }
@@ -514,7 +501,7 @@ order; the writer never waits for them.
         .def_static(
             "attach",
             [](const std::string& name, double ready_timeout) {
-                const segment_options o = segment_options_from(true, false, 0600, true, ready_timeout);
+                const segment_options o = attach_segment_options(ready_timeout);
                 return open_handle<stream_w>(name, "attach", [&] { return stream_writer::open(name.c_str(), o); });
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
@@ -556,13 +543,10 @@ insist on them (WrongKind / SizeMismatch otherwise). Samples are returned as Num
           "attach",
           [](const std::string& name, const py::object& dtype_spec, const py::object& shape, bool from_oldest,
              bool read_only, double ready_timeout) {
-              stream_reader_options o;
-              static_cast<slot_reader_options&>(o) = reader_options(from_oldest, read_only, ready_timeout);
+              auto o = reader_options<stream_reader_options>(from_oldest, read_only, ready_timeout);
               if (!dtype_spec.is_none()) o.expect.type = dtype_from(dtype_spec);
               if (!shape.is_none()) {
-                  const auto dims = py::isinstance<py::int_>(shape) ? std::vector<std::uint64_t>{shape.cast<std::uint64_t>()}
-                                                                   : shape.cast<std::vector<std::uint64_t>>();
-                  if (dims.size() > max_stream_dims) throw py::value_error("a stream has at most 8 dimensions");
+                  const std::vector<std::uint64_t> dims = stream_dims(shape);
                   o.expect.ndim = static_cast<std::int32_t>(dims.size());
                   for (std::size_t i = 0; i < dims.size(); ++i) o.expect.shape[i] = dims[i];
               }
@@ -643,7 +627,7 @@ the next slot as a writable array to fill in place (zero-copy).
         .def_static(
             "attach",
             [](const std::string& name, double ready_timeout) {
-                const segment_options o = segment_options_from(true, false, 0600, true, ready_timeout);
+                const segment_options o = attach_segment_options(ready_timeout);
                 return open_handle<video_w>(name, "attach", [&] { return video_writer::open(name.c_str(), o); });
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
@@ -703,7 +687,7 @@ zero-copy from view_latest()/view_next()); `last` (or a view's `info`) carries p
     vr.def_static(
           "attach",
           [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
-              const slot_reader_options o = reader_options(from_oldest, read_only, ready_timeout);
+              const auto o = reader_options<slot_reader_options>(from_oldest, read_only, ready_timeout);
               return open_handle<video_r>(name, "attach", [&] { return video_reader::open(name.c_str(), o); });
           },
           py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
@@ -756,7 +740,7 @@ The writer of an audio ring: PCM buffers of (frames, channels) samples, each wit
         .def_static(
             "attach",
             [](const std::string& name, double ready_timeout) {
-                const segment_options o = segment_options_from(true, false, 0600, true, ready_timeout);
+                const segment_options o = attach_segment_options(ready_timeout);
                 return open_handle<audio_w>(name, "attach", [&] { return audio_writer::open(name.c_str(), o); });
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
@@ -787,7 +771,7 @@ A reader of an audio ring: buffers come back as (frames, channels) arrays of the
     ar.def_static(
           "attach",
           [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
-              const slot_reader_options o = reader_options(from_oldest, read_only, ready_timeout);
+              const auto o = reader_options<slot_reader_options>(from_oldest, read_only, ready_timeout);
               return open_handle<audio_r>(name, "attach", [&] { return audio_reader::open(name.c_str(), o); });
           },
           py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
