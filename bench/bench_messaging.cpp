@@ -254,7 +254,7 @@ BENCHMARK(BM_Rwlock_ContendedReads)->Arg(1)->Arg(2)->UseManualTime()->Iterations
 struct select_region {
     alignas(4096) std::uint8_t ping[spsc_ring_offset + 65536];
     alignas(4096) std::uint8_t pong[spsc_ring_offset + 65536];
-    alignas(4096) std::uint8_t bc[384 + 65536];
+    alignas(4096) std::uint8_t bc[broadcast_ring_offset + 65536];
     alignas(4096) std::uint8_t cmd[command_ring_offset + 65536];
     std::atomic<int> ready{0};
 };
@@ -276,7 +276,7 @@ void BM_Select_WakeRoundTrip(benchmark::State& state) {
     { auto f = spsc_producer::format(r->pong, sizeof r->pong, sc); }
     broadcast_config bcfg;
     bcfg.capacity = 65536;
-    { auto w = broadcast_writer::format(r->bc, broadcast_writer::segment_size(bcfg), bcfg); }
+    { auto w = broadcast_writer::format(r->bc, sizeof r->bc, bcfg); }
     command_config ccfg;
     ccfg.capacity = 65536;
     static_cast<void>(command_reader::format(r->cmd, sizeof r->cmd, ccfg));
@@ -289,7 +289,7 @@ void BM_Select_WakeRoundTrip(benchmark::State& state) {
             no_spin.wait.spin = 0;
             auto in = spsc_consumer::attach(r->ping, sizeof r->ping, no_spin);
             auto out = spsc_producer::attach(r->pong, sizeof r->pong);
-            auto bcr = broadcast_reader::attach(r->bc, broadcast_writer::segment_size(bcfg));
+            auto bcr = broadcast_reader::attach(r->bc, sizeof r->bc);
             auto cmd = command_reader::attach(r->cmd, sizeof r->cmd);
             select_source sources[3] = {bcr->waitable(), cmd->waitable(), in->waitable()};
             r->ready.store(1);

@@ -28,6 +28,7 @@ errc map_layout(std::uint8_t* base, std::uint64_t size, layout* out) noexcept {
 }
 
 using detail::plausible_position;
+using detail::plausible_span;
 
 }  // namespace
 
@@ -147,7 +148,6 @@ result<broadcast_writer> broadcast_writer::format(void* memory, std::uint64_t si
 }
 
 result<broadcast_writer> broadcast_writer::attach(void* memory, std::uint64_t size) noexcept {
-    if (memory == nullptr) return errc::invalid_argument;
     broadcast_writer w;
     errc e = w.bind(static_cast<std::uint8_t*>(memory), size, false);
     if (failed(e)) return e;
@@ -166,8 +166,7 @@ errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size, bool role_cl
     const std::uint64_t head = l.control->head.load(order::acquire);
     const std::uint64_t tail = l.control->tail.load(order::acquire);
     const std::uint64_t next_seq = l.control->next_seq.load(order::acquire);
-    if (tail > head || head - tail > l.ring.capacity() || next_seq > head || !plausible_position(head) ||
-        !plausible_position(tail)) {
+    if (!plausible_span(tail, head, l.ring.capacity()) || next_seq > head) {
         release_role(l.control->writer);
         return errc::invalid_layout;
     }
@@ -311,7 +310,6 @@ result<broadcast_reader> broadcast_reader::open(const char* name,
 
 result<broadcast_reader> broadcast_reader::attach(void* memory, std::uint64_t size,
                                                   const broadcast_reader_options& options) noexcept {
-    if (memory == nullptr) return errc::invalid_argument;
     broadcast_reader r;
     errc e = r.bind(static_cast<std::uint8_t*>(memory), size, options);
     if (failed(e)) return e;

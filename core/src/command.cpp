@@ -8,6 +8,7 @@ namespace shmkit {
 namespace {
 
 using detail::plausible_position;
+using detail::plausible_span;
 
 errc map_command(std::uint8_t* base, std::uint64_t size, detail::ring_layout* l) noexcept {
     return detail::map_ring_layout(base, size, kind::command, command_ring_offset, l);
@@ -112,7 +113,8 @@ result<command_writer> command_writer::attach(void* memory, std::uint64_t size, 
     return w;
 }
 
-errc command_writer::claim(std::size_t size, std::uint64_t deadline_ns, bool wait, reservation* out) noexcept {
+result<command_writer::reservation> command_writer::claim(std::size_t size, std::uint64_t deadline_ns,
+                                                          bool wait) noexcept {
     if (control_ == nullptr) return errc::not_open;
     if (size > max_message_) return errc::message_too_large;
     const std::uint64_t span = record_span(size);
@@ -130,7 +132,7 @@ errc command_writer::claim(std::size_t size, std::uint64_t deadline_ns, bool wai
         const std::uint64_t head = control_->head.load(order::relaxed);  // ours while we hold the lock
         // Acquire: the reader finished reading everything before the tail it stored.
         const std::uint64_t tail = control_->tail.load(order::acquire);
-        if (tail > head || head - tail > capacity || !plausible_position(head) || !plausible_position(tail)) {
+        if (!plausible_span(tail, head, capacity)) {
             unlock(control_->claim, barriers_);
             return errc::invalid_layout;
         }
@@ -144,11 +146,12 @@ errc command_writer::claim(std::size_t size, std::uint64_t deadline_ns, bool wai
             control_->head.store(pos + span, order::release);
             control_->claims.fetch_add(1, order::relaxed);
             unlock(control_->claim, barriers_);
-            out->writer_ = this;
-            out->pos_ = pos;
-            out->data_ = ring_.at(ring_.offset(pos) + record_header_size);
-            out->size_ = size;
-            return errc::ok;
+            reservation r;
+            r.writer_ = this;
+            r.pos_ = pos;
+            r.data_ = ring_.at(ring_.offset(pos) + record_header_size);
+            r.size_ = size;
+            return r;
         }
         unlock(control_->claim, barriers_);
         if (!wait) return errc::full;
@@ -176,36 +179,26 @@ void command_writer::finish(std::uint64_t pos, std::size_t reserved, std::size_t
     notify_all(control_->data, barriers_);
 }
 
-errc command_writer::try_write(const void* data, std::size_t size) noexcept {
-    reservation r;
-    const errc e = claim(size, 0, false, &r);
-    if (failed(e)) return e;
-    if (size != 0) std::memcpy(r.data(), data, size);
-    r.commit(size);
+errc command_writer::write_at(const void* data, std::size_t size, std::uint64_t deadline_ns, bool wait) noexcept {
+    auto r = claim(size, deadline_ns, wait);
+    if (!r) return r.error();
+    if (size != 0) std::memcpy(r->data(), data, size);
+    r->commit(size);
     return errc::ok;
 }
 
+errc command_writer::try_write(const void* data, std::size_t size) noexcept { return write_at(data, size, 0, false); }
+
 errc command_writer::write(const void* data, std::size_t size, nanoseconds timeout) noexcept {
-    reservation r;
-    const errc e = claim(size, deadline_after(timeout), true, &r);
-    if (failed(e)) return e;
-    if (size != 0) std::memcpy(r.data(), data, size);
-    r.commit(size);
-    return errc::ok;
+    return write_at(data, size, deadline_after(timeout), true);
 }
 
 result<command_writer::reservation> command_writer::try_reserve(std::size_t size) noexcept {
-    reservation r;
-    const errc e = claim(size, 0, false, &r);
-    if (failed(e)) return e;
-    return r;
+    return claim(size, 0, false);
 }
 
 result<command_writer::reservation> command_writer::reserve(std::size_t size, nanoseconds timeout) noexcept {
-    reservation r;
-    const errc e = claim(size, deadline_after(timeout), true, &r);
-    if (failed(e)) return e;
-    return r;
+    return claim(size, deadline_after(timeout), true);
 }
 
 bool command_writer::reader_alive() const noexcept {
@@ -328,7 +321,7 @@ result<message_info> command_reader::try_read(void* buffer, std::size_t capacity
         // Acquire: a claim header stored before head moved is visible below.
         const std::uint64_t head = control_->head.load(order::acquire);
         if (tail_ == head) return errc::empty;
-        if (head < tail_ || head - tail_ > ring_.capacity() || !plausible_position(head)) return errc::invalid_layout;
+        if (!plausible_span(tail_, head, ring_.capacity())) return errc::invalid_layout;
         const std::uint64_t offset = ring_.offset(tail_);
         // Acquire on the header word: pairs with the writer's release at commit, so the payload
         // is complete when we see `message`.
@@ -344,12 +337,7 @@ result<message_info> command_reader::try_read(void* buffer, std::size_t capacity
                 // A writer is still filling it. Only once it has been pending a whole liveness
                 // period do we look at the writer; a healthy one commits within microseconds.
                 const std::uint64_t now = os::monotonic_ns();
-                if (pending_pos_ != tail_) {
-                    pending_pos_ = tail_;
-                    pending_since_ = now;
-                    return errc::empty;
-                }
-                if (now - pending_since_ < options_.liveness_period_ns) return errc::empty;
+                if (!claim_overdue(now)) return errc::empty;
                 if (os::process_alive(unpack_process(h.seq))) {
                     pending_since_ = now;
                     return errc::empty;
@@ -379,20 +367,27 @@ result<message_info> command_reader::try_read(void* buffer, std::size_t capacity
     }
 }
 
-bool command_reader::poll() const noexcept {
-    if (control_ == nullptr) return false;
+command_reader::front command_reader::front_state() const noexcept {
+    if (control_ == nullptr) return front::none;
+    // Acquire: a claim header stored before head moved is visible below.
     const std::uint64_t head = control_->head.load(order::acquire);
-    if (head == tail_ || head < tail_ || head - tail_ > ring_.capacity()) return false;
-    const record_header h = ring_.load_header(ring_.offset(tail_));
-    return h.type != record_type::claimed;
+    if (head <= tail_ || head - tail_ > ring_.capacity()) return front::none;
+    return ring_.load_header(ring_.offset(tail_)).type == record_type::claimed ? front::claimed : front::ready;
 }
 
+bool command_reader::claim_overdue(std::uint64_t now) noexcept {
+    if (pending_pos_ != tail_) {
+        pending_pos_ = tail_;
+        pending_since_ = now;
+        return false;
+    }
+    return now - pending_since_ >= options_.liveness_period_ns;
+}
+
+bool command_reader::poll() const noexcept { return front_state() == front::ready; }
+
 std::uint64_t command_reader::recheck_after_ns() const noexcept {
-    if (control_ == nullptr) return 0;
-    const std::uint64_t head = control_->head.load(order::acquire);
-    if (head == tail_) return 0;
-    const record_header h = ring_.load_header(ring_.offset(tail_));
-    return h.type == record_type::claimed ? options_.liveness_period_ns : 0;
+    return front_state() == front::claimed ? options_.liveness_period_ns : 0;
 }
 
 result<message_info> command_reader::read(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
@@ -421,17 +416,15 @@ select_source command_reader::waitable() noexcept {
     s.barriers = barriers_;
     s.ready = [](void* self) {
         auto* r = static_cast<command_reader*>(self);
-        if (r->poll()) return true;
-        if (r->recheck_after_ns() == 0) return false;
-        // A claim is pending at the front. Once it has been pending a liveness period, report
-        // ready so the caller's try_read looks at its writer (and skips it if dead).
-        const std::uint64_t now = os::monotonic_ns();
-        if (r->pending_pos_ != r->tail_) {
-            r->pending_pos_ = r->tail_;
-            r->pending_since_ = now;
-            return false;
+        switch (r->front_state()) {
+            case front::ready: return true;
+            case front::none: return false;
+            case front::claimed:
+                // Once it has been pending a liveness period, report ready so the caller's
+                // try_read looks at its writer (and skips it if dead).
+                return r->claim_overdue(os::monotonic_ns());
         }
-        return now - r->pending_since_ >= r->options_.liveness_period_ns;
+        return false;
     };
     s.context = this;
     s.recheck_after_ns = [](void* self) { return static_cast<command_reader*>(self)->recheck_after_ns(); };

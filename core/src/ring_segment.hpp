@@ -23,6 +23,12 @@ inline bool plausible_position(std::uint64_t pos) noexcept {
     return pos % record_align == 0 && pos < (std::uint64_t{1} << 62);
 }
 
+// Consumer position `tail` and producer position `head` as a ring of `capacity` bytes can hold
+// them: in order, at most a ring apart, and both plausible positions.
+inline bool plausible_span(std::uint64_t tail, std::uint64_t head, std::uint64_t capacity) noexcept {
+    return tail <= head && head - tail <= capacity && plausible_position(head) && plausible_position(tail);
+}
+
 inline std::uint64_t ring_segment_size(std::uint32_t ring_offset, std::uint64_t capacity) noexcept {
     return ring_offset + ring_capacity_for(capacity);
 }

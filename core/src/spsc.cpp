@@ -7,7 +7,7 @@
 namespace shmkit {
 namespace {
 
-using detail::plausible_position;
+using detail::plausible_span;
 
 }  // namespace
 
@@ -76,7 +76,7 @@ errc spsc_end::bind(std::uint8_t* base, std::uint64_t size, bool producer_side, 
     }
     const std::uint64_t head = c->head.load(order::acquire);
     const std::uint64_t tail = c->tail.load(order::acquire);
-    if (tail > head || head - tail > l.ring.capacity() || !plausible_position(head) || !plausible_position(tail)) {
+    if (!plausible_span(tail, head, l.ring.capacity())) {
         release_role(r);
         return errc::invalid_layout;
     }
@@ -116,6 +116,15 @@ errc spsc_end::create_named(const char* name, const spsc_config& config, bool pr
     return e;
 }
 
+template <class End, class Bind>
+result<End> spsc_end::make(Bind&& bind) noexcept {
+    End end;
+    const errc e = bind(end);
+    if (failed(e)) return e;
+    end.resume();
+    return end;
+}
+
 }  // namespace detail
 
 // ---- producer --------------------------------------------------------------------------------
@@ -124,37 +133,26 @@ std::uint64_t spsc_producer::segment_size(const spsc_config& config) noexcept {
     return detail::ring_segment_size(spsc_ring_offset, config.capacity);
 }
 
-namespace {
 // The producer's private state from the shared positions, finishing a publication that a dead
 // producer left between its two publishing stores (byte_ring::settled_head).
-void resume_producer(spsc_control* c, const byte_ring& ring, std::uint32_t max_message, std::uint64_t* head,
-                     std::uint64_t* tail, std::uint64_t* next_seq) noexcept {
-    *next_seq = c->pushed.load(order::acquire);
-    *head = c->head.load(order::acquire);
-    *tail = c->tail.load(order::acquire);
-    const std::uint64_t settled = ring.settled_head(*head, *next_seq, max_message);
-    if (settled != *head && settled - *tail <= ring.capacity()) {
-        *head = settled;
-        c->head.store(settled, order::release);
+void spsc_producer::resume() noexcept {
+    next_seq_ = control_->pushed.load(order::acquire);
+    head_ = control_->head.load(order::acquire);
+    cached_tail_ = control_->tail.load(order::acquire);
+    const std::uint64_t settled = ring_.settled_head(head_, next_seq_, max_message_);
+    if (settled != head_ && settled - cached_tail_ <= ring_.capacity()) {
+        head_ = settled;
+        control_->head.store(settled, order::release);
     }
 }
-}  // namespace
 
 result<spsc_producer> spsc_producer::create(const char* name, const spsc_config& config,
                                             const spsc_options& options) noexcept {
-    spsc_producer p;
-    const errc e = p.create_named(name, config, true, options);
-    if (failed(e)) return e;
-    resume_producer(p.control_, p.ring_, p.max_message_, &p.head_, &p.cached_tail_, &p.next_seq_);
-    return p;
+    return make<spsc_producer>([&](spsc_producer& p) { return p.create_named(name, config, true, options); });
 }
 
 result<spsc_producer> spsc_producer::open(const char* name, const spsc_options& options) noexcept {
-    spsc_producer p;
-    const errc e = p.open_named(name, true, options);
-    if (failed(e)) return e;
-    resume_producer(p.control_, p.ring_, p.max_message_, &p.head_, &p.cached_tail_, &p.next_seq_);
-    return p;
+    return make<spsc_producer>([&](spsc_producer& p) { return p.open_named(name, true, options); });
 }
 
 result<spsc_producer> spsc_producer::format(void* memory, std::uint64_t size, const spsc_config& config,
@@ -165,12 +163,8 @@ result<spsc_producer> spsc_producer::format(void* memory, std::uint64_t size, co
 }
 
 result<spsc_producer> spsc_producer::attach(void* memory, std::uint64_t size, const spsc_options& options) noexcept {
-    if (memory == nullptr) return errc::invalid_argument;
-    spsc_producer p;
-    const errc e = p.bind(static_cast<std::uint8_t*>(memory), size, true, options, false);
-    if (failed(e)) return e;
-    resume_producer(p.control_, p.ring_, p.max_message_, &p.head_, &p.cached_tail_, &p.next_seq_);
-    return p;
+    return make<spsc_producer>(
+        [&](spsc_producer& p) { return p.bind(static_cast<std::uint8_t*>(memory), size, true, options, false); });
 }
 
 spsc_producer::reservation::reservation(reservation&& other) noexcept
@@ -199,7 +193,7 @@ void spsc_producer::reservation::commit(std::size_t used) noexcept {
     producer_ = nullptr;
 }
 
-errc spsc_producer::reserve_at(std::size_t size, std::uint64_t deadline_ns, reservation* out) noexcept {
+result<spsc_producer::reservation> spsc_producer::reserve_at(std::size_t size, std::uint64_t deadline_ns) noexcept {
     if (control_ == nullptr) return errc::not_open;
     SHMKIT_ASSERT(!reserved_);
     if (size > max_message_) return errc::message_too_large;
@@ -224,10 +218,11 @@ errc spsc_producer::reserve_at(std::size_t size, std::uint64_t deadline_ns, rese
     if (cached_tail_ > head_ || head_ - cached_tail_ > capacity) return errc::invalid_layout;  // corrupt tail
     reserved_ = true;
     reserved_pad_ = pad;
-    out->producer_ = this;
-    out->data_ = ring_.at(ring_.offset(head_ + pad) + record_header_size);
-    out->size_ = size;
-    return errc::ok;
+    reservation r;
+    r.producer_ = this;
+    r.data_ = ring_.at(ring_.offset(head_ + pad) + record_header_size);
+    r.size_ = size;
+    return r;
 }
 
 void spsc_producer::publish(std::size_t used) noexcept {
@@ -243,38 +238,32 @@ void spsc_producer::publish(std::size_t used) noexcept {
     notify_all(control_->data, barriers_);
 }
 
-errc spsc_producer::try_push(const void* data, std::size_t size) noexcept {
-    reservation r;
-    const errc e = reserve_at(size, 0, &r);
-    if (failed(e)) return e;
-    if (size != 0) std::memcpy(r.data(), data, size);
-    r.commit(size);
+namespace {
+// reserve_at's deadline for a call that waits (0 there means "do not wait").
+std::uint64_t waiting_deadline(nanoseconds timeout) noexcept {
+    const std::uint64_t deadline = deadline_after(timeout);
+    return deadline == 0 ? 1 : deadline;
+}
+}  // namespace
+
+errc spsc_producer::push_at(const void* data, std::size_t size, std::uint64_t deadline_ns) noexcept {
+    auto r = reserve_at(size, deadline_ns);
+    if (!r) return r.error();
+    if (size != 0) std::memcpy(r->data(), data, size);
+    r->commit(size);
     return errc::ok;
 }
+
+errc spsc_producer::try_push(const void* data, std::size_t size) noexcept { return push_at(data, size, 0); }
 
 errc spsc_producer::push(const void* data, std::size_t size, nanoseconds timeout) noexcept {
-    reservation r;
-    const std::uint64_t deadline = deadline_after(timeout);
-    const errc e = reserve_at(size, deadline == 0 ? 1 : deadline, &r);
-    if (failed(e)) return e;
-    if (size != 0) std::memcpy(r.data(), data, size);
-    r.commit(size);
-    return errc::ok;
+    return push_at(data, size, waiting_deadline(timeout));
 }
 
-result<spsc_producer::reservation> spsc_producer::try_reserve(std::size_t size) noexcept {
-    reservation r;
-    const errc e = reserve_at(size, 0, &r);
-    if (failed(e)) return e;
-    return r;
-}
+result<spsc_producer::reservation> spsc_producer::try_reserve(std::size_t size) noexcept { return reserve_at(size, 0); }
 
 result<spsc_producer::reservation> spsc_producer::reserve(std::size_t size, nanoseconds timeout) noexcept {
-    reservation r;
-    const std::uint64_t deadline = deadline_after(timeout);
-    const errc e = reserve_at(size, deadline == 0 ? 1 : deadline, &r);
-    if (failed(e)) return e;
-    return r;
+    return reserve_at(size, waiting_deadline(timeout));
 }
 
 bool spsc_producer::consumer_alive() const noexcept {
@@ -283,39 +272,26 @@ bool spsc_producer::consumer_alive() const noexcept {
 
 // ---- consumer --------------------------------------------------------------------------------
 
-errc spsc_consumer::resume() noexcept {
+void spsc_consumer::resume() noexcept {
     tail_ = control_->tail.load(order::acquire);
     cached_head_ = tail_;
     // The sequence number to expect is taken from the first record: a consumer that died
     // after reading a message but before storing tail leaves it to be delivered again.
     expected_ = ~std::uint64_t{0};
-    return errc::ok;
 }
 
 result<spsc_consumer> spsc_consumer::create(const char* name, const spsc_config& config,
                                             const spsc_options& options) noexcept {
-    spsc_consumer c;
-    const errc e = c.create_named(name, config, false, options);
-    if (failed(e)) return e;
-    static_cast<void>(c.resume());
-    return c;
+    return make<spsc_consumer>([&](spsc_consumer& c) { return c.create_named(name, config, false, options); });
 }
 
 result<spsc_consumer> spsc_consumer::open(const char* name, const spsc_options& options) noexcept {
-    spsc_consumer c;
-    const errc e = c.open_named(name, false, options);
-    if (failed(e)) return e;
-    static_cast<void>(c.resume());
-    return c;
+    return make<spsc_consumer>([&](spsc_consumer& c) { return c.open_named(name, false, options); });
 }
 
 result<spsc_consumer> spsc_consumer::attach(void* memory, std::uint64_t size, const spsc_options& options) noexcept {
-    if (memory == nullptr) return errc::invalid_argument;
-    spsc_consumer c;
-    const errc e = c.bind(static_cast<std::uint8_t*>(memory), size, false, options, false);
-    if (failed(e)) return e;
-    static_cast<void>(c.resume());
-    return c;
+    return make<spsc_consumer>(
+        [&](spsc_consumer& c) { return c.bind(static_cast<std::uint8_t*>(memory), size, false, options, false); });
 }
 
 bool spsc_consumer::poll() noexcept {
@@ -331,7 +307,7 @@ errc spsc_consumer::next(message_view* out) noexcept {
     if (control_ == nullptr) return errc::not_open;
     for (;;) {
         if (!poll()) return errc::empty;
-        if (cached_head_ < tail_ || cached_head_ - tail_ > ring_.capacity() || !plausible_position(cached_head_)) {
+        if (!plausible_span(tail_, cached_head_, ring_.capacity())) {
             return errc::invalid_layout;
         }
         const std::uint64_t offset = ring_.offset(tail_);

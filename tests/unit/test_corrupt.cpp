@@ -14,6 +14,8 @@
 #include <gtest/gtest.h>
 
 #include "shmkit/broadcast.hpp"
+#include "shmkit/command.hpp"
+#include "shmkit/spsc.hpp"
 #include "support.hpp"
 
 namespace shmkit {
@@ -155,6 +157,19 @@ TEST(CorruptSegment, TruncatedObjects) {
     EXPECT_EQ(reader_error(name.c_str()), errc::invalid_layout);
     { raw_segment(name.c_str()).truncate(0); }
     EXPECT_EQ(reader_error(name.c_str()), errc::not_ready);
+}
+
+TEST(CorruptSegment, NullOrMisalignedCallerMemoryIsRefused) {
+    // The ring kinds' attach() over caller-given memory: one check in the shared mapping step.
+    alignas(64) static std::uint8_t memory[4096 + 64];
+    for (void* bad : {static_cast<void*>(nullptr), static_cast<void*>(memory + 8)}) {
+        EXPECT_EQ(broadcast_writer::attach(bad, 4096).error(), errc::invalid_argument);
+        EXPECT_EQ(broadcast_reader::attach(bad, 4096).error(), errc::invalid_argument);
+        EXPECT_EQ(spsc_producer::attach(bad, 4096).error(), errc::invalid_argument);
+        EXPECT_EQ(spsc_consumer::attach(bad, 4096).error(), errc::invalid_argument);
+        EXPECT_EQ(command_writer::attach(bad, 4096).error(), errc::invalid_argument);
+        EXPECT_EQ(command_reader::attach(bad, 4096).error(), errc::invalid_argument);
+    }
 }
 
 TEST(CorruptSegment, NotAShmkitSegment) {

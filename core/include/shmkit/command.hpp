@@ -127,7 +127,8 @@ public:
 
 private:
     errc bind(std::uint8_t* base, std::uint64_t size, const command_options& options) noexcept;
-    errc claim(std::size_t size, std::uint64_t deadline_ns, bool wait, reservation* out) noexcept;
+    result<reservation> claim(std::size_t size, std::uint64_t deadline_ns, bool wait) noexcept;
+    errc write_at(const void* data, std::size_t size, std::uint64_t deadline_ns, bool wait) noexcept;
     void finish(std::uint64_t pos, std::size_t reserved, std::size_t used, bool commit) noexcept;
 
     segment segment_;
@@ -176,6 +177,13 @@ public:
 private:
     errc bind(std::uint8_t* base, std::uint64_t size, const command_options& options, bool role_claimed) noexcept;
     void advance(std::uint64_t span) noexcept;
+    // What is at the front: nothing, a record to take (a message, or one to skip), or a claim
+    // a writer is still filling.
+    enum class front { none, ready, claimed };
+    front front_state() const noexcept;
+    // For the uncommitted claim at the front: starts its clock when first seen, and says
+    // whether it has been pending a whole liveness period (time to check its writer).
+    bool claim_overdue(std::uint64_t now) noexcept;
 
     segment segment_;
     command_control* control_ = nullptr;

@@ -103,6 +103,10 @@ protected:
     errc create_named(const char* name, const spsc_config& config, bool producer_side,
                       const spsc_options& options) noexcept;
     atomic_u64& role() const noexcept;
+    // Makes an End (a producer or consumer) with `bind(end)`, one of the three above, then lets
+    // it take up its private state from the shared positions (End::resume()).
+    template <class End, class Bind>
+    static result<End> make(Bind&& bind) noexcept;
 
     segment segment_;
     spsc_control* control_ = nullptr;
@@ -153,9 +157,12 @@ public:
     bool consumer_alive() const noexcept;
 
 private:
-    errc reserve_at(std::size_t size, std::uint64_t deadline_ns, reservation* out) noexcept;
+    // deadline_ns 0: do not wait.
+    result<reservation> reserve_at(std::size_t size, std::uint64_t deadline_ns) noexcept;
+    errc push_at(const void* data, std::size_t size, std::uint64_t deadline_ns) noexcept;
     void publish(std::size_t used) noexcept;
     friend class detail::spsc_end;
+    void resume() noexcept;
     std::uint64_t head_ = 0, cached_tail_ = 0, next_seq_ = 0;
     std::uint64_t reserved_pad_ = 0;
     bool reserved_ = false;
@@ -183,7 +190,7 @@ public:
 
 private:
     friend class detail::spsc_end;
-    errc resume() noexcept;
+    void resume() noexcept;
     errc next(message_view* out) noexcept;
     std::uint64_t tail_ = 0, cached_head_ = 0, expected_ = 0;
     std::uint64_t peeked_span_ = 0;
