@@ -15,10 +15,25 @@ std::uint64_t stride_for(const kv_config& c) noexcept {
     return round_up(sizeof(kv_entry) + key_area(c.max_key) + round_up(c.max_value, 8), wire_line);
 }
 
+// Limits create() accepts and attach validates: one definition, so a store one side creates
+// is never refused by the other.
+constexpr std::uint32_t max_keys = 1'000'000;
+constexpr std::uint32_t max_key_limit = 4096;
+constexpr std::uint32_t max_value_limit = 1u << 30;
+
 std::size_t c_length(const char* s, std::size_t limit) noexcept {
     std::size_t n = 0;
     while (n <= limit && s[n] != '\0') ++n;
     return n;
+}
+
+// Two C strings already checked to be terminated (the core links no strcmp).
+bool same_name(const char* a, const char* b) noexcept {
+    while (*a != '\0' && *a == *b) {
+        ++a;
+        ++b;
+    }
+    return *a == *b;
 }
 
 errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control** control, std::uint8_t** entries) noexcept {
@@ -38,8 +53,8 @@ errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control**
     kv_config cfg;
     cfg.max_key = c.max_key;
     cfg.max_value = c.max_value;
-    if (!reserved_clear || c.key_count == 0 || c.key_count > 1'000'000 || c.max_key == 0 || c.max_key > 4096 ||
-        c.max_value > (1u << 30) || c.entry_stride != stride_for(cfg) || c.entries_offset != kv_entries_offset ||
+    if (!reserved_clear || c.key_count == 0 || c.key_count > max_keys || c.max_key == 0 || c.max_key > max_key_limit ||
+        c.max_value > max_value_limit || c.entry_stride != stride_for(cfg) || c.entries_offset != kv_entries_offset ||
         size < kv_entries_offset || (size - kv_entries_offset) / c.entry_stride != c.key_count ||
         (size - kv_entries_offset) % c.entry_stride != 0) {
         return errc::invalid_layout;
@@ -112,15 +127,15 @@ errc kv_store::bind(std::uint8_t* base, std::uint64_t size) noexcept {
 
 result<kv_store> kv_store::create(const char* name, const char* const* keys, std::uint32_t count,
                                   const kv_config& config, const kv_options& options) noexcept {
-    if (keys == nullptr || count == 0 || count > 1'000'000 || config.max_key == 0 || config.max_key > 4096 ||
-        config.max_value > (1u << 30)) {
+    if (keys == nullptr || count == 0 || count > max_keys || config.max_key == 0 || config.max_key > max_key_limit ||
+        config.max_value > max_value_limit) {
         return errc::invalid_argument;
     }
     for (std::uint32_t i = 0; i < count; ++i) {
         const std::size_t len = c_length(keys[i], config.max_key);
         if (len == 0 || len > config.max_key) return errc::invalid_argument;
         for (std::uint32_t j = 0; j < i; ++j) {
-            if (c_length(keys[j], config.max_key) == len && std::memcmp(keys[i], keys[j], len) == 0) {
+            if (same_name(keys[i], keys[j])) {
                 return errc::already_exists;  // names are unique
             }
         }
@@ -141,8 +156,12 @@ result<kv_store> kv_store::create(const char* name, const char* const* keys, std
         std::memcpy(e + sizeof(kv_entry), keys[i], len);
     }
     s->publish();
+    return from_segment(std::move(s).value(), options);
+}
+
+result<kv_store> kv_store::from_segment(segment&& s, const kv_options& options) noexcept {
     kv_store kv;
-    kv.segment_ = std::move(s).value();
+    kv.segment_ = static_cast<segment&&>(s);
     kv.options_ = options;
     const errc e = kv.bind(kv.segment_.base(), kv.segment_.size());
     if (failed(e)) return e;
@@ -152,16 +171,14 @@ result<kv_store> kv_store::create(const char* name, const char* const* keys, std
 result<kv_store> kv_store::open(const char* name, const kv_options& options) noexcept {
     auto s = segment::open(name, kind::kv, kv_header_size, os::access::read_write, options.segment);
     if (!s) return s.error();
-    kv_store kv;
-    kv.segment_ = std::move(s).value();
-    kv.options_ = options;
-    const errc e = kv.bind(kv.segment_.base(), kv.segment_.size());
-    if (failed(e)) return e;
-    return kv;
+    return from_segment(std::move(s).value(), options);
 }
 
 result<std::uint32_t> kv_store::find(const char* key, std::size_t length) const noexcept {
     if (control_ == nullptr) return errc::not_open;
+    // No stored name is longer (attach checked them), and a peer that rewrote a length since
+    // must not make the comparison run past the key area.
+    if (length > geometry_.max_key) return errc::not_found;
     for (std::uint32_t i = 0; i < geometry_.key_count; ++i) {
         if (entry(i).key_length == length && std::memcmp(key_bytes(i), key, length) == 0) return i;
     }
@@ -174,7 +191,9 @@ result<std::uint32_t> kv_store::find(const char* key) const noexcept {
 
 const char* kv_store::key_name(std::uint32_t index, std::size_t* length) const noexcept {
     if (control_ == nullptr || index >= geometry_.key_count) return nullptr;
-    *length = entry(index).key_length;
+    // Bounded again: attach validated the length, but it lives in memory a peer can rewrite.
+    const std::uint32_t stored = entry(index).key_length;
+    *length = stored <= geometry_.max_key ? stored : geometry_.max_key;
     return reinterpret_cast<const char*>(key_bytes(index));
 }
 

@@ -55,6 +55,23 @@ TEST_F(Kv, SchemaIsFixedAndNamesAreUnique) {
     EXPECT_EQ(kv_store::create(other.c_str(), long_key, 1, c).error(), errc::invalid_argument);
 }
 
+TEST_F(Kv, KeyLengthRewrittenByAPeerStaysInsideTheKeyArea) {
+    std::size_t len = 0;
+    const char* status = owner.key_name(2, &len);
+    ASSERT_EQ(len, 6u);
+    // A hostile peer rewrites the immutable length after attach: 17 is one past max_key (16).
+    auto* stored = reinterpret_cast<std::uint32_t*>(const_cast<char*>(status) - sizeof(kv_entry) +
+                                                    offsetof(kv_entry, key_length));
+    *stored = 17;
+    owner.key_name(2, &len);
+    EXPECT_EQ(len, 16u);
+    // "status", the rest of the key area (zeros) and the first value byte (zero): a match only
+    // if the comparison runs past the key area.
+    const std::string beyond = std::string("status") + std::string(11, '\0');
+    EXPECT_EQ(owner.find(beyond.data(), beyond.size()).error(), errc::not_found);
+    *stored = 6;
+}
+
 TEST_F(Kv, ValuesAreBytesWithExplicitLengths) {
     auto peer = kv_store::open(name.c_str());
     ASSERT_TRUE(peer);

@@ -145,6 +145,7 @@ public:
 
 private:
     errc bind(std::uint8_t* base, std::uint64_t size) noexcept;
+    static result<kv_store> from_segment(segment&& s, const kv_options& options) noexcept;
     kv_entry& entry(std::uint32_t index) const noexcept;
     std::uint8_t* key_bytes(std::uint32_t index) const noexcept;
     std::uint8_t* value_bytes(std::uint32_t index) const noexcept;
