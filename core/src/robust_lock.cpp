@@ -1,5 +1,6 @@
 #include "shmkit/robust_lock.hpp"
 
+#include "lock_wait.hpp"
 #include "shmkit/role.hpp"
 
 namespace shmkit {
@@ -28,10 +29,9 @@ errc lock(robust_lock& l, barrier_mode mode, std::uint64_t deadline_ns, const lo
         if (e != errc::busy) return e;
         const std::uint64_t now = os::monotonic_ns();
         if (now >= deadline_ns) return errc::lock_timeout;
-        const std::uint64_t slice =
-            deadline_ns - now < options.liveness_period_ns ? deadline_ns : now + options.liveness_period_ns;
         // Sleep until released or until it is time to look at the holder again.
-        static_cast<void>(wait_until(l.wake, mode, [&l] { return l.owner.load(order::acquire) == 0; }, slice));
+        static_cast<void>(wait_until(l.wake, mode, [&l] { return l.owner.load(order::acquire) == 0; },
+                                     detail::look_again_at(now, deadline_ns, options)));
     }
 }
 

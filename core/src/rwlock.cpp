@@ -1,16 +1,11 @@
 #include "shmkit/rwlock.hpp"
 
+#include "lock_wait.hpp"
 #include "shmkit/role.hpp"
 
 namespace shmkit {
-namespace {
 
-std::uint64_t slice_end(std::uint64_t deadline, const lock_options& o) noexcept {
-    const std::uint64_t now = os::monotonic_ns();
-    return deadline - now < o.liveness_period_ns ? deadline : now + o.liveness_period_ns;
-}
-
-}  // namespace
+using detail::look_again_at;
 
 errc rwlock::claim_slot(std::uint32_t* index, std::uint64_t* claimed_as) noexcept {
     const std::uint64_t me = pack_process(os::self());
@@ -45,14 +40,19 @@ errc rwlock::acquired() const noexcept {
 
 void rwlock::mark_consistent() noexcept { state_->inconsistent.store(0, order::release); }
 
-errc rwlock::recover_dead_writer(std::uint64_t holder) noexcept {
-    // Take the dead writer's lock ourselves (only one contender's CAS from that exact identity
-    // succeeds, and only if it is still held), mark the data inconsistent while holding it, so
-    // no locker gets in without being told, then release it.
-    const std::uint64_t me = pack_process(os::self());
-    if (!state_->writer.compare_exchange(holder, me, order::acquire, order::relaxed)) return errc::busy;
+bool rwlock::take_from_dead_writer(std::uint64_t holder) noexcept {
+    // Only one contender's CAS from that exact identity succeeds, and only if it is still held.
+    // The data is marked inconsistent while we hold the lock, so no locker gets in untold.
+    if (!state_->writer.compare_exchange(holder, pack_process(os::self()), order::acquire, order::relaxed)) {
+        return false;
+    }
     state_->inconsistent.store(1, order::relaxed);
     state_->recoveries.fetch_add(1, order::relaxed);
+    return true;
+}
+
+errc rwlock::recover_dead_writer(std::uint64_t holder) noexcept {
+    if (!take_from_dead_writer(holder)) return errc::busy;
     unlock();
     return errc::ok;
 }
@@ -79,10 +79,11 @@ errc rwlock::lock_shared(std::uint32_t slot, std::uint64_t deadline_ns, const lo
             static_cast<void>(recover_dead_writer(writer));
             continue;
         }
-        if (os::monotonic_ns() >= deadline_ns) return errc::lock_timeout;
+        const std::uint64_t now = os::monotonic_ns();
+        if (now >= deadline_ns) return errc::lock_timeout;
         static_cast<void>(wait_until(
             state_->readers_wake, mode_, [this] { return state_->writer.load(order::acquire) == 0; },
-            slice_end(deadline_ns, options)));
+            look_again_at(now, deadline_ns, options)));
     }
 }
 
@@ -99,17 +100,14 @@ errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexce
         std::uint64_t writer = 0;
         if (state_->writer.compare_exchange(writer, me, order::acquire, order::relaxed)) break;
         if (writer != me && !os::process_alive(unpack_process(writer))) {
-            if (state_->writer.compare_exchange(writer, me, order::acquire, order::relaxed)) {
-                state_->inconsistent.store(1, order::relaxed);  // we hold it: nobody gets in untold
-                state_->recoveries.fetch_add(1, order::relaxed);
-                break;
-            }
+            if (take_from_dead_writer(writer)) break;
             continue;
         }
-        if (os::monotonic_ns() >= deadline_ns) return errc::lock_timeout;
+        const std::uint64_t now = os::monotonic_ns();
+        if (now >= deadline_ns) return errc::lock_timeout;
         static_cast<void>(wait_until(
             state_->writer_wake, mode_, [this] { return state_->writer.load(order::acquire) == 0; },
-            slice_end(deadline_ns, options)));
+            look_again_at(now, deadline_ns, options)));
     }
     // The claim above before the scan below (store->load); pairs with the light barrier in
     // lock_shared.
@@ -122,13 +120,14 @@ errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexce
             if (s.readers.load(order::acquire) == 0) break;
             const std::uint64_t owner = s.owner.load(order::acquire);
             if (owner == 0 || !os::process_alive(unpack_process(owner))) break;
-            if (os::monotonic_ns() >= deadline_ns) {
+            const std::uint64_t now = os::monotonic_ns();
+            if (now >= deadline_ns) {
                 unlock();
                 return errc::lock_timeout;
             }
             static_cast<void>(wait_until(
                 state_->writer_wake, mode_, [&s] { return s.readers.load(order::acquire) == 0; },
-                slice_end(deadline_ns, options)));
+                look_again_at(now, deadline_ns, options)));
         }
     }
     return acquired();

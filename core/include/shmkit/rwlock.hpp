@@ -72,6 +72,10 @@ public:
     std::uint32_t readers() const noexcept;  // read locks held by live processes (for tools)
 
 private:
+    // Takes the writer word from the dead `holder`, marking the data inconsistent: false if
+    // another contender got there first or the word no longer holds `holder`.
+    bool take_from_dead_writer(std::uint64_t holder) noexcept;
+    // take_from_dead_writer(), then unlock: busy if someone else took it.
     errc recover_dead_writer(std::uint64_t holder) noexcept;
     errc acquired() const noexcept;
 
