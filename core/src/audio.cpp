@@ -87,10 +87,7 @@ result<audio_reader> audio_reader::open(const char* name, const slot_reader_opti
 }
 
 errc inspect_audio(const void* base, std::uint64_t size, slot_info* slots, audio_meta* meta) noexcept {
-    const errc e = detail::inspect_slots(base, size, kind::audio, slots);
-    if (failed(e)) return e;
-    std::memcpy(meta, static_cast<const std::uint8_t*>(base) + slot_kind_meta_offset, sizeof *meta);
-    return errc::ok;
+    return detail::inspect_kind(base, size, kind::audio, slots, meta);
 }
 
 }  // namespace shmkit

@@ -44,6 +44,19 @@ std::uint32_t element_size(dtype t) noexcept {
     return 0;
 }
 
+namespace {
+// Bytes of an array of `ndim` dimensions `shape` of `es`-byte elements; 0 if a dimension is
+// zero or the size exceeds 2^48 (no sample is that large; the bound keeps the product exact).
+std::uint64_t array_bytes(std::uint32_t es, std::uint32_t ndim, const std::uint64_t* shape) noexcept {
+    std::uint64_t n = es;
+    for (std::uint32_t i = 0; i < ndim; ++i) {
+        if (shape[i] == 0 || n > (std::uint64_t{1} << 48) / shape[i]) return 0;
+        n *= shape[i];
+    }
+    return n;
+}
+}  // namespace
+
 errc stream_writer::check(const stream_meta& m, std::uint64_t slot_capacity) noexcept {
     const auto t = static_cast<dtype>(m.dtype);
     const std::uint32_t es = element_size(t);
@@ -54,12 +67,8 @@ errc stream_writer::check(const stream_meta& m, std::uint64_t slot_capacity) noe
     if (t == dtype::bytes) {
         if (m.ndim != 0 || m.sample_bytes == 0) return errc::invalid_argument;
     } else {
-        std::uint64_t n = es;
-        for (std::uint32_t i = 0; i < m.ndim; ++i) {
-            if (m.shape[i] == 0 || n > (std::uint64_t{1} << 48) / m.shape[i]) return errc::invalid_argument;
-            n *= m.shape[i];
-        }
-        if (n != m.sample_bytes) return errc::invalid_argument;
+        const std::uint64_t n = array_bytes(es, m.ndim, m.shape);
+        if (n == 0 || n != m.sample_bytes) return errc::invalid_argument;
     }
     for (std::uint32_t i = m.ndim; i < max_stream_dims; ++i) {
         if (m.shape[i] != 0) return errc::invalid_argument;
@@ -77,12 +86,8 @@ result<stream_writer> stream_writer::create(const char* name, const stream_confi
     } else {
         if (config.ndim > max_stream_dims) return errc::invalid_argument;
         m.ndim = config.ndim;
-        std::uint64_t n = element_size(config.type);
-        for (std::uint32_t i = 0; i < config.ndim; ++i) {
-            m.shape[i] = config.shape[i];
-            n *= config.shape[i];
-        }
-        m.sample_bytes = n;
+        for (std::uint32_t i = 0; i < config.ndim; ++i) m.shape[i] = config.shape[i];
+        m.sample_bytes = array_bytes(element_size(config.type), m.ndim, m.shape);  // 0: check() refuses it
     }
     slot_config sc;
     sc.slots = config.slots;
@@ -108,10 +113,7 @@ result<stream_reader> stream_reader::open(const char* name, const stream_reader_
 }
 
 errc inspect_stream(const void* base, std::uint64_t size, slot_info* slots, stream_meta* meta) noexcept {
-    const errc e = detail::inspect_slots(base, size, kind::stream, slots);
-    if (failed(e)) return e;
-    std::memcpy(meta, static_cast<const std::uint8_t*>(base) + slot_kind_meta_offset, sizeof *meta);
-    return errc::ok;
+    return detail::inspect_kind(base, size, kind::stream, slots, meta);
 }
 
 }  // namespace shmkit

@@ -122,10 +122,7 @@ result<video_reader> video_reader::open(const char* name, const slot_reader_opti
 }
 
 errc inspect_video(const void* base, std::uint64_t size, slot_info* slots, video_meta* meta) noexcept {
-    const errc e = detail::inspect_slots(base, size, kind::video, slots);
-    if (failed(e)) return e;
-    std::memcpy(meta, static_cast<const std::uint8_t*>(base) + slot_kind_meta_offset, sizeof *meta);
-    return errc::ok;
+    return detail::inspect_kind(base, size, kind::video, slots, meta);
 }
 
 }  // namespace shmkit

@@ -10,6 +10,25 @@
 
 namespace shmkit::detail {
 
+// Maps a slot segment of kind `k` and copies its description out, validated by the kind's
+// check(): invalid_layout if the segment holds a description the kind would not create.
+template <class Kind, class Meta>
+errc map_kind(std::uint8_t* base, std::uint64_t size, kind k, slot_layout* l, Meta* meta) noexcept {
+    const errc e = map_slot_layout(base, size, k, l);
+    if (failed(e)) return e;
+    std::memcpy(meta, l->kind_meta, sizeof *meta);
+    return failed(Kind::check(*meta, l->geometry.slot_capacity)) ? errc::invalid_layout : errc::ok;
+}
+
+// inspect_stream/video/audio: the slots' counters and the description, as stored (unchecked).
+template <class Meta>
+errc inspect_kind(const void* base, std::uint64_t size, kind k, slot_info* slots, Meta* meta) noexcept {
+    const errc e = inspect_slots(base, size, k, slots);
+    if (failed(e)) return e;
+    std::memcpy(meta, static_cast<const std::uint8_t*>(base) + slot_kind_meta_offset, sizeof *meta);
+    return errc::ok;
+}
+
 template <class Meta, kind K, class Derived>
 class slot_kind_writer : public slot_writer {
     static_assert(sizeof(Meta) == slot_kind_header_size - slot_kind_meta_offset, "a kind description is 128 bytes");
@@ -41,11 +60,8 @@ protected:
 
     errc attach_layout(segment&& s, bool role_claimed) noexcept {
         slot_layout l;
-        errc e = map_slot_layout(s.base(), s.size(), K, &l);
+        const errc e = map_kind<Derived>(s.base(), s.size(), K, &l, &meta_);
         if (failed(e)) return e;
-        std::memcpy(&meta_, l.kind_meta, sizeof meta_);
-        e = Derived::check(meta_, l.geometry.slot_capacity);
-        if (failed(e)) return errc::invalid_layout;
         return bind(static_cast<segment&&>(s), l, role_claimed);
     }
 
@@ -64,10 +80,8 @@ protected:
         if (!s) return s.error();
         Derived r;
         slot_layout l;
-        errc e = map_slot_layout(s->base(), s->size(), K, &l);
+        errc e = map_kind<Derived>(s->base(), s->size(), K, &l, &r.meta_);
         if (failed(e)) return e;
-        std::memcpy(&r.meta_, l.kind_meta, sizeof r.meta_);
-        if (failed(Derived::check(r.meta_, l.geometry.slot_capacity))) return errc::invalid_layout;
         e = r.bind(std::move(s).value(), l, options);
         if (failed(e)) return e;
         return r;
