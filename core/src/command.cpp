@@ -16,6 +16,39 @@ errc map_command(std::uint8_t* base, std::uint64_t size, detail::ring_layout* l)
 
 }  // namespace
 
+// ---- the shared part of writers and the reader -------------------------------------------
+
+namespace detail {
+
+command_end::command_end(command_end&& other) noexcept { *this = static_cast<command_end&&>(other); }
+
+command_end& command_end::operator=(command_end&& other) noexcept {
+    if (this != &other) {
+        segment_ = static_cast<segment&&>(other.segment_);
+        control_ = other.control_;
+        ring_ = other.ring_;
+        barriers_ = other.barriers_;
+        max_message_ = other.max_message_;
+        options_ = other.options_;
+        other.control_ = nullptr;
+    }
+    return *this;
+}
+
+void command_end::adopt(std::uint8_t* base, const ring_layout& l, const command_options& options) noexcept {
+    control_ = reinterpret_cast<command_control*>(l.control);
+    ring_ = l.ring;
+    barriers_ = barriers_of(base);
+    max_message_ = l.geometry.max_message;
+    options_ = options;
+}
+
+result<segment> command_end::open_segment(const char* name, const command_options& options) noexcept {
+    return segment::open(name, kind::command, ring_header_size, os::access::read_write, options.segment);
+}
+
+}  // namespace detail
+
 errc inspect_command(const void* base, std::uint64_t size, command_info* out) noexcept {
     detail::ring_layout l;
     const errc e = map_command(static_cast<std::uint8_t*>(const_cast<void*>(base)), size, &l);
@@ -64,21 +97,6 @@ void command_writer::reservation::commit(std::size_t used) noexcept {
     writer_ = nullptr;
 }
 
-command_writer::command_writer(command_writer&& other) noexcept { *this = static_cast<command_writer&&>(other); }
-
-command_writer& command_writer::operator=(command_writer&& other) noexcept {
-    if (this != &other) {
-        segment_ = static_cast<segment&&>(other.segment_);
-        control_ = other.control_;
-        ring_ = other.ring_;
-        barriers_ = other.barriers_;
-        max_message_ = other.max_message_;
-        options_ = other.options_;
-        other.control_ = nullptr;
-    }
-    return *this;
-}
-
 void command_writer::close() noexcept {
     control_ = nullptr;
     segment_.close();
@@ -88,16 +106,12 @@ errc command_writer::bind(std::uint8_t* base, std::uint64_t size, const command_
     detail::ring_layout l;
     const errc e = map_command(base, size, &l);
     if (failed(e)) return e;
-    control_ = reinterpret_cast<command_control*>(l.control);
-    ring_ = l.ring;
-    barriers_ = barriers_of(base);
-    max_message_ = l.geometry.max_message;
-    options_ = options;
+    adopt(base, l, options);
     return errc::ok;
 }
 
 result<command_writer> command_writer::open(const char* name, const command_options& options) noexcept {
-    auto s = segment::open(name, kind::command, detail::ring_header_size, os::access::read_write, options.segment);
+    auto s = open_segment(name, options);
     if (!s) return s.error();
     command_writer w;
     w.segment_ = std::move(s).value();
@@ -212,12 +226,7 @@ command_reader::command_reader(command_reader&& other) noexcept { *this = static
 command_reader& command_reader::operator=(command_reader&& other) noexcept {
     if (this != &other) {
         close();
-        segment_ = static_cast<segment&&>(other.segment_);
-        control_ = other.control_;
-        ring_ = other.ring_;
-        barriers_ = other.barriers_;
-        max_message_ = other.max_message_;
-        options_ = other.options_;
+        command_end::operator=(static_cast<command_end&&>(other));
         tail_ = other.tail_;
         delivered_ = other.delivered_;
         pending_pos_ = other.pending_pos_;
@@ -258,11 +267,7 @@ errc command_reader::bind(std::uint8_t* base, std::uint64_t size, const command_
         return errc::invalid_layout;
     }
     if (how == claim_kind::took_over) c->reader_takeovers.fetch_add(1, order::relaxed);
-    control_ = c;
-    ring_ = l.ring;
-    barriers_ = barriers_of(base);
-    max_message_ = l.geometry.max_message;
-    options_ = options;
+    adopt(base, l, options);
     tail_ = tail;
     delivered_ = c->consumed.load(order::relaxed);
     return errc::ok;
@@ -284,7 +289,7 @@ result<command_reader> command_reader::create(const char* name, const command_co
 }
 
 result<command_reader> command_reader::open(const char* name, const command_options& options) noexcept {
-    auto s = segment::open(name, kind::command, detail::ring_header_size, os::access::read_write, options.segment);
+    auto s = open_segment(name, options);
     if (!s) return s.error();
     command_reader r;
     r.segment_ = std::move(s).value();

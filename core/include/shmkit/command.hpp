@@ -80,7 +80,38 @@ struct command_info {
 };
 errc inspect_command(const void* base, std::uint64_t size, command_info* out) noexcept;
 
-class command_writer {
+namespace detail {
+struct ring_layout;
+
+// What the writers and the reader hold alike: the mapping and the validated geometry.
+class command_end {
+public:
+    command_end() noexcept = default;
+    command_end(command_end&& other) noexcept;
+    command_end& operator=(command_end&& other) noexcept;  // a reader closes itself first
+    command_end(const command_end&) = delete;
+    command_end& operator=(const command_end&) = delete;
+    ~command_end() = default;
+
+    bool is_open() const noexcept { return control_ != nullptr; }
+    std::uint32_t max_message() const noexcept { return max_message_; }
+
+protected:
+
+    // Takes up a layout mapped (and validated) by map_ring_layout.
+    void adopt(std::uint8_t* base, const ring_layout& l, const command_options& options) noexcept;
+    static result<segment> open_segment(const char* name, const command_options& options) noexcept;
+
+    segment segment_;
+    command_control* control_ = nullptr;
+    byte_ring ring_;
+    barrier_mode barriers_ = barrier_mode::fences;
+    std::uint32_t max_message_ = 0;
+    command_options options_{};
+};
+}  // namespace detail
+
+class command_writer : public detail::command_end {
 public:
     class reservation {
     public:
@@ -104,10 +135,8 @@ public:
     };
 
     command_writer() noexcept = default;
-    command_writer(command_writer&& other) noexcept;
-    command_writer& operator=(command_writer&& other) noexcept;
-    command_writer(const command_writer&) = delete;
-    command_writer& operator=(const command_writer&) = delete;
+    command_writer(command_writer&& other) noexcept = default;
+    command_writer& operator=(command_writer&& other) noexcept = default;
     ~command_writer() = default;
 
     static result<command_writer> open(const char* name, const command_options& options = {}) noexcept;
@@ -120,8 +149,6 @@ public:
     result<reservation> try_reserve(std::size_t size) noexcept;
     result<reservation> reserve(std::size_t size, nanoseconds timeout = wait_forever) noexcept;
 
-    bool is_open() const noexcept { return control_ != nullptr; }
-    std::uint32_t max_message() const noexcept { return max_message_; }
     bool reader_alive() const noexcept;
     void close() noexcept;
 
@@ -130,22 +157,13 @@ private:
     result<reservation> claim(std::size_t size, std::uint64_t deadline_ns, bool wait) noexcept;
     errc write_at(const void* data, std::size_t size, std::uint64_t deadline_ns, bool wait) noexcept;
     void finish(std::uint64_t pos, std::size_t reserved, std::size_t used, bool commit) noexcept;
-
-    segment segment_;
-    command_control* control_ = nullptr;
-    byte_ring ring_;
-    barrier_mode barriers_ = barrier_mode::fences;
-    std::uint32_t max_message_ = 0;
-    command_options options_{};
 };
 
-class command_reader {
+class command_reader : public detail::command_end {
 public:
     command_reader() noexcept = default;
     command_reader(command_reader&& other) noexcept;
     command_reader& operator=(command_reader&& other) noexcept;
-    command_reader(const command_reader&) = delete;
-    command_reader& operator=(const command_reader&) = delete;
     ~command_reader();
 
     static std::uint64_t segment_size(const command_config& config) noexcept;
@@ -165,8 +183,6 @@ public:
     // How long a wait may sleep before the front claim's writer must be checked (0: no limit).
     std::uint64_t recheck_after_ns() const noexcept;
 
-    bool is_open() const noexcept { return control_ != nullptr; }
-    std::uint32_t max_message() const noexcept { return max_message_; }
     std::uint32_t pending_size() const noexcept { return pending_size_; }
     std::uint64_t abandoned() const noexcept;
     // For select(): ready when poll() is; while a claim is pending, asks to be looked at once
@@ -185,12 +201,6 @@ private:
     // whether it has been pending a whole liveness period (time to check its writer).
     bool claim_overdue(std::uint64_t now) noexcept;
 
-    segment segment_;
-    command_control* control_ = nullptr;
-    byte_ring ring_;
-    barrier_mode barriers_ = barrier_mode::fences;
-    std::uint32_t max_message_ = 0;
-    command_options options_{};
     std::uint64_t tail_ = 0;
     std::uint64_t delivered_ = 0;
     std::uint64_t pending_pos_ = ~std::uint64_t{0};  // position of a claim we are waiting on
