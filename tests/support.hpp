@@ -84,7 +84,12 @@ public:
     child& operator=(const child&) = delete;
 
     pid_t pid() const { return pid_; }
-    void kill_now() { ::kill(pid_, SIGKILL); }
+    // SIGKILLs the child (a crash at whatever it is doing) and reaps it: 128 + SIGKILL unless
+    // it had already exited.
+    int kill_and_wait() {
+        ::kill(pid_, SIGKILL);
+        return wait();
+    }
     // Exit code, or 128 + signal number. Waits for as long as the child runs: a hung child is
     // caught by the ctest timeout, not by a timing assertion here.
     int wait() {
@@ -105,6 +110,16 @@ private:
 template <class Pred>
 void spin_until(Pred pred) {
     while (!pred()) os::yield();
+}
+
+// The next message of a reader with try_read(buffer, capacity) (broadcast, command) as a
+// string; "" with *error set when there is none.
+template <class Reader>
+std::string read_string(Reader& r, errc* error = nullptr) {
+    char buf[4096];
+    auto m = r.try_read(buf, sizeof buf);
+    if (error) *error = m ? errc::ok : m.error();
+    return m ? std::string(buf, m->size) : std::string();
 }
 
 inline std::uint64_t fnv1a(const std::uint8_t* p, std::size_t n, std::uint64_t h = 1469598103934665603ull) {

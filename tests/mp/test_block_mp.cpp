@@ -101,8 +101,7 @@ TEST(BlockCrash, WriterKilledMidUpdateIsReportedToTheNextLocker) {
         for (;;) os::yield();  // ...and the writer is SIGKILLed before restoring it
     });
     test::spin_until([&] { return inside->load() == 1; });
-    writer.kill_now();
-    EXPECT_EQ(writer.wait(), 128 + SIGKILL);
+    EXPECT_EQ(writer.kill_and_wait(), 128 + SIGKILL);
     shared_guard g(*owner, std::chrono::seconds(5));
     EXPECT_EQ(g.status(), errc::owner_dead);
     auto* p = reinterpret_cast<pair_state*>(owner->data());

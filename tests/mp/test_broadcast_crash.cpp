@@ -43,8 +43,7 @@ TEST(BroadcastCrash, WriterKilledMidMessagePublishesNothingAndIsTakenOver) {
         for (;;) os::yield();  // SIGKILLed here, mid-message
     });
     test::spin_until([&] { return stage->load() == 1; });
-    writer.kill_now();
-    EXPECT_EQ(writer.wait(), 128 + SIGKILL);
+    EXPECT_EQ(writer.kill_and_wait(), 128 + SIGKILL);
 
     std::vector<std::uint8_t> buf(r->max_message());
     for (int i = 0; i < 10; ++i) {
@@ -113,8 +112,7 @@ TEST(BroadcastCrash, WritersKilledAtRandomPointsNeverTearARecord) {
         // kill it wherever it happens to be.
         const std::uint64_t target = rng() % 5000;
         while (written->load() < target) drain();
-        writer.kill_now();
-        EXPECT_EQ(writer.wait(), 128 + SIGKILL);
+        EXPECT_EQ(writer.kill_and_wait(), 128 + SIGKILL);
         drain();
     }
     EXPECT_GT(delivered, 0u);

@@ -14,6 +14,7 @@ namespace {
 
 using test::child;
 using test::shared;
+using test::spin_until;
 using test::unique_name;
 
 // A value is (writer, n) repeated over a length that depends on n: any mix of two writes shows.
@@ -89,7 +90,7 @@ TEST(KvProcesses, WritersOnSharedAndOwnKeysReadersNeverSeeTornValues) {
     child reader([&] {
         auto k = kv_store::open(name.c_str());
         if (!k) return 1;
-        while (c->ready.load() != writers) os::yield();
+        spin_until([&] { return c->ready.load() == writers; });
         read_until(*k, 1'000'000, &*c);
         c->stop.store(1);
         return 0;

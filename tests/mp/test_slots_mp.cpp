@@ -191,8 +191,7 @@ TEST(SlotCrash, WriterKilledMidSampleIsNeverSeenAndIsReplaced) {
         for (;;) os::yield();
     });
     test::spin_until([&] { return half->load() == 1; });
-    writer.kill_now();
-    EXPECT_EQ(writer.wait(), 128 + SIGKILL);
+    EXPECT_EQ(writer.kill_and_wait(), 128 + SIGKILL);
     EXPECT_FALSE(r->writer_alive());
     std::uint64_t buf[elements];
     auto latest = r->latest(buf, sizeof buf);

@@ -114,8 +114,7 @@ TEST(SpscCrash, ProducerKilledMidWriteIsReplacedWithoutATornMessage) {
             }
         });
         test::spin_until([&] { return progress->load() == ~std::uint64_t{0}; });
-        producer.kill_now();
-        EXPECT_EQ(producer.wait(), 128 + SIGKILL);
+        EXPECT_EQ(producer.kill_and_wait(), 128 + SIGKILL);
         EXPECT_FALSE(c->producer_alive());
         const std::uint64_t expected = next + 100 + static_cast<std::uint64_t>(round) * 37;
         EXPECT_EQ(consume(*c, next, expected - next), 0u);

@@ -17,6 +17,7 @@ namespace {
 
 using test::child;
 using test::shared;
+using test::spin_until;
 using test::unique_name;
 
 using namespace std::chrono_literals;
@@ -164,7 +165,7 @@ TEST_F(Block, AProcessWhoseMainThreadExitedStillHoldsItsLock) {
             [](void*) -> void* {
                 if (b->lock(std::chrono::seconds(5)) != errc::ok) std::_Exit(2);
                 (*st)->store(1);
-                while ((*st)->load() != 2) os::yield();
+                spin_until([&] { return (*st)->load() == 2; });
                 b->unlock();
                 (*st)->store(3);
                 std::_Exit(0);

@@ -11,14 +11,8 @@ namespace shmkit {
 namespace {
 
 using test::child;
+using test::read_string;
 using test::unique_name;
-
-std::string read_string(broadcast_reader& r, errc* error = nullptr) {
-    char buf[4096];
-    auto m = r.try_read(buf, sizeof buf);
-    if (error) *error = m ? errc::ok : m.error();
-    return m ? std::string(buf, m->size) : std::string();
-}
 
 errc write_string(broadcast_writer& w, const std::string& s) { return w.write(s.data(), s.size()); }
 

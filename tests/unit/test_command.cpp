@@ -11,15 +11,9 @@ namespace shmkit {
 namespace {
 
 using test::child;
+using test::read_string;
 using test::shared;
 using test::unique_name;
-
-std::string read_string(command_reader& r, errc* error = nullptr) {
-    char buf[4096];
-    auto m = r.try_read(buf, sizeof buf);
-    if (error) *error = m ? errc::ok : m.error();
-    return m ? std::string(buf, m->size) : std::string();
-}
 
 command_options quick_liveness() {
     command_options o;
@@ -129,8 +123,7 @@ TEST_F(Command, WriterKilledBetweenClaimAndCommitIsSkippedAndCounted) {
     test::spin_until([&] { return claimed->load() == 1; });
     auto a = writer();
     ASSERT_EQ(a.try_write("behind it", 9), errc::ok);
-    victim.kill_now();
-    EXPECT_EQ(victim.wait(), 128 + SIGKILL);
+    EXPECT_EQ(victim.kill_and_wait(), 128 + SIGKILL);
     // The reader waits one liveness period on the claim, sees its writer dead, skips it.
     char buf[64];
     auto m = reader.read(buf, sizeof buf, wait_forever);

@@ -10,6 +10,7 @@ namespace {
 
 using test::child;
 using test::shared;
+using test::spin_until;
 using test::unique_name;
 
 constexpr std::uint32_t kHeader = 128;
@@ -107,9 +108,9 @@ TEST(Segment, AttacherWaitsForACreatorThatIsStillWorking) {
         if (!s) return 1;
         s->base()[kHeader] = 42;
         stage->store(1);
-        while (stage->load() != 2) os::yield();  // the parent is now attaching
+        spin_until([&] { return stage->load() == 2; });  // the parent is now attaching
         s->publish();
-        while (stage->load() != 3) os::yield();
+        spin_until([&] { return stage->load() == 3; });
         return 0;
     });
     test::spin_until([&] { return stage->load() == 1; });

@@ -15,6 +15,7 @@ namespace {
 
 using test::child;
 using test::shared;
+using test::spin_until;
 using test::unique_name;
 using namespace std::chrono_literals;
 
@@ -68,7 +69,7 @@ TEST_P(Select, SleepsUntilAnotherProcessWritesToAnySource) {
     for (std::size_t which = 0; which < 3; ++which) {
         shared<std::atomic<int>> go;
         child writer([&] {
-            while (go->load() == 0) os::yield();
+            spin_until([&] { return go->load() != 0; });
             os::sleep_ns(2'000'000);  // let the parent fall asleep in select
             if (which == 0) {
                 auto w = broadcast_writer::open(bc_name.c_str());
@@ -111,8 +112,7 @@ TEST_P(Select, ACommandClaimAbandonedByADeadWriterWakesTheSelect) {
         for (;;) os::yield();
     });
     test::spin_until([&] { return claimed->load() == 1; });
-    victim.kill_now();
-    EXPECT_EQ(victim.wait(), 128 + SIGKILL);
+    EXPECT_EQ(victim.kill_and_wait(), 128 + SIGKILL);
     auto w = command_writer::open(cmd_name.c_str());
     ASSERT_TRUE(w);
     ASSERT_EQ(w->try_write("after", 5), errc::ok);

@@ -12,6 +12,7 @@ namespace {
 
 using test::child;
 using test::shared;
+using test::spin_until;
 using test::unique_name;
 
 std::string pop_string(spsc_consumer& c, errc* error = nullptr) {
@@ -129,7 +130,7 @@ TEST_F(Spsc, BlockingCallsTimeOutAndWakeAcrossProcesses) {
     child other([&] {
         auto c = spsc_consumer::open(name.c_str());
         if (!c) return 1;
-        while (go->load() == 0) os::yield();
+        spin_until([&] { return go->load() != 0; });
         std::vector<std::uint8_t> b(200);
         return c->pop(b.data(), b.size(), wait_forever) ? 0 : 2;
     });
