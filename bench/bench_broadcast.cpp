@@ -87,9 +87,7 @@ void BM_Broadcast_RoundTrip(benchmark::State& state) {
     shared_delete(r);
     const double floor = (floor_before + (Blocking ? measure_futex_rtt_ns(size) : measure_atomic_rtt_ns(size))) / 2;
     const double rtt = static_cast<double>(elapsed) / static_cast<double>(state.iterations());
-    state.counters["rtt_ns"] = rtt;
-    state.counters["floor_ns"] = floor;
-    state.counters["ratio_to_floor"] = rtt / floor;
+    report_round_trip(state, rtt, floor);
 }
 BENCHMARK_TEMPLATE(BM_Broadcast_RoundTrip, false)->Name("BM_Broadcast_RoundTrip_BusyPoll")
     ->Arg(8)->Arg(64)->Arg(4096)->UseRealTime()->MinTime(0.5);
@@ -100,12 +98,6 @@ BENCHMARK_TEMPLATE(BM_Broadcast_RoundTrip, true)->Name("BM_Broadcast_RoundTrip_B
 // Measured in the writer's own CPU time, so the figure shows what readers cost the writer
 // (cache-line traffic), not how the 2-core machine's scheduler shares the CPUs.
 double g_throughput_no_readers = 0;
-
-double thread_cpu_seconds() {
-    timespec ts;
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 struct reader_fleet {
     alignas(4096) std::uint8_t ring[ring_bytes];
@@ -145,8 +137,7 @@ void BM_Broadcast_WriterThroughput(benchmark::State& state) {
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
     const double rate = static_cast<double>(state.iterations()) / cpu;
-    if (readers == 0) g_throughput_no_readers = rate;
-    if (g_throughput_no_readers > 0) state.counters["ratio_to_no_readers"] = rate / g_throughput_no_readers;
+    report_ratio_to_no_readers(state, readers, rate, &g_throughput_no_readers);
     state.counters["readers_received"] = static_cast<double>(f->received.load());
     w = broadcast_writer{};
     shared_delete(f);

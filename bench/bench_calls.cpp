@@ -13,11 +13,9 @@
 namespace shmkit::bench {
 namespace {
 
-std::string call_name(const char* tag) { return std::string("/shmkit-bench-call-") + tag + "-" + std::to_string(::getpid()); }
-
 // One 64-byte write and the read that takes it back.
 void BM_Call_BroadcastWriteRead64(benchmark::State& state) {
-    const std::string name = call_name("bc");
+    const std::string name = bench_segment_name("call-bc");
     broadcast_config c;
     c.capacity = 64 * 1024;
     auto w = broadcast_writer::create(name.c_str(), c);
@@ -34,7 +32,7 @@ void BM_Call_BroadcastWriteRead64(benchmark::State& state) {
 BENCHMARK(BM_Call_BroadcastWriteRead64);
 
 void BM_Call_SpscPushPop64(benchmark::State& state) {
-    const std::string name = call_name("q");
+    const std::string name = bench_segment_name("call-q");
     spsc_config c;
     c.capacity = 64 * 1024;
     auto p = spsc_producer::create(name.c_str(), c);
@@ -52,7 +50,7 @@ BENCHMARK(BM_Call_SpscPushPop64);
 
 // The newest 1080p RGB24 frame in place, and the check that it stayed valid.
 void BM_Call_VideoViewLatest1080p(benchmark::State& state) {
-    const std::string name = call_name("vid");
+    const std::string name = bench_segment_name("call-vid");
     video_config c;
     c.width = 1920;
     c.height = 1080;

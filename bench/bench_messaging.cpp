@@ -322,9 +322,7 @@ void BM_Select_WakeRoundTrip(benchmark::State& state) {
     os::set_wait_any_method(os::wait_any_method::automatic);
     const double floor = (floor_before + measure_futex_rtt_ns()) / 2;
     const double rtt = static_cast<double>(elapsed) / static_cast<double>(state.iterations());
-    state.counters["rtt_ns"] = rtt;
-    state.counters["floor_ns"] = floor;
-    state.counters["ratio_to_floor"] = rtt / floor;
+    report_round_trip(state, rtt, floor);
 }
 BENCHMARK(BM_Select_WakeRoundTrip)->Arg(0)->Arg(1)->ArgName("helper_threads")->UseRealTime()->MinTime(0.5)
     ->Unit(benchmark::kMicrosecond);

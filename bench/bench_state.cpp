@@ -15,8 +15,6 @@
 namespace shmkit::bench {
 namespace {
 
-std::string bench_name(const char* tag) { return std::string("/shmkit-bench-") + tag + "-" + std::to_string(::getpid()); }
-
 stream_config bytes_stream(std::uint64_t bytes) {
     stream_config c;
     c.type = dtype::uint8;
@@ -28,7 +26,7 @@ stream_config bytes_stream(std::uint64_t bytes) {
 
 void BM_Stream_Write(benchmark::State& state) {
     const auto bytes = static_cast<std::uint64_t>(state.range(0));
-    const std::string name = bench_name("sw");
+    const std::string name = bench_segment_name("sw");
     auto w = stream_writer::create(name.c_str(), bytes_stream(bytes));
     std::vector<std::uint8_t> sample(bytes, 1);
     for (auto _ : state) static_cast<void>(w->write(sample.data(), sample.size()));
@@ -41,7 +39,7 @@ BENCHMARK(BM_Stream_Write)->Arg(256)->Arg(64 << 10);
 
 void BM_Stream_Latest(benchmark::State& state) {
     const auto bytes = static_cast<std::uint64_t>(state.range(0));
-    const std::string name = bench_name("sl");
+    const std::string name = bench_segment_name("sl");
     auto w = stream_writer::create(name.c_str(), bytes_stream(bytes));
     auto r = stream_reader::open(name.c_str());
     std::vector<std::uint8_t> sample(bytes, 1), out(bytes);
@@ -63,7 +61,7 @@ BENCHMARK(BM_Stream_Latest)->Arg(256)->Arg(64 << 10);
 // timed; the reported time is per next().
 void BM_Stream_Next(benchmark::State& state) {
     const auto bytes = static_cast<std::uint64_t>(state.range(0));
-    const std::string name = bench_name("sn");
+    const std::string name = bench_segment_name("sn");
     auto w = stream_writer::create(name.c_str(), bytes_stream(bytes));
     auto r = stream_reader::open(name.c_str());
     std::vector<std::uint8_t> sample(bytes, 1), out(bytes);
@@ -87,7 +85,7 @@ BENCHMARK(BM_Stream_Next)->Arg(256)->Arg(64 << 10)->UseManualTime();
 // memcpy of the same 6 MB.
 template <bool ZeroCopy>
 void BM_Video_Publish1080p(benchmark::State& state) {
-    const std::string name = bench_name("vid");
+    const std::string name = bench_segment_name("vid");
     video_config c;
     c.width = 1920;
     c.height = 1080;
@@ -118,7 +116,7 @@ BENCHMARK_TEMPLATE(BM_Video_Publish1080p, true)->Name("BM_Video_Publish1080p_Zer
 BENCHMARK_TEMPLATE(BM_Video_Publish1080p, false)->Name("BM_Video_Publish1080p_Copy")->Unit(benchmark::kMicrosecond);
 
 void BM_Video_Latest1080p(benchmark::State& state) {
-    const std::string name = bench_name("vidr");
+    const std::string name = bench_segment_name("vidr");
     video_config c;
     c.width = 1920;
     c.height = 1080;
@@ -138,7 +136,7 @@ BENCHMARK(BM_Video_Latest1080p)->Unit(benchmark::kMicrosecond);
 
 void BM_Kv(benchmark::State& state) {
     const bool set = state.range(0) == 1;
-    const std::string name = bench_name("kv");
+    const std::string name = bench_segment_name("kv");
     const char* keys[] = {"mode", "count", "status", "gain"};
     auto kv = kv_store::create(name.c_str(), keys, 4);
     static_cast<void>(kv->set(2u, "ready", 5));
@@ -158,7 +156,7 @@ double g_stream_no_readers = 0;
 
 void BM_Stream_WriterWithReaders(benchmark::State& state) {
     const int readers = static_cast<int>(state.range(0));
-    const std::string name = bench_name("swr");
+    const std::string name = bench_segment_name("swr");
     auto w = stream_writer::create(name.c_str(), bytes_stream(256));
     struct flags {
         std::atomic<int> ready{0}, stop{0};
@@ -177,16 +175,13 @@ void BM_Stream_WriterWithReaders(benchmark::State& state) {
             }));
         }
         while (f->ready.load() != readers) cpu_relax();
-        timespec a, b;
-        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+        const double cpu_start = thread_cpu_seconds();
         for (auto _ : state) static_cast<void>(w->write(sample.data(), sample.size()));
-        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-        cpu = static_cast<double>(b.tv_sec - a.tv_sec) + static_cast<double>(b.tv_nsec - a.tv_nsec) * 1e-9;
+        cpu = thread_cpu_seconds() - cpu_start;
         f->stop.store(1);
     }
     const double rate = static_cast<double>(state.iterations()) / cpu;
-    if (readers == 0) g_stream_no_readers = rate;
-    if (g_stream_no_readers > 0) state.counters["ratio_to_no_readers"] = rate / g_stream_no_readers;
+    report_ratio_to_no_readers(state, readers, rate, &g_stream_no_readers);
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
     shared_delete(f);
     w = stream_writer{};

@@ -4,6 +4,7 @@
 
 #include <sched.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <functional>
 #include <new>
+#include <string>
 
 #include <benchmark/benchmark.h>
 
@@ -73,5 +75,32 @@ private:
 double measure_atomic_rtt_ns(std::size_t bytes = 0);
 double measure_futex_rtt_ns(std::size_t bytes = 0);
 double memcpy_floor_ns(std::size_t bytes);
+
+// A segment name for a benchmark, unique to this process.
+inline std::string bench_segment_name(const char* tag) {
+    return std::string("/shmkit-bench-") + tag + "-" + std::to_string(::getpid());
+}
+
+// CPU seconds this thread has used: a writer's cost, whatever the scheduler does with the
+// other processes on a 2-core machine.
+inline double thread_cpu_seconds() {
+    timespec ts;
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// The counters of a round-trip benchmark: its time, the floor measured around it, the ratio.
+inline void report_round_trip(benchmark::State& state, double rtt_ns, double floor_ns) {
+    state.counters["rtt_ns"] = rtt_ns;
+    state.counters["floor_ns"] = floor_ns;
+    state.counters["ratio_to_floor"] = rtt_ns / floor_ns;
+}
+
+// A writer's rate with `readers` busy readers as a ratio to the same benchmark's zero-reader
+// run (registered first, so it has run by then); `no_readers` keeps that rate.
+inline void report_ratio_to_no_readers(benchmark::State& state, int readers, double rate, double* no_readers) {
+    if (readers == 0) *no_readers = rate;
+    if (*no_readers > 0) state.counters["ratio_to_no_readers"] = rate / *no_readers;
+}
 
 }  // namespace shmkit::bench
