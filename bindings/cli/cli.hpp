@@ -23,7 +23,6 @@ int cmd_rm(args a);
 int cmd_gc(args a);
 int cmd_demo(args a);
 
-std::string json_string(const std::string& s);
 std::string human_bytes(unsigned long long n);
 
 }  // namespace shmkit::cli

@@ -24,8 +24,6 @@ bool wants_help(const args& a) {
     return false;
 }
 
-std::string json_string(const std::string& s) { return inventory::json_string(s); }
-
 std::string human_bytes(unsigned long long n) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double v = static_cast<double>(n);

@@ -31,8 +31,8 @@ int cmd_ls(args a) {
     for (const inventory::entry& row : rows) {
         if (json) {
             std::printf("%s\n  {\"name\": %s, \"kind\": %s, \"size\": %llu, \"creator_pid\": %u, \"alive\": %s, \"state\": %s}",
-                        first ? "" : ",", json_string(row.name).c_str(), json_string(row.kind).c_str(), row.size,
-                        row.creator_pid, row.creator_alive ? "true" : "false", json_string(row.state).c_str());
+                        first ? "" : ",", inventory::json_string(row.name).c_str(), inventory::json_string(row.kind).c_str(), row.size,
+                        row.creator_pid, row.creator_alive ? "true" : "false", inventory::json_string(row.state).c_str());
         } else {
             std::printf("%-32s %-10s %10s %8u %-5s %s\n", row.name.c_str(), row.kind.c_str(), human_bytes(row.size).c_str(),
                         row.creator_pid, row.creator_alive ? "yes" : "no", row.state.c_str());
@@ -69,7 +69,7 @@ int cmd_info(args a) {
     if (json) {
         std::fputs("{", stdout);
         for (std::size_t i = 0; i < fields.size(); ++i) {
-            std::printf("%s\n  %s: %s", i ? "," : "", json_string(fields[i].name).c_str(),
+            std::printf("%s\n  %s: %s", i ? "," : "", inventory::json_string(fields[i].name).c_str(),
                         inventory::json_value(fields[i]).c_str());
         }
         std::puts("\n}");

@@ -37,7 +37,6 @@ struct inspected {
     inspected(const inspected&) = delete;
     inspected& operator=(const inspected&) = delete;
 
-    bool mapped() const { return map.address != nullptr && map.size >= sizeof(segment_header); }
     const segment_header* header() const { return static_cast<const segment_header*>(map.address); }
     os::process_id creator() const {
         return {__atomic_load_n(&header()->creator_pid, __ATOMIC_RELAXED),
@@ -246,7 +245,7 @@ errc list(bool include_foreign, std::vector<entry>* out) {
         row.kind = s.shmkit ? s.kind_name() : "-";
         row.state = s.shmkit ? s.state() : "foreign";
         row.size = s.map.size;
-        if (s.shmkit && s.mapped()) {
+        if (s.shmkit) {  // mapped, with a whole header
             const os::process_id creator = s.creator();
             row.creator_pid = creator.pid;
             row.creator_alive = creator.pid != 0 && os::process_alive(creator);

@@ -8,6 +8,11 @@ result<std::size_t> select(const select_source* sources, std::size_t count, nano
     for (std::size_t i = 0; i < count; ++i) {
         if (sources[i].word == nullptr || sources[i].ready == nullptr) return errc::invalid_argument;
     }
+    // membarrier if any source's segment uses it (it is also a full fence for the others).
+    barrier_mode mode = barrier_mode::fences;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (sources[i].barriers == barrier_mode::membarrier) mode = barrier_mode::membarrier;
+    }
     const std::uint64_t deadline = deadline_after(timeout);
     const std::uint32_t* words[max_select_sources];
     std::uint32_t seen[max_select_sources];
@@ -19,11 +24,6 @@ result<std::size_t> select(const select_source* sources, std::size_t count, nano
         // wait_until (see wait.hpp), once per source.
         for (std::size_t i = 0; i < count; ++i) sources[i].word->waiters.fetch_add(1, order::relaxed);
         // The announcements before the re-checks below; pairs with notify_all's light barrier.
-        // membarrier if any source's segment uses it (it is also a full fence for the others).
-        barrier_mode mode = barrier_mode::fences;
-        for (std::size_t i = 0; i < count; ++i) {
-            if (sources[i].barriers == barrier_mode::membarrier) mode = barrier_mode::membarrier;
-        }
         heavy_barrier(mode);
         std::uint64_t sleep_until = deadline;
         std::size_t ready = count;
