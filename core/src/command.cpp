@@ -376,7 +376,10 @@ command_reader::front command_reader::front_state() const noexcept {
     if (control_ == nullptr) return front::none;
     // Acquire: a claim header stored before head moved is visible below.
     const std::uint64_t head = control_->head.load(order::acquire);
-    if (head <= tail_ || head - tail_ > ring_.capacity()) return front::none;
+    if (head == tail_) return front::none;
+    // A head no ring can have: try_read reports invalid_layout at once, rather than a wait
+    // sleeping on a corrupt segment until its deadline.
+    if (!plausible_span(tail_, head, ring_.capacity())) return front::ready;
     return ring_.load_header(ring_.offset(tail_)).type == record_type::claimed ? front::claimed : front::ready;
 }
 
@@ -426,8 +429,9 @@ select_source command_reader::waitable() noexcept {
             case front::none: return false;
             case front::claimed:
                 // Once it has been pending a liveness period, report ready so the caller's
-                // try_read looks at its writer (and skips it if dead).
-                return r->claim_overdue(os::monotonic_ns());
+                // try_read looks at its writer (and skips it if dead). A period of 0 never
+                // rechecks (as recheck_after_ns() says), rather than spinning select().
+                return r->options_.liveness_period_ns != 0 && r->claim_overdue(os::monotonic_ns());
         }
         return false;
     };

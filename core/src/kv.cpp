@@ -180,7 +180,10 @@ result<std::uint32_t> kv_store::find(const char* key, std::size_t length) const 
     // must not make the comparison run past the key area.
     if (length > geometry_.max_key) return errc::not_found;
     for (std::uint32_t i = 0; i < geometry_.key_count; ++i) {
-        if (entry(i).key_length == length && std::memcmp(key_bytes(i), key, length) == 0) return i;
+        if (__atomic_load_n(&entry(i).key_length, __ATOMIC_RELAXED) == length &&
+            std::memcmp(key_bytes(i), key, length) == 0) {
+            return i;
+        }
     }
     return errc::not_found;
 }
@@ -192,7 +195,7 @@ result<std::uint32_t> kv_store::find(const char* key) const noexcept {
 const char* kv_store::key_name(std::uint32_t index, std::size_t* length) const noexcept {
     if (control_ == nullptr || index >= geometry_.key_count) return nullptr;
     // Bounded again: attach validated the length, but it lives in memory a peer can rewrite.
-    const std::uint32_t stored = entry(index).key_length;
+    const std::uint32_t stored = __atomic_load_n(&entry(index).key_length, __ATOMIC_RELAXED);
     *length = stored <= geometry_.max_key ? stored : geometry_.max_key;
     return reinterpret_cast<const char*>(key_bytes(index));
 }

@@ -117,9 +117,9 @@ errc spsc_end::create_named(const char* name, const spsc_config& config, bool pr
 }
 
 template <class End, class Bind>
-result<End> spsc_end::make(Bind&& bind) noexcept {
+result<End> spsc_end::make(Bind&& bind_end) noexcept {
     End end;
-    const errc e = bind(end);
+    const errc e = bind_end(end);
     if (failed(e)) return e;
     end.resume();
     return end;

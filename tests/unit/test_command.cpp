@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "shmkit/command.hpp"
+#include "shmkit/select.hpp"
 #include "support.hpp"
 
 namespace shmkit {
@@ -150,6 +151,49 @@ TEST_F(Command, ClaimLockHeldByADeadWriterIsRecovered) {
     ASSERT_EQ(inspect_command(s->base(), s->size(), &info), errc::ok);
     EXPECT_EQ(info.lock_recoveries, 1u);
     EXPECT_FALSE(info.claim_lock.held);
+}
+
+// Over caller-given memory, so a test can damage the control block.
+struct CommandInMemory : ::testing::Test {
+    alignas(64) std::uint8_t memory[command_ring_offset + 4096] = {};
+    command_control* control() {  // it sits right before the ring
+        return reinterpret_cast<command_control*>(memory + command_ring_offset - sizeof(command_control));
+    }
+    command_reader format(const command_options& options) {
+        command_config config;
+        config.capacity = 4096;
+        auto r = command_reader::format(memory, sizeof memory, config, options);
+        EXPECT_TRUE(r) << to_string(r.error());
+        return r ? std::move(r).value() : command_reader{};
+    }
+};
+
+TEST_F(CommandInMemory, ImpossibleHeadIsReportedAtOnceNotSleptOn) {
+    auto r = format({});
+    // Off a record boundary; more than a ring ahead of the tail.
+    for (std::uint64_t head : {std::uint64_t{8}, std::uint64_t{8192}}) {
+        control()->head.store(head, order::relaxed);
+        EXPECT_TRUE(r.poll()) << head;
+        const select_source s = r.waitable();
+        auto ready = select(&s, 1, nanoseconds(0));  // a look, no sleep: ready now or never
+        EXPECT_TRUE(ready) << head << ": " << to_string(ready.error());
+        char buf[64];
+        EXPECT_EQ(r.try_read(buf, sizeof buf).error(), errc::invalid_layout) << head;
+    }
+}
+
+TEST_F(CommandInMemory, ZeroLivenessPeriodNeverMakesALiveClaimReady) {
+    command_options never_recheck;
+    never_recheck.liveness_period_ns = 0;
+    auto r = format(never_recheck);
+    auto w = command_writer::attach(memory, sizeof memory);
+    ASSERT_TRUE(w);
+    auto slot = w->try_reserve(16);  // pending at the front, its writer alive
+    ASSERT_TRUE(slot);
+    const select_source s = r.waitable();
+    for (int look = 0; look < 3; ++look) EXPECT_EQ(select(&s, 1, nanoseconds(0)).error(), errc::timeout);
+    slot->commit();
+    EXPECT_EQ(*select(&s, 1, nanoseconds(0)), 0u);
 }
 
 TEST_F(Command, BlockingReadWakesAcrossProcesses) {

@@ -87,8 +87,6 @@ struct ring_layout;
 class command_end {
 public:
     command_end() noexcept = default;
-    command_end(command_end&& other) noexcept;
-    command_end& operator=(command_end&& other) noexcept;  // a reader closes itself first
     command_end(const command_end&) = delete;
     command_end& operator=(const command_end&) = delete;
     ~command_end() = default;
@@ -97,6 +95,9 @@ public:
     std::uint32_t max_message() const noexcept { return max_message_; }
 
 protected:
+    // Only through a writer or the reader (a reader closes itself, releasing its role, first).
+    command_end(command_end&& other) noexcept;
+    command_end& operator=(command_end&& other) noexcept;
 
     // Takes up a layout mapped (and validated) by map_ring_layout.
     void adopt(std::uint8_t* base, const ring_layout& l, const command_options& options) noexcept;
@@ -178,7 +179,8 @@ public:
     // nothing consumed); invalid_layout. message_info::seq counts commands delivered.
     result<message_info> try_read(void* buffer, std::size_t capacity) noexcept;
     result<message_info> read(void* buffer, std::size_t capacity, nanoseconds timeout = wait_forever) noexcept;
-    // A committed command (or an abandoned claim to skip) is at the front.
+    // A committed command (or an abandoned claim to skip) is at the front, or the segment's
+    // positions are corrupt (try_read then reports invalid_layout).
     bool poll() const noexcept;
     // How long a wait may sleep before the front claim's writer must be checked (0: no limit).
     std::uint64_t recheck_after_ns() const noexcept;

@@ -103,10 +103,10 @@ protected:
     errc create_named(const char* name, const spsc_config& config, bool producer_side,
                       const spsc_options& options) noexcept;
     atomic_u64& role() const noexcept;
-    // Makes an End (a producer or consumer) with `bind(end)`, one of the three above, then lets
-    // it take up its private state from the shared positions (End::resume()).
+    // Makes an End (a producer or consumer) with `bind_end(end)`, one of the three above, then
+    // lets it take up its private state from the shared positions (End::resume()).
     template <class End, class Bind>
-    static result<End> make(Bind&& bind) noexcept;
+    static result<End> make(Bind&& bind_end) noexcept;
 
     segment segment_;
     spsc_control* control_ = nullptr;
