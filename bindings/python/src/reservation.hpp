@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
@@ -88,9 +89,12 @@ private:
 template <class R>
 py::object make_reservation(py::object writer, handle_base& writer_handle, bool* open_flag, R&& r, py::array array,
                             std::size_t size, bool partial) {
-    auto* made = new reservation_of<std::decay_t<R>>(std::move(writer), &writer_handle, open_flag, std::forward<R>(r),
-                                                     std::move(array), size, partial);
-    return py::cast(static_cast<reservation_base*>(made), py::return_value_policy::take_ownership);
+    // Owned here until Python owns it: if the cast fails, the reservation is abandoned.
+    std::unique_ptr<reservation_base> made(new reservation_of<std::decay_t<R>>(
+        std::move(writer), &writer_handle, open_flag, std::forward<R>(r), std::move(array), size, partial));
+    py::object owned = py::cast(made.get(), py::return_value_policy::take_ownership);
+    made.release();
+    return owned;
 }
 
 // A writer that allows one open reservation at a time (the core asserts it). `reserving` is
