@@ -847,7 +847,10 @@ def test_close_from_another_thread_wakes_blocked_call(name, kind):
 
 
 _CTRL_C_CHILD = """
-    import sys, shmkit
+    import signal, sys, shmkit
+    # A child of a non-interactive shell's background job starts with SIGINT ignored, and Python
+    # then installs no KeyboardInterrupt handler: give it the handler a terminal session has.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     kind, name = sys.argv[1], sys.argv[2]
     if kind == "broadcast":
         w = shmkit.BroadcastWriter.create(name)
