@@ -150,6 +150,33 @@ void BM_Kv(benchmark::State& state) {
 }
 BENCHMARK(BM_Kv)->Arg(0)->Arg(1)->ArgName("set");
 
+// Creating a store of N keys (names checked for duplicates, the segment made and published):
+// the time per key stays flat as N grows (the duplicate check is linear, not pairwise).
+void BM_Kv_Create(benchmark::State& state) {
+    const auto n = static_cast<std::uint32_t>(state.range(0));
+    std::vector<std::string> names(n);
+    std::vector<const char*> keys(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        names[i] = "key-" + std::to_string(i);
+        keys[i] = names[i].c_str();
+    }
+    kv_config config;
+    config.max_key = 16;
+    config.max_value = 8;
+    const std::string name = bench_segment_name("kvc");
+    for (auto _ : state) {
+        auto kv = kv_store::create(name.c_str(), keys.data(), n, config);
+        benchmark::DoNotOptimize(kv);
+        state.PauseTiming();
+        kv = kv_store{};
+        static_cast<void>(segment::remove(name.c_str()));
+        state.ResumeTiming();
+    }
+    state.counters["ns_per_key"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
+                                                                              benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_Kv_Create)->Arg(1'000)->Arg(10'000)->Arg(100'000)->Arg(200'000)->Unit(benchmark::kMillisecond);
+
 // The stream writer's throughput (256 B samples) with 0..4 reader processes busy reading
 // latest(), in the writer's own CPU time (as for broadcast).
 double g_stream_no_readers = 0;

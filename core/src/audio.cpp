@@ -77,6 +77,7 @@ result<audio_writer::reservation> audio_writer::reserve_buffer(std::int64_t pts)
 }
 
 errc audio_writer::write_buffer(const void* samples, std::size_t size, std::int64_t pts) noexcept {
+    if (!is_open()) return errc::not_open;  // and bytes_per_frame is 0 until it is
     if (size > meta_.buffer_bytes || size % meta_.bytes_per_frame != 0) return errc::size_mismatch;
     std::uint64_t meta[slot_meta_words] = {static_cast<std::uint64_t>(pts)};
     return write(samples, size, meta);

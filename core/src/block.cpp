@@ -55,7 +55,7 @@ void format_geometry(std::uint8_t* base, const block_config& config) noexcept {
 }
 
 bool valid_config(const block_config& c) noexcept {
-    return c.size != 0 && c.reader_slots != 0 && c.reader_slots <= block_max_slots;
+    return c.size != 0 && c.size <= max_segment_bytes && c.reader_slots != 0 && c.reader_slots <= block_max_slots;
 }
 
 }  // namespace
@@ -108,6 +108,7 @@ void block::close() noexcept {
 }
 
 std::uint64_t block::segment_size(const block_config& config) noexcept {
+    if (!valid_config(config)) return 0;
     return data_offset_for(config.reader_slots) + config.size;
 }
 
@@ -216,7 +217,7 @@ errc block::lock_shared(nanoseconds timeout) noexcept {
 }
 
 void block::unlock_shared() noexcept {
-    SHMKIT_ASSERT(has_slot_);
+    if (!has_slot_) return;  // closed (its locks went with it), or never able to lock
     lock_.unlock_shared(slot_);
 }
 
@@ -226,8 +227,12 @@ errc block::lock(nanoseconds timeout) noexcept {
     return lock_.lock(deadline_after(timeout), lock_options_);
 }
 
-void block::unlock() noexcept { lock_.unlock(); }
+void block::unlock() noexcept {
+    if (has_slot_) lock_.unlock();
+}
 
-void block::mark_consistent() noexcept { lock_.mark_consistent(); }
+void block::mark_consistent() noexcept {
+    if (has_slot_) lock_.mark_consistent();
+}
 
 }  // namespace shmkit

@@ -456,6 +456,7 @@ errc broadcast_reader::wait(nanoseconds timeout) noexcept {
 }
 
 result<message_info> broadcast_reader::read(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
+    if (control_ == nullptr) return errc::not_open;
     const std::uint64_t deadline = deadline_after(timeout);
     for (;;) {
         // Acquire: every record before this head is visible to the try_read that follows.
@@ -472,7 +473,7 @@ result<message_info> broadcast_reader::read(void* buffer, std::size_t capacity, 
 }
 
 select_source broadcast_reader::waitable() noexcept {
-    SHMKIT_ASSERT(control_ != nullptr);
+    if (control_ == nullptr) return {};
     return poll_source(control_->wake, barriers_, this);
 }
 

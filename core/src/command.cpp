@@ -418,7 +418,7 @@ result<message_info> command_reader::read(void* buffer, std::size_t capacity, na
 }
 
 select_source command_reader::waitable() noexcept {
-    SHMKIT_ASSERT(control_ != nullptr);
+    if (control_ == nullptr) return {};
     select_source s;
     s.word = &control_->data;
     s.barriers = barriers_;

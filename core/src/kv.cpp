@@ -27,13 +27,17 @@ std::size_t c_length(const char* s, std::size_t limit) noexcept {
     return n;
 }
 
-// Two C strings already checked to be terminated (the core links no strcmp).
-bool same_name(const char* a, const char* b) noexcept {
-    while (*a != '\0' && *a == *b) {
-        ++a;
-        ++b;
+bool same_bytes(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) {
+        if (a[i] != b[i]) return false;
     }
-    return *a == *b;
+    return true;
+}
+
+std::uint64_t name_hash(const std::uint8_t* name, std::size_t length) noexcept {
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (std::size_t i = 0; i < length; ++i) h = (h ^ name[i]) * 1099511628211ull;
+    return h;
 }
 
 errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control** control, std::uint8_t** entries) noexcept {
@@ -134,11 +138,6 @@ result<kv_store> kv_store::create(const char* name, const char* const* keys, std
     for (std::uint32_t i = 0; i < count; ++i) {
         const std::size_t len = c_length(keys[i], config.max_key);
         if (len == 0 || len > config.max_key) return errc::invalid_argument;
-        for (std::uint32_t j = 0; j < i; ++j) {
-            if (same_name(keys[i], keys[j])) {
-                return errc::already_exists;  // names are unique
-            }
-        }
     }
     const std::uint64_t stride = stride_for(config);
     auto s = segment::create(name, kind::kv, kv_header_size, kv_entries_offset + stride * count, options.segment);
@@ -149,11 +148,30 @@ result<kv_store> kv_store::create(const char* name, const char* const* keys, std
     g->max_value = config.max_value;
     g->entry_stride = stride;
     g->entries_offset = kv_entries_offset;
+    std::uint8_t* const entries = s->base() + kv_entries_offset;
+    const auto entry_at = [&](std::uint64_t i) { return reinterpret_cast<kv_entry*>(entries + i * stride); };
+    // Names are unique. A chained hash table finds duplicates in linear time without a heap:
+    // it lives in the entries' `seq` (bucket head) and `epoch` (next in chain) fields, as index + 1,
+    // which nobody else can see before publish() and which are zeroed again below.
     for (std::uint32_t i = 0; i < count; ++i) {
-        std::uint8_t* e = s->base() + kv_entries_offset + std::uint64_t{i} * stride;
+        kv_entry* e = entry_at(i);
+        std::uint8_t* key = reinterpret_cast<std::uint8_t*>(e) + sizeof(kv_entry);
         const std::size_t len = c_length(keys[i], config.max_key);
-        reinterpret_cast<kv_entry*>(e)->key_length = static_cast<std::uint32_t>(len);
-        std::memcpy(e + sizeof(kv_entry), keys[i], len);
+        e->key_length = static_cast<std::uint32_t>(len);
+        std::memcpy(key, keys[i], len);
+        atomic_u64& bucket = entry_at(name_hash(key, len) % count)->seq;
+        for (std::uint64_t j = bucket.load(order::relaxed); j != 0; j = entry_at(j - 1)->epoch.load(order::relaxed)) {
+            const kv_entry* other = entry_at(j - 1);
+            if (other->key_length == len && same_bytes(reinterpret_cast<const std::uint8_t*>(other) + sizeof(kv_entry), key, len)) {
+                return errc::already_exists;  // the unpublished segment is removed on return
+            }
+        }
+        e->epoch.store(bucket.load(order::relaxed), order::relaxed);
+        bucket.store(std::uint64_t{i} + 1, order::relaxed);
+    }
+    for (std::uint32_t i = 0; i < count; ++i) {
+        entry_at(i)->seq.store(0, order::relaxed);
+        entry_at(i)->epoch.store(0, order::relaxed);
     }
     s->publish();
     return from_segment(std::move(s).value(), options);
@@ -299,7 +317,8 @@ errc kv_store::wait_change(std::uint64_t since, nanoseconds timeout) noexcept {
 }
 
 select_source kv_store::waitable(std::uint64_t* since) noexcept {
-    SHMKIT_ASSERT(control_ != nullptr && since != nullptr);
+    SHMKIT_ASSERT(since != nullptr);
+    if (control_ == nullptr) return {};
     waiting_since_ = since;
     select_source s;
     s.word = &control_->wake;

@@ -7,7 +7,7 @@ namespace shmkit::detail {
 result<segment> create_ring_segment(const char* name, kind k, std::uint32_t ring_offset, std::uint64_t capacity,
                                     std::uint32_t max_message, const segment_options& options) noexcept {
     const std::uint64_t size = ring_segment_size(ring_offset, capacity);
-    if (max_message > largest_message(size - ring_offset)) return errc::invalid_argument;
+    if (size == 0 || max_message > largest_message(size - ring_offset)) return errc::invalid_argument;
     auto s = segment::create(name, k, ring_header_size, size, options);
     if (!s) return s.error();
     const errc e = init_ring_geometry(reinterpret_cast<ring_geometry*>(s->base() + ring_geometry_offset), size,
@@ -19,7 +19,7 @@ result<segment> create_ring_segment(const char* name, kind k, std::uint32_t ring
 errc format_ring_memory(void* memory, std::uint64_t size, kind k, std::uint32_t ring_offset,
                         std::uint32_t max_message) noexcept {
     if (memory == nullptr || reinterpret_cast<std::uintptr_t>(memory) % wire_line != 0 ||
-        size < ring_offset + min_ring_capacity || (size - ring_offset) % record_align != 0) {
+        size < ring_offset + min_ring_capacity || size > max_segment_bytes || (size - ring_offset) % record_align != 0) {
         return errc::invalid_argument;
     }
     auto* base = static_cast<std::uint8_t*>(memory);

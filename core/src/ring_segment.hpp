@@ -29,8 +29,10 @@ inline bool plausible_span(std::uint64_t tail, std::uint64_t head, std::uint64_t
     return tail <= head && head - tail <= capacity && plausible_position(head) && plausible_position(tail);
 }
 
+// 0 when `capacity` is beyond max_segment_bytes (create refuses it with invalid_argument).
 inline std::uint64_t ring_segment_size(std::uint32_t ring_offset, std::uint64_t capacity) noexcept {
-    return ring_offset + ring_capacity_for(capacity);
+    const std::uint64_t c = ring_capacity_for(capacity);
+    return c == 0 ? 0 : ring_offset + c;
 }
 
 // A named segment with header and geometry written, not yet published: the caller initialises

@@ -30,8 +30,12 @@ void rwlock::release_slot(std::uint32_t index, std::uint64_t owner) noexcept {
     // Only the process that claimed it: a forked child closing an inherited handle must not free
     // (and so let others reuse) the slot its parent's read locks count in.
     if (owner != pack_process(os::self())) return;
-    SHMKIT_ASSERT(slots_[index].readers.load(order::relaxed) == 0);
+    // Read locks still counted here (a handle closed while holding one, or a count a peer
+    // rewrote) end with the slot: writers skip free slots, and the next claimant starts at 0.
+    // Release: our reads under those locks happen-before a writer that sees the slot free.
+    slots_[index].readers.store(0, order::release);
     static_cast<void>(slots_[index].owner.compare_exchange(owner, 0, order::release, order::relaxed));
+    notify_all(state_->writer_wake, mode_);
 }
 
 errc rwlock::acquired() const noexcept {

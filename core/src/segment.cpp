@@ -135,7 +135,8 @@ void segment::close() noexcept {
 result<segment> segment::create(const char* name, kind k, std::uint32_t header_size,
                                 std::uint64_t total_size, const segment_options& options) noexcept {
     if (failed(validate_name(name))) return errc::invalid_argument;
-    if (header_size < common_header_size || header_size % wire_line != 0 || total_size < header_size) {
+    if (header_size < common_header_size || header_size % wire_line != 0 || total_size < header_size ||
+        total_size > max_segment_bytes) {
         return errc::invalid_argument;
     }
     os::create_options create_opts;

@@ -6,7 +6,9 @@ result<std::size_t> select(const select_source* sources, std::size_t count, nano
                            wait_options options) noexcept {
     if (sources == nullptr || count == 0 || count > max_select_sources) return errc::invalid_argument;
     for (std::size_t i = 0; i < count; ++i) {
-        if (sources[i].word == nullptr || sources[i].ready == nullptr) return errc::invalid_argument;
+        // A closed handle's waitable() has no word.
+        if (sources[i].word == nullptr) return errc::not_open;
+        if (sources[i].ready == nullptr) return errc::invalid_argument;
     }
     // membarrier if any source's segment uses it (it is also a full fence for the others).
     barrier_mode mode = barrier_mode::fences;

@@ -38,6 +38,13 @@ bool sample_view::valid() const noexcept {
 namespace detail {
 
 std::uint64_t slot_segment_size(const slot_config& config, std::uint64_t* data_offset, std::uint32_t* alignment) noexcept {
+    *data_offset = 0;
+    *alignment = 0;
+    // Bounded first, so the products below are exact.
+    if (config.slots < 2 || config.slots > max_slot_count || config.slot_capacity == 0 ||
+        config.slot_capacity > max_segment_bytes) {
+        return 0;
+    }
     std::uint64_t align = 64;
     if (config.page_aligned) {
         align = os::page_size();
@@ -45,6 +52,7 @@ std::uint64_t slot_segment_size(const slot_config& config, std::uint64_t* data_o
     }
     const std::uint64_t stride = round_up(config.slot_capacity == 0 ? 1 : config.slot_capacity, align);
     const std::uint64_t offset = round_up(slot_headers_offset + config.slots * sizeof(slot_header), align);
+    if (stride > (max_segment_bytes - offset) / config.slots) return 0;
     *data_offset = offset;
     *alignment = static_cast<std::uint32_t>(align);
     return offset + config.slots * stride;
@@ -84,10 +92,10 @@ errc map_slot_layout(std::uint8_t* base, std::uint64_t size, kind k, slot_layout
 
 result<segment> create_slot_segment(const char* name, kind k, const slot_config& config, const void* meta,
                                     const segment_options& options) noexcept {
-    if (config.slots < 2 || config.slots > max_slot_count || config.slot_capacity == 0) return errc::invalid_argument;
     std::uint64_t data_offset;
     std::uint32_t alignment;
     const std::uint64_t size = slot_segment_size(config, &data_offset, &alignment);
+    if (size == 0) return errc::invalid_argument;
     auto s = segment::create(name, k, slot_kind_header_size, size, options);
     if (!s) return s.error();
     auto* g = reinterpret_cast<slot_geometry*>(s->base() + slot_geometry_offset);
@@ -452,7 +460,7 @@ result<sample_info> slot_reader::wait_latest(void* buffer, std::size_t capacity,
 }
 
 select_source slot_reader::waitable() noexcept {
-    SHMKIT_ASSERT(control_ != nullptr);
+    if (control_ == nullptr) return {};
     return poll_source(control_->wake, barriers_, this);
 }
 

@@ -331,6 +331,7 @@ errc spsc_consumer::next(message_view* out) noexcept {
 }
 
 void spsc_consumer::release() noexcept {
+    if (control_ == nullptr) return;   // closed: the peeked message went with the mapping
     SHMKIT_ASSERT(peeked_span_ != 0);  // release() without a peeked message
     tail_ += peeked_span_;
     peeked_span_ = 0;
@@ -385,7 +386,7 @@ result<message_info> spsc_consumer::pop(void* buffer, std::size_t capacity, nano
 }
 
 select_source spsc_consumer::waitable() noexcept {
-    SHMKIT_ASSERT(control_ != nullptr);
+    if (control_ == nullptr) return {};
     return poll_source(control_->data, barriers_, this);
 }
 

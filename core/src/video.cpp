@@ -112,6 +112,7 @@ result<video_writer::reservation> video_writer::reserve_frame(std::int64_t video
 
 errc video_writer::write_frame(const void* pixels, std::size_t size, std::int64_t video_pts,
                                std::int64_t audio_pts) noexcept {
+    if (!is_open()) return errc::not_open;
     if (size != meta_.frame_bytes) return errc::size_mismatch;
     std::uint64_t meta[slot_meta_words] = {static_cast<std::uint64_t>(video_pts), static_cast<std::uint64_t>(audio_pts)};
     return write(pixels, size, meta);

@@ -47,7 +47,9 @@ errc shm_create(const char* name, std::uint64_t size, const create_options& opti
     const int fd = ::shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(options.mode));
     if (fd < 0) return fail_with_errno();
     // The in-use mark first, so gc never mistakes an object being created for an abandoned one.
-    if (::flock(fd, LOCK_SH) != 0 || ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    // fchmod: exactly the mode asked for (shm_open's mode is reduced by the umask).
+    if (::flock(fd, LOCK_SH) != 0 || ::fchmod(fd, static_cast<mode_t>(options.mode)) != 0 ||
+        ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
         const errc e = fail_with_errno();
         ::shm_unlink(name);
         ::close(fd);

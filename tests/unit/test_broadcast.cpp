@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include "shmkit/block.hpp"
 #include "shmkit/broadcast.hpp"
+#include "shmkit/command.hpp"
+#include "shmkit/spsc.hpp"
 #include "support.hpp"
 
 namespace shmkit {
@@ -208,6 +211,26 @@ TEST(BroadcastMemory, ReformattedMemoryShowsNoStaleMessage) {
     ASSERT_TRUE(m);
     EXPECT_EQ(std::string(buf, m->size), "new");
     EXPECT_EQ(m->seq, 0u);
+}
+
+TEST(BroadcastConfig, CapacitiesThatWouldOverflowAreArgumentErrors) {
+    unique_name name("bc-huge");
+    broadcast_config c;
+    c.capacity = ~std::uint64_t{0};  // rounding up to 16 used to wrap to a 256-byte ring
+    EXPECT_EQ(broadcast_writer::create(name.c_str(), c).error(), errc::invalid_argument);
+    EXPECT_EQ(broadcast_writer::segment_size(c), 0u);
+    c.capacity = max_segment_bytes + 1;
+    EXPECT_EQ(broadcast_writer::create(name.c_str(), c).error(), errc::invalid_argument);
+    spsc_config s;
+    s.capacity = ~std::uint64_t{0};
+    EXPECT_EQ(spsc_producer::create(name.c_str(), s).error(), errc::invalid_argument);
+    command_config k;
+    k.capacity = ~std::uint64_t{0} - 8;
+    EXPECT_EQ(command_reader::create(name.c_str(), k).error(), errc::invalid_argument);
+    block_config b;
+    b.size = ~std::uint64_t{0};
+    EXPECT_EQ(block::create(name.c_str(), b).error(), errc::invalid_argument);
+    EXPECT_EQ(block::segment_size(b), 0u);
 }
 
 TEST(BroadcastMemory, MisalignedMemoryIsRefused) {

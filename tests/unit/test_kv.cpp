@@ -55,6 +55,37 @@ TEST_F(Kv, SchemaIsFixedAndNamesAreUnique) {
     EXPECT_EQ(kv_store::create(other.c_str(), long_key, 1, c).error(), errc::invalid_argument);
 }
 
+TEST(KvScale, ManyKeysAreCheckedForDuplicatesInLinearTime) {
+    // 200,000 keys: a pairwise duplicate check (2 * 10^10 comparisons) would not finish within
+    // the test's timeout; the hash check takes milliseconds.
+    constexpr std::uint32_t n = 200'000;
+    std::vector<std::string> names(n);
+    std::vector<const char*> keys(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        names[i] = "key-" + std::to_string(i);
+        keys[i] = names[i].c_str();
+    }
+    kv_config c;
+    c.max_key = 16;
+    c.max_value = 8;
+    unique_name name("kv-many");
+    {
+        auto kv = kv_store::create(name.c_str(), keys.data(), n, c);
+        ASSERT_TRUE(kv) << to_string(kv.error());
+        EXPECT_EQ(*kv->find("key-0"), 0u);
+        EXPECT_EQ(*kv->find("key-199999"), n - 1);
+        EXPECT_EQ(kv->epoch(), 0u);  // the scratch table left no trace
+        std::uint32_t changed[1];
+        std::uint64_t now = 0;
+        EXPECT_EQ(*kv->changed_since(0, changed, 1, &now), 0u);
+    }
+    ASSERT_EQ(segment::remove(name.c_str()), errc::ok);
+    names[n - 1] = "key-123456";  // one duplicate, far from its twin
+    keys[n - 1] = names[n - 1].c_str();
+    EXPECT_EQ(kv_store::create(name.c_str(), keys.data(), n, c).error(), errc::already_exists);
+    EXPECT_EQ(segment::remove(name.c_str()), errc::not_found);  // nothing left behind
+}
+
 TEST_F(Kv, KeyLengthRewrittenByAPeerStaysInsideTheKeyArea) {
     std::size_t len = 0;
     const char* status = owner.key_name(2, &len);

@@ -46,17 +46,24 @@ TEST(Segment, CreateIsExclusiveAndDefaultsToOwnerOnlyMode) {
     EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
-TEST(Segment, ConfigurableMode) {
+TEST(Segment, ConfiguredModeIsExactWhateverTheUmask) {
     unique_name name("mode");
     segment_options options;
-    options.mode = 0640;
+    options.mode = 0666;
+    const mode_t previous = ::umask(022);  // would turn 0666 into 0644
     auto s = make_ready(name.c_str(), 4096, options);
+    ::umask(previous);
     ASSERT_TRUE(s);
     struct stat st;
     ASSERT_EQ(::stat((std::string("/dev/shm") + name.c_str()).c_str(), &st), 0);
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    EXPECT_EQ(st.st_mode & 0777, 0640u & ~static_cast<unsigned>(mask));
+    EXPECT_EQ(st.st_mode & 0777, 0666u);
+}
+
+TEST(Segment, SizesBeyondTheLimitAreArgumentErrors) {
+    unique_name name("huge");
+    EXPECT_EQ(segment::create(name.c_str(), kind::block, kHeader, max_segment_bytes + 1, {}).error(),
+              errc::invalid_argument);
+    EXPECT_EQ(segment::create(name.c_str(), kind::block, kHeader, ~std::uint64_t{0}, {}).error(), errc::invalid_argument);
 }
 
 TEST(Segment, OpenMissingAndBadNames) {

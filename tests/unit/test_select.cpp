@@ -151,8 +151,12 @@ TEST_P(Select, WorksInAForkedChildAfterTheParentUsedIt) {
 
 TEST_P(Select, RefusesBadArguments) {
     EXPECT_EQ(select(nullptr, 0, 0ns).error(), errc::invalid_argument);
-    select_source none;
-    EXPECT_EQ(select(&none, 1, 0ns).error(), errc::invalid_argument);
+    select_source none;  // what a closed handle's waitable() gives
+    EXPECT_EQ(select(&none, 1, 0ns).error(), errc::not_open);
+    wait_word word{};
+    select_source no_check;
+    no_check.word = &word;
+    EXPECT_EQ(select(&no_check, 1, 0ns).error(), errc::invalid_argument);
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, Select,

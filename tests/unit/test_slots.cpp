@@ -273,6 +273,16 @@ TEST(StreamConfig, BadDescriptionsAreRefused) {
     c = floats();
     c.type = static_cast<dtype>(99);
     EXPECT_EQ(stream_writer::create(name.c_str(), c).error(), errc::invalid_argument);
+    // Sizes whose products would overflow are argument errors, not a corrupt-looking segment.
+    stream_config bytes;
+    bytes.type = dtype::bytes;
+    bytes.ndim = 0;
+    bytes.max_bytes = std::uint64_t{1} << 62;
+    EXPECT_EQ(stream_writer::create(name.c_str(), bytes).error(), errc::invalid_argument);
+    bytes.max_bytes = ~std::uint64_t{0};
+    EXPECT_EQ(stream_writer::create(name.c_str(), bytes).error(), errc::invalid_argument);
+    bytes.max_bytes = std::uint64_t{1} << 46;  // each slot fits; 8 of them exceed the limit
+    EXPECT_EQ(stream_writer::create(name.c_str(), bytes).error(), errc::invalid_argument);
     EXPECT_EQ(element_size(dtype::complex128), 16u);
     EXPECT_STREQ(to_string(dtype::float16), "float16");
 }

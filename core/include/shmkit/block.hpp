@@ -67,6 +67,7 @@ public:
     // write calls return access_denied; locking still works if the object can be opened for
     // writing (only the lock pages are then writable), else lock calls return access_denied.
     static result<block> open(const char* name, const block_options& options = {}) noexcept;
+    // Bytes a segment with this configuration occupies; 0 for one create() refuses.
     static std::uint64_t segment_size(const block_config& config) noexcept;
     static result<block> format(void* memory, std::uint64_t size, const block_config& config,
                                 const block_options& options = {}) noexcept;

@@ -116,7 +116,8 @@ public:
     broadcast_writer& operator=(const broadcast_writer&) = delete;
     ~broadcast_writer();
 
-    // Bytes a segment with this configuration occupies (for caller-given memory).
+    // Bytes a segment with this configuration occupies (for caller-given memory); 0 for a
+    // capacity beyond max_segment_bytes.
     static std::uint64_t segment_size(const broadcast_config& config) noexcept;
 
     // A new named segment; fails with already_exists if a live one has the name.

@@ -72,8 +72,10 @@ constexpr std::uint32_t largest_message(std::uint64_t capacity) noexcept {
     return max > 0xFFFF'FFF0u ? 0xFFFF'FFF0u : static_cast<std::uint32_t>(max / record_align * record_align);
 }
 
-// Capacity as stored: rounded up to 16, at least min_ring_capacity.
+// Capacity as stored: rounded up to 16, at least min_ring_capacity; 0 for a request beyond
+// max_segment_bytes (callers refuse it).
 constexpr std::uint64_t ring_capacity_for(std::uint64_t requested) noexcept {
+    if (requested > max_segment_bytes) return 0;
     const std::uint64_t c = round_up(requested, record_align);
     return c < min_ring_capacity ? min_ring_capacity : c;
 }

@@ -167,6 +167,7 @@ public:
     command_reader& operator=(command_reader&& other) noexcept;
     ~command_reader();
 
+    // Bytes a segment with this configuration occupies; 0 for a capacity beyond max_segment_bytes.
     static std::uint64_t segment_size(const command_config& config) noexcept;
     static result<command_reader> create(const char* name, const command_config& config = {},
                                          const command_options& options = {}) noexcept;

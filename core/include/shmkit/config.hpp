@@ -25,6 +25,12 @@ inline constexpr std::uint32_t wire_format_version = 2;
 // "SHMKIT" followed by two zero bytes, read as a little-endian u64.
 inline constexpr std::uint64_t wire_magic = 0x00005449'4B4D4853ull;
 
+// The largest segment any kind creates (256 TiB, beyond every 64-bit address space in use).
+// Sizes are computed from caller values in 64-bit arithmetic; bounding every input by this
+// keeps each product and sum exact, so an absurd request is an argument error, never a
+// wrapped, small segment.
+inline constexpr std::uint64_t max_segment_bytes = std::uint64_t{1} << 48;
+
 constexpr std::uint64_t round_up(std::uint64_t v, std::uint64_t align) noexcept {
     return (v + align - 1) / align * align;
 }

@@ -16,7 +16,8 @@ inline constexpr std::size_t max_select_sources = os::max_wait_any;
 
 // The index of a ready source; timeout; interrupted (a signal, with
 // options.return_on_signal); invalid_argument (no sources, more than max_select_sources, or
-// one without a word); os_error (the OS could not wait: no helper threads, ...). Sources are
+// one without a readiness check); not_open (a source without a word: the waitable() of a
+// closed handle); os_error (the OS could not wait: no helper threads, ...). Sources are
 // checked in order, so a source earlier in the list wins when several are ready.
 result<std::size_t> select(const select_source* sources, std::size_t count, nanoseconds timeout = wait_forever,
                            wait_options options = {}) noexcept;

@@ -123,6 +123,8 @@ struct slot_layout {
     std::uint8_t* data = nullptr;
     const std::uint8_t* kind_meta = nullptr;
 };
+// Bytes of a slot segment with this configuration; 0 for one that cannot be made (too few or
+// too many slots, an empty slot, or more than max_segment_bytes in all).
 std::uint64_t slot_segment_size(const slot_config& config, std::uint64_t* data_offset, std::uint32_t* alignment) noexcept;
 errc map_slot_layout(std::uint8_t* base, std::uint64_t size, kind k, slot_layout* out) noexcept;
 // Creates a named slot segment of kind k, copies `meta` (128 bytes) into the kind area, claims

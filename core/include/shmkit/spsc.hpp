@@ -140,6 +140,7 @@ public:
         std::size_t size_ = 0;
     };
 
+    // Bytes a segment with this configuration occupies; 0 for a capacity beyond max_segment_bytes.
     static std::uint64_t segment_size(const spsc_config& config) noexcept;
     static result<spsc_producer> create(const char* name, const spsc_config& config = {},
                                         const spsc_options& options = {}) noexcept;
