@@ -208,7 +208,7 @@ errc block::read_at(std::size_t offset, void* dst, std::size_t n) const noexcept
 errc block::lock_shared(nanoseconds timeout) noexcept {
     if (data_ == nullptr) return errc::not_open;
     if (!has_slot_) return errc::access_denied;
-    if (slot_owner_ != pack_process(os::self())) {
+    if (slot_owner_ != this_process()) {
         // A handle inherited across fork: the slot is the parent's. Take one of our own.
         const errc e = lock_.claim_slot(&slot_, &slot_owner_);
         if (failed(e)) return e;

@@ -91,6 +91,7 @@ broadcast_writer& broadcast_writer::operator=(broadcast_writer&& other) noexcept
         ring_ = other.ring_;
         barriers_ = other.barriers_;
         max_message_ = other.max_message_;
+        claimed_as_ = other.claimed_as_;
         head_ = other.head_;
         tail_ = other.tail_;
         next_seq_ = other.next_seq_;
@@ -121,7 +122,7 @@ result<broadcast_writer> broadcast_writer::create(const char* name, const broadc
     // The creator holds the writer role from the moment the segment becomes visible, so no
     // other process can claim it in between.
     reinterpret_cast<broadcast_control*>(s->base() + broadcast_control_offset)
-        ->writer.store(pack_process(os::self()), order::relaxed);
+        ->writer.store(this_process(), order::relaxed);
     s->publish();
     broadcast_writer w;
     w.segment_ = std::move(s).value();
@@ -174,6 +175,7 @@ errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size, bool role_cl
     ring_ = l.ring;
     barriers_ = barriers_of(base);
     max_message_ = l.geometry.max_message;
+    claimed_as_ = this_process();
     head_ = head;
     tail_ = tail;
     next_seq_ = next_seq;
@@ -205,6 +207,7 @@ errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size, bool role_cl
 
 result<broadcast_writer::reservation> broadcast_writer::reserve(std::size_t size) noexcept {
     if (control_ == nullptr) return errc::not_open;
+    if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
     SHMKIT_ASSERT(!reserved_);  // one reservation at a time
     if (size > max_message_) return errc::message_too_large;
     const std::uint64_t span = record_span(size);

@@ -133,7 +133,7 @@ result<command_writer::reservation> command_writer::claim(std::size_t size, std:
     if (size > max_message_) return errc::message_too_large;
     const std::uint64_t span = record_span(size);
     const std::uint64_t capacity = ring_.capacity();
-    const std::uint64_t me = pack_process(os::self());
+    const std::uint64_t me = this_process();
     for (;;) {
         errc e = lock(control_->claim, barriers_, wait ? deadline_ns : 0, options_.lock);
         if (e == errc::owner_dead) {
@@ -177,7 +177,7 @@ result<command_writer::reservation> command_writer::claim(std::size_t size, std:
 }
 
 void command_writer::finish(std::uint64_t pos, std::size_t reserved, std::size_t used, bool commit) noexcept {
-    const std::uint64_t me = pack_process(os::self());
+    const std::uint64_t me = this_process();
     const std::uint64_t claimed_span = record_span(reserved);
     const std::uint64_t used_span = commit ? record_span(used) : claimed_span;
     if (used_span < claimed_span) {
@@ -227,6 +227,7 @@ command_reader& command_reader::operator=(command_reader&& other) noexcept {
     if (this != &other) {
         close();
         command_end::operator=(static_cast<command_end&&>(other));
+        claimed_as_ = other.claimed_as_;
         tail_ = other.tail_;
         delivered_ = other.delivered_;
         pending_pos_ = other.pending_pos_;
@@ -268,6 +269,7 @@ errc command_reader::bind(std::uint8_t* base, std::uint64_t size, const command_
     }
     if (how == claim_kind::took_over) c->reader_takeovers.fetch_add(1, order::relaxed);
     adopt(base, l, options);
+    claimed_as_ = this_process();
     tail_ = tail;
     delivered_ = c->consumed.load(order::relaxed);
     return errc::ok;
@@ -279,7 +281,7 @@ result<command_reader> command_reader::create(const char* name, const command_co
                                          config.max_message, options.segment);
     if (!s) return s.error();
     reinterpret_cast<command_control*>(s->base() + detail::ring_header_size)
-        ->reader.store(pack_process(os::self()), order::relaxed);
+        ->reader.store(this_process(), order::relaxed);
     s->publish();
     command_reader r;
     r.segment_ = std::move(s).value();
@@ -322,6 +324,7 @@ void command_reader::advance(std::uint64_t span) noexcept {
 
 result<message_info> command_reader::try_read(void* buffer, std::size_t capacity) noexcept {
     if (control_ == nullptr) return errc::not_open;
+    if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
     for (;;) {
         // Acquire: a claim header stored before head moved is visible below.
         const std::uint64_t head = control_->head.load(order::acquire);

@@ -30,6 +30,7 @@ const char* to_string(errc e) noexcept {
         case errc::stale: return "stale";
         case errc::out_of_range: return "out_of_range";
         case errc::unsupported: return "unsupported";
+        case errc::wrong_process: return "wrong_process";
     }
     return "unknown";
 }

@@ -6,7 +6,7 @@
 namespace shmkit {
 
 errc try_lock(robust_lock& l) noexcept {
-    const std::uint64_t me = pack_process(os::self());
+    const std::uint64_t me = this_process();
     std::uint64_t holder = 0;
     // Acquire on success: everything the previous holder wrote before unlocking is visible.
     if (l.owner.compare_exchange(holder, me, order::acquire, order::relaxed)) return errc::ok;
@@ -17,7 +17,7 @@ errc try_lock(robust_lock& l) noexcept {
 }
 
 errc lock(robust_lock& l, barrier_mode mode, std::uint64_t deadline_ns, const lock_options& options) noexcept {
-    const std::uint64_t me = pack_process(os::self());
+    const std::uint64_t me = this_process();
     for (std::uint32_t i = 0;; ++i) {
         std::uint64_t holder = 0;
         if (l.owner.compare_exchange(holder, me, order::acquire, order::relaxed)) return errc::ok;
@@ -39,7 +39,7 @@ void unlock(robust_lock& l, barrier_mode mode) noexcept {
     // Release: the holder's writes happen-before the next locker's acquiring CAS. A CAS from our
     // identity, not a store: if the lock was (wrongly) taken from us as dead, we must not release
     // the new holder's lock.
-    std::uint64_t me = pack_process(os::self());
+    std::uint64_t me = this_process();
     if (!l.owner.compare_exchange(me, 0, order::release, order::relaxed)) return;
     notify_all(l.wake, mode);
 }

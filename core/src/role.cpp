@@ -3,7 +3,7 @@
 namespace shmkit {
 
 errc claim_role(atomic_u64& role, claim_kind* how) noexcept {
-    const std::uint64_t me = pack_process(os::self());
+    const std::uint64_t me = this_process();
     std::uint64_t current = 0;
     // Acquire on success: the previous holder's last writes (released in release_role, or
     // simply whatever a dead holder left) are visible to the repair that follows a takeover.
@@ -21,7 +21,7 @@ errc claim_role(atomic_u64& role, claim_kind* how) noexcept {
 }
 
 void release_role(atomic_u64& role) noexcept {
-    std::uint64_t me = pack_process(os::self());
+    std::uint64_t me = this_process();
     // Release: the holder's writes happen-before the next holder's acquiring claim.
     static_cast<void>(role.compare_exchange(me, 0, order::release, order::relaxed));
 }

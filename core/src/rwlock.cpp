@@ -8,7 +8,7 @@ namespace shmkit {
 using detail::look_again_at;
 
 errc rwlock::claim_slot(std::uint32_t* index, std::uint64_t* claimed_as) noexcept {
-    const std::uint64_t me = pack_process(os::self());
+    const std::uint64_t me = this_process();
     for (std::uint32_t i = 0; i < slot_count_; ++i) {
         rwlock_slot& s = slots_[i];
         std::uint64_t owner = s.owner.load(order::acquire);
@@ -29,7 +29,7 @@ void rwlock::release_slot(std::uint32_t index, std::uint64_t owner) noexcept {
     SHMKIT_ASSERT(index < slot_count_);
     // Only the process that claimed it: a forked child closing an inherited handle must not free
     // (and so let others reuse) the slot its parent's read locks count in.
-    if (owner != pack_process(os::self())) return;
+    if (owner != this_process()) return;
     // Read locks still counted here (a handle closed while holding one, or a count a peer
     // rewrote) end with the slot: writers skip free slots, and the next claimant starts at 0.
     // Release: our reads under those locks happen-before a writer that sees the slot free.
@@ -47,7 +47,7 @@ void rwlock::mark_consistent() noexcept { state_->inconsistent.store(0, order::r
 bool rwlock::take_from_dead_writer(std::uint64_t holder) noexcept {
     // Only one contender's CAS from that exact identity succeeds, and only if it is still held.
     // The data is marked inconsistent while we hold the lock, so no locker gets in untold.
-    if (!state_->writer.compare_exchange(holder, pack_process(os::self()), order::acquire, order::relaxed)) {
+    if (!state_->writer.compare_exchange(holder, this_process(), order::acquire, order::relaxed)) {
         return false;
     }
     state_->inconsistent.store(1, order::relaxed);
@@ -98,7 +98,7 @@ void rwlock::unlock_shared(std::uint32_t slot) noexcept {
 }
 
 errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexcept {
-    const std::uint64_t me = pack_process(os::self());
+    const std::uint64_t me = this_process();
     // 1. Claim the writer word: from here on new readers wait.
     for (;;) {
         std::uint64_t writer = 0;
@@ -140,7 +140,7 @@ errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexce
 void rwlock::unlock() noexcept {
     // Release: our writes happen-before any later locker's acquire of `writer` == 0. A CAS from
     // our identity: a lock wrongly taken from us must not be released by us.
-    std::uint64_t me = pack_process(os::self());
+    std::uint64_t me = this_process();
     if (!state_->writer.compare_exchange(me, 0, order::release, order::relaxed)) return;
     notify_all(state_->readers_wake, mode_);
     notify_all(state_->writer_wake, mode_);

@@ -108,7 +108,7 @@ result<segment> create_slot_segment(const char* name, kind k, const slot_config&
     std::memcpy(s->base() + slot_kind_meta_offset, meta, slot_kind_header_size - slot_kind_meta_offset);
     // The creator holds the writer role from the moment the segment becomes visible.
     auto* control = reinterpret_cast<slot_control*>(s->base() + slot_control_offset);
-    control->writer.store(pack_process(os::self()), order::relaxed);
+    control->writer.store(this_process(), order::relaxed);
     control->heartbeat_ns.store(os::monotonic_ns(), order::relaxed);
     s->publish();
     return s;
@@ -176,6 +176,7 @@ slot_writer& slot_writer::operator=(slot_writer&& other) noexcept {
         data_ = other.data_;
         kind_meta_ = other.kind_meta_;
         barriers_ = other.barriers_;
+        claimed_as_ = other.claimed_as_;
         next_ = other.next_;
         other.control_ = nullptr;
     }
@@ -205,6 +206,7 @@ errc slot_writer::bind(segment&& seg, const detail::slot_layout& l, bool role_cl
     data_ = l.data;
     kind_meta_ = l.kind_meta;
     barriers_ = l.barriers;
+    claimed_as_ = this_process();
     next_ = control_->committed.load(order::acquire);
     if (how == claim_kind::took_over) {
         // A dead writer that finished sample next_ (even sequence stored) but died before
@@ -226,6 +228,7 @@ errc slot_writer::bind(segment&& seg, const detail::slot_layout& l, bool role_cl
 
 result<slot_writer::reservation> slot_writer::reserve() noexcept {
     if (control_ == nullptr) return errc::not_open;
+    if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
     SHMKIT_ASSERT(!reserved_);  // one reservation at a time
     const std::uint64_t index = next_;
     const std::uint64_t slot = index % geometry_.slot_count;
@@ -278,7 +281,7 @@ errc slot_writer::write(const void* data, std::size_t size, const std::uint64_t*
 }
 
 void slot_writer::heartbeat() noexcept {
-    if (control_ != nullptr) control_->heartbeat_ns.store(os::monotonic_ns(), order::relaxed);
+    if (control_ != nullptr && claimed_by_this_process(claimed_as_)) control_->heartbeat_ns.store(os::monotonic_ns(), order::relaxed);
 }
 
 // ---- reader --------------------------------------------------------------------------------

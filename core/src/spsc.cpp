@@ -45,6 +45,7 @@ spsc_end& spsc_end::operator=(spsc_end&& other) noexcept {
         barriers_ = other.barriers_;
         max_message_ = other.max_message_;
         wait_ = other.wait_;
+        claimed_as_ = other.claimed_as_;
         producer_side_ = other.producer_side_;
         other.control_ = nullptr;
     }
@@ -85,6 +86,7 @@ errc spsc_end::bind(std::uint8_t* base, std::uint64_t size, bool producer_side, 
     barriers_ = barriers_of(base);
     max_message_ = l.geometry.max_message;
     wait_ = options.wait;
+    claimed_as_ = this_process();
     producer_side_ = producer_side;
     if (how == claim_kind::took_over) {
         (producer_side ? c->producer_takeovers : c->consumer_takeovers).fetch_add(1, order::relaxed);
@@ -108,7 +110,7 @@ errc spsc_end::create_named(const char* name, const spsc_config& config, bool pr
     if (!s) return s.error();
     // The creator holds its role from the moment the segment becomes visible.
     auto* c = reinterpret_cast<spsc_control*>(s->base() + ring_header_size);
-    (producer_side ? c->producer : c->consumer).store(pack_process(os::self()), order::relaxed);
+    (producer_side ? c->producer : c->consumer).store(this_process(), order::relaxed);
     s->publish();
     segment_ = std::move(s).value();
     const errc e = bind(segment_.base(), segment_.size(), producer_side, options, true);
@@ -195,6 +197,7 @@ void spsc_producer::reservation::commit(std::size_t used) noexcept {
 
 result<spsc_producer::reservation> spsc_producer::reserve_at(std::size_t size, std::uint64_t deadline_ns) noexcept {
     if (control_ == nullptr) return errc::not_open;
+    if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
     SHMKIT_ASSERT(!reserved_);
     if (size > max_message_) return errc::message_too_large;
     const std::uint64_t span = record_span(size);
@@ -305,6 +308,7 @@ bool spsc_consumer::poll() noexcept {
 // Locates the next message (skipping pads) without consuming it.
 errc spsc_consumer::next(message_view* out) noexcept {
     if (control_ == nullptr) return errc::not_open;
+    if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
     for (;;) {
         if (!poll()) return errc::empty;
         if (!plausible_span(tail_, cached_head_, ring_.capacity())) {
@@ -331,7 +335,8 @@ errc spsc_consumer::next(message_view* out) noexcept {
 }
 
 void spsc_consumer::release() noexcept {
-    if (control_ == nullptr) return;   // closed: the peeked message went with the mapping
+    // Closed (the peeked message went with the mapping), or another process (nothing was peeked).
+    if (control_ == nullptr || !claimed_by_this_process(claimed_as_)) return;
     SHMKIT_ASSERT(peeked_span_ != 0);  // release() without a peeked message
     tail_ += peeked_span_;
     peeked_span_ = 0;

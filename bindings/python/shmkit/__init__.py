@@ -47,6 +47,7 @@ from ._errors import (
     Unsupported,
     VersionMismatch,
     WrongKind,
+    WrongProcess,
 )
 from ._shmkit import (
     AudioReader,
@@ -92,6 +93,6 @@ __all__ = [
     "OwnerDead", "PeerDead", "Reservation", "SampleInfo", "SampleView", "SizeMismatch",
     "SpscConsumer", "SpscProducer", "Stale", "StreamReader", "StreamWriter", "Subscription",
     "Timeout", "TypedView", "Unsupported", "VersionMismatch", "VideoReader", "VideoWriter",
-    "WrongKind", "info", "list_segments", "reap", "remove", "remove_if_stale", "select",
+    "WrongKind", "WrongProcess", "info", "list_segments", "reap", "remove", "remove_if_stale", "select",
     "wait_slice", "wire_format_version",
 ]

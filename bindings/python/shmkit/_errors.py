@@ -121,6 +121,12 @@ class Unsupported(Error):
     """The segment needs something this process or OS lacks (e.g. membarrier)."""
 
 
+class WrongProcess(Error):
+    """The handle holds a role (writer, producer, consumer, reader) for the process that opened
+    it, and this is another one: a child that inherited it across ``fork()``. Open a new handle
+    in the child instead."""
+
+
 class CallbackError(Error):
     """An on_data() callback raised; ``__cause__`` is its exception."""
 
@@ -152,6 +158,7 @@ _BY_CODE = {
     "stale": Stale,
     "out_of_range": OutOfRange,
     "unsupported": Unsupported,
+    "wrong_process": WrongProcess,
 }
 
 for _code, _cls in _BY_CODE.items():

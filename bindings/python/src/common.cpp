@@ -10,7 +10,7 @@
 namespace shmkit::python {
 namespace {
 
-constexpr int errc_count = static_cast<int>(errc::unsupported) + 1;
+constexpr int errc_count = static_cast<int>(errc::wrong_process) + 1;
 py::object* error_classes = nullptr;  // indexed by errc; leaked on purpose (module lifetime)
 
 const char* explain(errc e) {
@@ -18,7 +18,9 @@ const char* explain(errc e) {
         case errc::ok: return "no error";
         case errc::invalid_argument: return "an argument is out of range";
         case errc::not_found: return "no segment of that name";
-        case errc::already_exists: return "a segment of that name exists and its creator is alive";
+        case errc::already_exists:
+            return "a segment of that name exists (create() replaces one only when its creator is dead and no process has "
+                   "it open)";
         case errc::access_denied: return "permission denied, or a write through a read-only handle";
         case errc::size_mismatch: return "the segment's size or shape is not what was expected";
         case errc::invalid_layout: return "not a valid shmkit segment (corrupt or foreign)";
@@ -41,6 +43,8 @@ const char* explain(errc e) {
         case errc::stale: return "the value kept changing while it was read; try again";
         case errc::out_of_range: return "offset or length beyond the end";
         case errc::unsupported: return "the segment needs something this process or OS lacks";
+        case errc::wrong_process:
+            return "the handle was opened by another process (inherited across fork()): open a new one in this process";
     }
     return "unknown error";
 }

@@ -94,6 +94,27 @@ def test_os_failure(name):
     os.unlink("/dev/shm" + name)
 
 
+def test_wrong_process(name):
+    # A role held through a handle belongs to the process that opened it: a forked child that
+    # uses the inherited writer is told so, and the parent's messages are all delivered.
+    with shmkit.BroadcastWriter.create(name) as w, shmkit.BroadcastReader.attach(name) as r:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                w.write(b"child")
+            except shmkit.WrongProcess as e:
+                code = 0 if e.code == "wrong_process" else 2
+            except BaseException:
+                code = 3
+            os._exit(code)
+        w.write(b"parent")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert r.try_read() == b"parent"
+        assert r.try_read() is None
+
+
 def test_the_errors_the_python_api_does_not_raise():
     # "Nothing yet" is None, a dead peer is the *_alive properties, and a signal runs its handler
     # and the wait goes on: these codes stay in the hierarchy so it maps every errc.

@@ -131,9 +131,10 @@ public:
                                            const broadcast_config& config) noexcept;
     static result<broadcast_writer> attach(void* memory, std::uint64_t size) noexcept;
 
-    // Copies one message in and publishes it. message_too_large above max_message().
+    // Copies one message in and publishes it. message_too_large above max_message();
+    // wrong_process in a child that inherited the writer across fork().
     [[nodiscard]] errc write(const void* data, std::size_t size) noexcept;
-    // A zero-copy slot of `size` bytes (message_too_large above max_message()).
+    // A zero-copy slot of `size` bytes (message_too_large above max_message(); wrong_process).
     result<reservation> reserve(std::size_t size) noexcept;
 
     bool is_open() const noexcept { return control_ != nullptr; }
@@ -151,6 +152,7 @@ private:
     byte_ring ring_;
     barrier_mode barriers_ = barrier_mode::fences;
     std::uint32_t max_message_ = 0;
+    std::uint64_t claimed_as_ = 0;  // the process holding the writer role through this handle
     // Private copies of the shared positions: only this writer changes them.
     std::uint64_t head_ = 0, tail_ = 0, next_seq_ = 0;
     // Where the reserved record starts: head_, or the next lap's start when a pad (written only

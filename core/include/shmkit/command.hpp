@@ -204,6 +204,7 @@ private:
     // whether it has been pending a whole liveness period (time to check its writer).
     bool claim_overdue(std::uint64_t now) noexcept;
 
+    std::uint64_t claimed_as_ = 0;  // the process holding the reader role through this handle
     std::uint64_t tail_ = 0;
     std::uint64_t delivered_ = 0;
     std::uint64_t pending_pos_ = ~std::uint64_t{0};  // position of a claim we are waiting on

@@ -36,6 +36,8 @@ enum class [[nodiscard]] errc : std::uint8_t {
     stale,              // a lock-free read did not settle within its retry limit
     out_of_range,       // an offset or length beyond the end of a block
     unsupported,        // the segment needs something this process or OS lacks (e.g. membarrier)
+    wrong_process,      // the handle holds a role for the process that opened it; this one is
+                        // another (a child that inherited it across fork()): open a new handle
 };
 
 // Stable, lower-case name of each code ("ok", "invalid_argument", ...): safe to log and parse.

@@ -19,6 +19,15 @@ inline os::process_id unpack_process(std::uint64_t word) noexcept {
     return os::process_id{static_cast<std::uint32_t>(word), static_cast<std::uint32_t>(word >> 32)};
 }
 
+// The calling process as a role word.
+inline std::uint64_t this_process() noexcept { return pack_process(os::self()); }
+
+// Whether the calling process is the one a handle claimed its role as: false in a child that
+// inherited the handle across fork(), whose role-holding calls then fail with wrong_process
+// (two processes driving one role would each keep private positions and overwrite each
+// other's messages without a word).
+inline bool claimed_by_this_process(std::uint64_t claimed_as) noexcept { return this_process() == claimed_as; }
+
 enum class claim_kind : std::uint8_t { fresh, took_over };
 
 // Claims the role for this process: ok (fresh: it was free; took_over: its holder was dead and

@@ -197,6 +197,7 @@ private:
     std::uint8_t* data_ = nullptr;
     const std::uint8_t* kind_meta_ = nullptr;
     barrier_mode barriers_ = barrier_mode::fences;
+    std::uint64_t claimed_as_ = 0;  // the process holding the writer role through this handle
     std::uint64_t next_ = 0;
     bool reserved_ = false;
 };

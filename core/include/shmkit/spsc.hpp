@@ -114,6 +114,7 @@ protected:
     barrier_mode barriers_ = barrier_mode::fences;
     std::uint32_t max_message_ = 0;
     wait_options wait_{};
+    std::uint64_t claimed_as_ = 0;  // the process holding this end's role through this handle
     bool producer_side_ = false;
 };
 }  // namespace detail

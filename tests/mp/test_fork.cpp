@@ -1,0 +1,186 @@
+// Handles on both sides of fork(). A handle that holds a role (broadcast writer, spsc producer
+// and consumer, command reader, stream/video/audio writer) belongs to the process that opened
+// it: in a child that inherited it, every call that would act in that role fails with
+// wrong_process, so two processes never drive one role with two private copies of its state
+// (which silently lost half the messages). Handles without a role work in both processes.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "shmkit/block.hpp"
+#include "shmkit/broadcast.hpp"
+#include "shmkit/command.hpp"
+#include "shmkit/kv.hpp"
+#include "shmkit/spsc.hpp"
+#include "shmkit/stream.hpp"
+#include "support.hpp"
+
+namespace shmkit {
+namespace {
+
+using namespace std::chrono_literals;
+using test::child;
+using test::unique_name;
+
+constexpr int messages = 2000;
+
+TEST(Fork, BroadcastWriterWorksOnlyInTheProcessThatOpenedIt) {
+    unique_name name("fork-bc");
+    broadcast_config config;
+    config.capacity = 1 << 20;
+    auto w = broadcast_writer::create(name.c_str(), config);
+    ASSERT_TRUE(w);
+    broadcast_reader_options from_oldest;
+    from_oldest.from_oldest = true;
+    auto r = broadcast_reader::open(name.c_str(), from_oldest);
+    ASSERT_TRUE(r);
+    child writer_in_child([&] {
+        for (int i = 0; i < messages; ++i) {
+            if (w->write("child", 5) != errc::wrong_process) return 1;
+        }
+        if (w->reserve(5).error() != errc::wrong_process) return 2;
+        w->close();  // gives up nothing: the role stays the parent's
+        return 0;
+    });
+    for (int i = 0; i < messages; ++i) ASSERT_EQ(w->write("parent", 6), errc::ok);
+    EXPECT_EQ(writer_in_child.wait(), 0);
+    ASSERT_EQ(w->write("after", 5), errc::ok);  // still the writer after the child closed its copy
+    std::string last;
+    for (int i = 0; i <= messages; ++i) {
+        errc e = errc::ok;
+        last = test::read_string(*r, &e);
+        ASSERT_EQ(e, errc::ok) << i;
+        if (i < messages) {
+            ASSERT_EQ(last, "parent");
+        }
+    }
+    EXPECT_EQ(last, "after");
+    EXPECT_EQ(r->total_lost(), 0u);
+    EXPECT_EQ(test::read_string(*r), "");
+}
+
+TEST(Fork, BroadcastReaderWorksInBothProcesses) {
+    unique_name name("fork-bcr");
+    auto w = broadcast_writer::create(name.c_str());
+    ASSERT_TRUE(w);
+    auto r = broadcast_reader::open(name.c_str());
+    ASSERT_TRUE(r);
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(w->write(std::to_string(i).c_str(), std::to_string(i).size()), errc::ok);
+    child reader_in_child([&] {
+        for (int i = 0; i < 10; ++i) {
+            if (test::read_string(*r) != std::to_string(i)) return 1;  // its own copy of the position
+        }
+        return 0;
+    });
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(test::read_string(*r), std::to_string(i));
+    EXPECT_EQ(reader_in_child.wait(), 0);
+}
+
+TEST(Fork, SpscEndsWorkOnlyInTheProcessThatOpenedThem) {
+    unique_name name("fork-spsc");
+    spsc_config config;
+    config.capacity = 1 << 20;
+    auto p = spsc_producer::create(name.c_str(), config);
+    ASSERT_TRUE(p);
+    auto c = spsc_consumer::open(name.c_str());
+    ASSERT_TRUE(c);
+    ASSERT_EQ(p->try_push("first", 5), errc::ok);
+    child in_child([&] {
+        for (int i = 0; i < messages; ++i) {
+            if (p->try_push("child", 5) != errc::wrong_process) return 1;
+        }
+        if (p->push("child", 5, 1ms) != errc::wrong_process) return 2;
+        if (p->try_reserve(5).error() != errc::wrong_process) return 3;
+        char buf[16];
+        if (c->try_pop(buf, sizeof buf).error() != errc::wrong_process) return 4;
+        if (c->pop(buf, sizeof buf, 1ms).error() != errc::wrong_process) return 5;
+        if (c->try_peek().error() != errc::wrong_process) return 6;
+        c->release();  // nothing peeked here: must not consume the parent's message
+        return 0;
+    });
+    for (int i = 0; i < messages; ++i) ASSERT_EQ(p->try_push("parent", 6), errc::ok);
+    EXPECT_EQ(in_child.wait(), 0);
+    char buf[16];
+    auto m = c->try_pop(buf, sizeof buf);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(std::string(buf, m->size), "first");
+    for (int i = 0; i < messages; ++i) {
+        m = c->try_pop(buf, sizeof buf);
+        ASSERT_TRUE(m) << i;
+        ASSERT_EQ(std::string(buf, m->size), "parent");
+        ASSERT_EQ(m->seq, static_cast<std::uint64_t>(i + 1));
+    }
+    EXPECT_EQ(c->try_pop(buf, sizeof buf).error(), errc::empty);
+}
+
+TEST(Fork, CommandReaderWorksOnlyInTheProcessThatOpenedItWritersEverywhere) {
+    unique_name name("fork-cmd");
+    auto r = command_reader::create(name.c_str());
+    ASSERT_TRUE(r);
+    auto w = command_writer::open(name.c_str());
+    ASSERT_TRUE(w);
+    child in_child([&] {
+        if (w->write("from child", 10, 1s) != errc::ok) return 1;  // writers have no role
+        char buf[16];
+        if (r->try_read(buf, sizeof buf).error() != errc::wrong_process) return 2;
+        return 0;
+    });
+    EXPECT_EQ(in_child.wait(), 0);
+    EXPECT_EQ(test::read_string(*r), "from child");
+}
+
+TEST(Fork, StreamWriterWorksOnlyInTheProcessThatOpenedIt) {
+    unique_name name("fork-stream");
+    stream_config config;
+    config.type = dtype::uint64;
+    config.shape[0] = 1;
+    auto w = stream_writer::create(name.c_str(), config);
+    ASSERT_TRUE(w);
+    auto r = stream_reader::open(name.c_str());
+    ASSERT_TRUE(r);
+    child in_child([&] {
+        const std::uint64_t v = 7;
+        if (w->write(&v, sizeof v) != errc::wrong_process) return 1;
+        if (w->reserve().error() != errc::wrong_process) return 2;
+        w->heartbeat();  // does nothing here
+        return 0;
+    });
+    EXPECT_EQ(in_child.wait(), 0);
+    const std::uint64_t v = 1;
+    ASSERT_EQ(w->write(&v, sizeof v), errc::ok);
+    std::uint64_t got = 0;
+    auto s = r->next(&got, sizeof got);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->index, 0u);
+    EXPECT_EQ(got, 1u);
+    EXPECT_EQ(r->next(&got, sizeof got).error(), errc::empty);
+}
+
+TEST(Fork, BlockAndKvWorkInBothProcesses) {
+    unique_name bname("fork-block"), kname("fork-kv");
+    auto b = block::create(bname.c_str());
+    ASSERT_TRUE(b);
+    const char* keys[] = {"k"};
+    auto kv = kv_store::create(kname.c_str(), keys, 1);
+    ASSERT_TRUE(kv);
+    child in_child([&] {
+        if (b->lock(1s) != errc::ok) return 1;  // its own identity: a lock of its own
+        if (b->write_at(0, "c", 1) != errc::ok) return 2;
+        b->unlock();
+        if (kv->set("k", "child", 5) != errc::ok) return 3;
+        return 0;
+    });
+    EXPECT_EQ(in_child.wait(), 0);
+    char c = 0;
+    ASSERT_EQ(b->lock(1s), errc::ok);
+    ASSERT_EQ(b->read_at(0, &c, 1), errc::ok);
+    b->unlock();
+    EXPECT_EQ(c, 'c');
+    char buf[16];
+    auto v = kv->get("k", buf, sizeof buf);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(std::string(buf, v->size), "child");
+}
+
+}  // namespace
+}  // namespace shmkit
