@@ -1,8 +1,11 @@
 // Helpers shared by the test suites: unique names, cleanup, fork-based children.
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +38,48 @@ public:
 
 private:
     std::string name_;
+};
+
+// Whether a shared-memory object of that name exists (shmkit's or not).
+inline bool shm_exists(const char* name) {
+    struct stat st;
+    return ::stat((std::string("/dev/shm") + name).c_str(), &st) == 0;
+}
+
+// A half-made segment under `name`, made the way a creator that names its segment before
+// finishing it would (a port that can only name objects when creating them, or another build):
+// created exclusively, held in use, header filled in (with or without the creator's identity)
+// but not ready. finish() makes it ready; let_go() drops the in-use mark, as the creator's
+// death would.
+class half_made {
+public:
+    half_made(const char* name, std::uint64_t size, kind k, std::uint32_t header_size, bool with_identity = true)
+        : size_(size) {
+        fd_ = ::shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (fd_ < 0 || ::flock(fd_, LOCK_SH) != 0 || ::ftruncate(fd_, static_cast<off_t>(size)) != 0) std::abort();
+        base_ = static_cast<std::uint8_t*>(::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0));
+        if (base_ == MAP_FAILED) std::abort();
+        format_header(base_, k, header_size, size);
+        if (!with_identity) {
+            auto* h = reinterpret_cast<segment_header*>(base_);
+            h->creator_pid = 0;
+            h->creator_start = 0;
+        }
+    }
+    ~half_made() {
+        ::munmap(base_, size_);
+        ::close(fd_);
+    }
+    half_made(const half_made&) = delete;
+    half_made& operator=(const half_made&) = delete;
+    std::uint8_t* base() const { return base_; }
+    void finish() { publish_header(base_); }
+    void let_go() { ::flock(fd_, LOCK_UN); }
+
+private:
+    int fd_ = -1;
+    std::uint64_t size_;
+    std::uint8_t* base_ = nullptr;
 };
 
 // Anonymous shared memory for parent/child handshakes in fork tests.

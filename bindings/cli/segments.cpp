@@ -13,7 +13,8 @@ int cmd_ls(args a) {
     if (wants_help(a)) {
         std::puts("usage: shmkit ls [--json] [--all]\n\n"
                   "Lists shmkit segments in /dev/shm: name, kind, size, creator pid, whether the\n"
-                  "creator is alive, and the state (ready, creating, corrupt, other-version).\n"
+                  "creator is alive, and the state (ready; creating: half-made, its creator still holds it;\n"
+                  "abandoned: half-made and held by no process, so gc removes it; corrupt; other-version).\n"
                   "--all also lists shared-memory objects that are not shmkit's.");
         return exit_ok;
     }

@@ -2,7 +2,11 @@
 #include "inventory.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <utility>
 
 #include "shmkit/audio.hpp"
@@ -19,40 +23,96 @@
 namespace shmkit::inventory {
 namespace {
 
-// A segment mapped read-only for inspection: never claims a role or takes a lock.
+// A private copy of a segment for inspection, read without mapping it (a segment another
+// process truncates meanwhile is read short: its copy ends in zeros, never a SIGBUS) and without
+// claiming a role, taking a lock or marking it in use.
 struct inspected {
     std::string name;
-    os::mapping map{};
-    errc status = errc::ok;  // validate_header's verdict
+    errc status = errc::ok;  // validate_header's verdict on the copy
     bool shmkit = false;     // carries shmkit's magic (even if otherwise invalid)
+    os::object_snapshot snapshot{};
 
-    explicit inspected(std::string n) : name(std::move(n)) {
-        status = os::shm_open(name.c_str(), os::access::read_only, &map);
+    // `whole`: copy everything the kind's inspect_*() reads (its header, control block, record or
+    // slot headers, lock slots, kv entries), not only the segment header.
+    inspected(std::string n, bool whole) : name(std::move(n)) {
+        unsigned char first[sizeof(segment_header) + 64];
+        status = os::shm_peek(name.c_str(), first, sizeof first, &snapshot);
         if (failed(status)) return;
-        status = validate_header(map.address, map.size, 0, 0);
-        const auto* h = static_cast<const segment_header*>(map.address);
-        shmkit = map.size >= sizeof(segment_header) && __atomic_load_n(&h->magic, __ATOMIC_RELAXED) == wire_magic;
+        shmkit = snapshot.copied >= sizeof(segment_header) && header_of(first).magic == wire_magic;
+        // The checksummed header at least; with `whole`, the kind's metadata too.
+        std::uint64_t extent = snapshot.copied;
+        if (shmkit) {
+            const std::uint64_t header_size = header_of(first).header_size;
+            if (header_size > extent) extent = header_size < snapshot.size ? header_size : snapshot.size;
+            if (whole && metadata_extent(first) > extent) extent = metadata_extent(first);
+        }
+        // Zeroed, 64-byte aligned, as large as the object: the inspect_*() functions check the
+        // geometry against the object's size. calloc gives large blocks as untouched zero pages,
+        // so the part past `extent` (frame data, ring bytes) costs nothing.
+        storage_.reset(static_cast<unsigned char*>(std::calloc(1, snapshot.size + wire_line)));
+        if (!storage_) {
+            status = errc::no_space;
+            shmkit = false;  // nothing to show of it
+            return;
+        }
+        base_ = storage_.get() + (wire_line - reinterpret_cast<std::uintptr_t>(storage_.get()) % wire_line) % wire_line;
+        const std::uint64_t size = snapshot.size;
+        const bool unused = snapshot.unused;
+        status = os::shm_peek(name.c_str(), base_, extent, &snapshot);
+        if (failed(status)) return;
+        snapshot.size = size;  // validated against the size first seen: one that changed is corrupt
+        snapshot.unused = unused;
+        status = validate_header(base_, size, 0, 0);
     }
-    ~inspected() { os::shm_close(&map); }
-    inspected(const inspected&) = delete;
-    inspected& operator=(const inspected&) = delete;
 
-    const segment_header* header() const { return static_cast<const segment_header*>(map.address); }
-    os::process_id creator() const {
-        return {__atomic_load_n(&header()->creator_pid, __ATOMIC_RELAXED),
-                __atomic_load_n(&header()->creator_start, __ATOMIC_RELAXED)};
-    }
+    const void* base() const { return base_; }
+    std::uint64_t size() const { return snapshot.size; }
+    const segment_header* header() const { return reinterpret_cast<const segment_header*>(base_); }
+    os::process_id creator() const { return {header()->creator_pid, header()->creator_start}; }
     const char* kind_name() const {
         return status == errc::ok ? to_string(static_cast<kind>(header()->kind)) : "-";
     }
     const char* state() const {
         switch (status) {
             case errc::ok: return "ready";
-            case errc::not_ready: return "creating";
+            // Half-made: its creator holds it until it is done; nobody holding it means abandoned.
+            case errc::not_ready: return snapshot.unused ? "abandoned" : "creating";
             case errc::version_mismatch: return "other-version";
             default: return "corrupt";
         }
     }
+
+private:
+    static segment_header header_of(const unsigned char* bytes) {
+        segment_header h;
+        std::memcpy(&h, bytes, sizeof h);
+        return h;
+    }
+    // How much of the object the kind's inspect_*() reads: everything before the payload (ring
+    // bytes, slot data, block data); all of a kv (its entries hold the key names).
+    std::uint64_t metadata_extent(const unsigned char* first) const {
+        const segment_header h = header_of(first);
+        std::uint64_t data_offset = 0;  // block_geometry and slot_geometry: at +64 and +96
+        switch (static_cast<kind>(h.kind)) {
+            case kind::broadcast: return broadcast_ring_offset;
+            case kind::spsc: return spsc_ring_offset;
+            case kind::command: return command_ring_offset;
+            case kind::block: std::memcpy(&data_offset, first + sizeof(segment_header), 8); break;
+            case kind::stream:
+            case kind::video:
+            case kind::audio:
+                std::memcpy(&data_offset, first + sizeof(segment_header) + offsetof(slot_geometry, data_offset), 8);
+                break;
+            case kind::kv: return snapshot.size;
+        }
+        return data_offset < snapshot.size ? data_offset : snapshot.size;
+    }
+
+    struct free_deleter {
+        void operator()(unsigned char* p) const { std::free(p); }
+    };
+    std::unique_ptr<unsigned char, free_deleter> storage_;
+    unsigned char* base_ = nullptr;
 };
 
 class fields {
@@ -111,8 +171,8 @@ private:
 };
 
 void describe_kind(const inspected& s, fields& f) {
-    const void* base = s.map.address;
-    const std::uint64_t size = s.map.size;
+    const void* base = s.base();
+    const std::uint64_t size = s.size();
     switch (static_cast<kind>(s.header()->kind)) {
         case kind::broadcast: {
             broadcast_info b;
@@ -237,14 +297,15 @@ errc list(bool include_foreign, std::vector<entry>* out) {
     std::vector<std::string> names;
     const errc e = list_names(&names);
     for (const std::string& name : names) {
-        inspected s(name);
+        inspected s(name, false);
+        if (s.status == errc::not_found) continue;  // removed meanwhile
         if (!s.shmkit && !include_foreign) continue;
         entry row;
         row.name = name;
         row.shmkit = s.shmkit;
         row.kind = s.shmkit ? s.kind_name() : "-";
         row.state = s.shmkit ? s.state() : "foreign";
-        row.size = s.map.size;
+        row.size = s.size();
         if (s.shmkit) {  // mapped, with a whole header
             const os::process_id creator = s.creator();
             row.creator_pid = creator.pid;
@@ -259,8 +320,8 @@ errc describe(const std::string& name, std::vector<field>* out) {
     out->clear();
     const errc valid_name = validate_name(name.c_str());
     if (failed(valid_name)) return valid_name;
-    inspected s(name);
-    if (s.map.address == nullptr) return s.status == errc::ok ? errc::invalid_layout : s.status;
+    inspected s(name, true);
+    if (s.base() == nullptr) return s.status == errc::ok ? errc::invalid_layout : s.status;
     if (!s.shmkit) return errc::invalid_layout;
     fields f(out);
     const segment_header* h = s.header();
@@ -269,7 +330,7 @@ errc describe(const std::string& name, std::vector<field>* out) {
     f.text("kind", s.kind_name());
     f.text("state", s.state());
     f.number("format_version", h->format_version);
-    f.number("size", s.map.size);
+    f.number("size", s.size());
     f.number("header_size", h->header_size);
     f.number("creator_pid", creator.pid);
     f.boolean("creator_alive", os::process_alive(creator));
@@ -285,8 +346,8 @@ errc reap(bool force, bool dry_run, std::vector<reaped>* out) {
     for (const std::string& name : names) {
         bool candidate = false;
         {
-            inspected s(name);
-            candidate = s.shmkit && segment_is_stale(s.map.address, s.map.size);
+            inspected s(name, false);
+            candidate = s.shmkit && segment_is_stale(s.snapshot);
         }
         if (!candidate) continue;
         reaped r;
@@ -297,8 +358,8 @@ errc reap(bool force, bool dry_run, std::vector<reaped>* out) {
             bool would_remove = false;
             const errc e = os::shm_remove_if_stale(
                 name.c_str(), !force,
-                [](const os::mapping& m, void* context) {
-                    *static_cast<bool*>(context) = segment_is_stale(m.address, m.size);
+                [](const os::object_snapshot& snapshot, void* context) {
+                    *static_cast<bool*>(context) = segment_is_stale(snapshot);
                     return false;
                 },
                 &would_remove);

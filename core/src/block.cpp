@@ -135,7 +135,7 @@ result<block> block::create(const char* name, const block_config& config, const 
     auto s = segment::create(name, kind::block, block_header_size, segment_size(config), options.segment);
     if (!s) return s.error();
     format_geometry(s->base(), config);
-    s->publish();
+    if (const errc published = s->publish(); failed(published)) return published;
     block b;
     b.segment_ = std::move(s).value();
     const errc e = b.bind(b.segment_.base(), b.segment_.size(), options, true, true);

@@ -123,7 +123,7 @@ result<broadcast_writer> broadcast_writer::create(const char* name, const broadc
     // other process can claim it in between.
     reinterpret_cast<broadcast_control*>(s->base() + broadcast_control_offset)
         ->writer.store(this_process(), order::relaxed);
-    s->publish();
+    if (const errc published = s->publish(); failed(published)) return published;
     broadcast_writer w;
     w.segment_ = std::move(s).value();
     const errc e = w.bind(w.segment_.base(), w.segment_.size(), /*role_claimed=*/true);

@@ -282,7 +282,7 @@ result<command_reader> command_reader::create(const char* name, const command_co
     if (!s) return s.error();
     reinterpret_cast<command_control*>(s->base() + detail::ring_header_size)
         ->reader.store(this_process(), order::relaxed);
-    s->publish();
+    if (const errc published = s->publish(); failed(published)) return published;
     command_reader r;
     r.segment_ = std::move(s).value();
     const errc e = r.bind(r.segment_.base(), r.segment_.size(), options, true);

@@ -173,7 +173,7 @@ result<kv_store> kv_store::create(const char* name, const char* const* keys, std
         entry_at(i)->seq.store(0, order::relaxed);
         entry_at(i)->epoch.store(0, order::relaxed);
     }
-    s->publish();
+    if (const errc published = s->publish(); failed(published)) return published;
     return from_segment(std::move(s).value(), options);
 }
 

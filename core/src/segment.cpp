@@ -7,9 +7,6 @@ namespace {
 
 constexpr std::uint32_t common_header_size = sizeof(segment_header);
 
-std::uint32_t load_u32(const std::uint32_t& field) noexcept {
-    return __atomic_load_n(&field, __ATOMIC_RELAXED);
-}
 std::uint64_t load_u64(const std::uint64_t& field) noexcept {
     return __atomic_load_n(&field, __ATOMIC_RELAXED);
 }
@@ -87,22 +84,28 @@ errc validate_header(const void* base, std::uint64_t mapped_size, std::uint32_t 
     return errc::ok;
 }
 
-bool segment_is_stale(const void* base, std::uint64_t mapped_size) noexcept {
-    if (mapped_size < common_header_size) return false;
-    const auto* h = static_cast<const segment_header*>(base);
-    // Relaxed loads: a segment still being created may be written concurrently; a stale
-    // verdict needs only a nonzero pid that is certainly dead.
-    os::process_id creator;
-    creator.pid = load_u32(h->creator_pid);
-    creator.start = load_u32(h->creator_start);
-    if (creator.pid == 0) return false;
-    return !os::process_alive(creator);
+bool segment_is_stale(const os::object_snapshot& s) noexcept {
+    if (s.copied < common_header_size) return false;  // too short to be a segment (or empty)
+    // A private copy of the header: plain reads. Only processes that died or that hold no lock
+    // on the object are judged, and the verdict is acted on under an exclusive lock.
+    segment_header h;
+    std::memcpy(&h, s.bytes, sizeof h);
+    if (h.magic != wire_magic) return false;  // not ours
+    const os::process_id creator{h.creator_pid, h.creator_start};
+    const bool creator_dead = creator.pid != 0 && !os::process_alive(creator);
+    // The state is an atomic in the segment; in the copy it is a plain word.
+    std::uint32_t state;
+    std::memcpy(&state, reinterpret_cast<const std::uint8_t*>(s.bytes) + offsetof(segment_header, state), sizeof state);
+    if (state == segment_ready) return creator_dead;
+    // Half-made: its creator holds an in-use mark on it until it is done, so one that no live
+    // process holds was abandoned, whatever identity (if any) it got to record.
+    return s.unused || creator_dead;
 }
 
 // ---- segment -------------------------------------------------------------------------------
 
 segment::segment(segment&& other) noexcept
-    : map_(other.map_), published_(other.published_) {
+    : map_(other.map_), published_(other.published_), replace_stale_(other.replace_stale_) {
     std::memcpy(name_, other.name_, sizeof name_);
     other.map_ = os::mapping{};
     other.published_ = true;
@@ -113,6 +116,7 @@ segment& segment::operator=(segment&& other) noexcept {
         close();
         map_ = other.map_;
         published_ = other.published_;
+        replace_stale_ = other.replace_stale_;
         std::memcpy(name_, other.name_, sizeof name_);
         other.map_ = os::mapping{};
         other.published_ = true;
@@ -124,11 +128,9 @@ segment::~segment() { close(); }
 
 void segment::close() noexcept {
     if (map_.address == nullptr) return;
-    const bool unfinished = !published_;
+    // An unpublished segment has no name: unmapping it is all there is to discard it.
     os::shm_close(&map_);
     map_ = os::mapping{};
-    // A creator that failed half-way removes what it started: nobody can attach to it anyway.
-    if (unfinished && name_[0] != '\0') static_cast<void>(os::shm_unlink(name_));
     published_ = true;
 }
 
@@ -139,37 +141,48 @@ result<segment> segment::create(const char* name, kind k, std::uint32_t header_s
         total_size > max_segment_bytes) {
         return errc::invalid_argument;
     }
+    // Fail before reserving memory if the name is taken by a segment we may not replace
+    // (publish() decides for good: the name may be taken or freed meanwhile).
+    if (options.replace_stale) {
+        const errc removed = remove_if_stale(name, /*even_if_in_use=*/false);
+        if (removed == errc::busy) return errc::already_exists;
+    }
     os::create_options create_opts;
     create_opts.mode = options.mode;
     segment s;
-    errc e = os::shm_create(name, total_size, create_opts, &s.map_);
-    if (e == errc::already_exists && options.replace_stale &&
-        remove_if_stale(name, /*even_if_in_use=*/false) == errc::ok) {
-        e = os::shm_create(name, total_size, create_opts, &s.map_);
-    }
+    const errc e = os::shm_create(name, total_size, create_opts, &s.map_);
     if (failed(e)) return e;
     std::size_t n = 0;
     for (; name[n] != '\0'; ++n) s.name_[n] = name[n];
     s.name_[n] = '\0';
     s.published_ = false;
+    s.replace_stale_ = options.replace_stale;
 
     format_header(s.map_.address, k, header_size, total_size, options.allow_membarrier);
     if (options.prefault) os::prefault(s.map_.address, total_size);
     return s;
 }
 
-void segment::publish() noexcept {
+errc segment::publish() noexcept {
     SHMKIT_ASSERT(is_open() && !published_);
+    // Ready before it has a name: the first process to find it finds it complete.
     publish_header(map_.address);
+    errc e = os::shm_link(map_, name_);
+    if (e == errc::already_exists && replace_stale_ && remove_if_stale(name_, /*even_if_in_use=*/false) == errc::ok) {
+        e = os::shm_link(map_, name_);
+    }
+    if (failed(e)) return e;
     published_ = true;
+    return errc::ok;
 }
 
 void format_header(void* base, kind k, std::uint32_t header_size, std::uint64_t total_size,
                    bool allow_membarrier) noexcept {
     auto* h = static_cast<segment_header*>(base);
     const os::process_id me = os::self();
-    // Creator identity first (relaxed atomics: gc may read them before the segment is ready),
-    // so a creator that dies during creation can be recognised as dead.
+    // Creator identity first (relaxed atomics: where a port names segments when creating them,
+    // gc may read them before the segment is ready), so a creator that dies during creation can
+    // be recognised as dead.
     __atomic_store_n(&h->creator_pid, me.pid, __ATOMIC_RELAXED);
     __atomic_store_n(&h->creator_start, me.start, __ATOMIC_RELAXED);
     __atomic_store_n(&h->magic, wire_magic, __ATOMIC_RELAXED);
@@ -210,9 +223,12 @@ result<segment> segment::open(const char* name, kind k, std::uint32_t header_siz
         }
         if (e != errc::not_ready || os::monotonic_ns() >= deadline) return e;
         s.close();
-        // Creation takes microseconds; a short sleep avoids spinning on a creator that was
-        // descheduled. This is the only sleep-and-retry in shmkit and it is bounded.
-        os::sleep_ns(1'000'000);
+        // A half-made segment (core/SPEC.md "Creation handshake"): its creator needs a moment;
+        // a short sleep avoids spinning on one that was descheduled. This is the only
+        // sleep-and-retry in shmkit and it is bounded.
+        if (os::sleep_or_signal_ns(1'000'000) == errc::interrupted && options.return_on_signal) {
+            return errc::interrupted;
+        }
     }
 }
 
@@ -224,8 +240,7 @@ errc segment::remove(const char* name) noexcept {
 errc segment::remove_if_stale(const char* name, bool even_if_in_use) noexcept {
     if (failed(validate_name(name))) return errc::invalid_argument;
     return os::shm_remove_if_stale(
-        name, !even_if_in_use,
-        [](const os::mapping& m, void*) { return segment_is_stale(m.address, m.size); }, nullptr);
+        name, !even_if_in_use, [](const os::object_snapshot& s, void*) { return segment_is_stale(s); }, nullptr);
 }
 
 }  // namespace shmkit

@@ -110,7 +110,7 @@ result<segment> create_slot_segment(const char* name, kind k, const slot_config&
     auto* control = reinterpret_cast<slot_control*>(s->base() + slot_control_offset);
     control->writer.store(this_process(), order::relaxed);
     control->heartbeat_ns.store(os::monotonic_ns(), order::relaxed);
-    s->publish();
+    if (const errc published = s->publish(); failed(published)) return published;
     return s;
 }
 

@@ -111,7 +111,7 @@ errc spsc_end::create_named(const char* name, const spsc_config& config, bool pr
     // The creator holds its role from the moment the segment becomes visible.
     auto* c = reinterpret_cast<spsc_control*>(s->base() + ring_header_size);
     (producer_side ? c->producer : c->consumer).store(this_process(), order::relaxed);
-    s->publish();
+    if (const errc published = s->publish(); failed(published)) return published;
     segment_ = std::move(s).value();
     const errc e = bind(segment_.base(), segment_.size(), producer_side, options, true);
     if (failed(e)) segment_.close();

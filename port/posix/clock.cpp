@@ -21,6 +21,13 @@ void sleep_ns(std::uint64_t ns) noexcept {
     }
 }
 
+errc sleep_or_signal_ns(std::uint64_t ns) noexcept {
+    timespec ts;
+    ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000u);
+    ts.tv_nsec = static_cast<long>(ns % 1'000'000'000u);
+    return ::nanosleep(&ts, nullptr) != 0 && errno == EINTR ? errc::interrupted : errc::ok;
+}
+
 void yield() noexcept { ::sched_yield(); }
 
 }  // namespace shmkit::os

@@ -20,6 +20,9 @@ namespace shmkit::os {
 
 namespace {
 
+// Where glibc's shm_open keeps its objects; shm_create and shm_list use it directly.
+constexpr char shm_directory[] = "/dev/shm";
+
 errc map_fd(int fd, std::uint64_t size, bool writable, mapping* out) noexcept {
     if (size == 0) {  // a zero-length object is being created; report it without mapping
         out->address = nullptr;
@@ -42,16 +45,18 @@ errc map_fd(int fd, std::uint64_t size, bool writable, mapping* out) noexcept {
 }  // namespace
 
 errc shm_create(const char* name, std::uint64_t size, const create_options& options, mapping* out) noexcept {
+    static_cast<void>(name);  // named later, by shm_link
     *out = mapping{};
     if (size == 0 || size > static_cast<std::uint64_t>(LLONG_MAX)) return errc::invalid_argument;
-    const int fd = ::shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(options.mode));
+    // An unnamed object in the shared-memory file system (Linux >= 3.11, tmpfs): no process can
+    // open it until shm_link() gives it its name, and if we die first the kernel frees it.
+    const int fd = ::open(shm_directory, O_TMPFILE | O_RDWR | O_CLOEXEC, static_cast<mode_t>(options.mode));
     if (fd < 0) return fail_with_errno();
-    // The in-use mark first, so gc never mistakes an object being created for an abandoned one.
-    // fchmod: exactly the mode asked for (shm_open's mode is reduced by the umask).
+    // The in-use mark first: gc must see it from the moment the object has a name.
+    // fchmod: exactly the mode asked for (the mode given to open is reduced by the umask).
     if (::flock(fd, LOCK_SH) != 0 || ::fchmod(fd, static_cast<mode_t>(options.mode)) != 0 ||
         ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
         const errc e = fail_with_errno();
-        ::shm_unlink(name);
         ::close(fd);
         return e;
     }
@@ -61,16 +66,28 @@ errc shm_create(const char* name, std::uint64_t size, const create_options& opti
     if (rc != 0 && rc != EOPNOTSUPP && rc != EINVAL) {
         errno = rc;
         const errc e = fail_with_errno();
-        ::shm_unlink(name);
         ::close(fd);
         return e;
     }
     const errc e = map_fd(fd, size, true, out);
-    if (failed(e)) {
-        ::shm_unlink(name);
-        ::close(fd);
-    }
+    if (failed(e)) ::close(fd);
     return e;
+}
+
+errc shm_link(const mapping& m, const char* name) noexcept {
+    char path[sizeof shm_directory + NAME_MAX + 2];
+    if (std::snprintf(path, sizeof path, "%s%s", shm_directory, name) >= static_cast<int>(sizeof path)) {
+        return errc::invalid_argument;
+    }
+    const int fd = static_cast<int>(m.handle);
+    // linkat fails with EEXIST rather than replace anything: the name appears atomically, with
+    // the object complete. Through /proc/self/fd (no privilege needed), else AT_EMPTY_PATH
+    // (needs CAP_DAC_READ_SEARCH) where /proc is not mounted.
+    char self[48];
+    std::snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    if (::linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0) return errc::ok;
+    if (errno == ENOENT && ::linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0) return errc::ok;
+    return fail_with_errno();
 }
 
 errc shm_open(const char* name, access mode, mapping* out) noexcept {
@@ -99,39 +116,62 @@ errc shm_unlink(const char* name) noexcept {
     return ::shm_unlink(name) == 0 ? errc::ok : fail_with_errno();
 }
 
+namespace {
+
+// Fills `out` with the size of the object behind `fd` and up to `capacity` of its first bytes,
+// read with pread (never a fault, whatever happens to the object meanwhile).
+errc snapshot_fd(int fd, void* buffer, std::uint64_t capacity, object_snapshot* out) noexcept {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return fail_with_errno();
+    out->size = static_cast<std::uint64_t>(st.st_size);
+    out->bytes = buffer;
+    out->copied = 0;
+    auto* bytes = static_cast<unsigned char*>(buffer);
+    while (out->copied < capacity) {
+        const ssize_t n = ::pread(fd, bytes + out->copied, static_cast<std::size_t>(capacity - out->copied),
+                                  static_cast<off_t>(out->copied));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail_with_errno();
+        if (n == 0) break;  // the end (or the object shrank under us)
+        out->copied += static_cast<std::uint64_t>(n);
+    }
+    return errc::ok;
+}
+
+// LOCK_EX without waiting on a descriptor of our own: true if we got it (nobody has the object
+// open through shmkit), false with errno = EWOULDBLOCK if someone does.
+bool lock_exclusive(int fd) noexcept { return ::flock(fd, LOCK_EX | LOCK_NB) == 0; }
+
+}  // namespace
+
 errc shm_remove_if_stale(const char* name, bool require_unused, stale_predicate is_stale,
                          void* context) noexcept {
     const int fd = ::shm_open(name, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return fail_with_errno();
     // Holding LOCK_EX proves nobody has the object open through shmkit; an attacher arriving
     // now blocks in its LOCK_SH for the few microseconds until we are done.
-    if (require_unused && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (require_unused && !lock_exclusive(fd)) {
         const int err = errno;
         ::close(fd);
         if (err == EWOULDBLOCK) return errc::busy;
         errno = err;
         return fail_with_errno();
     }
-    struct stat held;
-    if (::fstat(fd, &held) != 0) {
-        const errc e = fail_with_errno();
-        ::close(fd);
-        return e;
-    }
-    mapping m;
-    errc e = map_fd(fd, static_cast<std::uint64_t>(held.st_size), false, &m);
+    unsigned char header[256];
+    object_snapshot snapshot;
+    errc e = snapshot_fd(fd, header, sizeof header, &snapshot);
     if (failed(e)) {
         ::close(fd);
         return e;
     }
-    const bool stale = is_stale(m, context);
-    if (m.address != nullptr) ::munmap(m.address, static_cast<std::size_t>(m.size));
+    snapshot.unused = require_unused;
     e = errc::busy;
-    if (stale) {
+    if (is_stale(snapshot, context)) {
         // The name must still refer to the object we judged: compare inode numbers.
+        struct stat held, now;
         const int again = ::shm_open(name, O_RDONLY | O_CLOEXEC, 0);
-        struct stat now;
-        if (again >= 0 && ::fstat(again, &now) == 0 && now.st_ino == held.st_ino && now.st_dev == held.st_dev) {
+        if (again >= 0 && ::fstat(fd, &held) == 0 && ::fstat(again, &now) == 0 && now.st_ino == held.st_ino &&
+            now.st_dev == held.st_dev) {
             e = ::shm_unlink(name) == 0 ? errc::ok : fail_with_errno();
         }
         if (again >= 0) ::close(again);
@@ -140,8 +180,20 @@ errc shm_remove_if_stale(const char* name, bool require_unused, stale_predicate 
     return e;
 }
 
+errc shm_peek(const char* name, void* buffer, std::uint64_t capacity, object_snapshot* out) noexcept {
+    *out = object_snapshot{};
+    const int fd = ::shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return fail_with_errno();
+    // The in-use question first, and let go at once: an attacher's LOCK_SH waits meanwhile.
+    out->unused = lock_exclusive(fd);
+    if (out->unused) ::flock(fd, LOCK_UN);
+    const errc e = snapshot_fd(fd, buffer, capacity, out);
+    ::close(fd);
+    return e;
+}
+
 errc shm_list(name_visitor visit, void* context) noexcept {
-    DIR* dir = ::opendir("/dev/shm");
+    DIR* dir = ::opendir(shm_directory);
     if (dir == nullptr) return fail_with_errno();
     char name[NAME_MAX + 2];
     while (const dirent* entry = ::readdir(dir)) {

@@ -155,6 +155,57 @@ TEST(Cli, GcRemovesOnlyAbandonedSegments) {
     EXPECT_TRUE(broadcast_reader::open(live.c_str()));
 }
 
+// A half-made segment (named by its creator before it was finished, as another build or port
+// may do) shows as "creating" while its creator holds it, and as "abandoned" once nobody does;
+// gc removes only the abandoned one.
+TEST(Cli, HalfMadeSegmentsAreShownAndAbandonedOnesCollected) {
+    unique_name working("half-working"), abandoned("half-abandoned");
+    test::half_made held(working.c_str(), 4096, kind::block, block_header_size);
+    {
+        test::half_made gone(abandoned.c_str(), 4096, kind::block, block_header_size, /*with_identity=*/false);
+        gone.let_go();
+    }
+    auto ls = run("ls --json");
+    EXPECT_TRUE(contains(ls.out, std::string("\"name\": \"") + working.c_str() + "\"")) << ls.out;
+    EXPECT_TRUE(contains(ls.out, "\"state\": \"creating\"")) << ls.out;
+    EXPECT_TRUE(contains(ls.out, "\"state\": \"abandoned\"")) << ls.out;
+    auto gc = run("gc");
+    EXPECT_EQ(gc.code, 0) << gc.out;
+    EXPECT_TRUE(contains(gc.out, std::string("removed ") + abandoned.c_str())) << gc.out;
+    EXPECT_FALSE(contains(gc.out, std::string("removed ") + working.c_str())) << gc.out;
+    EXPECT_FALSE(test::shm_exists(abandoned.c_str()));
+    EXPECT_TRUE(test::shm_exists(working.c_str()));
+}
+
+// The operator's cleanup tool survives segments shrinking under it: info on a block that
+// another process keeps truncating reports an error or the segment, never dies of SIGBUS.
+TEST(Cli, InfoSurvivesASegmentTruncatedUnderIt) {
+    unique_name name("cli-truncated");
+    block_config config;
+    config.size = 1 << 20;
+    config.reader_slots = 4096;
+    auto b = block::create(name.c_str(), config);
+    ASSERT_TRUE(b);
+    const std::uint64_t full = block::segment_size(config);
+    test::shared<std::atomic<int>> stop;
+    child truncator([&] {
+        const int fd = ::shm_open(name.c_str(), O_RDWR, 0);
+        if (fd < 0) return 1;
+        for (std::uint64_t i = 0; stop->load() == 0; ++i) {
+            if (::ftruncate(fd, static_cast<off_t>(i % 2 == 0 ? 4096 : full)) != 0) return 2;
+        }
+        return 0;
+    });
+    for (int i = 0; i < 60; ++i) {
+        const auto r = run(std::string("info ") + name.c_str() + " --json");
+        ASSERT_TRUE(r.code == 0 || r.code == 1) << "run " << i << ": exit " << r.code << "\n" << r.out;
+        const auto ls = run("ls");
+        ASSERT_EQ(ls.code, 0) << ls.out;
+    }
+    stop->store(1);
+    EXPECT_EQ(truncator.wait(), 0);
+}
+
 TEST(Cli, DemoRunsAndCleansUp) {
     auto r = run("demo --seconds 0.3 --rate 20000");
     EXPECT_EQ(r.code, 0) << r.out;

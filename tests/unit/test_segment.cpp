@@ -17,7 +17,8 @@ constexpr std::uint32_t kHeader = 128;
 
 result<segment> make_ready(const char* name, std::uint64_t size = 4096, segment_options options = {}) {
     auto s = segment::create(name, kind::block, kHeader, size, options);
-    if (s) s->publish();
+    if (!s) return s;
+    if (const errc e = s->publish(); failed(e)) return e;
     return s;
 }
 
@@ -94,33 +95,56 @@ TEST(Segment, ReadOnlyAttachMapsReadOnly) {
     EXPECT_DEATH({ ro->base()[kHeader] = 1; }, "");
 }
 
-TEST(Segment, UnpublishedSegmentIsNotReadyAndIsRemovedWhenAbandoned) {
+TEST(Segment, ASegmentHasNoNameUntilItIsPublished) {
     unique_name name("unready");
     {
         auto s = segment::create(name.c_str(), kind::block, kHeader, 4096, {});
         ASSERT_TRUE(s);
-        segment_options quick;
-        quick.ready_wait_ns = 20'000'000;
-        EXPECT_EQ(segment::open(name.c_str(), kind::block, kHeader, os::access::read_only, quick).error(),
-                  errc::not_ready);
-    }  // destroyed before publish(): creation failed half-way
-    EXPECT_EQ(segment::open(name.c_str(), kind::block, kHeader, os::access::read_only).error(), errc::not_found);
+        EXPECT_EQ(segment::open(name.c_str(), kind::block, kHeader, os::access::read_only).error(), errc::not_found);
+        EXPECT_FALSE(test::shm_exists(name.c_str()));
+    }  // destroyed before publish(): creation failed half-way, and nothing is left
+    EXPECT_FALSE(test::shm_exists(name.c_str()));
+    auto s = segment::create(name.c_str(), kind::block, kHeader, 4096, {});
+    ASSERT_TRUE(s);
+    s->base()[kHeader] = 42;
+    ASSERT_EQ(s->publish(), errc::ok);
+    auto opened = segment::open(name.c_str(), kind::block, kHeader, os::access::read_only);
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(opened->base()[kHeader], 42);  // complete from the moment it has a name
 }
 
-TEST(Segment, AttacherWaitsForACreatorThatIsStillWorking) {
+TEST(Segment, TwoCreatorsOfOneNameOneWinsTheOtherIsTold) {
+    unique_name name("race");
+    auto first = segment::create(name.c_str(), kind::block, kHeader, 4096, {});
+    auto second = segment::create(name.c_str(), kind::block, kHeader, 4096, {});
+    ASSERT_TRUE(first);
+    ASSERT_TRUE(second);  // neither is visible yet
+    ASSERT_EQ(second->publish(), errc::ok);
+    EXPECT_EQ(first->publish(), errc::already_exists);  // the winner is alive: never replaced
+    auto opened = segment::open(name.c_str(), kind::block, kHeader, os::access::read_only);
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(opened->header()->creator_pid, static_cast<std::uint32_t>(::getpid()));
+}
+
+// A half-made segment, as a creator that names its segment before finishing it leaves it (a
+// port that can only name objects when creating them, or another shmkit build): attachers
+// wait for it while its creator lives, and once nobody holds it, it is abandoned.
+TEST(Segment, AttacherWaitsForAHalfMadeSegmentWhoseCreatorIsStillWorking) {
     unique_name name("handshake");
     shared<std::atomic<int>> stage;
     child creator([&] {
-        auto s = segment::create(name.c_str(), kind::block, kHeader, 4096, {});
-        if (!s) return 1;
-        s->base()[kHeader] = 42;
+        test::half_made h(name.c_str(), 4096, kind::block, kHeader);
+        h.base()[kHeader] = 42;
         stage->store(1);
         spin_until([&] { return stage->load() == 2; });  // the parent is now attaching
-        s->publish();
+        os::sleep_ns(20'000'000);
+        h.finish();
         spin_until([&] { return stage->load() == 3; });
         return 0;
     });
     test::spin_until([&] { return stage->load() == 1; });
+    EXPECT_EQ(segment::create(name.c_str(), kind::block, kHeader, 4096, {}).error(), errc::already_exists);
+    EXPECT_EQ(segment::remove_if_stale(name.c_str(), false), errc::busy);  // held by its creator
     stage->store(2);
     segment_options patient;
     patient.ready_wait_ns = 60'000'000'000;  // generous: the creator publishes right away
@@ -129,6 +153,37 @@ TEST(Segment, AttacherWaitsForACreatorThatIsStillWorking) {
     ASSERT_TRUE(s) << to_string(s.error());
     EXPECT_EQ(s->base()[kHeader], 42);  // published state, fully visible
     EXPECT_EQ(creator.wait(), 0);
+}
+
+TEST(Segment, AHalfMadeSegmentNobodyHoldsIsAbandonedWhateverIdentityItRecorded) {
+    for (const bool with_identity : {false, true}) {
+        unique_name name("halfmade");
+        {
+            child creator([&] {
+                test::half_made h(name.c_str(), 1 << 20, kind::block, kHeader, with_identity);
+                std::_Exit(0);  // dies half-way: its in-use mark goes with it
+                return 0;
+            });
+            ASSERT_EQ(creator.wait(), 0);
+        }
+        segment_options quick;
+        quick.ready_wait_ns = 5'000'000;
+        EXPECT_EQ(segment::open(name.c_str(), kind::block, kHeader, os::access::read_only, quick).error(),
+                  errc::not_ready);
+        auto s = make_ready(name.c_str());  // the successor replaces it
+        ASSERT_TRUE(s) << to_string(s.error()) << " with_identity=" << with_identity;
+        EXPECT_EQ(s->header()->creator_pid, static_cast<std::uint32_t>(::getpid()));
+    }
+}
+
+TEST(Segment, ForeignObjectsAreNeverStale) {
+    unique_name name("foreign");
+    test::half_made zeros(name.c_str(), 4096, kind::block, kHeader, false);
+    std::memset(zeros.base(), 0, 4096);  // no magic: somebody else's object
+    zeros.let_go();                      // and nobody holds it
+    EXPECT_EQ(segment::remove_if_stale(name.c_str(), false), errc::busy);
+    EXPECT_EQ(segment::create(name.c_str(), kind::block, kHeader, 4096, {}).error(), errc::already_exists);
+    EXPECT_TRUE(test::shm_exists(name.c_str()));
 }
 
 TEST(Segment, StaleSegmentOfADeadCreatorIsReplacedButALiveOneIsNot) {

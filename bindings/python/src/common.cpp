@@ -110,6 +110,11 @@ nanoseconds slice_until(std::uint64_t deadline) {
     return nanoseconds(static_cast<std::int64_t>(left < wait_slice_ns ? left : wait_slice_ns));
 }
 
+void check_name(const std::string& name, const char* op) {
+    // C++ takes names as C strings: "/a\0zzz" would silently become "/a".
+    if (name.find('\0') != std::string::npos) raise(errc::invalid_argument, what(name.substr(0, name.find('\0')), op) + " (the name contains a NUL byte)");
+}
+
 void check_signals() {
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
 }
@@ -124,6 +129,7 @@ segment_options segment_options_from(bool replace_stale, bool prefault, std::uin
     o.mode = mode;
     o.allow_membarrier = allow_membarrier;
     o.ready_wait_ns = static_cast<std::uint64_t>(ready_timeout * 1e9);
+    o.return_on_signal = true;  // see open_handle()
     return o;
 }
 
@@ -228,6 +234,19 @@ void delegate_buffer_protocol(const py::handle& type) {
 
 // ---- input data ----------------------------------------------------------------------------
 
+namespace {
+// Whether a buffer's struct-module format holds Python object pointers ('O'), outside the
+// field names of a structured format ("T{<i:count:O:obj:}" holds one; ":Obj:" names one).
+bool holds_objects(const char* format) {
+    bool in_name = false;
+    for (const char* p = format; p != nullptr && *p != '\0'; ++p) {
+        if (*p == ':') in_name = !in_name;
+        else if (!in_name && *p == 'O') return true;
+    }
+    return false;
+}
+}  // namespace
+
 input_bytes::input_bytes(const py::handle& data) {
     if (PyUnicode_Check(data.ptr())) {
         Py_ssize_t n = 0;
@@ -238,13 +257,20 @@ input_bytes::input_bytes(const py::handle& data) {
         size_ = static_cast<std::size_t>(n);
         return;
     }
-    if (PyObject_GetBuffer(data.ptr(), &view_, PyBUF_C_CONTIGUOUS) != 0) {
+    if (PyObject_GetBuffer(data.ptr(), &view_, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
         PyErr_Clear();
         throw py::type_error(std::string("expected bytes, str or a C-contiguous buffer (bytearray, memoryview, "
                                          "numpy array), not ") +
                              Py_TYPE(data.ptr())->tp_name);
     }
     has_view_ = true;
+    // An array of Python objects is an array of this process's pointers: meaningless, and
+    // dangerous, to every other process.
+    if (holds_objects(view_.format)) {
+        PyBuffer_Release(&view_);
+        has_view_ = false;
+        throw py::type_error("buffers of Python objects (dtype=object) cannot be sent through shared memory");
+    }
     data_ = view_.buf;
     size_ = static_cast<std::size_t>(view_.len);
 }

@@ -74,13 +74,18 @@ inline bool will_wait(const timeout_arg& timeout) {
 }
 // Runs signal handlers (raising KeyboardInterrupt etc.); needs the GIL.
 void check_signals();
+// Raises InvalidArgument for a name with an embedded NUL byte (C++ would see only its start).
+void check_name(const std::string& name, const char* op);
 
 segment_options segment_options_from(bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier,
                                      double ready_timeout);
 // What every attach() uses: replace nothing, no prefault, and wait up to `ready_timeout`
 // seconds for a creator that is still initialising the segment.
+// Waits for a half-made segment in slices (see open_handle).
 inline segment_options attach_segment_options(double ready_timeout) {
-    return segment_options_from(true, false, 0600, true, ready_timeout);
+    segment_options o = segment_options_from(true, false, 0600, true, ready_timeout);
+    if (o.ready_wait_ns > wait_slice_ns) o.ready_wait_ns = wait_slice_ns;
+    return o;
 }
 // A kind's options (spsc_options, kv_options, ...: every one has `wait` and `segment`) for the
 // binding: waits return on a signal, so its Python handler runs at once.
@@ -249,17 +254,28 @@ private:
 // Makes the Python handle of type H named `name`: `make()` (run with the GIL released: creating
 // may prefault pages or wait for a creator) returns the C++ handle's result, moved into H::impl.
 // Raises the shmkit error of a failure.
+// `ready_timeout`: how long an attach waits for a half-made segment in all; each make() waits at
+// most one slice of it (attach_segment_options), and between slices the Python signal handlers
+// run, so Ctrl-C raises KeyboardInterrupt within a slice.
 template <class H, class Make>
-std::unique_ptr<H> open_handle(const std::string& name, const char* op, Make&& make) {
+std::unique_ptr<H> open_handle(const std::string& name, const char* op, Make&& make, double ready_timeout = 0) {
+    check_name(name, op);
     auto h = std::make_unique<H>();
     h->set_name(name);
-    auto r = [&] {
-        py::gil_scoped_release release;
-        return make();
-    }();
-    if (!r) raise(r.error(), what(name, op));
-    h->impl = std::move(r).value();
-    return h;
+    const std::uint64_t deadline = os::monotonic_ns() + static_cast<std::uint64_t>(ready_timeout * 1e9);
+    for (;;) {
+        auto r = [&] {
+            py::gil_scoped_release release;
+            return make();
+        }();
+        if (!r && (r.error() == errc::interrupted || (r.error() == errc::not_ready && os::monotonic_ns() < deadline))) {
+            check_signals();
+            continue;
+        }
+        if (!r) raise(r.error(), what(name, op));
+        h->impl = std::move(r).value();
+        return h;
+    }
 }
 
 inline std::string what(const handle_base& h, const std::string& op) { return what(h.name(), op); }

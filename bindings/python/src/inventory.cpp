@@ -45,11 +45,12 @@ void bind_inventory(py::module_& m) {
             return out;
         },
         py::arg("include_foreign") = false,
-        "The shmkit segments in /dev/shm (as `shmkit ls`): dicts with name, kind, state ('ready', 'creating', "
-        "'corrupt', 'other-version'; 'foreign' with include_foreign), size, creator_pid, creator_alive.");
+        "The shmkit segments in /dev/shm (as `shmkit ls`): dicts with name, kind, state ('ready'; 'creating' or "
+        "'abandoned' for a half-made segment its creator still holds or that nobody holds; 'corrupt', 'other-version'; 'foreign' with include_foreign), size, creator_pid, creator_alive.");
     m.def(
         "info",
         [](const std::string& name) {
+            check_name(name, "info");
             std::vector<inventory::field> fields;
             errc e;
             {
@@ -68,6 +69,7 @@ void bind_inventory(py::module_& m) {
     m.def(
         "remove",
         [](const std::string& name) {
+            check_name(name, "remove");
             errc e;
             {
                 py::gil_scoped_release release;
@@ -79,6 +81,7 @@ void bind_inventory(py::module_& m) {
     m.def(
         "remove_if_stale",
         [](const std::string& name, bool even_if_in_use) {
+            check_name(name, "remove_if_stale");
             errc e;
             {
                 py::gil_scoped_release release;

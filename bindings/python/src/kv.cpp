@@ -117,7 +117,7 @@ something does. A key outside the schema raises KeyError; a key never written re
             "attach",
             [](const std::string& name, double ready_timeout) {
                 const kv_options o = kv_options_from(attach_segment_options(ready_timeout));
-                auto h = open_handle<py_kv>(name, "attach", [&] { return kv_store::open(name.c_str(), o); });
+                auto h = open_handle<py_kv>(name, "attach", [&] { return kv_store::open(name.c_str(), o); }, ready_timeout);
                 h->seen = h->impl.epoch();
                 return h;
             },

@@ -140,7 +140,7 @@ std::unique_ptr<H> create_queue(const std::string& name, std::uint64_t capacity,
 template <class H, class Options>
 std::unique_ptr<H> attach_queue(const std::string& name, double ready_timeout) {
     const auto o = interruptible<Options>(attach_segment_options(ready_timeout));
-    return open_handle<H>(name, "attach", [&] { return decltype(H::impl)::open(name.c_str(), o); });
+    return open_handle<H>(name, "attach", [&] { return decltype(H::impl)::open(name.c_str(), o); }, ready_timeout);
 }
 
 // A Reservation of message bytes; `guard` pinned the writer (pin()) before it reserved.
@@ -189,7 +189,7 @@ messages lost) and continues at the oldest message still kept.
             [](const std::string& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
                 return open_handle<py_broadcast_writer>(name, "attach",
-                                                        [&] { return broadcast_writer::open(name.c_str(), o); });
+                                                        [&] { return broadcast_writer::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the writer of an existing channel: Busy while another writer lives; a dead writer's role "
@@ -234,7 +234,7 @@ and the next read returns the oldest message still kept.
             [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
                 const auto o = reader_options<broadcast_reader_options>(from_oldest, read_only, ready_timeout);
                 return open_handle<py_broadcast_reader>(name, "attach",
-                                                        [&] { return broadcast_reader::open(name.c_str(), o); });
+                                                        [&] { return broadcast_reader::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
             py::arg("ready_timeout") = 0.5,

@@ -502,7 +502,7 @@ order; the writer never waits for them.
             "attach",
             [](const std::string& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
-                return open_handle<stream_w>(name, "attach", [&] { return stream_writer::open(name.c_str(), o); });
+                return open_handle<stream_w>(name, "attach", [&] { return stream_writer::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the writer of an existing stream (Busy while another writer lives).")
@@ -550,7 +550,7 @@ insist on them (WrongKind / SizeMismatch otherwise). Samples are returned as Num
                   o.expect.ndim = static_cast<std::int32_t>(dims.size());
                   for (std::size_t i = 0; i < dims.size(); ++i) o.expect.shape[i] = dims[i];
               }
-              return open_handle<stream_r>(name, "attach", [&] { return stream_reader::open(name.c_str(), o); });
+              return open_handle<stream_r>(name, "attach", [&] { return stream_reader::open(name.c_str(), o); }, ready_timeout);
           },
           py::arg("name"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("shape") = py::none(),
           py::arg("from_oldest") = false, py::arg("read_only") = false, py::arg("ready_timeout") = 0.5,
@@ -628,7 +628,7 @@ the next slot as a writable array to fill in place (zero-copy).
             "attach",
             [](const std::string& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
-                return open_handle<video_w>(name, "attach", [&] { return video_writer::open(name.c_str(), o); });
+                return open_handle<video_w>(name, "attach", [&] { return video_writer::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the writer of an existing ring (Busy while another writer lives).")
@@ -688,7 +688,7 @@ zero-copy from view_latest()/view_next()); `last` (or a view's `info`) carries p
           "attach",
           [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
               const auto o = reader_options<slot_reader_options>(from_oldest, read_only, ready_timeout);
-              return open_handle<video_r>(name, "attach", [&] { return video_reader::open(name.c_str(), o); });
+              return open_handle<video_r>(name, "attach", [&] { return video_reader::open(name.c_str(), o); }, ready_timeout);
           },
           py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
           py::arg("ready_timeout") = 0.5, "Attaches to a video ring.");
@@ -741,7 +741,7 @@ The writer of an audio ring: PCM buffers of (frames, channels) samples, each wit
             "attach",
             [](const std::string& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
-                return open_handle<audio_w>(name, "attach", [&] { return audio_writer::open(name.c_str(), o); });
+                return open_handle<audio_w>(name, "attach", [&] { return audio_writer::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the writer of an existing ring (Busy while another writer lives).")
@@ -772,7 +772,7 @@ A reader of an audio ring: buffers come back as (frames, channels) arrays of the
           "attach",
           [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
               const auto o = reader_options<slot_reader_options>(from_oldest, read_only, ready_timeout);
-              return open_handle<audio_r>(name, "attach", [&] { return audio_reader::open(name.c_str(), o); });
+              return open_handle<audio_r>(name, "attach", [&] { return audio_reader::open(name.c_str(), o); }, ready_timeout);
           },
           py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
           py::arg("ready_timeout") = 0.5, "Attaches to an audio ring.");

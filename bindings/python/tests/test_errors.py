@@ -94,6 +94,34 @@ def test_os_failure(name):
     os.unlink("/dev/shm" + name)
 
 
+def test_names_with_nul_bytes_are_refused(name):
+    # C++ sees names as C strings: "/a\0zzz" must not quietly act on "/a".
+    shmkit.Block.create(name, 64).close()
+    for call in (lambda n: shmkit.Block.create(n, 64), lambda n: shmkit.Block.attach(n), shmkit.remove,
+                 shmkit.remove_if_stale, shmkit.info, lambda n: shmkit.BroadcastWriter.create(n)):
+        with pytest.raises(shmkit.InvalidArgument, match="NUL"):
+            call(name + "\0zzz")
+    assert os.path.exists("/dev/shm" + name)
+
+
+def test_object_arrays_are_refused_everywhere(name):
+    np = pytest.importorskip("numpy")
+    objects = np.array([object(), "text", 3], dtype=object)
+    structured = np.zeros(2, dtype=[("n", "<i4"), ("O", "<u1")])  # a field merely named O is fine
+    with shmkit.BroadcastWriter.create(name + "-b") as w, shmkit.BroadcastReader.attach(name + "-b") as r, \
+            shmkit.SpscProducer.create(name + "-s") as p, shmkit.KV.create(name + "-k", ["a"]) as kv, \
+            shmkit.Block.create(name + "-blk", 64) as b:
+        for send in (w.write, p.push, lambda d: kv.__setitem__("a", d), b.write):
+            with pytest.raises(TypeError, match="Python objects"):
+                send(objects)
+            with pytest.raises(TypeError, match="Python objects"):
+                send(memoryview(objects))
+            with pytest.raises(TypeError, match="Python objects"):
+                send(np.zeros(1, dtype=[("a", "<i4"), ("b", object)]))
+        w.write(structured)
+        assert r.try_read() == structured.tobytes()
+
+
 def test_wrong_process(name):
     # A role held through a handle belongs to the process that opened it: a forked child that
     # uses the inherited writer is told so, and the parent's messages are all delivered.

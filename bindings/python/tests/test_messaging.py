@@ -866,13 +866,20 @@ _CTRL_C_CHILD = """
         w = shmkit.BroadcastWriter.create(name)
         r = shmkit.BroadcastReader.attach(name)
         call = lambda: shmkit.select([r])
+    elif kind == "attach":
+        # A half-made segment (state 0, core/SPEC.md "Creation handshake"): attach waits for it.
+        shmkit.Block.create(name, 64).close()
+        with open("/dev/shm" + name, "r+b") as f:
+            f.seek(40)
+            f.write(bytes(4))
+        call = lambda: shmkit.Block.attach(name, ready_timeout=60)
     print("ready", flush=True)
     call()
     print("returned", flush=True)
 """
 
 
-@pytest.mark.parametrize("kind", ["broadcast", "spsc", "command", "select"])
+@pytest.mark.parametrize("kind", ["broadcast", "spsc", "command", "select", "attach"])
 def test_ctrl_c_interrupts_blocked_call(name, kind):
     child = start_python(_CTRL_C_CHILD, kind, name)
     try:

@@ -25,11 +25,19 @@ struct create_options {
     std::uint32_t mode = 0600;  // POSIX permission bits of the new object
 };
 
-// Creates a new object of exactly `size` bytes (fails with already_exists if the name is taken),
-// backs it with memory now (no_space instead of a later SIGBUS when /dev/shm is full), maps it
-// read-write and marks it in use. The memory reads as zero.
+// Creates a new object of exactly `size` bytes, backs it with memory now (no_space instead of a
+// later SIGBUS when /dev/shm is full), maps it read-write and marks it in use. The memory reads
+// as zero. The object is not reachable by `name` yet: shm_link() names it once it is complete,
+// so no process ever finds a half-made object, and one whose creator dies before that vanishes
+// with it. (A port whose OS can only name an object when creating it names it here and fails
+// with already_exists; its shm_link() then does nothing. Attachers then see a half-made
+// segment, which the core handles: core/SPEC.md "Creation".)
 errc shm_create(const char* name, std::uint64_t size, const create_options& options,
                 mapping* out) noexcept;
+
+// Gives an object from shm_create() its name, atomically: already_exists if the name is taken
+// (nothing is replaced).
+errc shm_link(const mapping& m, const char* name) noexcept;
 
 // Maps an existing object at its current size and marks it in use.
 errc shm_open(const char* name, access mode, mapping* out) noexcept;
@@ -39,13 +47,29 @@ void shm_close(mapping* m) noexcept;
 
 errc shm_unlink(const char* name) noexcept;
 
-// Removes `name` only if `is_stale(m, context)` says so while this process holds the object
-// exclusively, so the decision cannot race with a process attaching or re-creating it.
-// With require_unused, an object that any live process has open is never removed (busy).
-// Returns ok (removed), busy (in use or not stale), not_found, or an OS error.
-using stale_predicate = bool (*)(const mapping& m, void* context);
+// What shm_peek() and the stale predicate see of an object: a copy of its first bytes, read
+// without mapping it (an object truncated meanwhile cannot fault the reader).
+struct object_snapshot {
+    const void* bytes = nullptr;  // the first `copied` bytes (a private copy)
+    std::uint64_t copied = 0;
+    std::uint64_t size = 0;       // the object's size when it was read
+    bool unused = false;          // no live process had it open (known only where checked)
+};
+
+// Removes `name` only if `is_stale(snapshot, context)` says so while this process holds the
+// object exclusively, so the decision cannot race with a process attaching or re-creating it.
+// The snapshot holds the object's first bytes (at least a segment header where it has them).
+// With require_unused, an object that any live process has open is never removed (busy), and
+// the snapshot says `unused`. Returns ok (removed), busy (in use or not stale), not_found, or an
+// OS error.
+using stale_predicate = bool (*)(const object_snapshot& s, void* context);
 errc shm_remove_if_stale(const char* name, bool require_unused, stale_predicate is_stale,
                          void* context) noexcept;
+
+// Copies up to `capacity` bytes from the start of the object `name` into `buffer` without
+// mapping it or marking it in use, and says whether a live process has it open. For tools:
+// a segment that another process truncates meanwhile is read short, never a SIGBUS.
+errc shm_peek(const char* name, void* buffer, std::uint64_t capacity, object_snapshot* out) noexcept;
 
 // Calls `visit` with the name ("/x") of every shared-memory object on the system.
 // Returns os_error where the OS cannot enumerate them.
@@ -98,7 +122,9 @@ errc heavy_membarrier() noexcept;
 // ---- time and processes ------------------------------------------------------------------
 
 std::uint64_t monotonic_ns() noexcept;
-void sleep_ns(std::uint64_t ns) noexcept;
+void sleep_ns(std::uint64_t ns) noexcept;  // the whole time, signals or not
+// Sleeps up to `ns`: ok, or interrupted when a signal handler ran first.
+errc sleep_or_signal_ns(std::uint64_t ns) noexcept;
 void yield() noexcept;
 
 // A process is identified by its pid and a token of its start time, so that a recycled pid

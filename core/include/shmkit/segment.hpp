@@ -90,10 +90,11 @@ struct segment_options {
     // profile that denies it) must attach; they are refused (unsupported) otherwise.
     bool allow_membarrier = true;
     std::uint64_t ready_wait_ns = 500'000'000;  // open(): how long to wait for a creator to finish
+    bool return_on_signal = false;  // open(): a signal ends that wait with `interrupted`
 };
 
-// Owns one mapped segment: unmaps on destruction. Move-only. An unpublished segment (creation
-// failed half-way) is also unlinked, so no half-made segment is ever left behind.
+// Owns one mapped segment: unmaps on destruction. Move-only. A segment being created has no
+// name until publish(), so creation that fails half-way (or a creator that dies) leaves nothing.
 class segment {
 public:
     segment() noexcept = default;
@@ -103,8 +104,9 @@ public:
     segment& operator=(const segment&) = delete;
     ~segment();
 
-    // Creates a zeroed segment with its common header filled in but not yet ready.
-    // The caller writes its geometry and initial state, then calls publish().
+    // Creates a zeroed segment with its common header filled in but not yet ready, and not yet
+    // reachable by name. The caller writes its geometry and initial state, then calls publish().
+    // already_exists at once if a segment of that name exists and may not be replaced.
     static result<segment> create(const char* name, kind k, std::uint32_t header_size,
                                   std::uint64_t total_size, const segment_options& options) noexcept;
 
@@ -113,8 +115,10 @@ public:
     static result<segment> open(const char* name, kind k, std::uint32_t header_size, os::access mode,
                                 const segment_options& options = {}) noexcept;
 
-    // Computes the checksum and marks the segment ready (release): from now on it may be attached.
-    void publish() noexcept;
+    // Computes the checksum, marks the segment ready (release) and gives it its name: from now
+    // on it may be attached. already_exists if the name was taken meanwhile by a segment that may
+    // not be replaced (the segment stays unpublished and is discarded on close).
+    [[nodiscard]] errc publish() noexcept;
 
     // Removes the name; processes that have it mapped keep their mapping.
     static errc remove(const char* name) noexcept;
@@ -134,11 +138,15 @@ public:
 private:
     os::mapping map_{};
     bool published_ = true;
+    bool replace_stale_ = true;
     char name_[256] = {};
 };
 
-// True if a mapped segment is abandoned: ready with a dead creator, or never made ready by a
-// creator known to be dead. Used by segment::remove_if_stale and `shmkit gc`.
-bool segment_is_stale(const void* base, std::uint64_t mapped_size) noexcept;
+// True if a segment is abandoned, judged from a snapshot of its first bytes: ready with a dead
+// creator; or half-made (shmkit's magic, never made ready) and either held by no live process
+// (`unused`: its creator would hold it until done) or made by a creator known to be dead.
+// Objects without shmkit's magic are never stale: they are not ours to remove.
+// Used by segment::create, segment::remove_if_stale and `shmkit gc`.
+bool segment_is_stale(const os::object_snapshot& s) noexcept;
 
 }  // namespace shmkit
