@@ -151,6 +151,19 @@ private:
     bool reaped_ = false;
 };
 
+// Whether process `pid` is asleep (state S in /proc/<pid>/stat): a child blocked in a wait.
+inline bool asleep(pid_t pid) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+    FILE* f = std::fopen(path, "r");
+    if (f == nullptr) return false;
+    char buf[512] = {};
+    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    const char* close = std::strrchr(buf, ')');
+    return n > 0 && close != nullptr && close[1] == ' ' && close[2] == 'S';
+}
+
 // Waits (yielding) until pred() holds; for handshakes with children, never for timing.
 template <class Pred>
 void spin_until(Pred pred) {

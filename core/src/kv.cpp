@@ -34,11 +34,6 @@ bool same_bytes(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) noe
     return true;
 }
 
-std::uint64_t name_hash(const std::uint8_t* name, std::size_t length) noexcept {
-    std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-    for (std::size_t i = 0; i < length; ++i) h = (h ^ name[i]) * 1099511628211ull;
-    return h;
-}
 
 errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control** control, std::uint8_t** entries) noexcept {
     if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
@@ -63,11 +58,14 @@ errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control**
         (size - kv_entries_offset) % c.entry_stride != 0) {
         return errc::invalid_layout;
     }
-    // Key names are immutable after creation; a bad length is corruption.
+    // Key names and the lookup table are immutable after creation; bad values are corruption.
     for (std::uint32_t i = 0; i < c.key_count; ++i) {
         const auto* en = reinterpret_cast<const kv_entry*>(base + kv_entries_offset + std::uint64_t{i} * c.entry_stride);
         const std::uint32_t len = __atomic_load_n(&en->key_length, __ATOMIC_RELAXED);
-        if (len == 0 || len > c.max_key) return errc::invalid_layout;
+        if (len == 0 || len > c.max_key || __atomic_load_n(&en->bucket, __ATOMIC_RELAXED) > c.key_count ||
+            __atomic_load_n(&en->next_in_bucket, __ATOMIC_RELAXED) > c.key_count) {
+            return errc::invalid_layout;
+        }
     }
     *g = c;
     *control = reinterpret_cast<kv_control*>(base + kv_control_offset);
@@ -76,6 +74,13 @@ errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control**
 }
 
 }  // namespace
+
+std::uint64_t kv_name_hash(const void* name, std::size_t length) noexcept {
+    const auto* bytes = static_cast<const std::uint8_t*>(name);
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a, 64-bit
+    for (std::size_t i = 0; i < length; ++i) h = (h ^ bytes[i]) * 1099511628211ull;
+    return h;
+}
 
 errc inspect_kv(const void* base, std::uint64_t size, kv_info* out) noexcept {
     kv_geometry g;
@@ -150,28 +155,23 @@ result<kv_store> kv_store::create(const char* name, const char* const* keys, std
     g->entries_offset = kv_entries_offset;
     std::uint8_t* const entries = s->base() + kv_entries_offset;
     const auto entry_at = [&](std::uint64_t i) { return reinterpret_cast<kv_entry*>(entries + i * stride); };
-    // Names are unique. A chained hash table finds duplicates in linear time without a heap:
-    // it lives in the entries' `seq` (bucket head) and `epoch` (next in chain) fields, as index + 1,
-    // which nobody else can see before publish() and which are zeroed again below.
+    // The lookup table (kv_entry), which also finds duplicate names in linear time: each key is
+    // checked against the keys already in its bucket before it joins it (at the front).
     for (std::uint32_t i = 0; i < count; ++i) {
         kv_entry* e = entry_at(i);
         std::uint8_t* key = reinterpret_cast<std::uint8_t*>(e) + sizeof(kv_entry);
         const std::size_t len = c_length(keys[i], config.max_key);
         e->key_length = static_cast<std::uint32_t>(len);
         std::memcpy(key, keys[i], len);
-        atomic_u64& bucket = entry_at(name_hash(key, len) % count)->seq;
-        for (std::uint64_t j = bucket.load(order::relaxed); j != 0; j = entry_at(j - 1)->epoch.load(order::relaxed)) {
+        kv_entry* head = entry_at(kv_name_hash(key, len) % count);
+        for (std::uint32_t j = head->bucket; j != 0; j = entry_at(j - 1)->next_in_bucket) {
             const kv_entry* other = entry_at(j - 1);
             if (other->key_length == len && same_bytes(reinterpret_cast<const std::uint8_t*>(other) + sizeof(kv_entry), key, len)) {
-                return errc::already_exists;  // the unpublished segment is removed on return
+                return errc::already_exists;  // the unpublished segment is discarded on return
             }
         }
-        e->epoch.store(bucket.load(order::relaxed), order::relaxed);
-        bucket.store(std::uint64_t{i} + 1, order::relaxed);
-    }
-    for (std::uint32_t i = 0; i < count; ++i) {
-        entry_at(i)->seq.store(0, order::relaxed);
-        entry_at(i)->epoch.store(0, order::relaxed);
+        e->next_in_bucket = head->bucket;
+        head->bucket = i + 1;
     }
     if (const errc published = s->publish(); failed(published)) return published;
     return from_segment(std::move(s).value(), options);
@@ -197,11 +197,18 @@ result<std::uint32_t> kv_store::find(const char* key, std::size_t length) const 
     // No stored name is longer (attach checked them), and a peer that rewrote a length since
     // must not make the comparison run past the key area.
     if (length > geometry_.max_key) return errc::not_found;
-    for (std::uint32_t i = 0; i < geometry_.key_count; ++i) {
+    // The chain is re-read from shared memory, where a peer could rewrite it: every index is
+    // bounded, and the walk ends after key_count steps even if the chain was made a cycle.
+    const std::uint32_t n = geometry_.key_count;
+    std::uint32_t next = __atomic_load_n(&entry(static_cast<std::uint32_t>(kv_name_hash(key, length) % n)).bucket,
+                                         __ATOMIC_RELAXED);
+    for (std::uint32_t steps = 0; next != 0 && next <= n && steps < n; ++steps) {
+        const std::uint32_t i = next - 1;
         if (__atomic_load_n(&entry(i).key_length, __ATOMIC_RELAXED) == length &&
             std::memcmp(key_bytes(i), key, length) == 0) {
             return i;
         }
+        next = __atomic_load_n(&entry(i).next_in_bucket, __ATOMIC_RELAXED);
     }
     return errc::not_found;
 }

@@ -18,21 +18,31 @@ result<std::size_t> select(const select_source* sources, std::size_t count, nano
     const std::uint64_t deadline = deadline_after(timeout);
     const std::uint32_t* words[max_select_sources];
     std::uint32_t seen[max_select_sources];
+    std::uint32_t epochs[max_select_sources];
+    const auto withdraw_all = [&] {
+        for (std::size_t i = 0; i < count; ++i) detail::withdraw_wait(*sources[i].word, epochs[i]);
+    };
     for (;;) {
         for (std::size_t i = 0; i < count; ++i) {
             if (sources[i].ready(sources[i].context)) return i;
         }
         // Announce ourselves on every word, then re-check: the same Dekker pairing as
         // wait_until (see wait.hpp), once per source.
-        for (std::size_t i = 0; i < count; ++i) sources[i].word->waiters.fetch_add(1, order::relaxed);
+        for (std::size_t i = 0; i < count; ++i) epochs[i] = detail::announce_wait(*sources[i].word);
         // The announcements before the re-checks below; pairs with notify_all's light barrier.
         heavy_barrier(mode);
         std::uint64_t sleep_until = deadline;
         std::size_t ready = count;
+        bool healed = false;
         for (std::size_t i = 0; i < count && ready == count; ++i) {
             words[i] = &sources[i].word->sequence.raw;
-            // Acquire: a notifier's bump of the sequence comes with its published state.
+            // Acquire: a notifier's bump of the sequence comes with its published state, and a
+            // heal's bump with its new epoch (checked next, as in wait_until).
             seen[i] = sources[i].word->sequence.load(order::acquire);
+            if (!detail::announcement_stands(*sources[i].word, epochs[i])) {
+                healed = true;
+                break;
+            }
             if (sources[i].ready(sources[i].context)) ready = i;
             if (sources[i].recheck_after_ns != nullptr) {
                 const std::uint64_t r = sources[i].recheck_after_ns(sources[i].context);
@@ -42,13 +52,17 @@ result<std::size_t> select(const select_source* sources, std::size_t count, nano
                 }
             }
         }
+        if (healed) {  // an announcement was healed away: announce on every word again
+            withdraw_all();
+            continue;
+        }
         const std::uint64_t now = os::monotonic_ns();
         errc waited = errc::ok;
         if (ready == count && now < deadline) {
             const std::uint64_t span = sleep_until == os::forever ? os::forever : (sleep_until > now ? sleep_until - now : 0);
             waited = os::futex_wait_any(words, seen, static_cast<std::uint32_t>(count), span);
         }
-        for (std::size_t i = 0; i < count; ++i) sources[i].word->waiters.fetch_sub(1, order::relaxed);
+        withdraw_all();
         if (ready != count) return ready;
         if (waited == errc::interrupted && options.return_on_signal) return waited;
         // A wait that failed outright would otherwise turn this loop into a spin.

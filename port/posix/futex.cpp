@@ -30,6 +30,10 @@ namespace {
 
 constexpr std::uint32_t normal_bit = 1;
 
+// wait_statistics_of_this_process(); a forked child inherits its parent's counts.
+std::uint64_t g_waits = 0, g_wakes = 0;
+void count_wait() noexcept { __atomic_fetch_add(&g_waits, 1, __ATOMIC_RELAXED); }
+
 timespec absolute_deadline(std::uint64_t timeout_ns) noexcept {
     timespec now;
     ::clock_gettime(CLOCK_MONOTONIC, &now);
@@ -270,19 +274,30 @@ errc wait_any_helpers(const std::uint32_t* const* words, const std::uint32_t* ex
 }  // namespace
 
 errc futex_wait(const std::uint32_t* word, std::uint32_t expected, std::uint64_t timeout_ns) noexcept {
+    count_wait();
     if (timeout_ns == forever) return wait_bitset(word, expected, nullptr, normal_bit);
     const timespec deadline = absolute_deadline(timeout_ns);
     return wait_bitset(word, expected, &deadline, normal_bit);
 }
 
-void futex_wake_all(const std::uint32_t* word) noexcept {
-    ::syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+std::uint32_t futex_wake_all(const std::uint32_t* word) noexcept {
+    __atomic_fetch_add(&g_wakes, 1, __ATOMIC_RELAXED);
+    const long woken = ::syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+    return woken < 0 ? wake_count_unknown : static_cast<std::uint32_t>(woken);
+}
+
+wait_statistics wait_statistics_of_this_process() noexcept {
+    wait_statistics s;
+    s.waits = __atomic_load_n(&g_waits, __ATOMIC_RELAXED);
+    s.wakes = __atomic_load_n(&g_wakes, __ATOMIC_RELAXED);
+    return s;
 }
 
 errc futex_wait_any(const std::uint32_t* const* words, const std::uint32_t* expected, std::uint32_t count,
                     std::uint64_t timeout_ns) noexcept {
     if (count == 0 || count > max_wait_any) return errc::invalid_argument;
     if (count == 1) return futex_wait(words[0], expected[0], timeout_ns);
+    count_wait();
     const auto m = static_cast<wait_any_method>(__atomic_load_n(&g_method, __ATOMIC_RELAXED));
     if (m != wait_any_method::helper_threads && waitv_supported()) {
         const errc e = wait_any_waitv(words, expected, count, timeout_ns);

@@ -97,9 +97,9 @@ TEST_P(Select, SleepsUntilAnotherProcessWritesToAnySource) {
 TEST_P(Select, TimesOutWithoutEarlyReturns) {
     EXPECT_EQ(select(sources, 3, 20ms).error(), errc::timeout);
     // The waiter counts are back to zero: notifiers are free of syscalls again.
-    EXPECT_EQ(sources[0].word->waiters.load(order::relaxed), 0u);
-    EXPECT_EQ(sources[1].word->waiters.load(order::relaxed), 0u);
-    EXPECT_EQ(sources[2].word->waiters.load(order::relaxed), 0u);
+    EXPECT_EQ(waiter_count(sources[0].word->waiters.load(order::relaxed)), 0u);
+    EXPECT_EQ(waiter_count(sources[1].word->waiters.load(order::relaxed)), 0u);
+    EXPECT_EQ(waiter_count(sources[2].word->waiters.load(order::relaxed)), 0u);
 }
 
 TEST_P(Select, ACommandClaimAbandonedByADeadWriterWakesTheSelect) {

@@ -16,7 +16,7 @@ from shmkit import _errors
 from conftest import run_python
 
 HEADER_VERSION, HEADER_STATE, HEADER_FLAGS = 8, 40, 44   # core/SPEC.md "Segment header"
-KV_ENTRIES, KV_ENTRY_SEQ = 256, 16                     # core/SPEC.md "kv"
+KV_ENTRIES, KV_ENTRY_SEQ = 256, 24                     # core/SPEC.md "kv"
 
 
 def poke(name: str, offset: int, fmt: str, value) -> None:

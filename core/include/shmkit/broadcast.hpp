@@ -34,7 +34,7 @@ struct broadcast_control {
     std::uint64_t reserved1[7];
     // Line written only by readers that go to sleep, so they never disturb the writer's lines.
     wait_word wake;
-    std::uint64_t reserved2[7];
+    std::uint64_t reserved2[6];
 };
 static_assert(sizeof(broadcast_control) == 192);
 static_assert(offsetof(broadcast_control, head) == 0);
@@ -46,7 +46,7 @@ static_assert(offsetof(broadcast_control, reserved0) == 40);
 static_assert(offsetof(broadcast_control, tail) == 64);
 static_assert(offsetof(broadcast_control, reserved1) == 72);
 static_assert(offsetof(broadcast_control, wake) == 128);
-static_assert(offsetof(broadcast_control, reserved2) == 136);
+static_assert(offsetof(broadcast_control, reserved2) == 144);
 
 inline constexpr std::uint32_t broadcast_header_size = 128;   // segment_header + ring_geometry
 inline constexpr std::uint32_t broadcast_control_offset = 128;

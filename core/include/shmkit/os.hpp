@@ -93,14 +93,25 @@ inline constexpr std::uint64_t forever = ~std::uint64_t{0};
 // already differed (callers re-check their condition either way), timeout, or interrupted.
 errc futex_wait(const std::uint32_t* word, std::uint32_t expected, std::uint64_t timeout_ns) noexcept;
 
-// Wakes every process sleeping on `word`.
-void futex_wake_all(const std::uint32_t* word) noexcept;
+// Wakes every process sleeping on `word`; returns how many it woke, or wake_count_unknown where
+// the OS does not say (the core then never heals a waiter count, see wait.hpp).
+inline constexpr std::uint32_t wake_count_unknown = ~std::uint32_t{0};
+std::uint32_t futex_wake_all(const std::uint32_t* word) noexcept;
 
 // Sleeps until any words[i] != expected[i], a wake on any of them, or the timeout (at most
 // 127 words). Returns ok, timeout or interrupted; the caller re-checks its conditions.
 inline constexpr std::uint32_t max_wait_any = 127;
 errc futex_wait_any(const std::uint32_t* const* words, const std::uint32_t* expected, std::uint32_t count,
                     std::uint64_t timeout_ns) noexcept;
+
+// This process's wait and wake system calls so far (futex_wait/futex_wait_any calls, and wakes
+// that reached the kernel). For tests and benchmarks: "no system call while nobody waits" and
+// "no wake-ups while idle" are counted, not timed.
+struct wait_statistics {
+    std::uint64_t waits = 0;
+    std::uint64_t wakes = 0;
+};
+wait_statistics wait_statistics_of_this_process() noexcept;
 
 // How futex_wait_any waits: one futex_waitv call (Linux >= 5.16), or helper threads blocked
 // on each word (older kernels). `automatic` picks futex_waitv when the kernel has it; tests

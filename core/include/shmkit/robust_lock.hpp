@@ -19,7 +19,7 @@ struct robust_lock {
     atomic_u64 owner;  // holder: pid | start token << 32; 0 = free
     wait_word wake;    // lockers sleeping until it is released
 };
-static_assert(sizeof(robust_lock) == 16);
+static_assert(sizeof(robust_lock) == 24);
 static_assert(offsetof(robust_lock, owner) == 0);
 static_assert(offsetof(robust_lock, wake) == 8);
 

@@ -36,15 +36,15 @@ struct rwlock_state {
     wait_word readers_wake;  // readers wait here for the writer to leave
     wait_word writer_wake;   // writers wait here for readers to drain or the writer to leave
     atomic_u64 inconsistent; // nonzero from a writer's death until a writer calls mark_consistent()
-    std::uint64_t reserved[3];
+    std::uint64_t reserved;
 };
 static_assert(sizeof(rwlock_state) == 64);
 static_assert(offsetof(rwlock_state, writer) == 0);
 static_assert(offsetof(rwlock_state, recoveries) == 8);
 static_assert(offsetof(rwlock_state, readers_wake) == 16);
-static_assert(offsetof(rwlock_state, writer_wake) == 24);
-static_assert(offsetof(rwlock_state, inconsistent) == 32);
-static_assert(offsetof(rwlock_state, reserved) == 40);
+static_assert(offsetof(rwlock_state, writer_wake) == 32);
+static_assert(offsetof(rwlock_state, inconsistent) == 48);
+static_assert(offsetof(rwlock_state, reserved) == 56);
 
 // A view of one lock and its slot table in shared memory.
 class rwlock {

@@ -46,7 +46,7 @@ struct slot_control {
     std::uint64_t reserved0[3];
     // Readers sleeping for a new sample.
     wait_word wake;
-    std::uint64_t reserved1[7];
+    std::uint64_t reserved1[6];
 };
 static_assert(sizeof(slot_control) == 128);
 static_assert(offsetof(slot_control, committed) == 0);
@@ -56,7 +56,7 @@ static_assert(offsetof(slot_control, takeovers) == 24);
 static_assert(offsetof(slot_control, abandoned) == 32);
 static_assert(offsetof(slot_control, reserved0) == 40);
 static_assert(offsetof(slot_control, wake) == 64);
-static_assert(offsetof(slot_control, reserved1) == 72);
+static_assert(offsetof(slot_control, reserved1) == 80);
 
 inline constexpr std::size_t slot_meta_words = 5;
 

@@ -33,9 +33,9 @@ struct spsc_control {
     atomic_u64 consumer_takeovers;
     std::uint64_t reserved1[4];
     wait_word data;        // the consumer sleeps here for data
-    std::uint64_t reserved2[7];
+    std::uint64_t reserved2[6];
     wait_word space;       // the producer sleeps here for room
-    std::uint64_t reserved3[7];
+    std::uint64_t reserved3[6];
 };
 static_assert(sizeof(spsc_control) == 256);
 static_assert(offsetof(spsc_control, head) == 0);
@@ -49,9 +49,9 @@ static_assert(offsetof(spsc_control, popped) == 80);
 static_assert(offsetof(spsc_control, consumer_takeovers) == 88);
 static_assert(offsetof(spsc_control, reserved1) == 96);
 static_assert(offsetof(spsc_control, data) == 128);
-static_assert(offsetof(spsc_control, reserved2) == 136);
+static_assert(offsetof(spsc_control, reserved2) == 144);
 static_assert(offsetof(spsc_control, space) == 192);
-static_assert(offsetof(spsc_control, reserved3) == 200);
+static_assert(offsetof(spsc_control, reserved3) == 208);
 
 inline constexpr std::uint32_t spsc_ring_offset = 384;
 

@@ -6,6 +6,12 @@
 // a wake-up is never lost and an idle channel costs no syscalls and no wake-ups. Notifying is
 // the frequent side (a light barrier: no CPU fence where membarrier is available), going to
 // sleep the rare one (a heavy barrier).
+//
+// A waiter killed in its sleep cannot take its announcement back. The count heals itself: a
+// notify whose wake-up found nobody asleep although the count said otherwise starts a new
+// epoch with a count of zero and wakes everyone, and live waiters announce themselves again in
+// it (they check, after announcing, that their epoch still stands). So a dead waiter costs one
+// extra wake-up, not a system call on every later notify. Design: core/SPEC.md "Wait word".
 #pragma once
 
 #include <chrono>
@@ -19,12 +25,41 @@
 namespace shmkit {
 
 struct wait_word {
-    atomic_u32 sequence;  // the futex word: bumped by every notify that has someone to wake
-    atomic_u32 waiters;   // processes between announcing themselves and leaving the wait
+    atomic_u32 sequence;     // the futex word: bumped by every notify that has someone to wake
+    std::uint32_t reserved;  // 0
+    atomic_u64 waiters;      // bits 0..31: waits between announcing and leaving; 32..63: epoch
 };
-static_assert(sizeof(wait_word) == 8);
+static_assert(sizeof(wait_word) == 16);
 static_assert(offsetof(wait_word, sequence) == 0);
-static_assert(offsetof(wait_word, waiters) == 4);
+static_assert(offsetof(wait_word, reserved) == 4);
+static_assert(offsetof(wait_word, waiters) == 8);
+
+inline std::uint32_t waiter_count(std::uint64_t waiters) noexcept { return static_cast<std::uint32_t>(waiters); }
+inline std::uint32_t waiter_epoch(std::uint64_t waiters) noexcept { return static_cast<std::uint32_t>(waiters >> 32); }
+
+// A notify found nobody asleep although the count says someone waits: the count holds waiters
+// that died (or, harmlessly, live ones that were about to sleep). Starts a new epoch with a count
+// of zero and wakes every waiter, so the live ones announce themselves again.
+void heal_waiters(wait_word& w) noexcept;
+
+namespace detail {
+// Announces a wait on `w`; returns the epoch the announcement counts in.
+inline std::uint32_t announce_wait(wait_word& w) noexcept {
+    return waiter_epoch(w.waiters.fetch_add(1, order::relaxed));
+}
+// Whether an announcement made in `epoch` still counts: false once a heal has discarded it.
+// Call after loading the sequence (acquire), see wait_until.
+inline bool announcement_stands(const wait_word& w, std::uint32_t epoch) noexcept {
+    return waiter_epoch(w.waiters.load(order::relaxed)) == epoch;
+}
+// Takes an announcement back, unless a heal already discarded it (the epoch moved on).
+inline void withdraw_wait(wait_word& w, std::uint32_t epoch) noexcept {
+    std::uint64_t v = w.waiters.load(order::relaxed);
+    while (waiter_epoch(v) == epoch && waiter_count(v) != 0 &&
+           !w.waiters.compare_exchange(v, v - 1, order::relaxed, order::relaxed)) {
+    }
+}
+}  // namespace detail
 
 using nanoseconds = std::chrono::nanoseconds;
 inline constexpr nanoseconds wait_forever = nanoseconds::max();
@@ -44,10 +79,10 @@ inline void notify_all(wait_word& w, barrier_mode mode) noexcept {
     // order, which release/acquire does not give). Pairs with the heavy barrier in wait_until:
     // either this load sees the waiter, or the waiter's re-check sees our data.
     light_barrier(mode);
-    if (w.waiters.load(order::relaxed) == 0) return;
+    if (waiter_count(w.waiters.load(order::relaxed)) == 0) return;
     // Release: a waiter that reads the new sequence (acquire) also sees the published state.
     w.sequence.fetch_add(1, order::release);
-    os::futex_wake_all(&w.sequence.raw);
+    if (os::futex_wake_all(&w.sequence.raw) == 0) heal_waiters(w);
 }
 
 struct wait_options {
@@ -70,26 +105,30 @@ errc wait_until(wait_word& w, barrier_mode mode, Ready&& ready, std::uint64_t de
         if (ready()) return errc::ok;
     }
     for (;;) {
-        w.waiters.fetch_add(1, order::relaxed);
+        const std::uint32_t epoch = detail::announce_wait(w);
         // The announcement above must be visible before the re-check below reads the data
         // (store->load order). Pairs with the light barrier in notify_all.
         heavy_barrier(mode);
         // Acquire: if a notifier bumped the sequence, its published data is visible to ready().
+        // It also orders the epoch check below after this load: a heal bumps the sequence
+        // (release) after starting its epoch, so if `seen` includes the heal, the check fails;
+        // if it does not, the heal's bump makes the futex_wait below return at once.
         const std::uint32_t seen = w.sequence.load(order::acquire);
+        if (!detail::announcement_stands(w, epoch)) continue;  // healed away: announce again
         if (ready()) {
-            w.waiters.fetch_sub(1, order::relaxed);
+            detail::withdraw_wait(w, epoch);
             return errc::ok;
         }
         const std::uint64_t now = os::monotonic_ns();
         if (now >= deadline_ns) {
-            w.waiters.fetch_sub(1, order::relaxed);
+            detail::withdraw_wait(w, epoch);
             return errc::timeout;
         }
         // The kernel compares the word with `seen` atomically with going to sleep, so a notify
         // between our check and the sleep makes this return at once instead of being lost.
         const errc e = os::futex_wait(&w.sequence.raw, seen,
                                       deadline_ns == os::forever ? os::forever : deadline_ns - now);
-        w.waiters.fetch_sub(1, order::relaxed);
+        detail::withdraw_wait(w, epoch);
         if (e == errc::interrupted && options.return_on_signal) return e;
         if (ready()) return errc::ok;
     }
