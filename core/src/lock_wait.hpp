@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "shmkit/robust_lock.hpp"
+#include "shmkit/role.hpp"
 
 namespace shmkit::detail {
 
@@ -13,6 +14,23 @@ namespace shmkit::detail {
 // the subtraction cannot wrap.
 inline std::uint64_t look_again_at(std::uint64_t now, std::uint64_t deadline_ns, const lock_options& o) noexcept {
     return deadline_ns - now < o.liveness_period_ns ? deadline_ns : now + o.liveness_period_ns;
+}
+
+// Sleeps on `wake` until `released()` (the holder let go; the caller looks again), the
+// deadline, or the death of `holder` (a role word), whichever comes first. Where the OS can
+// watch for a process's exit, the sleep is idle for as long as the holder lives: its exit wakes
+// us. Elsewhere we wake once per liveness period to look at it (`now` as in look_again_at).
+template <class Released>
+void wait_for_holder(wait_word& wake, barrier_mode mode, std::uint64_t holder, Released&& released, std::uint64_t now,
+                     std::uint64_t deadline_ns, const lock_options& o) noexcept {
+    os::exit_watch watch;
+    const errc watched = os::watch_exit(unpack_process(holder), &wake.sequence.raw, &watch);
+    if (watched == errc::peer_dead) return;  // the caller looks again and finds it dead
+    const bool idle = watched == errc::ok;
+    static_cast<void>(wait_until(
+        wake, mode, [&] { return released() || __atomic_load_n(&watch.fired, __ATOMIC_ACQUIRE) != 0; },
+        idle ? deadline_ns : look_again_at(now, deadline_ns, o)));
+    if (idle) os::unwatch_exit(&watch);
 }
 
 }  // namespace shmkit::detail

@@ -29,9 +29,12 @@ errc lock(robust_lock& l, barrier_mode mode, std::uint64_t deadline_ns, const lo
         if (e != errc::busy) return e;
         const std::uint64_t now = os::monotonic_ns();
         if (now >= deadline_ns) return errc::lock_timeout;
-        // Sleep until released or until it is time to look at the holder again.
-        static_cast<void>(wait_until(l.wake, mode, [&l] { return l.owner.load(order::acquire) == 0; },
-                                     detail::look_again_at(now, deadline_ns, options)));
+        // Sleep until this holder lets go (to nobody or to someone else: then we watch the new
+        // one) or dies.
+        const std::uint64_t holder = l.owner.load(order::acquire);
+        if (holder == 0) continue;
+        detail::wait_for_holder(l.wake, mode, holder, [&] { return l.owner.load(order::acquire) != holder; }, now,
+                                deadline_ns, options);
     }
 }
 

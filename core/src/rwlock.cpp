@@ -5,7 +5,6 @@
 
 namespace shmkit {
 
-using detail::look_again_at;
 
 errc rwlock::claim_slot(std::uint32_t* index, std::uint64_t* claimed_as) noexcept {
     const std::uint64_t me = this_process();
@@ -85,9 +84,8 @@ errc rwlock::lock_shared(std::uint32_t slot, std::uint64_t deadline_ns, const lo
         }
         const std::uint64_t now = os::monotonic_ns();
         if (now >= deadline_ns) return errc::lock_timeout;
-        static_cast<void>(wait_until(
-            state_->readers_wake, mode_, [this] { return state_->writer.load(order::acquire) == 0; },
-            look_again_at(now, deadline_ns, options)));
+        detail::wait_for_holder(state_->readers_wake, mode_, writer,
+                                [&] { return state_->writer.load(order::acquire) != writer; }, now, deadline_ns, options);
     }
 }
 
@@ -109,9 +107,8 @@ errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexce
         }
         const std::uint64_t now = os::monotonic_ns();
         if (now >= deadline_ns) return errc::lock_timeout;
-        static_cast<void>(wait_until(
-            state_->writer_wake, mode_, [this] { return state_->writer.load(order::acquire) == 0; },
-            look_again_at(now, deadline_ns, options)));
+        detail::wait_for_holder(state_->writer_wake, mode_, writer,
+                                [&] { return state_->writer.load(order::acquire) != writer; }, now, deadline_ns, options);
     }
     // The claim above before the scan below (store->load); pairs with the light barrier in
     // lock_shared.
@@ -129,9 +126,11 @@ errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexce
                 unlock();
                 return errc::lock_timeout;
             }
-            static_cast<void>(wait_until(
-                state_->writer_wake, mode_, [&s] { return s.readers.load(order::acquire) == 0; },
-                look_again_at(now, deadline_ns, options)));
+            // The slot's readers leave, or its owner (the one process that can take them back) dies.
+            detail::wait_for_holder(
+                state_->writer_wake, mode_, owner,
+                [&] { return s.readers.load(order::acquire) == 0 || s.owner.load(order::acquire) != owner; }, now,
+                deadline_ns, options);
         }
     }
     return acquired();

@@ -1,15 +1,24 @@
 // Process identity and liveness. A pid alone is not enough: pids are recycled, so every
 // identity also carries a token of the process start time (field 22 of /proc/<pid>/stat, in
 // clock ticks since boot), and a recycled pid shows a different start time.
+//
+// Exit watches: a pidfd (Linux >= 5.3) becomes readable when its process has exited. One
+// watcher thread per process, started on first use, waits on all of them with epoll and turns
+// an exit into a notify of the word a lock waiter sleeps on, so lock waits need no periodic
+// liveness checks.
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <limits.h>  // PTHREAD_STACK_MIN
 
 #include "shmkit/os.hpp"
 
@@ -125,6 +134,162 @@ bool process_alive(process_id id) noexcept {
     if (id.start != 0 && static_cast<std::uint32_t>(st.start_ticks) != id.start) return false;  // pid recycled
     if (st.zombie) return !all_threads_exited(id.pid);
     return true;
+}
+
+// ---- exit watches ------------------------------------------------------------------------------
+
+namespace {
+
+#ifndef SYS_pidfd_open
+constexpr long pidfd_open_syscall = 434;  // the same number on every Linux architecture
+#else
+constexpr long pidfd_open_syscall = SYS_pidfd_open;
+#endif
+
+struct watch_slot {
+    int pidfd = -1;
+    std::uint32_t* word = nullptr;   // null once fired
+    std::uint32_t* fired = nullptr;
+    std::uint32_t generation = 0;    // tells a stale epoll event from the slot's current watch
+    bool in_use = false;
+};
+constexpr std::uint32_t max_watches = 256;
+watch_slot g_watches[max_watches];
+pthread_mutex_t g_watch_lock = PTHREAD_MUTEX_INITIALIZER;
+int g_epoll = -1;          // the watcher thread's, created with it
+int g_watch_support = 0;   // 0 unknown, 1 watching works, 2 the OS cannot (no pidfd or epoll)
+int g_watch_atfork = 0;
+
+void fire(watch_slot& slot) noexcept {
+    __atomic_store_n(slot.fired, 1u, __ATOMIC_RELEASE);
+    // Release: `fired` is visible to a waiter that sees the bump.
+    __atomic_fetch_add(slot.word, 1u, __ATOMIC_RELEASE);
+    ::syscall(SYS_futex, slot.word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+    ::epoll_ctl(g_epoll, EPOLL_CTL_DEL, slot.pidfd, nullptr);  // level-triggered: once is enough
+    slot.word = nullptr;
+}
+
+void* watcher_main(void*) {
+    epoll_event events[16];
+    for (;;) {
+        const int n = ::epoll_wait(g_epoll, events, 16, -1);
+        if (n < 0) continue;  // EINTR (signals are blocked here, but ptrace can cause it)
+        pthread_mutex_lock(&g_watch_lock);
+        for (int i = 0; i < n; ++i) {
+            const auto index = static_cast<std::uint32_t>(events[i].data.u64);
+            const auto generation = static_cast<std::uint32_t>(events[i].data.u64 >> 32);
+            if (index >= max_watches) continue;
+            watch_slot& slot = g_watches[index];
+            if (slot.in_use && slot.generation == generation && slot.word != nullptr) fire(slot);
+        }
+        pthread_mutex_unlock(&g_watch_lock);
+    }
+    return nullptr;
+}
+
+// A forked child has no watcher thread, and its copies of the parent's epoll and pidfd
+// descriptors still refer to the parent's watches: it drops them and starts afresh. (The lock
+// is held across fork, so the child never inherits it mid-update.)
+void watch_prepare() noexcept { pthread_mutex_lock(&g_watch_lock); }
+void watch_parent() noexcept { pthread_mutex_unlock(&g_watch_lock); }
+void watch_child() noexcept {
+    for (watch_slot& slot : g_watches) {
+        if (slot.in_use) ::close(slot.pidfd);
+        slot = watch_slot{};
+    }
+    if (g_epoll >= 0) ::close(g_epoll);
+    g_epoll = -1;
+    pthread_mutex_unlock(&g_watch_lock);
+}
+
+// With the lock held: the epoll instance and the watcher thread, once.
+bool start_watcher() noexcept {
+    if (g_epoll >= 0) return true;
+    const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return false;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    const std::size_t stack = PTHREAD_STACK_MIN > 64 * 1024 ? PTHREAD_STACK_MIN : 64 * 1024;
+    pthread_attr_setstacksize(&attr, stack);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    // The watcher runs with every signal blocked, so the application's handlers never run on it.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    g_epoll = ep;
+    pthread_t thread;
+    const int rc = pthread_create(&thread, &attr, watcher_main, nullptr);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        g_epoll = -1;
+        ::close(ep);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+errc watch_exit(process_id id, std::uint32_t* word, exit_watch* watch) noexcept {
+    watch->fired = 0;
+    watch->handle = -1;
+    if (__atomic_load_n(&g_watch_support, __ATOMIC_RELAXED) == 2) return errc::unsupported;
+    if (__atomic_exchange_n(&g_watch_atfork, 1, __ATOMIC_ACQ_REL) == 0) {
+        pthread_atfork(watch_prepare, watch_parent, watch_child);
+    }
+    const int pidfd = static_cast<int>(::syscall(pidfd_open_syscall, static_cast<pid_t>(id.pid), 0u));
+    if (pidfd < 0) {
+        if (errno == ESRCH) return errc::peer_dead;
+        // ENOSYS (kernel < 5.3, an emulator), or a seccomp profile that denies it: poll instead.
+        if (errno == ENOSYS || errno == EPERM) __atomic_store_n(&g_watch_support, 2, __ATOMIC_RELAXED);
+        return errc::unsupported;
+    }
+    // The pid may have been recycled before we opened it: the descriptor is the process we
+    // mean only if that process (its start time included) is alive now.
+    if (!process_alive(id)) {
+        ::close(pidfd);
+        return errc::peer_dead;
+    }
+    pthread_mutex_lock(&g_watch_lock);
+    errc e = errc::unsupported;  // out of watches, or no watcher thread: poll instead
+    if (start_watcher()) {
+        for (std::uint32_t i = 0; i < max_watches; ++i) {
+            watch_slot& slot = g_watches[i];
+            if (slot.in_use) continue;
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.u64 = i | (static_cast<std::uint64_t>(slot.generation + 1) << 32);
+            if (::epoll_ctl(g_epoll, EPOLL_CTL_ADD, pidfd, &ev) != 0) break;
+            slot.pidfd = pidfd;
+            slot.word = word;
+            slot.fired = &watch->fired;
+            slot.generation += 1;
+            slot.in_use = true;
+            watch->handle = i;
+            e = errc::ok;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_watch_lock);
+    if (failed(e)) ::close(pidfd);
+    return e;
+}
+
+void unwatch_exit(exit_watch* watch) noexcept {
+    if (watch->handle < 0) return;
+    pthread_mutex_lock(&g_watch_lock);
+    watch_slot& slot = g_watches[static_cast<std::size_t>(watch->handle)];
+    if (slot.in_use && slot.fired == &watch->fired) {
+        if (slot.word != nullptr) ::epoll_ctl(g_epoll, EPOLL_CTL_DEL, slot.pidfd, nullptr);
+        ::close(slot.pidfd);
+        slot.pidfd = -1;
+        slot.word = nullptr;
+        slot.fired = nullptr;
+        slot.in_use = false;
+    }
+    pthread_mutex_unlock(&g_watch_lock);
+    watch->handle = -1;
 }
 
 }  // namespace shmkit::os

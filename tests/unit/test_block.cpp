@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "shmkit/block.hpp"
+#include "shmkit/robust_lock.hpp"
 #include "shmkit/typed.hpp"
 #include "support.hpp"
 
@@ -184,6 +186,122 @@ TEST_F(Block, AProcessWhoseMainThreadExitedStillHoldsItsLock) {
     EXPECT_EQ(holder.wait(), 0);
     EXPECT_EQ(owner.lock(1s), errc::ok);
     owner.unlock();
+}
+
+// Whether this OS lets a lock waiter sleep until the holder exits (else it polls the holder's
+// liveness once per liveness period, and the tests below that need it skip).
+bool exit_watches_available() {
+    os::exit_watch w;
+    std::uint32_t word = 0;
+    const errc e = os::watch_exit(os::self(), &word, &w);
+    os::unwatch_exit(&w);
+    return e == errc::ok;
+}
+
+// A child that takes a lock with `take` and holds it until told to exit (stage 2; it exits
+// holding it), or until killed.
+struct holder_child {
+    shared<std::atomic<int>> stage;
+    std::unique_ptr<child> process;
+    template <class Take>
+    explicit holder_child(Take&& take) {
+        process = std::make_unique<child>([&] {
+            if (!take()) {
+                stage->store(-1);
+                return 1;
+            }
+            stage->store(1);
+            spin_until([&] { return stage->load() == 2; });
+            return 0;
+        });
+        spin_until([&] { return stage->load() != 0; });
+        EXPECT_EQ(stage->load(), 1) << "the holder could not take the lock";
+    }
+};
+
+// Takes the lock (exclusive or shared) in a child and keeps it: the handle is leaked.
+bool take_and_keep(const char* name, bool exclusive) {
+    auto b = block::open(name);
+    if (!b) return false;
+    const errc e = exclusive ? b->lock(1s) : b->lock_shared(1s);
+    if (e != errc::ok && e != errc::owner_dead) return false;  // a previous holder died with it
+    new block(std::move(b).value());
+    return true;
+}
+
+TEST_F(Block, WaitingForALiveHolderIsIdle) {
+    if (!exit_watches_available()) GTEST_SKIP() << "no exit watches here: lock waits poll the holder";
+    // A liveness period of 5 ms used to mean 200 wake-ups a second while the holder lived.
+    for (const bool exclusive : {true, false}) {
+        holder_child h([&] { return take_and_keep(name.c_str(), true); });
+        auto waiter = open();  // liveness period 5 ms
+        const os::wait_statistics before = os::wait_statistics_of_this_process();
+        EXPECT_EQ(exclusive ? waiter.lock(300ms) : waiter.lock_shared(300ms), errc::lock_timeout);
+        const os::wait_statistics after = os::wait_statistics_of_this_process();
+        EXPECT_LE(after.waits - before.waits, 2u) << (exclusive ? "lock" : "lock_shared");  // was ~60
+        h.stage->store(2);
+        EXPECT_EQ(h.process->wait(), 0);  // exits holding it: the next round's holder takes it over
+    }
+}
+
+TEST_F(Block, ADeadHolderIsNoticedAtItsDeathNotAfterALivenessPeriod) {
+    if (!exit_watches_available()) GTEST_SKIP() << "no exit watches here: lock waits poll the holder";
+    block_options patient;
+    patient.lock.liveness_period_ns = 3'600'000'000'000;  // an hour: only the exit watch can help
+    for (const bool exclusive : {true, false}) {
+        holder_child h([&] { return take_and_keep(name.c_str(), true); });
+        auto waiter = block::open(name.c_str(), patient);
+        ASSERT_TRUE(waiter);
+        child locker([&] {
+            // No timeout: only the holder's exit can end this wait (a hang would fail the test).
+            const errc e = exclusive ? waiter->lock() : waiter->lock_shared();
+            return static_cast<int>(e);
+        });
+        spin_until([&] { return test::asleep(locker.pid()); });
+        h.process->kill_and_wait();
+        EXPECT_EQ(locker.wait(), static_cast<int>(errc::owner_dead)) << (exclusive ? "lock" : "lock_shared");
+        ASSERT_EQ(owner.lock(1s), errc::owner_dead);  // repair for the next round
+        owner.mark_consistent();
+        owner.unlock();
+    }
+}
+
+TEST_F(Block, AWriterWaitingForADeadReadersLockIsWokenAtItsDeath) {
+    if (!exit_watches_available()) GTEST_SKIP() << "no exit watches here: lock waits poll the holder";
+    block_options patient;
+    patient.lock.liveness_period_ns = 3'600'000'000'000;
+    holder_child h([&] { return take_and_keep(name.c_str(), false); });
+    auto writer = block::open(name.c_str(), patient);
+    ASSERT_TRUE(writer);
+    child locker([&] { return static_cast<int>(writer->lock()); });  // no timeout, as above
+    spin_until([&] { return test::asleep(locker.pid()); });
+    h.process->kill_and_wait();
+    EXPECT_EQ(locker.wait(), static_cast<int>(errc::ok));
+}
+
+// The robust lock under command's claims and kv's keys waits the same way.
+TEST(RobustLock, WaitingForALiveHolderIsIdleAndItsDeathEndsTheWait) {
+    if (!exit_watches_available()) GTEST_SKIP() << "no exit watches here: lock waits poll the holder";
+    shared<robust_lock> l;
+    shared<std::atomic<int>> stage;
+    child holder([&] {
+        if (lock(*l, barrier_mode::fences, os::forever) != errc::ok) return 1;
+        stage->store(1);
+        for (;;) os::sleep_ns(1'000'000'000);  // holds it until killed
+        return 0;
+    });
+    spin_until([&] { return stage->load() == 1; });
+    lock_options quick_look;
+    quick_look.liveness_period_ns = 5'000'000;  // used to mean 200 wake-ups a second
+    const os::wait_statistics before = os::wait_statistics_of_this_process();
+    EXPECT_EQ(lock(*l, barrier_mode::fences, deadline_after(300ms), quick_look), errc::lock_timeout);
+    EXPECT_LE(os::wait_statistics_of_this_process().waits - before.waits, 2u);
+    lock_options patient;
+    patient.liveness_period_ns = 3'600'000'000'000;
+    child locker([&] { return static_cast<int>(lock(*l, barrier_mode::fences, os::forever, patient)); });
+    spin_until([&] { return test::asleep(locker.pid()); });
+    EXPECT_EQ(holder.kill_and_wait(), 128 + SIGKILL);
+    EXPECT_EQ(locker.wait(), static_cast<int>(errc::owner_dead));  // no timeout: a hang fails the test
 }
 
 TEST_F(Block, AForkedChildNeitherFreesNorUsesItsParentsReaderSlot) {

@@ -149,6 +149,22 @@ process_id self() noexcept;
 // Dead only when the OS says so for certain; anything ambiguous counts as alive.
 bool process_alive(process_id id) noexcept;
 
+// Watching for a process's exit: a wait for something only process `id` can give back (a lock
+// it holds) ends when it exits, instead of re-checking its liveness periodically. Once the
+// process has exited, `fired` is set (release), then `*word` is incremented (release) and its
+// waiters woken, as a notify would.
+struct exit_watch {
+    std::uint32_t fired = 0;    // read with an acquire load
+    std::intptr_t handle = -1;  // the port's
+};
+// ok (watching: call unwatch_exit before `word` or `watch` go away); peer_dead (it has exited
+// already); unsupported (the OS cannot watch processes, or is out of watches: re-check liveness
+// periodically instead).
+errc watch_exit(process_id id, std::uint32_t* word, exit_watch* watch) noexcept;
+// Stops watching (after which nothing touches `word` or `watch`). Safe on a watch that fired or
+// was never set up.
+void unwatch_exit(exit_watch* watch) noexcept;
+
 // ---- diagnostics ---------------------------------------------------------------------------
 
 // errno (or GetLastError) of the last failed call above on this thread.

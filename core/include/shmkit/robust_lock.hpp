@@ -1,9 +1,10 @@
 // A mutex in shared memory that survives its holder's death. The holder is recorded (pid and
 // start time); a locker that finds the holder dead takes the lock over and is told so with
 // owner_dead, because the data it protects may be half-updated (like EOWNERDEAD). Lockers
-// sleep in the kernel; while the holder lives they re-check it once per liveness period, the
-// only way to notice a holder that died without unlocking. Ownership is per process: threads
-// of one process share an identity, so it must not be locked recursively.
+// sleep in the kernel, idle while the holder lives: the holder's exit wakes them (os::
+// watch_exit), or, where the OS cannot watch processes, they look at the holder once per
+// liveness period. Ownership is per process: threads of one process share an identity, so it
+// must not be locked recursively.
 #pragma once
 
 #include <cstddef>
@@ -24,7 +25,9 @@ static_assert(offsetof(robust_lock, owner) == 0);
 static_assert(offsetof(robust_lock, wake) == 8);
 
 struct lock_options {
-    std::uint64_t liveness_period_ns = 100'000'000;  // how often a blocked locker re-checks the holder
+    // How often a blocked locker re-checks the holder where the OS cannot wake it at the
+    // holder's exit (os::watch_exit unsupported).
+    std::uint64_t liveness_period_ns = 100'000'000;
     std::uint32_t spin = 64;                         // tries before sleeping
 };
 

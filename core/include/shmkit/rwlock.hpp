@@ -3,7 +3,8 @@
 // it. Every handle that may lock owns a reader slot recording its process and how many read
 // locks it holds, so a writer can discount the read locks of processes that died. A lock
 // taken from a dead writer reports owner_dead (the data may be half-updated). Waiters sleep
-// in the kernel and look at the holder once per liveness period; nothing spins.
+// in the kernel, idle while the holder they wait for lives, woken at its exit (as for
+// robust_lock); nothing spins.
 // Layout: core/SPEC.md "block".
 #pragma once
 
