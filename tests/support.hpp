@@ -82,6 +82,28 @@ private:
     std::uint8_t* base_ = nullptr;
 };
 
+// A shared-memory object mapped read-write behind shmkit's back, as caller-given memory.
+class raw_mapping {
+public:
+    explicit raw_mapping(const char* name) {
+        const int fd = ::shm_open(name, O_RDWR, 0);
+        if (fd < 0) std::abort();
+        size_ = static_cast<std::size_t>(::lseek(fd, 0, SEEK_END));
+        base_ = static_cast<std::uint8_t*>(::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+        ::close(fd);
+        if (base_ == MAP_FAILED) std::abort();
+    }
+    ~raw_mapping() { ::munmap(base_, size_); }
+    raw_mapping(const raw_mapping&) = delete;
+    raw_mapping& operator=(const raw_mapping&) = delete;
+    std::uint8_t* base() const { return base_; }
+    std::size_t size() const { return size_; }
+
+private:
+    std::uint8_t* base_ = nullptr;
+    std::size_t size_ = 0;
+};
+
 // Anonymous shared memory for parent/child handshakes in fork tests.
 template <class T>
 class shared {

@@ -186,6 +186,14 @@ result<kv_store> kv_store::from_segment(segment&& s, const kv_options& options) 
     return kv;
 }
 
+result<kv_store> kv_store::attach(void* memory, std::uint64_t size, const kv_options& options) noexcept {
+    kv_store kv;
+    kv.options_ = options;
+    const errc e = kv.bind(static_cast<std::uint8_t*>(memory), size);
+    if (failed(e)) return e;
+    return kv;
+}
+
 result<kv_store> kv_store::open(const char* name, const kv_options& options) noexcept {
     auto s = segment::open(name, kind::kv, kv_header_size, os::access::read_write, options.segment);
     if (!s) return s.error();

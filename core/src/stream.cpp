@@ -96,19 +96,33 @@ result<stream_writer> stream_writer::create(const char* name, const stream_confi
     return create_kind(name, m, sc, options);
 }
 
-result<stream_reader> stream_reader::open(const char* name, const stream_reader_options& options) noexcept {
-    auto r = open_kind(name, options);
-    if (!r) return r.error();
-    const stream_expectation& want = options.expect;
-    if (static_cast<std::uint32_t>(want.type) != 0 && r->meta_.dtype != static_cast<std::uint32_t>(want.type)) {
+namespace {
+// What a reader insists on finding: wrong_kind (another element type), size_mismatch (shape).
+errc check_expectation(const stream_meta& m, const stream_expectation& want) noexcept {
+    if (static_cast<std::uint32_t>(want.type) != 0 && m.dtype != static_cast<std::uint32_t>(want.type)) {
         return errc::wrong_kind;
     }
     if (want.ndim >= 0) {
-        if (static_cast<std::uint32_t>(want.ndim) != r->meta_.ndim) return errc::size_mismatch;
-        for (std::uint32_t i = 0; i < r->meta_.ndim; ++i) {
-            if (want.shape[i] != r->meta_.shape[i]) return errc::size_mismatch;
+        if (static_cast<std::uint32_t>(want.ndim) != m.ndim) return errc::size_mismatch;
+        for (std::uint32_t i = 0; i < m.ndim; ++i) {
+            if (want.shape[i] != m.shape[i]) return errc::size_mismatch;
         }
     }
+    return errc::ok;
+}
+}  // namespace
+
+result<stream_reader> stream_reader::open(const char* name, const stream_reader_options& options) noexcept {
+    auto r = open_kind(name, options);
+    if (!r) return r.error();
+    if (const errc e = check_expectation(r->meta_, options.expect); failed(e)) return e;
+    return r;
+}
+
+result<stream_reader> stream_reader::attach(void* memory, std::uint64_t size, const stream_reader_options& options) noexcept {
+    auto r = slot_kind_reader::attach(memory, size, options);
+    if (!r) return r.error();
+    if (const errc e = check_expectation(r->meta_, options.expect); failed(e)) return e;
     return r;
 }
 

@@ -86,6 +86,17 @@ TEST(KvScale, ManyKeysAreCheckedForDuplicatesInLinearTime) {
     EXPECT_EQ(segment::remove(name.c_str()), errc::not_found);  // nothing left behind
 }
 
+TEST_F(Kv, AttachesToCallerGivenMemory) {
+    ASSERT_EQ(owner.set("mode", "auto", 4), errc::ok);
+    test::raw_mapping memory(name.c_str());
+    auto kv = kv_store::attach(memory.base(), memory.size());
+    ASSERT_TRUE(kv) << to_string(kv.error());
+    EXPECT_EQ(get(*kv, "mode"), "auto");
+    ASSERT_EQ(kv->set("count", "7", 1), errc::ok);
+    EXPECT_EQ(get(owner, "count"), "7");
+    EXPECT_EQ(kv_store::attach(memory.base() + 64, memory.size() - 64).error(), errc::invalid_layout);
+}
+
 TEST_F(Kv, KeyLengthRewrittenByAPeerStaysInsideTheKeyArea) {
     std::size_t len = 0;
     const char* status = owner.key_name(2, &len);

@@ -260,6 +260,33 @@ TEST(StreamBytes, VariableSizeMessages) {
     EXPECT_EQ(std::string(out, 4), std::string("\x81\xa1x\x01", 4));
 }
 
+TEST(StreamMemory, ReadersAndWritersAttachToCallerGivenMemory) {
+    unique_name name("stream-memory");
+    stream_config config;
+    config.type = dtype::uint64;
+    config.shape[0] = 1;
+    {
+        auto creator = stream_writer::create(name.c_str(), config);
+        ASSERT_TRUE(creator);
+    }  // the writer role is free again
+    test::raw_mapping memory(name.c_str());
+    auto w = stream_writer::attach(memory.base(), memory.size());
+    ASSERT_TRUE(w) << to_string(w.error());
+    auto r = stream_reader::attach(memory.base(), memory.size());
+    ASSERT_TRUE(r) << to_string(r.error());
+    stream_reader_options wrong;
+    wrong.expect.type = dtype::float32;
+    EXPECT_EQ(stream_reader::attach(memory.base(), memory.size(), wrong).error(), errc::wrong_kind);
+    EXPECT_EQ(stream_writer::attach(memory.base(), memory.size()).error(), errc::busy);
+    const std::uint64_t v = 42;
+    ASSERT_EQ(w->write(&v, sizeof v), errc::ok);
+    std::uint64_t got = 0;
+    ASSERT_TRUE(r->next(&got, sizeof got));
+    EXPECT_EQ(got, 42u);
+    EXPECT_EQ(video_reader::attach(memory.base(), memory.size()).error(), errc::wrong_kind);
+    EXPECT_EQ(stream_reader::attach(memory.base() + 8, memory.size() - 8).error(), errc::invalid_argument);
+}
+
 TEST(StreamConfig, BadDescriptionsAreRefused) {
     unique_name name("stream-bad");
     stream_config c = floats();

@@ -119,6 +119,8 @@ public:
     static result<kv_store> create(const char* name, const char* const* keys, std::uint32_t count,
                                    const kv_config& config = {}, const kv_options& options = {}) noexcept;
     static result<kv_store> open(const char* name, const kv_options& options = {}) noexcept;
+    // A store in caller-given memory (64-byte aligned) that holds a published kv segment.
+    static result<kv_store> attach(void* memory, std::uint64_t size, const kv_options& options = {}) noexcept;
 
     std::uint32_t key_count() const noexcept { return geometry_.key_count; }
     std::uint32_t max_value() const noexcept { return geometry_.max_value; }

@@ -45,6 +45,14 @@ public:
         if (failed(e)) return e;
         return w;
     }
+    // The same over caller-given memory (64-byte aligned) that holds a published segment of this
+    // kind, such as one mapped from a DMA buffer: validated like a named one.
+    static result<Derived> attach(void* memory, std::uint64_t size) noexcept {
+        Derived w;
+        errc e = w.attach_memory(static_cast<std::uint8_t*>(memory), size, segment{}, false);
+        if (failed(e)) return e;
+        return w;
+    }
 
 protected:
     static result<Derived> create_kind(const char* name, const Meta& meta, const slot_config& config,
@@ -59,8 +67,13 @@ protected:
     }
 
     errc attach_layout(segment&& s, bool role_claimed) noexcept {
+        std::uint8_t* base = s.base();
+        const std::uint64_t size = s.size();
+        return attach_memory(base, size, static_cast<segment&&>(s), role_claimed);
+    }
+    errc attach_memory(std::uint8_t* base, std::uint64_t size, segment&& s, bool role_claimed) noexcept {
         slot_layout l;
-        const errc e = map_kind<Derived>(s.base(), s.size(), K, &l, &meta_);
+        const errc e = map_kind<Derived>(base, size, K, &l, &meta_);
         if (failed(e)) return e;
         return bind(static_cast<segment&&>(s), l, role_claimed);
     }
@@ -73,18 +86,32 @@ class slot_kind_reader : public slot_reader {
 public:
     const Meta& description() const noexcept { return meta_; }
 
+    // A reader of a segment of this kind in caller-given memory (64-byte aligned).
+    static result<Derived> attach(void* memory, std::uint64_t size, const slot_reader_options& options = {}) noexcept {
+        Derived r;
+        const errc e = r.attach_memory(static_cast<std::uint8_t*>(memory), size, segment{}, options);
+        if (failed(e)) return e;
+        return r;
+    }
+
 protected:
     static result<Derived> open_kind(const char* name, const slot_reader_options& options) noexcept {
         auto s = segment::open(name, K, slot_kind_header_size,
                                options.read_only ? os::access::read_only : os::access::read_write, options.segment);
         if (!s) return s.error();
         Derived r;
-        slot_layout l;
-        errc e = map_kind<Derived>(s->base(), s->size(), K, &l, &r.meta_);
-        if (failed(e)) return e;
-        e = r.bind(std::move(s).value(), l, options);
+        std::uint8_t* base = s->base();
+        const std::uint64_t size = s->size();
+        const errc e = r.attach_memory(base, size, std::move(s).value(), options);
         if (failed(e)) return e;
         return r;
+    }
+
+    errc attach_memory(std::uint8_t* base, std::uint64_t size, segment&& s, const slot_reader_options& options) noexcept {
+        slot_layout l;
+        const errc e = map_kind<Derived>(base, size, K, &l, &meta_);
+        if (failed(e)) return e;
+        return bind(static_cast<segment&&>(s), l, options);
     }
 
     Meta meta_{};

@@ -69,6 +69,8 @@ public:
 class stream_reader : public detail::slot_kind_reader<stream_meta, kind::stream, stream_reader> {
 public:
     static result<stream_reader> open(const char* name, const stream_reader_options& options = {}) noexcept;
+    // Over caller-given memory, with the same expectations checked.
+    static result<stream_reader> attach(void* memory, std::uint64_t size, const stream_reader_options& options = {}) noexcept;
     static errc check(const stream_meta& meta, std::uint64_t slot_capacity) noexcept {
         return stream_writer::check(meta, slot_capacity);
     }
