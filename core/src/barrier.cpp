@@ -10,7 +10,7 @@ void light_barrier(barrier_mode mode) noexcept {
         // the compiler from moving our load above our store.
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
     } else {
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        fence(order::seq_cst);
     }
 }
 
@@ -22,7 +22,7 @@ void heavy_barrier(barrier_mode mode) noexcept {
         SHMKIT_ASSERT(os::heavy_membarrier() == errc::ok);
         return;
     }
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    fence(order::seq_cst);
 }
 
 }  // namespace shmkit

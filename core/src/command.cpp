@@ -196,7 +196,7 @@ void command_writer::finish(std::uint64_t pos, std::size_t reserved, std::size_t
 errc command_writer::write_at(const void* data, std::size_t size, std::uint64_t deadline_ns, bool wait) noexcept {
     auto r = claim(size, deadline_ns, wait);
     if (!r) return r.error();
-    if (size != 0) std::memcpy(r->data(), data, size);
+    copy_to_record(r->data(), data, size);
     r->commit(size);
     return errc::ok;
 }
@@ -367,7 +367,7 @@ result<message_info> command_reader::try_read(void* buffer, std::size_t capacity
             pending_size_ = h.size;
             return errc::message_too_large;
         }
-        if (h.size != 0) std::memcpy(buffer, ring_.at(offset + record_header_size), h.size);
+        copy_from_record(buffer, ring_.at(offset + record_header_size), h.size);
         const message_info info{h.size, delivered_++};
         control_->consumed.store(control_->consumed.load(order::relaxed) + 1, order::relaxed);  // only we write it
         advance(span);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "shmkit/atomic.hpp"
 #include "shmkit/sanitizers.hpp"
 
 namespace shmkit {
@@ -18,21 +19,21 @@ void copy_from_shared(void* dst, const void* shared_src, std::size_t size) noexc
     // local array and copying that out made the compiler reload it with 16-byte loads that
     // cannot be forwarded from the 8-byte stores (a stall per iteration, 8x slower).
     for (; size - i >= 32; i += 32) {
-        const std::uint64_t w0 = __atomic_load_n(words + i / 8, __ATOMIC_RELAXED);
-        const std::uint64_t w1 = __atomic_load_n(words + i / 8 + 1, __ATOMIC_RELAXED);
-        const std::uint64_t w2 = __atomic_load_n(words + i / 8 + 2, __ATOMIC_RELAXED);
-        const std::uint64_t w3 = __atomic_load_n(words + i / 8 + 3, __ATOMIC_RELAXED);
+        const std::uint64_t w0 = load_shared(words + i / 8, order::relaxed);
+        const std::uint64_t w1 = load_shared(words + i / 8 + 1, order::relaxed);
+        const std::uint64_t w2 = load_shared(words + i / 8 + 2, order::relaxed);
+        const std::uint64_t w3 = load_shared(words + i / 8 + 3, order::relaxed);
         std::memcpy(out + i, &w0, 8);
         std::memcpy(out + i + 8, &w1, 8);
         std::memcpy(out + i + 16, &w2, 8);
         std::memcpy(out + i + 24, &w3, 8);
     }
     for (; size - i >= 8; i += 8) {
-        const std::uint64_t w = __atomic_load_n(words + i / 8, __ATOMIC_RELAXED);
+        const std::uint64_t w = load_shared(words + i / 8, order::relaxed);
         std::memcpy(out + i, &w, 8);
     }
     if (i < size) {
-        const std::uint64_t w = __atomic_load_n(words + i / 8, __ATOMIC_RELAXED);
+        const std::uint64_t w = load_shared(words + i / 8, order::relaxed);
         std::memcpy(out + i, &w, size - i);
     }
     SHMKIT_SPECULATIVE_READ_END();
@@ -48,20 +49,20 @@ void copy_to_shared(void* shared_dst, const void* src, std::size_t size) noexcep
         std::memcpy(&w1, in + i + 8, 8);
         std::memcpy(&w2, in + i + 16, 8);
         std::memcpy(&w3, in + i + 24, 8);
-        __atomic_store_n(words + i / 8, w0, __ATOMIC_RELAXED);
-        __atomic_store_n(words + i / 8 + 1, w1, __ATOMIC_RELAXED);
-        __atomic_store_n(words + i / 8 + 2, w2, __ATOMIC_RELAXED);
-        __atomic_store_n(words + i / 8 + 3, w3, __ATOMIC_RELAXED);
+        store_shared(words + i / 8, w0, order::relaxed);
+        store_shared(words + i / 8 + 1, w1, order::relaxed);
+        store_shared(words + i / 8 + 2, w2, order::relaxed);
+        store_shared(words + i / 8 + 3, w3, order::relaxed);
     }
     for (; size - i >= 8; i += 8) {
         std::uint64_t w;
         std::memcpy(&w, in + i, 8);
-        __atomic_store_n(words + i / 8, w, __ATOMIC_RELAXED);
+        store_shared(words + i / 8, w, order::relaxed);
     }
     if (i < size) {
         std::uint64_t w = 0;
         std::memcpy(&w, in + i, size - i);
-        __atomic_store_n(words + i / 8, w, __ATOMIC_RELAXED);
+        store_shared(words + i / 8, w, order::relaxed);
     }
 }
 

@@ -41,14 +41,14 @@ errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control**
     if (failed(e)) return e;
     const auto* s = reinterpret_cast<const kv_geometry*>(base + 64);
     kv_geometry c;
-    c.key_count = __atomic_load_n(&s->key_count, __ATOMIC_RELAXED);
-    c.max_key = __atomic_load_n(&s->max_key, __ATOMIC_RELAXED);
-    c.max_value = __atomic_load_n(&s->max_value, __ATOMIC_RELAXED);
-    c.reserved0 = __atomic_load_n(&s->reserved0, __ATOMIC_RELAXED);
-    c.entry_stride = __atomic_load_n(&s->entry_stride, __ATOMIC_RELAXED);
-    c.entries_offset = __atomic_load_n(&s->entries_offset, __ATOMIC_RELAXED);
+    c.key_count = load_shared(&s->key_count, order::relaxed);
+    c.max_key = load_shared(&s->max_key, order::relaxed);
+    c.max_value = load_shared(&s->max_value, order::relaxed);
+    c.reserved0 = load_shared(&s->reserved0, order::relaxed);
+    c.entry_stride = load_shared(&s->entry_stride, order::relaxed);
+    c.entries_offset = load_shared(&s->entries_offset, order::relaxed);
     bool reserved_clear = c.reserved0 == 0;
-    for (int i = 0; i < 4; ++i) reserved_clear = reserved_clear && __atomic_load_n(&s->reserved1[i], __ATOMIC_RELAXED) == 0;
+    for (int i = 0; i < 4; ++i) reserved_clear = reserved_clear && load_shared(&s->reserved1[i], order::relaxed) == 0;
     kv_config cfg;
     cfg.max_key = c.max_key;
     cfg.max_value = c.max_value;
@@ -61,9 +61,9 @@ errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control**
     // Key names and the lookup table are immutable after creation; bad values are corruption.
     for (std::uint32_t i = 0; i < c.key_count; ++i) {
         const auto* en = reinterpret_cast<const kv_entry*>(base + kv_entries_offset + std::uint64_t{i} * c.entry_stride);
-        const std::uint32_t len = __atomic_load_n(&en->key_length, __ATOMIC_RELAXED);
-        if (len == 0 || len > c.max_key || __atomic_load_n(&en->bucket, __ATOMIC_RELAXED) > c.key_count ||
-            __atomic_load_n(&en->next_in_bucket, __ATOMIC_RELAXED) > c.key_count) {
+        const std::uint32_t len = load_shared(&en->key_length, order::relaxed);
+        if (len == 0 || len > c.max_key || load_shared(&en->bucket, order::relaxed) > c.key_count ||
+            load_shared(&en->next_in_bucket, order::relaxed) > c.key_count) {
             return errc::invalid_layout;
         }
     }
@@ -208,15 +208,15 @@ result<std::uint32_t> kv_store::find(const char* key, std::size_t length) const 
     // The chain is re-read from shared memory, where a peer could rewrite it: every index is
     // bounded, and the walk ends after key_count steps even if the chain was made a cycle.
     const std::uint32_t n = geometry_.key_count;
-    std::uint32_t next = __atomic_load_n(&entry(static_cast<std::uint32_t>(kv_name_hash(key, length) % n)).bucket,
-                                         __ATOMIC_RELAXED);
+    std::uint32_t next = load_shared(&entry(static_cast<std::uint32_t>(kv_name_hash(key, length) % n)).bucket,
+                                     order::relaxed);
     for (std::uint32_t steps = 0; next != 0 && next <= n && steps < n; ++steps) {
         const std::uint32_t i = next - 1;
-        if (__atomic_load_n(&entry(i).key_length, __ATOMIC_RELAXED) == length &&
+        if (load_shared(&entry(i).key_length, order::relaxed) == length &&
             std::memcmp(key_bytes(i), key, length) == 0) {
             return i;
         }
-        next = __atomic_load_n(&entry(i).next_in_bucket, __ATOMIC_RELAXED);
+        next = load_shared(&entry(i).next_in_bucket, order::relaxed);
     }
     return errc::not_found;
 }
@@ -228,7 +228,7 @@ result<std::uint32_t> kv_store::find(const char* key) const noexcept {
 const char* kv_store::key_name(std::uint32_t index, std::size_t* length) const noexcept {
     if (control_ == nullptr || index >= geometry_.key_count) return nullptr;
     // Bounded again: attach validated the length, but it lives in memory a peer can rewrite.
-    const std::uint32_t stored = __atomic_load_n(&entry(index).key_length, __ATOMIC_RELAXED);
+    const std::uint32_t stored = load_shared(&entry(index).key_length, order::relaxed);
     *length = stored <= geometry_.max_key ? stored : geometry_.max_key;
     return reinterpret_cast<const char*>(key_bytes(index));
 }

@@ -28,6 +28,7 @@ void wait_for_holder(wait_word& wake, barrier_mode mode, std::uint64_t holder, R
     if (watched == errc::peer_dead) return;  // the caller looks again and finds it dead
     const bool idle = watched == errc::ok;
     static_cast<void>(wait_until(
+        // `fired` is this process's memory, set by the port's watcher thread: a plain builtin.
         wake, mode, [&] { return released() || __atomic_load_n(&watch.fired, __ATOMIC_ACQUIRE) != 0; },
         idle ? deadline_ns : look_again_at(now, deadline_ns, o)));
     if (idle) os::unwatch_exit(&watch);

@@ -42,11 +42,11 @@ errc map_ring_layout(std::uint8_t* base, std::uint64_t size, kind k, std::uint32
     // concurrently cannot make us use a value we did not check.
     const auto* g = reinterpret_cast<const ring_geometry*>(base + ring_geometry_offset);
     ring_geometry copy;
-    copy.capacity = __atomic_load_n(&g->capacity, __ATOMIC_RELAXED);
-    copy.ring_offset = __atomic_load_n(&g->ring_offset, __ATOMIC_RELAXED);
-    copy.max_message = __atomic_load_n(&g->max_message, __ATOMIC_RELAXED);
-    copy.reserved0 = __atomic_load_n(&g->reserved0, __ATOMIC_RELAXED);
-    for (int i = 0; i < 5; ++i) copy.reserved1[i] = __atomic_load_n(&g->reserved1[i], __ATOMIC_RELAXED);
+    copy.capacity = load_shared(&g->capacity, order::relaxed);
+    copy.ring_offset = load_shared(&g->ring_offset, order::relaxed);
+    copy.max_message = load_shared(&g->max_message, order::relaxed);
+    copy.reserved0 = load_shared(&g->reserved0, order::relaxed);
+    for (int i = 0; i < 5; ++i) copy.reserved1[i] = load_shared(&g->reserved1[i], order::relaxed);
     e = validate_ring_geometry(copy, size, ring_offset);
     if (failed(e)) return e;
     out->geometry = copy;

@@ -7,9 +7,6 @@ namespace {
 
 constexpr std::uint32_t common_header_size = sizeof(segment_header);
 
-std::uint64_t load_u64(const std::uint64_t& field) noexcept {
-    return __atomic_load_n(&field, __ATOMIC_RELAXED);
-}
 
 }  // namespace
 
@@ -62,7 +59,7 @@ errc validate_header(const void* base, std::uint64_t mapped_size, std::uint32_t 
     // below is read as the creator finished writing it.
     const std::uint32_t state = h->state.load(order::acquire);
     if (state != segment_ready) {
-        const std::uint64_t magic = load_u64(h->magic);
+        const std::uint64_t magic = load_shared(&h->magic, order::relaxed);
         if (state == segment_creating && (magic == 0 || magic == wire_magic)) return errc::not_ready;
         return errc::invalid_layout;
     }
@@ -183,9 +180,9 @@ void format_header(void* base, kind k, std::uint32_t header_size, std::uint64_t 
     // Creator identity first (relaxed atomics: where a port names segments when creating them,
     // gc may read them before the segment is ready), so a creator that dies during creation can
     // be recognised as dead.
-    __atomic_store_n(&h->creator_pid, me.pid, __ATOMIC_RELAXED);
-    __atomic_store_n(&h->creator_start, me.start, __ATOMIC_RELAXED);
-    __atomic_store_n(&h->magic, wire_magic, __ATOMIC_RELAXED);
+    store_shared(&h->creator_pid, me.pid, order::relaxed);
+    store_shared(&h->creator_start, me.start, order::relaxed);
+    store_shared(&h->magic, wire_magic, order::relaxed);
     h->format_version = wire_format_version;
     h->kind = static_cast<std::uint32_t>(k);
     h->header_size = header_size;

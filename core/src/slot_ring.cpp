@@ -64,15 +64,15 @@ errc map_slot_layout(std::uint8_t* base, std::uint64_t size, kind k, slot_layout
     if (failed(e)) return e;
     const auto* g = reinterpret_cast<const slot_geometry*>(base + slot_geometry_offset);
     slot_geometry c;
-    c.slot_count = __atomic_load_n(&g->slot_count, __ATOMIC_RELAXED);
-    c.slot_capacity = __atomic_load_n(&g->slot_capacity, __ATOMIC_RELAXED);
-    c.slot_stride = __atomic_load_n(&g->slot_stride, __ATOMIC_RELAXED);
-    c.headers_offset = __atomic_load_n(&g->headers_offset, __ATOMIC_RELAXED);
-    c.data_offset = __atomic_load_n(&g->data_offset, __ATOMIC_RELAXED);
-    c.alignment = __atomic_load_n(&g->alignment, __ATOMIC_RELAXED);
-    c.reserved0 = __atomic_load_n(&g->reserved0, __ATOMIC_RELAXED);
-    const bool reserved_clear = c.reserved0 == 0 && __atomic_load_n(&g->reserved1[0], __ATOMIC_RELAXED) == 0 &&
-                                __atomic_load_n(&g->reserved1[1], __ATOMIC_RELAXED) == 0;
+    c.slot_count = load_shared(&g->slot_count, order::relaxed);
+    c.slot_capacity = load_shared(&g->slot_capacity, order::relaxed);
+    c.slot_stride = load_shared(&g->slot_stride, order::relaxed);
+    c.headers_offset = load_shared(&g->headers_offset, order::relaxed);
+    c.data_offset = load_shared(&g->data_offset, order::relaxed);
+    c.alignment = load_shared(&g->alignment, order::relaxed);
+    c.reserved0 = load_shared(&g->reserved0, order::relaxed);
+    const bool reserved_clear = c.reserved0 == 0 && load_shared(&g->reserved1[0], order::relaxed) == 0 &&
+                                load_shared(&g->reserved1[1], order::relaxed) == 0;
     if (!reserved_clear || c.slot_count < 2 || c.slot_count > max_slot_count || c.slot_capacity == 0 ||
         !power_of_two(c.alignment) || c.alignment < 64 || c.alignment > (1u << 21) ||
         c.headers_offset != slot_headers_offset || c.data_offset % c.alignment != 0 ||

@@ -252,7 +252,7 @@ std::uint64_t waiting_deadline(nanoseconds timeout) noexcept {
 errc spsc_producer::push_at(const void* data, std::size_t size, std::uint64_t deadline_ns) noexcept {
     auto r = reserve_at(size, deadline_ns);
     if (!r) return r.error();
-    if (size != 0) std::memcpy(r->data(), data, size);
+    copy_to_record(r->data(), data, size);
     r->commit(size);
     return errc::ok;
 }
@@ -374,7 +374,7 @@ result<message_info> spsc_consumer::try_pop(void* buffer, std::size_t capacity) 
         peeked_span_ = 0;
         return errc::message_too_large;
     }
-    if (v->size != 0) std::memcpy(buffer, v->data, v->size);
+    copy_from_record(buffer, v->data, v->size);
     const message_info info{v->size, v->seq};
     release();
     return info;

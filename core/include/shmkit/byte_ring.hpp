@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "shmkit/atomic.hpp"
 #include "shmkit/config.hpp"
 #include "shmkit/copy.hpp"
 #include "shmkit/errc.hpp"
@@ -113,12 +114,12 @@ public:
     record_header load_header(std::uint64_t offset) const noexcept {
         const auto* words = reinterpret_cast<const std::uint64_t*>(data_ + offset);
         SHMKIT_SPECULATIVE_READ_BEGIN();
-        const std::uint64_t w0 = __atomic_load_n(words, __ATOMIC_ACQUIRE);
+        const std::uint64_t w0 = load_shared(words, order::acquire);
         record_header h;
         h.size = static_cast<std::uint32_t>(w0);
         h.type = static_cast<record_type>((w0 >> 32) & 7u);
         h.lap = static_cast<std::uint32_t>(w0 >> 35);
-        h.seq = __atomic_load_n(words + 1, __ATOMIC_RELAXED);
+        h.seq = load_shared(words + 1, order::relaxed);
         SHMKIT_SPECULATIVE_READ_END();
         return h;
     }
@@ -127,9 +128,9 @@ public:
         auto* words = reinterpret_cast<std::uint64_t*>(data_ + offset);
         const std::uint64_t w0 = h.size | (static_cast<std::uint64_t>(h.type) << 32) |
                                  (static_cast<std::uint64_t>(h.lap & lap_mask) << 35);
-        __atomic_store_n(words + 1, h.seq, __ATOMIC_RELAXED);
+        store_shared(words + 1, h.seq, order::relaxed);
         // Release: publishes the payload (and word 1) to any reader that loads word 0.
-        __atomic_store_n(words, w0, __ATOMIC_RELEASE);
+        store_shared(words, w0, order::release);
     }
 
     // The header of a record at position `pos` (its lap tag taken from `pos`).
@@ -157,7 +158,7 @@ public:
     // Marks `offset` as "no record here yet" (header word 0 = 0, type none). Relaxed: the
     // release store of the header published after it orders it for readers.
     void store_end_marker(std::uint64_t offset) noexcept {
-        __atomic_store_n(reinterpret_cast<std::uint64_t*>(data_ + offset), std::uint64_t{0}, __ATOMIC_RELAXED);
+        store_shared(reinterpret_cast<std::uint64_t*>(data_ + offset), std::uint64_t{0}, order::relaxed);
     }
 
     // Checks a header read at `pos` against the geometry: it must belong to this lap and fit

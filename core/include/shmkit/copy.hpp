@@ -15,4 +15,23 @@ namespace shmkit {
 void copy_from_shared(void* dst, const void* shared_src, std::size_t size) noexcept;
 void copy_to_shared(void* shared_dst, const void* src, std::size_t size) noexcept;
 
+// Copies into or out of a record that no other process touches meanwhile (spsc, command): the
+// bytes change hands through a release/acquire publication, so a plain memcpy is correct and
+// fastest. The model-checking build copies through relaxed atomic words instead, so the checker
+// sees the bytes and would catch a publication that failed to order them.
+inline void copy_to_record(void* shared_dst, const void* src, std::size_t size) noexcept {
+#if defined(SHMKIT_MODEL_CHECK)
+    copy_to_shared(shared_dst, src, size);
+#else
+    if (size != 0) __builtin_memcpy(shared_dst, src, size);
+#endif
+}
+inline void copy_from_record(void* dst, const void* shared_src, std::size_t size) noexcept {
+#if defined(SHMKIT_MODEL_CHECK)
+    copy_from_shared(dst, shared_src, size);
+#else
+    if (size != 0) __builtin_memcpy(dst, shared_src, size);
+#endif
+}
+
 }  // namespace shmkit
