@@ -134,29 +134,35 @@ errc kv_store::bind(std::uint8_t* base, std::uint64_t size) noexcept {
     return e;
 }
 
-result<kv_store> kv_store::create(const char* name, const char* const* keys, std::uint32_t count,
-                                  const kv_config& config, const kv_options& options) noexcept {
+namespace {
+
+// The limits create() and format() accept, and the bytes of a store of `count` keys (0 if the
+// configuration is refused).
+std::uint64_t store_size(const char* const* keys, std::uint32_t count, const kv_config& config) noexcept {
     if (keys == nullptr || count == 0 || count > max_keys || config.max_key == 0 || config.max_key > max_key_limit ||
         config.max_value > max_value_limit) {
-        return errc::invalid_argument;
+        return 0;
     }
     for (std::uint32_t i = 0; i < count; ++i) {
         const std::size_t len = c_length(keys[i], config.max_key);
-        if (len == 0 || len > config.max_key) return errc::invalid_argument;
+        if (len == 0 || len > config.max_key) return 0;
     }
+    return kv_entries_offset + stride_for(config) * count;
+}
+
+// Writes the geometry and the entries (names and the lookup table) of a zeroed store; the
+// table also finds duplicate names in linear time (already_exists).
+errc write_layout(std::uint8_t* base, const char* const* keys, std::uint32_t count, const kv_config& config) noexcept {
     const std::uint64_t stride = stride_for(config);
-    auto s = segment::create(name, kind::kv, kv_header_size, kv_entries_offset + stride * count, options.segment);
-    if (!s) return s.error();
-    auto* g = reinterpret_cast<kv_geometry*>(s->base() + 64);
+    auto* g = reinterpret_cast<kv_geometry*>(base + 64);
     g->key_count = count;
     g->max_key = config.max_key;
     g->max_value = config.max_value;
     g->entry_stride = stride;
     g->entries_offset = kv_entries_offset;
-    std::uint8_t* const entries = s->base() + kv_entries_offset;
+    std::uint8_t* const entries = base + kv_entries_offset;
     const auto entry_at = [&](std::uint64_t i) { return reinterpret_cast<kv_entry*>(entries + i * stride); };
-    // The lookup table (kv_entry), which also finds duplicate names in linear time: each key is
-    // checked against the keys already in its bucket before it joins it (at the front).
+    // Each key is checked against the keys already in its bucket before it joins it (at the front).
     for (std::uint32_t i = 0; i < count; ++i) {
         kv_entry* e = entry_at(i);
         std::uint8_t* key = reinterpret_cast<std::uint8_t*>(e) + sizeof(kv_entry);
@@ -167,14 +173,46 @@ result<kv_store> kv_store::create(const char* name, const char* const* keys, std
         for (std::uint32_t j = head->bucket; j != 0; j = entry_at(j - 1)->next_in_bucket) {
             const kv_entry* other = entry_at(j - 1);
             if (other->key_length == len && same_bytes(reinterpret_cast<const std::uint8_t*>(other) + sizeof(kv_entry), key, len)) {
-                return errc::already_exists;  // the unpublished segment is discarded on return
+                return errc::already_exists;
             }
         }
         e->next_in_bucket = head->bucket;
         head->bucket = i + 1;
     }
+    return errc::ok;
+}
+
+}  // namespace
+
+std::uint64_t kv_store::segment_size(const char* const* keys, std::uint32_t count, const kv_config& config) noexcept {
+    const std::uint64_t size = store_size(keys, count, config);
+    return size > max_segment_bytes ? 0 : size;
+}
+
+result<kv_store> kv_store::create(const char* name, const char* const* keys, std::uint32_t count,
+                                  const kv_config& config, const kv_options& options) noexcept {
+    const std::uint64_t size = store_size(keys, count, config);
+    if (size == 0) return errc::invalid_argument;
+    auto s = segment::create(name, kind::kv, kv_header_size, size, options.segment);
+    if (!s) return s.error();
+    // A duplicate name: the unpublished segment is discarded on return.
+    if (const errc e = write_layout(s->base(), keys, count, config); failed(e)) return e;
     if (const errc published = s->publish(); failed(published)) return published;
     return from_segment(std::move(s).value(), options);
+}
+
+result<kv_store> kv_store::format(void* memory, std::uint64_t size, const char* const* keys, std::uint32_t count,
+                                  const kv_config& config, const kv_options& options) noexcept {
+    if (memory == nullptr || reinterpret_cast<std::uintptr_t>(memory) % wire_line != 0 || size == 0 ||
+        size != segment_size(keys, count, config)) {
+        return errc::invalid_argument;
+    }
+    auto* base = static_cast<std::uint8_t*>(memory);
+    std::memset(base, 0, size);
+    format_header(base, kind::kv, kv_header_size, size);
+    if (const errc e = write_layout(base, keys, count, config); failed(e)) return e;
+    publish_header(base);
+    return attach(memory, size, options);
 }
 
 result<kv_store> kv_store::from_segment(segment&& s, const kv_options& options) noexcept {

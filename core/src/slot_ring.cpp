@@ -98,20 +98,41 @@ result<segment> create_slot_segment(const char* name, kind k, const slot_config&
     if (size == 0) return errc::invalid_argument;
     auto s = segment::create(name, k, slot_kind_header_size, size, options);
     if (!s) return s.error();
-    auto* g = reinterpret_cast<slot_geometry*>(s->base() + slot_geometry_offset);
+    format_slot_layout(s->base(), size, config, data_offset, alignment, meta);
+    // The creator holds the writer role from the moment the segment becomes visible.
+    reinterpret_cast<slot_control*>(s->base() + slot_control_offset)->writer.store(this_process(), order::relaxed);
+    if (const errc published = s->publish(); failed(published)) return published;
+    return s;
+}
+
+void format_slot_layout(std::uint8_t* base, std::uint64_t size, const slot_config& config, std::uint64_t data_offset,
+                        std::uint32_t alignment, const void* meta) noexcept {
+    auto* g = reinterpret_cast<slot_geometry*>(base + slot_geometry_offset);
     g->slot_count = config.slots;
     g->slot_capacity = config.slot_capacity;
     g->slot_stride = (size - data_offset) / config.slots;
     g->headers_offset = slot_headers_offset;
     g->data_offset = data_offset;
     g->alignment = alignment;
-    std::memcpy(s->base() + slot_kind_meta_offset, meta, slot_kind_header_size - slot_kind_meta_offset);
-    // The creator holds the writer role from the moment the segment becomes visible.
-    auto* control = reinterpret_cast<slot_control*>(s->base() + slot_control_offset);
-    control->writer.store(this_process(), order::relaxed);
-    control->heartbeat_ns.store(os::monotonic_ns(), order::relaxed);
-    if (const errc published = s->publish(); failed(published)) return published;
-    return s;
+    std::memcpy(base + slot_kind_meta_offset, meta, slot_kind_header_size - slot_kind_meta_offset);
+    reinterpret_cast<slot_control*>(base + slot_control_offset)->heartbeat_ns.store(os::monotonic_ns(), order::relaxed);
+}
+
+errc format_slot_memory(void* memory, std::uint64_t size, kind k, const slot_config& config, const void* meta) noexcept {
+    std::uint64_t data_offset;
+    std::uint32_t alignment;
+    if (memory == nullptr || reinterpret_cast<std::uintptr_t>(memory) % wire_line != 0 ||
+        size != slot_segment_size(config, &data_offset, &alignment) || size == 0) {
+        return errc::invalid_argument;
+    }
+    auto* base = static_cast<std::uint8_t*>(memory);
+    // Header, control and slot headers start at zero (slot sequence 0: never written); the
+    // data need not, nothing is read from a slot before it is written.
+    std::memset(base, 0, data_offset);
+    format_header(base, k, slot_kind_header_size, size);
+    format_slot_layout(base, size, config, data_offset, alignment, meta);
+    publish_header(base);
+    return errc::ok;
 }
 
 errc inspect_slots(const void* base, std::uint64_t size, kind k, slot_info* out) noexcept {

@@ -76,24 +76,48 @@ errc stream_writer::check(const stream_meta& m, std::uint64_t slot_capacity) noe
     return m.sample_bytes == slot_capacity ? errc::ok : errc::invalid_argument;
 }
 
-result<stream_writer> stream_writer::create(const char* name, const stream_config& config,
-                                            const segment_options& options) noexcept {
+namespace {
+// The description and slot configuration of a stream configuration (check() judges them).
+void describe(const stream_config& config, stream_meta* out, slot_config* sc) noexcept {
     stream_meta m{};
     m.dtype = static_cast<std::uint32_t>(config.type);
     if (config.type == dtype::bytes) {
         m.ndim = 0;
         m.sample_bytes = config.max_bytes;
     } else {
-        if (config.ndim > max_stream_dims) return errc::invalid_argument;
-        m.ndim = config.ndim;
-        for (std::uint32_t i = 0; i < config.ndim; ++i) m.shape[i] = config.shape[i];
-        m.sample_bytes = array_bytes(element_size(config.type), m.ndim, m.shape);  // 0: check() refuses it
+        m.ndim = config.ndim;  // more than max_stream_dims: check() refuses it
+        if (config.ndim <= max_stream_dims) {
+            for (std::uint32_t i = 0; i < config.ndim; ++i) m.shape[i] = config.shape[i];
+            m.sample_bytes = array_bytes(element_size(config.type), m.ndim, m.shape);  // 0: check() refuses it
+        }
     }
+    sc->slots = config.slots;
+    sc->slot_capacity = m.sample_bytes;
+    sc->page_aligned = config.page_aligned;
+    *out = m;
+}
+}  // namespace
+
+result<stream_writer> stream_writer::create(const char* name, const stream_config& config,
+                                            const segment_options& options) noexcept {
+    stream_meta m;
     slot_config sc;
-    sc.slots = config.slots;
-    sc.slot_capacity = m.sample_bytes;
-    sc.page_aligned = config.page_aligned;
+    describe(config, &m, &sc);
     return create_kind(name, m, sc, options);
+}
+
+result<stream_writer> stream_writer::format(void* memory, std::uint64_t size, const stream_config& config) noexcept {
+    stream_meta m;
+    slot_config sc;
+    describe(config, &m, &sc);
+    return format_kind(memory, size, m, sc);
+}
+
+std::uint64_t stream_writer::segment_size(const stream_config& config) noexcept {
+    stream_meta m;
+    slot_config sc;
+    describe(config, &m, &sc);
+    return kind_segment_size(sc);
 }
 
 namespace {

@@ -86,6 +86,26 @@ TEST(KvScale, ManyKeysAreCheckedForDuplicatesInLinearTime) {
     EXPECT_EQ(segment::remove(name.c_str()), errc::not_found);  // nothing left behind
 }
 
+TEST(KvMemory, FormatsCallerGivenMemory) {
+    const char* keys[] = {"a", "b", "c"};
+    const std::uint64_t size = kv_store::segment_size(keys, 3);
+    ASSERT_GT(size, 0u);
+    std::vector<std::uint8_t> storage(size + 64);
+    auto* p = reinterpret_cast<std::uint8_t*>((reinterpret_cast<std::uintptr_t>(storage.data()) + 63) / 64 * 64);
+    auto kv = kv_store::format(p, size, keys, 3);
+    ASSERT_TRUE(kv) << to_string(kv.error());
+    ASSERT_EQ(kv->set("b", "bee", 3), errc::ok);
+    auto other = kv_store::attach(p, size);
+    ASSERT_TRUE(other);
+    char buf[8];
+    auto v = other->get("b", buf, sizeof buf);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(std::string(buf, v->size), "bee");
+    const char* dup[] = {"a", "a"};
+    EXPECT_EQ(kv_store::format(p, kv_store::segment_size(dup, 2), dup, 2).error(), errc::already_exists);
+    EXPECT_EQ(kv_store::format(p, size - 64, keys, 3).error(), errc::invalid_argument);
+}
+
 TEST_F(Kv, AttachesToCallerGivenMemory) {
     ASSERT_EQ(owner.set("mode", "auto", 4), errc::ok);
     test::raw_mapping memory(name.c_str());

@@ -287,6 +287,45 @@ TEST(StreamMemory, ReadersAndWritersAttachToCallerGivenMemory) {
     EXPECT_EQ(stream_reader::attach(memory.base() + 8, memory.size() - 8).error(), errc::invalid_argument);
 }
 
+TEST(SlotMemory, EveryKindFormatsCallerGivenMemory) {
+    stream_config sc;
+    sc.type = dtype::uint32;
+    sc.shape[0] = 4;
+    video_config vc;
+    vc.width = 8;
+    vc.height = 4;
+    vc.page_aligned = false;
+    audio_config ac;
+    ac.buffer_us = 1000;
+    const std::uint64_t sizes[] = {stream_writer::segment_size(sc), video_writer::segment_size(vc),
+                                   audio_writer::segment_size(ac)};
+    for (std::uint64_t size : sizes) ASSERT_GT(size, 0u);
+    std::vector<std::uint8_t> storage(sizes[0] + sizes[1] + sizes[2] + 3 * 64);
+    auto* p = reinterpret_cast<std::uint8_t*>((reinterpret_cast<std::uintptr_t>(storage.data()) + 63) / 64 * 64);
+    auto sw = stream_writer::format(p, sizes[0], sc);
+    ASSERT_TRUE(sw) << to_string(sw.error());
+    const std::uint32_t sample[4] = {1, 2, 3, 4};
+    ASSERT_EQ(sw->write(sample, sizeof sample), errc::ok);
+    auto sr = stream_reader::attach(p, sizes[0]);
+    ASSERT_TRUE(sr);
+    std::uint32_t got[4];
+    ASSERT_TRUE(sr->latest(got, sizeof got));
+    EXPECT_EQ(got[3], 4u);
+    EXPECT_EQ(stream_writer::format(p, sizes[0] - 64, sc).error(), errc::invalid_argument);
+    EXPECT_EQ(stream_writer::format(p + 8, sizes[0], sc).error(), errc::invalid_argument);
+    std::uint8_t* v = p + round_up(sizes[0], 64);
+    auto vw = video_writer::format(v, sizes[1], vc);
+    ASSERT_TRUE(vw) << to_string(vw.error());
+    EXPECT_TRUE(video_reader::attach(v, sizes[1]));
+    std::uint8_t* a = v + round_up(sizes[1], 64);
+    auto aw = audio_writer::format(a, sizes[2], ac);
+    ASSERT_TRUE(aw) << to_string(aw.error());
+    EXPECT_TRUE(audio_reader::attach(a, sizes[2]));
+    video_config bad = vc;
+    bad.width = 0;
+    EXPECT_EQ(video_writer::segment_size(bad), 0u);
+}
+
 TEST(StreamConfig, BadDescriptionsAreRefused) {
     unique_name name("stream-bad");
     stream_config c = floats();

@@ -53,6 +53,10 @@ class audio_writer : public detail::slot_kind_writer<audio_meta, kind::audio, au
 public:
     static result<audio_writer> create(const char* name, const audio_config& config,
                                        const segment_options& options = {}) noexcept;
+    // Caller-given memory (64-byte aligned; page-aligned with config.page_aligned) of exactly
+    // segment_size(config) bytes (0: a configuration create() would refuse).
+    static result<audio_writer> format(void* memory, std::uint64_t size, const audio_config& config) noexcept;
+    static std::uint64_t segment_size(const audio_config& config) noexcept;
     static errc check(const audio_meta& meta, std::uint64_t slot_capacity) noexcept;
     result<reservation> reserve_buffer(std::int64_t pts = 0) noexcept;
     [[nodiscard]] errc write_buffer(const void* samples, std::size_t size, std::int64_t pts = 0) noexcept;

@@ -119,6 +119,11 @@ public:
     static result<kv_store> create(const char* name, const char* const* keys, std::uint32_t count,
                                    const kv_config& config = {}, const kv_options& options = {}) noexcept;
     static result<kv_store> open(const char* name, const kv_options& options = {}) noexcept;
+    // The same in caller-given memory (64-byte aligned) of exactly segment_size() bytes (0: a
+    // configuration create() would refuse).
+    static result<kv_store> format(void* memory, std::uint64_t size, const char* const* keys, std::uint32_t count,
+                                   const kv_config& config = {}, const kv_options& options = {}) noexcept;
+    static std::uint64_t segment_size(const char* const* keys, std::uint32_t count, const kv_config& config = {}) noexcept;
     // A store in caller-given memory (64-byte aligned) that holds a published kv segment.
     static result<kv_store> attach(void* memory, std::uint64_t size, const kv_options& options = {}) noexcept;
 

@@ -66,6 +66,21 @@ protected:
         return w;
     }
 
+    // Caller-given memory: a published segment with this description, whose writer role this
+    // handle then holds.
+    static result<Derived> format_kind(void* memory, std::uint64_t size, const Meta& meta,
+                                       const slot_config& config) noexcept {
+        if (failed(Derived::check(meta, config.slot_capacity))) return errc::invalid_argument;
+        const errc e = format_slot_memory(memory, size, K, config, &meta);
+        if (failed(e)) return e;
+        return attach(memory, size);
+    }
+    static std::uint64_t kind_segment_size(const slot_config& config) noexcept {
+        std::uint64_t data_offset;
+        std::uint32_t alignment;
+        return slot_segment_size(config, &data_offset, &alignment);
+    }
+
     errc attach_layout(segment&& s, bool role_claimed) noexcept {
         std::uint8_t* base = s.base();
         const std::uint64_t size = s.size();

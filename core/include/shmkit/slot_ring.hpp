@@ -132,6 +132,12 @@ errc map_slot_layout(std::uint8_t* base, std::uint64_t size, kind k, slot_layout
 result<segment> create_slot_segment(const char* name, kind k, const slot_config& config, const void* meta,
                                     const segment_options& options) noexcept;
 errc inspect_slots(const void* base, std::uint64_t size, kind k, slot_info* out) noexcept;
+// Writes the geometry, the kind's description and the heartbeat of a zeroed slot segment.
+void format_slot_layout(std::uint8_t* base, std::uint64_t size, const slot_config& config, std::uint64_t data_offset,
+                        std::uint32_t alignment, const void* meta) noexcept;
+// A published slot segment of kind k in caller-given memory (64-byte aligned, exactly
+// slot_segment_size(config) bytes; page-aligned memory for config.page_aligned).
+errc format_slot_memory(void* memory, std::uint64_t size, kind k, const slot_config& config, const void* meta) noexcept;
 }  // namespace detail
 
 class slot_writer {

@@ -61,6 +61,10 @@ class stream_writer : public detail::slot_kind_writer<stream_meta, kind::stream,
 public:
     static result<stream_writer> create(const char* name, const stream_config& config,
                                         const segment_options& options = {}) noexcept;
+    // Caller-given memory (64-byte aligned; page-aligned with config.page_aligned) of exactly
+    // segment_size(config) bytes (0: a configuration create() would refuse).
+    static result<stream_writer> format(void* memory, std::uint64_t size, const stream_config& config) noexcept;
+    static std::uint64_t segment_size(const stream_config& config) noexcept;
     static errc check(const stream_meta& meta, std::uint64_t slot_capacity) noexcept;
     shmkit::dtype type() const noexcept { return static_cast<shmkit::dtype>(meta_.dtype); }
     std::uint64_t sample_bytes() const noexcept { return meta_.sample_bytes; }

@@ -67,6 +67,10 @@ class video_writer : public detail::slot_kind_writer<video_meta, kind::video, vi
 public:
     static result<video_writer> create(const char* name, const video_config& config,
                                        const segment_options& options = {}) noexcept;
+    // Caller-given memory (64-byte aligned; page-aligned with config.page_aligned) of exactly
+    // segment_size(config) bytes (0: a configuration create() would refuse).
+    static result<video_writer> format(void* memory, std::uint64_t size, const video_config& config) noexcept;
+    static std::uint64_t segment_size(const video_config& config) noexcept;
     static errc check(const video_meta& meta, std::uint64_t slot_capacity) noexcept;
     // A frame in place: fill data(), set pts, commit().
     result<reservation> reserve_frame(std::int64_t video_pts = 0, std::int64_t audio_pts = 0) noexcept;
