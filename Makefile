@@ -11,7 +11,7 @@ CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
 # Debian 12 / Ubuntu 20.04+ package names. Python packages come from the distribution too (no
 # package index is needed): the binding is built for, and tested with, the system interpreter.
-DEB_PACKAGES := cmake make g++ clang binutils pkg-config googletest libgtest-dev libbenchmark-dev \
+DEB_PACKAGES := cmake make g++ clang binutils pkg-config googletest libgtest-dev libbenchmark-dev relacy-dev \
                 g++-aarch64-linux-gnu qemu-user \
                 python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel \
                 python3-numpy python3-pytest python3-msgpack pybind11-dev
