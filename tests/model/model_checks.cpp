@@ -58,6 +58,9 @@ struct payload {
 // A waiter sleeps (no timeout) until a flag is set; a notifier sets it and notifies; a third
 // process heals the waiter count at any moment (as a notify that woke nobody would). A lost
 // wake-up leaves the waiter asleep forever: the checker reports it as a deadlock.
+// Fails (tried) without: the waiter's heavy barrier, the notifier's light barrier, the epoch
+// check after announcing, the heal's wake-up, the heal's release bump, the waiter's acquire load
+// of the sequence.
 struct wait_notify : rl::test_suite<wait_notify, 3> {
     shadowed_memory<64> m;
     wait_word* word() { return reinterpret_cast<wait_word*>(m.bytes); }
@@ -98,6 +101,9 @@ stream_config tiny_stream() {
 // A writer publishes three samples into a two-slot ring (each sample's words all equal its
 // number + 1) while a reader takes latest() and next(), copies and zero-copy views: whatever
 // it accepts is whole. A sample it accepts as number n holds n + 1 in every word.
+// Fails without: the writer's release fence after the odd mark, the reader's acquire fence
+// before its re-check. (The even mark's release and its acquire load are not needed here: the
+// committed counter's release/acquire already orders a sample before its readers.)
 struct slot_seqlock : rl::test_suite<slot_seqlock, 2> {
     shadowed_memory<1024> m;
     std::uint64_t size = 0;
@@ -146,7 +152,7 @@ struct slot_seqlock : rl::test_suite<slot_seqlock, 2> {
 // reader, wraps (pad records, the end marker) and evicts in batches; a reader that starts at
 // the oldest message and keeps reading accepts only whole messages, with sequence numbers in
 // order, each holding its sequence number + 1 in every word, and counts as lost exactly the
-// ones it skipped.
+// ones it skipped. Fails if a record header is stored without release.
 struct broadcast_ring : rl::test_suite<broadcast_ring, 2> {
     shadowed_memory<640> m;
     std::uint64_t size = 0;
@@ -204,6 +210,8 @@ struct broadcast_ring : rl::test_suite<broadcast_ring, 2> {
 // writer lapped it, and now reads the second must notice (the tail moved past it) instead of
 // accepting a message half old, half new, or taking the payload for a pad and losing its place
 // (it would then report the segment corrupt). Every schedule with up to two preemptions.
+// Fails without: the reader's acquire fence after the payload copy, the one after the header
+// load, the writer's release fence after moving the tail.
 struct broadcast_lap : rl::test_suite<broadcast_lap, 2> {
     shadowed_memory<640> m;
     std::uint64_t size = 0;
@@ -259,6 +267,9 @@ struct broadcast_lap : rl::test_suite<broadcast_lap, 2> {
 // A producer pushes five messages of 16 to 48 bytes into a 256-byte queue (so it fills, waits
 // for room and wraps); the consumer pops until it has them all, copying and zero-copy: each is
 // whole, in order, none lost or repeated. Both sides block: a lost wake-up is a deadlock.
+// Fails without the release on head or the acquire that reads it. (The release on tail, which
+// orders the consumer's reads before the producer reuses the space, is beyond the checker: it
+// does not model a load reading a later store.)
 struct spsc_queue : rl::test_suite<spsc_queue, 2> {
     shadowed_memory<640> m;
     std::uint64_t size = 0;
@@ -316,7 +327,8 @@ struct spsc_queue : rl::test_suite<spsc_queue, 2> {
 
 // Two writers claim and commit two commands each into a 256-byte ring (one copies, one fills a
 // reservation in place); the reader takes all four: each whole and delivered once, and each
-// writer's in the order it wrote them.
+// writer's in the order it wrote them. Fails without the release on head at a claim or the
+// reader's acquire of it.
 struct command_ring : rl::test_suite<command_ring, 3> {
     shadowed_memory<640> m;
     std::uint64_t size = 0;
@@ -372,7 +384,8 @@ struct command_ring : rl::test_suite<command_ring, 3> {
 
 // Two writers each update two data words (under the write lock) to a value of their own; a
 // reader takes read locks and must always see the two words equal. Every process owns a reader
-// slot; the liveness fallback is used (waits may time out at any point and look again).
+// slot. Fails without the writer's heavy barrier between claiming and scanning the reader
+// slots, or the reader's light barrier between counting itself and checking for a writer.
 struct block_rwlock : rl::test_suite<block_rwlock, 3> {
     shadowed_memory<8192> m;
     std::uint64_t size = 0;
@@ -421,7 +434,8 @@ struct block_rwlock : rl::test_suite<block_rwlock, 3> {
 // Two processes increment a two-word counter under the lock; a third takes the lock, starts an
 // update (one word of two) and dies holding it. The others wait for it (a wait that only its
 // death can end: the exit watch must wake them), then one gets owner_dead, repairs the counter
-// and goes on; under the lock the two words always agree.
+// and goes on; under the lock the two words always agree. Fails without the release of unlock,
+// the acquire of lock, or if the lock wait ignores the exit watch (a deadlock).
 struct robust_mutex : rl::test_suite<robust_mutex, 3> {
     shadowed_memory<64> m;
     robust_lock* lock_word() { return reinterpret_cast<robust_lock*>(m.bytes); }
@@ -462,7 +476,8 @@ struct robust_mutex : rl::test_suite<robust_mutex, 3> {
 // ---- kv: lock-free reads never return a torn value ------------------------------------------
 
 // Two writers set one key to values of their own (three words each); a reader gets it and
-// must see one whole value (or empty, or stale after its retries), with the epoch of that write.
+// must see one whole value (or empty, or stale after its retries). Fails without the writer's
+// release fence after the odd mark or the reader's acquire fence before its re-check.
 struct kv_read : rl::test_suite<kv_read, 3> {
     shadowed_memory<1024> m;
     std::uint64_t size = 0;
