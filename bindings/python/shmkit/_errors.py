@@ -23,7 +23,8 @@ class NotFound(Error, FileNotFoundError):
 
 
 class AlreadyExists(Error, FileExistsError):
-    """create() found a segment of that name whose creator is alive."""
+    """create() found a segment of that name it may not replace: its creator is alive, a live
+    process has it open, or replace_stale is off (or a KV was given a key name twice)."""
 
 
 class AccessDenied(Error, PermissionError):

@@ -13,7 +13,8 @@ enum class [[nodiscard]] errc : std::uint8_t {
     ok = 0,
     invalid_argument,   // a caller-supplied value is out of range
     not_found,          // no segment of that name
-    already_exists,     // create() found a segment of that name whose creator is alive
+    already_exists,     // create() found a segment of that name it may not replace (its creator is
+                        // alive, a live process has it open, or replace_stale is off); a duplicate key
     access_denied,      // OS permission, or a write through a read-only attach
     size_mismatch,      // the object's size disagrees with its header, or with what the caller expects
     invalid_layout,     // not a shmkit segment, or a field failed validation (corrupt or hostile)
