@@ -46,6 +46,9 @@ struct inspected {
             if (header_size > extent) extent = header_size < snapshot.size ? header_size : snapshot.size;
             if (whole && metadata_extent(first) > extent) extent = metadata_extent(first);
         }
+        // The copy below is sized by this first look: an object that grows before the second
+        // read must not make it read more (a header can claim any extent).
+        if (extent > snapshot.size) extent = snapshot.size;
         // Zeroed, 64-byte aligned, as large as the object: the inspect_*() functions check the
         // geometry against the object's size. calloc gives large blocks as untouched zero pages,
         // so the part past `extent` (frame data, ring bytes) costs nothing.

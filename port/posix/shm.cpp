@@ -126,6 +126,9 @@ errc snapshot_fd(int fd, void* buffer, std::uint64_t capacity, object_snapshot* 
     out->size = static_cast<std::uint64_t>(st.st_size);
     out->bytes = buffer;
     out->copied = 0;
+    // Never more than the size reported: a caller sizes its buffer from an earlier look, and
+    // the object may have grown since.
+    if (capacity > out->size) capacity = out->size;
     auto* bytes = static_cast<unsigned char*>(buffer);
     while (out->copied < capacity) {
         const ssize_t n = ::pread(fd, bytes + out->copied, static_cast<std::size_t>(capacity - out->copied),
