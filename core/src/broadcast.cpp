@@ -67,7 +67,8 @@ broadcast_writer::reservation& broadcast_writer::reservation::operator=(reservat
 }
 
 broadcast_writer::reservation::~reservation() {
-    if (writer_ == nullptr) return;
+    // In a child that inherited it across fork() the reservation is the parent's: leave it be.
+    if (writer_ == nullptr || !claimed_by_this_process(writer_->claimed_as_)) return;
     // Dropped without commit: nothing was published (head never moved), so readers cannot see
     // it. The eviction it caused stands; readers that were that far behind are told overrun.
     writer_->reserved_ = false;
@@ -76,6 +77,7 @@ broadcast_writer::reservation::~reservation() {
 
 void broadcast_writer::reservation::commit(std::size_t used) noexcept {
     SHMKIT_ASSERT(writer_ != nullptr && used <= size_);
+    SHMKIT_ASSERT(claimed_by_this_process(writer_->claimed_as_));  // not a parent's, across fork()
     writer_->publish(writer_->reserved_pos_, used);
     writer_ = nullptr;
 }

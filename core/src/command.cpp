@@ -71,7 +71,7 @@ errc inspect_command(const void* base, std::uint64_t size, command_info* out) no
 // ---- writer --------------------------------------------------------------------------------
 
 command_writer::reservation::reservation(reservation&& other) noexcept
-    : writer_(other.writer_), pos_(other.pos_), data_(other.data_), size_(other.size_) {
+    : writer_(other.writer_), claimed_as_(other.claimed_as_), pos_(other.pos_), data_(other.data_), size_(other.size_) {
     other.writer_ = nullptr;
 }
 
@@ -79,6 +79,7 @@ command_writer::reservation& command_writer::reservation::operator=(reservation&
     if (this != &other) {
         this->~reservation();
         writer_ = other.writer_;
+        claimed_as_ = other.claimed_as_;
         pos_ = other.pos_;
         data_ = other.data_;
         size_ = other.size_;
@@ -88,11 +89,13 @@ command_writer::reservation& command_writer::reservation::operator=(reservation&
 }
 
 command_writer::reservation::~reservation() {
-    if (writer_ != nullptr) writer_->finish(pos_, size_, 0, /*commit=*/false);
+    // In a child that inherited it across fork() the claim is the parent's: leave it be.
+    if (writer_ != nullptr && claimed_by_this_process(claimed_as_)) writer_->finish(pos_, size_, 0, /*commit=*/false);
 }
 
 void command_writer::reservation::commit(std::size_t used) noexcept {
     SHMKIT_ASSERT(writer_ != nullptr && used <= size_);
+    SHMKIT_ASSERT(claimed_by_this_process(claimed_as_));  // not a parent's claim, across fork()
     writer_->finish(pos_, size_, used, /*commit=*/true);
     writer_ = nullptr;
 }
@@ -162,6 +165,7 @@ result<command_writer::reservation> command_writer::claim(std::size_t size, std:
             unlock(control_->claim, barriers_);
             reservation r;
             r.writer_ = this;
+            r.claimed_as_ = me;
             r.pos_ = pos;
             r.data_ = ring_.at(ring_.offset(pos) + record_header_size);
             r.size_ = size;

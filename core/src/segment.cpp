@@ -191,8 +191,13 @@ void format_header(void* base, kind k, std::uint32_t header_size, std::uint64_t 
 }
 
 barrier_mode barriers_of(const void* base) noexcept {
-    return (static_cast<const segment_header*>(base)->flags & segment_flag_membarrier) != 0 ? barrier_mode::membarrier
-                                                                                              : barrier_mode::fences;
+    // Read again after validate_header, which refused a membarrier-mode segment this process
+    // cannot serve. A peer may have set the flag since: a process that cannot issue membarrier
+    // then stays with fences (its notifies may be missed by that peer's readers, but its heavy
+    // barriers never fail an assert).
+    const std::uint32_t flags = static_cast<const segment_header*>(base)->flags;
+    return (flags & segment_flag_membarrier) != 0 && os::membarrier_usable() ? barrier_mode::membarrier
+                                                                              : barrier_mode::fences;
 }
 
 void publish_header(void* base) noexcept {

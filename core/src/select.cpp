@@ -22,6 +22,13 @@ result<std::size_t> select(const select_source* sources, std::size_t count, nano
     const auto withdraw_all = [&] {
         for (std::size_t i = 0; i < count; ++i) detail::withdraw_wait(*sources[i].word, epochs[i]);
     };
+    // Past the deadline: a last look, then timeout.
+    const auto at_deadline = [&]() -> result<std::size_t> {
+        for (std::size_t i = 0; i < count; ++i) {
+            if (sources[i].ready(sources[i].context)) return i;
+        }
+        return errc::timeout;
+    };
     for (;;) {
         for (std::size_t i = 0; i < count; ++i) {
             if (sources[i].ready(sources[i].context)) return i;
@@ -54,6 +61,9 @@ result<std::size_t> select(const select_source* sources, std::size_t count, nano
         }
         if (healed) {  // an announcement was healed away: announce on every word again
             withdraw_all();
+            // Unless the deadline passed: a peer that keeps changing an epoch must not keep
+            // this loop from seeing it.
+            if (os::monotonic_ns() >= deadline) return at_deadline();
             continue;
         }
         const std::uint64_t now = os::monotonic_ns();
@@ -67,12 +77,7 @@ result<std::size_t> select(const select_source* sources, std::size_t count, nano
         if (waited == errc::interrupted && options.return_on_signal) return waited;
         // A wait that failed outright would otherwise turn this loop into a spin.
         if (waited != errc::ok && waited != errc::timeout && waited != errc::interrupted) return waited;
-        if (now >= deadline) {
-            for (std::size_t i = 0; i < count; ++i) {
-                if (sources[i].ready(sources[i].context)) return i;
-            }
-            return errc::timeout;
-        }
+        if (now >= deadline) return at_deadline();
     }
 }
 

@@ -175,11 +175,13 @@ slot_writer::reservation& slot_writer::reservation::operator=(reservation&& othe
 }
 
 slot_writer::reservation::~reservation() {
-    if (writer_ != nullptr) writer_->abandon(index_);
+    // In a child that inherited it across fork() the reservation is the parent's: leave it be.
+    if (writer_ != nullptr && claimed_by_this_process(writer_->claimed_as_)) writer_->abandon(index_);
 }
 
 void slot_writer::reservation::commit(std::size_t used) noexcept {
     SHMKIT_ASSERT(writer_ != nullptr && used <= capacity_);
+    SHMKIT_ASSERT(claimed_by_this_process(writer_->claimed_as_));  // not a parent's, across fork()
     writer_->publish(index_, used, meta);
     writer_ = nullptr;
 }

@@ -191,6 +191,7 @@ spsc_producer::reservation::~reservation() {
 
 void spsc_producer::reservation::commit(std::size_t used) noexcept {
     SHMKIT_ASSERT(producer_ != nullptr && used <= size_);
+    SHMKIT_ASSERT(claimed_by_this_process(producer_->claimed_as_));  // not a parent's, across fork()
     producer_->publish(used);
     producer_ = nullptr;
 }

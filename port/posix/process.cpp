@@ -107,16 +107,19 @@ bool all_threads_exited(std::uint32_t pid) noexcept {
 // This process's identity, computed once: every lock, unlock and claim asks for it, and
 // getpid() is a system call. A forked child must not inherit it, so a child handler clears it.
 std::uint64_t g_self_cache = 0;  // pid | start << 32, accessed atomically; 0 = not computed
-int g_self_atfork = 0;
+pthread_once_t g_self_atfork = PTHREAD_ONCE_INIT;
 
 void forget_self() noexcept { __atomic_store_n(&g_self_cache, 0, __ATOMIC_RELAXED); }
+// pthread_once, not a flag: a second thread must not compute (and cache) the identity before
+// the first has registered the handler that makes a forked child forget it.
+void register_forget_self() noexcept { pthread_atfork(nullptr, nullptr, forget_self); }
 
 }  // namespace
 
 process_id self() noexcept {
     const std::uint64_t cached = __atomic_load_n(&g_self_cache, __ATOMIC_RELAXED);
     if (cached != 0) return process_id{static_cast<std::uint32_t>(cached), static_cast<std::uint32_t>(cached >> 32)};
-    if (__atomic_exchange_n(&g_self_atfork, 1, __ATOMIC_ACQ_REL) == 0) pthread_atfork(nullptr, nullptr, forget_self);
+    pthread_once(&g_self_atfork, register_forget_self);
     const auto pid = static_cast<std::uint32_t>(::getpid());
     const proc_stat st = read_proc_stat(pid);
     const auto start = static_cast<std::uint32_t>(st.start_ticks);
@@ -158,7 +161,7 @@ watch_slot g_watches[max_watches];
 pthread_mutex_t g_watch_lock = PTHREAD_MUTEX_INITIALIZER;
 int g_epoll = -1;          // the watcher thread's, created with it
 int g_watch_support = 0;   // 0 unknown, 1 watching works, 2 the OS cannot (no pidfd or epoll)
-int g_watch_atfork = 0;
+pthread_once_t g_watch_atfork = PTHREAD_ONCE_INIT;
 
 void fire(watch_slot& slot) noexcept {
     __atomic_store_n(slot.fired, 1u, __ATOMIC_RELEASE);
@@ -173,7 +176,13 @@ void* watcher_main(void*) {
     epoll_event events[16];
     for (;;) {
         const int n = ::epoll_wait(g_epoll, events, 16, -1);
-        if (n < 0) continue;  // EINTR (signals are blocked here, but ptrace can cause it)
+        if (n < 0 && errno == EINTR) continue;  // signals are blocked here, but ptrace can cause it
+        if (n < 0) {
+            // The application closed our descriptor (a closefrom, say): stop rather than spin,
+            // and let later lock waits poll their holders' liveness instead.
+            __atomic_store_n(&g_watch_support, 2, __ATOMIC_RELAXED);
+            return nullptr;
+        }
         pthread_mutex_lock(&g_watch_lock);
         for (int i = 0; i < n; ++i) {
             const auto index = static_cast<std::uint32_t>(events[i].data.u64);
@@ -201,6 +210,8 @@ void watch_child() noexcept {
     g_epoll = -1;
     pthread_mutex_unlock(&g_watch_lock);
 }
+
+void register_watch_fork_handlers() noexcept { pthread_atfork(watch_prepare, watch_parent, watch_child); }
 
 // With the lock held: the epoll instance and the watcher thread, once.
 bool start_watcher() noexcept {
@@ -235,9 +246,8 @@ errc watch_exit(process_id id, std::uint32_t* word, exit_watch* watch) noexcept 
     watch->fired = 0;
     watch->handle = -1;
     if (__atomic_load_n(&g_watch_support, __ATOMIC_RELAXED) == 2) return errc::unsupported;
-    if (__atomic_exchange_n(&g_watch_atfork, 1, __ATOMIC_ACQ_REL) == 0) {
-        pthread_atfork(watch_prepare, watch_parent, watch_child);
-    }
+    // Once, and before any watch exists (pthread_once makes a racing caller wait for it).
+    pthread_once(&g_watch_atfork, register_watch_fork_handlers);
     const int pidfd = static_cast<int>(::syscall(pidfd_open_syscall, static_cast<pid_t>(id.pid), 0u));
     if (pidfd < 0) {
         if (errno == ESRCH) return errc::peer_dead;

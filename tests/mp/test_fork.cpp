@@ -3,6 +3,7 @@
 // it: in a child that inherited it, every call that would act in that role fails with
 // wrong_process, so two processes never drive one role with two private copies of its state
 // (which silently lost half the messages). Handles without a role work in both processes.
+#include <cstring>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -23,6 +24,15 @@ using test::child;
 using test::unique_name;
 
 constexpr int messages = 2000;
+
+broadcast_info info_of_broadcast(const char* name) {
+    broadcast_info info;
+    auto s = segment::open(name, kind::broadcast, broadcast_header_size, os::access::read_only);
+    if (s) {
+        EXPECT_EQ(inspect_broadcast(s->base(), s->size(), &info), errc::ok);
+    }
+    return info;
+}
 
 TEST(Fork, BroadcastWriterWorksOnlyInTheProcessThatOpenedIt) {
     unique_name name("fork-bc");
@@ -154,6 +164,67 @@ TEST(Fork, StreamWriterWorksOnlyInTheProcessThatOpenedIt) {
     EXPECT_EQ(s->index, 0u);
     EXPECT_EQ(got, 1u);
     EXPECT_EQ(r->next(&got, sizeof got).error(), errc::empty);
+}
+
+// A reservation made before fork() is the parent's: the child's copy, dropped, must not abandon
+// it (a broadcast or slot reservation counted as abandoned, a command claim turned into a skip
+// record the reader steps over, so the parent's commit is lost), and the parent's commit stands.
+// Committing the child's copy is a contract violation, reported through the assert hook.
+TEST(Fork, AReservationInheritedByAChildStaysTheParents) {
+    unique_name bname("fork-res-bc"), sname("fork-res-stream"), cname("fork-res-cmd");
+    auto bw = broadcast_writer::create(bname.c_str());
+    ASSERT_TRUE(bw);
+    broadcast_reader_options from_oldest;
+    from_oldest.from_oldest = true;
+    auto br = broadcast_reader::open(bname.c_str(), from_oldest);
+    ASSERT_TRUE(br);
+    stream_config config;
+    config.type = dtype::uint64;
+    config.shape[0] = 1;
+    auto sw = stream_writer::create(sname.c_str(), config);
+    ASSERT_TRUE(sw);
+    auto sr = stream_reader::open(sname.c_str());
+    ASSERT_TRUE(sr);
+    auto cr = command_reader::create(cname.c_str());
+    ASSERT_TRUE(cr);
+    auto cw = command_writer::open(cname.c_str());
+    ASSERT_TRUE(cw);
+
+    auto bres = bw->reserve(6);
+    ASSERT_TRUE(bres);
+    auto sres = sw->reserve();
+    ASSERT_TRUE(sres);
+    auto cres = cw->try_reserve(6);
+    ASSERT_TRUE(cres);
+    child dropper([&] {  // drops its copies
+        { broadcast_writer::reservation gone = std::move(*bres); }
+        { stream_writer::reservation gone = std::move(*sres); }
+        { command_writer::reservation gone = std::move(*cres); }
+        return 0;
+    });
+    ASSERT_EQ(dropper.wait(), 0);
+    child committer([&] {
+        set_assert_handler([](const char*, const char*, int) { std::_Exit(42); });
+        bres->commit();
+        return 0;
+    });
+    EXPECT_EQ(committer.wait(), 42) << "committing an inherited reservation must reach the assert hook";
+
+    std::memcpy(bres->data(), "parent", 6);
+    bres->commit();
+    const std::uint64_t v = 5;
+    std::memcpy(sres->data(), &v, sizeof v);
+    sres->commit();
+    std::memcpy(cres->data(), "parent", 6);
+    cres->commit();
+
+    EXPECT_EQ(test::read_string(*br), "parent");
+    EXPECT_EQ(info_of_broadcast(bname.c_str()).abandoned, 0u);
+    std::uint64_t got = 0;
+    auto sample = sr->next(&got, sizeof got);
+    ASSERT_TRUE(sample);
+    EXPECT_EQ(got, 5u);
+    EXPECT_EQ(test::read_string(*cr), "parent");
 }
 
 TEST(Fork, BlockAndKvWorkInBothProcesses) {

@@ -130,6 +130,7 @@ public:
     private:
         friend class command_writer;
         command_writer* writer_ = nullptr;
+        std::uint64_t claimed_as_ = 0;  // the process that claimed it (this_process())
         std::uint64_t pos_ = 0;
         std::uint8_t* data_ = nullptr;
         std::size_t size_ = 0;

@@ -114,7 +114,7 @@ errc wait_until(wait_word& w, barrier_mode mode, Ready&& ready, std::uint64_t de
         // (release) after starting its epoch, so if `seen` includes the heal, the check fails;
         // if it does not, the heal's bump makes the futex_wait below return at once.
         const std::uint32_t seen = w.sequence.load(order::acquire);
-        if (!detail::announcement_stands(w, epoch)) continue;  // healed away: announce again
+        // (withdraw_wait leaves an announcement a heal discarded alone.)
         if (ready()) {
             detail::withdraw_wait(w, epoch);
             return errc::ok;
@@ -124,6 +124,9 @@ errc wait_until(wait_word& w, barrier_mode mode, Ready&& ready, std::uint64_t de
             detail::withdraw_wait(w, epoch);
             return errc::timeout;
         }
+        // Healed away: announce again. Only after the checks above, so a peer that keeps
+        // changing the epoch cannot keep this loop from seeing its deadline.
+        if (!detail::announcement_stands(w, epoch)) continue;
         // The kernel compares the word with `seen` atomically with going to sleep, so a notify
         // between our check and the sleep makes this return at once instead of being lost.
         const errc e = os::futex_wait(&w.sequence.raw, seen,
