@@ -177,12 +177,14 @@ void format_header(void* base, kind k, std::uint32_t header_size, std::uint64_t 
                    bool allow_membarrier) noexcept {
     auto* h = static_cast<segment_header*>(base);
     const os::process_id me = os::self();
-    // Creator identity first (relaxed atomics: where a port names segments when creating them,
-    // gc may read them before the segment is ready), so a creator that dies during creation can
-    // be recognised as dead.
+    // Magic first, then the creator's identity (relaxed atomics: where a port names segments
+    // when creating them, gc may read them before the segment is ready). The magic is what
+    // makes a half-made object recognisably shmkit's, and so removable once nobody holds it;
+    // only a creator killed before this one store leaves an all-zero object, which cannot be
+    // told from someone else's and is left alone.
+    store_shared(&h->magic, wire_magic, order::relaxed);
     store_shared(&h->creator_pid, me.pid, order::relaxed);
     store_shared(&h->creator_start, me.start, order::relaxed);
-    store_shared(&h->magic, wire_magic, order::relaxed);
     h->format_version = wire_format_version;
     h->kind = static_cast<std::uint32_t>(k);
     h->header_size = header_size;

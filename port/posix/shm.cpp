@@ -145,6 +145,18 @@ errc snapshot_fd(int fd, void* buffer, std::uint64_t capacity, object_snapshot* 
 // open through shmkit), false with errno = EWOULDBLOCK if someone does.
 bool lock_exclusive(int fd) noexcept { return ::flock(fd, LOCK_EX | LOCK_NB) == 0; }
 
+// The same for a decision that must not be spoiled by a tool looking: shm_peek holds LOCK_EX for
+// a few microseconds to learn whether the object is in use, and a create() or gc meeting that
+// moment would take the object for in use. A few short retries (about a millisecond in all,
+// paid only when the object really is in use) see past it.
+bool lock_exclusive_past_peeks(int fd) noexcept {
+    for (int attempt = 0;; ++attempt) {
+        if (lock_exclusive(fd)) return true;
+        if (errno != EWOULDBLOCK || attempt == 4) return false;
+        sleep_ns(250'000);
+    }
+}
+
 }  // namespace
 
 errc shm_remove_if_stale(const char* name, bool require_unused, stale_predicate is_stale,
@@ -153,7 +165,7 @@ errc shm_remove_if_stale(const char* name, bool require_unused, stale_predicate 
     if (fd < 0) return fail_with_errno();
     // Holding LOCK_EX proves nobody has the object open through shmkit; an attacher arriving
     // now blocks in its LOCK_SH for the few microseconds until we are done.
-    if (require_unused && !lock_exclusive(fd)) {
+    if (require_unused && !lock_exclusive_past_peeks(fd)) {
         const int err = errno;
         ::close(fd);
         if (err == EWOULDBLOCK) return errc::busy;
