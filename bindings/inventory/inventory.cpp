@@ -65,6 +65,17 @@ struct inspected {
         status = validate_header(base_, size, 0, 0);
     }
 
+    // An image already in memory (describe_image): `size` bytes at `base`, not copied.
+    inspected(std::string n, const void* base, std::uint64_t size, bool unused) : name(std::move(n)) {
+        base_ = static_cast<unsigned char*>(const_cast<void*>(base));
+        snapshot.bytes = base;
+        snapshot.copied = size;
+        snapshot.size = size;
+        snapshot.unused = unused;
+        shmkit = size >= sizeof(segment_header) && header_of(base_).magic == wire_magic;
+        status = validate_header(base_, size, 0, 0);
+    }
+
     const void* base() const { return base_; }
     std::uint64_t size() const { return snapshot.size; }
     const segment_header* header() const { return reinterpret_cast<const segment_header*>(base_); }
@@ -323,6 +334,16 @@ errc describe(const std::string& name, std::vector<field>* out) {
     inspected s(name, true);
     if (s.base() == nullptr) return s.status == errc::ok ? errc::invalid_layout : s.status;
     if (!s.shmkit) return errc::invalid_layout;
+    return detail::describe_image(s.name, s.base(), s.size(), s.snapshot.unused, out);
+}
+
+namespace detail {
+
+errc describe_image(const std::string& name, const void* base, std::uint64_t size, bool unused,
+                    std::vector<field>* out) {
+    out->clear();
+    const inspected s(name, base, size, unused);
+    if (!s.shmkit) return errc::invalid_layout;
     fields f(out);
     const segment_header* h = s.header();
     const os::process_id creator = s.creator();
@@ -338,6 +359,8 @@ errc describe(const std::string& name, std::vector<field>* out) {
     describe_kind(s, f);
     return errc::ok;
 }
+
+}  // namespace detail
 
 errc reap(bool force, bool dry_run, std::vector<reaped>* out) {
     out->clear();
