@@ -35,7 +35,9 @@ struct inspected {
     // `whole`: copy everything the kind's inspect_*() reads (its header, control block, record or
     // slot headers, lock slots, kv entries), not only the segment header.
     inspected(std::string n, bool whole) : name(std::move(n)) {
-        unsigned char first[sizeof(segment_header) + 64];
+        // Zeroed: an object shorter than this buffer leaves the rest unread, and
+        // metadata_extent() looks up to 104 bytes in (a slot kind's data_offset).
+        unsigned char first[sizeof(segment_header) + 64] = {};
         status = os::shm_peek(name.c_str(), first, sizeof first, &snapshot);
         if (failed(status)) return;
         shmkit = snapshot.copied >= sizeof(segment_header) && header_of(first).magic == wire_magic;
