@@ -11,7 +11,9 @@ CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
 # Debian 12 / Ubuntu 20.04+ package names. Python packages come from the distribution too (no
 # package index is needed): the binding is built for, and tested with, the system interpreter.
-DEB_PACKAGES := cmake make g++ clang binutils pkg-config googletest libgtest-dev libbenchmark-dev relacy-dev \
+# libclang-rt-dev: the sanitizer and libFuzzer runtimes of the default clang (libclang-rt-14-dev
+# on Debian 12), which clang itself only recommends. relacy-dev: the model checker (tests/model).
+DEB_PACKAGES := cmake make g++ clang libclang-rt-dev binutils pkg-config googletest libgtest-dev libbenchmark-dev relacy-dev \
                 g++-aarch64-linux-gnu qemu-user \
                 python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel \
                 python3-numpy python3-pytest python3-msgpack pybind11-dev
@@ -24,19 +26,30 @@ VENV ?= $(BUILD)/venv
 
 COMMON_FLAGS := -DSHMKIT_WERROR=ON $(GENERATOR_FLAGS)
 
+# `make fuzz`: seconds per fuzz target (they run side by side); `make test` fuzzes for
+# FUZZ_TEST_SECONDS.
+FUZZ_SECONDS ?= 300
+FUZZ_TEST_SECONDS ?= 20
+FUZZ_TARGETS := fuzz_segments fuzz_inventory
+
 .PHONY: help deps build demo test test-native test-python test-pip test-clang cross-test sanitize test-asan test-tsan \
-        bench bench-python clean
+        test-fuzz fuzz bench bench-python clean
 
 help:
 	@echo "make demo        build and run the demo (a writer and two readers, ~3 s)"
 	@echo "make test        every test: native (GCC, C++ and Python), Clang, aarch64 under qemu-user,"
-	@echo "                 ASan+UBSan (C++ and Python), TSan, and the pip install of the Python package"
+	@echo "                 ASan+UBSan (C++ and Python), TSan, the pip install of the Python package,"
+	@echo "                 and a short fuzz ($(FUZZ_TEST_SECONDS) s); every build replays the fuzz corpus"
 	@echo "make test-native the native suite only (C++ and Python)"
 	@echo "make test-python the Python suite only"
 	@echo "make test-pip    pip-install the Python package offline into $(VENV) and test the installed copy"
 	@echo "make test-clang  the native suite built with Clang"
 	@echo "make cross-test  build for aarch64 and run the suite under qemu-user"
 	@echo "make sanitize    the suite under ASan+UBSan and under TSan"
+	@echo "make fuzz        build the libFuzzer targets ($(FUZZ_TARGETS)) with Clang in"
+	@echo "                 $(BUILD)/fuzz and run each for FUZZ_SECONDS (default $(FUZZ_SECONDS)) on a scratch"
+	@echo "                 copy of tests/fuzz/corpus; prints executions and execs/s, fails on a crash"
+	@echo "make test-fuzz   the short fuzz of make test: make fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)"
 	@echo "make bench       run the benchmarks (writes $(BUILD)/bench.json)"
 	@echo "make bench-python the Python per-call overheads beside the C++ figures"
 	@echo "make deps        install missing Debian/Ubuntu packages (apt-get)"
@@ -68,7 +81,7 @@ build: deps
 demo: build
 	$(BUILD)/native/bindings/cli/shmkit demo
 
-test: test-native test-clang cross-test sanitize test-pip
+test: test-native test-clang cross-test sanitize test-pip test-fuzz
 	@echo "make test: all configurations passed"
 
 test-native: build
@@ -106,6 +119,17 @@ test-asan: deps
 test-tsan: deps
 	$(call configure,$(BUILD)/tsan,-DSHMKIT_SANITIZE=thread -DSHMKIT_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo)
 	cd $(BUILD)/tsan && ctest $(CTEST_FLAGS)
+
+# The libFuzzer targets (tests/fuzz): Clang, coverage, ASan+UBSan. Only they are built here;
+# every other build replays their corpus as ordinary tests.
+fuzz: deps
+	$(CMAKE) -S . -B $(BUILD)/fuzz $(COMMON_FLAGS) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
+	  -DSHMKIT_FUZZ=ON -DSHMKIT_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	$(CMAKE) --build $(BUILD)/fuzz -j$(JOBS) --target $(FUZZ_TARGETS)
+	sh tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+test-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
 
 bench: deps
 	$(call configure,$(BUILD)/release,-DCMAKE_BUILD_TYPE=Release -DSHMKIT_BUILD_TESTS=OFF)

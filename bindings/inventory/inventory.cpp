@@ -35,7 +35,9 @@ struct inspected {
     // `whole`: copy everything the kind's inspect_*() reads (its header, control block, record or
     // slot headers, lock slots, kv entries), not only the segment header.
     inspected(std::string n, bool whole) : name(std::move(n)) {
-        unsigned char first[sizeof(segment_header) + 64];
+        // Zeroed: an object shorter than this buffer leaves the rest unread, and
+        // metadata_extent() looks up to 104 bytes in (a slot kind's data_offset).
+        unsigned char first[sizeof(segment_header) + 64] = {};
         status = os::shm_peek(name.c_str(), first, sizeof first, &snapshot);
         if (failed(status)) return;
         shmkit = snapshot.copied >= sizeof(segment_header) && header_of(first).magic == wire_magic;
@@ -65,6 +67,17 @@ struct inspected {
         if (failed(status)) return;
         snapshot.size = size;  // validated against the size first seen: one that changed is corrupt
         snapshot.unused = unused;
+        status = validate_header(base_, size, 0, 0);
+    }
+
+    // An image already in memory (describe_image): `size` bytes at `base`, not copied.
+    inspected(std::string n, const void* base, std::uint64_t size, bool unused) : name(std::move(n)) {
+        base_ = static_cast<unsigned char*>(const_cast<void*>(base));
+        snapshot.bytes = base;
+        snapshot.copied = size;
+        snapshot.size = size;
+        snapshot.unused = unused;
+        shmkit = size >= sizeof(segment_header) && header_of(base_).magic == wire_magic;
         status = validate_header(base_, size, 0, 0);
     }
 
@@ -326,6 +339,16 @@ errc describe(const std::string& name, std::vector<field>* out) {
     inspected s(name, true);
     if (s.base() == nullptr) return s.status == errc::ok ? errc::invalid_layout : s.status;
     if (!s.shmkit) return errc::invalid_layout;
+    return detail::describe_image(s.name, s.base(), s.size(), s.snapshot.unused, out);
+}
+
+namespace detail {
+
+errc describe_image(const std::string& name, const void* base, std::uint64_t size, bool unused,
+                    std::vector<field>* out) {
+    out->clear();
+    const inspected s(name, base, size, unused);
+    if (!s.shmkit) return errc::invalid_layout;
     fields f(out);
     const segment_header* h = s.header();
     const os::process_id creator = s.creator();
@@ -341,6 +364,8 @@ errc describe(const std::string& name, std::vector<field>* out) {
     describe_kind(s, f);
     return errc::ok;
 }
+
+}  // namespace detail
 
 errc reap(bool force, bool dry_run, std::vector<reaped>* out) {
     out->clear();

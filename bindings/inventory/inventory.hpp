@@ -3,6 +3,7 @@
 // (std::string, std::vector); never part of the freestanding core.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,15 @@ errc list(bool include_foreign, std::vector<entry>* out);
 // `*fields` empty for an object that is not shmkit's; for a shmkit segment that fails
 // validation, the header fields it has and the validation error.
 errc describe(const std::string& name, std::vector<field>* fields);
+
+namespace detail {
+// What describe() does with the bytes it read: decodes an image of `size` bytes at `base`
+// (64-byte aligned; the object's size, with zeros past what could be read), `unused` saying
+// whether no live process holds the object. Any bytes are safe: a corrupt or hostile image gets
+// an errc and the fields it has. For describe() and the fuzz tests; touches no named object.
+errc describe_image(const std::string& name, const void* base, std::uint64_t size, bool unused,
+                    std::vector<field>* fields);
+}  // namespace detail
 
 // What reap() did with one stale candidate.
 struct reaped {
