@@ -15,9 +15,9 @@
 
 #include <cerrno>
 #include <climits>
-#include <limits.h>
 #include <cstring>
 
+#include "background_thread.hpp"
 #include "errno_map.hpp"
 #include "shmkit/os.hpp"
 
@@ -189,20 +189,7 @@ bool take_helpers(std::uint32_t count, std::uint32_t* out) noexcept {
         helper& h = g_helpers[g_helper_count];
         h.state = idle;
         h.bit = 1u << (1 + g_helper_count % 31);
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        // Small stacks, but never below the platform minimum (128 KiB on aarch64).
-        const std::size_t stack = PTHREAD_STACK_MIN > 64 * 1024 ? PTHREAD_STACK_MIN : 64 * 1024;
-        pthread_attr_setstacksize(&attr, stack);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        // Helpers run with every signal blocked, so the application's handlers never run on them.
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        const int rc = pthread_create(&h.thread, &attr, helper_main, &h);
-        pthread_sigmask(SIG_SETMASK, &old, nullptr);
-        pthread_attr_destroy(&attr);
-        if (rc != 0) break;
+        if (start_background_thread(helper_main, &h, &h.thread) != 0) break;
         g_helper_busy[g_helper_count] = true;
         out[got++] = g_helper_count++;
     }

@@ -18,8 +18,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
-#include <limits.h>  // PTHREAD_STACK_MIN
 
+#include "background_thread.hpp"
 #include "shmkit/os.hpp"
 
 namespace shmkit::os {
@@ -218,21 +218,9 @@ bool start_watcher() noexcept {
     if (g_epoll >= 0) return true;
     const int ep = ::epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) return false;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    const std::size_t stack = PTHREAD_STACK_MIN > 64 * 1024 ? PTHREAD_STACK_MIN : 64 * 1024;
-    pthread_attr_setstacksize(&attr, stack);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    // The watcher runs with every signal blocked, so the application's handlers never run on it.
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
     g_epoll = ep;
     pthread_t thread;
-    const int rc = pthread_create(&thread, &attr, watcher_main, nullptr);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
+    if (start_background_thread(watcher_main, nullptr, &thread) != 0) {
         g_epoll = -1;
         ::close(ep);
         return false;

@@ -181,6 +181,29 @@ TEST(Cli, HalfMadeSegmentsAreShownAndAbandonedOnesCollected) {
     EXPECT_TRUE(test::shm_exists(working.c_str()));
 }
 
+// Runs `info` (and `ls`) `runs` times on `name` while another process keeps resizing the
+// object between `small` and `full` bytes: each run reports the segment or an error (exit 0 or
+// 1), never dies of SIGBUS or a sanitizer's report.
+void info_survives_resizing(const char* name, std::uint64_t small, std::uint64_t full, int runs) {
+    test::shared<std::atomic<int>> stop;
+    child resizer([&] {
+        const int fd = ::shm_open(name, O_RDWR, 0);
+        if (fd < 0) return 1;
+        for (std::uint64_t i = 0; stop->load() == 0; ++i) {
+            if (::ftruncate(fd, static_cast<off_t>(i % 2 == 0 ? small : full)) != 0) return 2;
+        }
+        return 0;
+    });
+    for (int i = 0; i < runs; ++i) {
+        const auto r = run(std::string("info ") + name + " --json");
+        ASSERT_TRUE(r.code == 0 || r.code == 1) << "run " << i << ": exit " << r.code << "\n" << r.out;
+        const auto ls = run("ls");
+        ASSERT_EQ(ls.code, 0) << ls.out;
+    }
+    stop->store(1);
+    EXPECT_EQ(resizer.wait(), 0);
+}
+
 // The operator's cleanup tool survives segments shrinking under it: info on a block that
 // another process keeps truncating reports an error or the segment, never dies of SIGBUS.
 TEST(Cli, InfoSurvivesASegmentTruncatedUnderIt) {
@@ -190,24 +213,7 @@ TEST(Cli, InfoSurvivesASegmentTruncatedUnderIt) {
     config.reader_slots = 4096;
     auto b = block::create(name.c_str(), config);
     ASSERT_TRUE(b);
-    const std::uint64_t full = block::segment_size(config);
-    test::shared<std::atomic<int>> stop;
-    child truncator([&] {
-        const int fd = ::shm_open(name.c_str(), O_RDWR, 0);
-        if (fd < 0) return 1;
-        for (std::uint64_t i = 0; stop->load() == 0; ++i) {
-            if (::ftruncate(fd, static_cast<off_t>(i % 2 == 0 ? 4096 : full)) != 0) return 2;
-        }
-        return 0;
-    });
-    for (int i = 0; i < 60; ++i) {
-        const auto r = run(std::string("info ") + name.c_str() + " --json");
-        ASSERT_TRUE(r.code == 0 || r.code == 1) << "run " << i << ": exit " << r.code << "\n" << r.out;
-        const auto ls = run("ls");
-        ASSERT_EQ(ls.code, 0) << ls.out;
-    }
-    stop->store(1);
-    EXPECT_EQ(truncator.wait(), 0);
+    info_survives_resizing(name.c_str(), 4096, block::segment_size(config), 60);
 }
 
 // A segment that grows between the CLI's two reads of it (its first bytes, then as much as its
@@ -220,22 +226,7 @@ TEST(Cli, InfoSurvivesASegmentGrowingUnderIt) {
     config.capacity = 1 << 16;
     auto w = broadcast_writer::create(name.c_str(), config);
     ASSERT_TRUE(w);
-    const std::uint64_t full = broadcast_writer::segment_size(config);
-    test::shared<std::atomic<int>> stop;
-    child truncator([&] {
-        const int fd = ::shm_open(name.c_str(), O_RDWR, 0);
-        if (fd < 0) return 1;
-        for (std::uint64_t i = 0; stop->load() == 0; ++i) {
-            if (::ftruncate(fd, static_cast<off_t>(i % 2 == 0 ? 200 : full)) != 0) return 2;
-        }
-        return 0;
-    });
-    for (int i = 0; i < 100; ++i) {
-        const auto r = run(std::string("info ") + name.c_str() + " --json");
-        ASSERT_TRUE(r.code == 0 || r.code == 1) << "run " << i << ": exit " << r.code << "\n" << r.out;
-    }
-    stop->store(1);
-    EXPECT_EQ(truncator.wait(), 0);
+    info_survives_resizing(name.c_str(), 200, broadcast_writer::segment_size(config), 60);
 }
 
 TEST(Cli, DemoRunsAndCleansUp) {
