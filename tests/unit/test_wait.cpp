@@ -56,6 +56,25 @@ struct cross_process_flag {
     std::atomic<int> waiting{0};
 };
 
+// `rounds` hand-offs of s.flag between this process and a child, each side blocking in
+// wait_until (no timeout) until the other has moved it on.
+void ping_pong(cross_process_flag& s, barrier_mode mode, std::uint32_t rounds, wait_options options = {}) {
+    child other([&] {
+        for (std::uint32_t i = 1; i <= rounds; i += 2) {
+            if (wait_until(s.w, mode, [&] { return s.flag.load(order::acquire) == i; }, os::forever, options) != errc::ok) return 1;
+            s.flag.store(i + 1, order::release);
+            notify_all(s.w, mode);
+        }
+        return 0;
+    });
+    for (std::uint32_t i = 0; i < rounds; i += 2) {
+        s.flag.store(i + 1, order::release);
+        notify_all(s.w, mode);
+        ASSERT_EQ(wait_until(s.w, mode, [&] { return s.flag.load(order::acquire) == i + 2; }, os::forever, options), errc::ok);
+    }
+    EXPECT_EQ(other.wait(), 0);
+}
+
 TEST_P(Wait, WakesAWaiterInAnotherProcess) {
     shared<cross_process_flag> s;
     child waiter([&] {
@@ -99,23 +118,9 @@ TEST_P(Wait, HealsNeverLoseALiveWaitersWakeup) {
         while (stop->load() == 0) heal_waiters(s->w);
         return 0;
     });
-    constexpr std::uint32_t rounds = 2000;
     wait_options sleep_at_once;
     sleep_at_once.spin = 0;
-    child other([&] {
-        for (std::uint32_t i = 1; i <= rounds; i += 2) {
-            if (wait_until(s->w, mode, [&] { return s->flag.load(order::acquire) == i; }, os::forever, sleep_at_once) != errc::ok) return 1;
-            s->flag.store(i + 1, order::release);
-            notify_all(s->w, mode);
-        }
-        return 0;
-    });
-    for (std::uint32_t i = 0; i < rounds; i += 2) {
-        s->flag.store(i + 1, order::release);
-        notify_all(s->w, mode);
-        ASSERT_EQ(wait_until(s->w, mode, [&] { return s->flag.load(order::acquire) == i + 2; }, os::forever, sleep_at_once), errc::ok);
-    }
-    EXPECT_EQ(other.wait(), 0);
+    ping_pong(*s, mode, 2000, sleep_at_once);
     stop->store(1);
     EXPECT_EQ(healer.wait(), 0);
     EXPECT_GT(waiter_epoch(s->w.waiters.load(order::relaxed)), 0u);  // it did heal
@@ -125,21 +130,7 @@ TEST_P(Wait, ManyHandoffsNeverLoseAWakeup) {
     // Ping-pong 2000 times between two processes, both blocking: a single lost wake-up would
     // hang the test (caught by the ctest timeout).
     shared<cross_process_flag> s;
-    constexpr std::uint32_t rounds = 2000;
-    child other([&] {
-        for (std::uint32_t i = 1; i <= rounds; i += 2) {
-            if (wait_until(s->w, mode, [&] { return s->flag.load(order::acquire) == i; }, os::forever) != errc::ok) return 1;
-            s->flag.store(i + 1, order::release);
-            notify_all(s->w, mode);
-        }
-        return 0;
-    });
-    for (std::uint32_t i = 0; i < rounds; i += 2) {
-        s->flag.store(i + 1, order::release);
-        notify_all(s->w, mode);
-        ASSERT_EQ(wait_until(s->w, mode, [&] { return s->flag.load(order::acquire) == i + 2; }, os::forever), errc::ok);
-    }
-    EXPECT_EQ(other.wait(), 0);
+    ping_pong(*s, mode, 2000);
 }
 
 INSTANTIATE_TEST_SUITE_P(Barriers, Wait, ::testing::Values(barrier_mode::fences, barrier_mode::membarrier),
