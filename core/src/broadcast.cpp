@@ -67,11 +67,13 @@ broadcast_writer::reservation& broadcast_writer::reservation::operator=(reservat
 }
 
 broadcast_writer::reservation::~reservation() {
-    // In a child that inherited it across fork() the reservation is the parent's: leave it be.
-    if (writer_ == nullptr || !claimed_by_this_process(writer_->claimed_as_)) return;
+    if (writer_ == nullptr) return;
+    writer_->reserved_ = false;  // this process's copy of the writer may close or reserve again
+    // In a child that inherited it across fork() the reservation is the parent's: the shared
+    // state is left alone.
+    if (!claimed_by_this_process(writer_->claimed_as_)) return;
     // Dropped without commit: nothing was published (head never moved), so readers cannot see
     // it. The eviction it caused stands; readers that were that far behind are told overrun.
-    writer_->reserved_ = false;
     writer_->control_->abandoned.fetch_add(1, order::relaxed);
 }
 
@@ -106,7 +108,9 @@ broadcast_writer::~broadcast_writer() { close(); }
 
 void broadcast_writer::close() noexcept {
     if (control_ == nullptr) return;
-    SHMKIT_ASSERT(!reserved_);
+    // A live reservation would point at a closed writer, unless it is a parent's that this
+    // process inherited across fork() (then neither it nor this close touches shared state).
+    SHMKIT_ASSERT(!reserved_ || !claimed_by_this_process(claimed_as_));
     release_role(control_->writer);
     control_ = nullptr;
     segment_.close();

@@ -175,8 +175,14 @@ slot_writer::reservation& slot_writer::reservation::operator=(reservation&& othe
 }
 
 slot_writer::reservation::~reservation() {
-    // In a child that inherited it across fork() the reservation is the parent's: leave it be.
-    if (writer_ != nullptr && claimed_by_this_process(writer_->claimed_as_)) writer_->abandon(index_);
+    if (writer_ == nullptr) return;
+    // In a child that inherited it across fork() the reservation is the parent's: only this
+    // process's copy of the writer forgets it, the shared state is left alone.
+    if (claimed_by_this_process(writer_->claimed_as_)) {
+        writer_->abandon(index_);
+    } else {
+        writer_->reserved_ = false;
+    }
 }
 
 void slot_writer::reservation::commit(std::size_t used) noexcept {
@@ -210,7 +216,9 @@ slot_writer::~slot_writer() { close(); }
 
 void slot_writer::close() noexcept {
     if (control_ == nullptr) return;
-    SHMKIT_ASSERT(!reserved_);
+    // A live reservation would point at a closed writer, unless it is a parent's that this
+    // process inherited across fork() (then neither it nor this close touches shared state).
+    SHMKIT_ASSERT(!reserved_ || !claimed_by_this_process(claimed_as_));
     release_role(control_->writer);
     control_ = nullptr;
     segment_.close();

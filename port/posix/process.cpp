@@ -168,7 +168,7 @@ void fire(watch_slot& slot) noexcept {
     // Release: `fired` is visible to a waiter that sees the bump.
     __atomic_fetch_add(slot.word, 1u, __ATOMIC_RELEASE);
     ::syscall(SYS_futex, slot.word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
-    ::epoll_ctl(g_epoll, EPOLL_CTL_DEL, slot.pidfd, nullptr);  // level-triggered: once is enough
+    if (g_epoll >= 0) ::epoll_ctl(g_epoll, EPOLL_CTL_DEL, slot.pidfd, nullptr);  // level-triggered: once is enough
     slot.word = nullptr;
 }
 
@@ -178,9 +178,17 @@ void* watcher_main(void*) {
         const int n = ::epoll_wait(g_epoll, events, 16, -1);
         if (n < 0 && errno == EINTR) continue;  // signals are blocked here, but ptrace can cause it
         if (n < 0) {
-            // The application closed our descriptor (a closefrom, say): stop rather than spin,
-            // and let later lock waits poll their holders' liveness instead.
+            // The application closed our descriptor (a closefrom, say): stop rather than spin.
+            // Every current watch fires, so its waiter looks at its holder again, and from now
+            // on lock waits poll their holders' liveness. The descriptor's number may already
+            // be someone else's: forget it without closing it.
+            pthread_mutex_lock(&g_watch_lock);
             __atomic_store_n(&g_watch_support, 2, __ATOMIC_RELAXED);
+            g_epoll = -1;
+            for (watch_slot& slot : g_watches) {
+                if (slot.in_use && slot.word != nullptr) fire(slot);
+            }
+            pthread_mutex_unlock(&g_watch_lock);
             return nullptr;
         }
         pthread_mutex_lock(&g_watch_lock);
@@ -216,6 +224,7 @@ void register_watch_fork_handlers() noexcept { pthread_atfork(watch_prepare, wat
 // With the lock held: the epoll instance and the watcher thread, once.
 bool start_watcher() noexcept {
     if (g_epoll >= 0) return true;
+    if (__atomic_load_n(&g_watch_support, __ATOMIC_RELAXED) == 2) return false;  // the watcher gave up
     const int ep = ::epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) return false;
     g_epoll = ep;
@@ -279,7 +288,7 @@ void unwatch_exit(exit_watch* watch) noexcept {
     pthread_mutex_lock(&g_watch_lock);
     watch_slot& slot = g_watches[static_cast<std::size_t>(watch->handle)];
     if (slot.in_use && slot.fired == &watch->fired) {
-        if (slot.word != nullptr) ::epoll_ctl(g_epoll, EPOLL_CTL_DEL, slot.pidfd, nullptr);
+        if (slot.word != nullptr && g_epoll >= 0) ::epoll_ctl(g_epoll, EPOLL_CTL_DEL, slot.pidfd, nullptr);
         ::close(slot.pidfd);
         slot.pidfd = -1;
         slot.word = nullptr;

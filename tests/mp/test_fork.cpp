@@ -196,10 +196,20 @@ TEST(Fork, AReservationInheritedByAChildStaysTheParents) {
     ASSERT_TRUE(sres);
     auto cres = cw->try_reserve(6);
     ASSERT_TRUE(cres);
-    child dropper([&] {  // drops its copies
+    child closer([&] {  // closes its copies of the writers with the reservations outstanding
+        bw->close();
+        sw->close();
+        cw->close();
+        return 0;
+    });
+    ASSERT_EQ(closer.wait(), 0);
+    child dropper([&] {  // drops its copies of the reservations, then closes the writers
         { broadcast_writer::reservation gone = std::move(*bres); }
         { stream_writer::reservation gone = std::move(*sres); }
         { command_writer::reservation gone = std::move(*cres); }
+        bw->close();
+        sw->close();
+        cw->close();
         return 0;
     });
     ASSERT_EQ(dropper.wait(), 0);
