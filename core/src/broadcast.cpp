@@ -78,8 +78,13 @@ broadcast_writer::reservation::~reservation() {
 }
 
 void broadcast_writer::reservation::commit(std::size_t used) noexcept {
-    SHMKIT_ASSERT(writer_ != nullptr && used <= size_);
+    SHMKIT_ASSERT(writer_ != nullptr);
     SHMKIT_ASSERT(claimed_by_this_process(writer_->claimed_as_));  // not a parent's, across fork()
+    commit_unchecked(used);
+}
+
+void broadcast_writer::reservation::commit_unchecked(std::size_t used) noexcept {
+    SHMKIT_ASSERT(writer_ != nullptr && used <= size_);
     writer_->publish(writer_->reserved_pos_, used);
     writer_ = nullptr;
 }
@@ -272,7 +277,7 @@ errc broadcast_writer::write(const void* data, std::size_t size) noexcept {
     auto r = reserve(size);
     if (!r) return r.error();
     ring_.copy_in(ring_.offset(reserved_pos_) + record_header_size, data, size);
-    r->commit(size);
+    r->commit_unchecked(size);  // reserve() made the process check
     return errc::ok;
 }
 

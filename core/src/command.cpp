@@ -94,8 +94,13 @@ command_writer::reservation::~reservation() {
 }
 
 void command_writer::reservation::commit(std::size_t used) noexcept {
-    SHMKIT_ASSERT(writer_ != nullptr && used <= size_);
+    SHMKIT_ASSERT(writer_ != nullptr);
     SHMKIT_ASSERT(claimed_by_this_process(claimed_as_));  // not a parent's claim, across fork()
+    commit_unchecked(used);
+}
+
+void command_writer::reservation::commit_unchecked(std::size_t used) noexcept {
+    SHMKIT_ASSERT(writer_ != nullptr && used <= size_);
     writer_->finish(pos_, size_, used, /*commit=*/true);
     writer_ = nullptr;
 }
@@ -201,7 +206,7 @@ errc command_writer::write_at(const void* data, std::size_t size, std::uint64_t 
     auto r = claim(size, deadline_ns, wait);
     if (!r) return r.error();
     copy_to_record(r->data(), data, size);
-    r->commit(size);
+    r->commit_unchecked(size);  // claimed by this process just now
     return errc::ok;
 }
 

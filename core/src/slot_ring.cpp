@@ -186,8 +186,13 @@ slot_writer::reservation::~reservation() {
 }
 
 void slot_writer::reservation::commit(std::size_t used) noexcept {
-    SHMKIT_ASSERT(writer_ != nullptr && used <= capacity_);
+    SHMKIT_ASSERT(writer_ != nullptr);
     SHMKIT_ASSERT(claimed_by_this_process(writer_->claimed_as_));  // not a parent's, across fork()
+    commit_unchecked(used);
+}
+
+void slot_writer::reservation::commit_unchecked(std::size_t used) noexcept {
+    SHMKIT_ASSERT(writer_ != nullptr && used <= capacity_);
     writer_->publish(index_, used, meta);
     writer_ = nullptr;
 }
@@ -307,7 +312,7 @@ errc slot_writer::write(const void* data, std::size_t size, const std::uint64_t*
     if (!r) return r.error();
     copy_to_shared(r->data(), data, size);
     if (meta != nullptr) std::memcpy(r->meta, meta, sizeof r->meta);
-    r->commit(size);
+    r->commit_unchecked(size);  // reserve() made the process check
     return errc::ok;
 }
 

@@ -190,8 +190,13 @@ spsc_producer::reservation::~reservation() {
 }
 
 void spsc_producer::reservation::commit(std::size_t used) noexcept {
-    SHMKIT_ASSERT(producer_ != nullptr && used <= size_);
+    SHMKIT_ASSERT(producer_ != nullptr);
     SHMKIT_ASSERT(claimed_by_this_process(producer_->claimed_as_));  // not a parent's, across fork()
+    commit_unchecked(used);
+}
+
+void spsc_producer::reservation::commit_unchecked(std::size_t used) noexcept {
+    SHMKIT_ASSERT(producer_ != nullptr && used <= size_);
     producer_->publish(used);
     producer_ = nullptr;
 }
@@ -254,7 +259,7 @@ errc spsc_producer::push_at(const void* data, std::size_t size, std::uint64_t de
     auto r = reserve_at(size, deadline_ns);
     if (!r) return r.error();
     copy_to_record(r->data(), data, size);
-    r->commit(size);
+    r->commit_unchecked(size);  // reserve_at() made the process check
     return errc::ok;
 }
 
@@ -338,6 +343,10 @@ errc spsc_consumer::next(message_view* out) noexcept {
 void spsc_consumer::release() noexcept {
     // Closed (the peeked message went with the mapping), or another process (nothing was peeked).
     if (control_ == nullptr || !claimed_by_this_process(claimed_as_)) return;
+    consume_peeked();
+}
+
+void spsc_consumer::consume_peeked() noexcept {
     SHMKIT_ASSERT(peeked_span_ != 0);  // release() without a peeked message
     tail_ += peeked_span_;
     peeked_span_ = 0;
@@ -377,7 +386,7 @@ result<message_info> spsc_consumer::try_pop(void* buffer, std::size_t capacity) 
     }
     copy_from_record(buffer, v->data, v->size);
     const message_info info{v->size, v->seq};
-    release();
+    consume_peeked();  // try_peek() made the process check
     return info;
 }
 

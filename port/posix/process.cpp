@@ -104,26 +104,28 @@ bool all_threads_exited(std::uint32_t pid) noexcept {
     return all_exited;
 }
 
-// This process's identity, computed once: every lock, unlock and claim asks for it, and
-// getpid() is a system call. A forked child must not inherit it, so a child handler clears it.
-std::uint64_t g_self_cache = 0;  // pid | start << 32, accessed atomically; 0 = not computed
+// This process's identity is computed once and kept in self_word (below): every lock, unlock,
+// claim and role check asks for it, and getpid() is a system call. A forked child must not
+// inherit it, so a child handler clears it.
 pthread_once_t g_self_atfork = PTHREAD_ONCE_INIT;
 
-void forget_self() noexcept { __atomic_store_n(&g_self_cache, 0, __ATOMIC_RELAXED); }
+void forget_self() noexcept { __atomic_store_n(&self_word, 0, __ATOMIC_RELAXED); }
 // pthread_once, not a flag: a second thread must not compute (and cache) the identity before
 // the first has registered the handler that makes a forked child forget it.
 void register_forget_self() noexcept { pthread_atfork(nullptr, nullptr, forget_self); }
 
 }  // namespace
 
+std::uint64_t self_word = 0;
+
 process_id self() noexcept {
-    const std::uint64_t cached = __atomic_load_n(&g_self_cache, __ATOMIC_RELAXED);
+    const std::uint64_t cached = __atomic_load_n(&self_word, __ATOMIC_RELAXED);
     if (cached != 0) return process_id{static_cast<std::uint32_t>(cached), static_cast<std::uint32_t>(cached >> 32)};
     pthread_once(&g_self_atfork, register_forget_self);
     const auto pid = static_cast<std::uint32_t>(::getpid());
     const proc_stat st = read_proc_stat(pid);
     const auto start = static_cast<std::uint32_t>(st.start_ticks);
-    __atomic_store_n(&g_self_cache, pid | (static_cast<std::uint64_t>(start) << 32), __ATOMIC_RELAXED);
+    __atomic_store_n(&self_word, pid | (static_cast<std::uint64_t>(start) << 32), __ATOMIC_RELAXED);
     return process_id{pid, start};
 }
 

@@ -223,6 +223,9 @@ errc sleep_or_signal_ns(std::uint64_t) noexcept {
 }
 void yield() noexcept { rl::yield(1, $); }
 
+// Never cached: every model thread is a process of its own.
+std::uint64_t self_word = 0;
+
 // Thread i is process i + 1; the setup in before() is a process of its own (number 99), which
 // is never alive afterwards.
 process_id self() noexcept {

@@ -129,6 +129,9 @@ public:
 
     private:
         friend class command_writer;
+        // commit() without its process check, for the writer's own copying calls, which have just
+        // made that check themselves (it costs a call into the port).
+        void commit_unchecked(std::size_t used) noexcept;
         command_writer* writer_ = nullptr;
         std::uint64_t claimed_as_ = 0;  // the process that claimed it (this_process())
         std::uint64_t pos_ = 0;

@@ -145,6 +145,11 @@ struct process_id {
     std::uint32_t start = 0;
 };
 process_id self() noexcept;
+// Where the port may keep self() once computed, as pid | start << 32 (the role-word encoding),
+// so the process check that every write and read of a role makes needs no call: 0 means "ask
+// self()". It must read 0 in a forked child until self() has run there. Read with relaxed
+// atomic loads; a port that keeps nothing here leaves it 0.
+extern std::uint64_t self_word;
 
 // Dead only when the OS says so for certain; anything ambiguous counts as alive.
 bool process_alive(process_id id) noexcept;

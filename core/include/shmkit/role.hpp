@@ -19,8 +19,12 @@ inline os::process_id unpack_process(std::uint64_t word) noexcept {
     return os::process_id{static_cast<std::uint32_t>(word), static_cast<std::uint32_t>(word >> 32)};
 }
 
-// The calling process as a role word.
-inline std::uint64_t this_process() noexcept { return pack_process(os::self()); }
+// The calling process as a role word: the port's cached word when it has one (an inline load,
+// not a call: role checks run on every write and read).
+inline std::uint64_t this_process() noexcept {
+    const std::uint64_t cached = __atomic_load_n(&os::self_word, __ATOMIC_RELAXED);
+    return cached != 0 ? cached : pack_process(os::self());
+}
 
 // Whether the calling process is the one a handle claimed its role as: false in a child that
 // inherited the handle across fork(), whose role-holding calls then fail with wrong_process

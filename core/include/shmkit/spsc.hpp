@@ -136,6 +136,9 @@ public:
 
     private:
         friend class spsc_producer;
+        // commit() without its process check, for the writer's own copying calls, which have just
+        // made that check themselves (it costs a call into the port).
+        void commit_unchecked(std::size_t used) noexcept;
         spsc_producer* producer_ = nullptr;
         std::uint8_t* data_ = nullptr;
         std::size_t size_ = 0;
@@ -194,6 +197,7 @@ private:
     friend class detail::spsc_end;
     void resume() noexcept;
     errc next(message_view* out) noexcept;
+    void consume_peeked() noexcept;  // release() after its checks
     std::uint64_t tail_ = 0, cached_head_ = 0, expected_ = 0;
     std::uint64_t peeked_span_ = 0;
     std::uint32_t pending_size_ = 0;
