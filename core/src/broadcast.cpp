@@ -465,25 +465,24 @@ bool broadcast_reader::poll() const noexcept {
 errc broadcast_reader::wait(nanoseconds timeout) noexcept {
     if (control_ == nullptr) return errc::not_open;
     if (poll()) return errc::ok;
-    if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
+    const errc refused = segment_.sleep_refusal();
+    if (failed(refused)) return refused;
     return wait_until(control_->wake, barriers_, [this] { return poll(); }, deadline_after(timeout), wait_);
 }
 
 result<message_info> broadcast_reader::read(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
-    if (control_ == nullptr) return errc::not_open;
-    const std::uint64_t deadline = deadline_after(timeout);
-    for (;;) {
+    const auto attempt = [&]() -> result<message_info> {
+        if (control_ == nullptr) return errc::not_open;
         // Acquire: every record before this head is visible to the try_read that follows.
         const std::uint64_t head_seen = control_->head.load(order::acquire);
         auto r = try_read(buffer, capacity);
-        if (r.ok() || r.error() != errc::empty) return r;
         // head already covered our position, yet no record was there: the segment is
-        // inconsistent. Report it instead of spinning on a wait condition that stays true.
-        if (head_seen > pos_) return errc::invalid_layout;
-        if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
-        const errc e = wait_until(control_->wake, barriers_, [this] { return poll(); }, deadline, wait_);
-        if (failed(e)) return e;
-    }
+        // inconsistent. Report it instead of sleeping on a wait condition that stays true.
+        if (!r.ok() && r.error() == errc::empty && head_seen > pos_) return errc::invalid_layout;
+        return r;
+    };
+    return wait_for(attempt, [this] { return &control_->wake; }, barriers_, [this] { return poll(); },
+                    deadline_after(timeout), wait_, [this] { return segment_.sleep_refusal(); });
 }
 
 select_source broadcast_reader::waitable() noexcept {

@@ -411,22 +411,11 @@ std::uint64_t command_reader::recheck_after_ns() const noexcept {
 }
 
 result<message_info> command_reader::read(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
-    const std::uint64_t deadline = deadline_after(timeout);
-    for (;;) {
-        auto m = try_read(buffer, capacity);
-        if (m.ok() || m.error() != errc::empty) return m;
-        // Sleep until a command is committed; while a claim is pending, wake once per liveness
-        // period to check its writer (a dead writer never notifies).
-        std::uint64_t until = deadline;
-        const std::uint64_t recheck = recheck_after_ns();
-        if (recheck != 0) {
-            const std::uint64_t now = os::monotonic_ns();
-            if (now + recheck < until) until = now + recheck;
-        }
-        const errc e = wait_until(control_->data, barriers_, [this] { return poll(); }, until, options_.wait);
-        if (e == errc::timeout && until != deadline) continue;
-        if (failed(e)) return e;
-    }
+    // Sleeps until a command is committed; while a claim is pending, wakes once per liveness
+    // period to check its writer (a dead writer never notifies).
+    return wait_for([&] { return try_read(buffer, capacity); }, [this] { return &control_->data; }, barriers_,
+                    [this] { return poll(); }, deadline_after(timeout), options_.wait, [] { return errc::ok; },
+                    [this] { return recheck_after_ns(); });
 }
 
 select_source command_reader::waitable() noexcept {

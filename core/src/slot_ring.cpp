@@ -477,25 +477,18 @@ bool slot_reader::fresh() const noexcept {
 }
 
 result<sample_info> slot_reader::wait_next(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
-    const std::uint64_t deadline = deadline_after(timeout);
-    for (;;) {
-        auto r = next(buffer, capacity);
-        if (r.ok() || r.error() != errc::empty) return r;
-        if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
-        const errc e = wait_until(control_->wake, barriers_, [this] { return poll(); }, deadline, wait_);
-        if (failed(e)) return e;
-    }
+    return wait_for([&] { return next(buffer, capacity); }, [this] { return &control_->wake; }, barriers_,
+                    [this] { return poll(); }, deadline_after(timeout), wait_, [this] { return segment_.sleep_refusal(); });
 }
 
 result<sample_info> slot_reader::wait_latest(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
-    if (control_ == nullptr) return errc::not_open;
-    const std::uint64_t deadline = deadline_after(timeout);
-    if (!fresh()) {
-        if (!segment_.writable() && segment_.is_open()) return errc::access_denied;
-        const errc e = wait_until(control_->wake, barriers_, [this] { return fresh(); }, deadline, wait_);
-        if (failed(e)) return e;
-    }
-    return latest(buffer, capacity);
+    const auto attempt = [&]() -> result<sample_info> {
+        if (control_ == nullptr) return errc::not_open;
+        if (!fresh()) return errc::empty;  // nothing newer than the last sample this reader saw
+        return latest(buffer, capacity);
+    };
+    return wait_for(attempt, [this] { return &control_->wake; }, barriers_, [this] { return fresh(); },
+                    deadline_after(timeout), wait_, [this] { return segment_.sleep_refusal(); });
 }
 
 select_source slot_reader::waitable() noexcept {

@@ -367,13 +367,8 @@ result<message_view> spsc_consumer::try_peek() noexcept {
 }
 
 result<message_view> spsc_consumer::peek(nanoseconds timeout) noexcept {
-    const std::uint64_t deadline = deadline_after(timeout);
-    for (;;) {
-        auto v = try_peek();
-        if (v.ok() || v.error() != errc::empty) return v;
-        const errc e = wait_until(control_->data, barriers_, [this] { return poll(); }, deadline, wait_);
-        if (failed(e)) return e;
-    }
+    return wait_for([this] { return try_peek(); }, [this] { return &control_->data; }, barriers_, [this] { return poll(); },
+                    deadline_after(timeout), wait_);
 }
 
 result<message_info> spsc_consumer::try_pop(void* buffer, std::size_t capacity) noexcept {
@@ -391,13 +386,8 @@ result<message_info> spsc_consumer::try_pop(void* buffer, std::size_t capacity) 
 }
 
 result<message_info> spsc_consumer::pop(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
-    const std::uint64_t deadline = deadline_after(timeout);
-    for (;;) {
-        auto m = try_pop(buffer, capacity);
-        if (m.ok() || m.error() != errc::empty) return m;
-        const errc e = wait_until(control_->data, barriers_, [this] { return poll(); }, deadline, wait_);
-        if (failed(e)) return e;
-    }
+    return wait_for([&] { return try_pop(buffer, capacity); }, [this] { return &control_->data; }, barriers_,
+                    [this] { return poll(); }, deadline_after(timeout), wait_);
 }
 
 select_source spsc_consumer::waitable() noexcept {

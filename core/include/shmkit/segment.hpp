@@ -128,6 +128,9 @@ public:
 
     bool is_open() const noexcept { return map_.address != nullptr; }
     bool writable() const noexcept { return map_.writable; }
+    // Why a blocking read on this mapping may not sleep: access_denied for a read-only one (a
+    // wait announces itself by writing to the segment), else ok (caller-given memory included).
+    errc sleep_refusal() const noexcept { return is_open() && !writable() ? errc::access_denied : errc::ok; }
     std::uint8_t* base() const noexcept { return static_cast<std::uint8_t*>(map_.address); }
     std::uint64_t size() const noexcept { return map_.size; }
     segment_header* header() const noexcept { return reinterpret_cast<segment_header*>(map_.address); }

@@ -137,6 +137,49 @@ errc wait_until(wait_word& w, barrier_mode mode, Ready&& ready, std::uint64_t de
     }
 }
 
+// The blocking form of a reader's non-blocking call, written once for every kind. `attempt()`
+// is the try_ call (a result<T>); while it says `empty`, this sleeps on the reader's wait word
+// until `ready()` and tries again, until `deadline_ns` (then timeout). Hooks, all optional in
+// the overloads below:
+// - `word()` gives the wait word; it is called only to sleep, after attempt() said empty, which
+//   a closed handle's attempt() never says (it says not_open): a closed handle is never touched.
+// - `refuse_sleep()` returns an errc that ends the call instead of sleeping (a read-only mapping
+//   cannot announce a wait: access_denied), or ok.
+// - `recheck_after_ns()` bounds each sleep (0: no bound) for a reader that must look again
+//   without being notified (a command claim whose writer may have died).
+template <class Attempt, class Word, class Ready, class RefuseSleep, class Recheck>
+auto wait_for(Attempt&& attempt, Word&& word, barrier_mode mode, Ready&& ready, std::uint64_t deadline_ns,
+              const wait_options& options, RefuseSleep&& refuse_sleep, Recheck&& recheck_after_ns) noexcept
+    -> decltype(attempt()) {
+    for (;;) {
+        auto r = attempt();
+        if (r.ok() || r.error() != errc::empty) return r;
+        const errc refused = refuse_sleep();
+        if (failed(refused)) return refused;
+        std::uint64_t until = deadline_ns;
+        const std::uint64_t recheck = recheck_after_ns();
+        if (recheck != 0) {
+            const std::uint64_t now = os::monotonic_ns();
+            if (now + recheck < until) until = now + recheck;
+        }
+        const errc e = wait_until(*word(), mode, ready, until, options);
+        if (e == errc::timeout && until != deadline_ns) continue;  // a recheck, not the deadline
+        if (failed(e)) return e;
+    }
+}
+
+template <class Attempt, class Word, class Ready, class RefuseSleep>
+auto wait_for(Attempt&& attempt, Word&& word, barrier_mode mode, Ready&& ready, std::uint64_t deadline_ns,
+              const wait_options& options, RefuseSleep&& refuse_sleep) noexcept -> decltype(attempt()) {
+    return wait_for(attempt, word, mode, ready, deadline_ns, options, refuse_sleep, [] { return std::uint64_t{0}; });
+}
+
+template <class Attempt, class Word, class Ready>
+auto wait_for(Attempt&& attempt, Word&& word, barrier_mode mode, Ready&& ready, std::uint64_t deadline_ns,
+              const wait_options& options) noexcept -> decltype(attempt()) {
+    return wait_for(attempt, word, mode, ready, deadline_ns, options, [] { return errc::ok; });
+}
+
 // A source select() can wait on: its wait word, a cheap non-consuming readiness check, and
 // optionally how long a wait may sleep before the source needs a look (a command reader
 // waiting on a claim whose writer may have died). Every reader kind provides waitable().
