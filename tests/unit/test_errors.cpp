@@ -11,16 +11,19 @@ namespace {
 
 TEST(Errc, EveryCodeHasADistinctStableName) {
     std::set<std::string> names;
-    for (int i = 0; i <= static_cast<int>(errc::unsupported); ++i) {
+    for (int i = 0; i < errc_count; ++i) {
         const std::string name = to_string(static_cast<errc>(i));
         EXPECT_NE(name, "unknown") << i;
         EXPECT_TRUE(names.insert(name).second) << name;
+        EXPECT_STRNE(explain(static_cast<errc>(i)), "unknown error") << name;
     }
+    EXPECT_EQ(static_cast<int>(errc::wrong_process), errc_count - 1);  // the newest code is the last
     // Names are part of the interface (logs, the CLI, Python): pin a few.
     EXPECT_STREQ(to_string(errc::ok), "ok");
     EXPECT_STREQ(to_string(errc::overrun), "overrun");
     EXPECT_STREQ(to_string(errc::invalid_layout), "invalid_layout");
     EXPECT_STREQ(to_string(static_cast<errc>(250)), "unknown");
+    EXPECT_STREQ(explain(static_cast<errc>(250)), "unknown error");
 }
 
 TEST(Result, HoldsValueOrError) {

@@ -132,36 +132,6 @@ class CallbackError(Error):
     """An on_data() callback raised; ``__cause__`` is its exception."""
 
 
-# errc name -> class; the native module raises through this table.
-_BY_CODE = {
-    "invalid_argument": InvalidArgument,
-    "not_found": NotFound,
-    "already_exists": AlreadyExists,
-    "access_denied": AccessDenied,
-    "size_mismatch": SizeMismatch,
-    "invalid_layout": InvalidLayout,
-    "version_mismatch": VersionMismatch,
-    "wrong_kind": WrongKind,
-    "not_open": Closed,
-    "message_too_large": MessageTooLarge,
-    "full": Full,
-    "empty": Empty,
-    "timeout": Timeout,
-    "overrun": Overrun,
-    "lock_timeout": LockTimeout,
-    "peer_dead": PeerDead,
-    "os_error": OSFailure,
-    "not_ready": NotReady,
-    "busy": Busy,
-    "no_space": NoSpace,
-    "interrupted": Interrupted,
-    "owner_dead": OwnerDead,
-    "stale": Stale,
-    "out_of_range": OutOfRange,
-    "unsupported": Unsupported,
-    "wrong_process": WrongProcess,
-}
-
-for _code, _cls in _BY_CODE.items():
-    _cls.code = _code
-del _code, _cls
+# Which class serves which C++ error code is not written here: the native module pairs them from
+# the one list in core/include/shmkit/errc.hpp at import (it sets each class's ``code``, and
+# refuses to load if a class is missing). ``shmkit._shmkit._error_codes`` lists the pairs.

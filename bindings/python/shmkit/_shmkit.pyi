@@ -15,6 +15,8 @@ _H = TypeVar("_H", bound="Handle")
 
 wire_format_version: int
 wait_slice: float
+# (errc name, shmkit exception class name, meaning) for every error code but ok.
+_error_codes: list[tuple[str, str, str]]
 
 class Handle:
     def close(self) -> None: ...

@@ -10,44 +10,15 @@
 namespace shmkit::python {
 namespace {
 
-constexpr int errc_count = static_cast<int>(errc::wrong_process) + 1;
 py::object* error_classes = nullptr;  // indexed by errc; leaked on purpose (module lifetime)
 
-const char* explain(errc e) {
-    switch (e) {
-        case errc::ok: return "no error";
-        case errc::invalid_argument: return "an argument is out of range";
-        case errc::not_found: return "no segment of that name";
-        case errc::already_exists:
-            return "a segment of that name exists (create() replaces one only when its creator is dead and no process has "
-                   "it open)";
-        case errc::access_denied: return "permission denied, or a write through a read-only handle";
-        case errc::size_mismatch: return "the segment's size or shape is not what was expected";
-        case errc::invalid_layout: return "not a valid shmkit segment (corrupt or foreign)";
-        case errc::version_mismatch: return "the segment has another wire-format version";
-        case errc::wrong_kind: return "the segment is of another kind or element type";
-        case errc::not_open: return "the handle is closed";
-        case errc::message_too_large: return "the message is larger than the maximum";
-        case errc::full: return "no room";
-        case errc::empty: return "nothing to read";
-        case errc::timeout: return "timed out";
-        case errc::overrun: return "the writer overwrote messages before they were read";
-        case errc::lock_timeout: return "the lock was not acquired in time";
-        case errc::peer_dead: return "the process on the other side is gone";
-        case errc::os_error: return "an OS call failed";
-        case errc::not_ready: return "the segment is still being created";
-        case errc::busy: return "the role is held by a live process";
-        case errc::no_space: return "the OS could not back the segment with memory (/dev/shm full?)";
-        case errc::interrupted: return "interrupted by a signal";
-        case errc::owner_dead: return "the previous lock holder died: the data may be inconsistent";
-        case errc::stale: return "the value kept changing while it was read; try again";
-        case errc::out_of_range: return "offset or length beyond the end";
-        case errc::unsupported: return "the segment needs something this process or OS lacks";
-        case errc::wrong_process:
-            return "the handle was opened by another process (inherited across fork()): open a new one in this process";
-    }
-    return "unknown error";
-}
+// The Python class of each code (core/include/shmkit/errc.hpp lists them once).
+constexpr const char* python_class_names[] = {
+#define SHMKIT_ERRC_CLASS(code, python_class, meaning) #python_class,
+    SHMKIT_ERRC_LIST(SHMKIT_ERRC_CLASS)
+#undef SHMKIT_ERRC_CLASS
+};
+static_assert(sizeof python_class_names / sizeof python_class_names[0] == errc_count);
 
 py::object& error_class(errc e) {
     const int i = static_cast<int>(e);
@@ -57,17 +28,23 @@ py::object& error_class(errc e) {
 }  // namespace
 
 void load_error_classes() {
+    // The classes are written in Python (with their Python bases and docstrings); which class
+    // serves which code comes from the one list in errc.hpp, and every class must exist.
     py::module_ errors = py::module_::import("shmkit._errors");
-    py::dict by_code = errors.attr("_BY_CODE");
     error_classes = new py::object[errc_count];
     for (int i = 0; i < errc_count; ++i) {
-        const char* code = to_string(static_cast<errc>(i));
-        error_classes[i] = by_code.contains(code) ? py::object(by_code[code]) : py::object(errors.attr("Error"));
+        const auto e = static_cast<errc>(i);
+        if (!py::hasattr(errors, python_class_names[i])) {
+            throw py::import_error(std::string("shmkit._errors has no class ") + python_class_names[i] + " for errc::" +
+                                   to_string(e));
+        }
+        error_classes[i] = errors.attr(python_class_names[i]);
+        if (e != errc::ok) error_classes[i].attr("code") = to_string(e);
     }
 }
 
 void raise(errc e, const std::string& what) {
-    std::string message = what.empty() ? explain(e) : what + ": " + explain(e);
+    std::string message = what.empty() ? std::string(explain(e)) : what + ": " + explain(e);
     int os_errno = 0;
     if (e == errc::os_error || e == errc::no_space) {
         os_errno = os::last_os_error();
@@ -291,6 +268,13 @@ output_buffer::output_buffer(const py::handle& target) {
 output_buffer::~output_buffer() { PyBuffer_Release(&view_); }
 
 void bind_common(py::module_& m) {
+    // (code, Python class name, meaning) of every error code but ok, for tests and tools.
+    py::list codes;
+    for (int i = 1; i < errc_count; ++i) {
+        const auto e = static_cast<errc>(i);
+        codes.append(py::make_tuple(to_string(e), python_class_names[i], explain(e)));
+    }
+    m.attr("_error_codes") = codes;
     py::class_<export_guard>(m, "_ExportGuard",
                              "Keeps a shmkit handle open while an array over its shared memory exists.");
 }

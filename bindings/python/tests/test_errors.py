@@ -12,7 +12,6 @@ import struct
 import pytest
 
 import shmkit
-from shmkit import _errors
 from conftest import run_python
 
 HEADER_VERSION, HEADER_STATE, HEADER_FLAGS = 8, 40, 44   # core/SPEC.md "Segment header"
@@ -147,4 +146,4 @@ def test_the_errors_the_python_api_does_not_raise():
     # "Nothing yet" is None, a dead peer is the *_alive properties, and a signal runs its handler
     # and the wait goes on: these codes stay in the hierarchy so it maps every errc.
     assert {shmkit.Empty.code, shmkit.PeerDead.code, shmkit.Interrupted.code} == {"empty", "peer_dead", "interrupted"}
-    assert set(_errors._BY_CODE) >= {"empty", "peer_dead", "interrupted"}
+    assert {code for code, _, _ in shmkit._shmkit._error_codes} >= {"empty", "peer_dead", "interrupted"}

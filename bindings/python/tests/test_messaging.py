@@ -1209,12 +1209,15 @@ def test_msgpack_is_wire_compatible_with_raw_bytes(name):
 
 
 def test_error_classes_and_codes():
-    classes = list(_errors._BY_CODE.values())
-    assert len(set(classes)) == len(classes)
-    for code, cls in _errors._BY_CODE.items():
+    # One class per C++ error code, paired from the list in errc.hpp.
+    codes = shmkit._shmkit._error_codes
+    classes = [getattr(_errors, name) for _, name, _ in codes]
+    assert len(set(classes)) == len(classes) == len(codes)
+    for (code, name, meaning), cls in zip(codes, classes):
         assert issubclass(cls, shmkit.Error), cls
         assert cls.code == code, (cls, cls.code, code)
-        assert getattr(shmkit, cls.__name__) is cls
+        assert getattr(shmkit, name) is cls
+        assert meaning
     assert issubclass(shmkit.CallbackError, shmkit.Error)
     builtins = {
         shmkit.Timeout: TimeoutError, shmkit.LockTimeout: TimeoutError, shmkit.NotFound: FileNotFoundError,

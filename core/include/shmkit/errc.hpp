@@ -8,41 +8,62 @@
 
 namespace shmkit {
 
+// The error codes, written once. Each entry: the code (its stable, lower-case name), the
+// Python exception class the binding raises for it, and what it means (C++'s explain(), the
+// Python message). The enum, to_string(), explain(), errc_count and the binding's exception
+// table are generated from this list; the classes themselves (with their Python bases) are
+// in bindings/python/shmkit/_errors.py, which the binding checks against it at import.
+// Append only: the numeric values appear in logs and across the wire of tools.
+#define SHMKIT_ERRC_LIST(X)                                                                                      \
+    X(ok, Error, "no error")                                                                                     \
+    X(invalid_argument, InvalidArgument, "an argument is out of range")                                          \
+    X(not_found, NotFound, "no segment of that name")                                                            \
+    X(already_exists, AlreadyExists,                                                                             \
+      "a segment of that name exists that create() may not replace (its creator is alive, a live process has "   \
+      "it open, or replace_stale is off); or a duplicate key")                                                  \
+    X(access_denied, AccessDenied, "permission denied, or a write through a read-only handle")                   \
+    X(size_mismatch, SizeMismatch, "the segment's size or shape is not what its header or the caller expects")   \
+    X(invalid_layout, InvalidLayout, "not a valid shmkit segment (a field failed validation: corrupt or foreign)") \
+    X(version_mismatch, VersionMismatch, "the segment has another wire-format version")                          \
+    X(wrong_kind, WrongKind, "the segment is of another kind or element type")                                   \
+    X(not_open, Closed, "the handle is closed (default-constructed, moved-from or closed)")                      \
+    X(message_too_large, MessageTooLarge, "the message is larger than the maximum, or than the caller's buffer")  \
+    X(full, Full, "no room now")                                                                                 \
+    X(empty, Empty, "nothing to read now")                                                                       \
+    X(timeout, Timeout, "timed out")                                                                             \
+    X(overrun, Overrun, "the writer overwrote messages before they were read")                                   \
+    X(lock_timeout, LockTimeout, "the lock was not acquired in time")                                            \
+    X(peer_dead, PeerDead, "the process on the other side is gone")                                              \
+    X(os_error, OSFailure, "an OS call failed (os::last_os_error() has errno)")                                  \
+    X(not_ready, NotReady, "the segment is still being created")                                                 \
+    X(busy, Busy, "the role (a writer, a consumer) is held by a live process")                                   \
+    X(no_space, NoSpace, "the OS could not back the segment with memory (/dev/shm full?)")                       \
+    X(interrupted, Interrupted, "interrupted by a signal")                                                       \
+    X(owner_dead, OwnerDead, "the previous lock holder died holding it: the data may be inconsistent")           \
+    X(stale, Stale, "the value kept changing while it was read; try again")                                      \
+    X(out_of_range, OutOfRange, "offset or length beyond the end of a block")                                    \
+    X(unsupported, Unsupported, "the segment needs something this process or OS lacks (e.g. membarrier)")        \
+    X(wrong_process, WrongProcess,                                                                               \
+      "the handle holds a role for the process that opened it and this is another (a child that inherited it "   \
+      "across fork()): open a new handle in this process")
+
 // Every fallible call returns errc (or result<T>); ignoring one is a compile warning.
 enum class [[nodiscard]] errc : std::uint8_t {
-    ok = 0,
-    invalid_argument,   // a caller-supplied value is out of range
-    not_found,          // no segment of that name
-    already_exists,     // create() found a segment of that name it may not replace (its creator is
-                        // alive, a live process has it open, or replace_stale is off); a duplicate key
-    access_denied,      // OS permission, or a write through a read-only attach
-    size_mismatch,      // the object's size disagrees with its header, or with what the caller expects
-    invalid_layout,     // not a shmkit segment, or a field failed validation (corrupt or hostile)
-    version_mismatch,   // a shmkit segment of another wire-format version
-    wrong_kind,         // a shmkit segment of another kind, or another element type
-    not_open,           // the handle is empty (default-constructed, moved-from or closed)
-    message_too_large,  // larger than the segment's maximum, or than the caller's buffer
-    full,               // no room now (try_ forms)
-    empty,              // nothing to read now (try_ forms)
-    timeout,            // a blocking call's timeout expired
-    overrun,            // the writer lapped this reader; lost() says how many messages
-    lock_timeout,       // a lock was not acquired within its timeout
-    peer_dead,          // the process on the other side is gone
-    os_error,           // an OS call failed for another reason (os::last_os_error() has errno)
-    not_ready,          // the segment is still being created
-    busy,               // a single-holder role (e.g. the writer) is held by a live process
-    no_space,           // the OS could not back the segment with memory (/dev/shm full)
-    interrupted,        // a wait was interrupted by a signal
-    owner_dead,         // acquired, but the previous holder died holding it: data may be inconsistent
-    stale,              // a lock-free read did not settle within its retry limit
-    out_of_range,       // an offset or length beyond the end of a block
-    unsupported,        // the segment needs something this process or OS lacks (e.g. membarrier)
-    wrong_process,      // the handle holds a role for the process that opened it; this one is
-                        // another (a child that inherited it across fork()): open a new handle
+#define SHMKIT_ERRC_ENUMERATOR(code, python_class, meaning) code,
+    SHMKIT_ERRC_LIST(SHMKIT_ERRC_ENUMERATOR)
+#undef SHMKIT_ERRC_ENUMERATOR
 };
 
+// How many codes there are (the largest is errc_count - 1).
+#define SHMKIT_ERRC_ONE(code, python_class, meaning) +1
+inline constexpr int errc_count = 0 SHMKIT_ERRC_LIST(SHMKIT_ERRC_ONE);
+#undef SHMKIT_ERRC_ONE
+
 // Stable, lower-case name of each code ("ok", "invalid_argument", ...): safe to log and parse.
+// "unknown" for a value that is no code.
 const char* to_string(errc e) noexcept;
+// What the code means, in a phrase ("an argument is out of range", ...).
+const char* explain(errc e) noexcept;
 
 inline constexpr bool failed(errc e) noexcept { return e != errc::ok; }
 
