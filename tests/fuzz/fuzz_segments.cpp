@@ -399,7 +399,6 @@ void read_slots(context& c, Reader& r) {
     }
     poll_waitable(r.waitable());
     use(r.lost() + r.total_lost() + r.pending_size() + r.next_index() + r.heartbeat_age_ns());
-    use(r.kind_meta() != nullptr);
 }
 
 // Writes through the kind's own calls (`write_one`), then the generic ones, then reservations.

@@ -32,8 +32,6 @@ py::bytes bytes_from(const std::uint8_t* data, std::size_t size) {
 
 namespace {
 
-using seg_kwargs = std::tuple<bool, bool, std::uint32_t, bool>;
-
 // ---- broadcast -----------------------------------------------------------------------------
 
 struct py_broadcast_writer final : reserving_writer {

@@ -192,7 +192,6 @@ public:
     std::uint64_t slot_capacity() const noexcept { return geometry_.slot_capacity; }
     std::uint64_t slots() const noexcept { return geometry_.slot_count; }
     std::uint64_t samples_written() const noexcept { return next_; }
-    const std::uint8_t* kind_meta() const noexcept { return kind_meta_; }
     void close() noexcept;
 
 private:
@@ -204,7 +203,6 @@ private:
     slot_control* control_ = nullptr;
     slot_header* headers_ = nullptr;
     std::uint8_t* data_ = nullptr;
-    const std::uint8_t* kind_meta_ = nullptr;
     barrier_mode barriers_ = barrier_mode::fences;
     std::uint64_t claimed_as_ = 0;  // the process holding the writer role through this handle
     std::uint64_t next_ = 0;
@@ -255,7 +253,6 @@ public:
     std::uint64_t total_lost() const noexcept { return total_lost_; }
     std::uint64_t pending_size() const noexcept { return pending_size_; }
     std::uint64_t next_index() const noexcept { return next_; }
-    const std::uint8_t* kind_meta() const noexcept { return kind_meta_; }
     bool writer_alive() const noexcept;
     // Nanoseconds since the writer's last commit or heartbeat (monotonic clock).
     std::uint64_t heartbeat_age_ns() const noexcept;
@@ -276,7 +273,6 @@ private:
     slot_control* control_ = nullptr;
     slot_header* headers_ = nullptr;
     std::uint8_t* data_ = nullptr;
-    const std::uint8_t* kind_meta_ = nullptr;
     barrier_mode barriers_ = barrier_mode::fences;
     wait_options wait_{};
     std::uint64_t next_ = 0;        // next() position
