@@ -7,8 +7,11 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 import uuid
 
+import numpy as np
 import pytest
 
 import shmkit
@@ -58,3 +61,78 @@ def xlang():
         pytest.fail("SHMKIT_XLANG does not name the shmkit_xlang program; run the tests through ctest or "
                     "`make test-python`")
     return path
+
+
+# ---- helpers shared by the test files ----------------------------------------------------------
+
+# Generous upper bound for "this returns instead of hanging"; nothing asserts how fast anything is.
+NO_HANG = 30.0
+
+
+def wait_until(pred, timeout=NO_HANG, interval=0.005):
+    """Polls pred() until it is true; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def readline(proc, timeout: float = NO_HANG) -> str:
+    """The child's next stdout line, failing (not hanging) if it does not come."""
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(proc.stdout.readline()), daemon=True)
+    t.start()
+    t.join(timeout)
+    if not out:
+        proc.kill()
+        raise AssertionError(f"no line from the child within {timeout} s; stderr: {proc.stderr.read()}")
+    return out[0]
+
+
+class Call:
+    """Runs fn() on a daemon thread, recording its result or exception."""
+
+    def __init__(self, fn, *args, **kwargs):
+        self.result = None
+        self.error = None
+        self.started = threading.Event()
+
+        def run():
+            self.started.set()
+            try:
+                self.result = fn(*args, **kwargs)
+            except BaseException as e:  # noqa: BLE001 - recorded for the test to inspect
+                self.error = e
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        self.started.wait(NO_HANG)
+
+    def join(self, timeout=NO_HANG):
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), f"the call did not return within {timeout} s"
+        return self
+
+
+def broadcast_pair(name, **kwargs):
+    w = shmkit.BroadcastWriter.create(name, **kwargs)
+    r = shmkit.BroadcastReader.attach(name)
+    return w, r
+
+
+def spsc_pair(name, **kwargs):
+    c = shmkit.SpscConsumer.create(name, **kwargs)
+    p = shmkit.SpscProducer.attach(name)
+    return p, c
+
+
+def command_pair(name, **kwargs):
+    r = shmkit.CommandReader.create(name, **kwargs)
+    w = shmkit.CommandWriter.attach(name)
+    return w, r
+
+
+def u8(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.uint8)

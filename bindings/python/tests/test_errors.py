@@ -12,7 +12,8 @@ import struct
 import pytest
 
 import shmkit
-from conftest import run_python
+from shmkit import _errors
+from conftest import broadcast_pair, command_pair, NO_HANG, run_python, spsc_pair
 
 HEADER_VERSION, HEADER_STATE, HEADER_FLAGS = 8, 40, 44   # core/SPEC.md "Segment header"
 KV_ENTRIES, KV_ENTRY_SEQ = 256, 24                     # core/SPEC.md "kv"
@@ -147,3 +148,137 @@ def test_the_errors_the_python_api_does_not_raise():
     # and the wait goes on: these codes stay in the hierarchy so it maps every errc.
     assert {shmkit.Empty.code, shmkit.PeerDead.code, shmkit.Interrupted.code} == {"empty", "peer_dead", "interrupted"}
     assert {code for code, _, _ in shmkit._shmkit._error_codes} >= {"empty", "peer_dead", "interrupted"}
+
+
+# ---- exceptions ------------------------------------------------------------------------------
+
+
+def test_error_classes_and_codes():
+    # One class per C++ error code, paired from the list in errc.hpp.
+    codes = shmkit._shmkit._error_codes
+    classes = [getattr(_errors, name) for _, name, _ in codes]
+    assert len(set(classes)) == len(classes) == len(codes)
+    for (code, name, meaning), cls in zip(codes, classes):
+        assert issubclass(cls, shmkit.Error), cls
+        assert cls.code == code, (cls, cls.code, code)
+        assert getattr(shmkit, name) is cls
+        assert meaning
+    assert issubclass(shmkit.CallbackError, shmkit.Error)
+    builtins = {
+        shmkit.Timeout: TimeoutError, shmkit.LockTimeout: TimeoutError, shmkit.NotFound: FileNotFoundError,
+        shmkit.AlreadyExists: FileExistsError, shmkit.AccessDenied: PermissionError,
+        shmkit.InvalidArgument: ValueError, shmkit.Closed: ValueError, shmkit.MessageTooLarge: ValueError,
+        shmkit.WrongKind: TypeError, shmkit.OutOfRange: IndexError, shmkit.Interrupted: InterruptedError,
+        shmkit.OSFailure: OSError,
+    }
+    for cls, base in builtins.items():
+        assert issubclass(cls, base), (cls, base)
+    assert issubclass(shmkit.LockTimeout, shmkit.Timeout)
+    assert issubclass(shmkit.VersionMismatch, shmkit.InvalidLayout)
+
+
+def _check_raised(excinfo, cls):
+    e = excinfo.value
+    assert type(e) is cls, type(e)
+    assert e.code == cls.code
+    assert str(e)  # a message naming the operation
+
+
+def test_not_found_on_attach_of_missing_name(name):
+    for attach in (shmkit.BroadcastReader.attach, shmkit.BroadcastWriter.attach, shmkit.SpscConsumer.attach,
+                   shmkit.SpscProducer.attach, shmkit.CommandWriter.attach, shmkit.CommandReader.attach):
+        with pytest.raises(shmkit.NotFound) as ei:
+            attach(name + "-missing", ready_timeout=0)
+        _check_raised(ei, shmkit.NotFound)
+        assert isinstance(ei.value, FileNotFoundError)
+        assert name + "-missing" in str(ei.value)
+
+
+def test_already_exists_on_create_of_live_name(name):
+    w = shmkit.BroadcastWriter.create(name)
+    with pytest.raises(shmkit.AlreadyExists) as ei:
+        shmkit.BroadcastWriter.create(name)
+    _check_raised(ei, shmkit.AlreadyExists)
+    c = shmkit.SpscConsumer.create(name + "-s")
+    with pytest.raises(shmkit.AlreadyExists):
+        shmkit.SpscProducer.create(name + "-s")
+    r = shmkit.CommandReader.create(name + "-c")
+    with pytest.raises(shmkit.AlreadyExists):
+        shmkit.CommandReader.create(name + "-c")
+    assert not (w.closed or c.closed or r.closed)
+
+
+@pytest.mark.parametrize("create", [
+    lambda n: shmkit.BroadcastWriter.create(n),
+    lambda n: shmkit.SpscConsumer.create(n),
+    lambda n: shmkit.CommandReader.create(n),
+], ids=["broadcast", "spsc", "command"])
+def test_invalid_argument_for_bad_name(create):
+    with pytest.raises(shmkit.InvalidArgument) as ei:
+        create("noslash")
+    _check_raised(ei, shmkit.InvalidArgument)
+    assert isinstance(ei.value, ValueError)
+
+
+def test_wrong_kind_on_attach_as_another_kind(name):
+    w = shmkit.BroadcastWriter.create(name)
+    with pytest.raises(shmkit.WrongKind) as ei:
+        shmkit.SpscConsumer.attach(name)
+    _check_raised(ei, shmkit.WrongKind)
+    with pytest.raises(shmkit.WrongKind):
+        shmkit.CommandWriter.attach(name)
+    del w
+
+
+def test_closed_after_close(name):
+    w, r = broadcast_pair(name)
+    p, c = spsc_pair(name + "-s")
+    cw, cr = command_pair(name + "-c")
+    for h in (w, r, p, c, cw, cr):
+        h.close()
+        assert h.closed
+        h.close()  # idempotent
+        assert "closed" in repr(h)
+    calls = [lambda: w.write(b"x"), lambda: w.reserve(1), lambda: r.read(timeout=0), r.try_read,
+             lambda: r.read_into(bytearray(8)), r.poll, lambda: p.push(b"x"), lambda: p.try_push(b"x"),
+             c.try_pop, lambda: c.pop(0.1), lambda: c.peek(0), lambda: cw.write(b"x"),
+             lambda: cw.try_write(b"x"), cr.try_read, lambda: cr.read(0.1)]
+    for call in calls:
+        with pytest.raises(shmkit.Closed) as ei:
+            call()
+        _check_raised(ei, shmkit.Closed)
+
+
+def test_context_manager_closes(name):
+    with shmkit.BroadcastWriter.create(name) as w:
+        with shmkit.BroadcastReader.attach(name) as r:
+            w.write(b"x")
+            assert r.read(timeout=NO_HANG) == b"x"
+    assert w.closed and r.closed
+
+
+def test_reached_errors_through_real_calls(name):
+    """Overrun, Busy, MessageTooLarge, AccessDenied and Timeout as raised by the binding carry
+    their class's code (the per-kind tests above check the behaviour)."""
+    w, r = broadcast_pair(name, capacity=256, max_message=64)
+    for i in range(40):
+        w.write(b"%03d" % i)
+    with pytest.raises(shmkit.Overrun) as ei:
+        r.try_read()
+    _check_raised(ei, shmkit.Overrun)
+    assert ei.value.lost > 0
+    with pytest.raises(shmkit.Busy) as ei:
+        shmkit.BroadcastWriter.attach(name)
+    _check_raised(ei, shmkit.Busy)
+    with pytest.raises(shmkit.MessageTooLarge) as ei:
+        w.write(b"z" * 65)
+    _check_raised(ei, shmkit.MessageTooLarge)
+    ro = shmkit.BroadcastReader.attach(name, read_only=True)
+    with pytest.raises(shmkit.AccessDenied) as ei:
+        ro.read(timeout=1)
+    _check_raised(ei, shmkit.AccessDenied)
+    while r.try_read() is not None:
+        pass
+    with pytest.raises(shmkit.Timeout) as ei:
+        r.read(timeout=0.05)
+    _check_raised(ei, shmkit.Timeout)
