@@ -5,6 +5,7 @@
 
 #include "harness.hpp"
 #include "shmkit/block.hpp"
+#include "shmkit/broadcast.hpp"
 #include "shmkit/command.hpp"
 #include "shmkit/select.hpp"
 #include "shmkit/spsc.hpp"

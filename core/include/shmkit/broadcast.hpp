@@ -11,6 +11,7 @@
 #include "shmkit/atomic.hpp"
 #include "shmkit/byte_ring.hpp"
 #include "shmkit/errc.hpp"
+#include "shmkit/message.hpp"
 #include "shmkit/role.hpp"
 #include "shmkit/segment.hpp"
 #include "shmkit/wait.hpp"
@@ -57,11 +58,6 @@ inline constexpr std::uint32_t broadcast_ring_offset = 320;
 struct broadcast_config {
     std::uint64_t capacity = 1u << 20;  // ring bytes (rounded up to 16; at least 256)
     std::uint32_t max_message = 0;      // largest payload; 0 = as large as allowed (about capacity/2)
-};
-
-struct message_info {
-    std::uint32_t size = 0;  // payload bytes copied out
-    std::uint64_t seq = 0;   // the writer's sequence number for this message, from 0
 };
 
 struct broadcast_reader_options {

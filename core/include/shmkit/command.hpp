@@ -11,9 +11,9 @@
 #include <cstdint>
 
 #include "shmkit/atomic.hpp"
-#include "shmkit/broadcast.hpp"  // message_info
 #include "shmkit/byte_ring.hpp"
 #include "shmkit/errc.hpp"
+#include "shmkit/message.hpp"
 #include "shmkit/robust_lock.hpp"
 #include "shmkit/role.hpp"
 #include "shmkit/segment.hpp"

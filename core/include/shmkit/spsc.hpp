@@ -10,9 +10,9 @@
 #include <cstdint>
 
 #include "shmkit/atomic.hpp"
-#include "shmkit/broadcast.hpp"  // message_info
 #include "shmkit/byte_ring.hpp"
 #include "shmkit/errc.hpp"
+#include "shmkit/message.hpp"
 #include "shmkit/role.hpp"
 #include "shmkit/segment.hpp"
 #include "shmkit/wait.hpp"
@@ -72,13 +72,6 @@ struct spsc_info {
     role_holder producer{}, consumer{};
 };
 errc inspect_spsc(const void* base, std::uint64_t size, spsc_info* out) noexcept;
-
-// A zero-copy view of the message at the consumer's position, valid until release().
-struct message_view {
-    const std::uint8_t* data = nullptr;
-    std::uint32_t size = 0;
-    std::uint64_t seq = 0;
-};
 
 namespace detail {
 // What both ends hold: the mapping, the layout and the role they claimed.
