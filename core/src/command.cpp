@@ -143,7 +143,7 @@ result<command_writer::reservation> command_writer::claim(std::size_t size, std:
     const std::uint64_t capacity = ring_.capacity();
     const std::uint64_t me = this_process();
     for (;;) {
-        errc e = lock(control_->claim, barriers_, wait ? deadline_ns : 0, options_.lock);
+        errc e = detail::lock(control_->claim, barriers_, wait ? deadline_ns : 0, options_.lock);
         if (e == errc::owner_dead) {
             // The dead holder left every shared word in a consistent state (see SPEC.md):
             // nothing to repair, but count it.
@@ -155,7 +155,7 @@ result<command_writer::reservation> command_writer::claim(std::size_t size, std:
         // Acquire: the reader finished reading everything before the tail it stored.
         const std::uint64_t tail = control_->tail.load(order::acquire);
         if (!plausible_span(tail, head, capacity)) {
-            unlock(control_->claim, barriers_);
+            detail::unlock(control_->claim, barriers_);
             return errc::invalid_layout;
         }
         const std::uint64_t pad = ring_.pad_before(head, span);
@@ -167,7 +167,7 @@ result<command_writer::reservation> command_writer::claim(std::size_t size, std:
             if (pad != 0) ring_.store_record(head, record_type::pad, static_cast<std::uint32_t>(pad), 0);
             control_->head.store(pos + span, order::release);
             control_->claims.fetch_add(1, order::relaxed);
-            unlock(control_->claim, barriers_);
+            detail::unlock(control_->claim, barriers_);
             reservation r;
             r.writer_ = this;
             r.claimed_as_ = me;
@@ -176,7 +176,7 @@ result<command_writer::reservation> command_writer::claim(std::size_t size, std:
             r.size_ = size;
             return r;
         }
-        unlock(control_->claim, barriers_);
+        detail::unlock(control_->claim, barriers_);
         if (!wait) return errc::full;
         // Sleep until the reader frees space (tail moves), then claim again.
         e = wait_until(control_->space, barriers_, [&] { return control_->tail.load(order::acquire) != tail; }, deadline_ns,

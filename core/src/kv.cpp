@@ -276,7 +276,7 @@ errc kv_store::set(std::uint32_t index, const void* value, std::size_t size, nan
     if (index >= geometry_.key_count) return errc::out_of_range;
     if (size > geometry_.max_value) return errc::message_too_large;
     kv_entry& e = entry(index);
-    const errc l = lock(e.lock, barriers_, deadline_after(timeout), options_.lock);
+    const errc l = detail::lock(e.lock, barriers_, deadline_after(timeout), options_.lock);
     if (l == errc::owner_dead) {
         control_->recoveries.fetch_add(1, order::relaxed);  // its half-written value is replaced below
     } else if (failed(l)) {
@@ -294,7 +294,7 @@ errc kv_store::set(std::uint32_t index, const void* value, std::size_t size, nan
     e.epoch.store(ticket, order::relaxed);
     // Release: the value, its length and epoch are complete before the even mark says so.
     e.seq.store(seq + 1, order::release);
-    unlock(e.lock, barriers_);
+    detail::unlock(e.lock, barriers_);
     notify_all(control_->wake, barriers_);
     return errc::ok;
 }

@@ -3,7 +3,7 @@
 #include "lock_wait.hpp"
 #include "shmkit/role.hpp"
 
-namespace shmkit {
+namespace shmkit::detail {
 
 errc try_lock(robust_lock& l) noexcept {
     const std::uint64_t me = this_process();
@@ -47,4 +47,4 @@ void unlock(robust_lock& l, barrier_mode mode) noexcept {
     notify_all(l.wake, mode);
 }
 
-}  // namespace shmkit
+}  // namespace shmkit::detail

@@ -451,13 +451,13 @@ struct robust_mutex : rl::test_suite<robust_mutex, 3> {
         lock_options o;
         o.spin = 0;
         if (index == 2) {
-            if (lock(*lock_word(), barrier_mode::fences, os::forever, o) != errc::ok) return;
+            if (detail::lock(*lock_word(), barrier_mode::fences, os::forever, o) != errc::ok) return;
             store_shared(counter(), std::uint64_t{100}, order::relaxed);  // half an update
             die();  // holding the lock
             return;
         }
         for (int i = 0; i < 2; ++i) {
-            const errc e = lock(*lock_word(), barrier_mode::fences, os::forever, o);
+            const errc e = detail::lock(*lock_word(), barrier_mode::fences, os::forever, o);
             RL_ASSERT(e == errc::ok || e == errc::owner_dead);
             if (e == errc::owner_dead) {  // repair what the dead holder left half done
                 ++recovered;
@@ -467,7 +467,7 @@ struct robust_mutex : rl::test_suite<robust_mutex, 3> {
             RL_ASSERT(a == load_shared(counter() + 1, order::relaxed));
             store_shared(counter(), a + 1, order::relaxed);
             store_shared(counter() + 1, a + 1, order::relaxed);
-            unlock(*lock_word(), barrier_mode::fences);
+            detail::unlock(*lock_word(), barrier_mode::fences);
         }
     }
     void after() { RL_ASSERT(recovered <= 1); }

@@ -291,7 +291,7 @@ TEST(RobustLock, WaitingForALiveHolderIsIdleAndItsDeathEndsTheWait) {
     shared<robust_lock> l;
     shared<std::atomic<int>> stage;
     child holder([&] {
-        if (lock(*l, barrier_mode::fences, os::forever) != errc::ok) return 1;
+        if (detail::lock(*l, barrier_mode::fences, os::forever) != errc::ok) return 1;
         stage->store(1);
         for (;;) os::sleep_ns(1'000'000'000);  // holds it until killed
         return 0;
@@ -301,14 +301,14 @@ TEST(RobustLock, WaitingForALiveHolderIsIdleAndItsDeathEndsTheWait) {
         lock_options quick_look;
         quick_look.liveness_period_ns = 5'000'000;  // used to mean 200 wake-ups a second
         const os::wait_statistics before = os::wait_statistics_of_this_process();
-        if (lock(*l, barrier_mode::fences, deadline_after(300ms), quick_look) != errc::lock_timeout) return 1;
+        if (detail::lock(*l, barrier_mode::fences, deadline_after(300ms), quick_look) != errc::lock_timeout) return 1;
         const std::uint64_t waits = os::wait_statistics_of_this_process().waits - before.waits;
         return waits <= 2 ? 0 : 100 + static_cast<int>(waits < 100 ? waits : 99);
     });
     EXPECT_EQ(idle_locker.wait(), 0) << "1: no timeout; 100 + n: n futex waits, at most 2 expected";
     lock_options patient;
     patient.liveness_period_ns = 3'600'000'000'000;
-    child locker([&] { return static_cast<int>(lock(*l, barrier_mode::fences, os::forever, patient)); });
+    child locker([&] { return static_cast<int>(detail::lock(*l, barrier_mode::fences, os::forever, patient)); });
     spin_until([&] { return test::asleep(locker.pid()); });
     EXPECT_EQ(holder.kill_and_wait(), 128 + SIGKILL);
     EXPECT_EQ(locker.wait(), static_cast<int>(errc::owner_dead));  // no timeout: a hang fails the test

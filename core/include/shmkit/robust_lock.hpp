@@ -31,6 +31,10 @@ struct lock_options {
     std::uint32_t spin = 64;                         // tries before sleeping
 };
 
+namespace detail {
+// The core's own use of the lock (command's claim lock, kv's key locks); applications lock a
+// block through the block handle.
+
 // ok; owner_dead (acquired from a dead holder: repair or discard the protected data);
 // lock_timeout (not acquired by the deadline, on the monotonic clock).
 errc lock(robust_lock& l, barrier_mode mode, std::uint64_t deadline_ns, const lock_options& options = {}) noexcept;
@@ -39,5 +43,6 @@ errc lock(robust_lock& l, barrier_mode mode, std::uint64_t deadline_ns, const lo
 errc try_lock(robust_lock& l) noexcept;
 
 void unlock(robust_lock& l, barrier_mode mode) noexcept;
+}  // namespace detail
 
 }  // namespace shmkit
