@@ -57,7 +57,7 @@ broadcast_writer::reservation::reservation(reservation&& other) noexcept
 
 broadcast_writer::reservation& broadcast_writer::reservation::operator=(reservation&& other) noexcept {
     if (this != &other) {
-        this->~reservation();
+        drop();
         writer_ = other.writer_;
         data_ = other.data_;
         size_ = other.size_;
@@ -66,7 +66,10 @@ broadcast_writer::reservation& broadcast_writer::reservation::operator=(reservat
     return *this;
 }
 
-broadcast_writer::reservation::~reservation() {
+broadcast_writer::reservation::~reservation() { drop(); }
+
+// Gives the reservation up uncommitted (the destructor, and a move-assignment over it).
+void broadcast_writer::reservation::drop() noexcept {
     if (writer_ == nullptr) return;
     writer_->reserved_ = false;  // this process's copy of the writer may close or reserve again
     // In a child that inherited it across fork() the reservation is the parent's: the shared

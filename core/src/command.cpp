@@ -77,7 +77,7 @@ command_writer::reservation::reservation(reservation&& other) noexcept
 
 command_writer::reservation& command_writer::reservation::operator=(reservation&& other) noexcept {
     if (this != &other) {
-        this->~reservation();
+        drop();
         writer_ = other.writer_;
         claimed_as_ = other.claimed_as_;
         pos_ = other.pos_;
@@ -88,7 +88,10 @@ command_writer::reservation& command_writer::reservation::operator=(reservation&
     return *this;
 }
 
-command_writer::reservation::~reservation() {
+command_writer::reservation::~reservation() { drop(); }
+
+// Gives the reservation up uncommitted (the destructor, and a move-assignment over it).
+void command_writer::reservation::drop() noexcept {
     // In a child that inherited it across fork() the claim is the parent's: leave it be.
     if (writer_ != nullptr && claimed_by_this_process(claimed_as_)) writer_->finish(pos_, size_, 0, /*commit=*/false);
 }

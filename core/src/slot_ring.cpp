@@ -163,7 +163,7 @@ slot_writer::reservation::reservation(reservation&& other) noexcept
 
 slot_writer::reservation& slot_writer::reservation::operator=(reservation&& other) noexcept {
     if (this != &other) {
-        this->~reservation();
+        drop();
         writer_ = other.writer_;
         data_ = other.data_;
         capacity_ = other.capacity_;
@@ -174,7 +174,10 @@ slot_writer::reservation& slot_writer::reservation::operator=(reservation&& othe
     return *this;
 }
 
-slot_writer::reservation::~reservation() {
+slot_writer::reservation::~reservation() { drop(); }
+
+// Gives the reservation up uncommitted (the destructor, and a move-assignment over it).
+void slot_writer::reservation::drop() noexcept {
     if (writer_ == nullptr) return;
     // In a child that inherited it across fork() the reservation is the parent's: only this
     // process's copy of the writer forgets it, the shared state is left alone.

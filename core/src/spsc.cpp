@@ -176,7 +176,7 @@ spsc_producer::reservation::reservation(reservation&& other) noexcept
 
 spsc_producer::reservation& spsc_producer::reservation::operator=(reservation&& other) noexcept {
     if (this != &other) {
-        this->~reservation();
+        drop();
         producer_ = other.producer_;
         data_ = other.data_;
         size_ = other.size_;
@@ -185,7 +185,10 @@ spsc_producer::reservation& spsc_producer::reservation::operator=(reservation&& 
     return *this;
 }
 
-spsc_producer::reservation::~reservation() {
+spsc_producer::reservation::~reservation() { drop(); }
+
+// Gives the reservation up uncommitted (the destructor, and a move-assignment over it).
+void spsc_producer::reservation::drop() noexcept {
     if (producer_ != nullptr) producer_->reserved_ = false;  // nothing was published
 }
 

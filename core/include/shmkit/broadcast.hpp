@@ -103,6 +103,7 @@ public:
         // commit() without its process check, for the writer's own copying calls, which have just
         // made that check themselves (it costs a call into the port).
         void commit_unchecked(std::size_t used) noexcept;
+        void drop() noexcept;  // uncommitted: what the destructor does
         broadcast_writer* writer_ = nullptr;
         std::uint8_t* data_ = nullptr;
         std::size_t size_ = 0;

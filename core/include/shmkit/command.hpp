@@ -132,6 +132,7 @@ public:
         // commit() without its process check, for the writer's own copying calls, which have just
         // made that check themselves (it costs a call into the port).
         void commit_unchecked(std::size_t used) noexcept;
+        void drop() noexcept;  // uncommitted: what the destructor does
         command_writer* writer_ = nullptr;
         std::uint64_t claimed_as_ = 0;  // the process that claimed it (this_process())
         std::uint64_t pos_ = 0;

@@ -132,6 +132,7 @@ public:
         // commit() without its process check, for the writer's own copying calls, which have just
         // made that check themselves (it costs a call into the port).
         void commit_unchecked(std::size_t used) noexcept;
+        void drop() noexcept;  // uncommitted: what the destructor does
         spsc_producer* producer_ = nullptr;
         std::uint8_t* data_ = nullptr;
         std::size_t size_ = 0;
