@@ -113,11 +113,11 @@ private:
             case kind::broadcast: return broadcast_ring_offset;
             case kind::spsc: return spsc_ring_offset;
             case kind::command: return command_ring_offset;
-            case kind::block: std::memcpy(&data_offset, first + sizeof(segment_header), 8); break;
+            case kind::block: std::memcpy(&data_offset, first + geometry_offset, 8); break;
             case kind::stream:
             case kind::video:
             case kind::audio:
-                std::memcpy(&data_offset, first + sizeof(segment_header) + offsetof(slot_geometry, data_offset), 8);
+                std::memcpy(&data_offset, first + geometry_offset + offsetof(slot_geometry, data_offset), 8);
                 break;
             case kind::kv: return snapshot.size;
         }

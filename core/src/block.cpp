@@ -28,7 +28,7 @@ errc map_layout(std::uint8_t* base, std::uint64_t size, layout* out) noexcept {
     if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
     errc e = validate_header(base, size, static_cast<std::uint32_t>(kind::block), block_header_size);
     if (failed(e)) return e;
-    const auto* g = reinterpret_cast<const block_geometry*>(base + sizeof(segment_header));
+    const auto* g = reinterpret_cast<const block_geometry*>(base + geometry_offset);
     block_geometry c;
     c.data_offset = load_shared(&g->data_offset, order::relaxed);
     c.data_size = load_shared(&g->data_size, order::relaxed);
@@ -48,7 +48,7 @@ errc map_layout(std::uint8_t* base, std::uint64_t size, layout* out) noexcept {
 }
 
 void format_geometry(std::uint8_t* base, const block_config& config) noexcept {
-    auto* g = reinterpret_cast<block_geometry*>(base + sizeof(segment_header));
+    auto* g = reinterpret_cast<block_geometry*>(base + geometry_offset);
     g->data_offset = data_offset_for(config.reader_slots);
     g->data_size = config.size;
     g->slot_count = config.reader_slots;

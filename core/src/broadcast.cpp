@@ -146,7 +146,7 @@ result<broadcast_writer> broadcast_writer::create(const char* name, const broadc
 }
 
 result<broadcast_writer> broadcast_writer::open(const char* name, const segment_options& options) noexcept {
-    auto s = segment::open(name, kind::broadcast, broadcast_header_size, os::access::read_write, options);
+    auto s = segment::open(name, kind::broadcast, ring_header_size, os::access::read_write, options);
     if (!s) return s.error();
     broadcast_writer w;
     w.segment_ = std::move(s).value();
@@ -314,7 +314,7 @@ void broadcast_reader::close() noexcept {
 
 result<broadcast_reader> broadcast_reader::open(const char* name,
                                                 const broadcast_reader_options& options) noexcept {
-    auto s = segment::open(name, kind::broadcast, broadcast_header_size,
+    auto s = segment::open(name, kind::broadcast, ring_header_size,
                            options.read_only ? os::access::read_only : os::access::read_write,
                            options.segment);
     if (!s) return s.error();

@@ -292,7 +292,7 @@ result<command_reader> command_reader::create(const char* name, const command_co
     auto s = detail::create_ring_segment(name, kind::command, command_ring_offset, config.capacity,
                                          config.max_message, options.segment);
     if (!s) return s.error();
-    reinterpret_cast<command_control*>(s->base() + detail::ring_header_size)
+    reinterpret_cast<command_control*>(s->base() + ring_header_size)
         ->reader.store(this_process(), order::relaxed);
     if (const errc published = s->publish(); failed(published)) return published;
     command_reader r;

@@ -39,7 +39,7 @@ errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control**
     if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
     errc e = validate_header(base, size, static_cast<std::uint32_t>(kind::kv), kv_header_size);
     if (failed(e)) return e;
-    const auto* s = reinterpret_cast<const kv_geometry*>(base + 64);
+    const auto* s = reinterpret_cast<const kv_geometry*>(base + geometry_offset);
     kv_geometry c;
     c.key_count = load_shared(&s->key_count, order::relaxed);
     c.max_key = load_shared(&s->max_key, order::relaxed);
@@ -154,7 +154,7 @@ std::uint64_t store_size(const char* const* keys, std::uint32_t count, const kv_
 // table also finds duplicate names in linear time (already_exists).
 errc write_layout(std::uint8_t* base, const char* const* keys, std::uint32_t count, const kv_config& config) noexcept {
     const std::uint64_t stride = stride_for(config);
-    auto* g = reinterpret_cast<kv_geometry*>(base + 64);
+    auto* g = reinterpret_cast<kv_geometry*>(base + geometry_offset);
     g->key_count = count;
     g->max_key = config.max_key;
     g->max_value = config.max_value;

@@ -10,7 +10,7 @@ result<segment> create_ring_segment(const char* name, kind k, std::uint32_t ring
     if (size == 0 || max_message > largest_message(size - ring_offset)) return errc::invalid_argument;
     auto s = segment::create(name, k, ring_header_size, size, options);
     if (!s) return s.error();
-    const errc e = init_ring_geometry(reinterpret_cast<ring_geometry*>(s->base() + ring_geometry_offset), size,
+    const errc e = init_ring_geometry(reinterpret_cast<ring_geometry*>(s->base() + geometry_offset), size,
                                       ring_offset, max_message);
     if (failed(e)) return e;
     return s;
@@ -25,7 +25,7 @@ errc format_ring_memory(void* memory, std::uint64_t size, kind k, std::uint32_t 
     auto* base = static_cast<std::uint8_t*>(memory);
     std::memset(base, 0, ring_offset + record_header_size);
     format_header(base, k, ring_header_size, size);
-    const errc e = init_ring_geometry(reinterpret_cast<ring_geometry*>(base + ring_geometry_offset), size,
+    const errc e = init_ring_geometry(reinterpret_cast<ring_geometry*>(base + geometry_offset), size,
                                       ring_offset, max_message);
     if (failed(e)) return e;
     publish_header(base);
@@ -40,7 +40,7 @@ errc map_ring_layout(std::uint8_t* base, std::uint64_t size, kind k, std::uint32
     if (failed(e)) return e;
     // Copy the geometry once, field by field, and validate the copy: a peer rewriting it
     // concurrently cannot make us use a value we did not check.
-    const auto* g = reinterpret_cast<const ring_geometry*>(base + ring_geometry_offset);
+    const auto* g = reinterpret_cast<const ring_geometry*>(base + geometry_offset);
     ring_geometry copy;
     copy.capacity = load_shared(&g->capacity, order::relaxed);
     copy.ring_offset = load_shared(&g->ring_offset, order::relaxed);

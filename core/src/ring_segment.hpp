@@ -9,8 +9,6 @@
 
 namespace shmkit::detail {
 
-inline constexpr std::uint32_t ring_header_size = 128;  // segment_header + ring_geometry
-
 struct ring_layout {
     ring_geometry geometry{};          // a validated copy: never re-read from shared memory
     std::uint8_t* control = nullptr;   // at ring_header_size

@@ -62,7 +62,7 @@ errc map_slot_layout(std::uint8_t* base, std::uint64_t size, kind k, slot_layout
     if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
     errc e = validate_header(base, size, static_cast<std::uint32_t>(k), slot_kind_header_size);
     if (failed(e)) return e;
-    const auto* g = reinterpret_cast<const slot_geometry*>(base + slot_geometry_offset);
+    const auto* g = reinterpret_cast<const slot_geometry*>(base + geometry_offset);
     slot_geometry c;
     c.slot_count = load_shared(&g->slot_count, order::relaxed);
     c.slot_capacity = load_shared(&g->slot_capacity, order::relaxed);
@@ -107,7 +107,7 @@ result<segment> create_slot_segment(const char* name, kind k, const slot_config&
 
 void format_slot_layout(std::uint8_t* base, std::uint64_t size, const slot_config& config, std::uint64_t data_offset,
                         std::uint32_t alignment, const void* meta) noexcept {
-    auto* g = reinterpret_cast<slot_geometry*>(base + slot_geometry_offset);
+    auto* g = reinterpret_cast<slot_geometry*>(base + geometry_offset);
     g->slot_count = config.slots;
     g->slot_capacity = config.slot_capacity;
     g->slot_stride = (size - data_offset) / config.slots;

@@ -114,7 +114,7 @@ void broadcast_seeds() {
     broadcast_config config;
     config.capacity = 256;
     auto w = must(broadcast_writer::create(name.c_str(), config, options()), "broadcast create");
-    auto dump = [&] { return bytes_of(name, kind::broadcast, broadcast_header_size); };
+    auto dump = [&] { return bytes_of(name, kind::broadcast, ring_header_size); };
     prefix p;
     seed("broadcast-empty", kind::broadcast, p, dump(), true);
     for (int i = 0; i < 3; ++i) must(w.write(payload(10 + 20 * i, i).data(), 10 + 20 * i), "broadcast write");

@@ -27,7 +27,7 @@ constexpr int messages = 2000;
 
 broadcast_info info_of_broadcast(const char* name) {
     broadcast_info info;
-    auto s = segment::open(name, kind::broadcast, broadcast_header_size, os::access::read_only);
+    auto s = segment::open(name, kind::broadcast, ring_header_size, os::access::read_only);
     if (s) {
         EXPECT_EQ(inspect_broadcast(s->base(), s->size(), &info), errc::ok);
     }

@@ -21,7 +21,7 @@ errc write_string(broadcast_writer& w, const std::string& s) { return w.write(s.
 
 broadcast_info info_of(const char* name) {
     broadcast_info info;
-    auto s = segment::open(name, kind::broadcast, broadcast_header_size, os::access::read_only);
+    auto s = segment::open(name, kind::broadcast, ring_header_size, os::access::read_only);
     EXPECT_TRUE(s);
     if (s) {
         EXPECT_EQ(inspect_broadcast(s->base(), s->size(), &info), errc::ok);

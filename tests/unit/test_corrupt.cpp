@@ -46,7 +46,7 @@ public:
     // What a hostile writer would do: fix the checksum so only deeper validation can object.
     void reseal() {
         auto* h = reinterpret_cast<segment_header*>(base_);
-        h->checksum = header_checksum(base_, broadcast_header_size);
+        h->checksum = header_checksum(base_, ring_header_size);
     }
 
 private:
@@ -105,7 +105,7 @@ TEST_P(CorruptField, AttachFailsWithTheRightError) {
     EXPECT_EQ(writer_error(name.c_str()), c.expected) << c.field;
 }
 
-constexpr std::size_t G = ring_geometry_offset;
+constexpr std::size_t G = geometry_offset;
 INSTANTIATE_TEST_SUITE_P(
     EveryHeaderField, CorruptField,
     ::testing::Values(

@@ -49,7 +49,6 @@ static_assert(offsetof(broadcast_control, reserved1) == 72);
 static_assert(offsetof(broadcast_control, wake) == 128);
 static_assert(offsetof(broadcast_control, reserved2) == 144);
 
-inline constexpr std::uint32_t broadcast_header_size = 128;   // segment_header + ring_geometry
 inline constexpr std::uint32_t broadcast_control_offset = 128;
 inline constexpr std::uint32_t broadcast_ring_offset = 320;
 

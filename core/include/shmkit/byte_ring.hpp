@@ -62,7 +62,10 @@ static_assert(offsetof(ring_geometry, max_message) == 16);
 static_assert(offsetof(ring_geometry, reserved0) == 20);
 static_assert(offsetof(ring_geometry, reserved1) == 24);
 
-inline constexpr std::uint32_t ring_geometry_offset = 64;  // right after the segment header
+// A ring kind's header (broadcast, spsc, command): the segment header and the ring geometry
+// (at geometry_offset). Its control block follows.
+inline constexpr std::uint32_t ring_header_size = 128;
+static_assert(ring_header_size == 64 + sizeof(ring_geometry));  // 64: the segment header
 inline constexpr std::uint64_t min_ring_capacity = 256;
 
 // The largest payload a ring of `capacity` bytes accepts: a record of that size, the pad that

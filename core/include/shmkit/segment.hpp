@@ -38,6 +38,9 @@ struct segment_header {
     std::uint64_t reserved1[2];
 };
 static_assert(sizeof(segment_header) == 64);
+
+// Where every kind's immutable geometry starts: right after the segment header.
+inline constexpr std::uint32_t geometry_offset = sizeof(segment_header);
 static_assert(offsetof(segment_header, magic) == 0);
 static_assert(offsetof(segment_header, format_version) == 8);
 static_assert(offsetof(segment_header, kind) == 12);

@@ -76,7 +76,6 @@ static_assert(offsetof(slot_header, meta) == 24);
 
 // Every slot kind: segment_header (64) + slot_geometry (64) + the kind's description (128).
 inline constexpr std::uint32_t slot_kind_header_size = 256;
-inline constexpr std::uint32_t slot_geometry_offset = 64;
 inline constexpr std::uint32_t slot_kind_meta_offset = 128;
 inline constexpr std::uint32_t slot_control_offset = 256;
 inline constexpr std::uint32_t slot_headers_offset = 384;
