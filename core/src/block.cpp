@@ -28,14 +28,9 @@ errc map_layout(std::uint8_t* base, std::uint64_t size, layout* out) noexcept {
     if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
     errc e = validate_header(base, size, static_cast<std::uint32_t>(kind::block), block_header_size);
     if (failed(e)) return e;
-    const auto* g = reinterpret_cast<const block_geometry*>(base + geometry_offset);
-    block_geometry c;
-    c.data_offset = load_shared(&g->data_offset, order::relaxed);
-    c.data_size = load_shared(&g->data_size, order::relaxed);
-    c.slot_count = load_shared(&g->slot_count, order::relaxed);
-    c.reserved0 = load_shared(&g->reserved0, order::relaxed);
+    const block_geometry c = geometry_snapshot<block_geometry>(base);
     bool reserved_clear = c.reserved0 == 0;
-    for (int i = 0; i < 5; ++i) reserved_clear = reserved_clear && load_shared(&g->reserved1[i], order::relaxed) == 0;
+    for (int i = 0; i < 5; ++i) reserved_clear = reserved_clear && c.reserved1[i] == 0;
     if (!reserved_clear || c.slot_count == 0 || c.slot_count > block_max_slots || c.data_offset % min_page != 0 ||
         c.data_offset < block_slots_offset + std::uint64_t{c.slot_count} * sizeof(rwlock_slot) ||
         c.data_offset > size || c.data_size != size - c.data_offset || c.data_size == 0) {

@@ -39,16 +39,9 @@ errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control**
     if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
     errc e = validate_header(base, size, static_cast<std::uint32_t>(kind::kv), kv_header_size);
     if (failed(e)) return e;
-    const auto* s = reinterpret_cast<const kv_geometry*>(base + geometry_offset);
-    kv_geometry c;
-    c.key_count = load_shared(&s->key_count, order::relaxed);
-    c.max_key = load_shared(&s->max_key, order::relaxed);
-    c.max_value = load_shared(&s->max_value, order::relaxed);
-    c.reserved0 = load_shared(&s->reserved0, order::relaxed);
-    c.entry_stride = load_shared(&s->entry_stride, order::relaxed);
-    c.entries_offset = load_shared(&s->entries_offset, order::relaxed);
+    const kv_geometry c = geometry_snapshot<kv_geometry>(base);
     bool reserved_clear = c.reserved0 == 0;
-    for (int i = 0; i < 4; ++i) reserved_clear = reserved_clear && load_shared(&s->reserved1[i], order::relaxed) == 0;
+    for (int i = 0; i < 4; ++i) reserved_clear = reserved_clear && c.reserved1[i] == 0;
     kv_config cfg;
     cfg.max_key = c.max_key;
     cfg.max_value = c.max_value;

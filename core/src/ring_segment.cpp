@@ -38,15 +38,7 @@ errc map_ring_layout(std::uint8_t* base, std::uint64_t size, kind k, std::uint32
     if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
     errc e = validate_header(base, size, static_cast<std::uint32_t>(k), ring_header_size);
     if (failed(e)) return e;
-    // Copy the geometry once, field by field, and validate the copy: a peer rewriting it
-    // concurrently cannot make us use a value we did not check.
-    const auto* g = reinterpret_cast<const ring_geometry*>(base + geometry_offset);
-    ring_geometry copy;
-    copy.capacity = load_shared(&g->capacity, order::relaxed);
-    copy.ring_offset = load_shared(&g->ring_offset, order::relaxed);
-    copy.max_message = load_shared(&g->max_message, order::relaxed);
-    copy.reserved0 = load_shared(&g->reserved0, order::relaxed);
-    for (int i = 0; i < 5; ++i) copy.reserved1[i] = load_shared(&g->reserved1[i], order::relaxed);
+    const ring_geometry copy = geometry_snapshot<ring_geometry>(base);
     e = validate_ring_geometry(copy, size, ring_offset);
     if (failed(e)) return e;
     out->geometry = copy;

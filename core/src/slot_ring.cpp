@@ -62,17 +62,8 @@ errc map_slot_layout(std::uint8_t* base, std::uint64_t size, kind k, slot_layout
     if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
     errc e = validate_header(base, size, static_cast<std::uint32_t>(k), slot_kind_header_size);
     if (failed(e)) return e;
-    const auto* g = reinterpret_cast<const slot_geometry*>(base + geometry_offset);
-    slot_geometry c;
-    c.slot_count = load_shared(&g->slot_count, order::relaxed);
-    c.slot_capacity = load_shared(&g->slot_capacity, order::relaxed);
-    c.slot_stride = load_shared(&g->slot_stride, order::relaxed);
-    c.headers_offset = load_shared(&g->headers_offset, order::relaxed);
-    c.data_offset = load_shared(&g->data_offset, order::relaxed);
-    c.alignment = load_shared(&g->alignment, order::relaxed);
-    c.reserved0 = load_shared(&g->reserved0, order::relaxed);
-    const bool reserved_clear = c.reserved0 == 0 && load_shared(&g->reserved1[0], order::relaxed) == 0 &&
-                                load_shared(&g->reserved1[1], order::relaxed) == 0;
+    const slot_geometry c = geometry_snapshot<slot_geometry>(base);
+    const bool reserved_clear = c.reserved0 == 0 && c.reserved1[0] == 0 && c.reserved1[1] == 0;
     if (!reserved_clear || c.slot_count < 2 || c.slot_count > max_slot_count || c.slot_capacity == 0 ||
         !power_of_two(c.alignment) || c.alignment < 64 || c.alignment > (1u << 21) ||
         c.headers_offset != slot_headers_offset || c.data_offset % c.alignment != 0 ||

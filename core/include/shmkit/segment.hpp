@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "shmkit/atomic.hpp"
+#include "shmkit/copy.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/os.hpp"
 
@@ -41,6 +42,17 @@ static_assert(sizeof(segment_header) == 64);
 
 // Where every kind's immutable geometry starts: right after the segment header.
 inline constexpr std::uint32_t geometry_offset = sizeof(segment_header);
+
+// A kind's geometry, copied once out of shared memory (relaxed atomic words, see copy.hpp).
+// The caller validates this copy and never reads the original again, so a peer rewriting the
+// geometry meanwhile cannot make it use a value it did not check.
+template <class Geometry>
+Geometry geometry_snapshot(const std::uint8_t* base) noexcept {
+    static_assert(sizeof(Geometry) == 64, "every kind's geometry is one 64-byte line");
+    Geometry copy;
+    copy_from_shared(&copy, base + geometry_offset, sizeof copy);
+    return copy;
+}
 static_assert(offsetof(segment_header, magic) == 0);
 static_assert(offsetof(segment_header, format_version) == 8);
 static_assert(offsetof(segment_header, kind) == 12);
