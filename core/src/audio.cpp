@@ -57,34 +57,26 @@ errc audio_writer::check(const audio_meta& m, std::uint64_t slot_capacity) noexc
     return m.buffer_bytes == slot_capacity ? errc::ok : errc::invalid_argument;
 }
 
-namespace {
-slot_config slots_of(const audio_config& config, const audio_meta& m) noexcept {
-    slot_config sc;
-    sc.slots = config.slots;
-    sc.slot_capacity = m.buffer_bytes;
-    sc.page_aligned = config.page_aligned;
-    return sc;
+audio_writer::described audio_writer::describe(const audio_config& config) noexcept {
+    described d;
+    d.error = audio_geometry(config, &d.meta);
+    d.slots.slots = config.slots;
+    d.slots.slot_capacity = d.meta.buffer_bytes;
+    d.slots.page_aligned = config.page_aligned;
+    return d;
 }
-}  // namespace
 
 result<audio_writer> audio_writer::create(const char* name, const audio_config& config,
                                           const segment_options& options) noexcept {
-    audio_meta m;
-    const errc e = audio_geometry(config, &m);
-    if (failed(e)) return e;
-    return create_kind(name, m, slots_of(config, m), options);
+    return create_kind(name, describe(config), options);
 }
 
 result<audio_writer> audio_writer::format(void* memory, std::uint64_t size, const audio_config& config) noexcept {
-    audio_meta m;
-    const errc e = audio_geometry(config, &m);
-    if (failed(e)) return e;
-    return format_kind(memory, size, m, slots_of(config, m));
+    return format_kind(memory, size, describe(config));
 }
 
 std::uint64_t audio_writer::segment_size(const audio_config& config) noexcept {
-    audio_meta m;
-    return failed(audio_geometry(config, &m)) ? 0 : kind_segment_size(slots_of(config, m));
+    return kind_segment_size(describe(config));
 }
 
 result<audio_writer::reservation> audio_writer::reserve_buffer(std::int64_t pts) noexcept {

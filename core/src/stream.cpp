@@ -76,10 +76,11 @@ errc stream_writer::check(const stream_meta& m, std::uint64_t slot_capacity) noe
     return m.sample_bytes == slot_capacity ? errc::ok : errc::invalid_argument;
 }
 
-namespace {
-// The description and slot configuration of a stream configuration (check() judges them).
-void describe(const stream_config& config, stream_meta* out, slot_config* sc) noexcept {
-    stream_meta m{};
+// The description and slots of a stream configuration (check() judges them: nothing is
+// refused here).
+stream_writer::described stream_writer::describe(const stream_config& config) noexcept {
+    described d;
+    stream_meta& m = d.meta;
     m.dtype = static_cast<std::uint32_t>(config.type);
     if (config.type == dtype::bytes) {
         m.ndim = 0;
@@ -91,33 +92,23 @@ void describe(const stream_config& config, stream_meta* out, slot_config* sc) no
             m.sample_bytes = array_bytes(element_size(config.type), m.ndim, m.shape);  // 0: check() refuses it
         }
     }
-    sc->slots = config.slots;
-    sc->slot_capacity = m.sample_bytes;
-    sc->page_aligned = config.page_aligned;
-    *out = m;
+    d.slots.slots = config.slots;
+    d.slots.slot_capacity = m.sample_bytes;
+    d.slots.page_aligned = config.page_aligned;
+    return d;
 }
-}  // namespace
 
 result<stream_writer> stream_writer::create(const char* name, const stream_config& config,
                                             const segment_options& options) noexcept {
-    stream_meta m;
-    slot_config sc;
-    describe(config, &m, &sc);
-    return create_kind(name, m, sc, options);
+    return create_kind(name, describe(config), options);
 }
 
 result<stream_writer> stream_writer::format(void* memory, std::uint64_t size, const stream_config& config) noexcept {
-    stream_meta m;
-    slot_config sc;
-    describe(config, &m, &sc);
-    return format_kind(memory, size, m, sc);
+    return format_kind(memory, size, describe(config));
 }
 
 std::uint64_t stream_writer::segment_size(const stream_config& config) noexcept {
-    stream_meta m;
-    slot_config sc;
-    describe(config, &m, &sc);
-    return kind_segment_size(sc);
+    return kind_segment_size(describe(config));
 }
 
 namespace {

@@ -90,34 +90,26 @@ errc video_writer::check(const video_meta& m, std::uint64_t slot_capacity) noexc
     return m.frame_bytes == slot_capacity ? errc::ok : errc::invalid_argument;
 }
 
-namespace {
-slot_config slots_of(const video_config& config, const video_meta& m) noexcept {
-    slot_config sc;
-    sc.slots = config.slots;
-    sc.slot_capacity = m.frame_bytes;
-    sc.page_aligned = config.page_aligned;
-    return sc;
+video_writer::described video_writer::describe(const video_config& config) noexcept {
+    described d;
+    d.error = video_geometry(config, &d.meta);
+    d.slots.slots = config.slots;
+    d.slots.slot_capacity = d.meta.frame_bytes;
+    d.slots.page_aligned = config.page_aligned;
+    return d;
 }
-}  // namespace
 
 result<video_writer> video_writer::create(const char* name, const video_config& config,
                                           const segment_options& options) noexcept {
-    video_meta m;
-    const errc e = video_geometry(config, &m);
-    if (failed(e)) return e;
-    return create_kind(name, m, slots_of(config, m), options);
+    return create_kind(name, describe(config), options);
 }
 
 result<video_writer> video_writer::format(void* memory, std::uint64_t size, const video_config& config) noexcept {
-    video_meta m;
-    const errc e = video_geometry(config, &m);
-    if (failed(e)) return e;
-    return format_kind(memory, size, m, slots_of(config, m));
+    return format_kind(memory, size, describe(config));
 }
 
 std::uint64_t video_writer::segment_size(const video_config& config) noexcept {
-    video_meta m;
-    return failed(video_geometry(config, &m)) ? 0 : kind_segment_size(slots_of(config, m));
+    return kind_segment_size(describe(config));
 }
 
 result<video_writer::reservation> video_writer::reserve_frame(std::int64_t video_pts, std::int64_t audio_pts) noexcept {

@@ -60,6 +60,10 @@ public:
     static errc check(const audio_meta& meta, std::uint64_t slot_capacity) noexcept;
     result<reservation> reserve_buffer(std::int64_t pts = 0) noexcept;
     [[nodiscard]] errc write_buffer(const void* samples, std::size_t size, std::int64_t pts = 0) noexcept;
+
+private:
+    // The description and slots of a configuration (create, format and segment_size use it).
+    static described describe(const audio_config& config) noexcept;
 };
 
 class audio_reader : public detail::slot_kind_reader<audio_meta, kind::audio, audio_reader> {

@@ -55,8 +55,18 @@ public:
     }
 
 protected:
-    static result<Derived> create_kind(const char* name, const Meta& meta, const slot_config& config,
-                                       const segment_options& options) noexcept {
+    // What a kind makes of its configuration: the description and the slots, or the error that
+    // refuses the configuration. create(), format() and segment_size() all start from it.
+    struct described {
+        Meta meta{};
+        slot_config slots{};
+        errc error = errc::ok;
+    };
+
+    static result<Derived> create_kind(const char* name, const described& d, const segment_options& options) noexcept {
+        if (failed(d.error)) return d.error;
+        const Meta& meta = d.meta;
+        const slot_config& config = d.slots;
         if (failed(Derived::check(meta, config.slot_capacity))) return errc::invalid_argument;
         auto s = create_slot_segment(name, K, config, &meta, options);
         if (!s) return s.error();
@@ -68,17 +78,19 @@ protected:
 
     // Caller-given memory: a published segment with this description, whose writer role this
     // handle then holds.
-    static result<Derived> format_kind(void* memory, std::uint64_t size, const Meta& meta,
-                                       const slot_config& config) noexcept {
-        if (failed(Derived::check(meta, config.slot_capacity))) return errc::invalid_argument;
-        const errc e = format_slot_memory(memory, size, K, config, &meta);
+    static result<Derived> format_kind(void* memory, std::uint64_t size, const described& d) noexcept {
+        if (failed(d.error)) return d.error;
+        if (failed(Derived::check(d.meta, d.slots.slot_capacity))) return errc::invalid_argument;
+        const errc e = format_slot_memory(memory, size, K, d.slots, &d.meta);
         if (failed(e)) return e;
         return attach(memory, size);
     }
-    static std::uint64_t kind_segment_size(const slot_config& config) noexcept {
+    // 0 for a configuration refused outright.
+    static std::uint64_t kind_segment_size(const described& d) noexcept {
+        if (failed(d.error)) return 0;
         std::uint64_t data_offset;
         std::uint32_t alignment;
-        return slot_segment_size(config, &data_offset, &alignment);
+        return slot_segment_size(d.slots, &data_offset, &alignment);
     }
 
     errc attach_layout(segment&& s, bool role_claimed) noexcept {

@@ -68,6 +68,10 @@ public:
     static errc check(const stream_meta& meta, std::uint64_t slot_capacity) noexcept;
     shmkit::dtype type() const noexcept { return static_cast<shmkit::dtype>(meta_.dtype); }
     std::uint64_t sample_bytes() const noexcept { return meta_.sample_bytes; }
+
+private:
+    // The description and slots of a configuration (create, format and segment_size use it).
+    static described describe(const stream_config& config) noexcept;
 };
 
 class stream_reader : public detail::slot_kind_reader<stream_meta, kind::stream, stream_reader> {

@@ -76,6 +76,10 @@ public:
     result<reservation> reserve_frame(std::int64_t video_pts = 0, std::int64_t audio_pts = 0) noexcept;
     [[nodiscard]] errc write_frame(const void* pixels, std::size_t size, std::int64_t video_pts = 0,
                                    std::int64_t audio_pts = 0) noexcept;
+
+private:
+    // The description and slots of a configuration (create, format and segment_size use it).
+    static described describe(const video_config& config) noexcept;
 };
 
 class video_reader : public detail::slot_kind_reader<video_meta, kind::video, video_reader> {
