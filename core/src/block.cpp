@@ -25,7 +25,7 @@ struct layout {
 };
 
 errc map_layout(std::uint8_t* base, std::uint64_t size, layout* out) noexcept {
-    if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
+    if (!usable_memory(base)) return errc::invalid_argument;
     errc e = validate_header(base, size, static_cast<std::uint32_t>(kind::block), block_header_size);
     if (failed(e)) return e;
     const block_geometry c = geometry_snapshot<block_geometry>(base);
@@ -165,7 +165,7 @@ result<block> block::open(const char* name, const block_options& options) noexce
 
 result<block> block::format(void* memory, std::uint64_t size, const block_config& config,
                             const block_options& options) noexcept {
-    if (!valid_config(config) || memory == nullptr || reinterpret_cast<std::uintptr_t>(memory) % wire_line != 0 ||
+    if (!valid_config(config) || !usable_memory(memory) ||
         size != segment_size(config)) {
         return errc::invalid_argument;
     }

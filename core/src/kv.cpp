@@ -36,7 +36,7 @@ bool same_bytes(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) noe
 
 
 errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control** control, std::uint8_t** entries) noexcept {
-    if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
+    if (!usable_memory(base)) return errc::invalid_argument;
     errc e = validate_header(base, size, static_cast<std::uint32_t>(kind::kv), kv_header_size);
     if (failed(e)) return e;
     const kv_geometry c = geometry_snapshot<kv_geometry>(base);
@@ -196,7 +196,7 @@ result<kv_store> kv_store::create(const char* name, const char* const* keys, std
 
 result<kv_store> kv_store::format(void* memory, std::uint64_t size, const char* const* keys, std::uint32_t count,
                                   const kv_config& config, const kv_options& options) noexcept {
-    if (memory == nullptr || reinterpret_cast<std::uintptr_t>(memory) % wire_line != 0 || size == 0 ||
+    if (!usable_memory(memory) || size == 0 ||
         size != segment_size(keys, count, config)) {
         return errc::invalid_argument;
     }

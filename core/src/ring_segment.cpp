@@ -18,7 +18,7 @@ result<segment> create_ring_segment(const char* name, kind k, std::uint32_t ring
 
 errc format_ring_memory(void* memory, std::uint64_t size, kind k, std::uint32_t ring_offset,
                         std::uint32_t max_message) noexcept {
-    if (memory == nullptr || reinterpret_cast<std::uintptr_t>(memory) % wire_line != 0 ||
+    if (!usable_memory(memory) ||
         size < ring_offset + min_ring_capacity || size > max_segment_bytes || (size - ring_offset) % record_align != 0) {
         return errc::invalid_argument;
     }
@@ -35,7 +35,7 @@ errc format_ring_memory(void* memory, std::uint64_t size, kind k, std::uint32_t 
 errc map_ring_layout(std::uint8_t* base, std::uint64_t size, kind k, std::uint32_t ring_offset,
                      ring_layout* out) noexcept {
     // Atomic loads in the layout need natural alignment; ARM faults otherwise.
-    if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
+    if (!usable_memory(base)) return errc::invalid_argument;
     errc e = validate_header(base, size, static_cast<std::uint32_t>(k), ring_header_size);
     if (failed(e)) return e;
     const ring_geometry copy = geometry_snapshot<ring_geometry>(base);

@@ -59,7 +59,7 @@ std::uint64_t slot_segment_size(const slot_config& config, std::uint64_t* data_o
 }
 
 errc map_slot_layout(std::uint8_t* base, std::uint64_t size, kind k, slot_layout* out) noexcept {
-    if (base == nullptr || reinterpret_cast<std::uintptr_t>(base) % wire_line != 0) return errc::invalid_argument;
+    if (!usable_memory(base)) return errc::invalid_argument;
     errc e = validate_header(base, size, static_cast<std::uint32_t>(k), slot_kind_header_size);
     if (failed(e)) return e;
     const slot_geometry c = geometry_snapshot<slot_geometry>(base);
@@ -112,7 +112,7 @@ void format_slot_layout(std::uint8_t* base, std::uint64_t size, const slot_confi
 errc format_slot_memory(void* memory, std::uint64_t size, kind k, const slot_config& config, const void* meta) noexcept {
     std::uint64_t data_offset;
     std::uint32_t alignment;
-    if (memory == nullptr || reinterpret_cast<std::uintptr_t>(memory) % wire_line != 0 ||
+    if (!usable_memory(memory) ||
         size != slot_segment_size(config, &data_offset, &alignment) || size == 0) {
         return errc::invalid_argument;
     }

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "shmkit/atomic.hpp"
+#include "shmkit/config.hpp"
 #include "shmkit/copy.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/os.hpp"
@@ -39,6 +40,12 @@ struct segment_header {
     std::uint64_t reserved1[2];
 };
 static_assert(sizeof(segment_header) == 64);
+
+// Whether caller-given memory can hold a segment: not null, and 64-byte aligned (every layout's
+// lines and atomics assume it).
+inline bool usable_memory(const void* memory) noexcept {
+    return memory != nullptr && reinterpret_cast<std::uintptr_t>(memory) % wire_line == 0;
+}
 
 // Where every kind's immutable geometry starts: right after the segment header.
 inline constexpr std::uint32_t geometry_offset = sizeof(segment_header);
