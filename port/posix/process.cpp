@@ -8,7 +8,6 @@
 // liveness checks.
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -16,7 +15,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 #include <cstdio>
 
 #include "background_thread.hpp"
@@ -169,7 +167,7 @@ void fire(watch_slot& slot) noexcept {
     __atomic_store_n(slot.fired, 1u, __ATOMIC_RELEASE);
     // Release: `fired` is visible to a waiter that sees the bump.
     __atomic_fetch_add(slot.word, 1u, __ATOMIC_RELEASE);
-    ::syscall(SYS_futex, slot.word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+    static_cast<void>(futex_wake_all(slot.word));
     if (g_epoll >= 0) ::epoll_ctl(g_epoll, EPOLL_CTL_DEL, slot.pidfd, nullptr);  // level-triggered: once is enough
     slot.word = nullptr;
 }
