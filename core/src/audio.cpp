@@ -79,7 +79,7 @@ std::uint64_t audio_writer::segment_size(const audio_config& config) noexcept {
     return kind_segment_size(describe(config));
 }
 
-result<audio_writer::reservation> audio_writer::reserve_buffer(std::int64_t pts) noexcept {
+result<reservation> audio_writer::reserve_buffer(std::int64_t pts) noexcept {
     auto r = reserve();
     if (!r) return r.error();
     r->meta[audio_buffer_pts_word] = static_cast<std::uint64_t>(pts);

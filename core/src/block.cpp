@@ -72,29 +72,7 @@ errc inspect_block(const void* base, std::uint64_t size, block_info* out) noexce
     return errc::ok;
 }
 
-block::block(block&& other) noexcept { *this = static_cast<block&&>(other); }
-
-block& block::operator=(block&& other) noexcept {
-    if (this != &other) {
-        close();
-        segment_ = static_cast<segment&&>(other.segment_);
-        data_ = other.data_;
-        size_ = other.size_;
-        writable_ = other.writable_;
-        lock_ = other.lock_;
-        slot_ = other.slot_;
-        slot_owner_ = other.slot_owner_;
-        has_slot_ = other.has_slot_;
-        lock_options_ = other.lock_options_;
-        other.data_ = nullptr;
-        other.has_slot_ = false;
-    }
-    return *this;
-}
-
-block::~block() { close(); }
-
-void block::close() noexcept {
+void detail::block_state::drop() noexcept {
     if (has_slot_) lock_.release_slot(slot_, slot_owner_);
     has_slot_ = false;
     data_ = nullptr;
@@ -131,11 +109,7 @@ result<block> block::create(const char* name, const block_config& config, const 
     if (!s) return s.error();
     format_geometry(s->base(), config);
     if (const errc published = s->publish(); failed(published)) return published;
-    block b;
-    b.segment_ = std::move(s).value();
-    const errc e = b.bind(b.segment_.base(), b.segment_.size(), options, true, true);
-    if (failed(e)) return e;
-    return b;
+    return bind_to<block>(std::move(s), options, true, true);
 }
 
 result<block> block::open(const char* name, const block_options& options) noexcept {
@@ -148,15 +122,11 @@ result<block> block::open(const char* name, const block_options& options) noexce
         s = segment::open(name, kind::block, block_header_size, os::access::read_only, options.segment);
         lock_writable = false;
     }
-    if (!s) return s.error();
-    block b;
-    b.segment_ = std::move(s).value();
-    errc e = b.bind(b.segment_.base(), b.segment_.size(), options, lock_writable, !read_only);
-    if (failed(e)) return e;
-    if (read_only && lock_writable) {
-        const std::uint64_t offset = static_cast<std::uint64_t>(b.data_ - b.segment_.base());
+    auto b = bind_to<block>(std::move(s), options, lock_writable, !read_only);
+    if (b && read_only && lock_writable) {
+        const std::uint64_t offset = static_cast<std::uint64_t>(b->data_ - b->segment_.base());
         if (offset % os::page_size() == 0) {
-            e = os::protect_read_only(b.data_, b.size_);
+            const errc e = os::protect_read_only(b->data_, b->size_);
             if (failed(e)) return e;
         }
     }
@@ -178,11 +148,7 @@ result<block> block::format(void* memory, std::uint64_t size, const block_config
 }
 
 result<block> block::attach(void* memory, std::uint64_t size, const block_options& options) noexcept {
-    block b;
-    const bool rw = options.access == os::access::read_write;
-    const errc e = b.bind(static_cast<std::uint8_t*>(memory), size, options, true, rw);
-    if (failed(e)) return e;
-    return b;
+    return bind_to<block>(memory, size, options, true, options.access == os::access::read_write);
 }
 
 errc block::write_at(std::size_t offset, const void* src, std::size_t n) noexcept {

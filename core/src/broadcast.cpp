@@ -50,71 +50,24 @@ errc inspect_broadcast(const void* base, std::uint64_t size, broadcast_info* out
 
 // ---- writer --------------------------------------------------------------------------------
 
-broadcast_writer::reservation::reservation(reservation&& other) noexcept
-    : writer_(other.writer_), data_(other.data_), size_(other.size_) {
-    other.writer_ = nullptr;
-}
-
-broadcast_writer::reservation& broadcast_writer::reservation::operator=(reservation&& other) noexcept {
-    if (this != &other) {
-        drop();
-        writer_ = other.writer_;
-        data_ = other.data_;
-        size_ = other.size_;
-        other.writer_ = nullptr;
+// Finishes a reservation: publishes it, or gives it up (the writer's one finish function for
+// the reservation type every writer shares).
+void broadcast_writer::finish(detail::reservation_state& r, std::size_t used, bool publish) noexcept {
+    auto& w = *static_cast<broadcast_writer*>(r.writer_);
+    if (publish) {
+        w.publish(w.reserved_pos_, used);
+        return;
     }
-    return *this;
-}
-
-broadcast_writer::reservation::~reservation() { drop(); }
-
-// Gives the reservation up uncommitted (the destructor, and a move-assignment over it).
-void broadcast_writer::reservation::drop() noexcept {
-    if (writer_ == nullptr) return;
-    writer_->reserved_ = false;  // this process's copy of the writer may close or reserve again
+    w.reserved_ = false;  // this process's copy of the writer may close or reserve again
     // In a child that inherited it across fork() the reservation is the parent's: the shared
     // state is left alone.
-    if (!claimed_by_this_process(writer_->claimed_as_)) return;
+    if (!claimed_by_this_process(w.claimed_as_)) return;
     // Dropped without commit: nothing was published (head never moved), so readers cannot see
     // it. The eviction it caused stands; readers that were that far behind are told overrun.
-    writer_->control_->abandoned.fetch_add(1, order::relaxed);
+    w.control_->abandoned.fetch_add(1, order::relaxed);
 }
 
-void broadcast_writer::reservation::commit(std::size_t used) noexcept {
-    SHMKIT_ASSERT(writer_ != nullptr);
-    SHMKIT_ASSERT(claimed_by_this_process(writer_->claimed_as_));  // not a parent's, across fork()
-    commit_unchecked(used);
-}
-
-void broadcast_writer::reservation::commit_unchecked(std::size_t used) noexcept {
-    SHMKIT_ASSERT(writer_ != nullptr && used <= size_);
-    writer_->publish(writer_->reserved_pos_, used);
-    writer_ = nullptr;
-}
-
-broadcast_writer::broadcast_writer(broadcast_writer&& other) noexcept { *this = static_cast<broadcast_writer&&>(other); }
-
-broadcast_writer& broadcast_writer::operator=(broadcast_writer&& other) noexcept {
-    if (this != &other) {
-        SHMKIT_ASSERT(!other.reserved_);  // a live reservation points at `other`
-        close();
-        segment_ = static_cast<segment&&>(other.segment_);
-        control_ = other.control_;
-        ring_ = other.ring_;
-        barriers_ = other.barriers_;
-        max_message_ = other.max_message_;
-        claimed_as_ = other.claimed_as_;
-        head_ = other.head_;
-        tail_ = other.tail_;
-        next_seq_ = other.next_seq_;
-        other.control_ = nullptr;
-    }
-    return *this;
-}
-
-broadcast_writer::~broadcast_writer() { close(); }
-
-void broadcast_writer::close() noexcept {
+void detail::broadcast_writer_state::drop() noexcept {
     if (control_ == nullptr) return;
     // A live reservation would point at a closed writer, unless it is a parent's that this
     // process inherited across fork() (then neither it nor this close touches shared state).
@@ -138,21 +91,12 @@ result<broadcast_writer> broadcast_writer::create(const char* name, const broadc
     reinterpret_cast<broadcast_control*>(s->base() + broadcast_control_offset)
         ->writer.store(this_process(), order::relaxed);
     if (const errc published = s->publish(); failed(published)) return published;
-    broadcast_writer w;
-    w.segment_ = std::move(s).value();
-    const errc e = w.bind(w.segment_.base(), w.segment_.size(), /*role_claimed=*/true);
-    if (failed(e)) return e;
-    return w;
+    return bind_to<broadcast_writer>(std::move(s), /*role_claimed=*/true);
 }
 
 result<broadcast_writer> broadcast_writer::open(const char* name, const segment_options& options) noexcept {
-    auto s = segment::open(name, kind::broadcast, ring_header_size, os::access::read_write, options);
-    if (!s) return s.error();
-    broadcast_writer w;
-    w.segment_ = std::move(s).value();
-    errc e = w.bind(w.segment_.base(), w.segment_.size(), false);
-    if (failed(e)) return e;
-    return w;
+    return bind_to<broadcast_writer>(
+        segment::open(name, kind::broadcast, ring_header_size, os::access::read_write, options), false);
 }
 
 result<broadcast_writer> broadcast_writer::format(void* memory, std::uint64_t size,
@@ -163,10 +107,7 @@ result<broadcast_writer> broadcast_writer::format(void* memory, std::uint64_t si
 }
 
 result<broadcast_writer> broadcast_writer::attach(void* memory, std::uint64_t size) noexcept {
-    broadcast_writer w;
-    errc e = w.bind(static_cast<std::uint8_t*>(memory), size, false);
-    if (failed(e)) return e;
-    return w;
+    return bind_to<broadcast_writer>(memory, size, false);
 }
 
 errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size, bool role_claimed) noexcept {
@@ -219,7 +160,7 @@ errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size, bool role_cl
     return errc::ok;
 }
 
-result<broadcast_writer::reservation> broadcast_writer::reserve(std::size_t size) noexcept {
+errc broadcast_writer::reserve_space(std::size_t size) noexcept {
     if (control_ == nullptr) return errc::not_open;
     if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
     SHMKIT_ASSERT(!reserved_);  // one reservation at a time
@@ -250,11 +191,13 @@ result<broadcast_writer::reservation> broadcast_writer::reserve(std::size_t size
     }
     reserved_ = true;
     reserved_pos_ = record_pos;
-    reservation r;
-    r.writer_ = this;
-    r.data_ = ring_.at(ring_.offset(record_pos) + record_header_size);
-    r.size_ = size;
-    return r;
+    return errc::ok;
+}
+
+result<reservation> broadcast_writer::reserve(std::size_t size) noexcept {
+    const errc e = reserve_space(size);
+    if (failed(e)) return e;
+    return reservation(this, &finish, ring_.at(ring_.offset(reserved_pos_) + record_header_size), size, claimed_as_);
 }
 
 void broadcast_writer::publish(std::uint64_t record_pos, std::size_t used) noexcept {
@@ -277,60 +220,26 @@ void broadcast_writer::publish(std::uint64_t record_pos, std::size_t used) noexc
 }
 
 errc broadcast_writer::write(const void* data, std::size_t size) noexcept {
-    auto r = reserve(size);
-    if (!r) return r.error();
+    const errc e = reserve_space(size);
+    if (failed(e)) return e;
     ring_.copy_in(ring_.offset(reserved_pos_) + record_header_size, data, size);
-    r->commit_unchecked(size);  // reserve() made the process check
+    publish(reserved_pos_, size);
     return errc::ok;
 }
 
 // ---- reader --------------------------------------------------------------------------------
 
-broadcast_reader::broadcast_reader(broadcast_reader&& other) noexcept { *this = static_cast<broadcast_reader&&>(other); }
-
-broadcast_reader& broadcast_reader::operator=(broadcast_reader&& other) noexcept {
-    if (this != &other) {
-        segment_ = static_cast<segment&&>(other.segment_);
-        control_ = other.control_;
-        ring_ = other.ring_;
-        barriers_ = other.barriers_;
-        max_message_ = other.max_message_;
-        wait_ = other.wait_;
-        pos_ = other.pos_;
-        expected_ = other.expected_;
-        lost_ = other.lost_;
-        total_lost_ = other.total_lost_;
-        overruns_ = other.overruns_;
-        pending_size_ = other.pending_size_;
-        other.control_ = nullptr;
-    }
-    return *this;
-}
-
-void broadcast_reader::close() noexcept {
-    control_ = nullptr;
-    segment_.close();
-}
-
 result<broadcast_reader> broadcast_reader::open(const char* name,
                                                 const broadcast_reader_options& options) noexcept {
-    auto s = segment::open(name, kind::broadcast, ring_header_size,
-                           options.read_only ? os::access::read_only : os::access::read_write,
-                           options.segment);
-    if (!s) return s.error();
-    broadcast_reader r;
-    r.segment_ = std::move(s).value();
-    errc e = r.bind(r.segment_.base(), r.segment_.size(), options);
-    if (failed(e)) return e;
-    return r;
+    return bind_to<broadcast_reader>(segment::open(name, kind::broadcast, ring_header_size,
+                                                   options.read_only ? os::access::read_only : os::access::read_write,
+                                                   options.segment),
+                                     options);
 }
 
 result<broadcast_reader> broadcast_reader::attach(void* memory, std::uint64_t size,
                                                   const broadcast_reader_options& options) noexcept {
-    broadcast_reader r;
-    errc e = r.bind(static_cast<std::uint8_t*>(memory), size, options);
-    if (failed(e)) return e;
-    return r;
+    return bind_to<broadcast_reader>(memory, size, options);
 }
 
 errc broadcast_reader::bind(std::uint8_t* base, std::uint64_t size, const broadcast_reader_options& options) noexcept {

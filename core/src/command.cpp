@@ -20,22 +20,7 @@ errc map_command(std::uint8_t* base, std::uint64_t size, detail::ring_layout* l)
 
 namespace detail {
 
-command_end::command_end(command_end&& other) noexcept { *this = static_cast<command_end&&>(other); }
-
-command_end& command_end::operator=(command_end&& other) noexcept {
-    if (this != &other) {
-        segment_ = static_cast<segment&&>(other.segment_);
-        control_ = other.control_;
-        ring_ = other.ring_;
-        barriers_ = other.barriers_;
-        max_message_ = other.max_message_;
-        options_ = other.options_;
-        other.control_ = nullptr;
-    }
-    return *this;
-}
-
-void command_end::adopt(std::uint8_t* base, const ring_layout& l, const command_options& options) noexcept {
+void command_end_state::adopt(std::uint8_t* base, const ring_layout& l, const command_options& options) noexcept {
     control_ = reinterpret_cast<command_control*>(l.control);
     ring_ = l.ring;
     barriers_ = barriers_of(base);
@@ -43,7 +28,7 @@ void command_end::adopt(std::uint8_t* base, const ring_layout& l, const command_
     options_ = options;
 }
 
-result<segment> command_end::open_segment(const char* name, const command_options& options) noexcept {
+result<segment> command_end_state::open_segment(const char* name, const command_options& options) noexcept {
     return segment::open(name, kind::command, ring_header_size, os::access::read_write, options.segment);
 }
 
@@ -70,47 +55,13 @@ errc inspect_command(const void* base, std::uint64_t size, command_info* out) no
 
 // ---- writer --------------------------------------------------------------------------------
 
-command_writer::reservation::reservation(reservation&& other) noexcept
-    : writer_(other.writer_), claimed_as_(other.claimed_as_), pos_(other.pos_), data_(other.data_), size_(other.size_) {
-    other.writer_ = nullptr;
-}
-
-command_writer::reservation& command_writer::reservation::operator=(reservation&& other) noexcept {
-    if (this != &other) {
-        drop();
-        writer_ = other.writer_;
-        claimed_as_ = other.claimed_as_;
-        pos_ = other.pos_;
-        data_ = other.data_;
-        size_ = other.size_;
-        other.writer_ = nullptr;
-    }
-    return *this;
-}
-
-command_writer::reservation::~reservation() { drop(); }
-
-// Gives the reservation up uncommitted (the destructor, and a move-assignment over it).
-void command_writer::reservation::drop() noexcept {
-    // In a child that inherited it across fork() the claim is the parent's: leave it be.
-    if (writer_ != nullptr && claimed_by_this_process(claimed_as_)) writer_->finish(pos_, size_, 0, /*commit=*/false);
-}
-
-void command_writer::reservation::commit(std::size_t used) noexcept {
-    SHMKIT_ASSERT(writer_ != nullptr);
-    SHMKIT_ASSERT(claimed_by_this_process(claimed_as_));  // not a parent's claim, across fork()
-    commit_unchecked(used);
-}
-
-void command_writer::reservation::commit_unchecked(std::size_t used) noexcept {
-    SHMKIT_ASSERT(writer_ != nullptr && used <= size_);
-    writer_->finish(pos_, size_, used, /*commit=*/true);
-    writer_ = nullptr;
-}
-
-void command_writer::close() noexcept {
-    control_ = nullptr;
-    segment_.close();
+// Finishes a reservation (the writer's one finish function for the reservation type every
+// writer shares): commits the claim, or turns it into a skip record the reader steps over.
+void command_writer::finish(detail::reservation_state& r, std::size_t used, bool publish) noexcept {
+    // In a child that inherited it across fork() the claim is the parent's: leave it be (commit
+    // refuses that case before it gets here).
+    if (!publish && !claimed_by_this_process(r.claimed_as_)) return;
+    static_cast<command_writer*>(r.writer_)->finish_claim(r.position_, r.size_, used, publish);
 }
 
 errc command_writer::bind(std::uint8_t* base, std::uint64_t size, const command_options& options) noexcept {
@@ -122,24 +73,14 @@ errc command_writer::bind(std::uint8_t* base, std::uint64_t size, const command_
 }
 
 result<command_writer> command_writer::open(const char* name, const command_options& options) noexcept {
-    auto s = open_segment(name, options);
-    if (!s) return s.error();
-    command_writer w;
-    w.segment_ = std::move(s).value();
-    const errc e = w.bind(w.segment_.base(), w.segment_.size(), options);
-    if (failed(e)) return e;
-    return w;
+    return bind_to<command_writer>(open_segment(name, options), options);
 }
 
 result<command_writer> command_writer::attach(void* memory, std::uint64_t size, const command_options& options) noexcept {
-    command_writer w;
-    const errc e = w.bind(static_cast<std::uint8_t*>(memory), size, options);
-    if (failed(e)) return e;
-    return w;
+    return bind_to<command_writer>(memory, size, options);
 }
 
-result<command_writer::reservation> command_writer::claim(std::size_t size, std::uint64_t deadline_ns,
-                                                          bool wait) noexcept {
+errc command_writer::claim(std::size_t size, std::uint64_t deadline_ns, bool wait, std::uint64_t* claimed_pos) noexcept {
     if (control_ == nullptr) return errc::not_open;
     if (size > max_message_) return errc::message_too_large;
     const std::uint64_t span = record_span(size);
@@ -171,13 +112,8 @@ result<command_writer::reservation> command_writer::claim(std::size_t size, std:
             control_->head.store(pos + span, order::release);
             control_->claims.fetch_add(1, order::relaxed);
             detail::unlock(control_->claim, barriers_);
-            reservation r;
-            r.writer_ = this;
-            r.claimed_as_ = me;
-            r.pos_ = pos;
-            r.data_ = ring_.at(ring_.offset(pos) + record_header_size);
-            r.size_ = size;
-            return r;
+            *claimed_pos = pos;
+            return errc::ok;
         }
         detail::unlock(control_->claim, barriers_);
         if (!wait) return errc::full;
@@ -188,7 +124,7 @@ result<command_writer::reservation> command_writer::claim(std::size_t size, std:
     }
 }
 
-void command_writer::finish(std::uint64_t pos, std::size_t reserved, std::size_t used, bool commit) noexcept {
+void command_writer::finish_claim(std::uint64_t pos, std::size_t reserved, std::size_t used, bool commit) noexcept {
     const std::uint64_t me = this_process();
     const std::uint64_t claimed_span = record_span(reserved);
     const std::uint64_t used_span = commit ? record_span(used) : claimed_span;
@@ -206,10 +142,11 @@ void command_writer::finish(std::uint64_t pos, std::size_t reserved, std::size_t
 }
 
 errc command_writer::write_at(const void* data, std::size_t size, std::uint64_t deadline_ns, bool wait) noexcept {
-    auto r = claim(size, deadline_ns, wait);
-    if (!r) return r.error();
-    copy_to_record(r->data(), data, size);
-    r->commit_unchecked(size);  // claimed by this process just now
+    std::uint64_t pos = 0;
+    const errc e = claim(size, deadline_ns, wait, &pos);
+    if (failed(e)) return e;
+    copy_to_record(ring_.at(ring_.offset(pos) + record_header_size), data, size);
+    finish_claim(pos, size, size, /*commit=*/true);
     return errc::ok;
 }
 
@@ -219,12 +156,19 @@ errc command_writer::write(const void* data, std::size_t size, nanoseconds timeo
     return write_at(data, size, deadline_after(timeout), true);
 }
 
-result<command_writer::reservation> command_writer::try_reserve(std::size_t size) noexcept {
-    return claim(size, 0, false);
+result<reservation> command_writer::reserve_at(std::size_t size, std::uint64_t deadline_ns, bool wait) noexcept {
+    std::uint64_t pos = 0;
+    const errc e = claim(size, deadline_ns, wait, &pos);
+    if (failed(e)) return e;
+    reservation r(this, &finish, ring_.at(ring_.offset(pos) + record_header_size), size, this_process());
+    r.position_ = pos;
+    return r;
 }
 
-result<command_writer::reservation> command_writer::reserve(std::size_t size, nanoseconds timeout) noexcept {
-    return claim(size, deadline_after(timeout), true);
+result<reservation> command_writer::try_reserve(std::size_t size) noexcept { return reserve_at(size, 0, false); }
+
+result<reservation> command_writer::reserve(std::size_t size, nanoseconds timeout) noexcept {
+    return reserve_at(size, deadline_after(timeout), true);
 }
 
 bool command_writer::reader_alive() const noexcept {
@@ -233,26 +177,7 @@ bool command_writer::reader_alive() const noexcept {
 
 // ---- reader --------------------------------------------------------------------------------
 
-command_reader::command_reader(command_reader&& other) noexcept { *this = static_cast<command_reader&&>(other); }
-
-command_reader& command_reader::operator=(command_reader&& other) noexcept {
-    if (this != &other) {
-        close();
-        command_end::operator=(static_cast<command_end&&>(other));
-        claimed_as_ = other.claimed_as_;
-        tail_ = other.tail_;
-        delivered_ = other.delivered_;
-        pending_pos_ = other.pending_pos_;
-        pending_since_ = other.pending_since_;
-        pending_size_ = other.pending_size_;
-        other.control_ = nullptr;
-    }
-    return *this;
-}
-
-command_reader::~command_reader() { close(); }
-
-void command_reader::close() noexcept {
+void detail::command_reader_state::drop() noexcept {
     if (control_ == nullptr) return;
     release_role(control_->reader);
     control_ = nullptr;
@@ -295,21 +220,11 @@ result<command_reader> command_reader::create(const char* name, const command_co
     reinterpret_cast<command_control*>(s->base() + ring_header_size)
         ->reader.store(this_process(), order::relaxed);
     if (const errc published = s->publish(); failed(published)) return published;
-    command_reader r;
-    r.segment_ = std::move(s).value();
-    const errc e = r.bind(r.segment_.base(), r.segment_.size(), options, true);
-    if (failed(e)) return e;
-    return r;
+    return bind_to<command_reader>(std::move(s), options, /*role_claimed=*/true);
 }
 
 result<command_reader> command_reader::open(const char* name, const command_options& options) noexcept {
-    auto s = open_segment(name, options);
-    if (!s) return s.error();
-    command_reader r;
-    r.segment_ = std::move(s).value();
-    const errc e = r.bind(r.segment_.base(), r.segment_.size(), options, false);
-    if (failed(e)) return e;
-    return r;
+    return bind_to<command_reader>(open_segment(name, options), options, false);
 }
 
 result<command_reader> command_reader::format(void* memory, std::uint64_t size, const command_config& config,
@@ -320,10 +235,7 @@ result<command_reader> command_reader::format(void* memory, std::uint64_t size, 
 }
 
 result<command_reader> command_reader::attach(void* memory, std::uint64_t size, const command_options& options) noexcept {
-    command_reader r;
-    const errc e = r.bind(static_cast<std::uint8_t*>(memory), size, options, false);
-    if (failed(e)) return e;
-    return r;
+    return bind_to<command_reader>(memory, size, options, false);
 }
 
 void command_reader::advance(std::uint64_t span) noexcept {

@@ -89,28 +89,6 @@ errc inspect_kv(const void* base, std::uint64_t size, kv_info* out) noexcept {
     return errc::ok;
 }
 
-kv_store::kv_store(kv_store&& other) noexcept { *this = static_cast<kv_store&&>(other); }
-
-kv_store& kv_store::operator=(kv_store&& other) noexcept {
-    if (this != &other) {
-        segment_ = static_cast<segment&&>(other.segment_);
-        geometry_ = other.geometry_;
-        control_ = other.control_;
-        entries_ = other.entries_;
-        barriers_ = other.barriers_;
-        options_ = other.options_;
-        pending_size_ = other.pending_size_;
-        waiting_since_ = other.waiting_since_;
-        other.control_ = nullptr;
-    }
-    return *this;
-}
-
-void kv_store::close() noexcept {
-    control_ = nullptr;
-    segment_.close();
-}
-
 kv_entry& kv_store::entry(std::uint32_t index) const noexcept {
     return *reinterpret_cast<kv_entry*>(entries_ + std::uint64_t{index} * geometry_.entry_stride);
 }
@@ -121,7 +99,8 @@ std::uint8_t* kv_store::value_bytes(std::uint32_t index) const noexcept {
     return key_bytes(index) + key_area(geometry_.max_key);
 }
 
-errc kv_store::bind(std::uint8_t* base, std::uint64_t size) noexcept {
+errc kv_store::bind(std::uint8_t* base, std::uint64_t size, const kv_options& options) noexcept {
+    options_ = options;
     const errc e = map_kv(base, size, &geometry_, &control_, &entries_);
     if (e == errc::ok) barriers_ = barriers_of(base);
     return e;
@@ -191,7 +170,7 @@ result<kv_store> kv_store::create(const char* name, const char* const* keys, std
     // A duplicate name: the unpublished segment is discarded on return.
     if (const errc e = write_layout(s->base(), keys, count, config); failed(e)) return e;
     if (const errc published = s->publish(); failed(published)) return published;
-    return from_segment(std::move(s).value(), options);
+    return bind_to<kv_store>(std::move(s), options);
 }
 
 result<kv_store> kv_store::format(void* memory, std::uint64_t size, const char* const* keys, std::uint32_t count,
@@ -208,27 +187,13 @@ result<kv_store> kv_store::format(void* memory, std::uint64_t size, const char* 
     return attach(memory, size, options);
 }
 
-result<kv_store> kv_store::from_segment(segment&& s, const kv_options& options) noexcept {
-    kv_store kv;
-    kv.segment_ = static_cast<segment&&>(s);
-    kv.options_ = options;
-    const errc e = kv.bind(kv.segment_.base(), kv.segment_.size());
-    if (failed(e)) return e;
-    return kv;
-}
-
 result<kv_store> kv_store::attach(void* memory, std::uint64_t size, const kv_options& options) noexcept {
-    kv_store kv;
-    kv.options_ = options;
-    const errc e = kv.bind(static_cast<std::uint8_t*>(memory), size);
-    if (failed(e)) return e;
-    return kv;
+    return bind_to<kv_store>(memory, size, options);
 }
 
 result<kv_store> kv_store::open(const char* name, const kv_options& options) noexcept {
-    auto s = segment::open(name, kind::kv, kv_header_size, os::access::read_write, options.segment);
-    if (!s) return s.error();
-    return from_segment(std::move(s).value(), options);
+    return bind_to<kv_store>(segment::open(name, kind::kv, kv_header_size, os::access::read_write, options.segment),
+                             options);
 }
 
 result<std::uint32_t> kv_store::find(const char* key, std::size_t length) const noexcept {

@@ -146,73 +146,22 @@ errc inspect_slots(const void* base, std::uint64_t size, kind k, slot_info* out)
 
 // ---- writer --------------------------------------------------------------------------------
 
-slot_writer::reservation::reservation(reservation&& other) noexcept
-    : writer_(other.writer_), data_(other.data_), capacity_(other.capacity_), index_(other.index_) {
-    std::memcpy(meta, other.meta, sizeof meta);
-    other.writer_ = nullptr;
-}
-
-slot_writer::reservation& slot_writer::reservation::operator=(reservation&& other) noexcept {
-    if (this != &other) {
-        drop();
-        writer_ = other.writer_;
-        data_ = other.data_;
-        capacity_ = other.capacity_;
-        index_ = other.index_;
-        std::memcpy(meta, other.meta, sizeof meta);
-        other.writer_ = nullptr;
-    }
-    return *this;
-}
-
-slot_writer::reservation::~reservation() { drop(); }
-
-// Gives the reservation up uncommitted (the destructor, and a move-assignment over it).
-void slot_writer::reservation::drop() noexcept {
-    if (writer_ == nullptr) return;
-    // In a child that inherited it across fork() the reservation is the parent's: only this
-    // process's copy of the writer forgets it, the shared state is left alone.
-    if (claimed_by_this_process(writer_->claimed_as_)) {
-        writer_->abandon(index_);
+// Finishes a reservation (the writer's one finish function for the reservation type every
+// writer shares): publishes the sample with its meta words, or gives the slot up.
+void slot_writer::finish(detail::reservation_state& r, std::size_t used, bool publish) noexcept {
+    auto& w = *static_cast<slot_writer*>(r.writer_);
+    if (publish) {
+        w.publish(r.index_, used, r.meta);
+    } else if (claimed_by_this_process(w.claimed_as_)) {
+        w.abandon(r.index_);
     } else {
-        writer_->reserved_ = false;
+        // In a child that inherited it across fork() the reservation is the parent's: only this
+        // process's copy of the writer forgets it, the shared state is left alone.
+        w.reserved_ = false;
     }
 }
 
-void slot_writer::reservation::commit(std::size_t used) noexcept {
-    SHMKIT_ASSERT(writer_ != nullptr);
-    SHMKIT_ASSERT(claimed_by_this_process(writer_->claimed_as_));  // not a parent's, across fork()
-    commit_unchecked(used);
-}
-
-void slot_writer::reservation::commit_unchecked(std::size_t used) noexcept {
-    SHMKIT_ASSERT(writer_ != nullptr && used <= capacity_);
-    writer_->publish(index_, used, meta);
-    writer_ = nullptr;
-}
-
-slot_writer::slot_writer(slot_writer&& other) noexcept { *this = static_cast<slot_writer&&>(other); }
-
-slot_writer& slot_writer::operator=(slot_writer&& other) noexcept {
-    if (this != &other) {
-        SHMKIT_ASSERT(!other.reserved_);
-        close();
-        segment_ = static_cast<segment&&>(other.segment_);
-        geometry_ = other.geometry_;
-        control_ = other.control_;
-        headers_ = other.headers_;
-        data_ = other.data_;
-        barriers_ = other.barriers_;
-        claimed_as_ = other.claimed_as_;
-        next_ = other.next_;
-        other.control_ = nullptr;
-    }
-    return *this;
-}
-
-slot_writer::~slot_writer() { close(); }
-
-void slot_writer::close() noexcept {
+void detail::slot_writer_state::drop() noexcept {
     if (control_ == nullptr) return;
     // A live reservation would point at a closed writer, unless it is a parent's that this
     // process inherited across fork() (then neither it nor this close touches shared state).
@@ -222,13 +171,12 @@ void slot_writer::close() noexcept {
     segment_.close();
 }
 
-errc slot_writer::bind(segment&& seg, const detail::slot_layout& l, bool role_claimed) noexcept {
+errc slot_writer::bind_layout(const detail::slot_layout& l, bool role_claimed) noexcept {
     claim_kind how = claim_kind::fresh;
     if (!role_claimed) {
         const errc e = claim_role(l.control->writer, &how);
         if (failed(e)) return e;
     }
-    segment_ = static_cast<segment&&>(seg);
     geometry_ = l.geometry;
     control_ = l.control;
     headers_ = l.headers;
@@ -254,9 +202,17 @@ errc slot_writer::bind(segment&& seg, const detail::slot_layout& l, bool role_cl
     return errc::ok;
 }
 
-result<slot_writer::reservation> slot_writer::reserve() noexcept {
+result<reservation> slot_writer::reserve() noexcept {
     if (control_ == nullptr) return errc::not_open;
     if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
+    const std::uint64_t index = reserve_slot();
+    reservation r(this, &finish, data_ + (index % geometry_.slot_count) * geometry_.slot_stride,
+                  static_cast<std::size_t>(geometry_.slot_capacity), claimed_as_);
+    r.index_ = index;
+    return r;
+}
+
+std::uint64_t slot_writer::reserve_slot() noexcept {
     SHMKIT_ASSERT(!reserved_);  // one reservation at a time
     const std::uint64_t index = next_;
     const std::uint64_t slot = index % geometry_.slot_count;
@@ -266,12 +222,7 @@ result<slot_writer::reservation> slot_writer::reserve() noexcept {
     // by its acquire fence, sees the odd mark on its re-check and discards what it read.
     fence(order::release);
     reserved_ = true;
-    reservation r;
-    r.writer_ = this;
-    r.data_ = data_ + slot * geometry_.slot_stride;
-    r.capacity_ = static_cast<std::size_t>(geometry_.slot_capacity);
-    r.index_ = index;
-    return r;
+    return index;
 }
 
 void slot_writer::publish(std::uint64_t index, std::size_t used, const std::uint64_t* meta) noexcept {
@@ -300,11 +251,10 @@ void slot_writer::abandon(std::uint64_t index) noexcept {
 errc slot_writer::write(const void* data, std::size_t size, const std::uint64_t* meta) noexcept {
     if (control_ == nullptr) return errc::not_open;
     if (size > geometry_.slot_capacity) return errc::message_too_large;
-    auto r = reserve();
-    if (!r) return r.error();
-    copy_to_shared(r->data(), data, size);
-    if (meta != nullptr) std::memcpy(r->meta, meta, sizeof r->meta);
-    r->commit_unchecked(size);  // reserve() made the process check
+    if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
+    const std::uint64_t index = reserve_slot();
+    copy_to_shared(data_ + (index % geometry_.slot_count) * geometry_.slot_stride, data, size);
+    publish(index, size, meta);
     return errc::ok;
 }
 
@@ -314,34 +264,7 @@ void slot_writer::heartbeat() noexcept {
 
 // ---- reader --------------------------------------------------------------------------------
 
-slot_reader::slot_reader(slot_reader&& other) noexcept { *this = static_cast<slot_reader&&>(other); }
-
-slot_reader& slot_reader::operator=(slot_reader&& other) noexcept {
-    if (this != &other) {
-        segment_ = static_cast<segment&&>(other.segment_);
-        geometry_ = other.geometry_;
-        control_ = other.control_;
-        headers_ = other.headers_;
-        data_ = other.data_;
-        barriers_ = other.barriers_;
-        wait_ = other.wait_;
-        next_ = other.next_;
-        last_seen_ = other.last_seen_;
-        lost_ = other.lost_;
-        total_lost_ = other.total_lost_;
-        pending_size_ = other.pending_size_;
-        other.control_ = nullptr;
-    }
-    return *this;
-}
-
-void slot_reader::close() noexcept {
-    control_ = nullptr;
-    segment_.close();
-}
-
-errc slot_reader::bind(segment&& seg, const detail::slot_layout& l, const slot_reader_options& options) noexcept {
-    segment_ = static_cast<segment&&>(seg);
+errc slot_reader::bind_layout(const detail::slot_layout& l, const slot_reader_options& options) noexcept {
     geometry_ = l.geometry;
     control_ = l.control;
     headers_ = l.headers;

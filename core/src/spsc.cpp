@@ -34,37 +34,17 @@ errc inspect_spsc(const void* base, std::uint64_t size, spsc_info* out) noexcept
 
 namespace detail {
 
-spsc_end::spsc_end(spsc_end&& other) noexcept { *this = static_cast<spsc_end&&>(other); }
+atomic_u64& spsc_end_state::role() const noexcept { return producer_side_ ? control_->producer : control_->consumer; }
 
-spsc_end& spsc_end::operator=(spsc_end&& other) noexcept {
-    if (this != &other) {
-        close();
-        segment_ = static_cast<segment&&>(other.segment_);
-        control_ = other.control_;
-        ring_ = other.ring_;
-        barriers_ = other.barriers_;
-        max_message_ = other.max_message_;
-        wait_ = other.wait_;
-        claimed_as_ = other.claimed_as_;
-        producer_side_ = other.producer_side_;
-        other.control_ = nullptr;
-    }
-    return *this;
-}
-
-spsc_end::~spsc_end() { close(); }
-
-atomic_u64& spsc_end::role() const noexcept { return producer_side_ ? control_->producer : control_->consumer; }
-
-void spsc_end::close() noexcept {
+void spsc_end_state::drop() noexcept {
     if (control_ == nullptr) return;
     release_role(role());
     control_ = nullptr;
     segment_.close();
 }
 
-errc spsc_end::bind(std::uint8_t* base, std::uint64_t size, bool producer_side, const spsc_options& options,
-                   bool role_claimed) noexcept {
+errc spsc_end_state::bind_end(std::uint8_t* base, std::uint64_t size, bool producer_side, const spsc_options& options,
+                              bool role_claimed) noexcept {
     ring_layout l;
     errc e = map_ring_layout(base, size, kind::spsc, spsc_ring_offset, &l);
     if (failed(e)) return e;
@@ -94,17 +74,12 @@ errc spsc_end::bind(std::uint8_t* base, std::uint64_t size, bool producer_side, 
     return errc::ok;
 }
 
-errc spsc_end::open_named(const char* name, bool producer_side, const spsc_options& options) noexcept {
-    auto s = segment::open(name, kind::spsc, ring_header_size, os::access::read_write, options.segment);
-    if (!s) return s.error();
-    segment_ = std::move(s).value();
-    const errc e = bind(segment_.base(), segment_.size(), producer_side, options, false);
-    if (failed(e)) segment_.close();
-    return e;
+result<segment> spsc_end_state::open_segment(const char* name, const spsc_options& options) noexcept {
+    return segment::open(name, kind::spsc, ring_header_size, os::access::read_write, options.segment);
 }
 
-errc spsc_end::create_named(const char* name, const spsc_config& config, bool producer_side,
-                            const spsc_options& options) noexcept {
+result<segment> spsc_end_state::create_segment(const char* name, const spsc_config& config, bool producer_side,
+                                               const spsc_options& options) noexcept {
     auto s = create_ring_segment(name, kind::spsc, spsc_ring_offset, config.capacity, config.max_message,
                                  options.segment);
     if (!s) return s.error();
@@ -112,19 +87,7 @@ errc spsc_end::create_named(const char* name, const spsc_config& config, bool pr
     auto* c = reinterpret_cast<spsc_control*>(s->base() + ring_header_size);
     (producer_side ? c->producer : c->consumer).store(this_process(), order::relaxed);
     if (const errc published = s->publish(); failed(published)) return published;
-    segment_ = std::move(s).value();
-    const errc e = bind(segment_.base(), segment_.size(), producer_side, options, true);
-    if (failed(e)) segment_.close();
-    return e;
-}
-
-template <class End, class Bind>
-result<End> spsc_end::make(Bind&& bind_end) noexcept {
-    End end;
-    const errc e = bind_end(end);
-    if (failed(e)) return e;
-    end.resume();
-    return end;
+    return s;
 }
 
 }  // namespace detail
@@ -135,9 +98,13 @@ std::uint64_t spsc_producer::segment_size(const spsc_config& config) noexcept {
     return detail::ring_segment_size(spsc_ring_offset, config.capacity);
 }
 
-// The producer's private state from the shared positions, finishing a publication that a dead
-// producer left between its two publishing stores (byte_ring::settled_head).
-void spsc_producer::resume() noexcept {
+// Binds the producer end, then takes up its private state from the shared positions, finishing
+// a publication that a dead producer left between its two publishing stores
+// (byte_ring::settled_head).
+errc spsc_producer::bind(std::uint8_t* base, std::uint64_t size, const spsc_options& options,
+                         bool role_claimed) noexcept {
+    const errc e = bind_end(base, size, /*producer_side=*/true, options, role_claimed);
+    if (failed(e)) return e;
     next_seq_ = control_->pushed.load(order::acquire);
     head_ = control_->head.load(order::acquire);
     cached_tail_ = control_->tail.load(order::acquire);
@@ -146,15 +113,16 @@ void spsc_producer::resume() noexcept {
         head_ = settled;
         control_->head.store(settled, order::release);
     }
+    return errc::ok;
 }
 
 result<spsc_producer> spsc_producer::create(const char* name, const spsc_config& config,
                                             const spsc_options& options) noexcept {
-    return make<spsc_producer>([&](spsc_producer& p) { return p.create_named(name, config, true, options); });
+    return bind_to<spsc_producer>(create_segment(name, config, true, options), options, true);
 }
 
 result<spsc_producer> spsc_producer::open(const char* name, const spsc_options& options) noexcept {
-    return make<spsc_producer>([&](spsc_producer& p) { return p.open_named(name, true, options); });
+    return bind_to<spsc_producer>(open_segment(name, options), options, false);
 }
 
 result<spsc_producer> spsc_producer::format(void* memory, std::uint64_t size, const spsc_config& config,
@@ -165,46 +133,21 @@ result<spsc_producer> spsc_producer::format(void* memory, std::uint64_t size, co
 }
 
 result<spsc_producer> spsc_producer::attach(void* memory, std::uint64_t size, const spsc_options& options) noexcept {
-    return make<spsc_producer>(
-        [&](spsc_producer& p) { return p.bind(static_cast<std::uint8_t*>(memory), size, true, options, false); });
+    return bind_to<spsc_producer>(memory, size, options, false);
 }
 
-spsc_producer::reservation::reservation(reservation&& other) noexcept
-    : producer_(other.producer_), data_(other.data_), size_(other.size_) {
-    other.producer_ = nullptr;
-}
-
-spsc_producer::reservation& spsc_producer::reservation::operator=(reservation&& other) noexcept {
-    if (this != &other) {
-        drop();
-        producer_ = other.producer_;
-        data_ = other.data_;
-        size_ = other.size_;
-        other.producer_ = nullptr;
+// Finishes a reservation (the producer's one finish function for the reservation type every
+// writer shares): queues it, or gives it up (nothing was published).
+void spsc_producer::finish(detail::reservation_state& r, std::size_t used, bool publish) noexcept {
+    auto& p = *static_cast<spsc_producer*>(r.writer_);
+    if (publish) {
+        p.publish(used);
+    } else {
+        p.reserved_ = false;
     }
-    return *this;
 }
 
-spsc_producer::reservation::~reservation() { drop(); }
-
-// Gives the reservation up uncommitted (the destructor, and a move-assignment over it).
-void spsc_producer::reservation::drop() noexcept {
-    if (producer_ != nullptr) producer_->reserved_ = false;  // nothing was published
-}
-
-void spsc_producer::reservation::commit(std::size_t used) noexcept {
-    SHMKIT_ASSERT(producer_ != nullptr);
-    SHMKIT_ASSERT(claimed_by_this_process(producer_->claimed_as_));  // not a parent's, across fork()
-    commit_unchecked(used);
-}
-
-void spsc_producer::reservation::commit_unchecked(std::size_t used) noexcept {
-    SHMKIT_ASSERT(producer_ != nullptr && used <= size_);
-    producer_->publish(used);
-    producer_ = nullptr;
-}
-
-result<spsc_producer::reservation> spsc_producer::reserve_at(std::size_t size, std::uint64_t deadline_ns) noexcept {
+errc spsc_producer::reserve_space(std::size_t size, std::uint64_t deadline_ns) noexcept {
     if (control_ == nullptr) return errc::not_open;
     if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
     SHMKIT_ASSERT(!reserved_);
@@ -230,11 +173,14 @@ result<spsc_producer::reservation> spsc_producer::reserve_at(std::size_t size, s
     if (cached_tail_ > head_ || head_ - cached_tail_ > capacity) return errc::invalid_layout;  // corrupt tail
     reserved_ = true;
     reserved_pad_ = pad;
-    reservation r;
-    r.producer_ = this;
-    r.data_ = ring_.at(ring_.offset(head_ + pad) + record_header_size);
-    r.size_ = size;
-    return r;
+    return errc::ok;
+}
+
+result<reservation> spsc_producer::reserve_at(std::size_t size, std::uint64_t deadline_ns) noexcept {
+    const errc e = reserve_space(size, deadline_ns);
+    if (failed(e)) return e;
+    return reservation(this, &finish, ring_.at(ring_.offset(head_ + reserved_pad_) + record_header_size), size,
+                       claimed_as_);
 }
 
 void spsc_producer::publish(std::size_t used) noexcept {
@@ -259,10 +205,10 @@ std::uint64_t waiting_deadline(nanoseconds timeout) noexcept {
 }  // namespace
 
 errc spsc_producer::push_at(const void* data, std::size_t size, std::uint64_t deadline_ns) noexcept {
-    auto r = reserve_at(size, deadline_ns);
-    if (!r) return r.error();
-    copy_to_record(r->data(), data, size);
-    r->commit_unchecked(size);  // reserve_at() made the process check
+    const errc e = reserve_space(size, deadline_ns);
+    if (failed(e)) return e;
+    copy_to_record(ring_.at(ring_.offset(head_ + reserved_pad_) + record_header_size), data, size);
+    publish(size);
     return errc::ok;
 }
 
@@ -272,9 +218,9 @@ errc spsc_producer::push(const void* data, std::size_t size, nanoseconds timeout
     return push_at(data, size, waiting_deadline(timeout));
 }
 
-result<spsc_producer::reservation> spsc_producer::try_reserve(std::size_t size) noexcept { return reserve_at(size, 0); }
+result<reservation> spsc_producer::try_reserve(std::size_t size) noexcept { return reserve_at(size, 0); }
 
-result<spsc_producer::reservation> spsc_producer::reserve(std::size_t size, nanoseconds timeout) noexcept {
+result<reservation> spsc_producer::reserve(std::size_t size, nanoseconds timeout) noexcept {
     return reserve_at(size, waiting_deadline(timeout));
 }
 
@@ -284,26 +230,29 @@ bool spsc_producer::consumer_alive() const noexcept {
 
 // ---- consumer --------------------------------------------------------------------------------
 
-void spsc_consumer::resume() noexcept {
+errc spsc_consumer::bind(std::uint8_t* base, std::uint64_t size, const spsc_options& options,
+                         bool role_claimed) noexcept {
+    const errc e = bind_end(base, size, /*producer_side=*/false, options, role_claimed);
+    if (failed(e)) return e;
     tail_ = control_->tail.load(order::acquire);
     cached_head_ = tail_;
     // The sequence number to expect is taken from the first record: a consumer that died
     // after reading a message but before storing tail leaves it to be delivered again.
     expected_ = ~std::uint64_t{0};
+    return errc::ok;
 }
 
 result<spsc_consumer> spsc_consumer::create(const char* name, const spsc_config& config,
                                             const spsc_options& options) noexcept {
-    return make<spsc_consumer>([&](spsc_consumer& c) { return c.create_named(name, config, false, options); });
+    return bind_to<spsc_consumer>(create_segment(name, config, false, options), options, true);
 }
 
 result<spsc_consumer> spsc_consumer::open(const char* name, const spsc_options& options) noexcept {
-    return make<spsc_consumer>([&](spsc_consumer& c) { return c.open_named(name, false, options); });
+    return bind_to<spsc_consumer>(open_segment(name, options), options, false);
 }
 
 result<spsc_consumer> spsc_consumer::attach(void* memory, std::uint64_t size, const spsc_options& options) noexcept {
-    return make<spsc_consumer>(
-        [&](spsc_consumer& c) { return c.bind(static_cast<std::uint8_t*>(memory), size, false, options, false); });
+    return bind_to<spsc_consumer>(memory, size, options, false);
 }
 
 bool spsc_consumer::poll() noexcept {

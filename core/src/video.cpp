@@ -112,7 +112,7 @@ std::uint64_t video_writer::segment_size(const video_config& config) noexcept {
     return kind_segment_size(describe(config));
 }
 
-result<video_writer::reservation> video_writer::reserve_frame(std::int64_t video_pts, std::int64_t audio_pts) noexcept {
+result<reservation> video_writer::reserve_frame(std::int64_t video_pts, std::int64_t audio_pts) noexcept {
     auto r = reserve();
     if (!r) return r.error();
     r->meta[video_pts_word] = static_cast<std::uint64_t>(video_pts);

@@ -410,7 +410,7 @@ void write_slots(context& c, Writer& w, WriteOne&& write_one, ReserveOne&& reser
         if (i == 1 && (c.commit_shorter() || c.drop_one())) {
             auto r = reserve_one();
             if (r) {
-                const std::size_t fill = r->capacity() < c.payload.size() ? r->capacity() : c.payload.size();
+                const std::size_t fill = r->size() < c.payload.size() ? r->size() : c.payload.size();
                 std::memcpy(r->data(), c.payload.data(), fill);
                 if (c.commit_shorter()) r->commit(fill / 2);
             }  // dropped: the slot then holds nothing

@@ -204,9 +204,9 @@ TEST(Fork, AReservationInheritedByAChildStaysTheParents) {
     });
     ASSERT_EQ(closer.wait(), 0);
     child dropper([&] {  // drops its copies of the reservations, then closes the writers
-        { broadcast_writer::reservation gone = std::move(*bres); }
-        { stream_writer::reservation gone = std::move(*sres); }
-        { command_writer::reservation gone = std::move(*cres); }
+        { reservation gone = std::move(*bres); }
+        { reservation gone = std::move(*sres); }
+        { reservation gone = std::move(*cres); }
         bw->close();
         sw->close();
         cw->close();

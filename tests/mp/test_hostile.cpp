@@ -240,7 +240,7 @@ void attack_slots(const char* name, Writer& w, const std::function<result<Reader
     under_attack(name, hot, [&](int i) {
         static_cast<void>(w.write(buf.data(), static_cast<std::size_t>(i) % (w.slot_capacity() + 1)));
         if (auto res = w.reserve()) {
-            if (i % 2 == 0) res->commit(static_cast<std::size_t>(i) % (res->capacity() + 1));
+            if (i % 2 == 0) res->commit(static_cast<std::size_t>(i) % (res->size() + 1));
         }
         w.heartbeat();
         static_cast<void>(r1->latest(buf.data(), buf.size()));

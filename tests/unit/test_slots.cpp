@@ -404,7 +404,7 @@ TEST(Video, FramesCarryPtsAndSequence) {
     {
         auto frame = w->reserve_frame(123456, 123000);
         ASSERT_TRUE(frame);
-        std::memset(frame->data(), 0x7F, frame->capacity());
+        std::memset(frame->data(), 0x7F, frame->size());
         frame->commit();
     }
     std::vector<std::uint8_t> pixels(64 * 48 * 3, 1);

@@ -326,6 +326,7 @@ struct py_typed_view {
     }
     void write(const std::string& type, const py::handle& value, std::optional<std::size_t> at) {
         const type_spec t = parse_type(type);
+        b->ensure_open();
         if (!b->impl.writable()) raise(errc::access_denied, what(*b, "write"));
         scoped_lock lock(*b, true, lock_timeout);
         const py::object guard = pin(owner);  // user code converting `value` cannot close the block

@@ -142,11 +142,11 @@ std::unique_ptr<H> attach_queue(const std::string& name, double ready_timeout) {
 }
 
 // A Reservation of message bytes; `guard` pinned the writer (pin()) before it reserved.
-template <class R>
-py::object bytes_reservation(const py::object& guard, py::object self, handle_base& w, bool* open_flag, R&& r) {
+py::object bytes_reservation(const py::object& guard, py::object self, handle_base& w, bool* open_flag,
+                             reservation&& r) {
     py::array a = shared_bytes(guard, r.data(), r.size(), true);
     const std::size_t size = r.size();
-    return make_reservation(std::move(self), w, open_flag, std::forward<R>(r), std::move(a), size, true);
+    return make_reservation(std::move(self), w, open_flag, std::move(r), std::move(a), size, true);
 }
 
 constexpr const char* seg_doc =
@@ -322,10 +322,9 @@ queue makes push() wait (or try_push() return False).
             "reserve",
             [](py::object self, std::size_t size, timeout_arg timeout) {
                 auto& p = self.cast<py_spsc_producer&>();
-                using R = spsc_producer::reservation;
                 const bool waits = will_wait(timeout);
                 bool refused = false;
-                result<R> r = p.quick(p.reserve_guarded(refused, [&] { return p.impl.try_reserve(size); }));
+                result<reservation> r = p.quick(p.reserve_guarded(refused, [&] { return p.impl.try_reserve(size); }));
                 if (!r && r.error() == errc::full && waits) {
                     r = p.sliced(timeout, errc::timeout,
                                  p.reserve_guarded(refused, [&](nanoseconds s) { return p.impl.reserve(size, s); }));
@@ -454,9 +453,8 @@ all writers arrive at the single reader in claim order.
             "reserve",
             [](py::object self, std::size_t size, timeout_arg timeout) {
                 auto& w = self.cast<py_command_writer&>();
-                using R = command_writer::reservation;
                 const bool waits = will_wait(timeout);
-                result<R> r = w.quick([&] { return w.impl.try_reserve(size); });
+                result<reservation> r = w.quick([&] { return w.impl.try_reserve(size); });
                 if (!r && (r.error() == errc::full || r.error() == errc::lock_timeout) && waits) {
                     r = w.sliced(timeout, errc::timeout, [&](nanoseconds s) { return w.impl.reserve(size, s); });
                 }

@@ -3,13 +3,13 @@
 
 namespace shmkit::python {
 
-void reservation_base::finish(bool publish, std::size_t used) {
+void py_reservation::finish(bool publish, std::size_t used) {
     finished_ = true;
     handle_->locked_unchecked([&] {
         if (publish) {
-            commit_locked(used);
+            r_.commit(used);
         } else {
-            abandon_locked();
+            r_.abandon();
         }
         if (open_flag_ != nullptr) *open_flag_ = false;
     });
@@ -18,21 +18,21 @@ void reservation_base::finish(bool publish, std::size_t used) {
     if (array_) make_read_only(array_);
 }
 
-void reservation_base::commit(std::optional<std::size_t> nbytes) {
+void py_reservation::commit(std::optional<std::size_t> nbytes) {
     if (finished_) throw std::runtime_error("this reservation was already committed or abandoned");
     const std::size_t used = nbytes.value_or(size_);
     if (used > size_) throw py::value_error("nbytes exceeds the reservation's size");
-    if (!partial_commit_allowed() && nbytes && used != size_) {
+    if (!partial_ && nbytes && used != size_) {
         throw py::value_error("a sample is committed whole; nbytes must be omitted or equal to size");
     }
     finish(true, used);
 }
 
-void reservation_base::abandon() {
+void py_reservation::abandon() {
     if (!finished_) finish(false, 0);
 }
 
-void reservation_base::finish_on_destruction() noexcept {
+void py_reservation::finish_on_destruction() noexcept {
     if (finished_) return;
     try {
         finish(false, 0);
@@ -42,12 +42,12 @@ void reservation_base::finish_on_destruction() noexcept {
     }
 }
 
-py::array reservation_base::enter() {
+py::array py_reservation::enter() {
     if (finished_) throw std::runtime_error("this reservation was already committed or abandoned");
     return array_;
 }
 
-void reservation_base::exit(const py::object& exc_type) {
+void py_reservation::exit(const py::object& exc_type) {
     if (finished_) return;  // committed or abandoned explicitly inside the block
     if (exc_type.is_none()) {
         commit(std::nullopt);
@@ -57,7 +57,7 @@ void reservation_base::exit(const py::object& exc_type) {
 }
 
 void bind_reservation(py::module_& m) {
-    py::class_<reservation_base> cls(m, "Reservation", R"doc(
+    py::class_<py_reservation> cls(m, "Reservation", R"doc(
 Space reserved by a writer in shared memory, to fill in place (zero-copy).
 
 Fill ``array`` (a writable NumPy array over the reserved bytes or sample), then ``commit()``.
@@ -66,19 +66,19 @@ the block ends normally and abandons (publishes nothing) when it raises. A reser
 without commit publishes nothing. One reservation per writer at a time (command writers may
 hold several).
 )doc");
-    cls.def_property_readonly("array", &reservation_base::array, "The writable array over the reserved memory.")
-        .def_property_readonly("size", &reservation_base::size, "Bytes reserved.")
-        .def_property_readonly("finished", &reservation_base::finished, "True once committed or abandoned.")
-        .def("commit", &reservation_base::commit, py::arg("nbytes") = py::none(),
+    cls.def_property_readonly("array", &py_reservation::array, "The writable array over the reserved memory.")
+        .def_property_readonly("size", &py_reservation::size, "Bytes reserved.")
+        .def_property_readonly("finished", &py_reservation::finished, "True once committed or abandoned.")
+        .def("commit", &py_reservation::commit, py::arg("nbytes") = py::none(),
              "Publishes the reservation (its first ``nbytes`` bytes for message kinds; all by default).")
-        .def("abandon", &reservation_base::abandon, "Publishes nothing; the space is given back.")
-        .def("__enter__", &reservation_base::enter)
+        .def("abandon", &py_reservation::abandon, "Publishes nothing; the space is given back.")
+        .def("__enter__", &py_reservation::enter)
         .def("__exit__",
-             [](reservation_base& r, const py::object& type, const py::object&, const py::object&) {
+             [](py_reservation& r, const py::object& type, const py::object&, const py::object&) {
                  r.exit(type);
                  return false;
              })
-        .def("_buffer_array", &reservation_base::array);
+        .def("_buffer_array", &py_reservation::array);
     delegate_buffer_protocol(cls);
 }
 

@@ -1,29 +1,34 @@
 // shmkit.Reservation: a writable NumPy array over space a writer reserved in shared memory.
 // commit() publishes it; abandon(), an exception inside `with`, or dropping the reservation
-// publishes nothing. One class for every writer kind; the kind's C++ reservation is wrapped by
-// reservation_of<R>.
+// publishes nothing. One class for every writer kind, over the one C++ reservation type.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <stdexcept>
-#include <type_traits>
 #include <utility>
+
+#include <shmkit/reservation.hpp>
 
 #include "common.hpp"
 
 namespace shmkit::python {
 
-class reservation_base {
+class py_reservation {
 public:
-    // `open_flag` (the writer's one-reservation flag, or null) was set under the writer's mutex
-    // by the call that reserved; it is cleared under the mutex when this finishes.
-    reservation_base(py::object writer, handle_base* writer_handle, bool* open_flag)
-        : writer_(std::move(writer)), handle_(writer_handle), open_flag_(open_flag) {}
-    virtual ~reservation_base() = default;
-    reservation_base(const reservation_base&) = delete;
-    reservation_base& operator=(const reservation_base&) = delete;
+    // `r`'s memory is covered by `array` (`size` bytes; the array's base is the guard that pins
+    // `writer`). `open_flag` (the writer's one-reservation flag, or null) was set under the
+    // writer's mutex by the call that reserved; it is cleared under the mutex when this
+    // finishes. `partial`: whether a commit may cover fewer bytes (slot kinds commit whole
+    // samples only).
+    py_reservation(py::object writer, handle_base* writer_handle, bool* open_flag, reservation&& r, py::array array,
+                   std::size_t size, bool partial)
+        : writer_(std::move(writer)), handle_(writer_handle), open_flag_(open_flag), r_(std::move(r)),
+          array_(std::move(array)), size_(size), partial_(partial) {}
+    ~py_reservation() { finish_on_destruction(); }
+    py_reservation(const py_reservation&) = delete;
+    py_reservation& operator=(const py_reservation&) = delete;
 
     // The array the writer fills; read-only once the reservation is finished.
     py::array array() const { return array_; }
@@ -36,62 +41,29 @@ public:
     py::array enter();
     void exit(const py::object& exc_type);
 
-protected:
-    // Called with the writer's mutex held.
-    virtual void commit_locked(std::size_t used) noexcept = 0;
-    virtual void abandon_locked() noexcept = 0;
-    // Destructors of the kinds call this: abandons an unfinished reservation.
-    void finish_on_destruction() noexcept;
-    // The array pins the writer (its base is the guard from pin()), so the writer cannot be
-    // closed while this reservation exists.
-    void set_array(py::array a, std::size_t size) {
-        array_ = std::move(a);
-        size_ = size;
-    }
-    // The bytes a partial commit may cover; slot kinds commit whole samples only.
-    virtual bool partial_commit_allowed() const noexcept { return true; }
-
 private:
-    // Runs commit_locked/abandon_locked once: `finished_` is claimed under the GIL before the
+    // Runs the commit or the abandonment once: `finished_` is claimed under the GIL before the
     // mutex is taken (which may release the GIL), so two threads cannot both finish it.
     void finish(bool publish, std::size_t used);
+    // Abandons an unfinished reservation (the destructor).
+    void finish_on_destruction() noexcept;
 
     py::object writer_;
     handle_base* handle_;
     bool* open_flag_;
+    reservation r_;
     py::array array_;
     std::size_t size_ = 0;
+    bool partial_;
     bool finished_ = false;
 };
 
-template <class R>
-class reservation_of final : public reservation_base {
-public:
-    reservation_of(py::object writer, handle_base* writer_handle, bool* open_flag, R&& r, py::array a,
-                   std::size_t size, bool partial)
-        : reservation_base(std::move(writer), writer_handle, open_flag), r_(std::move(r)), partial_(partial) {
-        set_array(std::move(a), size);
-    }
-    ~reservation_of() override { finish_on_destruction(); }
-
-protected:
-    void commit_locked(std::size_t used) noexcept override { r_.commit(used); }
-    void abandon_locked() noexcept override { r_ = R{}; }
-    bool partial_commit_allowed() const noexcept override { return partial_; }
-
-private:
-    R r_;
-    bool partial_;
-};
-
-// The Python Reservation over a kind's C++ reservation `r`, whose memory `array` covers (`size`
-// bytes; the array's base is the guard that pins `writer`). Python owns it.
-template <class R>
-py::object make_reservation(py::object writer, handle_base& writer_handle, bool* open_flag, R&& r, py::array array,
-                            std::size_t size, bool partial) {
+// The Python Reservation over a writer's reservation `r`. Python owns it.
+inline py::object make_reservation(py::object writer, handle_base& writer_handle, bool* open_flag, reservation&& r,
+                                   py::array array, std::size_t size, bool partial) {
     // Owned here until Python owns it: if the cast fails, the reservation is abandoned.
-    std::unique_ptr<reservation_base> made(new reservation_of<std::decay_t<R>>(
-        std::move(writer), &writer_handle, open_flag, std::forward<R>(r), std::move(array), size, partial));
+    std::unique_ptr<py_reservation> made(
+        new py_reservation(std::move(writer), &writer_handle, open_flag, std::move(r), std::move(array), size, partial));
     py::object owned = py::cast(made.get(), py::return_value_policy::take_ownership);
     made.release();
     return owned;
@@ -133,8 +105,7 @@ struct reserving_writer : handle_base {
 // wait would make close() from another thread fail with BufferError instead of cancelling it;
 // no Python code runs between the wait and this call). If pinning fails, the reservation is
 // dropped under the writer's mutex, so the writer stays consistent.
-template <class R>
-py::object pin_reserved(const py::object& self, handle_base& writer, result<R>& r, bool* open_flag) {
+inline py::object pin_reserved(const py::object& self, handle_base& writer, result<reservation>& r, bool* open_flag) {
     try {
         return pin(self);
     } catch (...) {

@@ -224,7 +224,7 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
             "Seconds since the writer's last commit or heartbeat().");
 }
 
-// Reserves the next slot through `reserve()` (returns result<slot_writer::reservation>) and
+// Reserves the next slot through `reserve()` (returns result<reservation>) and
 // wraps it in a Reservation whose array has the sample's shape.
 template <class K, class Reserve>
 py::object reserve_sample(const py::object& self, Reserve reserve, const char* op) {
@@ -234,7 +234,7 @@ py::object reserve_sample(const py::object& self, Reserve reserve, const char* o
     auto r = w.quick(w.reserve_guarded(refused, reserve));
     w.check_refused(refused);
     if (!r) raise(r.error(), what(w, op));
-    const std::size_t capacity = r->capacity();
+    const std::size_t capacity = r->size();
     const sample_layout l = w.layout(capacity);
     py::array a = shared_array(guard, r->data(), l.dtype, l.shape, l.strides, true);
     return make_reservation(self, w, &w.reserving, std::move(r).value(), std::move(a), capacity,

@@ -147,7 +147,7 @@ the next slot as a writable array to fill in place (zero-copy).
                 if (shape != l.shape) raise(errc::size_mismatch, what(w, "write") + " (expected an array of `shape`)");
                 py::object res = reserve_sample<video_traits>(
                     self, [&] { return w.impl.reserve_frame(pts, audio_pts); }, "write");
-                auto& r = res.cast<reservation_base&>();
+                auto& r = res.cast<py_reservation&>();
                 py::module_::import("numpy").attr("copyto")(r.array(), frame);
                 r.commit(std::nullopt);
             },

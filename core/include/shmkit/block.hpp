@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "shmkit/detail/handle.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/role.hpp"
 #include "shmkit/rwlock.hpp"
@@ -52,15 +53,23 @@ struct block_info {
 };
 errc inspect_block(const void* base, std::uint64_t size, block_info* out) noexcept;
 
-class block {
-public:
-    block() noexcept = default;
-    block(block&& other) noexcept;
-    block& operator=(block&& other) noexcept;
-    block(const block&) = delete;
-    block& operator=(const block&) = delete;
-    ~block();
+namespace detail {
+struct block_state {
+    segment segment_;
+    std::uint8_t* data_ = nullptr;
+    std::size_t size_ = 0;
+    bool writable_ = false;
+    rwlock lock_;
+    std::uint32_t slot_ = 0;
+    std::uint64_t slot_owner_ = 0;  // the identity the slot was claimed with
+    bool has_slot_ = false;
+    lock_options lock_options_{};
+    void drop() noexcept;  // gives up the lock slot and unmaps
+};
+}  // namespace detail
 
+class block : public detail::handle<detail::block_state> {
+public:
     static result<block> create(const char* name, const block_config& config = {},
                                 const block_options& options = {}) noexcept;
     // Read-only (options.access): the data is mapped read-only, so a stray store faults and the
@@ -92,21 +101,10 @@ public:
     void mark_consistent() noexcept;
     bool can_lock() const noexcept { return has_slot_; }
 
-    void close() noexcept;
-
 private:
+    friend handle;
     errc bind(std::uint8_t* base, std::uint64_t size, const block_options& options, bool lock_writable,
               bool data_writable) noexcept;
-
-    segment segment_;
-    std::uint8_t* data_ = nullptr;
-    std::size_t size_ = 0;
-    bool writable_ = false;
-    rwlock lock_;
-    std::uint32_t slot_ = 0;
-    std::uint64_t slot_owner_ = 0;  // the identity the slot was claimed with
-    bool has_slot_ = false;
-    lock_options lock_options_{};
 };
 
 // RAII guards for block locks; check status() (ok or owner_dead means held).

@@ -10,8 +10,10 @@
 
 #include "shmkit/atomic.hpp"
 #include "shmkit/byte_ring.hpp"
+#include "shmkit/detail/handle.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/message.hpp"
+#include "shmkit/reservation.hpp"
 #include "shmkit/role.hpp"
 #include "shmkit/segment.hpp"
 #include "shmkit/wait.hpp"
@@ -78,43 +80,26 @@ errc inspect_broadcast(const void* base, std::uint64_t size, broadcast_info* out
 
 // ---- writer --------------------------------------------------------------------------------
 
-class broadcast_writer {
+namespace detail {
+struct broadcast_writer_state {
+    segment segment_;
+    broadcast_control* control_ = nullptr;
+    byte_ring ring_;
+    barrier_mode barriers_ = barrier_mode::fences;
+    std::uint32_t max_message_ = 0;
+    std::uint64_t claimed_as_ = 0;  // the process holding the writer role through this handle
+    // Private copies of the shared positions: only this writer changes them.
+    std::uint64_t head_ = 0, tail_ = 0, next_seq_ = 0;
+    // Where the reserved record starts: head_, or the next lap's start when a pad (written only
+    // at commit) fills [head_, reserved_pos_).
+    std::uint64_t reserved_pos_ = 0;
+    bool reserved_ = false;
+    void drop() noexcept;  // gives up the writer role and unmaps
+};
+}  // namespace detail
+
+class broadcast_writer : public detail::handle<detail::broadcast_writer_state> {
 public:
-    // A zero-copy slot in the ring. Fill data(), then commit(); destroyed uncommitted, it
-    // publishes nothing. Valid until commit or destruction; at most one per writer at a time.
-    class reservation {
-    public:
-        reservation() noexcept = default;
-        reservation(reservation&& other) noexcept;
-        reservation& operator=(reservation&& other) noexcept;
-        reservation(const reservation&) = delete;
-        reservation& operator=(const reservation&) = delete;
-        ~reservation();
-
-        std::uint8_t* data() const noexcept { return data_; }
-        std::size_t size() const noexcept { return size_; }
-        // Publishes the first `used` bytes (used <= size()).
-        void commit(std::size_t used) noexcept;
-        void commit() noexcept { commit(size_); }
-
-    private:
-        friend class broadcast_writer;
-        // commit() without its process check, for the writer's own copying calls, which have just
-        // made that check themselves (it costs a call into the port).
-        void commit_unchecked(std::size_t used) noexcept;
-        void drop() noexcept;  // uncommitted: what the destructor does
-        broadcast_writer* writer_ = nullptr;
-        std::uint8_t* data_ = nullptr;
-        std::size_t size_ = 0;
-    };
-
-    broadcast_writer() noexcept = default;
-    broadcast_writer(broadcast_writer&& other) noexcept;
-    broadcast_writer& operator=(broadcast_writer&& other) noexcept;
-    broadcast_writer(const broadcast_writer&) = delete;
-    broadcast_writer& operator=(const broadcast_writer&) = delete;
-    ~broadcast_writer();
-
     // Bytes a segment with this configuration occupies (for caller-given memory); 0 for a
     // capacity beyond max_segment_bytes.
     static std::uint64_t segment_size(const broadcast_config& config) noexcept;
@@ -134,43 +119,41 @@ public:
     // wrong_process in a child that inherited the writer across fork().
     [[nodiscard]] errc write(const void* data, std::size_t size) noexcept;
     // A zero-copy slot of `size` bytes (message_too_large above max_message(); wrong_process).
+    // It is published by its commit(); dropped uncommitted, nothing is.
     result<reservation> reserve(std::size_t size) noexcept;
 
     bool is_open() const noexcept { return control_ != nullptr; }
     std::uint32_t max_message() const noexcept { return max_message_; }
     std::uint64_t messages_written() const noexcept { return next_seq_; }
-    // Gives up the writer role and unmaps (a no-op on a closed handle).
-    void close() noexcept;
 
 private:
+    friend handle;
     errc bind(std::uint8_t* base, std::uint64_t size, bool role_claimed) noexcept;
+    // Makes room for a record of `size` bytes at reserved_pos_ (evicting old ones).
+    errc reserve_space(std::size_t size) noexcept;
     void publish(std::uint64_t record_pos, std::size_t used) noexcept;
+    static void finish(detail::reservation_state& r, std::size_t used, bool publish) noexcept;
+};
 
+// ---- reader --------------------------------------------------------------------------------
+
+namespace detail {
+struct broadcast_reader_state {
     segment segment_;
     broadcast_control* control_ = nullptr;
     byte_ring ring_;
     barrier_mode barriers_ = barrier_mode::fences;
     std::uint32_t max_message_ = 0;
-    std::uint64_t claimed_as_ = 0;  // the process holding the writer role through this handle
-    // Private copies of the shared positions: only this writer changes them.
-    std::uint64_t head_ = 0, tail_ = 0, next_seq_ = 0;
-    // Where the reserved record starts: head_, or the next lap's start when a pad (written only
-    // at commit) fills [head_, reserved_pos_).
-    std::uint64_t reserved_pos_ = 0;
-    bool reserved_ = false;
+    wait_options wait_{};
+    std::uint64_t pos_ = 0, expected_ = 0;
+    std::uint64_t lost_ = 0, total_lost_ = 0, overruns_ = 0;
+    std::uint32_t pending_size_ = 0;
+    void drop() noexcept { segment_.close(); }
 };
+}  // namespace detail
 
-// ---- reader --------------------------------------------------------------------------------
-
-class broadcast_reader {
+class broadcast_reader : public detail::handle<detail::broadcast_reader_state> {
 public:
-    broadcast_reader() noexcept = default;
-    broadcast_reader(broadcast_reader&& other) noexcept;
-    broadcast_reader& operator=(broadcast_reader&& other) noexcept;
-    broadcast_reader(const broadcast_reader&) = delete;
-    broadcast_reader& operator=(const broadcast_reader&) = delete;
-    ~broadcast_reader() = default;
-
     static result<broadcast_reader> open(const char* name,
                                          const broadcast_reader_options& options = {}) noexcept;
     static result<broadcast_reader> attach(void* memory, std::uint64_t size,
@@ -198,23 +181,13 @@ public:
     bool writer_alive() const noexcept;
     // For select(): ready when poll() is.
     select_source waitable() noexcept;
-    void close() noexcept;
 
 private:
+    friend handle;
     errc bind(std::uint8_t* base, std::uint64_t size, const broadcast_reader_options& options) noexcept;
     errc start_at_head() noexcept;
     errc start_at_oldest() noexcept;
     errc resync_after_lap() noexcept;
-
-    segment segment_;
-    broadcast_control* control_ = nullptr;
-    byte_ring ring_;
-    barrier_mode barriers_ = barrier_mode::fences;
-    std::uint32_t max_message_ = 0;
-    wait_options wait_{};
-    std::uint64_t pos_ = 0, expected_ = 0;
-    std::uint64_t lost_ = 0, total_lost_ = 0, overruns_ = 0;
-    std::uint32_t pending_size_ = 0;
 };
 
 }  // namespace shmkit

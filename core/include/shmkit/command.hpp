@@ -12,8 +12,10 @@
 
 #include "shmkit/atomic.hpp"
 #include "shmkit/byte_ring.hpp"
+#include "shmkit/detail/handle.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/message.hpp"
+#include "shmkit/reservation.hpp"
 #include "shmkit/robust_lock.hpp"
 #include "shmkit/role.hpp"
 #include "shmkit/segment.hpp"
@@ -84,67 +86,44 @@ namespace detail {
 struct ring_layout;
 
 // What the writers and the reader hold alike: the mapping and the validated geometry.
-class command_end {
-public:
-    command_end() noexcept = default;
-    command_end(const command_end&) = delete;
-    command_end& operator=(const command_end&) = delete;
-    ~command_end() = default;
-
-    bool is_open() const noexcept { return control_ != nullptr; }
-    std::uint32_t max_message() const noexcept { return max_message_; }
-
-protected:
-    // Only through a writer or the reader (a reader closes itself, releasing its role, first).
-    command_end(command_end&& other) noexcept;
-    command_end& operator=(command_end&& other) noexcept;
-
-    // Takes up a layout mapped (and validated) by map_ring_layout.
-    void adopt(std::uint8_t* base, const ring_layout& l, const command_options& options) noexcept;
-    static result<segment> open_segment(const char* name, const command_options& options) noexcept;
-
+struct command_end_state {
     segment segment_;
     command_control* control_ = nullptr;
     byte_ring ring_;
     barrier_mode barriers_ = barrier_mode::fences;
     std::uint32_t max_message_ = 0;
     command_options options_{};
+
+    // Takes up a layout mapped (and validated) by map_ring_layout.
+    void adopt(std::uint8_t* base, const ring_layout& l, const command_options& options) noexcept;
+    static result<segment> open_segment(const char* name, const command_options& options) noexcept;
+};
+
+struct command_writer_state : command_end_state {
+    void drop() noexcept { segment_.close(); }  // writers hold no role
+};
+
+struct command_reader_state : command_end_state {
+    std::uint64_t claimed_as_ = 0;  // the process holding the reader role through this handle
+    std::uint64_t tail_ = 0;
+    std::uint64_t delivered_ = 0;
+    std::uint64_t pending_pos_ = ~std::uint64_t{0};  // position of a claim we are waiting on
+    std::uint64_t pending_since_ = 0;                // when we first saw it uncommitted
+    std::uint32_t pending_size_ = 0;
+    void drop() noexcept;  // gives up the reader role and unmaps
+};
+
+// The calls the writers and the reader both have.
+template <class State>
+class command_end : public handle<State> {
+public:
+    bool is_open() const noexcept { return this->control_ != nullptr; }
+    std::uint32_t max_message() const noexcept { return this->max_message_; }
 };
 }  // namespace detail
 
-class command_writer : public detail::command_end {
+class command_writer : public detail::command_end<detail::command_writer_state> {
 public:
-    class reservation {
-    public:
-        reservation() noexcept = default;
-        reservation(reservation&& other) noexcept;
-        reservation& operator=(reservation&& other) noexcept;
-        reservation(const reservation&) = delete;
-        reservation& operator=(const reservation&) = delete;
-        ~reservation();  // uncommitted: becomes a skip record, the reader steps over it
-        std::uint8_t* data() const noexcept { return data_; }
-        std::size_t size() const noexcept { return size_; }
-        void commit(std::size_t used) noexcept;  // used <= size()
-        void commit() noexcept { commit(size_); }
-
-    private:
-        friend class command_writer;
-        // commit() without its process check, for the writer's own copying calls, which have just
-        // made that check themselves (it costs a call into the port).
-        void commit_unchecked(std::size_t used) noexcept;
-        void drop() noexcept;  // uncommitted: what the destructor does
-        command_writer* writer_ = nullptr;
-        std::uint64_t claimed_as_ = 0;  // the process that claimed it (this_process())
-        std::uint64_t pos_ = 0;
-        std::uint8_t* data_ = nullptr;
-        std::size_t size_ = 0;
-    };
-
-    command_writer() noexcept = default;
-    command_writer(command_writer&& other) noexcept = default;
-    command_writer& operator=(command_writer&& other) noexcept = default;
-    ~command_writer() = default;
-
     static result<command_writer> open(const char* name, const command_options& options = {}) noexcept;
     static result<command_writer> attach(void* memory, std::uint64_t size, const command_options& options = {}) noexcept;
 
@@ -152,26 +131,26 @@ public:
     [[nodiscard]] errc try_write(const void* data, std::size_t size) noexcept;
     // Waits up to `timeout` for room (and for the claim lock): ok, timeout, message_too_large.
     [[nodiscard]] errc write(const void* data, std::size_t size, nanoseconds timeout = wait_forever) noexcept;
+    // Zero-copy: a claim of `size` bytes in place. Dropped uncommitted, it becomes a skip record
+    // the reader steps over.
     result<reservation> try_reserve(std::size_t size) noexcept;
     result<reservation> reserve(std::size_t size, nanoseconds timeout = wait_forever) noexcept;
 
     bool reader_alive() const noexcept;
-    void close() noexcept;
 
 private:
+    friend handle;
     errc bind(std::uint8_t* base, std::uint64_t size, const command_options& options) noexcept;
-    result<reservation> claim(std::size_t size, std::uint64_t deadline_ns, bool wait) noexcept;
+    // Claims `size` bytes at *pos for this process.
+    errc claim(std::size_t size, std::uint64_t deadline_ns, bool wait, std::uint64_t* pos) noexcept;
+    result<reservation> reserve_at(std::size_t size, std::uint64_t deadline_ns, bool wait) noexcept;
     errc write_at(const void* data, std::size_t size, std::uint64_t deadline_ns, bool wait) noexcept;
-    void finish(std::uint64_t pos, std::size_t reserved, std::size_t used, bool commit) noexcept;
+    void finish_claim(std::uint64_t pos, std::size_t reserved, std::size_t used, bool commit) noexcept;
+    static void finish(detail::reservation_state& r, std::size_t used, bool publish) noexcept;
 };
 
-class command_reader : public detail::command_end {
+class command_reader : public detail::command_end<detail::command_reader_state> {
 public:
-    command_reader() noexcept = default;
-    command_reader(command_reader&& other) noexcept;
-    command_reader& operator=(command_reader&& other) noexcept;
-    ~command_reader();
-
     // Bytes a segment with this configuration occupies; 0 for a capacity beyond max_segment_bytes.
     static std::uint64_t segment_size(const command_config& config) noexcept;
     static result<command_reader> create(const char* name, const command_config& config = {},
@@ -196,9 +175,9 @@ public:
     // For select(): ready when poll() is; while a claim is pending, asks to be looked at once
     // per liveness period (its writer may have died).
     select_source waitable() noexcept;
-    void close() noexcept;
 
 private:
+    friend handle;
     errc bind(std::uint8_t* base, std::uint64_t size, const command_options& options, bool role_claimed) noexcept;
     void advance(std::uint64_t span) noexcept;
     // What is at the front: nothing, a record to take (a message, or one to skip), or a claim
@@ -208,13 +187,6 @@ private:
     // For the uncommitted claim at the front: starts its clock when first seen, and says
     // whether it has been pending a whole liveness period (time to check its writer).
     bool claim_overdue(std::uint64_t now) noexcept;
-
-    std::uint64_t claimed_as_ = 0;  // the process holding the reader role through this handle
-    std::uint64_t tail_ = 0;
-    std::uint64_t delivered_ = 0;
-    std::uint64_t pending_pos_ = ~std::uint64_t{0};  // position of a claim we are waiting on
-    std::uint64_t pending_since_ = 0;                // when we first saw it uncommitted
-    std::uint32_t pending_size_ = 0;
 };
 
 }  // namespace shmkit

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "shmkit/atomic.hpp"
+#include "shmkit/detail/handle.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/robust_lock.hpp"
 #include "shmkit/segment.hpp"
@@ -105,15 +106,22 @@ struct kv_info {
 };
 errc inspect_kv(const void* base, std::uint64_t size, kv_info* out) noexcept;
 
-class kv_store {
-public:
-    kv_store() noexcept = default;
-    kv_store(kv_store&& other) noexcept;
-    kv_store& operator=(kv_store&& other) noexcept;
-    kv_store(const kv_store&) = delete;
-    kv_store& operator=(const kv_store&) = delete;
-    ~kv_store() = default;
+namespace detail {
+struct kv_store_state {
+    segment segment_;
+    kv_geometry geometry_{};
+    kv_control* control_ = nullptr;
+    std::uint8_t* entries_ = nullptr;
+    barrier_mode barriers_ = barrier_mode::fences;
+    kv_options options_{};
+    std::size_t pending_size_ = 0;
+    std::uint64_t* waiting_since_ = nullptr;  // select: the caller's epoch
+    void drop() noexcept { segment_.close(); }
+};
+}  // namespace detail
 
+class kv_store : public detail::handle<detail::kv_store_state> {
+public:
     // Creates the store with `count` keys (NUL-terminated names): already_exists for a duplicate
     // name, invalid_argument for an empty or too long one.
     static result<kv_store> create(const char* name, const char* const* keys, std::uint32_t count,
@@ -158,23 +166,13 @@ public:
 
     std::size_t pending_size() const noexcept { return pending_size_; }
     bool is_open() const noexcept { return control_ != nullptr; }
-    void close() noexcept;
 
 private:
-    errc bind(std::uint8_t* base, std::uint64_t size) noexcept;
-    static result<kv_store> from_segment(segment&& s, const kv_options& options) noexcept;
+    friend handle;
+    errc bind(std::uint8_t* base, std::uint64_t size, const kv_options& options) noexcept;
     kv_entry& entry(std::uint32_t index) const noexcept;
     std::uint8_t* key_bytes(std::uint32_t index) const noexcept;
     std::uint8_t* value_bytes(std::uint32_t index) const noexcept;
-
-    segment segment_;
-    kv_geometry geometry_{};
-    kv_control* control_ = nullptr;
-    std::uint8_t* entries_ = nullptr;
-    barrier_mode barriers_ = barrier_mode::fences;
-    kv_options options_{};
-    std::size_t pending_size_ = 0;
-    std::uint64_t* waiting_since_ = nullptr;  // select: the caller's epoch
 };
 
 }  // namespace shmkit

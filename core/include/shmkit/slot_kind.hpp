@@ -38,20 +38,12 @@ public:
 
     // Becomes the writer of an existing segment (busy while another writer lives).
     static result<Derived> open(const char* name, const segment_options& options = {}) noexcept {
-        auto s = segment::open(name, K, slot_kind_header_size, os::access::read_write, options);
-        if (!s) return s.error();
-        Derived w;
-        errc e = w.attach_layout(std::move(s).value(), false);
-        if (failed(e)) return e;
-        return w;
+        return bind_to<Derived>(segment::open(name, K, slot_kind_header_size, os::access::read_write, options), false);
     }
     // The same over caller-given memory (64-byte aligned) that holds a published segment of this
     // kind, such as one mapped from a DMA buffer: validated like a named one.
     static result<Derived> attach(void* memory, std::uint64_t size) noexcept {
-        Derived w;
-        errc e = w.attach_memory(static_cast<std::uint8_t*>(memory), size, segment{}, false);
-        if (failed(e)) return e;
-        return w;
+        return bind_to<Derived>(memory, size, false);
     }
 
 protected:
@@ -68,12 +60,7 @@ protected:
         const Meta& meta = d.meta;
         const slot_config& config = d.slots;
         if (failed(Derived::check(meta, config.slot_capacity))) return errc::invalid_argument;
-        auto s = create_slot_segment(name, K, config, &meta, options);
-        if (!s) return s.error();
-        Derived w;
-        errc e = w.attach_layout(std::move(s).value(), true);
-        if (failed(e)) return e;
-        return w;
+        return bind_to<Derived>(create_slot_segment(name, K, config, &meta, options), true);
     }
 
     // Caller-given memory: a published segment with this description, whose writer role this
@@ -93,16 +80,13 @@ protected:
         return slot_segment_size(d.slots, &data_offset, &alignment);
     }
 
-    errc attach_layout(segment&& s, bool role_claimed) noexcept {
-        std::uint8_t* base = s.base();
-        const std::uint64_t size = s.size();
-        return attach_memory(base, size, static_cast<segment&&>(s), role_claimed);
-    }
-    errc attach_memory(std::uint8_t* base, std::uint64_t size, segment&& s, bool role_claimed) noexcept {
+    friend handle;
+    // The one binding step of create, open and attach (through bind_to).
+    errc bind(std::uint8_t* base, std::uint64_t size, bool role_claimed) noexcept {
         slot_layout l;
         const errc e = map_kind<Derived>(base, size, K, &l, &meta_);
         if (failed(e)) return e;
-        return bind(static_cast<segment&&>(s), l, role_claimed);
+        return bind_layout(l, role_claimed);
     }
 
     Meta meta_{};
@@ -115,30 +99,24 @@ public:
 
     // A reader of a segment of this kind in caller-given memory (64-byte aligned).
     static result<Derived> attach(void* memory, std::uint64_t size, const slot_reader_options& options = {}) noexcept {
-        Derived r;
-        const errc e = r.attach_memory(static_cast<std::uint8_t*>(memory), size, segment{}, options);
-        if (failed(e)) return e;
-        return r;
+        return bind_to<Derived>(memory, size, options);
     }
 
 protected:
     static result<Derived> open_kind(const char* name, const slot_reader_options& options) noexcept {
-        auto s = segment::open(name, K, slot_kind_header_size,
-                               options.read_only ? os::access::read_only : os::access::read_write, options.segment);
-        if (!s) return s.error();
-        Derived r;
-        std::uint8_t* base = s->base();
-        const std::uint64_t size = s->size();
-        const errc e = r.attach_memory(base, size, std::move(s).value(), options);
-        if (failed(e)) return e;
-        return r;
+        return bind_to<Derived>(segment::open(name, K, slot_kind_header_size,
+                                              options.read_only ? os::access::read_only : os::access::read_write,
+                                              options.segment),
+                                options);
     }
 
-    errc attach_memory(std::uint8_t* base, std::uint64_t size, segment&& s, const slot_reader_options& options) noexcept {
+    friend handle;
+    // The one binding step of open and attach (through bind_to).
+    errc bind(std::uint8_t* base, std::uint64_t size, const slot_reader_options& options) noexcept {
         slot_layout l;
         const errc e = map_kind<Derived>(base, size, K, &l, &meta_);
         if (failed(e)) return e;
-        return bind(static_cast<segment&&>(s), l, options);
+        return bind_layout(l, options);
     }
 
     Meta meta_{};

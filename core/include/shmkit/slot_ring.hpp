@@ -9,7 +9,9 @@
 #include <cstdint>
 
 #include "shmkit/atomic.hpp"
+#include "shmkit/detail/handle.hpp"
 #include "shmkit/errc.hpp"
+#include "shmkit/reservation.hpp"
 #include "shmkit/role.hpp"
 #include "shmkit/segment.hpp"
 #include "shmkit/wait.hpp"
@@ -57,8 +59,6 @@ static_assert(offsetof(slot_control, abandoned) == 32);
 static_assert(offsetof(slot_control, reserved0) == 40);
 static_assert(offsetof(slot_control, wake) == 64);
 static_assert(offsetof(slot_control, reserved1) == 80);
-
-inline constexpr std::size_t slot_meta_words = 5;
 
 // One per slot, one line each. Every field is written between the odd and the even store of
 // `seq`, so a reader that sees the same even value before and after has a consistent sample.
@@ -139,49 +139,27 @@ void format_slot_layout(std::uint8_t* base, std::uint64_t size, const slot_confi
 errc format_slot_memory(void* memory, std::uint64_t size, kind k, const slot_config& config, const void* meta) noexcept;
 }  // namespace detail
 
-class slot_writer {
+namespace detail {
+struct slot_writer_state {
+    segment segment_;
+    slot_geometry geometry_{};
+    slot_control* control_ = nullptr;
+    slot_header* headers_ = nullptr;
+    std::uint8_t* data_ = nullptr;
+    barrier_mode barriers_ = barrier_mode::fences;
+    std::uint64_t claimed_as_ = 0;  // the process holding the writer role through this handle
+    std::uint64_t next_ = 0;
+    bool reserved_ = false;
+    void drop() noexcept;  // gives up the writer role and unmaps
+};
+}  // namespace detail
+
+// The writer of a slot ring; stream, video and audio writers are slot writers of their kind.
+class slot_writer : public detail::handle<detail::slot_writer_state> {
 public:
-    // A slot being filled in place. commit() publishes it; destroyed uncommitted it publishes
-    // nothing (the slot's previous sample is lost, as it would have been anyway).
-    class reservation {
-    public:
-        reservation() noexcept = default;
-        reservation(reservation&& other) noexcept;
-        reservation& operator=(reservation&& other) noexcept;
-        reservation(const reservation&) = delete;
-        reservation& operator=(const reservation&) = delete;
-        ~reservation();
-        std::uint8_t* data() const noexcept { return data_; }
-        std::size_t capacity() const noexcept { return capacity_; }
-        std::uint64_t index() const noexcept { return index_; }
-        // Per-sample fields for the kind (video pts, ...), stored with the sample.
-        std::uint64_t meta[slot_meta_words] = {};
-        void commit(std::size_t used) noexcept;
-        void commit() noexcept { commit(capacity_); }
-
-    private:
-        friend class slot_writer;
-        // commit() without its process check, for the writer's own copying calls, which have just
-        // made that check themselves (it costs a call into the port).
-        void commit_unchecked(std::size_t used) noexcept;
-        void drop() noexcept;  // uncommitted: what the destructor does
-        slot_writer* writer_ = nullptr;
-        std::uint8_t* data_ = nullptr;
-        std::size_t capacity_ = 0;
-        std::uint64_t index_ = 0;
-    };
-
-    slot_writer() noexcept = default;
-    slot_writer(slot_writer&& other) noexcept;
-    slot_writer& operator=(slot_writer&& other) noexcept;
-    slot_writer(const slot_writer&) = delete;
-    slot_writer& operator=(const slot_writer&) = delete;
-    ~slot_writer();
-
-    // Binds to a mapped, validated slot segment: claims the writer role (busy while another
-    // writer lives; a dead one's role is taken over and a sample it finished is published).
-    errc bind(segment&& seg, const detail::slot_layout& layout, bool role_claimed) noexcept;
-
+    // A slot to fill in place: commit() publishes it; dropped uncommitted, it publishes nothing
+    // (the slot's previous sample is lost, as it would have been anyway). reservation::meta
+    // holds the kind's per-sample fields (video pts, ...), stored with the sample.
     result<reservation> reserve() noexcept;
     [[nodiscard]] errc write(const void* data, std::size_t size, const std::uint64_t* meta = nullptr) noexcept;
     // Tells readers the writer is alive but idle (writer_alive() does not need it; this is for
@@ -192,21 +170,19 @@ public:
     std::uint64_t slot_capacity() const noexcept { return geometry_.slot_capacity; }
     std::uint64_t slots() const noexcept { return geometry_.slot_count; }
     std::uint64_t samples_written() const noexcept { return next_; }
-    void close() noexcept;
+
+protected:
+    // Binds to a mapped, validated slot layout (the segment, if any, is already segment_):
+    // claims the writer role (busy while another writer lives; a dead one's role is taken over
+    // and a sample it finished is published).
+    errc bind_layout(const detail::slot_layout& layout, bool role_claimed) noexcept;
 
 private:
+    // Marks the next slot being written and returns its index.
+    std::uint64_t reserve_slot() noexcept;
     void publish(std::uint64_t index, std::size_t used, const std::uint64_t* meta) noexcept;
     void abandon(std::uint64_t index) noexcept;
-
-    segment segment_;
-    slot_geometry geometry_{};
-    slot_control* control_ = nullptr;
-    slot_header* headers_ = nullptr;
-    std::uint8_t* data_ = nullptr;
-    barrier_mode barriers_ = barrier_mode::fences;
-    std::uint64_t claimed_as_ = 0;  // the process holding the writer role through this handle
-    std::uint64_t next_ = 0;
-    bool reserved_ = false;
+    static void finish(detail::reservation_state& r, std::size_t used, bool publish) noexcept;
 };
 
 struct slot_reader_options {
@@ -216,17 +192,25 @@ struct slot_reader_options {
     segment_options segment{};
 };
 
-class slot_reader {
+namespace detail {
+struct slot_reader_state {
+    segment segment_;
+    slot_geometry geometry_{};
+    slot_control* control_ = nullptr;
+    slot_header* headers_ = nullptr;
+    std::uint8_t* data_ = nullptr;
+    barrier_mode barriers_ = barrier_mode::fences;
+    wait_options wait_{};
+    std::uint64_t next_ = 0;        // next() position
+    std::uint64_t last_seen_ = 0;   // 1 + index of the last sample returned by latest()
+    std::uint64_t lost_ = 0, total_lost_ = 0, pending_size_ = 0;
+    void drop() noexcept { segment_.close(); }
+};
+}  // namespace detail
+
+// A reader of a slot ring; stream, video and audio readers are slot readers of their kind.
+class slot_reader : public detail::handle<detail::slot_reader_state> {
 public:
-    slot_reader() noexcept = default;
-    slot_reader(slot_reader&& other) noexcept;
-    slot_reader& operator=(slot_reader&& other) noexcept;
-    slot_reader(const slot_reader&) = delete;
-    slot_reader& operator=(const slot_reader&) = delete;
-    ~slot_reader() = default;
-
-    errc bind(segment&& seg, const detail::slot_layout& layout, const slot_reader_options& options) noexcept;
-
     // The newest committed sample, copied out: empty; message_too_large (see pending_size());
     // stale (the writer kept overwriting it while we copied; try again).
     result<sample_info> latest(void* buffer, std::size_t capacity) noexcept;
@@ -256,7 +240,10 @@ public:
     bool writer_alive() const noexcept;
     // Nanoseconds since the writer's last commit or heartbeat (monotonic clock).
     std::uint64_t heartbeat_age_ns() const noexcept;
-    void close() noexcept;
+
+protected:
+    // Binds to a mapped, validated slot layout (the segment, if any, is already segment_).
+    errc bind_layout(const detail::slot_layout& layout, const slot_reader_options& options) noexcept;
 
 private:
     errc read_view(std::uint64_t index, sample_view* out) const noexcept;
@@ -267,17 +254,6 @@ private:
     result<Sample> read_latest(Read read) noexcept;
     template <class Sample, class Read>
     result<Sample> read_next(Read read) noexcept;
-
-    segment segment_;
-    slot_geometry geometry_{};
-    slot_control* control_ = nullptr;
-    slot_header* headers_ = nullptr;
-    std::uint8_t* data_ = nullptr;
-    barrier_mode barriers_ = barrier_mode::fences;
-    wait_options wait_{};
-    std::uint64_t next_ = 0;        // next() position
-    std::uint64_t last_seen_ = 0;   // 1 + index of the last sample returned by latest()
-    std::uint64_t lost_ = 0, total_lost_ = 0, pending_size_ = 0;
 };
 
 }  // namespace shmkit

@@ -11,8 +11,10 @@
 
 #include "shmkit/atomic.hpp"
 #include "shmkit/byte_ring.hpp"
+#include "shmkit/detail/handle.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/message.hpp"
+#include "shmkit/reservation.hpp"
 #include "shmkit/role.hpp"
 #include "shmkit/segment.hpp"
 #include "shmkit/wait.hpp"
@@ -75,32 +77,7 @@ errc inspect_spsc(const void* base, std::uint64_t size, spsc_info* out) noexcept
 
 namespace detail {
 // What both ends hold: the mapping, the layout and the role they claimed.
-class spsc_end {
-public:
-    spsc_end() noexcept = default;
-    spsc_end(spsc_end&& other) noexcept;
-    spsc_end& operator=(spsc_end&& other) noexcept;
-    spsc_end(const spsc_end&) = delete;
-    spsc_end& operator=(const spsc_end&) = delete;
-    ~spsc_end();
-
-    bool is_open() const noexcept { return control_ != nullptr; }
-    std::uint32_t max_message() const noexcept { return max_message_; }
-    std::uint64_t capacity() const noexcept { return ring_.capacity(); }
-    void close() noexcept;
-
-protected:
-    errc bind(std::uint8_t* base, std::uint64_t size, bool producer_side, const spsc_options& options,
-              bool role_claimed) noexcept;
-    errc open_named(const char* name, bool producer_side, const spsc_options& options) noexcept;
-    errc create_named(const char* name, const spsc_config& config, bool producer_side,
-                      const spsc_options& options) noexcept;
-    atomic_u64& role() const noexcept;
-    // Makes an End (a producer or consumer) with `bind_end(end)`, one of the three above, then
-    // lets it take up its private state from the shared positions (End::resume()).
-    template <class End, class Bind>
-    static result<End> make(Bind&& bind_end) noexcept;
-
+struct spsc_end_state {
     segment segment_;
     spsc_control* control_ = nullptr;
     byte_ring ring_;
@@ -109,35 +86,42 @@ protected:
     wait_options wait_{};
     std::uint64_t claimed_as_ = 0;  // the process holding this end's role through this handle
     bool producer_side_ = false;
+
+    void drop() noexcept;  // gives up this end's role and unmaps
+    atomic_u64& role() const noexcept;
+    // Maps the layout and claims this end's role (already held by a creator: role_claimed).
+    errc bind_end(std::uint8_t* base, std::uint64_t size, bool producer_side, const spsc_options& options,
+                  bool role_claimed) noexcept;
+    // A new published segment whose `producer_side` role the caller already holds.
+    static result<segment> create_segment(const char* name, const spsc_config& config, bool producer_side,
+                                          const spsc_options& options) noexcept;
+    static result<segment> open_segment(const char* name, const spsc_options& options) noexcept;
+};
+
+struct spsc_producer_state : spsc_end_state {
+    std::uint64_t head_ = 0, cached_tail_ = 0, next_seq_ = 0;
+    std::uint64_t reserved_pad_ = 0;
+    bool reserved_ = false;
+};
+
+struct spsc_consumer_state : spsc_end_state {
+    std::uint64_t tail_ = 0, cached_head_ = 0, expected_ = 0;
+    std::uint64_t peeked_span_ = 0;
+    std::uint32_t pending_size_ = 0;
+};
+
+// The calls both ends have.
+template <class State>
+class spsc_end : public handle<State> {
+public:
+    bool is_open() const noexcept { return this->control_ != nullptr; }
+    std::uint32_t max_message() const noexcept { return this->max_message_; }
+    std::uint64_t capacity() const noexcept { return this->ring_.capacity(); }
 };
 }  // namespace detail
 
-class spsc_producer : public detail::spsc_end {
+class spsc_producer : public detail::spsc_end<detail::spsc_producer_state> {
 public:
-    class reservation {
-    public:
-        reservation() noexcept = default;
-        reservation(reservation&& other) noexcept;
-        reservation& operator=(reservation&& other) noexcept;
-        reservation(const reservation&) = delete;
-        reservation& operator=(const reservation&) = delete;
-        ~reservation();
-        std::uint8_t* data() const noexcept { return data_; }
-        std::size_t size() const noexcept { return size_; }
-        void commit(std::size_t used) noexcept;  // used <= size()
-        void commit() noexcept { commit(size_); }
-
-    private:
-        friend class spsc_producer;
-        // commit() without its process check, for the writer's own copying calls, which have just
-        // made that check themselves (it costs a call into the port).
-        void commit_unchecked(std::size_t used) noexcept;
-        void drop() noexcept;  // uncommitted: what the destructor does
-        spsc_producer* producer_ = nullptr;
-        std::uint8_t* data_ = nullptr;
-        std::size_t size_ = 0;
-    };
-
     // Bytes a segment with this configuration occupies; 0 for a capacity beyond max_segment_bytes.
     static std::uint64_t segment_size(const spsc_config& config) noexcept;
     static result<spsc_producer> create(const char* name, const spsc_config& config = {},
@@ -151,23 +135,23 @@ public:
     [[nodiscard]] errc try_push(const void* data, std::size_t size) noexcept;
     // Waits up to `timeout` for room: ok, timeout, message_too_large.
     [[nodiscard]] errc push(const void* data, std::size_t size, nanoseconds timeout = wait_forever) noexcept;
+    // Zero-copy: room for `size` bytes in place, queued by its commit().
     result<reservation> try_reserve(std::size_t size) noexcept;
     result<reservation> reserve(std::size_t size, nanoseconds timeout = wait_forever) noexcept;
     bool consumer_alive() const noexcept;
 
 private:
-    // deadline_ns 0: do not wait.
+    friend handle;
+    errc bind(std::uint8_t* base, std::uint64_t size, const spsc_options& options, bool role_claimed) noexcept;
+    // Makes room for `size` bytes at head_ + reserved_pad_. deadline_ns 0: do not wait.
+    errc reserve_space(std::size_t size, std::uint64_t deadline_ns) noexcept;
     result<reservation> reserve_at(std::size_t size, std::uint64_t deadline_ns) noexcept;
     errc push_at(const void* data, std::size_t size, std::uint64_t deadline_ns) noexcept;
     void publish(std::size_t used) noexcept;
-    friend class detail::spsc_end;
-    void resume() noexcept;
-    std::uint64_t head_ = 0, cached_tail_ = 0, next_seq_ = 0;
-    std::uint64_t reserved_pad_ = 0;
-    bool reserved_ = false;
+    static void finish(detail::reservation_state& r, std::size_t used, bool publish) noexcept;
 };
 
-class spsc_consumer : public detail::spsc_end {
+class spsc_consumer : public detail::spsc_end<detail::spsc_consumer_state> {
 public:
     static result<spsc_consumer> create(const char* name, const spsc_config& config = {},
                                         const spsc_options& options = {}) noexcept;
@@ -188,13 +172,10 @@ public:
     select_source waitable() noexcept;  // for select(): ready when poll() is
 
 private:
-    friend class detail::spsc_end;
-    void resume() noexcept;
+    friend handle;
+    errc bind(std::uint8_t* base, std::uint64_t size, const spsc_options& options, bool role_claimed) noexcept;
     errc next(message_view* out) noexcept;
     void consume_peeked() noexcept;  // release() after its checks
-    std::uint64_t tail_ = 0, cached_head_ = 0, expected_ = 0;
-    std::uint64_t peeked_span_ = 0;
-    std::uint32_t pending_size_ = 0;
 };
 
 }  // namespace shmkit

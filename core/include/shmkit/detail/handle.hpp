@@ -1,0 +1,69 @@
+// The skeleton every role handle (writer, reader, producer, consumer, store, block) is built on:
+// its state in one struct, the moves written once here, one path for create, open and attach
+// (bind_to).
+//
+// A handle's `State` is a plain struct: the segment it maps, the pointers into it and the
+// handle's private copies of the shared positions, each with its default, plus
+//     void drop() noexcept;      // gives up what the handle holds (its role, its lock slot)
+//                                // and unmaps; safe on a closed or moved-from state
+// The moves are the compiler's member-wise moves of State (so no field can be forgotten), with
+// the source left as a fresh State{} (closed) and the destination released first. A handle
+// declares `friend handle;` so that bind_to() can reach its private bind().
+#pragma once
+
+#include <cstdint>
+
+#include "shmkit/errc.hpp"
+
+namespace shmkit::detail {
+
+template <class State>
+class handle : protected State {
+public:
+    handle() noexcept = default;
+    handle(handle&& other) noexcept : State(static_cast<State&&>(other)) { other.reset(); }
+    handle& operator=(handle&& other) noexcept {
+        if (this != &other) {
+            State::drop();
+            State::operator=(static_cast<State&&>(other));
+            other.reset();
+        }
+        return *this;
+    }
+    handle(const handle&) = delete;
+    handle& operator=(const handle&) = delete;
+    ~handle() { State::drop(); }
+
+    // Gives up the handle's role or lock slot and unmaps; a no-op on a closed handle.
+    void close() noexcept {
+        State::drop();
+        reset();
+    }
+
+protected:
+    // The one path for create, open and attach: a closed Handle takes the segment just created
+    // or opened (or its error), then binds over its memory with Handle::bind(base, size, args...).
+    // On an error the half-bound handle is released on the way out.
+    template <class Handle, class Segment, class... Args>
+    static result<Handle> bind_to(result<Segment>&& mapped, const Args&... args) noexcept {
+        if (!mapped) return mapped.error();
+        Handle h;
+        h.segment_ = static_cast<result<Segment>&&>(mapped).value();
+        const errc e = h.bind(h.segment_.base(), h.segment_.size(), args...);
+        if (failed(e)) return e;
+        return h;
+    }
+    // The same over caller-given memory (no segment to own).
+    template <class Handle, class... Args>
+    static result<Handle> bind_to(void* memory, std::uint64_t size, const Args&... args) noexcept {
+        Handle h;
+        const errc e = h.bind(static_cast<std::uint8_t*>(memory), size, args...);
+        if (failed(e)) return e;
+        return h;
+    }
+
+private:
+    void reset() noexcept { static_cast<State&>(*this) = State{}; }
+};
+
+}  // namespace shmkit::detail
