@@ -45,7 +45,7 @@ errc audio_geometry(const audio_config& c, audio_meta* m) noexcept {
     return errc::ok;
 }
 
-errc audio_writer::check(const audio_meta& m, std::uint64_t slot_capacity) noexcept {
+errc audio_kind::check(const audio_meta& m, std::uint64_t slot_capacity) noexcept {
     audio_config c;
     c.channels = m.channels;
     c.format = static_cast<sample_format>(m.sample_format);
@@ -57,8 +57,8 @@ errc audio_writer::check(const audio_meta& m, std::uint64_t slot_capacity) noexc
     return m.buffer_bytes == slot_capacity ? errc::ok : errc::invalid_argument;
 }
 
-audio_writer::described audio_writer::describe(const audio_config& config) noexcept {
-    described d;
+slot_description<audio_meta> audio_kind::describe(const audio_config& config) noexcept {
+    slot_description<audio_meta> d;
     d.error = audio_geometry(config, &d.meta);
     d.slots.slots = config.slots;
     d.slots.slot_capacity = d.meta.buffer_bytes;
@@ -66,39 +66,24 @@ audio_writer::described audio_writer::describe(const audio_config& config) noexc
     return d;
 }
 
-result<audio_writer> audio_writer::create(const char* name, const audio_config& config,
-                                          const segment_options& options) noexcept {
-    return create_kind(name, describe(config), options);
-}
-
-result<audio_writer> audio_writer::format(void* memory, std::uint64_t size, const audio_config& config) noexcept {
-    return format_kind(memory, size, describe(config));
-}
-
-std::uint64_t audio_writer::segment_size(const audio_config& config) noexcept {
-    return kind_segment_size(describe(config));
-}
-
-result<reservation> audio_writer::reserve_buffer(std::int64_t pts) noexcept {
-    auto r = reserve();
+result<reservation> audio_kind::writer_calls::reserve_buffer(std::int64_t pts) noexcept {
+    auto r = static_cast<audio_writer&>(*this).reserve();
     if (!r) return r.error();
     r->meta[audio_buffer_pts_word] = static_cast<std::uint64_t>(pts);
     return r;
 }
 
-errc audio_writer::write_buffer(const void* samples, std::size_t size, std::int64_t pts) noexcept {
-    if (!is_open()) return errc::not_open;  // and bytes_per_frame is 0 until it is
-    if (size > meta_.buffer_bytes || size % meta_.bytes_per_frame != 0) return errc::size_mismatch;
+errc audio_kind::writer_calls::write_buffer(const void* samples, std::size_t size, std::int64_t pts) noexcept {
+    auto& w = static_cast<audio_writer&>(*this);
+    if (!w.is_open()) return errc::not_open;  // and bytes_per_frame is 0 until it is
+    const audio_meta& m = w.description();
+    if (size > m.buffer_bytes || size % m.bytes_per_frame != 0) return errc::size_mismatch;
     std::uint64_t meta[slot_meta_words] = {static_cast<std::uint64_t>(pts)};
-    return write(samples, size, meta);
-}
-
-result<audio_reader> audio_reader::open(const char* name, const slot_reader_options& options) noexcept {
-    return open_kind(name, options);
+    return w.write(samples, size, meta);
 }
 
 errc inspect_audio(const void* base, std::uint64_t size, slot_info* slots, audio_meta* meta) noexcept {
-    return detail::inspect_kind(base, size, kind::audio, slots, meta);
+    return detail::inspect_kind<audio_kind>(base, size, slots, meta);
 }
 
 }  // namespace shmkit

@@ -57,7 +57,7 @@ std::uint64_t array_bytes(std::uint32_t es, std::uint32_t ndim, const std::uint6
 }
 }  // namespace
 
-errc stream_writer::check(const stream_meta& m, std::uint64_t slot_capacity) noexcept {
+errc stream_kind::check(const stream_meta& m, std::uint64_t slot_capacity) noexcept {
     const auto t = static_cast<dtype>(m.dtype);
     const std::uint32_t es = element_size(t);
     if (es == 0 || m.ndim > max_stream_dims) return errc::invalid_argument;
@@ -78,8 +78,8 @@ errc stream_writer::check(const stream_meta& m, std::uint64_t slot_capacity) noe
 
 // The description and slots of a stream configuration (check() judges them: nothing is
 // refused here).
-stream_writer::described stream_writer::describe(const stream_config& config) noexcept {
-    described d;
+slot_description<stream_meta> stream_kind::describe(const stream_config& config) noexcept {
+    slot_description<stream_meta> d;
     stream_meta& m = d.meta;
     m.dtype = static_cast<std::uint32_t>(config.type);
     if (config.type == dtype::bytes) {
@@ -98,22 +98,8 @@ stream_writer::described stream_writer::describe(const stream_config& config) no
     return d;
 }
 
-result<stream_writer> stream_writer::create(const char* name, const stream_config& config,
-                                            const segment_options& options) noexcept {
-    return create_kind(name, describe(config), options);
-}
-
-result<stream_writer> stream_writer::format(void* memory, std::uint64_t size, const stream_config& config) noexcept {
-    return format_kind(memory, size, describe(config));
-}
-
-std::uint64_t stream_writer::segment_size(const stream_config& config) noexcept {
-    return kind_segment_size(describe(config));
-}
-
-namespace {
-// What a reader insists on finding: wrong_kind (another element type), size_mismatch (shape).
-errc check_expectation(const stream_meta& m, const stream_expectation& want) noexcept {
+errc stream_kind::accept(const stream_meta& m, const stream_reader_options& options) noexcept {
+    const stream_expectation& want = options.expect;
     if (static_cast<std::uint32_t>(want.type) != 0 && m.dtype != static_cast<std::uint32_t>(want.type)) {
         return errc::wrong_kind;
     }
@@ -125,24 +111,9 @@ errc check_expectation(const stream_meta& m, const stream_expectation& want) noe
     }
     return errc::ok;
 }
-}  // namespace
-
-result<stream_reader> stream_reader::open(const char* name, const stream_reader_options& options) noexcept {
-    auto r = open_kind(name, options);
-    if (!r) return r.error();
-    if (const errc e = check_expectation(r->meta_, options.expect); failed(e)) return e;
-    return r;
-}
-
-result<stream_reader> stream_reader::attach(void* memory, std::uint64_t size, const stream_reader_options& options) noexcept {
-    auto r = slot_kind_reader::attach(memory, size, options);
-    if (!r) return r.error();
-    if (const errc e = check_expectation(r->meta_, options.expect); failed(e)) return e;
-    return r;
-}
 
 errc inspect_stream(const void* base, std::uint64_t size, slot_info* slots, stream_meta* meta) noexcept {
-    return detail::inspect_kind(base, size, kind::stream, slots, meta);
+    return detail::inspect_kind<stream_kind>(base, size, slots, meta);
 }
 
 }  // namespace shmkit

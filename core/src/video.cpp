@@ -75,7 +75,7 @@ errc video_geometry(const video_config& c, video_meta* m) noexcept {
     return errc::ok;
 }
 
-errc video_writer::check(const video_meta& m, std::uint64_t slot_capacity) noexcept {
+errc video_kind::check(const video_meta& m, std::uint64_t slot_capacity) noexcept {
     video_config c;
     c.width = m.width;
     c.height = m.height;
@@ -90,8 +90,8 @@ errc video_writer::check(const video_meta& m, std::uint64_t slot_capacity) noexc
     return m.frame_bytes == slot_capacity ? errc::ok : errc::invalid_argument;
 }
 
-video_writer::described video_writer::describe(const video_config& config) noexcept {
-    described d;
+slot_description<video_meta> video_kind::describe(const video_config& config) noexcept {
+    slot_description<video_meta> d;
     d.error = video_geometry(config, &d.meta);
     d.slots.slots = config.slots;
     d.slots.slot_capacity = d.meta.frame_bytes;
@@ -99,41 +99,25 @@ video_writer::described video_writer::describe(const video_config& config) noexc
     return d;
 }
 
-result<video_writer> video_writer::create(const char* name, const video_config& config,
-                                          const segment_options& options) noexcept {
-    return create_kind(name, describe(config), options);
-}
-
-result<video_writer> video_writer::format(void* memory, std::uint64_t size, const video_config& config) noexcept {
-    return format_kind(memory, size, describe(config));
-}
-
-std::uint64_t video_writer::segment_size(const video_config& config) noexcept {
-    return kind_segment_size(describe(config));
-}
-
-result<reservation> video_writer::reserve_frame(std::int64_t video_pts, std::int64_t audio_pts) noexcept {
-    auto r = reserve();
+result<reservation> video_kind::writer_calls::reserve_frame(std::int64_t video_pts, std::int64_t audio_pts) noexcept {
+    auto r = static_cast<video_writer&>(*this).reserve();
     if (!r) return r.error();
     r->meta[video_pts_word] = static_cast<std::uint64_t>(video_pts);
     r->meta[audio_pts_word] = static_cast<std::uint64_t>(audio_pts);
     return r;
 }
 
-errc video_writer::write_frame(const void* pixels, std::size_t size, std::int64_t video_pts,
-                               std::int64_t audio_pts) noexcept {
-    if (!is_open()) return errc::not_open;
-    if (size != meta_.frame_bytes) return errc::size_mismatch;
+errc video_kind::writer_calls::write_frame(const void* pixels, std::size_t size, std::int64_t video_pts,
+                                           std::int64_t audio_pts) noexcept {
+    auto& w = static_cast<video_writer&>(*this);
+    if (!w.is_open()) return errc::not_open;
+    if (size != w.description().frame_bytes) return errc::size_mismatch;
     std::uint64_t meta[slot_meta_words] = {static_cast<std::uint64_t>(video_pts), static_cast<std::uint64_t>(audio_pts)};
-    return write(pixels, size, meta);
-}
-
-result<video_reader> video_reader::open(const char* name, const slot_reader_options& options) noexcept {
-    return open_kind(name, options);
+    return w.write(pixels, size, meta);
 }
 
 errc inspect_video(const void* base, std::uint64_t size, slot_info* slots, video_meta* meta) noexcept {
-    return detail::inspect_kind(base, size, kind::video, slots, meta);
+    return detail::inspect_kind<video_kind>(base, size, slots, meta);
 }
 
 }  // namespace shmkit

@@ -49,30 +49,27 @@ errc audio_geometry(const audio_config& config, audio_meta* out) noexcept;
 
 inline constexpr std::size_t audio_buffer_pts_word = 0;
 
-class audio_writer : public detail::slot_kind_writer<audio_meta, kind::audio, audio_writer> {
-public:
-    static result<audio_writer> create(const char* name, const audio_config& config,
-                                       const segment_options& options = {}) noexcept;
-    // Caller-given memory (64-byte aligned; page-aligned with config.page_aligned) of exactly
-    // segment_size(config) bytes (0: a configuration create() would refuse).
-    static result<audio_writer> format(void* memory, std::uint64_t size, const audio_config& config) noexcept;
-    static std::uint64_t segment_size(const audio_config& config) noexcept;
+// The audio slot kind (slot_kind.hpp).
+struct audio_kind {
+    using meta = audio_meta;
+    using config = audio_config;
+    using reader_options = slot_reader_options;
+    static constexpr kind id = kind::audio;
+    static slot_description<audio_meta> describe(const audio_config& config) noexcept;
     static errc check(const audio_meta& meta, std::uint64_t slot_capacity) noexcept;
-    result<reservation> reserve_buffer(std::int64_t pts = 0) noexcept;
-    [[nodiscard]] errc write_buffer(const void* samples, std::size_t size, std::int64_t pts = 0) noexcept;
+    static errc accept(const audio_meta&, const slot_reader_options&) noexcept { return errc::ok; }
 
-private:
-    // The description and slots of a configuration (create, format and segment_size use it).
-    static described describe(const audio_config& config) noexcept;
+    struct writer_calls {
+        // A buffer in place: fill data(), then commit().
+        result<reservation> reserve_buffer(std::int64_t pts = 0) noexcept;
+        // Copies whole frames in (size_mismatch otherwise, or beyond one buffer) and publishes them.
+        [[nodiscard]] errc write_buffer(const void* samples, std::size_t size, std::int64_t pts = 0) noexcept;
+    };
+    struct reader_calls {};
 };
 
-class audio_reader : public detail::slot_kind_reader<audio_meta, kind::audio, audio_reader> {
-public:
-    static result<audio_reader> open(const char* name, const slot_reader_options& options = {}) noexcept;
-    static errc check(const audio_meta& meta, std::uint64_t slot_capacity) noexcept {
-        return audio_writer::check(meta, slot_capacity);
-    }
-};
+using audio_writer = slot_kind_writer<audio_kind>;
+using audio_reader = slot_kind_reader<audio_kind>;
 
 inline std::int64_t buffer_pts(const sample_info& info) noexcept {
     return static_cast<std::int64_t>(info.meta[audio_buffer_pts_word]);

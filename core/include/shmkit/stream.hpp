@@ -57,36 +57,50 @@ struct stream_reader_options : slot_reader_options {
     stream_expectation expect{};
 };
 
-class stream_writer : public detail::slot_kind_writer<stream_meta, kind::stream, stream_writer> {
-public:
-    static result<stream_writer> create(const char* name, const stream_config& config,
-                                        const segment_options& options = {}) noexcept;
-    // Caller-given memory (64-byte aligned; page-aligned with config.page_aligned) of exactly
-    // segment_size(config) bytes (0: a configuration create() would refuse).
-    static result<stream_writer> format(void* memory, std::uint64_t size, const stream_config& config) noexcept;
-    static std::uint64_t segment_size(const stream_config& config) noexcept;
+// The stream slot kind (slot_kind.hpp).
+struct stream_kind {
+    using meta = stream_meta;
+    using config = stream_config;
+    using reader_options = stream_reader_options;
+    static constexpr kind id = kind::stream;
+    static slot_description<stream_meta> describe(const stream_config& config) noexcept;
     static errc check(const stream_meta& meta, std::uint64_t slot_capacity) noexcept;
-    shmkit::dtype type() const noexcept { return static_cast<shmkit::dtype>(meta_.dtype); }
-    std::uint64_t sample_bytes() const noexcept { return meta_.sample_bytes; }
+    // wrong_kind (another element type), size_mismatch (another shape).
+    static errc accept(const stream_meta& meta, const stream_reader_options& options) noexcept;
 
-private:
-    // The description and slots of a configuration (create, format and segment_size use it).
-    static described describe(const stream_config& config) noexcept;
+    struct writer_calls {
+        shmkit::dtype type() const noexcept;
+        std::uint64_t sample_bytes() const noexcept;
+    };
+    struct reader_calls {
+        shmkit::dtype type() const noexcept;
+        std::uint32_t ndim() const noexcept;
+        const std::uint64_t* shape() const noexcept;
+        std::uint64_t sample_bytes() const noexcept;
+    };
 };
 
-class stream_reader : public detail::slot_kind_reader<stream_meta, kind::stream, stream_reader> {
-public:
-    static result<stream_reader> open(const char* name, const stream_reader_options& options = {}) noexcept;
-    // Over caller-given memory, with the same expectations checked.
-    static result<stream_reader> attach(void* memory, std::uint64_t size, const stream_reader_options& options = {}) noexcept;
-    static errc check(const stream_meta& meta, std::uint64_t slot_capacity) noexcept {
-        return stream_writer::check(meta, slot_capacity);
-    }
-    shmkit::dtype type() const noexcept { return static_cast<shmkit::dtype>(meta_.dtype); }
-    std::uint32_t ndim() const noexcept { return meta_.ndim; }
-    const std::uint64_t* shape() const noexcept { return meta_.shape; }
-    std::uint64_t sample_bytes() const noexcept { return meta_.sample_bytes; }
-};
+using stream_writer = slot_kind_writer<stream_kind>;
+using stream_reader = slot_kind_reader<stream_kind>;
+
+inline shmkit::dtype stream_kind::writer_calls::type() const noexcept {
+    return static_cast<shmkit::dtype>(static_cast<const stream_writer&>(*this).description().dtype);
+}
+inline std::uint64_t stream_kind::writer_calls::sample_bytes() const noexcept {
+    return static_cast<const stream_writer&>(*this).description().sample_bytes;
+}
+inline shmkit::dtype stream_kind::reader_calls::type() const noexcept {
+    return static_cast<shmkit::dtype>(static_cast<const stream_reader&>(*this).description().dtype);
+}
+inline std::uint32_t stream_kind::reader_calls::ndim() const noexcept {
+    return static_cast<const stream_reader&>(*this).description().ndim;
+}
+inline const std::uint64_t* stream_kind::reader_calls::shape() const noexcept {
+    return static_cast<const stream_reader&>(*this).description().shape;
+}
+inline std::uint64_t stream_kind::reader_calls::sample_bytes() const noexcept {
+    return static_cast<const stream_reader&>(*this).description().sample_bytes;
+}
 
 errc inspect_stream(const void* base, std::uint64_t size, slot_info* slots, stream_meta* meta) noexcept;
 

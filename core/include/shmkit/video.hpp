@@ -63,32 +63,28 @@ errc video_geometry(const video_config& config, video_meta* out) noexcept;
 inline constexpr std::size_t video_pts_word = 0;
 inline constexpr std::size_t audio_pts_word = 1;
 
-class video_writer : public detail::slot_kind_writer<video_meta, kind::video, video_writer> {
-public:
-    static result<video_writer> create(const char* name, const video_config& config,
-                                       const segment_options& options = {}) noexcept;
-    // Caller-given memory (64-byte aligned; page-aligned with config.page_aligned) of exactly
-    // segment_size(config) bytes (0: a configuration create() would refuse).
-    static result<video_writer> format(void* memory, std::uint64_t size, const video_config& config) noexcept;
-    static std::uint64_t segment_size(const video_config& config) noexcept;
+// The video slot kind (slot_kind.hpp).
+struct video_kind {
+    using meta = video_meta;
+    using config = video_config;
+    using reader_options = slot_reader_options;
+    static constexpr kind id = kind::video;
+    static slot_description<video_meta> describe(const video_config& config) noexcept;
     static errc check(const video_meta& meta, std::uint64_t slot_capacity) noexcept;
-    // A frame in place: fill data(), set pts, commit().
-    result<reservation> reserve_frame(std::int64_t video_pts = 0, std::int64_t audio_pts = 0) noexcept;
-    [[nodiscard]] errc write_frame(const void* pixels, std::size_t size, std::int64_t video_pts = 0,
-                                   std::int64_t audio_pts = 0) noexcept;
+    static errc accept(const video_meta&, const slot_reader_options&) noexcept { return errc::ok; }
 
-private:
-    // The description and slots of a configuration (create, format and segment_size use it).
-    static described describe(const video_config& config) noexcept;
+    struct writer_calls {
+        // A frame in place: fill data(), then commit().
+        result<reservation> reserve_frame(std::int64_t video_pts = 0, std::int64_t audio_pts = 0) noexcept;
+        // Copies one whole frame in (size_mismatch for any other size) and publishes it.
+        [[nodiscard]] errc write_frame(const void* pixels, std::size_t size, std::int64_t video_pts = 0,
+                                       std::int64_t audio_pts = 0) noexcept;
+    };
+    struct reader_calls {};
 };
 
-class video_reader : public detail::slot_kind_reader<video_meta, kind::video, video_reader> {
-public:
-    static result<video_reader> open(const char* name, const slot_reader_options& options = {}) noexcept;
-    static errc check(const video_meta& meta, std::uint64_t slot_capacity) noexcept {
-        return video_writer::check(meta, slot_capacity);
-    }
-};
+using video_writer = slot_kind_writer<video_kind>;
+using video_reader = slot_kind_reader<video_kind>;
 
 inline std::int64_t video_pts(const sample_info& info) noexcept {
     return static_cast<std::int64_t>(info.meta[video_pts_word]);
