@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "harness.hpp"
-#include "shmkit/atomic.hpp"
+#include "shmkit/detail/atomic.hpp"
 #include "shmkit/os.hpp"
 
 namespace shmkit::bench {

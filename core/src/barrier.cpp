@@ -1,5 +1,5 @@
 #include "shmkit/assert.hpp"
-#include "shmkit/atomic.hpp"
+#include "shmkit/detail/atomic.hpp"
 #include "shmkit/os.hpp"
 
 namespace shmkit {

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "shmkit/role.hpp"
+#include "shmkit/detail/role.hpp"
 
 namespace shmkit {
 namespace {

@@ -1,4 +1,4 @@
-#include "shmkit/byte_ring.hpp"
+#include "shmkit/detail/byte_ring.hpp"
 
 namespace shmkit {
 

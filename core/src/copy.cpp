@@ -1,9 +1,9 @@
-#include "shmkit/copy.hpp"
+#include "shmkit/detail/copy.hpp"
 
 #include <cstring>
 
-#include "shmkit/atomic.hpp"
-#include "shmkit/sanitizers.hpp"
+#include "shmkit/detail/atomic.hpp"
+#include "shmkit/detail/sanitizers.hpp"
 
 namespace shmkit {
 

@@ -2,9 +2,9 @@
 
 #include <cstring>
 
-#include "shmkit/copy.hpp"
-#include "shmkit/role.hpp"
-#include "shmkit/sanitizers.hpp"
+#include "shmkit/detail/copy.hpp"
+#include "shmkit/detail/role.hpp"
+#include "shmkit/detail/sanitizers.hpp"
 
 namespace shmkit {
 namespace {

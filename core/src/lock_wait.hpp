@@ -3,8 +3,8 @@
 
 #include <cstdint>
 
-#include "shmkit/robust_lock.hpp"
-#include "shmkit/role.hpp"
+#include "shmkit/detail/robust_lock.hpp"
+#include "shmkit/detail/role.hpp"
 
 namespace shmkit::detail {
 

@@ -1,7 +1,7 @@
 #include "shmkit/reservation.hpp"
 
 #include "shmkit/assert.hpp"
-#include "shmkit/role.hpp"
+#include "shmkit/detail/role.hpp"
 
 namespace shmkit {
 

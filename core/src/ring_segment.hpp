@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "shmkit/byte_ring.hpp"
+#include "shmkit/detail/byte_ring.hpp"
 #include "shmkit/segment.hpp"
 
 namespace shmkit::detail {

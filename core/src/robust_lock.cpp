@@ -1,7 +1,7 @@
-#include "shmkit/robust_lock.hpp"
+#include "shmkit/detail/robust_lock.hpp"
 
 #include "lock_wait.hpp"
-#include "shmkit/role.hpp"
+#include "shmkit/detail/role.hpp"
 
 namespace shmkit::detail {
 

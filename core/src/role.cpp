@@ -1,4 +1,4 @@
-#include "shmkit/role.hpp"
+#include "shmkit/detail/role.hpp"
 
 namespace shmkit {
 

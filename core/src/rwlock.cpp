@@ -1,7 +1,7 @@
-#include "shmkit/rwlock.hpp"
+#include "shmkit/detail/rwlock.hpp"
 
 #include "lock_wait.hpp"
-#include "shmkit/role.hpp"
+#include "shmkit/detail/role.hpp"
 
 namespace shmkit {
 

@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "shmkit/copy.hpp"
-#include "shmkit/sanitizers.hpp"
+#include "shmkit/detail/copy.hpp"
+#include "shmkit/detail/sanitizers.hpp"
 
 namespace shmkit {
 namespace {

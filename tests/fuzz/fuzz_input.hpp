@@ -25,7 +25,7 @@
 #include "shmkit/broadcast.hpp"
 #include "shmkit/command.hpp"
 #include "shmkit/kv.hpp"
-#include "shmkit/role.hpp"
+#include "shmkit/detail/role.hpp"
 #include "shmkit/segment.hpp"
 #include "shmkit/slot_ring.hpp"
 #include "shmkit/spsc.hpp"

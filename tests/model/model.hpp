@@ -1,4 +1,4 @@
-// The model-checking build's side of the core's atomics (core/include/shmkit/atomic.hpp).
+// The model-checking build's side of the core's atomics (core/include/shmkit/detail/atomic.hpp).
 //
 // The core is compiled with SHMKIT_MODEL_CHECK: every atomic access to shared memory
 // (shm_atomic, load_shared/store_shared, the payload copies), every fence and every futex call

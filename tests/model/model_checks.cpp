@@ -18,7 +18,7 @@
 #include "shmkit/broadcast.hpp"
 #include "shmkit/command.hpp"
 #include "shmkit/kv.hpp"
-#include "shmkit/robust_lock.hpp"
+#include "shmkit/detail/robust_lock.hpp"
 #include "shmkit/spsc.hpp"
 #include "shmkit/stream.hpp"
 #include "shmkit/wait.hpp"

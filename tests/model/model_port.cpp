@@ -1,7 +1,7 @@
 // The hooks the model-checking build of the core calls (shmkit::model) and the OS port it runs
 // on (shmkit::os), both over the Relacy race detector. See model.hpp.
 // shmkit's headers before Relacy's, which defines `new` and `delete` as macros.
-#include "shmkit/atomic.hpp"
+#include "shmkit/detail/atomic.hpp"
 #include "shmkit/os.hpp"
 //
 #include "model.hpp"

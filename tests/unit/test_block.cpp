@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "shmkit/block.hpp"
-#include "shmkit/robust_lock.hpp"
+#include "shmkit/detail/robust_lock.hpp"
 #include "shmkit/typed.hpp"
 #include "support.hpp"
 

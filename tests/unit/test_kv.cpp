@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "shmkit/kv.hpp"
-#include "shmkit/role.hpp"
+#include "shmkit/detail/role.hpp"
 #include "support.hpp"
 
 namespace shmkit {

@@ -5,7 +5,7 @@
 
 #include "shmkit/broadcast.hpp"
 #include "shmkit/command.hpp"
-#include "shmkit/sanitizers.hpp"
+#include "shmkit/detail/sanitizers.hpp"
 #include "shmkit/select.hpp"
 #include "shmkit/spsc.hpp"
 #include "support.hpp"

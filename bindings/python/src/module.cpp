@@ -1,7 +1,7 @@
 // The native part of the `shmkit` Python package (shmkit/__init__.py re-exports it).
 #include "common.hpp"
 #include "reservation.hpp"
-#include "shmkit/config.hpp"
+#include "shmkit/wire/config.hpp"
 
 namespace shmkit::python {
 namespace {

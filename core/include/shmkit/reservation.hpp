@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "shmkit/detail/handle.hpp"
+#include "shmkit/wire/slot_ring.hpp"  // slot_meta_words
 
 namespace shmkit {
 
@@ -15,10 +16,6 @@ class broadcast_writer;
 class spsc_producer;
 class command_writer;
 class slot_writer;
-
-// Words of per-sample fields a slot kind stores with each sample (video: pts, ...): part of
-// the slot ring's wire layout (slot_header::meta, slot_ring.hpp).
-inline constexpr std::size_t slot_meta_words = 5;
 
 namespace detail {
 struct reservation_state;

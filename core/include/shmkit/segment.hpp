@@ -5,50 +5,22 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "shmkit/atomic.hpp"
-#include "shmkit/config.hpp"
-#include "shmkit/copy.hpp"
+#include "shmkit/detail/atomic.hpp"
+#include "shmkit/detail/copy.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/os.hpp"
+#include "shmkit/wire/config.hpp"
+#include "shmkit/wire/segment.hpp"
 
 namespace shmkit {
 
-enum class kind : std::uint32_t {
-    broadcast = 1,
-    command = 2,
-    spsc = 3,
-    block = 4,
-    kv = 5,
-    stream = 6,
-    video = 7,
-    audio = 8,
-};
 const char* to_string(kind k) noexcept;  // "broadcast", ...; "unknown" for anything else
-
-// Written by the creator; immutable once `state` reads ready, except `state` itself.
-struct segment_header {
-    std::uint64_t magic;           // wire_magic
-    std::uint32_t format_version;  // wire_format_version
-    std::uint32_t kind;            // shmkit::kind
-    std::uint32_t header_size;     // this header + the kind's immutable geometry, multiple of 64
-    std::uint32_t checksum;        // FNV-1a over [0, header_size) with state and checksum as 0
-    std::uint64_t total_size;      // bytes of the whole object
-    std::uint32_t creator_pid;
-    std::uint32_t creator_start;   // start-time token of the creator (os::process_id)
-    atomic_u32 state;              // segment_creating, then segment_ready, published last
-    std::uint32_t flags;           // segment_flag_* (unknown bits are refused)
-    std::uint64_t reserved1[2];
-};
-static_assert(sizeof(segment_header) == 64);
 
 // Whether caller-given memory can hold a segment: not null, and 64-byte aligned (every layout's
 // lines and atomics assume it).
 inline bool usable_memory(const void* memory) noexcept {
     return memory != nullptr && reinterpret_cast<std::uintptr_t>(memory) % wire_line == 0;
 }
-
-// Where every kind's immutable geometry starts: right after the segment header.
-inline constexpr std::uint32_t geometry_offset = sizeof(segment_header);
 
 // A kind's geometry, copied once out of shared memory (relaxed atomic words, see copy.hpp).
 // The caller validates this copy and never reads the original again, so a peer rewriting the
@@ -60,24 +32,6 @@ Geometry geometry_snapshot(const std::uint8_t* base) noexcept {
     copy_from_shared(&copy, base + geometry_offset, sizeof copy);
     return copy;
 }
-static_assert(offsetof(segment_header, magic) == 0);
-static_assert(offsetof(segment_header, format_version) == 8);
-static_assert(offsetof(segment_header, kind) == 12);
-static_assert(offsetof(segment_header, header_size) == 16);
-static_assert(offsetof(segment_header, checksum) == 20);
-static_assert(offsetof(segment_header, total_size) == 24);
-static_assert(offsetof(segment_header, creator_pid) == 32);
-static_assert(offsetof(segment_header, creator_start) == 36);
-static_assert(offsetof(segment_header, state) == 40);
-static_assert(offsetof(segment_header, flags) == 44);
-static_assert(offsetof(segment_header, reserved1) == 48);
-
-// Processes attached to this segment pair light barriers with membarrier (barrier_mode).
-inline constexpr std::uint32_t segment_flag_membarrier = 1;
-
-inline constexpr std::uint32_t segment_creating = 0;
-inline constexpr std::uint32_t segment_ready = 0x59444552;  // "REDY": a lone bit flip cannot forge it
-
 // Checks a name before it reaches the OS: one leading '/', 2..255 characters, no other '/'.
 errc validate_name(const char* name) noexcept;
 

@@ -18,21 +18,12 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "shmkit/atomic.hpp"
+#include "shmkit/detail/atomic.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/os.hpp"
+#include "shmkit/wire/wait.hpp"
 
 namespace shmkit {
-
-struct wait_word {
-    atomic_u32 sequence;     // the futex word: bumped by every notify that has someone to wake
-    std::uint32_t reserved;  // 0
-    atomic_u64 waiters;      // bits 0..31: waits between announcing and leaving; 32..63: epoch
-};
-static_assert(sizeof(wait_word) == 16);
-static_assert(offsetof(wait_word, sequence) == 0);
-static_assert(offsetof(wait_word, reserved) == 4);
-static_assert(offsetof(wait_word, waiters) == 8);
 
 inline std::uint32_t waiter_count(std::uint64_t waiters) noexcept { return static_cast<std::uint32_t>(waiters); }
 inline std::uint32_t waiter_epoch(std::uint64_t waiters) noexcept { return static_cast<std::uint32_t>(waiters >> 32); }

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "shmkit/atomic.hpp"
+#include "shmkit/detail/atomic.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/os.hpp"
 

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "shmkit/config.hpp"
+#include "shmkit/wire/config.hpp"
 
 namespace shmkit {
 

@@ -10,19 +10,12 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "shmkit/atomic.hpp"
+#include "shmkit/detail/atomic.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/wait.hpp"
+#include "shmkit/wire/robust_lock.hpp"
 
 namespace shmkit {
-
-struct robust_lock {
-    atomic_u64 owner;  // holder: pid | start token << 32; 0 = free
-    wait_word wake;    // lockers sleeping until it is released
-};
-static_assert(sizeof(robust_lock) == 24);
-static_assert(offsetof(robust_lock, owner) == 0);
-static_assert(offsetof(robust_lock, wake) == 8);
 
 struct lock_options {
     // How often a blocked locker re-checks the holder where the OS cannot wake it at the
