@@ -398,7 +398,7 @@ void read_slots(context& c, Reader& r) {
         use(r.writer_alive());
     }
     poll_waitable(r.waitable());
-    use(r.lost() + r.total_lost() + r.pending_size() + r.next_index() + r.heartbeat_age_ns());
+    use(r.lost() + r.total_lost() + r.overruns() + r.pending_size() + r.next_index() + r.heartbeat_age_ns());
 }
 
 // Writes through the kind's own calls (`write_one`), then the generic ones, then reservations.

@@ -20,7 +20,7 @@ TEST(Errc, EveryCodeHasADistinctStableName) {
     EXPECT_EQ(static_cast<int>(errc::wrong_process), errc_count - 1);  // the newest code is the last
     // Names are part of the interface (logs, the CLI, Python): pin a few.
     EXPECT_STREQ(to_string(errc::ok), "ok");
-    EXPECT_STREQ(to_string(errc::overrun), "overrun");
+    EXPECT_STREQ(to_string(errc::timeout), "timeout");
     EXPECT_STREQ(to_string(errc::invalid_layout), "invalid_layout");
     EXPECT_STREQ(to_string(static_cast<errc>(250)), "unknown");
     EXPECT_STREQ(explain(static_cast<errc>(250)), "unknown error");

@@ -39,8 +39,6 @@ namespace py = pybind11;
 
 // Raises the shmkit exception for `e` (see shmkit/_errors.py). `what` names the operation.
 [[noreturn]] void raise(errc e, const std::string& what);
-// Raises Overrun carrying the number of messages lost.
-[[noreturn]] void raise_overrun(std::uint64_t lost, const std::string& what);
 inline void check(errc e, const char* what) {
     if (failed(e)) raise(e, what);
 }

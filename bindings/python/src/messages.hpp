@@ -22,7 +22,7 @@ py::bytes bytes_from(const std::uint8_t* data, std::size_t size);
 // slice) return result<message_info>; pending() is the size of a message that did not fit.
 // `large` says whether copies may exceed copy_with_gil_limit (then they release the GIL).
 // Returns the message and sets *info, or returns None when nothing arrived and `timeout` is 0.
-// Raises Timeout, Overrun (via on_error), and the kind's other errors.
+// Raises Timeout and the kind's other errors (via on_error).
 template <class H, class Try, class Wait, class Pending>
 py::object receive(H& h, const timeout_arg& timeout, bool large, message_info* info, const char* what, Try&& try_,
                    Wait&& wait_, Pending&& pending) {

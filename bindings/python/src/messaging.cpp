@@ -1,7 +1,6 @@
 // shmkit.BroadcastWriter/BroadcastReader, SpscProducer/SpscConsumer, CommandWriter/CommandReader.
 #include <pybind11/stl.h>
 
-#include <type_traits>
 #include <utility>
 
 #include "messages.hpp"
@@ -50,12 +49,7 @@ struct py_message_reader final : handle_base {
         return true;
     }
     std::uint32_t max_message() const noexcept { return impl.max_message(); }
-    [[noreturn]] void on_error(errc e, const char* op) {
-        if constexpr (std::is_same_v<Impl, broadcast_reader>) {
-            if (e == errc::overrun) raise_overrun(impl.lost(), what(*this, op));
-        }
-        raise(e, what(*this, op));
-    }
+    [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
     py::object read(const timeout_arg& timeout, const char* op) {
         return receive(
             *this, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
@@ -161,8 +155,8 @@ void bind_messaging(py::module_& m) {
     py::class_<py_broadcast_writer, handle_base>(m, "BroadcastWriter", R"doc(
 The single writer of a broadcast channel: every reader sees every message, in order.
 
-The writer never waits for readers; a reader the writer laps gets Overrun (with the number of
-messages lost) and continues at the oldest message still kept.
+The writer never waits for readers; a reader the writer laps continues at the oldest message
+still kept and is told how many it lost (its `lost`).
 )doc")
         .def_static(
             "create",
@@ -224,8 +218,9 @@ messages lost) and continues at the oldest message still kept.
 A reader of a broadcast channel (any number, no registration).
 
 read() waits for the next message; try_read() returns None when there is none. If the writer
-laps this reader, the read raises Overrun (its `lost` says how many messages were overwritten)
-and the next read returns the oldest message still kept.
+laps this reader, the read returns the oldest message still kept, and `lost` then says how many
+messages were overwritten just before it (0 after an ordinary read); `total_lost` and
+`overruns` keep count since attach. Lapping is never an exception.
 )doc")
         .def_static(
             "attach",
@@ -241,10 +236,10 @@ and the next read returns the oldest message still kept.
         .def(
             "read", [](py_broadcast_reader& r, timeout_arg timeout) { return r.read(timeout, "read"); },
             py::arg("timeout") = py::none(),
-            "The next message as bytes, waiting up to `timeout` seconds (None: forever). Raises Timeout, Overrun.")
+            "The next message as bytes, waiting up to `timeout` seconds (None: forever). Raises Timeout.")
         .def(
             "try_read", [](py_broadcast_reader& r) { return r.read(0.0, "try_read"); },
-            "The next message as bytes, or None if there is none yet. Raises Overrun.")
+            "The next message as bytes, or None if there is none yet.")
         .def(
             "read_into",
             [](py_broadcast_reader& r, const py::handle& buffer, timeout_arg timeout) { return r.read_into(buffer, timeout); },
@@ -252,7 +247,7 @@ and the next read returns the oldest message still kept.
             "Copies the next message into a writable buffer; returns its size (None if timeout=0 and nothing "
             "is there). MessageTooLarge if it does not fit (nothing consumed; see pending_size).")
         .def("poll", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.poll(); }); },
-             "True if a read would return at once (a message or Overrun).")
+             "True if a read would return a message at once (also after a lap).")
         .def(
             "wait",
             [](py_broadcast_reader& r, timeout_arg timeout) {
@@ -267,10 +262,10 @@ and the next read returns the oldest message still kept.
         .def_property_readonly("next_seq", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.next_seq(); }); },
                                "The sequence number the next message will carry.")
         .def_property_readonly("lost", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.lost(); }); },
-                               "Messages lost in the last overrun.")
+                               "Messages lost just before the message last read (the writer lapped this reader).")
         .def_property_readonly("total_lost",
                                [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.total_lost(); }); },
-                               "Messages or samples lost to overruns since attach.")
+                               "Messages lost since attach.")
         .def_property_readonly("overruns", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.overruns(); }); },
                                "How many times the writer lapped this reader.")
         .def_property_readonly("pending_size",

@@ -58,18 +58,17 @@ struct py_slot_reader final : handle_base {
         return true;
     }
     sample_layout layout(std::uint64_t size) const { return K::layout(impl.description(), size); }
-    [[noreturn]] void on_error(errc e, const char* op) {
-        if (e == errc::overrun) raise_overrun(impl.lost(), what(*this, op));
-        raise(e, what(*this, op));
-    }
+    [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
 };
 
 struct sample_info_py {
     std::uint64_t index, size, timestamp_ns;
     std::int64_t pts, audio_pts;
+    std::uint64_t lost;
 };
 inline sample_info_py to_py(const sample_info& i) {
-    return {i.index, i.size, i.timestamp_ns, static_cast<std::int64_t>(i.meta[0]), static_cast<std::int64_t>(i.meta[1])};
+    return {i.index, i.size, i.timestamp_ns, static_cast<std::int64_t>(i.meta[0]), static_cast<std::int64_t>(i.meta[1]),
+            i.lost};
 }
 
 // A zero-copy sample: `array` reads the slot in place; `valid` says whether the writer has
@@ -175,8 +174,8 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
                     [&](void* b, std::size_t n, nanoseconds t) { return r.impl.wait_next(b, n, t); });
             },
             py::arg("timeout") = py::none(), py::kw_only(), py::arg("out") = py::none(),
-            ("The next " + noun + " in order, waiting up to `timeout` seconds. Raises Timeout; Overrun when the "
-             "writer overwrote some before they were read (the next call returns the oldest kept).")
+            ("The next " + noun + " in order, waiting up to `timeout` seconds. Raises Timeout. If the writer "
+             "overwrote some before they were read, this is the oldest still kept and `lost` says how many.")
                 .c_str())
         .def(
             "try_next",
@@ -185,7 +184,8 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
                     r, out, 0.0, "try_next", [&](void* b, std::size_t n) { return r.impl.next(b, n); },
                     [&](void* b, std::size_t n, nanoseconds) { return r.impl.next(b, n); });
             },
-            py::kw_only(), py::arg("out") = py::none(), ("The next " + noun + " in order, or None. Raises Overrun.").c_str())
+            py::kw_only(), py::arg("out") = py::none(),
+            ("The next " + noun + " in order (after a lap, the oldest still kept; see `lost`), or None.").c_str())
         .def(
             "view_latest",
             [](py::object self) {
@@ -201,16 +201,22 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
                 auto& r = self.cast<H&>();
                 return view_sample<K>(self, [&] { return r.impl.view_next(); }, "view_next");
             },
-            ("Zero-copy: the next " + noun + " in order as a SampleView, or None. Raises Overrun.").c_str())
+            ("Zero-copy: the next " + noun + " in order as a SampleView (after a lap, the oldest still kept; "
+             "see `lost`), or None.")
+                .c_str())
         .def("poll", [](H& r) { return r.quick([&] { return r.impl.poll(); }); },
              "True if next() would return at once.")
         .def("fresh", [](H& r) { return r.quick([&] { return r.impl.fresh(); }); },
              "True if a sample newer than the last one latest()/wait_latest() returned exists.")
         .def_property_readonly("last", [](H& r) { return to_py(r.last); }, "SampleInfo of the last sample returned.")
         .def_property_readonly("lost", [](H& r) { return r.quick([&] { return r.impl.lost(); }); },
-                               "Messages or samples lost in the last overrun.")
+                               ("Samples lost just before the " + noun + " an in-order read (next, try_next, view_next) "
+                                "last returned (the writer lapped this reader).")
+                                   .c_str())
         .def_property_readonly("total_lost", [](H& r) { return r.quick([&] { return r.impl.total_lost(); }); },
-                               "Messages or samples lost to overruns since attach.")
+                               "Samples lost since attach.")
+        .def_property_readonly("overruns", [](H& r) { return r.quick([&] { return r.impl.overruns(); }); },
+                               "How many times the writer lapped this reader.")
         .def_property_readonly("slots", [](H& r) { return r.quick([&] { return r.impl.slots(); }); },
                                "Ring slots (the newest slots - 1 samples stay readable).")
         .def_property_readonly("slot_capacity", [](H& r) { return r.quick([&] { return r.impl.slot_capacity(); }); },

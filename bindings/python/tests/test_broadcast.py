@@ -123,27 +123,47 @@ def test_broadcast_from_oldest(name):
     assert oldest.try_read() is None
 
 
-def test_broadcast_overrun_reports_lost_then_resumes_at_oldest(name):
+def test_broadcast_lapped_read_returns_the_oldest_kept_with_lost(name):
     w, r = broadcast_pair(name, capacity=256)
     total = 40
     for i in range(total):
         w.write(b"%03d" % i)
-    with pytest.raises(shmkit.Overrun) as ei:
-        r.read(timeout=NO_HANG)
-    lost = ei.value.lost
-    assert ei.value.code == "overrun"
-    assert 0 < lost < total
-    assert r.lost == lost
-    assert r.total_lost == lost
-    assert r.overruns == 1
-    # The next read returns the oldest message still kept: the first one not lost.
+    assert r.poll()  # lapped: ready, a read returns at once
+    # A lap is not an exception: the read returns the oldest message still kept, and `lost` says
+    # how many were overwritten just before it.
     first = r.read(timeout=NO_HANG)
+    lost = r.lost
+    assert 0 < lost < total
     assert first == b"%03d" % lost
     assert r.last_seq == lost
+    assert r.total_lost == lost
+    assert r.overruns == 1
     rest = [first]
     while (m := r.try_read()) is not None:
         rest.append(m)
+        assert r.lost == 0  # nothing lost before these
     assert rest == [b"%03d" % i for i in range(lost, total)]
+
+    # Lapped again: try_read does the same, and the counters add up.
+    for i in range(total, 2 * total):
+        w.write(b"%03d" % i)
+    m = r.try_read()
+    lost2 = r.lost
+    assert 0 < lost2 < total
+    assert m == b"%03d" % (total + lost2) and r.last_seq == total + lost2
+    assert r.total_lost == lost + lost2 and r.overruns == 2
+    while r.try_read() is not None:
+        pass
+
+    # And read_into.
+    for i in range(2 * total, 3 * total):
+        w.write(b"%03d" % i)
+    buf = bytearray(8)
+    assert r.read_into(buf, timeout=0) == 3
+    lost3 = r.lost
+    assert 0 < lost3 < total
+    assert bytes(buf[:3]) == b"%03d" % (2 * total + lost3)
+    assert r.total_lost == lost + lost2 + lost3 and r.overruns == 3
 
 
 def test_broadcast_max_message(name):

@@ -122,28 +122,50 @@ def test_stream_next_order_and_overrun(name):
         for i in range(total):
             w.write(np.array([i], np.int64))
         assert w.samples_written == total
-        assert r.poll()
-        with pytest.raises(shmkit.Overrun) as ei:
-            r.try_next()
-        lost = ei.value.lost
-        assert total - slots <= lost < total
-        assert r.lost == lost and r.total_lost == lost
-        # The next read returns the oldest sample kept: the first one not lost.
+        assert r.poll()  # lapped: ready, a read returns at once
+        # A lap is not an exception: the read returns the oldest sample kept, and `lost` (also in
+        # `last`) says how many were overwritten just before it.
         first = r.try_next()
+        lost = r.lost
+        assert total - slots <= lost < total
         assert r.last.index == lost and first.tolist() == [lost]
+        assert r.last.lost == lost and r.total_lost == lost and r.overruns == 1
         for i in range(lost + 1, total):
             assert r.next(NO_HANG).tolist() == [i]
             assert r.last.index == i
+            assert r.lost == 0 and r.last.lost == 0
         assert r.try_next() is None
-        # A reader attached later with from_oldest starts at the oldest kept, without Overrun.
+        # next() and view_next() after a lap: the same.
+        for i in range(total, 2 * total):
+            w.write(np.array([i], np.int64))
+        got = r.next(0)
+        lost2 = r.lost
+        assert total - slots <= lost2 < total
+        assert got.tolist() == [total + lost2] and r.last.lost == lost2
+        assert r.total_lost == lost + lost2 and r.overruns == 2
+        while r.try_next() is not None:
+            pass
+        for i in range(2 * total, 3 * total):
+            w.write(np.array([i], np.int64))
+        view = r.view_next()
+        lost3 = view.info.lost
+        assert total - slots <= lost3 < total and r.lost == lost3
+        assert view.info.index == 2 * total + lost3 and view.array.tolist() == [2 * total + lost3]
+        assert r.total_lost == lost + lost2 + lost3 and r.overruns == 3
+        del view
+        # latest() skips by design: nothing lost is reported with it.
+        r.latest()
+        assert r.last.lost == 0
+        # A reader attached later with from_oldest starts at the oldest kept, nothing lost.
+        oldest = 2 * total + lost3
         with shmkit.StreamReader.attach(name, from_oldest=True) as old:
-            assert old.next_index == lost
-            assert old.try_next().tolist() == [lost]
+            assert old.next_index == oldest
+            assert old.try_next().tolist() == [oldest] and old.lost == 0
         # A reader attached later without from_oldest only sees new samples.
         with shmkit.StreamReader.attach(name) as new:
             assert new.try_next() is None
-            w.write(np.array([total], np.int64))
-            assert new.try_next().tolist() == [total]
+            w.write(np.array([3 * total], np.int64))
+            assert new.try_next().tolist() == [3 * total]
 
 
 def test_stream_wait_latest(name):
