@@ -421,7 +421,7 @@ result<Sample> slot_reader::read_latest(Read read) noexcept {
     return errc::stale;
 }
 
-// The loop behind next() and view_next(). A lap is not an error: the reader moves to the oldest
+// The loop behind try_next() (and so next()) and view_next(). A lap is not an error: the reader moves to the oldest
 // sample kept and reads it in the same call, reporting how many were lost before it.
 template <class Sample, class Read>
 result<Sample> slot_reader::read_next(Read read) noexcept {
@@ -459,7 +459,7 @@ result<sample_info> slot_reader::latest(void* buffer, std::size_t capacity) noex
         [&](std::uint64_t index, sample_info* out) { return copy_sample(index, buffer, capacity, out); });
 }
 
-result<sample_info> slot_reader::next(void* buffer, std::size_t capacity) noexcept {
+result<sample_info> slot_reader::try_next(void* buffer, std::size_t capacity) noexcept {
     return read_next<sample_info>(
         [&](std::uint64_t index, sample_info* out) { return copy_sample(index, buffer, capacity, out); });
 }
@@ -480,8 +480,8 @@ bool slot_reader::fresh() const noexcept {
     return control_ != nullptr && control_->committed.load(order::acquire) > last_seen_;
 }
 
-result<sample_info> slot_reader::wait_next(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
-    return wait_for([&] { return next(buffer, capacity); }, [this] { return &control_->wake; }, barriers_,
+result<sample_info> slot_reader::next(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
+    return wait_for([&] { return try_next(buffer, capacity); }, [this] { return &control_->wake; }, barriers_,
                     [this] { return poll(); }, deadline_after(timeout), wait_, [this] { return segment_.sleep_refusal(); });
 }
 

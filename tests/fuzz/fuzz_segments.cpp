@@ -383,7 +383,7 @@ template <class Reader>
 void read_slots(context& c, Reader& r) {
     for (int i = 0; i < rounds; ++i) {
         use(r.latest(c.buffer.data(), c.capacity(i)));
-        use(r.next(c.buffer.data(), c.capacity(i + 1)));
+        use(r.try_next(c.buffer.data(), c.capacity(i + 1)));
         auto v = r.view_latest();
         if (v && v->info.size != 0) {
             std::memcpy(c.buffer.data(), v->data, v->info.size < c.buffer.size() ? v->info.size : c.buffer.size());
@@ -393,7 +393,7 @@ void read_slots(context& c, Reader& r) {
         if (n) use(n->valid());
         use(r.poll());
         use(r.fresh());
-        use(r.wait_next(c.buffer.data(), c.capacity(i), no_wait));
+        use(r.next(c.buffer.data(), c.capacity(i), no_wait));
         if (c.blocking()) use(r.wait_latest(c.buffer.data(), c.capacity(i), no_wait));
         use(r.writer_alive());
     }

@@ -99,7 +99,7 @@ stream_config tiny_stream() {
 }
 
 // A writer publishes three samples into a two-slot ring (each sample's words all equal its
-// number + 1) while a reader takes latest() and next(), copies and zero-copy views: whatever
+// number + 1) while a reader takes latest() and try_next(), copies and zero-copy views: whatever
 // it accepts is whole. A sample it accepts as number n holds n + 1 in every word.
 // Fails without: the writer's release fence after the odd mark, the reader's acquire fence
 // before its re-check. (The even mark's release and its acquire load are not needed here: the
@@ -135,7 +135,7 @@ struct slot_seqlock : rl::test_suite<slot_seqlock, 2> {
             for (int i = 0; i < 2; ++i) {
                 payload<sample_words> p;
                 if (auto s = r->latest(p.words, sizeof p.words)) check(p, *s);
-                if (auto s = r->next(p.words, sizeof p.words)) check(p, *s);
+                if (auto s = r->try_next(p.words, sizeof p.words)) check(p, *s);
                 if (auto v = r->view_latest()) {
                     payload<sample_words> copy;
                     copy_from_shared(copy.words, v->data, sizeof copy.words);

@@ -33,7 +33,7 @@ bool intact(const std::uint64_t* sample, std::size_t n, std::uint64_t index) {
     return true;
 }
 
-// Alternates latest() and next() (and a zero-copy view) until `target` samples were read.
+// Alternates latest() and try_next() (and a zero-copy view) until `target` samples were read.
 void read_until(slot_reader& r, std::uint64_t target, stress_state* st) {
     std::uint64_t buf[elements];
     std::uint64_t reads = 0, bad = 0, overruns = 0;
@@ -57,7 +57,7 @@ void read_until(slot_reader& r, std::uint64_t target, stress_state* st) {
             if (!intact(copy, elements, v->info.index)) ++bad;
             continue;
         }
-        auto s = mode == 0 ? r.latest(buf, sizeof buf) : r.next(buf, sizeof buf);
+        auto s = mode == 0 ? r.latest(buf, sizeof buf) : r.try_next(buf, sizeof buf);
         if (!s) continue;  // empty, or stale (the writer kept overwriting it)
         if (mode == 1) in_order(*s);
         ++reads;

@@ -170,8 +170,8 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
             "next",
             [](H& r, timeout_arg timeout, const py::object& out) {
                 return copy_sample(
-                    r, out, timeout, "next", [&](void* b, std::size_t n) { return r.impl.next(b, n); },
-                    [&](void* b, std::size_t n, nanoseconds t) { return r.impl.wait_next(b, n, t); });
+                    r, out, timeout, "next", [&](void* b, std::size_t n) { return r.impl.try_next(b, n); },
+                    [&](void* b, std::size_t n, nanoseconds t) { return r.impl.next(b, n, t); });
             },
             py::arg("timeout") = py::none(), py::kw_only(), py::arg("out") = py::none(),
             ("The next " + noun + " in order, waiting up to `timeout` seconds. Raises Timeout. If the writer "
@@ -181,8 +181,8 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
             "try_next",
             [](H& r, const py::object& out) {
                 return copy_sample(
-                    r, out, 0.0, "try_next", [&](void* b, std::size_t n) { return r.impl.next(b, n); },
-                    [&](void* b, std::size_t n, nanoseconds) { return r.impl.next(b, n); });
+                    r, out, 0.0, "try_next", [&](void* b, std::size_t n) { return r.impl.try_next(b, n); },
+                    [&](void* b, std::size_t n, nanoseconds) { return r.impl.try_next(b, n); });
             },
             py::kw_only(), py::arg("out") = py::none(),
             ("The next " + noun + " in order (after a lap, the oldest still kept; see `lost`), or None.").c_str())

@@ -213,7 +213,7 @@ private:
 };
 
 struct slot_reader_options {
-    bool from_oldest = false;  // next() starts at the oldest sample kept, not the next new one
+    bool from_oldest = false;  // in-order reads start at the oldest sample kept, not the next new one
     bool read_only = false;    // map read-only: blocking calls then return access_denied
     wait_options wait{};
     segment_options segment{};
@@ -233,17 +233,18 @@ public:
     // The newest committed sample, copied out: empty; message_too_large (see pending_size());
     // stale (the writer kept overwriting it while we copied; try again).
     result<sample_info> latest(void* buffer, std::size_t capacity) noexcept;
-    // Every sample in order: empty; message_too_large; stale. If the writer lapped this reader,
-    // the sample returned is the oldest still kept and its info.lost says how many were lost.
-    result<sample_info> next(void* buffer, std::size_t capacity) noexcept;
+    // Every sample in order, without waiting: empty; message_too_large; stale. If the writer
+    // lapped this reader, the sample returned is the oldest still kept and its info.lost says
+    // how many were lost.
+    result<sample_info> try_next(void* buffer, std::size_t capacity) noexcept;
     // Blocking forms: wait for a sample newer than the last one returned (latest) or for the
-    // next one (next), up to `timeout`.
+    // next one in order (next), up to `timeout` (then timeout, 0 included).
     result<sample_info> wait_latest(void* buffer, std::size_t capacity, nanoseconds timeout = wait_forever) noexcept;
-    result<sample_info> wait_next(void* buffer, std::size_t capacity, nanoseconds timeout = wait_forever) noexcept;
-    // Zero-copy forms: check view.valid() after using the data.
+    result<sample_info> next(void* buffer, std::size_t capacity, nanoseconds timeout = wait_forever) noexcept;
+    // Zero-copy forms, never waiting: check view.valid() after using the data.
     result<sample_view> view_latest() noexcept;
     result<sample_view> view_next() noexcept;
-    // True if next() would return something other than empty (a lapped reader is ready).
+    // True if try_next() would return something other than empty (a lapped reader is ready).
     bool poll() const noexcept;
     // True if a sample newer than the last one returned exists.
     bool fresh() const noexcept;
@@ -283,7 +284,7 @@ private:
     std::uint8_t* data_ = nullptr;
     barrier_mode barriers_ = barrier_mode::fences;
     wait_options wait_{};
-    std::uint64_t next_ = 0;        // next() position
+    std::uint64_t next_ = 0;        // in-order position
     std::uint64_t last_seen_ = 0;   // 1 + index of the last sample returned by latest()
     std::uint64_t lost_ = 0, total_lost_ = 0, overruns_ = 0, pending_size_ = 0;
     std::uint64_t unreported_ = 0;  // lost since the sample last returned in order: the next one's `lost`
