@@ -12,9 +12,10 @@ Primitives (each a class with create()/attach() classmethods, a context manager 
 - select(): wait on several readers at once.
 - list_segments(), info(), remove(), remove_if_stale(), reap(): segment management.
 
-Conventions: timeouts are seconds (None waits forever, 0 polls once); try_* calls and latest()
-return None when there is nothing yet, blocking calls raise Timeout when their timeout expires;
-every error is a shmkit.Error subclass (see shmkit._errors).
+Conventions: try_* calls never wait and return None (readers) or False (writers) when there is
+nothing, as do latest(), view_latest() and view_next(); a call that takes a timeout (seconds,
+None: forever) raises Timeout when it expires, for every value, 0 included; every error is a
+shmkit.Error subclass (see shmkit._errors).
 """
 
 from __future__ import annotations

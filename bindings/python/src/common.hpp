@@ -54,7 +54,7 @@ void load_error_classes();
 
 // ---- timeouts ------------------------------------------------------------------------------
 
-// Python timeouts: None waits forever, a number is seconds (0 polls once).
+// Python timeouts: None waits forever, a number is seconds (0 included: it expires at once).
 using timeout_arg = std::optional<double>;
 // Longest sleep between looks at signals and at close() from another thread.
 inline constexpr std::uint64_t wait_slice_ns = 50'000'000;
@@ -65,11 +65,8 @@ void validate_timeout(const timeout_arg& timeout);
 std::uint64_t deadline_of(const timeout_arg& timeout);
 // The next slice's timeout towards `deadline` (never negative, at most wait_slice_ns).
 nanoseconds slice_until(std::uint64_t deadline);
-// Validates a timeout (ValueError for a negative or NaN one) and says whether it allows waiting.
-inline bool will_wait(const timeout_arg& timeout) {
-    validate_timeout(timeout);
-    return !timeout || *timeout > 0;
-}
+// Whether a (validated) timeout is 0: it expires at once, without waiting.
+inline bool zero_timeout(const timeout_arg& timeout) { return timeout && *timeout == 0; }
 // Runs signal handlers (raising KeyboardInterrupt etc.); needs the GIL.
 void check_signals();
 // Raises InvalidArgument for a name with an embedded NUL byte (C++ would see only its start).
@@ -204,6 +201,16 @@ public:
             check_signals();
             ensure_open();
         }
+    }
+
+    // The rest of a call with a timeout whose non-blocking try found nothing (nothing to read, no
+    // room, a busy lock): `wait_(slice)` in slices (see sliced()) until the deadline. A zero
+    // timeout expires at once: errc::timeout, as any timeout does when it expires (only the
+    // try_ calls report "nothing"); the C++ wait is not entered, so nothing is announced.
+    template <class F>
+    auto wait_rest(const timeout_arg& timeout, F&& wait_) -> decltype(wait_(nanoseconds{})) {
+        if (zero_timeout(timeout)) return errc::timeout;
+        return sliced(timeout, errc::timeout, static_cast<F&&>(wait_));
     }
 
     // Runs f() holding the mutex without checking that the handle is open: for work that must

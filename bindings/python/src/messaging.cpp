@@ -50,16 +50,16 @@ struct py_message_reader final : handle_base {
     }
     std::uint32_t max_message() const noexcept { return impl.max_message(); }
     [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
-    py::object read(const timeout_arg& timeout, const char* op) {
+    py::object read(bool blocking, const timeout_arg& timeout, const char* op) {
         return receive(
-            *this, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
+            *this, blocking, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
             [this](void* b, std::size_t n) { return impl.try_read(b, n); },
             [this](void* b, std::size_t n, nanoseconds t) { return impl.read(b, n, t); },
             [this] { return impl.pending_size(); });
     }
-    py::object read_into(const py::handle& buffer, const timeout_arg& timeout) {
+    py::object read_into(const py::handle& buffer, bool blocking, const timeout_arg& timeout, const char* op) {
         return receive_into(
-            *this, buffer, timeout, &last, "read_into", [this](void* b, std::size_t n) { return impl.try_read(b, n); },
+            *this, buffer, blocking, timeout, &last, op, [this](void* b, std::size_t n) { return impl.try_read(b, n); },
             [this](void* b, std::size_t n, nanoseconds t) { return impl.read(b, n, t); });
     }
 };
@@ -90,9 +90,34 @@ struct py_spsc_consumer final : handle_base {
     }
     std::uint32_t max_message() const noexcept { return impl.max_message(); }
     [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
-    py::object pop(const timeout_arg& timeout, const char* op) {
+    py::object pop_into(const py::handle& buffer, bool blocking, const timeout_arg& timeout, const char* op) {
+        return receive_into(
+            *this, buffer, blocking, timeout, &last, op,
+            [this](void* b, std::size_t cap) { return popped(impl.try_pop(b, cap)); },
+            [this](void* b, std::size_t cap, nanoseconds t) { return popped(impl.pop(b, cap, t)); });
+    }
+    // peek() and try_peek(): the next message in place, without consuming it.
+    py::object peek(py::object self, bool blocking, const timeout_arg& timeout, const char* op) {
+        validate_timeout(timeout);
+        auto peeked_now = [&](result<message_view> v) {
+            if (v) peeked = true;
+            return v;
+        };
+        result<message_view> v = quick([&] { return peeked_now(impl.try_peek()); });
+        if (!v && v.error() == errc::empty && blocking) {
+            v = wait_rest(timeout, [&](nanoseconds s) { return peeked_now(impl.peek(s)); });
+        }
+        // Pinned right after the wait (before it, close() from another thread could not
+        // cancel the wait); no Python code ran since the pointer was taken.
+        const py::object guard = pin(self);
+        if (!v && v.error() == errc::empty) return py::none();
+        if (!v) raise(v.error(), what(*this, op));
+        last = message_info{v->size, v->seq, v->lost};
+        return shared_bytes(guard, v->data, v->size, false);
+    }
+    py::object pop(bool blocking, const timeout_arg& timeout, const char* op) {
         return receive(
-            *this, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
+            *this, blocking, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
             [this](void* b, std::size_t n) { return popped(impl.try_pop(b, n)); },
             [this](void* b, std::size_t n, nanoseconds t) { return popped(impl.pop(b, n, t)); },
             [this] { return impl.pending_size(); });
@@ -106,14 +131,15 @@ struct py_command_writer final : handle_base {
     void close_impl() noexcept override { impl.close(); }
 };
 
-// Sends with an optional wait for room: try first, then wait in slices while `full`.
+// Sends, waiting up to `timeout` for room: try first, then wait in slices while `full` (or the
+// claim lock is busy). Timeout when it expires, 0 included.
 template <class H, class Try, class Wait>
 errc send_waiting(H& h, const py::handle& data, const timeout_arg& timeout, Try&& try_, Wait&& wait_) {
-    const bool waits = will_wait(timeout);
+    validate_timeout(timeout);
     input_bytes in(data);
     errc e = h.copying(in.size(), [&] { return try_(in.data(), in.size()); });
-    if ((e == errc::full || e == errc::lock_timeout) && waits) {
-        e = h.sliced(timeout, errc::timeout, [&](nanoseconds slice) { return wait_(in.data(), in.size(), slice); });
+    if (e == errc::full || e == errc::lock_timeout) {
+        e = h.wait_rest(timeout, [&](nanoseconds slice) { return wait_(in.data(), in.size(), slice); });
     }
     return e;
 }
@@ -234,18 +260,27 @@ messages were overwritten just before it (0 after an ordinary read); `total_lost
             "Attaches to a channel. from_oldest: start at the oldest message kept, not the next new one. "
             "read_only: map read-only (try_read and poll work; blocking reads raise AccessDenied).")
         .def(
-            "read", [](py_broadcast_reader& r, timeout_arg timeout) { return r.read(timeout, "read"); },
+            "read", [](py_broadcast_reader& r, timeout_arg timeout) { return r.read(true, timeout, "read"); },
             py::arg("timeout") = py::none(),
-            "The next message as bytes, waiting up to `timeout` seconds (None: forever). Raises Timeout.")
+            "The next message as bytes, waiting up to `timeout` seconds (None: forever). Raises Timeout when "
+            "it expires (0 included).")
         .def(
-            "try_read", [](py_broadcast_reader& r) { return r.read(0.0, "try_read"); },
-            "The next message as bytes, or None if there is none yet.")
+            "try_read", [](py_broadcast_reader& r) { return r.read(false, 0.0, "try_read"); },
+            "The next message as bytes, or None if there is none yet. Never waits.")
         .def(
             "read_into",
-            [](py_broadcast_reader& r, const py::handle& buffer, timeout_arg timeout) { return r.read_into(buffer, timeout); },
+            [](py_broadcast_reader& r, const py::handle& buffer, timeout_arg timeout) {
+                return r.read_into(buffer, true, timeout, "read_into");
+            },
             py::arg("buffer"), py::arg("timeout") = py::none(),
-            "Copies the next message into a writable buffer; returns its size (None if timeout=0 and nothing "
-            "is there). MessageTooLarge if it does not fit (nothing consumed; see pending_size).")
+            "Copies the next message into a writable buffer, waiting up to `timeout` seconds; returns its size. "
+            "Raises Timeout; MessageTooLarge if it does not fit (nothing consumed; see pending_size).")
+        .def(
+            "try_read_into",
+            [](py_broadcast_reader& r, const py::handle& buffer) { return r.read_into(buffer, false, 0.0, "try_read_into"); },
+            py::arg("buffer"),
+            "Copies the next message into a writable buffer; returns its size, or None if there is none yet. "
+            "Never waits.")
         .def("poll", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.poll(); }); },
              "True if a read would return a message at once (also after a lap).")
         .def(
@@ -300,7 +335,8 @@ queue makes push() wait (or try_push() return False).
                 check(e, p, "push");
             },
             py::arg("data"), py::arg("timeout") = py::none(),
-            "Queues one message, waiting up to `timeout` seconds for room (None: forever). Raises Timeout.")
+            "Queues one message, waiting up to `timeout` seconds for room (None: forever). Raises Timeout when it "
+            "expires (0 included).")
         .def(
             "try_push",
             [](py_spsc_producer& p, const py::handle& data) {
@@ -318,12 +354,11 @@ queue makes push() wait (or try_push() return False).
             [](py::object self, std::size_t size, timeout_arg timeout) {
                 auto& p = self.cast<py_spsc_producer&>();
                 using R = spsc_producer::reservation;
-                const bool waits = will_wait(timeout);
+                validate_timeout(timeout);
                 bool refused = false;
                 result<R> r = p.quick(p.reserve_guarded(refused, [&] { return p.impl.try_reserve(size); }));
-                if (!r && r.error() == errc::full && waits) {
-                    r = p.sliced(timeout, errc::timeout,
-                                 p.reserve_guarded(refused, [&](nanoseconds s) { return p.impl.reserve(size, s); }));
+                if (!r && r.error() == errc::full) {
+                    r = p.wait_rest(timeout, p.reserve_guarded(refused, [&](nanoseconds s) { return p.impl.reserve(size, s); }));
                 }
                 const py::object guard = pin_reserved(self, p, r, &p.reserving);
                 p.check_refused(refused);
@@ -331,7 +366,8 @@ queue makes push() wait (or try_push() return False).
                 return bytes_reservation(guard, self, p, &p.reserving, std::move(r).value());
             },
             py::arg("size"), py::arg("timeout") = py::none(),
-            "Reserves `size` bytes to fill in place, waiting for room; returns a Reservation.")
+            "Reserves `size` bytes to fill in place, waiting up to `timeout` seconds for room; returns a "
+            "Reservation. Raises Timeout when it expires (0 included).")
         .def_property_readonly("consumer_alive",
                                [](py_spsc_producer& p) { return p.quick([&] { return p.impl.consumer_alive(); }); },
                                "True while the consumer's process lives.")
@@ -351,46 +387,36 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
         .def_static("attach", &attach_queue<py_spsc_consumer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
                     "Becomes the consumer of an existing queue (Busy while another consumer lives).")
         .def(
-            "pop", [](py_spsc_consumer& c, timeout_arg timeout) { return c.pop(timeout, "pop"); },
-            py::arg("timeout") = py::none(), "The next message as bytes, waiting up to `timeout` seconds. Raises Timeout.")
+            "pop", [](py_spsc_consumer& c, timeout_arg timeout) { return c.pop(true, timeout, "pop"); },
+            py::arg("timeout") = py::none(),
+            "The next message as bytes, waiting up to `timeout` seconds. Raises Timeout when it expires (0 included).")
         .def(
-            "try_pop", [](py_spsc_consumer& c) { return c.pop(0.0, "try_pop"); },
-            "The next message as bytes, or None if the queue is empty.")
+            "try_pop", [](py_spsc_consumer& c) { return c.pop(false, 0.0, "try_pop"); },
+            "The next message as bytes, or None if the queue is empty. Never waits.")
         .def(
             "pop_into",
             [](py_spsc_consumer& c, const py::handle& buffer, timeout_arg timeout) {
-                return receive_into(
-                    c, buffer, timeout, &c.last, "pop_into",
-                    [&](void* b, std::size_t cap) { return c.popped(c.impl.try_pop(b, cap)); },
-                    [&](void* b, std::size_t cap, nanoseconds t) { return c.popped(c.impl.pop(b, cap, t)); });
+                return c.pop_into(buffer, true, timeout, "pop_into");
             },
             py::arg("buffer"), py::arg("timeout") = py::none(),
-            "Copies the next message into a writable buffer; returns its size (None if timeout=0 and empty).")
+            "Copies the next message into a writable buffer, waiting up to `timeout` seconds; returns its size. "
+            "Raises Timeout.")
+        .def(
+            "try_pop_into",
+            [](py_spsc_consumer& c, const py::handle& buffer) { return c.pop_into(buffer, false, 0.0, "try_pop_into"); },
+            py::arg("buffer"),
+            "Copies the next message into a writable buffer; returns its size, or None if the queue is empty.")
         .def(
             "peek",
-            [](py::object self, timeout_arg timeout) -> py::object {
-                auto& c = self.cast<py_spsc_consumer&>();
-                const bool waits = will_wait(timeout);
-                auto peeked = [&](result<message_view> v) {
-                    if (v) c.peeked = true;
-                    return v;
-                };
-                result<message_view> v = c.quick([&] { return peeked(c.impl.try_peek()); });
-                if (!v && v.error() == errc::empty && waits) {
-                    v = c.sliced(timeout, errc::timeout, [&](nanoseconds s) { return peeked(c.impl.peek(s)); });
-                }
-                // Pinned right after the wait (before it, close() from another thread could not
-                // cancel the wait); no Python code ran since the pointer was taken.
-                const py::object guard = pin(self);
-                if (!v && v.error() == errc::empty) return py::none();
-                if (!v) raise(v.error(), what(c, "peek"));
-                c.last = message_info{v->size, v->seq};
-                return shared_bytes(guard, v->data, v->size, false);
-            },
+            [](py::object self, timeout_arg timeout) { return self.cast<py_spsc_consumer&>().peek(self, true, timeout, "peek"); },
             py::arg("timeout") = py::none(),
-            "Zero-copy: the next message as a read-only uint8 array over the queue, without consuming it "
-            "(None if timeout=0 and empty). It stays valid until release(); after that the producer may "
-            "reuse the memory.")
+            "Zero-copy: the next message as a read-only uint8 array over the queue, without consuming it, "
+            "waiting up to `timeout` seconds (Timeout when it expires, 0 included). It stays valid until "
+            "release(); after that the producer may reuse the memory.")
+        .def(
+            "try_peek",
+            [](py::object self) { return self.cast<py_spsc_consumer&>().peek(self, false, 0.0, "try_peek"); },
+            "As peek(), without waiting: None if the queue is empty.")
         .def(
             "release",
             [](py_spsc_consumer& c) {
@@ -435,7 +461,8 @@ all writers arrive at the single reader in claim order.
                       w, "write");
             },
             py::arg("data"), py::arg("timeout") = py::none(),
-            "Sends one command, waiting up to `timeout` seconds for room (None: forever). Raises Timeout.")
+            "Sends one command, waiting up to `timeout` seconds for room (None: forever). Raises Timeout when it "
+            "expires (0 included).")
         .def(
             "try_write",
             [](py_command_writer& w, const py::handle& data) {
@@ -450,17 +477,18 @@ all writers arrive at the single reader in claim order.
             [](py::object self, std::size_t size, timeout_arg timeout) {
                 auto& w = self.cast<py_command_writer&>();
                 using R = command_writer::reservation;
-                const bool waits = will_wait(timeout);
+                validate_timeout(timeout);
                 result<R> r = w.quick([&] { return w.impl.try_reserve(size); });
-                if (!r && (r.error() == errc::full || r.error() == errc::lock_timeout) && waits) {
-                    r = w.sliced(timeout, errc::timeout, [&](nanoseconds s) { return w.impl.reserve(size, s); });
+                if (!r && (r.error() == errc::full || r.error() == errc::lock_timeout)) {
+                    r = w.wait_rest(timeout, [&](nanoseconds s) { return w.impl.reserve(size, s); });
                 }
                 const py::object guard = pin_reserved(self, w, r, nullptr);
                 if (!r) raise(r.error(), what(w, "reserve"));
                 return bytes_reservation(guard, self, w, nullptr, std::move(r).value());
             },
             py::arg("size"), py::arg("timeout") = py::none(),
-            "Claims `size` bytes to fill in place; returns a Reservation. An abandoned claim is skipped by the reader.")
+            "Claims `size` bytes to fill in place, waiting up to `timeout` seconds for room; returns a Reservation. "
+            "Raises Timeout when it expires (0 included). An abandoned claim is skipped by the reader.")
         .def_property_readonly("reader_alive",
                                [](py_command_writer& w) { return w.quick([&] { return w.impl.reader_alive(); }); },
                                "True while the reader's process lives.")
@@ -478,16 +506,25 @@ claiming and committing is skipped after one liveness period (counted in `abando
         .def_static("attach", &attach_queue<py_command_reader, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the reader of an existing channel (Busy while another reader lives).")
         .def(
-            "read", [](py_command_reader& r, timeout_arg timeout) { return r.read(timeout, "read"); },
-            py::arg("timeout") = py::none(), "The next command as bytes, waiting up to `timeout` seconds. Raises Timeout.")
+            "read", [](py_command_reader& r, timeout_arg timeout) { return r.read(true, timeout, "read"); },
+            py::arg("timeout") = py::none(),
+            "The next command as bytes, waiting up to `timeout` seconds. Raises Timeout when it expires (0 included).")
         .def(
-            "try_read", [](py_command_reader& r) { return r.read(0.0, "try_read"); },
-            "The next command as bytes, or None if none is committed yet.")
+            "try_read", [](py_command_reader& r) { return r.read(false, 0.0, "try_read"); },
+            "The next command as bytes, or None if none is committed yet. Never waits.")
         .def(
             "read_into",
-            [](py_command_reader& r, const py::handle& buffer, timeout_arg timeout) { return r.read_into(buffer, timeout); },
+            [](py_command_reader& r, const py::handle& buffer, timeout_arg timeout) {
+                return r.read_into(buffer, true, timeout, "read_into");
+            },
             py::arg("buffer"), py::arg("timeout") = py::none(),
-            "Copies the next command into a writable buffer; returns its size (None if timeout=0 and empty).")
+            "Copies the next command into a writable buffer, waiting up to `timeout` seconds; returns its size. "
+            "Raises Timeout.")
+        .def(
+            "try_read_into",
+            [](py_command_reader& r, const py::handle& buffer) { return r.read_into(buffer, false, 0.0, "try_read_into"); },
+            py::arg("buffer"),
+            "Copies the next command into a writable buffer; returns its size, or None if none is committed yet.")
         .def("poll", [](py_command_reader& r) { return r.quick([&] { return r.impl.poll(); }); },
              "True if a committed command (or an abandoned claim to skip) is at the front.")
         .def_property_readonly("last_seq", [](py_command_reader& r) { return r.last.seq; },

@@ -1,7 +1,7 @@
 """Every exception the Python API can raise is reached by a real call here (the common ones are
 also all over the other files); segments are damaged through /dev/shm the way a crashed or
-hostile process could leave them. Empty, PeerDead and Interrupted complete the mapping from
-errc but are not raised by the Python API (see the README); the last test pins that down."""
+hostile process could leave them. Empty, Full, PeerDead and Interrupted complete the mapping
+from errc but are not raised by the Python API (see the README); the last test pins that down."""
 
 from __future__ import annotations
 
@@ -35,8 +35,10 @@ def test_full(name):
     with shmkit.SpscProducer.create(name, capacity=256) as p:
         while p.try_push(b"x" * 32):
             pass
-        with pytest.raises(shmkit.Full):
-            p.push(b"x" * 32, timeout=0)  # polls once: no room now
+        assert p.try_push(b"x" * 32) is False  # no room now: try_ says so without raising
+        with pytest.raises(shmkit.Timeout) as ei:
+            p.push(b"x" * 32, timeout=0)  # a zero timeout expires like any other: not Full
+        assert not isinstance(ei.value, shmkit.Full)
 
 
 def test_version_mismatch(name):
@@ -144,10 +146,12 @@ def test_wrong_process(name):
 
 
 def test_the_errors_the_python_api_does_not_raise():
-    # "Nothing yet" is None, a dead peer is the *_alive properties, and a signal runs its handler
+    # "Nothing yet" is None, "no room now" is False from try_push/try_write (a wait that finds
+    # none raises Timeout), a dead peer is the *_alive properties, and a signal runs its handler
     # and the wait goes on: these codes stay in the hierarchy so it maps every errc.
-    assert {shmkit.Empty.code, shmkit.PeerDead.code, shmkit.Interrupted.code} == {"empty", "peer_dead", "interrupted"}
-    assert {code for code, _, _ in shmkit._shmkit._error_codes} >= {"empty", "peer_dead", "interrupted"}
+    codes = {"empty", "full", "peer_dead", "interrupted"}
+    assert {shmkit.Empty.code, shmkit.Full.code, shmkit.PeerDead.code, shmkit.Interrupted.code} == codes
+    assert {code for code, _, _ in shmkit._shmkit._error_codes} >= codes
 
 
 # ---- exceptions ------------------------------------------------------------------------------

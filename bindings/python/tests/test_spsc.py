@@ -65,9 +65,10 @@ def test_spsc_pop_timeout_and_try_pop_none(name):
 
 def test_spsc_peek_zero_copy_then_release(name):
     p, c = spsc_pair(name)
-    assert c.peek(timeout=0) is None
-    with pytest.raises(shmkit.Timeout):
-        c.peek(timeout=0.1)
+    assert c.try_peek() is None
+    for timeout in (0, 0.1):
+        with pytest.raises(shmkit.Timeout):
+            c.peek(timeout=timeout)
     p.push(b"first")
     p.push(b"second")
     v = c.peek(timeout=NO_HANG)
@@ -79,6 +80,7 @@ def test_spsc_peek_zero_copy_then_release(name):
     with pytest.raises(BufferError):
         c.close()
     assert c.peek(timeout=0).tobytes() == b"first"  # peeking does not consume
+    assert c.try_peek().tobytes() == b"first"
     c.release()
     del v
     assert c.exports == 0
@@ -104,7 +106,9 @@ def test_spsc_release_without_peek(name):
 
 def test_spsc_pop_into(name):
     p, c = spsc_pair(name)
-    assert c.pop_into(bytearray(8), timeout=0) is None
+    assert c.try_pop_into(bytearray(8)) is None
+    with pytest.raises(shmkit.Timeout):
+        c.pop_into(bytearray(8), timeout=0)
     p.push(b"abcdef")
     buf = bytearray(8)
     assert c.pop_into(buf, timeout=NO_HANG) == 6
