@@ -17,7 +17,7 @@ int main() {
         return 1;
     }
 
-    // Any number of readers attach by name, in this process or any other.
+    // Any number of readers open it by name, in this process or any other.
     auto reader = broadcast_reader::open("/quickstart");
     if (!reader) return 1;
 

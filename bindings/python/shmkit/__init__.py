@@ -1,6 +1,7 @@
 """shmkit: shared-memory IPC between local processes, zero-copy into NumPy.
 
-Primitives (each a class with create()/attach() classmethods, a context manager and close()):
+Primitives (each a class with create()/open() classmethods, a context manager and close();
+attach() is an alias of open()):
 
 - BroadcastWriter / BroadcastReader: one writer, many readers, every reader sees every message.
 - CommandWriter / CommandReader: many writers, one reader (control paths).

@@ -1,5 +1,5 @@
 """Python-level additions to the native classes: background callbacks (on_data), msgpack
-message helpers, Block lock context managers and video plane views.
+message helpers, Block lock context managers, video plane views and the attach() aliases.
 
 They live here rather than in C++ because they are naturally Python (threads, optional
 imports, context managers) and cost nothing on the hot path.
@@ -277,7 +277,18 @@ def _planes(self, frame: Any) -> tuple:
 # ---- installation ---------------------------------------------------------------------------
 
 
+# Every class that opens an existing named segment: open() is the name, as in C++; attach() is
+# kept as an alias (the name the Python API used first).
+_OPENABLE = ("AudioReader", "AudioWriter", "Block", "BroadcastReader", "BroadcastWriter", "CommandReader",
+             "CommandWriter", "KV", "SpscConsumer", "SpscProducer", "StreamReader", "StreamWriter", "VideoReader",
+             "VideoWriter")
+
+
 def install() -> None:
+    for name in _OPENABLE:
+        cls = getattr(_n, name)
+        cls.attach = cls.open
+
     for cls, read, lossy in ((_n.BroadcastReader, "read", True), (_n.CommandReader, "read", False),
                              (_n.SpscConsumer, "pop", False)):
         cls.on_data = _message_on_data(read, lossy)

@@ -74,7 +74,7 @@ void check_name(const std::string& name, const char* op);
 
 segment_options segment_options_from(bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier,
                                      double ready_timeout);
-// What every attach() uses: replace nothing, no prefault, and wait up to `ready_timeout`
+// What every open() uses: replace nothing, no prefault, and wait up to `ready_timeout`
 // seconds for a creator that is still initialising the segment.
 // Waits for a half-made segment in slices (see open_handle).
 inline segment_options attach_segment_options(double ready_timeout) {
@@ -91,7 +91,7 @@ Options interruptible(const segment_options& segment) {
     o.segment = segment;
     return o;
 }
-// The options of a reader kind's attach() (broadcast, stream, video, audio).
+// The options of a reader kind's open() (broadcast, stream, video, audio).
 template <class Options>
 Options reader_options(bool from_oldest, bool read_only, double ready_timeout) {
     Options o = interruptible<Options>(attach_segment_options(ready_timeout));
@@ -259,7 +259,7 @@ private:
 // Makes the Python handle of type H named `name`: `make()` (run with the GIL released: creating
 // may prefault pages or wait for a creator) returns the C++ handle's result, moved into H::impl.
 // Raises the shmkit error of a failure.
-// `ready_timeout`: how long an attach waits for a half-made segment in all; each make() waits at
+// `ready_timeout`: how long an open() waits for a half-made segment in all; each make() waits at
 // most one slice of it (attach_segment_options), and between slices the Python signal handlers
 // run, so Ctrl-C raises KeyboardInterrupt within a slice.
 template <class H, class Make>

@@ -114,10 +114,10 @@ something does. A key outside the schema raises KeyError; a key never written re
             py::arg("allow_membarrier") = true,
             "Creates the store with these keys (unique, at most max_key bytes each); values up to max_value bytes.")
         .def_static(
-            "attach",
+            "open",
             [](const std::string& name, double ready_timeout) {
                 const kv_options o = kv_options_from(attach_segment_options(ready_timeout));
-                auto h = open_handle<py_kv>(name, "attach", [&] { return kv_store::open(name.c_str(), o); }, ready_timeout);
+                auto h = open_handle<py_kv>(name, "open", [&] { return kv_store::open(name.c_str(), o); }, ready_timeout);
                 h->seen = h->impl.epoch();
                 return h;
             },

@@ -144,7 +144,7 @@ errc send_waiting(H& h, const py::handle& data, const timeout_arg& timeout, Try&
     return e;
 }
 
-// create() and attach() of the queue kinds whose options carry `wait` and `segment` (spsc and
+// create() and open() of the queue kinds whose options carry `wait` and `segment` (spsc and
 // command): H is the Python handle, its `impl` the C++ end.
 template <class H, class Config, class Options>
 std::unique_ptr<H> create_queue(const std::string& name, std::uint64_t capacity, std::uint32_t max_message,
@@ -156,9 +156,9 @@ std::unique_ptr<H> create_queue(const std::string& name, std::uint64_t capacity,
     return open_handle<H>(name, "create", [&] { return decltype(H::impl)::create(name.c_str(), c, o); });
 }
 template <class H, class Options>
-std::unique_ptr<H> attach_queue(const std::string& name, double ready_timeout) {
+std::unique_ptr<H> open_queue(const std::string& name, double ready_timeout) {
     const auto o = interruptible<Options>(attach_segment_options(ready_timeout));
-    return open_handle<H>(name, "attach", [&] { return decltype(H::impl)::open(name.c_str(), o); }, ready_timeout);
+    return open_handle<H>(name, "open", [&] { return decltype(H::impl)::open(name.c_str(), o); }, ready_timeout);
 }
 
 // A Reservation of message bytes; `guard` pinned the writer (pin()) before it reserved.
@@ -203,10 +203,10 @@ still kept and is told how many it lost (its `lost`).
              seg_doc)
                 .c_str())
         .def_static(
-            "attach",
+            "open",
             [](const std::string& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
-                return open_handle<py_broadcast_writer>(name, "attach",
+                return open_handle<py_broadcast_writer>(name, "open",
                                                         [&] { return broadcast_writer::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
@@ -249,10 +249,10 @@ messages were overwritten just before it (0 after an ordinary read); `total_lost
 `overruns` keep count since attach. Lapping is never an exception.
 )doc")
         .def_static(
-            "attach",
+            "open",
             [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
                 const auto o = reader_options<broadcast_reader_options>(from_oldest, read_only, ready_timeout);
-                return open_handle<py_broadcast_reader>(name, "attach",
+                return open_handle<py_broadcast_reader>(name, "open",
                                                         [&] { return broadcast_reader::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
@@ -322,7 +322,7 @@ queue makes push() wait (or try_push() return False).
                     py::arg("capacity") = 1u << 20, py::arg("max_message") = 0, py::arg("replace_stale") = true,
                     py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
                     (std::string("Creates the queue as its producer. ") + seg_doc).c_str())
-        .def_static("attach", &attach_queue<py_spsc_producer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+        .def_static("open", &open_queue<py_spsc_producer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
                     "Becomes the producer of an existing queue (Busy while another producer lives).")
         .def(
             "push",
@@ -384,7 +384,7 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
                     py::arg("capacity") = 1u << 20, py::arg("max_message") = 0, py::arg("replace_stale") = true,
                     py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
                     (std::string("Creates the queue as its consumer. ") + seg_doc).c_str())
-        .def_static("attach", &attach_queue<py_spsc_consumer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+        .def_static("open", &open_queue<py_spsc_consumer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
                     "Becomes the consumer of an existing queue (Busy while another consumer lives).")
         .def(
             "pop", [](py_spsc_consumer& c, timeout_arg timeout) { return c.pop(true, timeout, "pop"); },
@@ -450,7 +450,7 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
 One of many writers of a command channel (control paths: UI -> capture process). Commands from
 all writers arrive at the single reader in claim order.
 )doc")
-        .def_static("attach", &attach_queue<py_command_writer, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+        .def_static("open", &open_queue<py_command_writer, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Attaches as a writer to the channel the reader created.")
         .def(
             "write",
@@ -503,7 +503,7 @@ claiming and committing is skipped after one liveness period (counted in `abando
         .def_static("create", &create_queue<py_command_reader, command_config, command_options>, py::arg("name"), py::kw_only(), py::arg("capacity") = 64u << 10, py::arg("max_message") = 0,
             py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
             py::arg("allow_membarrier") = true, (std::string("Creates the channel as its reader. ") + seg_doc).c_str())
-        .def_static("attach", &attach_queue<py_command_reader, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+        .def_static("open", &open_queue<py_command_reader, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the reader of an existing channel (Busy while another reader lives).")
         .def(
             "read", [](py_command_reader& r, timeout_arg timeout) { return r.read(true, timeout, "read"); },

@@ -103,7 +103,7 @@ def test_broadcast_last_seq_counts_writer_messages(name):
     w = shmkit.BroadcastWriter.create(name)
     w.write(b"before-0")
     w.write(b"before-1")
-    r = shmkit.BroadcastReader.attach(name)  # starts at the next new message
+    r = shmkit.BroadcastReader.open(name)  # starts at the next new message
     assert r.try_read() is None
     for i in range(3):
         w.write(b"m%d" % i)
@@ -117,8 +117,8 @@ def test_broadcast_from_oldest(name):
     w = shmkit.BroadcastWriter.create(name)
     for i in range(3):
         w.write(b"old%d" % i)
-    late = shmkit.BroadcastReader.attach(name)
-    oldest = shmkit.BroadcastReader.attach(name, from_oldest=True)
+    late = shmkit.BroadcastReader.open(name)
+    oldest = shmkit.BroadcastReader.open(name, from_oldest=True)
     assert late.try_read() is None
     got = [(oldest.read(timeout=NO_HANG), oldest.last_seq) for _ in range(3)]
     assert got == [(b"old0", 0), (b"old1", 1), (b"old2", 2)]
@@ -182,19 +182,19 @@ def test_broadcast_max_message(name):
 def test_broadcast_second_writer_busy_while_first_lives(name):
     w, r = broadcast_pair(name)
     with pytest.raises(shmkit.Busy) as ei:
-        shmkit.BroadcastWriter.attach(name)
+        shmkit.BroadcastWriter.open(name)
     assert ei.value.code == "busy"
     w.write(b"still the writer")
     assert r.read(timeout=NO_HANG) == b"still the writer"
     w.close()
-    w2 = shmkit.BroadcastWriter.attach(name)  # the role is free again
+    w2 = shmkit.BroadcastWriter.open(name)  # the role is free again
     w2.write(b"new writer")
     assert r.read(timeout=NO_HANG) == b"new writer"
 
 
 def test_broadcast_read_only_reader(name):
     w = shmkit.BroadcastWriter.create(name)
-    ro = shmkit.BroadcastReader.attach(name, read_only=True)
+    ro = shmkit.BroadcastReader.open(name, read_only=True)
     assert ro.try_read() is None
     w.write(b"visible")
     assert ro.try_read() == b"visible"

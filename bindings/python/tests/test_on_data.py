@@ -138,12 +138,12 @@ def test_on_data_counts_overruns(name):
 
 def _slot_pair(kind, name, slots):
     if kind == "stream":
-        return shmkit.StreamWriter.create(name, dtype="int64", shape=1, slots=slots), shmkit.StreamReader.attach(name)
+        return shmkit.StreamWriter.create(name, dtype="int64", shape=1, slots=slots), shmkit.StreamReader.open(name)
     if kind == "video":
         return (shmkit.VideoWriter.create(name, width=8, height=2, format="gray8", slots=slots),
-                shmkit.VideoReader.attach(name))
+                shmkit.VideoReader.open(name))
     return (shmkit.AudioWriter.create(name, channels=1, format="u8", sample_rate=800, buffer_seconds=0.01, slots=slots),
-            shmkit.AudioReader.attach(name))
+            shmkit.AudioReader.open(name))
 
 
 @pytest.mark.parametrize("kind", ["stream", "video", "audio"])

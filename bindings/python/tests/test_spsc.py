@@ -123,9 +123,9 @@ def test_spsc_pop_into(name):
 def test_spsc_second_consumer_and_producer_busy(name):
     p, c = spsc_pair(name)
     with pytest.raises(shmkit.Busy):
-        shmkit.SpscConsumer.attach(name)
+        shmkit.SpscConsumer.open(name)
     with pytest.raises(shmkit.Busy):
-        shmkit.SpscProducer.attach(name)
+        shmkit.SpscProducer.open(name)
     p.push(b"still works")
     assert c.pop(timeout=NO_HANG) == b"still works"
 
@@ -136,7 +136,7 @@ def test_spsc_liveness(name):
     assert c.producer_alive
     c.close()
     assert not p.consumer_alive
-    c2 = shmkit.SpscConsumer.attach(name)
+    c2 = shmkit.SpscConsumer.open(name)
     assert p.consumer_alive
     p.close()
     assert not c2.producer_alive
@@ -148,7 +148,7 @@ def test_spsc_producer_in_child_process(name):
     child = start_python("""
         import struct, sys, shmkit
         name, count = sys.argv[1], int(sys.argv[2])
-        p = shmkit.SpscProducer.attach(name)
+        p = shmkit.SpscProducer.open(name)
         for i in range(count):
             p.push(struct.pack("<I", i) + b"p" * (i % 50), timeout=60)
         print("done", flush=True)

@@ -31,11 +31,11 @@ def _empty_readers(name):
     ]
     handles = [br, sp, sc, cw, cr]
     tw = shmkit.StreamWriter.create(name + "-t", dtype="bytes", max_bytes=16)
-    tr = shmkit.StreamReader.attach(name + "-t")
+    tr = shmkit.StreamReader.open(name + "-t")
     vw = shmkit.VideoWriter.create(name + "-v", width=4, height=2, format="gray8")
-    vr = shmkit.VideoReader.attach(name + "-v")
+    vr = shmkit.VideoReader.open(name + "-v")
     aw = shmkit.AudioWriter.create(name + "-a", channels=1, format="u8", sample_rate=800, buffer_seconds=0.01)
-    ar = shmkit.AudioReader.attach(name + "-a")
+    ar = shmkit.AudioReader.open(name + "-a")
     handles += [tw, tr, vw, vr, aw, ar]
     out.append(("stream.next_obj", tr.next_obj, [tr.latest_obj]))
     for label, r in (("stream", tr), ("video", vr), ("audio", ar)):
@@ -84,7 +84,7 @@ def test_zero_timeout_returns_what_is_there(name):
     w.write(b"x")
     assert r.read(0) == b"x"
     with shmkit.StreamWriter.create(name + "-t", dtype="int32", shape=1) as tw, \
-            shmkit.StreamReader.attach(name + "-t") as tr:
+            shmkit.StreamReader.open(name + "-t") as tr:
         tw.write(np.array([7], np.int32))
         assert tr.next(0).tolist() == [7]
         assert tr.wait_latest(0).tolist() == [7]
@@ -92,7 +92,7 @@ def test_zero_timeout_returns_what_is_there(name):
 
 def test_read_only_broadcast_reader_zero_timeout(name):
     w = shmkit.BroadcastWriter.create(name)
-    ro = shmkit.BroadcastReader.attach(name, read_only=True)
+    ro = shmkit.BroadcastReader.open(name, read_only=True)
     with pytest.raises(shmkit.Timeout):
         ro.read(0)  # nothing to wait for: expires, as in C++
     with pytest.raises(shmkit.AccessDenied):
