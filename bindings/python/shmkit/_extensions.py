@@ -198,7 +198,7 @@ def _kv_get_obj(self, key: str, default: Any = None) -> Any:
     return default if value is None else _unpack(value)
 
 
-def _kv_set_obj(self, key: str, obj: Any, timeout: Optional[float] = 1.0) -> None:
+def _kv_set_obj(self, key: str, obj: Any, timeout: Optional[float] = None) -> None:
     """Stores ``obj`` msgpack-encoded."""
     self.set(key, _pack(obj), timeout)
 

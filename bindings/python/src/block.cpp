@@ -472,8 +472,9 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
                 b.ensure_open();
                 return py_typed_view{self, &b, 0, lock_timeout};
             },
-            py::arg("lock_timeout") = 5.0,
-            "A TypedView: typed values at a cursor, each access under the block's lock.")
+            py::arg("lock_timeout") = py::none(),
+            "A TypedView: typed values at a cursor, each access under the block's lock, waiting up to "
+            "`lock_timeout` seconds for it (None: forever; LockTimeout).")
         .def("_buffer_array", [](py::object self) {
             auto& b = self.cast<py_block&>();
             const py::object guard = pin(self);

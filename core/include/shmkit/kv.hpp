@@ -135,12 +135,13 @@ public:
     // The name of key `index` (not NUL-terminated) and its length.
     const char* key_name(std::uint32_t index, std::size_t* length) const noexcept;
 
-    // ok; message_too_large (refused, nothing written); out_of_range (bad index); lock_timeout.
-    // A key whose previous writer died mid-write is recovered and written (counted).
+    // ok; message_too_large (refused, nothing written); out_of_range (bad index); lock_timeout
+    // (another live writer of this key held its lock past `timeout`; forever by default, as every
+    // wait). A key whose previous writer died mid-write is recovered and written (counted).
     [[nodiscard]] errc set(std::uint32_t index, const void* value, std::size_t size,
-                           nanoseconds timeout = std::chrono::seconds(1)) noexcept;
+                           nanoseconds timeout = wait_forever) noexcept;
     [[nodiscard]] errc set(const char* key, const void* value, std::size_t size,
-                           nanoseconds timeout = std::chrono::seconds(1)) noexcept;
+                           nanoseconds timeout = wait_forever) noexcept;
     // Lock-free: the value and its epoch; empty (never written); stale (did not settle);
     // message_too_large (see pending_size()).
     result<kv_value_info> get(std::uint32_t index, void* buffer, std::size_t capacity) noexcept;
