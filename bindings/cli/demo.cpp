@@ -127,7 +127,8 @@ int cmd_demo(args a) {
         return exit_failed;
     }
     if (o.size > w->max_message()) {
-        std::fprintf(stderr, "shmkit demo: --size above the ring's max message (%u)\n", w->max_message());
+        std::fprintf(stderr, "shmkit demo: --size above the ring's max message (%llu)\n",
+                     static_cast<unsigned long long>(w->max_message()));
         static_cast<void>(segment::remove(name.c_str()));
         return exit_usage;
     }

@@ -120,7 +120,7 @@ void fuzz_broadcast(context& c) {
     {
         auto writer = broadcast_writer::attach(c.memory(), c.size());
         if (writer) {
-            const std::uint32_t limit = writer->max_message();
+            const std::uint64_t limit = writer->max_message();
             for (int i = 0; i < c.messages(); ++i) {
                 const std::size_t n = c.message_size(i, limit);
                 if (i == 1 && (c.commit_shorter() || c.drop_one())) {
@@ -176,7 +176,7 @@ void fuzz_spsc(context& c) {
     {
         auto producer = spsc_producer::attach(c.memory(), c.size(), options);
         if (producer) {
-            const std::uint32_t limit = producer->max_message();
+            const std::uint64_t limit = producer->max_message();
             for (int i = 0; i < c.messages(); ++i) {
                 const std::size_t n = c.message_size(i, limit);
                 if (i == 1 && (c.commit_shorter() || c.drop_one())) {
@@ -229,7 +229,7 @@ void fuzz_command(context& c) {
     {
         auto writer = command_writer::attach(c.memory(), c.size(), options);
         if (writer) {
-            const std::uint32_t limit = writer->max_message();
+            const std::uint64_t limit = writer->max_message();
             for (int i = 0; i < c.messages(); ++i) {
                 const std::size_t n = c.message_size(i, limit);
                 if (i == 1 && (c.commit_shorter() || c.drop_one())) {

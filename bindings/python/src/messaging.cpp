@@ -48,7 +48,7 @@ struct py_message_reader final : handle_base {
         *out = impl.waitable();
         return true;
     }
-    std::uint32_t max_message() const noexcept { return impl.max_message(); }
+    std::uint64_t max_message() const noexcept { return impl.max_message(); }
     [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
     py::object read(bool blocking, const timeout_arg& timeout, const char* op) {
         return receive(
@@ -88,7 +88,7 @@ struct py_spsc_consumer final : handle_base {
         *out = impl.waitable();
         return true;
     }
-    std::uint32_t max_message() const noexcept { return impl.max_message(); }
+    std::uint64_t max_message() const noexcept { return impl.max_message(); }
     [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
     py::object pop_into(const py::handle& buffer, bool blocking, const timeout_arg& timeout, const char* op) {
         return receive_into(

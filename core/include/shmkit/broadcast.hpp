@@ -137,7 +137,7 @@ public:
     result<reservation> reserve(std::size_t size) noexcept;
 
     bool is_open() const noexcept { return control_ != nullptr; }
-    std::uint32_t max_message() const noexcept { return max_message_; }
+    std::uint64_t max_message() const noexcept { return max_message_; }
     std::uint64_t messages_written() const noexcept { return next_seq_; }
     // Gives up the writer role and unmaps (a no-op on a closed handle).
     void close() noexcept;
@@ -191,14 +191,14 @@ public:
     [[nodiscard]] errc wait(nanoseconds timeout = wait_forever) noexcept;
 
     bool is_open() const noexcept { return control_ != nullptr; }
-    std::uint32_t max_message() const noexcept { return max_message_; }
+    std::uint64_t max_message() const noexcept { return max_message_; }
     // Messages lost just before the message last returned (its message_info::lost).
     std::uint64_t lost() const noexcept { return lost_; }
     // Messages lost since attach, and how many times the writer lapped this reader (both count a
     // lap when a read finds it, before the message it returns).
     std::uint64_t total_lost() const noexcept { return total_lost_; }
     std::uint64_t overruns() const noexcept { return overruns_; }
-    std::uint32_t pending_size() const noexcept { return pending_size_; }
+    std::uint64_t pending_size() const noexcept { return pending_size_; }
     std::uint64_t next_seq() const noexcept { return expected_; }   // seq the next message will carry
     bool writer_alive() const noexcept;
     // For select(): ready when poll() is.

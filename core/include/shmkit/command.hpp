@@ -92,7 +92,7 @@ public:
     ~command_end() = default;
 
     bool is_open() const noexcept { return control_ != nullptr; }
-    std::uint32_t max_message() const noexcept { return max_message_; }
+    std::uint64_t max_message() const noexcept { return max_message_; }
 
 protected:
     // Only through a writer or the reader (a reader closes itself, releasing its role, first).
@@ -191,7 +191,7 @@ public:
     // How long a wait may sleep before the front claim's writer must be checked (0: no limit).
     std::uint64_t recheck_after_ns() const noexcept;
 
-    std::uint32_t pending_size() const noexcept { return pending_size_; }
+    std::uint64_t pending_size() const noexcept { return pending_size_; }
     std::uint64_t abandoned() const noexcept;
     // For select(): ready when poll() is; while a claim is pending, asks to be looked at once
     // per liveness period (its writer may have died).

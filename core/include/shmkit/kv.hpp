@@ -95,7 +95,7 @@ struct kv_options {
 };
 
 struct kv_value_info {
-    std::uint32_t size = 0;
+    std::uint64_t size = 0;
     std::uint64_t epoch = 0;  // ticket of the write that produced this value
 };
 
@@ -128,7 +128,7 @@ public:
     static result<kv_store> attach(void* memory, std::uint64_t size, const kv_options& options = {}) noexcept;
 
     std::uint32_t key_count() const noexcept { return geometry_.key_count; }
-    std::uint32_t max_value() const noexcept { return geometry_.max_value; }
+    std::uint64_t max_value() const noexcept { return geometry_.max_value; }
     // The key's index: not_found.
     result<std::uint32_t> find(const char* key, std::size_t length) const noexcept;
     result<std::uint32_t> find(const char* key) const noexcept;
@@ -157,7 +157,7 @@ public:
     [[nodiscard]] errc wait_change(std::uint64_t since, nanoseconds timeout = wait_forever) noexcept;
     select_source waitable(std::uint64_t* since) noexcept;
 
-    std::size_t pending_size() const noexcept { return pending_size_; }
+    std::uint64_t pending_size() const noexcept { return pending_size_; }
     bool is_open() const noexcept { return control_ != nullptr; }
     void close() noexcept;
 

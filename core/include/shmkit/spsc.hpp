@@ -85,7 +85,7 @@ public:
     ~spsc_end();
 
     bool is_open() const noexcept { return control_ != nullptr; }
-    std::uint32_t max_message() const noexcept { return max_message_; }
+    std::uint64_t max_message() const noexcept { return max_message_; }
     std::uint64_t capacity() const noexcept { return ring_.capacity(); }
     void close() noexcept;
 
@@ -183,7 +183,7 @@ public:
     result<message_view> peek(nanoseconds timeout = wait_forever) noexcept;
     void release() noexcept;
     bool poll() noexcept;  // a message is waiting
-    std::uint32_t pending_size() const noexcept { return pending_size_; }
+    std::uint64_t pending_size() const noexcept { return pending_size_; }
     bool producer_alive() const noexcept;
     select_source waitable() noexcept;  // for select(): ready when poll() is
 
