@@ -169,6 +169,39 @@ py::object bytes_reservation(const py::object& guard, py::object self, handle_ba
     return make_reservation(std::move(self), w, open_flag, std::forward<R>(r), std::move(a), size, true);
 }
 
+// spsc reserve() and try_reserve(): a Reservation; without `blocking`, None when there is no room.
+py::object spsc_reserve(py::object self, std::size_t size, bool blocking, const timeout_arg& timeout, const char* op) {
+    auto& p = self.cast<py_spsc_producer&>();
+    using R = spsc_producer::reservation;
+    validate_timeout(timeout);
+    bool refused = false;
+    result<R> r = p.quick(p.reserve_guarded(refused, [&] { return p.impl.try_reserve(size); }));
+    if (!r && r.error() == errc::full && blocking) {
+        r = p.wait_rest(timeout, p.reserve_guarded(refused, [&](nanoseconds s) { return p.impl.reserve(size, s); }));
+    }
+    const py::object guard = pin_reserved(self, p, r, &p.reserving);
+    p.check_refused(refused);
+    if (!r && r.error() == errc::full && !blocking) return py::none();
+    if (!r) raise(r.error(), what(p, op));
+    return bytes_reservation(guard, self, p, &p.reserving, std::move(r).value());
+}
+
+// command reserve() and try_reserve(), likewise (no room, or the claim lock busy: None).
+py::object command_reserve(py::object self, std::size_t size, bool blocking, const timeout_arg& timeout,
+                           const char* op) {
+    auto& w = self.cast<py_command_writer&>();
+    using R = command_writer::reservation;
+    validate_timeout(timeout);
+    result<R> r = w.quick([&] { return w.impl.try_reserve(size); });
+    if (!r && (r.error() == errc::full || r.error() == errc::lock_timeout) && blocking) {
+        r = w.wait_rest(timeout, [&](nanoseconds s) { return w.impl.reserve(size, s); });
+    }
+    const py::object guard = pin_reserved(self, w, r, nullptr);
+    if (!r && (r.error() == errc::full || r.error() == errc::lock_timeout) && !blocking) return py::none();
+    if (!r) raise(r.error(), what(w, op));
+    return bytes_reservation(guard, self, w, nullptr, std::move(r).value());
+}
+
 constexpr const char* seg_doc =
     "replace_stale: replace a segment of that name whose creator died and which nobody has open. "
     "prefault: touch every page now (no page faults on the first writes). mode: permission bits. "
@@ -352,22 +385,15 @@ queue makes push() wait (or try_push() return False).
         .def(
             "reserve",
             [](py::object self, std::size_t size, timeout_arg timeout) {
-                auto& p = self.cast<py_spsc_producer&>();
-                using R = spsc_producer::reservation;
-                validate_timeout(timeout);
-                bool refused = false;
-                result<R> r = p.quick(p.reserve_guarded(refused, [&] { return p.impl.try_reserve(size); }));
-                if (!r && r.error() == errc::full) {
-                    r = p.wait_rest(timeout, p.reserve_guarded(refused, [&](nanoseconds s) { return p.impl.reserve(size, s); }));
-                }
-                const py::object guard = pin_reserved(self, p, r, &p.reserving);
-                p.check_refused(refused);
-                if (!r) raise(r.error(), what(p, "reserve"));
-                return bytes_reservation(guard, self, p, &p.reserving, std::move(r).value());
+                return spsc_reserve(std::move(self), size, true, timeout, "reserve");
             },
             py::arg("size"), py::arg("timeout") = py::none(),
             "Reserves `size` bytes to fill in place, waiting up to `timeout` seconds for room; returns a "
             "Reservation. Raises Timeout when it expires (0 included).")
+        .def(
+            "try_reserve",
+            [](py::object self, std::size_t size) { return spsc_reserve(std::move(self), size, false, 0.0, "try_reserve"); },
+            py::arg("size"), "Reserves `size` bytes to fill in place if there is room now: a Reservation, or None.")
         .def_property_readonly("consumer_alive",
                                [](py_spsc_producer& p) { return p.quick([&] { return p.impl.consumer_alive(); }); },
                                "True while the consumer's process lives.")
@@ -475,20 +501,17 @@ all writers arrive at the single reader in claim order.
         .def(
             "reserve",
             [](py::object self, std::size_t size, timeout_arg timeout) {
-                auto& w = self.cast<py_command_writer&>();
-                using R = command_writer::reservation;
-                validate_timeout(timeout);
-                result<R> r = w.quick([&] { return w.impl.try_reserve(size); });
-                if (!r && (r.error() == errc::full || r.error() == errc::lock_timeout)) {
-                    r = w.wait_rest(timeout, [&](nanoseconds s) { return w.impl.reserve(size, s); });
-                }
-                const py::object guard = pin_reserved(self, w, r, nullptr);
-                if (!r) raise(r.error(), what(w, "reserve"));
-                return bytes_reservation(guard, self, w, nullptr, std::move(r).value());
+                return command_reserve(std::move(self), size, true, timeout, "reserve");
             },
             py::arg("size"), py::arg("timeout") = py::none(),
             "Claims `size` bytes to fill in place, waiting up to `timeout` seconds for room; returns a Reservation. "
             "Raises Timeout when it expires (0 included). An abandoned claim is skipped by the reader.")
+        .def(
+            "try_reserve",
+            [](py::object self, std::size_t size) {
+                return command_reserve(std::move(self), size, false, 0.0, "try_reserve");
+            },
+            py::arg("size"), "Claims `size` bytes to fill in place if there is room now: a Reservation, or None.")
         .def_property_readonly("reader_alive",
                                [](py_command_writer& w) { return w.quick([&] { return w.impl.reader_alive(); }); },
                                "True while the reader's process lives.")

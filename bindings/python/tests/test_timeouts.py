@@ -71,6 +71,7 @@ def test_zero_timeout_on_a_full_queue_or_channel(name):
     while w.try_write(b"x" * 32):
         pass
     assert p.try_push(b"x" * 32) is False and w.try_write(b"x" * 32) is False
+    assert p.try_reserve(32) is None and w.try_reserve(32) is None
     for timeout in (0, 0.001):
         for call in (lambda: p.push(b"x" * 32, timeout), lambda: p.reserve(32, timeout),
                      lambda: p.push_obj({"k": 1}, timeout), lambda: w.write(b"x" * 32, timeout),
@@ -99,3 +100,15 @@ def test_read_only_broadcast_reader_zero_timeout(name):
         ro.read(1)  # a wait a read-only mapping cannot make
     w.write(b"x")
     assert ro.read(0) == b"x"
+
+
+def test_try_reserve_when_there_is_room(name):
+    p, c = spsc_pair(name + "-s")
+    w, r = command_pair(name + "-c")
+    for writer, reader in ((p, c.pop), (w, r.read)):
+        res = writer.try_reserve(3)
+        assert isinstance(res, shmkit.Reservation)
+        res.array[:] = np.frombuffer(b"abc", np.uint8)
+        res.commit()
+        assert reader(0) == b"abc"
+        del res
