@@ -72,14 +72,14 @@ def main() -> int:
     floor = per_call_ns(nothing.method, 200_000)
 
     with shmkit.BroadcastWriter.create(PREFIX + "-bc", capacity=64 * 1024) as w, \
-            shmkit.BroadcastReader.attach(PREFIX + "-bc") as r:
+            shmkit.BroadcastReader.open(PREFIX + "-bc") as r:
         def bc():
             w.write(msg)
             r.try_read()
         rows.append(("broadcast write + try_read, 64 B", "BM_Call_BroadcastWriteRead64", per_call_ns(bc, 50_000)))
 
     with shmkit.SpscProducer.create(PREFIX + "-q", capacity=64 * 1024) as p, \
-            shmkit.SpscConsumer.attach(PREFIX + "-q") as c:
+            shmkit.SpscConsumer.open(PREFIX + "-q") as c:
         def q():
             p.try_push(msg)
             c.try_pop()
@@ -91,14 +91,14 @@ def main() -> int:
         rows.append(("kv set", "BM_Kv/set:1", per_call_ns(lambda: kv.set("status", b"ready"), 50_000)))
 
     with shmkit.StreamWriter.create(PREFIX + "-st", dtype="uint8", shape=(256,)) as sw, \
-            shmkit.StreamReader.attach(PREFIX + "-st") as sr:
+            shmkit.StreamReader.open(PREFIX + "-st") as sr:
         sw.write(np.zeros(256, np.uint8))
         rows.append(("stream write, 256 B", "BM_Stream_Write/256", per_call_ns(lambda: sw.write(msg * 4), 50_000)))
         rows.append(("stream latest() copy, 256 B", "BM_Stream_Latest/256", per_call_ns(sr.latest, 50_000)))
 
     with shmkit.VideoWriter.create(PREFIX + "-vid", width=1920, height=1080, format="rgb24", slots=3,
                                    prefault=True) as vw, \
-            shmkit.VideoReader.attach(PREFIX + "-vid") as vr:
+            shmkit.VideoReader.open(PREFIX + "-vid") as vr:
         vw.write(np.full((1080, 1920, 3), 3, np.uint8))
 
         def view():

@@ -57,8 +57,8 @@ void BM_Stream_Latest(benchmark::State& state) {
 }
 BENCHMARK(BM_Stream_Latest)->Arg(256)->Arg(64 << 10);
 
-// next(): each iteration the writer fills 7 of the 8 slots (untimed), then 7 next() calls are
-// timed; the reported time is per next().
+// try_next(): each iteration the writer fills 7 of the 8 slots (untimed), then 7 try_next() calls are
+// timed; the reported time is per try_next().
 void BM_Stream_Next(benchmark::State& state) {
     const auto bytes = static_cast<std::uint64_t>(state.range(0));
     const std::string name = bench_segment_name("sn");
@@ -69,7 +69,7 @@ void BM_Stream_Next(benchmark::State& state) {
         for (int i = 0; i < 7; ++i) static_cast<void>(w->write(sample.data(), sample.size()));
         const std::uint64_t start = os::monotonic_ns();
         for (int i = 0; i < 7; ++i) {
-            if (!r->next(out.data(), out.size())) std::abort();
+            if (!r->try_next(out.data(), out.size())) std::abort();
         }
         state.SetIterationTime(static_cast<double>(os::monotonic_ns() - start) * 1e-9 / 7);
     }

@@ -17,7 +17,7 @@ int main() {
         return 1;
     }
 
-    // Any number of readers attach by name, in this process or any other.
+    // Any number of readers open it by name, in this process or any other.
     auto reader = broadcast_reader::open("/quickstart");
     if (!reader) return 1;
 
@@ -33,7 +33,7 @@ int main() {
     for (int i = 0; i < 2; ++i) {
         auto msg = reader->read(buf, sizeof buf, std::chrono::milliseconds(100));
         if (!msg) {
-            std::printf("read failed: %s\n", to_string(msg.error()));  // timeout, overrun, ...
+            std::printf("read failed: %s\n", to_string(msg.error()));  // timeout, message_too_large, ...
             return 1;
         }
         std::printf("message %llu: %.*s\n", static_cast<unsigned long long>(msg->seq),

@@ -69,15 +69,15 @@ void run_reader(const char* name, const options& o, shared_state* st, reader_res
         auto m = r->read(buf.data(), buf.size(), std::chrono::milliseconds(50));
         const std::uint64_t now = os::monotonic_ns();
         if (!m) {
-            if (m.error() == errc::overrun) {
-                out->lost += r->lost();
-                ++out->overruns;
-                expected += r->lost();
-                continue;
-            }
+            if (m.error() == errc::stale) continue;  // lapped on every attempt: counted with the next message
             if (m.error() == errc::timeout && st->done.load() == 0) continue;
             if (m.error() == errc::timeout || m.error() == errc::empty) break;
             _exit(4);
+        }
+        if (m->lost != 0) {  // the writer lapped this reader: m is the oldest message it kept
+            out->lost += m->lost;
+            ++out->overruns;
+            expected += m->lost;
         }
         std::uint64_t seq, sent;
         std::memcpy(&seq, buf.data(), 8);
@@ -127,7 +127,8 @@ int cmd_demo(args a) {
         return exit_failed;
     }
     if (o.size > w->max_message()) {
-        std::fprintf(stderr, "shmkit demo: --size above the ring's max message (%u)\n", w->max_message());
+        std::fprintf(stderr, "shmkit demo: --size above the ring's max message (%llu)\n",
+                     static_cast<unsigned long long>(w->max_message()));
         static_cast<void>(segment::remove(name.c_str()));
         return exit_usage;
     }

@@ -63,7 +63,7 @@ void broadcast_writer::finish(detail::reservation_state& r, std::size_t used, bo
     // state is left alone.
     if (!claimed_by_this_process(w.claimed_as_)) return;
     // Dropped without commit: nothing was published (head never moved), so readers cannot see
-    // it. The eviction it caused stands; readers that were that far behind are told overrun.
+    // it. The eviction it caused stands; readers that were that far behind count those messages lost.
     w.control_->abandoned.fetch_add(1, order::relaxed);
 }
 
@@ -292,7 +292,8 @@ errc broadcast_reader::start_at_oldest() noexcept {
     return errc::busy;
 }
 
-// The writer lapped us: move to the oldest intact record and count what was skipped.
+// The writer lapped us: move to the oldest intact record and count what was skipped (reported
+// with the next message returned). ok; stale (lapped again on every attempt); invalid_layout.
 errc broadcast_reader::resync_after_lap() noexcept {
     bool consistent = false;
     for (int attempt = 0; attempt < max_attempts; ++attempt) {
@@ -321,21 +322,29 @@ errc broadcast_reader::resync_after_lap() noexcept {
             first_seq = h.seq;
         }
         if (first_seq < expected_) return errc::invalid_layout;
-        lost_ = first_seq - expected_;
-        total_lost_ += lost_;
+        unreported_ += first_seq - expected_;
+        total_lost_ += first_seq - expected_;
         ++overruns_;
         pos_ = tail;
         expected_ = first_seq;
-        return errc::overrun;
+        return errc::ok;
     }
     // Still being lapped, or a tail that never made sense.
-    lost_ = 0;
-    return consistent ? errc::overrun : errc::invalid_layout;
+    return consistent ? errc::stale : errc::invalid_layout;
 }
 
 result<message_info> broadcast_reader::try_read(void* buffer, std::size_t capacity) noexcept {
     if (control_ == nullptr) return errc::not_open;
-    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+    // A lap is not an error: the read moves to the oldest intact record and goes on from there,
+    // so it returns that message in this call with the number lost before it. Both loops are
+    // bounded: laps (the writer overtaking us again while we catch up) and pads (a writer makes
+    // at most one before each message).
+    int laps = 0, pads = 0;
+    const auto lapped = [&]() -> errc {
+        if (++laps > max_attempts) return errc::stale;
+        return resync_after_lap();
+    };
+    for (;;) {
         // A reader that keeps up finds the next record by its header alone (the writer stores
         // it with release after the payload), without touching the writer's head line.
         const std::uint64_t offset = ring_.offset(pos_);
@@ -344,13 +353,19 @@ result<message_info> broadcast_reader::try_read(void* buffer, std::size_t capaci
         // (then a release fence) before overwriting anything, so if these loads saw new bytes,
         // the tail load below sees the new tail and we discard them.
         fence(order::acquire);
-        if (control_->tail.load(order::relaxed) > pos_) return resync_after_lap();
+        if (control_->tail.load(order::relaxed) > pos_) {
+            const errc e = lapped();
+            if (failed(e)) return e;
+            continue;
+        }
         if (h.lap != ring_.lap(pos_) || h.type == record_type::none) return errc::empty;  // not written yet
         const std::uint64_t span = ring_.checked_span(pos_, h, max_message_);
         if (span == 0 || h.seq != expected_ || (h.type != record_type::message && h.type != record_type::pad)) {
             return errc::invalid_layout;
         }
         if (h.type == record_type::pad) {
+            // A chain of pads with no message: not something a writer makes.
+            if (++pads > max_attempts) return errc::invalid_layout;
             pos_ += span;
             continue;
         }
@@ -361,13 +376,17 @@ result<message_info> broadcast_reader::try_read(void* buffer, std::size_t capaci
         ring_.copy_out(buffer, offset + record_header_size, h.size);
         // Acquire fence: same pairing for the payload loads; a lap during the copy is caught here.
         fence(order::acquire);
-        if (control_->tail.load(order::relaxed) > pos_) return resync_after_lap();
+        if (control_->tail.load(order::relaxed) > pos_) {
+            const errc e = lapped();
+            if (failed(e)) return e;
+            continue;
+        }
         pos_ += span;
         expected_ = h.seq + 1;
-        lost_ = 0;
-        return message_info{h.size, h.seq};
+        lost_ = unreported_;  // private state only: the fast path touches no more shared memory
+        unreported_ = 0;
+        return message_info{h.size, h.seq, lost_};
     }
-    return errc::invalid_layout;  // a chain of pads with no message: not something a writer makes
 }
 
 bool broadcast_reader::poll() const noexcept {

@@ -280,7 +280,7 @@ errc slot_reader::read_view(std::uint64_t index, sample_view* out) const noexcep
     const slot_header& h = headers_[index % geometry_.slot_count];
     // Acquire: pairs with the writer's release of the even mark: the sample is complete.
     const std::uint64_t seq = h.seq.load(order::acquire);
-    if (seq != even(index)) return errc::overrun;  // not this sample any more (or not yet)
+    if (seq != even(index)) return errc::stale;  // not this sample any more (or not yet)
     SHMKIT_SPECULATIVE_READ_BEGIN();
     out->info.size = h.size.load(order::relaxed);
     out->info.timestamp_ns = h.timestamp_ns.load(order::relaxed);
@@ -292,7 +292,7 @@ errc slot_reader::read_view(std::uint64_t index, sample_view* out) const noexcep
     out->seq = seq;
     if (out->info.size > geometry_.slot_capacity) {
         // Either torn (the writer has moved on) or corrupt: the re-check tells which.
-        return out->valid() ? errc::invalid_layout : errc::overrun;
+        return out->valid() ? errc::invalid_layout : errc::stale;
     }
     return errc::ok;
 }
@@ -306,19 +306,24 @@ errc slot_reader::copy_sample(std::uint64_t index, void* buffer, std::size_t cap
         return errc::message_too_large;
     }
     copy_from_shared(buffer, v.data, static_cast<std::size_t>(v.info.size));
-    if (!v.valid()) return errc::overrun;  // overwritten while we copied: discard
+    if (!v.valid()) return errc::stale;  // overwritten while we copied: discard
     *out = v.info;
     return errc::ok;
 }
 
-errc slot_reader::skip_lost(std::uint64_t count) noexcept {
-    lost_ = count;
+void slot_reader::skip_lost(std::uint64_t count, bool lapped) noexcept {
+    unreported_ += count;
     total_lost_ += count;
+    if (lapped) ++overruns_;
     next_ += count;
-    return errc::overrun;
 }
 
-// The loop behind latest() and view_latest(). `read(index, &sample)` returns overrun when the
+namespace {
+sample_info& info_of(sample_info& s) noexcept { return s; }
+sample_info& info_of(sample_view& s) noexcept { return s.info; }
+}  // namespace
+
+// The loop behind latest() and view_latest(). `read(index, &sample)` returns stale when the
 // writer overwrote the sample meanwhile; the newest is then tried again, a bounded number of times.
 template <class Sample, class Read>
 result<Sample> slot_reader::read_latest(Read read) noexcept {
@@ -332,12 +337,13 @@ result<Sample> slot_reader::read_latest(Read read) noexcept {
             last_seen_ = committed;
             return sample;
         }
-        if (e != errc::overrun) return e;
+        if (e != errc::stale) return e;
     }
     return errc::stale;
 }
 
-// The loop behind next() and view_next().
+// The loop behind try_next() (and so next()) and view_next(). A lap is not an error: the reader moves to the oldest
+// sample kept and reads it in the same call, reporting how many were lost before it.
 template <class Sample, class Read>
 result<Sample> slot_reader::read_next(Read read) noexcept {
     if (control_ == nullptr) return errc::not_open;
@@ -345,21 +351,27 @@ result<Sample> slot_reader::read_next(Read read) noexcept {
         const std::uint64_t committed = control_->committed.load(order::acquire);
         if (next_ >= committed) return errc::empty;
         const std::uint64_t oldest = oldest_intact(committed, geometry_.slot_count);
-        if (next_ < oldest) return skip_lost(oldest - next_);
+        if (next_ < oldest) {
+            skip_lost(oldest - next_, true);
+            continue;
+        }
         Sample sample;
         const errc e = read(next_, &sample);
         if (e == errc::ok) {
             ++next_;
-            lost_ = 0;
+            lost_ = unreported_;  // private state only: the fast path touches no more shared memory
+            unreported_ = 0;
+            info_of(sample).lost = lost_;
             return sample;
         }
-        if (e != errc::overrun) return e;
-        // Overwritten under us (the writer moved on; the next attempt reports how many were
-        // lost) or abandoned: still intact by the count, yet not readable, is a reservation
-        // dropped here.
+        if (e != errc::stale) return e;
+        // Overwritten under us (the writer moved on; the next attempt skips what was lost) or
+        // abandoned: still intact by the count, yet not readable, is a reservation dropped here.
         const std::uint64_t now_committed = control_->committed.load(order::acquire);
-        if (next_ >= oldest_intact(now_committed, geometry_.slot_count)) return skip_lost(1);
+        if (next_ >= oldest_intact(now_committed, geometry_.slot_count)) skip_lost(1, false);
     }
+    // Lapped on every attempt (a ring far too small for the rate); what was lost stays counted
+    // for the next sample returned.
     return errc::stale;
 }
 
@@ -368,7 +380,7 @@ result<sample_info> slot_reader::latest(void* buffer, std::size_t capacity) noex
         [&](std::uint64_t index, sample_info* out) { return copy_sample(index, buffer, capacity, out); });
 }
 
-result<sample_info> slot_reader::next(void* buffer, std::size_t capacity) noexcept {
+result<sample_info> slot_reader::try_next(void* buffer, std::size_t capacity) noexcept {
     return read_next<sample_info>(
         [&](std::uint64_t index, sample_info* out) { return copy_sample(index, buffer, capacity, out); });
 }
@@ -389,8 +401,8 @@ bool slot_reader::fresh() const noexcept {
     return control_ != nullptr && control_->committed.load(order::acquire) > last_seen_;
 }
 
-result<sample_info> slot_reader::wait_next(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
-    return wait_for([&] { return next(buffer, capacity); }, [this] { return &control_->wake; }, barriers_,
+result<sample_info> slot_reader::next(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
+    return wait_for([&] { return try_next(buffer, capacity); }, [this] { return &control_->wake; }, barriers_,
                     [this] { return poll(); }, deadline_after(timeout), wait_, [this] { return segment_.sleep_refusal(); });
 }
 

@@ -120,7 +120,7 @@ void fuzz_broadcast(context& c) {
     {
         auto writer = broadcast_writer::attach(c.memory(), c.size());
         if (writer) {
-            const std::uint32_t limit = writer->max_message();
+            const std::uint64_t limit = writer->max_message();
             for (int i = 0; i < c.messages(); ++i) {
                 const std::size_t n = c.message_size(i, limit);
                 if (i == 1 && (c.commit_shorter() || c.drop_one())) {
@@ -176,7 +176,7 @@ void fuzz_spsc(context& c) {
     {
         auto producer = spsc_producer::attach(c.memory(), c.size(), options);
         if (producer) {
-            const std::uint32_t limit = producer->max_message();
+            const std::uint64_t limit = producer->max_message();
             for (int i = 0; i < c.messages(); ++i) {
                 const std::size_t n = c.message_size(i, limit);
                 if (i == 1 && (c.commit_shorter() || c.drop_one())) {
@@ -229,7 +229,7 @@ void fuzz_command(context& c) {
     {
         auto writer = command_writer::attach(c.memory(), c.size(), options);
         if (writer) {
-            const std::uint32_t limit = writer->max_message();
+            const std::uint64_t limit = writer->max_message();
             for (int i = 0; i < c.messages(); ++i) {
                 const std::size_t n = c.message_size(i, limit);
                 if (i == 1 && (c.commit_shorter() || c.drop_one())) {
@@ -383,7 +383,7 @@ template <class Reader>
 void read_slots(context& c, Reader& r) {
     for (int i = 0; i < rounds; ++i) {
         use(r.latest(c.buffer.data(), c.capacity(i)));
-        use(r.next(c.buffer.data(), c.capacity(i + 1)));
+        use(r.try_next(c.buffer.data(), c.capacity(i + 1)));
         auto v = r.view_latest();
         if (v && v->info.size != 0) {
             std::memcpy(c.buffer.data(), v->data, v->info.size < c.buffer.size() ? v->info.size : c.buffer.size());
@@ -393,12 +393,12 @@ void read_slots(context& c, Reader& r) {
         if (n) use(n->valid());
         use(r.poll());
         use(r.fresh());
-        use(r.wait_next(c.buffer.data(), c.capacity(i), no_wait));
+        use(r.next(c.buffer.data(), c.capacity(i), no_wait));
         if (c.blocking()) use(r.wait_latest(c.buffer.data(), c.capacity(i), no_wait));
         use(r.writer_alive());
     }
     poll_waitable(r.waitable());
-    use(r.lost() + r.total_lost() + r.pending_size() + r.next_index() + r.heartbeat_age_ns());
+    use(r.lost() + r.total_lost() + r.overruns() + r.pending_size() + r.next_index() + r.heartbeat_age_ns());
 }
 
 // Writes through the kind's own calls (`write_one`), then the generic ones, then reservations.

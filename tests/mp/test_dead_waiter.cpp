@@ -85,7 +85,7 @@ TEST(DeadWaiter, StreamReaderKilledInWaitCostsTheWriterOneWake) {
     kill_while_asleep([&] {
         auto r = stream_reader::open(name.c_str());
         std::uint64_t v;
-        if (r) static_cast<void>(r->wait_next(&v, sizeof v));
+        if (r) static_cast<void>(r->next(&v, sizeof v));
     });
     const std::uint64_t wakes = wakes_during([&] {
         for (std::uint64_t i = 0; i < messages; ++i) ASSERT_EQ(w->write(&i, sizeof i), errc::ok);

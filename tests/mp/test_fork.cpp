@@ -159,11 +159,11 @@ TEST(Fork, StreamWriterWorksOnlyInTheProcessThatOpenedIt) {
     const std::uint64_t v = 1;
     ASSERT_EQ(w->write(&v, sizeof v), errc::ok);
     std::uint64_t got = 0;
-    auto s = r->next(&got, sizeof got);
+    auto s = r->try_next(&got, sizeof got);
     ASSERT_TRUE(s);
     EXPECT_EQ(s->index, 0u);
     EXPECT_EQ(got, 1u);
-    EXPECT_EQ(r->next(&got, sizeof got).error(), errc::empty);
+    EXPECT_EQ(r->try_next(&got, sizeof got).error(), errc::empty);
 }
 
 // A reservation made before fork() is the parent's: the child's copy, dropped, must not abandon
@@ -231,7 +231,7 @@ TEST(Fork, AReservationInheritedByAChildStaysTheParents) {
     EXPECT_EQ(test::read_string(*br), "parent");
     EXPECT_EQ(info_of_broadcast(bname.c_str()).abandoned, 0u);
     std::uint64_t got = 0;
-    auto sample = sr->next(&got, sizeof got);
+    auto sample = sr->try_next(&got, sizeof got);
     ASSERT_TRUE(sample);
     EXPECT_EQ(got, 5u);
     EXPECT_EQ(test::read_string(*cr), "parent");

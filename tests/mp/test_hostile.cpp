@@ -244,8 +244,8 @@ void attack_slots(const char* name, Writer& w, const std::function<result<Reader
         }
         w.heartbeat();
         static_cast<void>(r1->latest(buf.data(), buf.size()));
-        static_cast<void>(r1->next(buf.data(), buf.size()));
-        static_cast<void>(r2->wait_next(buf.data(), buf.size(), 20us));
+        static_cast<void>(r1->try_next(buf.data(), buf.size()));
+        static_cast<void>(r2->next(buf.data(), buf.size(), 20us));
         static_cast<void>(r2->wait_latest(buf.data(), buf.size(), 20us));
         if (auto v = r1->view_latest()) static_cast<void>(v->valid());
         if (auto v = r2->view_next()) static_cast<void>(v->valid());

@@ -33,18 +33,23 @@ bool intact(const std::uint64_t* sample, std::size_t n, std::uint64_t index) {
     return true;
 }
 
-// Alternates latest() and next() (and a zero-copy view) until `target` samples were read.
+// Alternates latest() and try_next() (and a zero-copy view) until `target` samples were read.
 void read_until(slot_reader& r, std::uint64_t target, stress_state* st) {
     std::uint64_t buf[elements];
     std::uint64_t reads = 0, bad = 0, overruns = 0;
+    // In-order reads: each sample is the one after the last, plus the number lost before it.
+    std::uint64_t expected = r.next_index();
+    const auto in_order = [&](const sample_info& info) {
+        if (info.index != expected + info.lost) ++bad;
+        if (info.lost != 0) ++overruns;
+        expected = info.index + 1;
+    };
     while (reads < target) {
         const int mode = static_cast<int>(reads % 3);
         if (mode == 2) {
             auto v = r.view_next();
-            if (!v) {
-                if (v.error() == errc::overrun) ++overruns;
-                continue;
-            }
+            if (!v) continue;  // empty, or stale (lapped on every attempt)
+            in_order(v->info);
             std::uint64_t copy[elements];
             std::memcpy(copy, v->data, sizeof copy);
             if (!v->valid()) continue;  // overwritten while we looked: the view says so
@@ -52,11 +57,9 @@ void read_until(slot_reader& r, std::uint64_t target, stress_state* st) {
             if (!intact(copy, elements, v->info.index)) ++bad;
             continue;
         }
-        auto s = mode == 0 ? r.latest(buf, sizeof buf) : r.next(buf, sizeof buf);
-        if (!s) {
-            if (s.error() == errc::overrun) ++overruns;
-            continue;
-        }
+        auto s = mode == 0 ? r.latest(buf, sizeof buf) : r.try_next(buf, sizeof buf);
+        if (!s) continue;  // empty, or stale (the writer kept overwriting it)
+        if (mode == 1) in_order(*s);
         ++reads;
         if (s->size != sizeof buf || !intact(buf, elements, s->index)) ++bad;
     }

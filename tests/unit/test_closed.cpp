@@ -144,9 +144,9 @@ void check_slot_reader(Reader& r) {
     char buf[16];
     EXPECT_FALSE(r.is_open());
     EXPECT_EQ(error_of(r.latest(buf, sizeof buf)), errc::not_open);
-    EXPECT_EQ(error_of(r.next(buf, sizeof buf)), errc::not_open);
+    EXPECT_EQ(error_of(r.try_next(buf, sizeof buf)), errc::not_open);
     EXPECT_EQ(error_of(r.wait_latest(buf, sizeof buf, 1ms)), errc::not_open);
-    EXPECT_EQ(error_of(r.wait_next(buf, sizeof buf, 1ms)), errc::not_open);
+    EXPECT_EQ(error_of(r.next(buf, sizeof buf, 1ms)), errc::not_open);
     EXPECT_EQ(error_of(r.view_latest()), errc::not_open);
     EXPECT_EQ(error_of(r.view_next()), errc::not_open);
     EXPECT_FALSE(r.poll());

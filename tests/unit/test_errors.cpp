@@ -1,10 +1,17 @@
 #include <set>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include <gtest/gtest.h>
 
+#include "shmkit/broadcast.hpp"
+#include "shmkit/command.hpp"
 #include "shmkit/errc.hpp"
+#include "shmkit/kv.hpp"
 #include "shmkit/segment.hpp"
+#include "shmkit/spsc.hpp"
+#include "shmkit/stream.hpp"
 
 namespace shmkit {
 namespace {
@@ -20,11 +27,35 @@ TEST(Errc, EveryCodeHasADistinctStableName) {
     EXPECT_EQ(static_cast<int>(errc::wrong_process), errc_count - 1);  // the newest code is the last
     // Names are part of the interface (logs, the CLI, Python): pin a few.
     EXPECT_STREQ(to_string(errc::ok), "ok");
-    EXPECT_STREQ(to_string(errc::overrun), "overrun");
+    EXPECT_STREQ(to_string(errc::timeout), "timeout");
     EXPECT_STREQ(to_string(errc::invalid_layout), "invalid_layout");
     EXPECT_STREQ(to_string(static_cast<errc>(250)), "unknown");
     EXPECT_STREQ(explain(static_cast<errc>(250)), "unknown error");
 }
+
+// One type for the sizes and counts the API reports: std::uint64_t (what the wire bounds to 32 bits
+// may stay 32 bits inside). Sizes of memory in this process (a reservation's, a block's) are
+// std::size_t, the type that indexes it.
+static_assert(std::is_same_v<decltype(message_info::size), std::uint64_t>);
+static_assert(std::is_same_v<decltype(message_info::lost), std::uint64_t>);
+static_assert(std::is_same_v<decltype(message_view::size), std::uint64_t>);
+static_assert(std::is_same_v<decltype(sample_info::size), std::uint64_t>);
+static_assert(std::is_same_v<decltype(sample_info::lost), std::uint64_t>);
+static_assert(std::is_same_v<decltype(kv_value_info::size), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<broadcast_reader>().pending_size()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<broadcast_reader>().max_message()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<broadcast_reader>().lost()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<broadcast_reader>().overruns()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<broadcast_writer>().max_message()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<spsc_consumer>().pending_size()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<spsc_producer>().max_message()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<command_reader>().pending_size()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<command_writer>().max_message()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<stream_reader>().pending_size()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<stream_reader>().lost()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<stream_reader>().overruns()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<kv_store>().pending_size()), std::uint64_t>);
+static_assert(std::is_same_v<decltype(std::declval<kv_store>().max_value()), std::uint64_t>);
 
 TEST(Result, HoldsValueOrError) {
     result<int> good = 7;

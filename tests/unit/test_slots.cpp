@@ -74,58 +74,65 @@ TEST_F(Stream, LatestIsTheNewestAndNextIsEveryOne) {
     auto r = reader();
     float out[64];
     EXPECT_EQ(r.latest(out, sizeof out).error(), errc::empty);
-    EXPECT_EQ(r.next(out, sizeof out).error(), errc::empty);
+    EXPECT_EQ(r.try_next(out, sizeof out).error(), errc::empty);
     write(1);
     write(2);
     auto l = r.latest(out, sizeof out);
     ASSERT_TRUE(l);
     EXPECT_EQ(out[63], 2.0f);
     EXPECT_EQ(l->index, 1u);
-    auto n = r.next(out, sizeof out);
+    auto n = r.try_next(out, sizeof out);
     ASSERT_TRUE(n);
     EXPECT_EQ(out[0], 1.0f);
-    n = r.next(out, sizeof out);
+    n = r.try_next(out, sizeof out);
     ASSERT_TRUE(n);
     EXPECT_EQ(out[0], 2.0f);
-    EXPECT_EQ(r.next(out, sizeof out).error(), errc::empty);
+    EXPECT_EQ(r.try_next(out, sizeof out).error(), errc::empty);
     EXPECT_FALSE(r.fresh());
 }
 
-TEST_F(Stream, OverrunCountsAreExact) {
+TEST_F(Stream, LostCountsAreExact) {
     auto r = reader();  // starts at the next new sample: index 0
     for (int i = 0; i < 10; ++i) write(static_cast<float>(i));
     float out[64];
+    EXPECT_TRUE(r.poll());  // lapped: ready, the read returns at once
     // 4 slots: the 3 newest samples are the ones guaranteed intact (the writer may be
-    // overwriting the fourth), so 7 of the 10 are reported lost.
-    EXPECT_EQ(r.next(out, sizeof out).error(), errc::overrun);
-    EXPECT_EQ(r.lost(), 7u);
+    // overwriting the fourth), so 7 of the 10 are lost, reported with the first one returned.
     for (int i = 7; i < 10; ++i) {
-        auto n = r.next(out, sizeof out);
+        auto n = r.try_next(out, sizeof out);
         ASSERT_TRUE(n) << to_string(n.error());
         EXPECT_EQ(out[0], static_cast<float>(i));
         EXPECT_EQ(n->index, static_cast<std::uint64_t>(i));
+        EXPECT_EQ(n->lost, i == 7 ? 7u : 0u);
+        EXPECT_EQ(r.lost(), n->lost);
+        EXPECT_EQ(r.overruns(), 1u);
     }
+    EXPECT_EQ(r.try_next(out, sizeof out).error(), errc::empty);
     EXPECT_EQ(r.total_lost(), 7u);
+    // latest() skips by design: it reports nothing lost and leaves the in-order counts alone.
+    auto newest = r.latest(out, sizeof out);
+    ASSERT_TRUE(newest);
+    EXPECT_EQ(newest->lost, 0u);
+    EXPECT_EQ(r.lost(), 0u);
     stream_reader_options so;
     so.from_oldest = true;
     auto late = reader(so);
-    auto n = late.next(out, sizeof out);
+    auto n = late.try_next(out, sizeof out);
     ASSERT_TRUE(n);
     EXPECT_EQ(n->index, 7u);
 }
 
-TEST_F(Stream, ZeroCopyNextCountsOverrunsLikeNext) {
+TEST_F(Stream, ZeroCopyNextCountsLostLikeNext) {
     auto r = reader();
     for (int i = 0; i < 10; ++i) write(static_cast<float>(i));
-    EXPECT_EQ(r.view_next().error(), errc::overrun);
-    EXPECT_EQ(r.lost(), 7u);
     for (int i = 7; i < 10; ++i) {
         auto v = r.view_next();
         ASSERT_TRUE(v) << to_string(v.error());
         EXPECT_EQ(v->info.index, static_cast<std::uint64_t>(i));
         EXPECT_EQ(reinterpret_cast<const float*>(v->data)[0], static_cast<float>(i));
         EXPECT_TRUE(v->valid());
-        EXPECT_EQ(r.lost(), 0u);
+        EXPECT_EQ(v->info.lost, i == 7 ? 7u : 0u);
+        EXPECT_EQ(r.lost(), v->info.lost);
     }
     EXPECT_EQ(r.view_next().error(), errc::empty);
     EXPECT_EQ(r.total_lost(), 7u);
@@ -152,10 +159,10 @@ TEST_F(Stream, ReservationCommitsInPlaceAndDroppedOnePublishesNothing) {
     }
     { auto dropped = writer.reserve(); }
     float out[64];
-    auto n = r.next(out, sizeof out);
+    auto n = r.try_next(out, sizeof out);
     ASSERT_TRUE(n);
     EXPECT_EQ(out[0], 42.0f);
-    EXPECT_EQ(r.next(out, sizeof out).error(), errc::empty);
+    EXPECT_EQ(r.try_next(out, sizeof out).error(), errc::empty);
     EXPECT_EQ(writer.samples_written(), 1u);
 }
 
@@ -163,10 +170,10 @@ TEST_F(Stream, TooSmallBufferConsumesNothing) {
     auto r = reader();
     write(1);
     float small[2];
-    EXPECT_EQ(r.next(small, sizeof small).error(), errc::message_too_large);
+    EXPECT_EQ(r.try_next(small, sizeof small).error(), errc::message_too_large);
     EXPECT_EQ(r.pending_size(), 256u);
     float out[64];
-    EXPECT_TRUE(r.next(out, sizeof out));
+    EXPECT_TRUE(r.try_next(out, sizeof out));
 }
 
 TEST_F(Stream, IdleWriterIsAliveDeadOneIsNotAndIsTakenOver) {
@@ -214,8 +221,8 @@ TEST_F(Stream, SampleFinishedButNotCountedIsAdoptedByTheNextWriter) {
     EXPECT_EQ(w->samples_written(), 2u);
     auto r = reader(stream_reader_options{{true}, {}});
     float out[64];
-    ASSERT_TRUE(r.next(out, sizeof out));
-    auto n = r.next(out, sizeof out);
+    ASSERT_TRUE(r.try_next(out, sizeof out));
+    auto n = r.try_next(out, sizeof out);
     ASSERT_TRUE(n);
     EXPECT_EQ(out[0], 2.0f);
 }
@@ -223,8 +230,12 @@ TEST_F(Stream, SampleFinishedButNotCountedIsAdoptedByTheNextWriter) {
 TEST_F(Stream, BlockingReadsTimeOutAndWakeAcrossProcesses) {
     auto r = reader();
     float out[64];
-    EXPECT_EQ(r.wait_next(out, sizeof out, 1ms).error(), errc::timeout);
+    EXPECT_EQ(r.next(out, sizeof out, 1ms).error(), errc::timeout);
     EXPECT_EQ(r.wait_latest(out, sizeof out, 1ms).error(), errc::timeout);
+    // A zero timeout is a timeout too; only the try_ form says empty.
+    EXPECT_EQ(r.next(out, sizeof out, 0ms).error(), errc::timeout);
+    EXPECT_EQ(r.wait_latest(out, sizeof out, 0ms).error(), errc::timeout);
+    EXPECT_EQ(r.try_next(out, sizeof out).error(), errc::empty);
     writer = stream_writer{};
     child w([&] {
         auto cw = stream_writer::open(name.c_str());
@@ -233,7 +244,7 @@ TEST_F(Stream, BlockingReadsTimeOutAndWakeAcrossProcesses) {
         float s[64] = {3};
         return cw->write(s, sizeof s) == errc::ok ? 0 : 2;
     });
-    auto n = r.wait_next(out, sizeof out, wait_forever);
+    auto n = r.next(out, sizeof out, wait_forever);
     ASSERT_TRUE(n) << to_string(n.error());
     EXPECT_EQ(out[0], 3.0f);
     EXPECT_EQ(w.wait(), 0);
@@ -254,7 +265,7 @@ TEST(StreamBytes, VariableSizeMessages) {
     char big[101] = {};
     EXPECT_EQ(w->write(big, sizeof big), errc::message_too_large);
     char out[100];
-    auto n = r->next(out, sizeof out);
+    auto n = r->try_next(out, sizeof out);
     ASSERT_TRUE(n);
     EXPECT_EQ(n->size, 4u);
     EXPECT_EQ(std::string(out, 4), std::string("\x81\xa1x\x01", 4));
@@ -281,7 +292,7 @@ TEST(StreamMemory, ReadersAndWritersAttachToCallerGivenMemory) {
     const std::uint64_t v = 42;
     ASSERT_EQ(w->write(&v, sizeof v), errc::ok);
     std::uint64_t got = 0;
-    ASSERT_TRUE(r->next(&got, sizeof got));
+    ASSERT_TRUE(r->try_next(&got, sizeof got));
     EXPECT_EQ(got, 42u);
     EXPECT_EQ(video_reader::attach(memory.base(), memory.size()).error(), errc::wrong_kind);
     EXPECT_EQ(stream_reader::attach(memory.base() + 8, memory.size() - 8).error(), errc::invalid_argument);
@@ -411,13 +422,13 @@ TEST(Video, FramesCarryPtsAndSequence) {
     EXPECT_EQ(w->write_frame(pixels.data(), pixels.size() - 1), errc::size_mismatch);
     ASSERT_EQ(w->write_frame(pixels.data(), pixels.size(), 2, 3), errc::ok);
     std::vector<std::uint8_t> out(pixels.size());
-    auto f = r->next(out.data(), out.size());  // attached before any frame: frame 0 is next
+    auto f = r->try_next(out.data(), out.size());  // attached before any frame: frame 0 is next
     ASSERT_TRUE(f) << to_string(f.error());
     EXPECT_EQ(f->index, 0u);
     EXPECT_EQ(video_pts(*f), 123456);
     EXPECT_EQ(audio_pts(*f), 123000);
     EXPECT_EQ(out[1000], 0x7F);
-    f = r->next(out.data(), out.size());
+    f = r->try_next(out.data(), out.size());
     ASSERT_TRUE(f);
     EXPECT_EQ(f->index, 1u);
     EXPECT_EQ(video_pts(*f), 2);
@@ -444,7 +455,7 @@ TEST(Audio, BuffersHoldTheDurationAskedFor) {
     ASSERT_EQ(w->write_buffer(pcm.data(), pcm.size() * 2, 777), errc::ok);
     EXPECT_EQ(w->write_buffer(pcm.data(), 3, 0), errc::size_mismatch);  // not whole frames
     std::vector<std::int16_t> out(960 * 2);
-    auto b = r->next(out.data(), out.size() * 2);
+    auto b = r->try_next(out.data(), out.size() * 2);
     ASSERT_TRUE(b);
     EXPECT_EQ(buffer_pts(*b), 777);
     EXPECT_EQ(out[1919], 5);

@@ -1,6 +1,7 @@
 """shmkit: shared-memory IPC between local processes, zero-copy into NumPy.
 
-Primitives (each a class with create()/attach() classmethods, a context manager and close()):
+Primitives (each a class with create()/open() classmethods, a context manager and close();
+attach() is an alias of open()):
 
 - BroadcastWriter / BroadcastReader: one writer, many readers, every reader sees every message.
 - CommandWriter / CommandReader: many writers, one reader (control paths).
@@ -12,9 +13,10 @@ Primitives (each a class with create()/attach() classmethods, a context manager 
 - select(): wait on several readers at once.
 - list_segments(), info(), remove(), remove_if_stale(), reap(): segment management.
 
-Conventions: timeouts are seconds (None waits forever, 0 polls once); try_* calls and latest()
-return None when there is nothing yet, blocking calls raise Timeout when their timeout expires;
-every error is a shmkit.Error subclass (see shmkit._errors).
+Conventions: try_* calls never wait and return None (readers) or False (writers) when there is
+nothing, as do latest(), view_latest() and view_next(); a call that takes a timeout (seconds,
+None: forever) raises Timeout when it expires, for every value, 0 included; every error is a
+shmkit.Error subclass (see shmkit._errors).
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from ._errors import (
     NotReady,
     OSFailure,
     OutOfRange,
-    Overrun,
     OwnerDead,
     PeerDead,
     SizeMismatch,
@@ -89,7 +90,7 @@ __all__ = [
     "AccessDenied", "AlreadyExists", "AudioReader", "AudioWriter", "Block", "BroadcastReader",
     "BroadcastWriter", "Busy", "CallbackError", "Closed", "CommandReader", "CommandWriter", "Empty",
     "Error", "Full", "Handle", "Interrupted", "InvalidArgument", "InvalidLayout", "KV", "LockTimeout",
-    "MessageTooLarge", "NoSpace", "NotFound", "NotReady", "OSFailure", "OutOfRange", "Overrun",
+    "MessageTooLarge", "NoSpace", "NotFound", "NotReady", "OSFailure", "OutOfRange",
     "OwnerDead", "PeerDead", "Reservation", "SampleInfo", "SampleView", "SizeMismatch",
     "SpscConsumer", "SpscProducer", "Stale", "StreamReader", "StreamWriter", "Subscription",
     "Timeout", "TypedView", "Unsupported", "VersionMismatch", "VideoReader", "VideoWriter",

@@ -1,7 +1,7 @@
 """The exception hierarchy: one class per shmkit error code, all under shmkit.Error.
 
 Every exception carries ``code``, the stable error name from the C++ library ("timeout",
-"overrun", ...). Where a built-in exception means the same thing, the class also derives from
+"not_found", ...). Where a built-in exception means the same thing, the class also derives from
 it, so ``except TimeoutError`` or ``except FileNotFoundError`` work too.
 """
 
@@ -69,15 +69,6 @@ class Timeout(Error, TimeoutError):
 
 class LockTimeout(Timeout):
     """A lock was not acquired within its timeout."""
-
-
-class Overrun(Error):
-    """The writer overwrote messages before this reader read them.
-
-    ``lost`` is how many; the next read returns the oldest message still kept.
-    """
-
-    lost: int = 0
 
 
 class PeerDead(Error):

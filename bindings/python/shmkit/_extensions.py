@@ -1,5 +1,5 @@
 """Python-level additions to the native classes: background callbacks (on_data), msgpack
-message helpers, Block lock context managers and video plane views.
+message helpers, Block lock context managers, video plane views and the attach() aliases.
 
 They live here rather than in C++ because they are naturally Python (threads, optional
 imports, context managers) and cost nothing on the hot path.
@@ -30,6 +30,8 @@ class Subscription:
     quietly. Usable as a context manager (stops on exit).
     """
 
+    # ``receive(timeout)`` returns None (nothing within timeout) or ``(lost, args)``: the
+    # callback's arguments and how many messages were lost just before them.
     def __init__(self, receive: Callable[[float], Optional[tuple]], fn: Callable[..., Any],
                  on_error: Optional[Callable[[BaseException], Any]], name: str) -> None:
         self._receive = receive
@@ -56,9 +58,6 @@ class Subscription:
         while not self._stop.is_set():
             try:
                 item = self._receive(_SUBSCRIPTION_POLL)
-            except _errors.Overrun as e:
-                self.lost += e.lost
-                continue
             except _errors.Closed:
                 return  # the reader was closed: nothing more will come
             except BaseException as e:  # a failure of the channel itself
@@ -66,8 +65,10 @@ class Subscription:
                 return
             if item is None:
                 continue
+            lost, args = item
+            self.lost += lost
             try:
-                self._fn(*item)
+                self._fn(*args)
                 self.delivered += 1
             except BaseException as e:
                 if self._on_error is None:
@@ -108,16 +109,17 @@ def _timeout_as_none(call: Callable[[float], Any]) -> Callable[[float], Any]:
     return receive
 
 
-def _message_on_data(read_name: str):
+def _message_on_data(read_name: str, lossy: bool):
     def on_data(self, fn: Callable[[bytes, int], Any], *,
                 on_error: Optional[Callable[[BaseException], Any]] = None) -> Subscription:
         """Calls ``fn(message, seq)`` on a background thread for every message; returns the
-        Subscription (stop() it when done). Overruns are counted in ``Subscription.lost``."""
+        Subscription (stop() it when done). Messages the writer overwrote before they were read
+        are counted in ``Subscription.lost``."""
         read = getattr(self, read_name)
 
         def receive(timeout: float):
             msg = read(timeout)
-            return (msg, self.last_seq)
+            return (self.lost if lossy else 0, (msg, self.last_seq))
         return Subscription(_timeout_as_none(receive), fn, on_error, f"shmkit-on_data {self.name}")
     return on_data
 
@@ -125,8 +127,9 @@ def _message_on_data(read_name: str):
 def _slot_on_data(self, fn: Callable[[Any, int], Any], *, mode: str = "next",
                   on_error: Optional[Callable[[BaseException], Any]] = None) -> Subscription:
     """Calls ``fn(sample, index)`` on a background thread: every sample in order (mode="next";
-    overruns are counted in ``Subscription.lost``) or each newer sample (mode="latest", skipping
-    those that came in meanwhile). ``self.last`` has the full SampleInfo inside the callback."""
+    samples the writer overwrote before they were read are counted in ``Subscription.lost``) or
+    each newer sample (mode="latest", skipping those that came in meanwhile). ``self.last`` has
+    the full SampleInfo inside the callback."""
     if mode == "next":
         read = self.next
     elif mode == "latest":
@@ -136,7 +139,8 @@ def _slot_on_data(self, fn: Callable[[Any, int], Any], *, mode: str = "next",
 
     def receive(timeout: float):
         sample = read(timeout)
-        return (sample, self.last.index)
+        info = self.last
+        return (info.lost, (sample, info.index))
     return Subscription(_timeout_as_none(receive), fn, on_error, f"shmkit-on_data {self.name}")
 
 
@@ -149,7 +153,7 @@ def _kv_on_data(self, fn: Callable[[list, int], Any], *,
         if not self.wait_change(state["since"], timeout):
             return None
         keys, state["since"] = self.changed_since(state["since"])
-        return (keys, state["since"]) if keys else None
+        return (0, (keys, state["since"])) if keys else None
     return Subscription(receive, fn, on_error, f"shmkit-on_data {self.name}")
 
 
@@ -194,7 +198,7 @@ def _kv_get_obj(self, key: str, default: Any = None) -> Any:
     return default if value is None else _unpack(value)
 
 
-def _kv_set_obj(self, key: str, obj: Any, timeout: Optional[float] = 1.0) -> None:
+def _kv_set_obj(self, key: str, obj: Any, timeout: Optional[float] = None) -> None:
     """Stores ``obj`` msgpack-encoded."""
     self.set(key, _pack(obj), timeout)
 
@@ -273,9 +277,21 @@ def _planes(self, frame: Any) -> tuple:
 # ---- installation ---------------------------------------------------------------------------
 
 
+# Every class that opens an existing named segment: open() is the name, as in C++; attach() is
+# kept as an alias (the name the Python API used first).
+_OPENABLE = ("AudioReader", "AudioWriter", "Block", "BroadcastReader", "BroadcastWriter", "CommandReader",
+             "CommandWriter", "KV", "SpscConsumer", "SpscProducer", "StreamReader", "StreamWriter", "VideoReader",
+             "VideoWriter")
+
+
 def install() -> None:
-    for cls, read in ((_n.BroadcastReader, "read"), (_n.CommandReader, "read"), (_n.SpscConsumer, "pop")):
-        cls.on_data = _message_on_data(read)
+    for name in _OPENABLE:
+        cls = getattr(_n, name)
+        cls.attach = cls.open
+
+    for cls, read, lossy in ((_n.BroadcastReader, "read", True), (_n.CommandReader, "read", False),
+                             (_n.SpscConsumer, "pop", False)):
+        cls.on_data = _message_on_data(read, lossy)
     for cls in (_n.StreamReader, _n.VideoReader, _n.AudioReader):
         cls.on_data = _slot_on_data
     _n.KV.on_data = _kv_on_data

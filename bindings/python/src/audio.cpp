@@ -86,10 +86,10 @@ The writer of an audio ring: PCM buffers of (frames, channels) samples, each wit
           py::arg("allow_membarrier") = true,
           "Creates the ring. format: u8, s16le, s24le, s32le, f32le, f64le. buffer_seconds: duration of one buffer.")
         .def_static(
-            "attach",
+            "open",
             [](const std::string& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
-                return open_handle<audio_w>(name, "attach", [&] { return audio_writer::open(name.c_str(), o); }, ready_timeout);
+                return open_handle<audio_w>(name, "open", [&] { return audio_writer::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the writer of an existing ring (Busy while another writer lives).")
@@ -117,10 +117,10 @@ A reader of an audio ring: buffers come back as (frames, channels) arrays of the
 (s24le: (frames, channels, 3) raw bytes); `last.pts` is the buffer's pts.
 )doc");
     ar.def_static(
-          "attach",
+          "open",
           [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
               const auto o = reader_options<slot_reader_options>(from_oldest, read_only, ready_timeout);
-              return open_handle<audio_r>(name, "attach", [&] { return audio_reader::open(name.c_str(), o); }, ready_timeout);
+              return open_handle<audio_r>(name, "open", [&] { return audio_reader::open(name.c_str(), o); }, ready_timeout);
           },
           py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
           py::arg("ready_timeout") = 0.5, "Attaches to an audio ring.");

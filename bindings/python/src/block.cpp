@@ -363,12 +363,12 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
             py::arg("allow_membarrier") = true,
             "Creates a zeroed block of `size` bytes. reader_slots: handles that may hold locks at once (1..4096).")
         .def_static(
-            "attach",
+            "open",
             [](const std::string& name, bool read_only, double ready_timeout) {
                 block_options o;
                 o.access = read_only ? os::access::read_only : os::access::read_write;
                 o.segment = attach_segment_options(ready_timeout);
-                return open_handle<py_block>(name, "attach", [&] { return block::open(name.c_str(), o); }, ready_timeout);
+                return open_handle<py_block>(name, "open", [&] { return block::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("read_only") = false, py::arg("ready_timeout") = 0.5,
             "Attaches to a block. read_only: the data is mapped read-only (writes raise AccessDenied).")
@@ -473,8 +473,9 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
                 b.ensure_open();
                 return py_typed_view{self, &b, 0, lock_timeout};
             },
-            py::arg("lock_timeout") = 5.0,
-            "A TypedView: typed values at a cursor, each access under the block's lock.")
+            py::arg("lock_timeout") = py::none(),
+            "A TypedView: typed values at a cursor, each access under the block's lock, waiting up to "
+            "`lock_timeout` seconds for it (None: forever; LockTimeout).")
         .def("_buffer_array", [](py::object self) {
             auto& b = self.cast<py_block&>();
             const py::object guard = pin(self);

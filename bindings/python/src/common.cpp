@@ -58,16 +58,6 @@ void raise(errc e, const std::string& what) {
     throw py::error_already_set();
 }
 
-void raise_overrun(std::uint64_t lost, const std::string& what) {
-    py::object cls = error_class(errc::overrun);
-    py::object exc = cls(what + ": the writer overwrote " + std::to_string(lost) +
-                         " message(s) before they were read; the next read returns the oldest kept");
-    exc.attr("code") = to_string(errc::overrun);
-    exc.attr("lost") = lost;
-    PyErr_SetObject(cls.ptr(), exc.ptr());
-    throw py::error_already_set();
-}
-
 void validate_timeout(const timeout_arg& timeout) {
     if (timeout && (std::isnan(*timeout) || *timeout < 0)) throw py::value_error("timeout must be None or a number >= 0");
 }

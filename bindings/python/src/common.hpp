@@ -39,8 +39,6 @@ namespace py = pybind11;
 
 // Raises the shmkit exception for `e` (see shmkit/_errors.py). `what` names the operation.
 [[noreturn]] void raise(errc e, const std::string& what);
-// Raises Overrun carrying the number of messages lost.
-[[noreturn]] void raise_overrun(std::uint64_t lost, const std::string& what);
 inline void check(errc e, const char* what) {
     if (failed(e)) raise(e, what);
 }
@@ -56,7 +54,7 @@ void load_error_classes();
 
 // ---- timeouts ------------------------------------------------------------------------------
 
-// Python timeouts: None waits forever, a number is seconds (0 polls once).
+// Python timeouts: None waits forever, a number is seconds (0 included: it expires at once).
 using timeout_arg = std::optional<double>;
 // Longest sleep between looks at signals and at close() from another thread.
 inline constexpr std::uint64_t wait_slice_ns = 50'000'000;
@@ -67,11 +65,8 @@ void validate_timeout(const timeout_arg& timeout);
 std::uint64_t deadline_of(const timeout_arg& timeout);
 // The next slice's timeout towards `deadline` (never negative, at most wait_slice_ns).
 nanoseconds slice_until(std::uint64_t deadline);
-// Validates a timeout (ValueError for a negative or NaN one) and says whether it allows waiting.
-inline bool will_wait(const timeout_arg& timeout) {
-    validate_timeout(timeout);
-    return !timeout || *timeout > 0;
-}
+// Whether a (validated) timeout is 0: it expires at once, without waiting.
+inline bool zero_timeout(const timeout_arg& timeout) { return timeout && *timeout == 0; }
 // Runs signal handlers (raising KeyboardInterrupt etc.); needs the GIL.
 void check_signals();
 // Raises InvalidArgument for a name with an embedded NUL byte (C++ would see only its start).
@@ -79,7 +74,7 @@ void check_name(const std::string& name, const char* op);
 
 segment_options segment_options_from(bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier,
                                      double ready_timeout);
-// What every attach() uses: replace nothing, no prefault, and wait up to `ready_timeout`
+// What every open() uses: replace nothing, no prefault, and wait up to `ready_timeout`
 // seconds for a creator that is still initialising the segment.
 // Waits for a half-made segment in slices (see open_handle).
 inline segment_options attach_segment_options(double ready_timeout) {
@@ -96,7 +91,7 @@ Options interruptible(const segment_options& segment) {
     o.segment = segment;
     return o;
 }
-// The options of a reader kind's attach() (broadcast, stream, video, audio).
+// The options of a reader kind's open() (broadcast, stream, video, audio).
 template <class Options>
 Options reader_options(bool from_oldest, bool read_only, double ready_timeout) {
     Options o = interruptible<Options>(attach_segment_options(ready_timeout));
@@ -208,6 +203,16 @@ public:
         }
     }
 
+    // The rest of a call with a timeout whose non-blocking try found nothing (nothing to read, no
+    // room, a busy lock): `wait_(slice)` in slices (see sliced()) until the deadline. A zero
+    // timeout expires at once: errc::timeout, as any timeout does when it expires (only the
+    // try_ calls report "nothing"); the C++ wait is not entered, so nothing is announced.
+    template <class F>
+    auto wait_rest(const timeout_arg& timeout, F&& wait_) -> decltype(wait_(nanoseconds{})) {
+        if (zero_timeout(timeout)) return errc::timeout;
+        return sliced(timeout, errc::timeout, static_cast<F&&>(wait_));
+    }
+
     // Runs f() holding the mutex without checking that the handle is open: for work that must
     // happen whatever state the handle is in (a reservation finishing while it pins the handle).
     template <class F>
@@ -254,7 +259,7 @@ private:
 // Makes the Python handle of type H named `name`: `make()` (run with the GIL released: creating
 // may prefault pages or wait for a creator) returns the C++ handle's result, moved into H::impl.
 // Raises the shmkit error of a failure.
-// `ready_timeout`: how long an attach waits for a half-made segment in all; each make() waits at
+// `ready_timeout`: how long an open() waits for a half-made segment in all; each make() waits at
 // most one slice of it (attach_segment_options), and between slices the Python signal handlers
 // run, so Ctrl-C raises KeyboardInterrupt within a slice.
 template <class H, class Make>

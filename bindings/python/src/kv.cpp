@@ -114,10 +114,10 @@ something does. A key outside the schema raises KeyError; a key never written re
             py::arg("allow_membarrier") = true,
             "Creates the store with these keys (unique, at most max_key bytes each); values up to max_value bytes.")
         .def_static(
-            "attach",
+            "open",
             [](const std::string& name, double ready_timeout) {
                 const kv_options o = kv_options_from(attach_segment_options(ready_timeout));
-                auto h = open_handle<py_kv>(name, "attach", [&] { return kv_store::open(name.c_str(), o); }, ready_timeout);
+                auto h = open_handle<py_kv>(name, "open", [&] { return kv_store::open(name.c_str(), o); }, ready_timeout);
                 h->seen = h->impl.epoch();
                 return h;
             },
@@ -133,11 +133,11 @@ something does. A key outside the schema raises KeyError; a key never written re
         .def(
             "get_with_epoch", [](py_kv& kv, const std::string& key) { return kv.get(key); }, py::arg("key"),
             "(value or None, epoch of the write that produced it).")
-        .def("set", &py_kv::set, py::arg("key"), py::arg("value"), py::arg("timeout") = 1.0,
+        .def("set", &py_kv::set, py::arg("key"), py::arg("value"), py::arg("timeout") = py::none(),
              "Stores bytes or str (UTF-8). MessageTooLarge above max_value; LockTimeout if another writer of "
-             "this key holds it past `timeout` seconds (a dead writer's lock is recovered).")
+             "this key holds it past `timeout` seconds (None: forever; a dead writer's lock is recovered).")
         .def("__getitem__", [](py_kv& kv, const std::string& key) { return kv.get(key).first; })
-        .def("__setitem__", [](py_kv& kv, const std::string& key, const py::handle& v) { kv.set(key, v, 1.0); })
+        .def("__setitem__", [](py_kv& kv, const std::string& key, const py::handle& v) { kv.set(key, v, std::nullopt); })
         .def("__contains__", [](py_kv& kv, const std::string& key) {
             auto i = kv.quick([&] { return kv.impl.find(key.data(), key.size()); });
             return static_cast<bool>(i);

@@ -21,12 +21,13 @@ py::bytes bytes_from(const std::uint8_t* data, std::size_t size);
 // A message reader as the binding sees it: try_(buffer, capacity) and wait_(buffer, capacity,
 // slice) return result<message_info>; pending() is the size of a message that did not fit.
 // `large` says whether copies may exceed copy_with_gil_limit (then they release the GIL).
-// Returns the message and sets *info, or returns None when nothing arrived and `timeout` is 0.
-// Raises Timeout, Overrun (via on_error), and the kind's other errors.
+// Returns the message and sets *info. `blocking` (read, pop): waits up to `timeout` and raises
+// Timeout when it expires, 0 included; otherwise (try_read, try_pop) returns None when there is
+// nothing. Raises the kind's other errors (via on_error).
 template <class H, class Try, class Wait, class Pending>
-py::object receive(H& h, const timeout_arg& timeout, bool large, message_info* info, const char* what, Try&& try_,
-                   Wait&& wait_, Pending&& pending) {
-    const bool waits = will_wait(timeout);
+py::object receive(H& h, bool blocking, const timeout_arg& timeout, bool large, message_info* info, const char* what,
+                   Try&& try_, Wait&& wait_, Pending&& pending) {
+    validate_timeout(timeout);
     std::size_t want = h.max_message() < 65536 ? h.max_message() : 65536;
     for (;;) {
         std::vector<std::uint8_t>& buf = staging_buffer(want);
@@ -37,8 +38,8 @@ py::object receive(H& h, const timeout_arg& timeout, bool large, message_info* i
             return r;
         };
         result<message_info> r = large ? h.blocking(attempt_try) : h.quick(attempt_try);
-        if (!r && r.error() == errc::empty && waits) {
-            r = h.sliced(timeout, errc::timeout, [&](nanoseconds slice) {
+        if (!r && r.error() == errc::empty && blocking) {
+            r = h.wait_rest(timeout, [&](nanoseconds slice) {
                 auto w = wait_(buf.data(), buf.size(), slice);
                 if (!w && w.error() == errc::message_too_large) too_large = pending();
                 return w;
@@ -57,15 +58,16 @@ py::object receive(H& h, const timeout_arg& timeout, bool large, message_info* i
     }
 }
 
-// As receive(), into a caller's writable buffer: the message size, or None (empty, timeout 0).
+// As receive(), into a caller's writable buffer: the message size, or None (nothing, and not
+// `blocking`).
 template <class H, class Try, class Wait>
-py::object receive_into(H& h, const py::handle& target, const timeout_arg& timeout, message_info* info,
+py::object receive_into(H& h, const py::handle& target, bool blocking, const timeout_arg& timeout, message_info* info,
                         const char* what, Try&& try_, Wait&& wait_) {
-    const bool waits = will_wait(timeout);
+    validate_timeout(timeout);
     output_buffer out(target);
     result<message_info> r = h.blocking([&] { return try_(out.data(), out.size()); });
-    if (!r && r.error() == errc::empty && waits) {
-        r = h.sliced(timeout, errc::timeout, [&](nanoseconds slice) { return wait_(out.data(), out.size(), slice); });
+    if (!r && r.error() == errc::empty && blocking) {
+        r = h.wait_rest(timeout, [&](nanoseconds slice) { return wait_(out.data(), out.size(), slice); });
     }
     if (r) {
         *info = *r;

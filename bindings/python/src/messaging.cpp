@@ -1,7 +1,6 @@
 // shmkit.BroadcastWriter/BroadcastReader, SpscProducer/SpscConsumer, CommandWriter/CommandReader.
 #include <pybind11/stl.h>
 
-#include <type_traits>
 #include <utility>
 
 #include "messages.hpp"
@@ -49,23 +48,18 @@ struct py_message_reader final : handle_base {
         *out = impl.waitable();
         return true;
     }
-    std::uint32_t max_message() const noexcept { return impl.max_message(); }
-    [[noreturn]] void on_error(errc e, const char* op) {
-        if constexpr (std::is_same_v<Impl, broadcast_reader>) {
-            if (e == errc::overrun) raise_overrun(impl.lost(), what(*this, op));
-        }
-        raise(e, what(*this, op));
-    }
-    py::object read(const timeout_arg& timeout, const char* op) {
+    std::uint64_t max_message() const noexcept { return impl.max_message(); }
+    [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
+    py::object read(bool blocking, const timeout_arg& timeout, const char* op) {
         return receive(
-            *this, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
+            *this, blocking, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
             [this](void* b, std::size_t n) { return impl.try_read(b, n); },
             [this](void* b, std::size_t n, nanoseconds t) { return impl.read(b, n, t); },
             [this] { return impl.pending_size(); });
     }
-    py::object read_into(const py::handle& buffer, const timeout_arg& timeout) {
+    py::object read_into(const py::handle& buffer, bool blocking, const timeout_arg& timeout, const char* op) {
         return receive_into(
-            *this, buffer, timeout, &last, "read_into", [this](void* b, std::size_t n) { return impl.try_read(b, n); },
+            *this, buffer, blocking, timeout, &last, op, [this](void* b, std::size_t n) { return impl.try_read(b, n); },
             [this](void* b, std::size_t n, nanoseconds t) { return impl.read(b, n, t); });
     }
 };
@@ -94,11 +88,36 @@ struct py_spsc_consumer final : handle_base {
         *out = impl.waitable();
         return true;
     }
-    std::uint32_t max_message() const noexcept { return impl.max_message(); }
+    std::uint64_t max_message() const noexcept { return impl.max_message(); }
     [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
-    py::object pop(const timeout_arg& timeout, const char* op) {
+    py::object pop_into(const py::handle& buffer, bool blocking, const timeout_arg& timeout, const char* op) {
+        return receive_into(
+            *this, buffer, blocking, timeout, &last, op,
+            [this](void* b, std::size_t cap) { return popped(impl.try_pop(b, cap)); },
+            [this](void* b, std::size_t cap, nanoseconds t) { return popped(impl.pop(b, cap, t)); });
+    }
+    // peek() and try_peek(): the next message in place, without consuming it.
+    py::object peek(py::object self, bool blocking, const timeout_arg& timeout, const char* op) {
+        validate_timeout(timeout);
+        auto peeked_now = [&](result<message_view> v) {
+            if (v) peeked = true;
+            return v;
+        };
+        result<message_view> v = quick([&] { return peeked_now(impl.try_peek()); });
+        if (!v && v.error() == errc::empty && blocking) {
+            v = wait_rest(timeout, [&](nanoseconds s) { return peeked_now(impl.peek(s)); });
+        }
+        // Pinned right after the wait (before it, close() from another thread could not
+        // cancel the wait); no Python code ran since the pointer was taken.
+        const py::object guard = pin(self);
+        if (!v && v.error() == errc::empty) return py::none();
+        if (!v) raise(v.error(), what(*this, op));
+        last = message_info{v->size, v->seq, v->lost};
+        return shared_bytes(guard, v->data, v->size, false);
+    }
+    py::object pop(bool blocking, const timeout_arg& timeout, const char* op) {
         return receive(
-            *this, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
+            *this, blocking, timeout, impl.max_message() > copy_with_gil_limit, &last, op,
             [this](void* b, std::size_t n) { return popped(impl.try_pop(b, n)); },
             [this](void* b, std::size_t n, nanoseconds t) { return popped(impl.pop(b, n, t)); },
             [this] { return impl.pending_size(); });
@@ -112,19 +131,20 @@ struct py_command_writer final : handle_base {
     void close_impl() noexcept override { impl.close(); }
 };
 
-// Sends with an optional wait for room: try first, then wait in slices while `full`.
+// Sends, waiting up to `timeout` for room: try first, then wait in slices while `full` (or the
+// claim lock is busy). Timeout when it expires, 0 included.
 template <class H, class Try, class Wait>
 errc send_waiting(H& h, const py::handle& data, const timeout_arg& timeout, Try&& try_, Wait&& wait_) {
-    const bool waits = will_wait(timeout);
+    validate_timeout(timeout);
     input_bytes in(data);
     errc e = h.copying(in.size(), [&] { return try_(in.data(), in.size()); });
-    if ((e == errc::full || e == errc::lock_timeout) && waits) {
-        e = h.sliced(timeout, errc::timeout, [&](nanoseconds slice) { return wait_(in.data(), in.size(), slice); });
+    if (e == errc::full || e == errc::lock_timeout) {
+        e = h.wait_rest(timeout, [&](nanoseconds slice) { return wait_(in.data(), in.size(), slice); });
     }
     return e;
 }
 
-// create() and attach() of the queue kinds whose options carry `wait` and `segment` (spsc and
+// create() and open() of the queue kinds whose options carry `wait` and `segment` (spsc and
 // command): H is the Python handle, its `impl` the C++ end.
 template <class H, class Config, class Options>
 std::unique_ptr<H> create_queue(const std::string& name, std::uint64_t capacity, std::uint32_t max_message,
@@ -136,9 +156,9 @@ std::unique_ptr<H> create_queue(const std::string& name, std::uint64_t capacity,
     return open_handle<H>(name, "create", [&] { return decltype(H::impl)::create(name.c_str(), c, o); });
 }
 template <class H, class Options>
-std::unique_ptr<H> attach_queue(const std::string& name, double ready_timeout) {
+std::unique_ptr<H> open_queue(const std::string& name, double ready_timeout) {
     const auto o = interruptible<Options>(attach_segment_options(ready_timeout));
-    return open_handle<H>(name, "attach", [&] { return decltype(H::impl)::open(name.c_str(), o); }, ready_timeout);
+    return open_handle<H>(name, "open", [&] { return decltype(H::impl)::open(name.c_str(), o); }, ready_timeout);
 }
 
 // A Reservation of message bytes; `guard` pinned the writer (pin()) before it reserved.
@@ -147,6 +167,37 @@ py::object bytes_reservation(const py::object& guard, py::object self, handle_ba
     py::array a = shared_bytes(guard, r.data(), r.size(), true);
     const std::size_t size = r.size();
     return make_reservation(std::move(self), w, open_flag, std::move(r), std::move(a), size, true);
+}
+
+// spsc reserve() and try_reserve(): a Reservation; without `blocking`, None when there is no room.
+py::object spsc_reserve(py::object self, std::size_t size, bool blocking, const timeout_arg& timeout, const char* op) {
+    auto& p = self.cast<py_spsc_producer&>();
+    validate_timeout(timeout);
+    bool refused = false;
+    result<reservation> r = p.quick(p.reserve_guarded(refused, [&] { return p.impl.try_reserve(size); }));
+    if (!r && r.error() == errc::full && blocking) {
+        r = p.wait_rest(timeout, p.reserve_guarded(refused, [&](nanoseconds s) { return p.impl.reserve(size, s); }));
+    }
+    const py::object guard = pin_reserved(self, p, r, &p.reserving);
+    p.check_refused(refused);
+    if (!r && r.error() == errc::full && !blocking) return py::none();
+    if (!r) raise(r.error(), what(p, op));
+    return bytes_reservation(guard, self, p, &p.reserving, std::move(r).value());
+}
+
+// command reserve() and try_reserve(), likewise (no room, or the claim lock busy: None).
+py::object command_reserve(py::object self, std::size_t size, bool blocking, const timeout_arg& timeout,
+                           const char* op) {
+    auto& w = self.cast<py_command_writer&>();
+    validate_timeout(timeout);
+    result<reservation> r = w.quick([&] { return w.impl.try_reserve(size); });
+    if (!r && (r.error() == errc::full || r.error() == errc::lock_timeout) && blocking) {
+        r = w.wait_rest(timeout, [&](nanoseconds s) { return w.impl.reserve(size, s); });
+    }
+    const py::object guard = pin_reserved(self, w, r, nullptr);
+    if (!r && (r.error() == errc::full || r.error() == errc::lock_timeout) && !blocking) return py::none();
+    if (!r) raise(r.error(), what(w, op));
+    return bytes_reservation(guard, self, w, nullptr, std::move(r).value());
 }
 
 constexpr const char* seg_doc =
@@ -161,8 +212,8 @@ void bind_messaging(py::module_& m) {
     py::class_<py_broadcast_writer, handle_base>(m, "BroadcastWriter", R"doc(
 The single writer of a broadcast channel: every reader sees every message, in order.
 
-The writer never waits for readers; a reader the writer laps gets Overrun (with the number of
-messages lost) and continues at the oldest message still kept.
+The writer never waits for readers; a reader the writer laps continues at the oldest message
+still kept and is told how many it lost (its `lost`).
 )doc")
         .def_static(
             "create",
@@ -183,10 +234,10 @@ messages lost) and continues at the oldest message still kept.
              seg_doc)
                 .c_str())
         .def_static(
-            "attach",
+            "open",
             [](const std::string& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
-                return open_handle<py_broadcast_writer>(name, "attach",
+                return open_handle<py_broadcast_writer>(name, "open",
                                                         [&] { return broadcast_writer::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
@@ -224,14 +275,15 @@ messages lost) and continues at the oldest message still kept.
 A reader of a broadcast channel (any number, no registration).
 
 read() waits for the next message; try_read() returns None when there is none. If the writer
-laps this reader, the read raises Overrun (its `lost` says how many messages were overwritten)
-and the next read returns the oldest message still kept.
+laps this reader, the read returns the oldest message still kept, and `lost` then says how many
+messages were overwritten just before it (0 after an ordinary read); `total_lost` and
+`overruns` keep count since attach. Lapping is never an exception.
 )doc")
         .def_static(
-            "attach",
+            "open",
             [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
                 const auto o = reader_options<broadcast_reader_options>(from_oldest, read_only, ready_timeout);
-                return open_handle<py_broadcast_reader>(name, "attach",
+                return open_handle<py_broadcast_reader>(name, "open",
                                                         [&] { return broadcast_reader::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
@@ -239,20 +291,29 @@ and the next read returns the oldest message still kept.
             "Attaches to a channel. from_oldest: start at the oldest message kept, not the next new one. "
             "read_only: map read-only (try_read and poll work; blocking reads raise AccessDenied).")
         .def(
-            "read", [](py_broadcast_reader& r, timeout_arg timeout) { return r.read(timeout, "read"); },
+            "read", [](py_broadcast_reader& r, timeout_arg timeout) { return r.read(true, timeout, "read"); },
             py::arg("timeout") = py::none(),
-            "The next message as bytes, waiting up to `timeout` seconds (None: forever). Raises Timeout, Overrun.")
+            "The next message as bytes, waiting up to `timeout` seconds (None: forever). Raises Timeout when "
+            "it expires (0 included).")
         .def(
-            "try_read", [](py_broadcast_reader& r) { return r.read(0.0, "try_read"); },
-            "The next message as bytes, or None if there is none yet. Raises Overrun.")
+            "try_read", [](py_broadcast_reader& r) { return r.read(false, 0.0, "try_read"); },
+            "The next message as bytes, or None if there is none yet. Never waits.")
         .def(
             "read_into",
-            [](py_broadcast_reader& r, const py::handle& buffer, timeout_arg timeout) { return r.read_into(buffer, timeout); },
+            [](py_broadcast_reader& r, const py::handle& buffer, timeout_arg timeout) {
+                return r.read_into(buffer, true, timeout, "read_into");
+            },
             py::arg("buffer"), py::arg("timeout") = py::none(),
-            "Copies the next message into a writable buffer; returns its size (None if timeout=0 and nothing "
-            "is there). MessageTooLarge if it does not fit (nothing consumed; see pending_size).")
+            "Copies the next message into a writable buffer, waiting up to `timeout` seconds; returns its size. "
+            "Raises Timeout; MessageTooLarge if it does not fit (nothing consumed; see pending_size).")
+        .def(
+            "try_read_into",
+            [](py_broadcast_reader& r, const py::handle& buffer) { return r.read_into(buffer, false, 0.0, "try_read_into"); },
+            py::arg("buffer"),
+            "Copies the next message into a writable buffer; returns its size, or None if there is none yet. "
+            "Never waits.")
         .def("poll", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.poll(); }); },
-             "True if a read would return at once (a message or Overrun).")
+             "True if a read would return a message at once (also after a lap).")
         .def(
             "wait",
             [](py_broadcast_reader& r, timeout_arg timeout) {
@@ -267,10 +328,10 @@ and the next read returns the oldest message still kept.
         .def_property_readonly("next_seq", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.next_seq(); }); },
                                "The sequence number the next message will carry.")
         .def_property_readonly("lost", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.lost(); }); },
-                               "Messages lost in the last overrun.")
+                               "Messages lost just before the message last read (the writer lapped this reader).")
         .def_property_readonly("total_lost",
                                [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.total_lost(); }); },
-                               "Messages or samples lost to overruns since attach.")
+                               "Messages lost since attach.")
         .def_property_readonly("overruns", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.overruns(); }); },
                                "How many times the writer lapped this reader.")
         .def_property_readonly("pending_size",
@@ -292,7 +353,7 @@ queue makes push() wait (or try_push() return False).
                     py::arg("capacity") = 1u << 20, py::arg("max_message") = 0, py::arg("replace_stale") = true,
                     py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
                     (std::string("Creates the queue as its producer. ") + seg_doc).c_str())
-        .def_static("attach", &attach_queue<py_spsc_producer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+        .def_static("open", &open_queue<py_spsc_producer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
                     "Becomes the producer of an existing queue (Busy while another producer lives).")
         .def(
             "push",
@@ -305,7 +366,8 @@ queue makes push() wait (or try_push() return False).
                 check(e, p, "push");
             },
             py::arg("data"), py::arg("timeout") = py::none(),
-            "Queues one message, waiting up to `timeout` seconds for room (None: forever). Raises Timeout.")
+            "Queues one message, waiting up to `timeout` seconds for room (None: forever). Raises Timeout when it "
+            "expires (0 included).")
         .def(
             "try_push",
             [](py_spsc_producer& p, const py::handle& data) {
@@ -321,21 +383,15 @@ queue makes push() wait (or try_push() return False).
         .def(
             "reserve",
             [](py::object self, std::size_t size, timeout_arg timeout) {
-                auto& p = self.cast<py_spsc_producer&>();
-                const bool waits = will_wait(timeout);
-                bool refused = false;
-                result<reservation> r = p.quick(p.reserve_guarded(refused, [&] { return p.impl.try_reserve(size); }));
-                if (!r && r.error() == errc::full && waits) {
-                    r = p.sliced(timeout, errc::timeout,
-                                 p.reserve_guarded(refused, [&](nanoseconds s) { return p.impl.reserve(size, s); }));
-                }
-                const py::object guard = pin_reserved(self, p, r, &p.reserving);
-                p.check_refused(refused);
-                if (!r) raise(r.error(), what(p, "reserve"));
-                return bytes_reservation(guard, self, p, &p.reserving, std::move(r).value());
+                return spsc_reserve(std::move(self), size, true, timeout, "reserve");
             },
             py::arg("size"), py::arg("timeout") = py::none(),
-            "Reserves `size` bytes to fill in place, waiting for room; returns a Reservation.")
+            "Reserves `size` bytes to fill in place, waiting up to `timeout` seconds for room; returns a "
+            "Reservation. Raises Timeout when it expires (0 included).")
+        .def(
+            "try_reserve",
+            [](py::object self, std::size_t size) { return spsc_reserve(std::move(self), size, false, 0.0, "try_reserve"); },
+            py::arg("size"), "Reserves `size` bytes to fill in place if there is room now: a Reservation, or None.")
         .def_property_readonly("consumer_alive",
                                [](py_spsc_producer& p) { return p.quick([&] { return p.impl.consumer_alive(); }); },
                                "True while the consumer's process lives.")
@@ -352,49 +408,39 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
                     py::arg("capacity") = 1u << 20, py::arg("max_message") = 0, py::arg("replace_stale") = true,
                     py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
                     (std::string("Creates the queue as its consumer. ") + seg_doc).c_str())
-        .def_static("attach", &attach_queue<py_spsc_consumer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+        .def_static("open", &open_queue<py_spsc_consumer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
                     "Becomes the consumer of an existing queue (Busy while another consumer lives).")
         .def(
-            "pop", [](py_spsc_consumer& c, timeout_arg timeout) { return c.pop(timeout, "pop"); },
-            py::arg("timeout") = py::none(), "The next message as bytes, waiting up to `timeout` seconds. Raises Timeout.")
+            "pop", [](py_spsc_consumer& c, timeout_arg timeout) { return c.pop(true, timeout, "pop"); },
+            py::arg("timeout") = py::none(),
+            "The next message as bytes, waiting up to `timeout` seconds. Raises Timeout when it expires (0 included).")
         .def(
-            "try_pop", [](py_spsc_consumer& c) { return c.pop(0.0, "try_pop"); },
-            "The next message as bytes, or None if the queue is empty.")
+            "try_pop", [](py_spsc_consumer& c) { return c.pop(false, 0.0, "try_pop"); },
+            "The next message as bytes, or None if the queue is empty. Never waits.")
         .def(
             "pop_into",
             [](py_spsc_consumer& c, const py::handle& buffer, timeout_arg timeout) {
-                return receive_into(
-                    c, buffer, timeout, &c.last, "pop_into",
-                    [&](void* b, std::size_t cap) { return c.popped(c.impl.try_pop(b, cap)); },
-                    [&](void* b, std::size_t cap, nanoseconds t) { return c.popped(c.impl.pop(b, cap, t)); });
+                return c.pop_into(buffer, true, timeout, "pop_into");
             },
             py::arg("buffer"), py::arg("timeout") = py::none(),
-            "Copies the next message into a writable buffer; returns its size (None if timeout=0 and empty).")
+            "Copies the next message into a writable buffer, waiting up to `timeout` seconds; returns its size. "
+            "Raises Timeout.")
+        .def(
+            "try_pop_into",
+            [](py_spsc_consumer& c, const py::handle& buffer) { return c.pop_into(buffer, false, 0.0, "try_pop_into"); },
+            py::arg("buffer"),
+            "Copies the next message into a writable buffer; returns its size, or None if the queue is empty.")
         .def(
             "peek",
-            [](py::object self, timeout_arg timeout) -> py::object {
-                auto& c = self.cast<py_spsc_consumer&>();
-                const bool waits = will_wait(timeout);
-                auto peeked = [&](result<message_view> v) {
-                    if (v) c.peeked = true;
-                    return v;
-                };
-                result<message_view> v = c.quick([&] { return peeked(c.impl.try_peek()); });
-                if (!v && v.error() == errc::empty && waits) {
-                    v = c.sliced(timeout, errc::timeout, [&](nanoseconds s) { return peeked(c.impl.peek(s)); });
-                }
-                // Pinned right after the wait (before it, close() from another thread could not
-                // cancel the wait); no Python code ran since the pointer was taken.
-                const py::object guard = pin(self);
-                if (!v && v.error() == errc::empty) return py::none();
-                if (!v) raise(v.error(), what(c, "peek"));
-                c.last = message_info{v->size, v->seq};
-                return shared_bytes(guard, v->data, v->size, false);
-            },
+            [](py::object self, timeout_arg timeout) { return self.cast<py_spsc_consumer&>().peek(self, true, timeout, "peek"); },
             py::arg("timeout") = py::none(),
-            "Zero-copy: the next message as a read-only uint8 array over the queue, without consuming it "
-            "(None if timeout=0 and empty). It stays valid until release(); after that the producer may "
-            "reuse the memory.")
+            "Zero-copy: the next message as a read-only uint8 array over the queue, without consuming it, "
+            "waiting up to `timeout` seconds (Timeout when it expires, 0 included). It stays valid until "
+            "release(); after that the producer may reuse the memory.")
+        .def(
+            "try_peek",
+            [](py::object self) { return self.cast<py_spsc_consumer&>().peek(self, false, 0.0, "try_peek"); },
+            "As peek(), without waiting: None if the queue is empty.")
         .def(
             "release",
             [](py_spsc_consumer& c) {
@@ -428,7 +474,7 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
 One of many writers of a command channel (control paths: UI -> capture process). Commands from
 all writers arrive at the single reader in claim order.
 )doc")
-        .def_static("attach", &attach_queue<py_command_writer, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+        .def_static("open", &open_queue<py_command_writer, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Attaches as a writer to the channel the reader created.")
         .def(
             "write",
@@ -439,7 +485,8 @@ all writers arrive at the single reader in claim order.
                       w, "write");
             },
             py::arg("data"), py::arg("timeout") = py::none(),
-            "Sends one command, waiting up to `timeout` seconds for room (None: forever). Raises Timeout.")
+            "Sends one command, waiting up to `timeout` seconds for room (None: forever). Raises Timeout when it "
+            "expires (0 included).")
         .def(
             "try_write",
             [](py_command_writer& w, const py::handle& data) {
@@ -452,18 +499,17 @@ all writers arrive at the single reader in claim order.
         .def(
             "reserve",
             [](py::object self, std::size_t size, timeout_arg timeout) {
-                auto& w = self.cast<py_command_writer&>();
-                const bool waits = will_wait(timeout);
-                result<reservation> r = w.quick([&] { return w.impl.try_reserve(size); });
-                if (!r && (r.error() == errc::full || r.error() == errc::lock_timeout) && waits) {
-                    r = w.sliced(timeout, errc::timeout, [&](nanoseconds s) { return w.impl.reserve(size, s); });
-                }
-                const py::object guard = pin_reserved(self, w, r, nullptr);
-                if (!r) raise(r.error(), what(w, "reserve"));
-                return bytes_reservation(guard, self, w, nullptr, std::move(r).value());
+                return command_reserve(std::move(self), size, true, timeout, "reserve");
             },
             py::arg("size"), py::arg("timeout") = py::none(),
-            "Claims `size` bytes to fill in place; returns a Reservation. An abandoned claim is skipped by the reader.")
+            "Claims `size` bytes to fill in place, waiting up to `timeout` seconds for room; returns a Reservation. "
+            "Raises Timeout when it expires (0 included). An abandoned claim is skipped by the reader.")
+        .def(
+            "try_reserve",
+            [](py::object self, std::size_t size) {
+                return command_reserve(std::move(self), size, false, 0.0, "try_reserve");
+            },
+            py::arg("size"), "Claims `size` bytes to fill in place if there is room now: a Reservation, or None.")
         .def_property_readonly("reader_alive",
                                [](py_command_writer& w) { return w.quick([&] { return w.impl.reader_alive(); }); },
                                "True while the reader's process lives.")
@@ -478,19 +524,28 @@ claiming and committing is skipped after one liveness period (counted in `abando
         .def_static("create", &create_queue<py_command_reader, command_config, command_options>, py::arg("name"), py::kw_only(), py::arg("capacity") = 64u << 10, py::arg("max_message") = 0,
             py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
             py::arg("allow_membarrier") = true, (std::string("Creates the channel as its reader. ") + seg_doc).c_str())
-        .def_static("attach", &attach_queue<py_command_reader, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
+        .def_static("open", &open_queue<py_command_reader, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the reader of an existing channel (Busy while another reader lives).")
         .def(
-            "read", [](py_command_reader& r, timeout_arg timeout) { return r.read(timeout, "read"); },
-            py::arg("timeout") = py::none(), "The next command as bytes, waiting up to `timeout` seconds. Raises Timeout.")
+            "read", [](py_command_reader& r, timeout_arg timeout) { return r.read(true, timeout, "read"); },
+            py::arg("timeout") = py::none(),
+            "The next command as bytes, waiting up to `timeout` seconds. Raises Timeout when it expires (0 included).")
         .def(
-            "try_read", [](py_command_reader& r) { return r.read(0.0, "try_read"); },
-            "The next command as bytes, or None if none is committed yet.")
+            "try_read", [](py_command_reader& r) { return r.read(false, 0.0, "try_read"); },
+            "The next command as bytes, or None if none is committed yet. Never waits.")
         .def(
             "read_into",
-            [](py_command_reader& r, const py::handle& buffer, timeout_arg timeout) { return r.read_into(buffer, timeout); },
+            [](py_command_reader& r, const py::handle& buffer, timeout_arg timeout) {
+                return r.read_into(buffer, true, timeout, "read_into");
+            },
             py::arg("buffer"), py::arg("timeout") = py::none(),
-            "Copies the next command into a writable buffer; returns its size (None if timeout=0 and empty).")
+            "Copies the next command into a writable buffer, waiting up to `timeout` seconds; returns its size. "
+            "Raises Timeout.")
+        .def(
+            "try_read_into",
+            [](py_command_reader& r, const py::handle& buffer) { return r.read_into(buffer, false, 0.0, "try_read_into"); },
+            py::arg("buffer"),
+            "Copies the next command into a writable buffer; returns its size, or None if none is committed yet.")
         .def("poll", [](py_command_reader& r) { return r.quick([&] { return r.impl.poll(); }); },
              "True if a committed command (or an abandoned claim to skip) is at the front.")
         .def_property_readonly("last_seq", [](py_command_reader& r) { return r.last.seq; },

@@ -11,10 +11,13 @@ void bind_slots(py::module_& m) {
         .def_readonly("timestamp_ns", &sample_info_py::timestamp_ns, "The writer's monotonic clock at commit.")
         .def_readonly("pts", &sample_info_py::pts, "Video pts of a frame, pts of an audio buffer (0 for streams).")
         .def_readonly("audio_pts", &sample_info_py::audio_pts, "Audio pts carried by a video frame.")
+        .def_readonly("lost", &sample_info_py::lost,
+                      "In-order reads: samples lost just before this one (the writer lapped the reader); 0 from "
+                      "latest reads.")
         .def("__repr__", [](const sample_info_py& i) {
             return "SampleInfo(index=" + std::to_string(i.index) + ", size=" + std::to_string(i.size) +
                    ", timestamp_ns=" + std::to_string(i.timestamp_ns) + ", pts=" + std::to_string(i.pts) +
-                   ", audio_pts=" + std::to_string(i.audio_pts) + ")";
+                   ", audio_pts=" + std::to_string(i.audio_pts) + ", lost=" + std::to_string(i.lost) + ")";
         });
 
     py::class_<sample_view_py> view_class(m, "SampleView", R"doc(

@@ -58,18 +58,17 @@ struct py_slot_reader final : handle_base {
         return true;
     }
     sample_layout layout(std::uint64_t size) const { return K::layout(impl.description(), size); }
-    [[noreturn]] void on_error(errc e, const char* op) {
-        if (e == errc::overrun) raise_overrun(impl.lost(), what(*this, op));
-        raise(e, what(*this, op));
-    }
+    [[noreturn]] void on_error(errc e, const char* op) { raise(e, what(*this, op)); }
 };
 
 struct sample_info_py {
     std::uint64_t index, size, timestamp_ns;
     std::int64_t pts, audio_pts;
+    std::uint64_t lost;
 };
 inline sample_info_py to_py(const sample_info& i) {
-    return {i.index, i.size, i.timestamp_ns, static_cast<std::int64_t>(i.meta[0]), static_cast<std::int64_t>(i.meta[1])};
+    return {i.index, i.size, i.timestamp_ns, static_cast<std::int64_t>(i.meta[0]), static_cast<std::int64_t>(i.meta[1]),
+            i.lost};
 }
 
 // A zero-copy sample: `array` reads the slot in place; `valid` says whether the writer has
@@ -98,10 +97,12 @@ py::object view_sample(const py::object& self, View&& view, const char* op) {
 // One copy-out read: `try_(buffer, capacity)` returns result<sample_info> (empty when there is
 // nothing), `wait_(buffer, capacity, slice)` waits up to a slice. Copies into `out` when given
 // (returned as is), else into a new array shaped like the sample (bytes for a bytes stream).
-// None when there is nothing and `timeout` is 0; Timeout when a wait expires.
+// `blocking` (next, wait_latest): waits up to `timeout`, Timeout when it expires (0 included);
+// otherwise (latest, try_next) None when there is nothing.
 template <class K, class Try, class Wait>
-py::object copy_sample(py_slot_reader<K>& r, const py::object& out, const timeout_arg& timeout, const char* op,
-                       Try&& try_, Wait&& wait_) {
+py::object copy_sample(py_slot_reader<K>& r, const py::object& out, bool blocking, const timeout_arg& timeout,
+                       const char* op, Try&& try_, Wait&& wait_) {
+    validate_timeout(timeout);
     const std::uint64_t capacity = r.impl.slot_capacity();
     const std::uint64_t deadline = deadline_of(timeout);
     std::unique_ptr<output_buffer> target;
@@ -117,12 +118,11 @@ py::object copy_sample(py_slot_reader<K>& r, const py::object& out, const timeou
         dst = static_cast<std::uint8_t*>(owned.mutable_data());
         room = capacity;
     }
-    const bool waits = will_wait(timeout);
     result<sample_info> got = errc::empty;
     for (int stale_retries = 0;; ++stale_retries) {
         got = r.copying(capacity, [&] { return try_(dst, room); });
-        if (!got && got.error() == errc::empty && waits) {
-            got = r.sliced(timeout, errc::timeout, [&](nanoseconds slice) { return wait_(dst, room, slice); });
+        if (!got && got.error() == errc::empty && blocking) {
+            got = r.wait_rest(timeout, [&](nanoseconds slice) { return wait_(dst, room, slice); });
         }
         // A copy the writer kept overwriting: a few more tries before reporting it.
         if (!got && got.error() == errc::stale && stale_retries < 3 && os::monotonic_ns() < deadline) continue;
@@ -145,7 +145,7 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
          "latest",
          [](H& r, const py::object& out) {
              return copy_sample(
-                 r, out, 0.0, "latest", [&](void* b, std::size_t n) { return r.impl.latest(b, n); },
+                 r, out, false, 0.0, "latest", [&](void* b, std::size_t n) { return r.impl.latest(b, n); },
                  [&](void* b, std::size_t n, nanoseconds) { return r.impl.latest(b, n); });
          },
          py::kw_only(), py::arg("out") = py::none(),
@@ -156,7 +156,7 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
             "wait_latest",
             [](H& r, timeout_arg timeout, const py::object& out) {
                 return copy_sample(
-                    r, out, timeout, "wait_latest",
+                    r, out, true, timeout, "wait_latest",
                     [&](void* b, std::size_t n) -> result<sample_info> {
                         if (!r.impl.fresh()) return errc::empty;
                         return r.impl.latest(b, n);
@@ -165,27 +165,29 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
             },
             py::arg("timeout") = py::none(), py::kw_only(), py::arg("out") = py::none(),
             ("Waits up to `timeout` seconds for a " + noun + " newer than the last one latest()/wait_latest() "
-             "returned and copies it. Raises Timeout.")
+             "returned and copies it. Raises Timeout when it expires (0 included).")
                 .c_str())
         .def(
             "next",
             [](H& r, timeout_arg timeout, const py::object& out) {
                 return copy_sample(
-                    r, out, timeout, "next", [&](void* b, std::size_t n) { return r.impl.next(b, n); },
-                    [&](void* b, std::size_t n, nanoseconds t) { return r.impl.wait_next(b, n, t); });
+                    r, out, true, timeout, "next", [&](void* b, std::size_t n) { return r.impl.try_next(b, n); },
+                    [&](void* b, std::size_t n, nanoseconds t) { return r.impl.next(b, n, t); });
             },
             py::arg("timeout") = py::none(), py::kw_only(), py::arg("out") = py::none(),
-            ("The next " + noun + " in order, waiting up to `timeout` seconds. Raises Timeout; Overrun when the "
-             "writer overwrote some before they were read (the next call returns the oldest kept).")
+            ("The next " + noun + " in order, waiting up to `timeout` seconds. Raises Timeout when it expires (0 "
+             "included). If the writer "
+             "overwrote some before they were read, this is the oldest still kept and `lost` says how many.")
                 .c_str())
         .def(
             "try_next",
             [](H& r, const py::object& out) {
                 return copy_sample(
-                    r, out, 0.0, "try_next", [&](void* b, std::size_t n) { return r.impl.next(b, n); },
-                    [&](void* b, std::size_t n, nanoseconds) { return r.impl.next(b, n); });
+                    r, out, false, 0.0, "try_next", [&](void* b, std::size_t n) { return r.impl.try_next(b, n); },
+                    [&](void* b, std::size_t n, nanoseconds) { return r.impl.try_next(b, n); });
             },
-            py::kw_only(), py::arg("out") = py::none(), ("The next " + noun + " in order, or None. Raises Overrun.").c_str())
+            py::kw_only(), py::arg("out") = py::none(),
+            ("The next " + noun + " in order (after a lap, the oldest still kept; see `lost`), or None.").c_str())
         .def(
             "view_latest",
             [](py::object self) {
@@ -201,16 +203,22 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
                 auto& r = self.cast<H&>();
                 return view_sample<K>(self, [&] { return r.impl.view_next(); }, "view_next");
             },
-            ("Zero-copy: the next " + noun + " in order as a SampleView, or None. Raises Overrun.").c_str())
+            ("Zero-copy: the next " + noun + " in order as a SampleView (after a lap, the oldest still kept; "
+             "see `lost`), or None.")
+                .c_str())
         .def("poll", [](H& r) { return r.quick([&] { return r.impl.poll(); }); },
              "True if next() would return at once.")
         .def("fresh", [](H& r) { return r.quick([&] { return r.impl.fresh(); }); },
              "True if a sample newer than the last one latest()/wait_latest() returned exists.")
         .def_property_readonly("last", [](H& r) { return to_py(r.last); }, "SampleInfo of the last sample returned.")
         .def_property_readonly("lost", [](H& r) { return r.quick([&] { return r.impl.lost(); }); },
-                               "Messages or samples lost in the last overrun.")
+                               ("Samples lost just before the " + noun + " an in-order read (next, try_next, view_next) "
+                                "last returned (the writer lapped this reader).")
+                                   .c_str())
         .def_property_readonly("total_lost", [](H& r) { return r.quick([&] { return r.impl.total_lost(); }); },
-                               "Messages or samples lost to overruns since attach.")
+                               "Samples lost since attach.")
+        .def_property_readonly("overruns", [](H& r) { return r.quick([&] { return r.impl.overruns(); }); },
+                               "How many times the writer lapped this reader.")
         .def_property_readonly("slots", [](H& r) { return r.quick([&] { return r.impl.slots(); }); },
                                "Ring slots (the newest slots - 1 samples stay readable).")
         .def_property_readonly("slot_capacity", [](H& r) { return r.quick([&] { return r.impl.slot_capacity(); }); },

@@ -115,10 +115,10 @@ order; the writer never waits for them.
           "shape: the sample shape. slots: ring slots, 2..65536 (the newest slots - 1 samples stay readable: "
           "the next slot may be being written).")
         .def_static(
-            "attach",
+            "open",
             [](const std::string& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
-                return open_handle<stream_w>(name, "attach", [&] { return stream_writer::open(name.c_str(), o); }, ready_timeout);
+                return open_handle<stream_w>(name, "open", [&] { return stream_writer::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the writer of an existing stream (Busy while another writer lives).")
@@ -156,7 +156,7 @@ insist on them (WrongKind / SizeMismatch otherwise). Samples are returned as Num
 (bytes for a bytes stream).
 )doc");
     sr.def_static(
-          "attach",
+          "open",
           [](const std::string& name, const py::object& dtype_spec, const py::object& shape, bool from_oldest,
              bool read_only, double ready_timeout) {
               auto o = reader_options<stream_reader_options>(from_oldest, read_only, ready_timeout);
@@ -166,7 +166,7 @@ insist on them (WrongKind / SizeMismatch otherwise). Samples are returned as Num
                   o.expect.ndim = static_cast<std::int32_t>(dims.size());
                   for (std::size_t i = 0; i < dims.size(); ++i) o.expect.shape[i] = dims[i];
               }
-              return open_handle<stream_r>(name, "attach", [&] { return stream_reader::open(name.c_str(), o); }, ready_timeout);
+              return open_handle<stream_r>(name, "open", [&] { return stream_reader::open(name.c_str(), o); }, ready_timeout);
           },
           py::arg("name"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("shape") = py::none(),
           py::arg("from_oldest") = false, py::arg("read_only") = false, py::arg("ready_timeout") = 0.5,

@@ -111,10 +111,10 @@ the next slot as a writable array to fill in place (zero-copy).
           "Creates the ring. format: gray8, rgb24, bgr24, rgba32, bgra32, yuyv422, uyvy422, nv12, i420. "
           "stride: bytes per row (0: packed). prefault=True avoids page faults on the first frames.")
         .def_static(
-            "attach",
+            "open",
             [](const std::string& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
-                return open_handle<video_w>(name, "attach", [&] { return video_writer::open(name.c_str(), o); }, ready_timeout);
+                return open_handle<video_w>(name, "open", [&] { return video_writer::open(name.c_str(), o); }, ready_timeout);
             },
             py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the writer of an existing ring (Busy while another writer lives).")
@@ -171,10 +171,10 @@ A reader of a video ring. Frames come back as NumPy arrays of `shape` (copies fr
 zero-copy from view_latest()/view_next()); `last` (or a view's `info`) carries pts and audio_pts.
 )doc");
     vr.def_static(
-          "attach",
+          "open",
           [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
               const auto o = reader_options<slot_reader_options>(from_oldest, read_only, ready_timeout);
-              return open_handle<video_r>(name, "attach", [&] { return video_reader::open(name.c_str(), o); }, ready_timeout);
+              return open_handle<video_r>(name, "open", [&] { return video_reader::open(name.c_str(), o); }, ready_timeout);
           },
           py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
           py::arg("ready_timeout") = 0.5, "Attaches to a video ring.");

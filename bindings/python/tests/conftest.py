@@ -118,19 +118,19 @@ class Call:
 
 def broadcast_pair(name, **kwargs):
     w = shmkit.BroadcastWriter.create(name, **kwargs)
-    r = shmkit.BroadcastReader.attach(name)
+    r = shmkit.BroadcastReader.open(name)
     return w, r
 
 
 def spsc_pair(name, **kwargs):
     c = shmkit.SpscConsumer.create(name, **kwargs)
-    p = shmkit.SpscProducer.attach(name)
+    p = shmkit.SpscProducer.open(name)
     return p, c
 
 
 def command_pair(name, **kwargs):
     r = shmkit.CommandReader.create(name, **kwargs)
-    w = shmkit.CommandWriter.attach(name)
+    w = shmkit.CommandWriter.open(name)
     return w, r
 
 

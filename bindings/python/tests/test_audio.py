@@ -16,7 +16,7 @@ from conftest import NO_HANG, u8
                                         ("u8", np.uint8), ("f64le", np.float64)])
 def test_audio_shapes_and_pts(name, fmt, dtype):
     with shmkit.AudioWriter.create(name, channels=2, format=fmt, sample_rate=8000, buffer_seconds=0.01) as w, \
-            shmkit.AudioReader.attach(name) as r:
+            shmkit.AudioReader.open(name) as r:
         frames = w.frames_per_buffer
         assert frames == 80 and r.channels == 2 and r.sample_rate == 8000 and r.format == fmt.upper()
         assert r.buffer_bytes == frames * 2 * np.dtype(dtype).itemsize
@@ -30,7 +30,7 @@ def test_audio_shapes_and_pts(name, fmt, dtype):
 
 def test_audio_partial_buffer(name):
     with shmkit.AudioWriter.create(name, channels=2, format="s16le", sample_rate=48000, buffer_seconds=0.01) as w, \
-            shmkit.AudioReader.attach(name) as r:
+            shmkit.AudioReader.open(name) as r:
         assert w.frames_per_buffer == 480
         short = np.arange(100 * 2, dtype=np.int16).reshape(100, 2)
         w.write(short, pts=7)
@@ -52,7 +52,7 @@ def test_audio_partial_buffer(name):
 
 def test_audio_s24le(name):
     with shmkit.AudioWriter.create(name, channels=2, format="s24le", sample_rate=48000, buffer_seconds=0.001) as w, \
-            shmkit.AudioReader.attach(name) as r:
+            shmkit.AudioReader.open(name) as r:
         frames = w.frames_per_buffer
         assert frames == 48 and w.buffer_bytes == frames * 2 * 3
         data = (np.arange(frames * 6) % 251).astype(np.uint8)

@@ -18,13 +18,13 @@ from conftest import NO_HANG, readline, run_python, start_python
 
 
 def test_block_create_attach_size(name):
-    with shmkit.Block.create(name, 1000) as b, shmkit.Block.attach(name) as b2:
+    with shmkit.Block.create(name, 1000) as b, shmkit.Block.open(name) as b2:
         assert b.size == 1000 and b2.size == 1000
         assert b.writable and b2.writable
         assert b.name == name and not b.closed
         assert b.read() == bytes(1000)  # created zeroed
     with pytest.raises(shmkit.NotFound):
-        shmkit.Block.attach(name + "-missing")
+        shmkit.Block.open(name + "-missing")
 
 
 def test_block_memoryview_shape_and_readonly(name):
@@ -35,7 +35,7 @@ def test_block_memoryview_shape_and_readonly(name):
         mv[3] = 77
         assert b.read(3, 1) == b"\x4d"
         mv.release()
-        with shmkit.Block.attach(name, read_only=True) as ro:
+        with shmkit.Block.open(name, read_only=True) as ro:
             rmv = memoryview(ro)
             assert rmv.readonly and rmv.shape == (256,)
             assert rmv[3] == 77
@@ -45,7 +45,7 @@ def test_block_memoryview_shape_and_readonly(name):
 
 
 def test_block_numpy_writes_visible_to_handle_and_child(name):
-    with shmkit.Block.create(name, 64) as b, shmkit.Block.attach(name) as b2:
+    with shmkit.Block.create(name, 64) as b, shmkit.Block.open(name) as b2:
         a = np.asarray(b)
         assert a.shape == (64,) and a.dtype == np.uint8 and a.flags.writeable
         a[:4] = [1, 2, 3, 4]
@@ -53,7 +53,7 @@ def test_block_numpy_writes_visible_to_handle_and_child(name):
         assert bytes(np.asarray(b2)[:4]) == bytes([1, 2, 3, 4])
         out = run_python("""
             import sys, numpy as np, shmkit
-            b = shmkit.Block.attach(sys.argv[1])
+            b = shmkit.Block.open(sys.argv[1])
             a = np.asarray(b)
             print(list(a[:4]))
             a[10:13] = [9, 8, 7]
@@ -119,7 +119,7 @@ def test_block_read_huge_size_is_out_of_range(name):
 def test_block_read_only_attach(name):
     with shmkit.Block.create(name, 32) as b:
         b.write(b"hello")
-        with shmkit.Block.attach(name, read_only=True) as ro:
+        with shmkit.Block.open(name, read_only=True) as ro:
             assert not ro.writable
             assert ro.read(0, 5) == b"hello"
             assert memoryview(ro).readonly
@@ -139,7 +139,7 @@ def test_block_read_only_attach(name):
 
 
 def test_block_lock_context_managers(name):
-    with shmkit.Block.create(name, 16) as b, shmkit.Block.attach(name) as b2:
+    with shmkit.Block.create(name, 16) as b, shmkit.Block.open(name) as b2:
         with b.write_lock(timeout=5) as held:
             assert held.consistent is True
             with pytest.raises(shmkit.LockTimeout):
@@ -180,7 +180,7 @@ def test_block_unlock_without_lock(name):
 
 _HOLD_LOCK = """
 import sys, time, shmkit
-b = shmkit.Block.attach(sys.argv[1])
+b = shmkit.Block.open(sys.argv[1])
 b.lock()
 b.write(b"half", 0)
 print("locked", flush=True)
@@ -280,7 +280,7 @@ def test_typed_round_trip(name, type_, value, encoded):
         assert t.position == 8 + encoded
         assert got == value and type(got) is type(value)
         # The same value read through a second handle's view.
-        with shmkit.Block.attach(name) as b2:
+        with shmkit.Block.open(name) as b2:
             assert b2.typed().read(type_, at=8) == value
 
 
@@ -372,7 +372,7 @@ def test_typed_corrupt_length_prefix_is_out_of_range(name):
             with open("/proc/self/status") as f:
                 vm = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmSize:"))
             resource.setrlimit(resource.RLIMIT_AS, (vm + (512 << 20), resource.RLIM_INFINITY))
-            t = shmkit.Block.attach(sys.argv[1]).typed()
+            t = shmkit.Block.open(sys.argv[1]).typed()
             bad = []
             for at in (0, 20):
                 for ty in ("bytes", "str", "list[i32]", "list[f64]", "list[bool]", "list[str]"):

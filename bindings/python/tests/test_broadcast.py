@@ -62,7 +62,9 @@ def test_broadcast_try_read_none_when_empty(name):
 
 def test_broadcast_read_into(name):
     w, r = broadcast_pair(name)
-    assert r.read_into(bytearray(16), timeout=0) is None  # empty, polling
+    assert r.try_read_into(bytearray(16)) is None  # empty, polling
+    with pytest.raises(shmkit.Timeout):
+        r.read_into(bytearray(16), timeout=0)  # a zero timeout expires like any other
     w.write(b"0123456789")
     buf = bytearray(16)
     assert r.read_into(buf) == 10
@@ -101,7 +103,7 @@ def test_broadcast_last_seq_counts_writer_messages(name):
     w = shmkit.BroadcastWriter.create(name)
     w.write(b"before-0")
     w.write(b"before-1")
-    r = shmkit.BroadcastReader.attach(name)  # starts at the next new message
+    r = shmkit.BroadcastReader.open(name)  # starts at the next new message
     assert r.try_read() is None
     for i in range(3):
         w.write(b"m%d" % i)
@@ -115,35 +117,55 @@ def test_broadcast_from_oldest(name):
     w = shmkit.BroadcastWriter.create(name)
     for i in range(3):
         w.write(b"old%d" % i)
-    late = shmkit.BroadcastReader.attach(name)
-    oldest = shmkit.BroadcastReader.attach(name, from_oldest=True)
+    late = shmkit.BroadcastReader.open(name)
+    oldest = shmkit.BroadcastReader.open(name, from_oldest=True)
     assert late.try_read() is None
     got = [(oldest.read(timeout=NO_HANG), oldest.last_seq) for _ in range(3)]
     assert got == [(b"old0", 0), (b"old1", 1), (b"old2", 2)]
     assert oldest.try_read() is None
 
 
-def test_broadcast_overrun_reports_lost_then_resumes_at_oldest(name):
+def test_broadcast_lapped_read_returns_the_oldest_kept_with_lost(name):
     w, r = broadcast_pair(name, capacity=256)
     total = 40
     for i in range(total):
         w.write(b"%03d" % i)
-    with pytest.raises(shmkit.Overrun) as ei:
-        r.read(timeout=NO_HANG)
-    lost = ei.value.lost
-    assert ei.value.code == "overrun"
-    assert 0 < lost < total
-    assert r.lost == lost
-    assert r.total_lost == lost
-    assert r.overruns == 1
-    # The next read returns the oldest message still kept: the first one not lost.
+    assert r.poll()  # lapped: ready, a read returns at once
+    # A lap is not an exception: the read returns the oldest message still kept, and `lost` says
+    # how many were overwritten just before it.
     first = r.read(timeout=NO_HANG)
+    lost = r.lost
+    assert 0 < lost < total
     assert first == b"%03d" % lost
     assert r.last_seq == lost
+    assert r.total_lost == lost
+    assert r.overruns == 1
     rest = [first]
     while (m := r.try_read()) is not None:
         rest.append(m)
+        assert r.lost == 0  # nothing lost before these
     assert rest == [b"%03d" % i for i in range(lost, total)]
+
+    # Lapped again: try_read does the same, and the counters add up.
+    for i in range(total, 2 * total):
+        w.write(b"%03d" % i)
+    m = r.try_read()
+    lost2 = r.lost
+    assert 0 < lost2 < total
+    assert m == b"%03d" % (total + lost2) and r.last_seq == total + lost2
+    assert r.total_lost == lost + lost2 and r.overruns == 2
+    while r.try_read() is not None:
+        pass
+
+    # And read_into.
+    for i in range(2 * total, 3 * total):
+        w.write(b"%03d" % i)
+    buf = bytearray(8)
+    assert r.read_into(buf, timeout=0) == 3
+    lost3 = r.lost
+    assert 0 < lost3 < total
+    assert bytes(buf[:3]) == b"%03d" % (2 * total + lost3)
+    assert r.total_lost == lost + lost2 + lost3 and r.overruns == 3
 
 
 def test_broadcast_max_message(name):
@@ -160,19 +182,19 @@ def test_broadcast_max_message(name):
 def test_broadcast_second_writer_busy_while_first_lives(name):
     w, r = broadcast_pair(name)
     with pytest.raises(shmkit.Busy) as ei:
-        shmkit.BroadcastWriter.attach(name)
+        shmkit.BroadcastWriter.open(name)
     assert ei.value.code == "busy"
     w.write(b"still the writer")
     assert r.read(timeout=NO_HANG) == b"still the writer"
     w.close()
-    w2 = shmkit.BroadcastWriter.attach(name)  # the role is free again
+    w2 = shmkit.BroadcastWriter.open(name)  # the role is free again
     w2.write(b"new writer")
     assert r.read(timeout=NO_HANG) == b"new writer"
 
 
 def test_broadcast_read_only_reader(name):
     w = shmkit.BroadcastWriter.create(name)
-    ro = shmkit.BroadcastReader.attach(name, read_only=True)
+    ro = shmkit.BroadcastReader.open(name, read_only=True)
     assert ro.try_read() is None
     w.write(b"visible")
     assert ro.try_read() == b"visible"

@@ -19,7 +19,7 @@ def test_command_many_writers_in_child_processes(name):
     code = """
         import sys, shmkit
         name, wid, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-        w = shmkit.CommandWriter.attach(name)
+        w = shmkit.CommandWriter.open(name)
         for i in range(k):
             w.write(b"%d:%d:" % (wid, i) + b"c" * (i % 20), timeout=60)
     """
@@ -114,6 +114,6 @@ def test_command_several_reservations_claim_order(name):
 def test_command_second_reader_busy(name):
     w, r = command_pair(name)
     with pytest.raises(shmkit.Busy):
-        shmkit.CommandReader.attach(name)
+        shmkit.CommandReader.open(name)
     w.write(b"x")
     assert r.read(timeout=NO_HANG) == b"x"

@@ -54,7 +54,7 @@ def test_a_handle_dropped_while_holding_a_lock_releases_it(name, lock):
     proc = run_python(f"""
         import sys, gc, shmkit
         b = shmkit.Block.create(sys.argv[1], 64)
-        other = shmkit.Block.attach(sys.argv[1])
+        other = shmkit.Block.open(sys.argv[1])
         b.{lock}()
         del b
         gc.collect()
@@ -96,7 +96,7 @@ def test_concurrent_unlocks_release_one_lock_once(name):
     proc = run_python("""
         import sys, threading, shmkit
         b = shmkit.Block.create(sys.argv[1], 1 << 24)
-        other = shmkit.Block.attach(sys.argv[1])
+        other = shmkit.Block.open(sys.argv[1])
         for _ in range(20):
             b.lock_shared()
             ok, errors = [], []
@@ -125,7 +125,7 @@ def test_reserve_while_a_push_waits_refuses_the_push(name):
     proc = run_python("""
         import sys, threading, time, shmkit
         c = shmkit.SpscConsumer.create(sys.argv[1], capacity=4096, max_message=2000)
-        p = shmkit.SpscProducer.attach(sys.argv[1])
+        p = shmkit.SpscProducer.open(sys.argv[1])
         p.push(b"x" * 1500); p.push(b"x" * 1500)
         result = []
         def pusher():
@@ -147,7 +147,7 @@ def test_two_threads_finishing_one_reservation(name):
     proc = run_python("""
         import sys, threading, time, shmkit
         rd = shmkit.CommandReader.create(sys.argv[1], capacity=4096)
-        w = shmkit.CommandWriter.attach(sys.argv[1])
+        w = shmkit.CommandWriter.open(sys.argv[1])
         res = w.reserve(64, timeout=0)
         while w.try_write(b"f" * 200):
             pass
@@ -174,7 +174,7 @@ def test_two_threads_finishing_one_reservation(name):
 
 
 def test_release_after_a_pop_that_did_not_fit(name):
-    with shmkit.SpscConsumer.create(name, capacity=4096) as c, shmkit.SpscProducer.attach(name) as p:
+    with shmkit.SpscConsumer.create(name, capacity=4096) as c, shmkit.SpscProducer.open(name) as p:
         p.push(b"x" * 100)
         a = c.peek(timeout=0)
         del a

@@ -1,7 +1,7 @@
 """Every exception the Python API can raise is reached by a real call here (the common ones are
 also all over the other files); segments are damaged through /dev/shm the way a crashed or
-hostile process could leave them. Empty, PeerDead and Interrupted complete the mapping from
-errc but are not raised by the Python API (see the README); the last test pins that down."""
+hostile process could leave them. Empty, Full, PeerDead and Interrupted complete the mapping
+from errc but are not raised by the Python API (see the README); the last test pins that down."""
 
 from __future__ import annotations
 
@@ -35,15 +35,17 @@ def test_full(name):
     with shmkit.SpscProducer.create(name, capacity=256) as p:
         while p.try_push(b"x" * 32):
             pass
-        with pytest.raises(shmkit.Full):
-            p.push(b"x" * 32, timeout=0)  # polls once: no room now
+        assert p.try_push(b"x" * 32) is False  # no room now: try_ says so without raising
+        with pytest.raises(shmkit.Timeout) as ei:
+            p.push(b"x" * 32, timeout=0)  # a zero timeout expires like any other: not Full
+        assert not isinstance(ei.value, shmkit.Full)
 
 
 def test_version_mismatch(name):
     shmkit.Block.create(name, 64).close()
     poke(name, HEADER_VERSION, "<I", 99)
     with pytest.raises(shmkit.VersionMismatch) as e:
-        shmkit.Block.attach(name)
+        shmkit.Block.open(name)
     assert isinstance(e.value, shmkit.InvalidLayout) and e.value.code == "version_mismatch"
 
 
@@ -51,7 +53,7 @@ def test_not_ready(name):
     shmkit.Block.create(name, 64).close()
     poke(name, HEADER_STATE, "<I", 0)  # as if its creator were still writing it
     with pytest.raises(shmkit.NotReady):
-        shmkit.Block.attach(name, ready_timeout=0)
+        shmkit.Block.open(name, ready_timeout=0)
 
 
 def test_no_space(name):
@@ -78,7 +80,7 @@ def test_unsupported(name):
         proc = run_python("""
             import os, sys, shmkit
             try:
-                shmkit.Block.attach(sys.argv[1])
+                shmkit.Block.open(sys.argv[1])
             except shmkit.Unsupported as e:
                 print("unsupported", e.code)
         """, name, env_extra={"SHMKIT_NO_MEMBARRIER": "1"})
@@ -89,7 +91,7 @@ def test_os_failure(name):
     # shm_open refuses to follow a symbolic link (O_NOFOLLOW): ELOOP, which has no errc of its own.
     os.symlink("/dev/shm" + name + "-target", "/dev/shm" + name)
     with pytest.raises(shmkit.OSFailure) as e:
-        shmkit.Block.attach(name)
+        shmkit.Block.open(name)
     assert e.value.code == "os_error" and e.value.os_errno == errno.ELOOP and isinstance(e.value, OSError)
     os.unlink("/dev/shm" + name)
 
@@ -97,7 +99,7 @@ def test_os_failure(name):
 def test_names_with_nul_bytes_are_refused(name):
     # C++ sees names as C strings: "/a\0zzz" must not quietly act on "/a".
     shmkit.Block.create(name, 64).close()
-    for call in (lambda n: shmkit.Block.create(n, 64), lambda n: shmkit.Block.attach(n), shmkit.remove,
+    for call in (lambda n: shmkit.Block.create(n, 64), lambda n: shmkit.Block.open(n), shmkit.remove,
                  shmkit.remove_if_stale, shmkit.info, lambda n: shmkit.BroadcastWriter.create(n)):
         with pytest.raises(shmkit.InvalidArgument, match="NUL"):
             call(name + "\0zzz")
@@ -108,7 +110,7 @@ def test_object_arrays_are_refused_everywhere(name):
     np = pytest.importorskip("numpy")
     objects = np.array([object(), "text", 3], dtype=object)
     structured = np.zeros(2, dtype=[("n", "<i4"), ("O", "<u1")])  # a field merely named O is fine
-    with shmkit.BroadcastWriter.create(name + "-b") as w, shmkit.BroadcastReader.attach(name + "-b") as r, \
+    with shmkit.BroadcastWriter.create(name + "-b") as w, shmkit.BroadcastReader.open(name + "-b") as r, \
             shmkit.SpscProducer.create(name + "-s") as p, shmkit.KV.create(name + "-k", ["a"]) as kv, \
             shmkit.Block.create(name + "-blk", 64) as b:
         for send in (w.write, p.push, lambda d: kv.__setitem__("a", d), b.write):
@@ -125,7 +127,7 @@ def test_object_arrays_are_refused_everywhere(name):
 def test_wrong_process(name):
     # A role held through a handle belongs to the process that opened it: a forked child that
     # uses the inherited writer is told so, and the parent's messages are all delivered.
-    with shmkit.BroadcastWriter.create(name) as w, shmkit.BroadcastReader.attach(name) as r:
+    with shmkit.BroadcastWriter.create(name) as w, shmkit.BroadcastReader.open(name) as r:
         pid = os.fork()
         if pid == 0:
             code = 1
@@ -144,10 +146,12 @@ def test_wrong_process(name):
 
 
 def test_the_errors_the_python_api_does_not_raise():
-    # "Nothing yet" is None, a dead peer is the *_alive properties, and a signal runs its handler
+    # "Nothing yet" is None, "no room now" is False from try_push/try_write (a wait that finds
+    # none raises Timeout), a dead peer is the *_alive properties, and a signal runs its handler
     # and the wait goes on: these codes stay in the hierarchy so it maps every errc.
-    assert {shmkit.Empty.code, shmkit.PeerDead.code, shmkit.Interrupted.code} == {"empty", "peer_dead", "interrupted"}
-    assert {code for code, _, _ in shmkit._shmkit._error_codes} >= {"empty", "peer_dead", "interrupted"}
+    codes = {"empty", "full", "peer_dead", "interrupted"}
+    assert {shmkit.Empty.code, shmkit.Full.code, shmkit.PeerDead.code, shmkit.Interrupted.code} == codes
+    assert {code for code, _, _ in shmkit._shmkit._error_codes} >= codes
 
 
 # ---- exceptions ------------------------------------------------------------------------------
@@ -184,11 +188,11 @@ def _check_raised(excinfo, cls):
     assert str(e)  # a message naming the operation
 
 
-def test_not_found_on_attach_of_missing_name(name):
-    for attach in (shmkit.BroadcastReader.attach, shmkit.BroadcastWriter.attach, shmkit.SpscConsumer.attach,
-                   shmkit.SpscProducer.attach, shmkit.CommandWriter.attach, shmkit.CommandReader.attach):
+def test_not_found_on_open_of_missing_name(name):
+    for open_ in (shmkit.BroadcastReader.open, shmkit.BroadcastWriter.open, shmkit.SpscConsumer.open,
+                   shmkit.SpscProducer.open, shmkit.CommandWriter.open, shmkit.CommandReader.open):
         with pytest.raises(shmkit.NotFound) as ei:
-            attach(name + "-missing", ready_timeout=0)
+            open_(name + "-missing", ready_timeout=0)
         _check_raised(ei, shmkit.NotFound)
         assert isinstance(ei.value, FileNotFoundError)
         assert name + "-missing" in str(ei.value)
@@ -220,13 +224,13 @@ def test_invalid_argument_for_bad_name(create):
     assert isinstance(ei.value, ValueError)
 
 
-def test_wrong_kind_on_attach_as_another_kind(name):
+def test_wrong_kind_on_open_as_another_kind(name):
     w = shmkit.BroadcastWriter.create(name)
     with pytest.raises(shmkit.WrongKind) as ei:
-        shmkit.SpscConsumer.attach(name)
+        shmkit.SpscConsumer.open(name)
     _check_raised(ei, shmkit.WrongKind)
     with pytest.raises(shmkit.WrongKind):
-        shmkit.CommandWriter.attach(name)
+        shmkit.CommandWriter.open(name)
     del w
 
 
@@ -251,29 +255,27 @@ def test_closed_after_close(name):
 
 def test_context_manager_closes(name):
     with shmkit.BroadcastWriter.create(name) as w:
-        with shmkit.BroadcastReader.attach(name) as r:
+        with shmkit.BroadcastReader.open(name) as r:
             w.write(b"x")
             assert r.read(timeout=NO_HANG) == b"x"
     assert w.closed and r.closed
 
 
 def test_reached_errors_through_real_calls(name):
-    """Overrun, Busy, MessageTooLarge, AccessDenied and Timeout as raised by the binding carry
-    their class's code (the per-kind tests above check the behaviour)."""
+    """Busy, MessageTooLarge, AccessDenied and Timeout as raised by the binding carry their
+    class's code (the per-kind tests above check the behaviour). A lapped reader raises nothing."""
     w, r = broadcast_pair(name, capacity=256, max_message=64)
     for i in range(40):
         w.write(b"%03d" % i)
-    with pytest.raises(shmkit.Overrun) as ei:
-        r.try_read()
-    _check_raised(ei, shmkit.Overrun)
-    assert ei.value.lost > 0
+    assert r.try_read() is not None
+    assert r.lost > 0
     with pytest.raises(shmkit.Busy) as ei:
-        shmkit.BroadcastWriter.attach(name)
+        shmkit.BroadcastWriter.open(name)
     _check_raised(ei, shmkit.Busy)
     with pytest.raises(shmkit.MessageTooLarge) as ei:
         w.write(b"z" * 65)
     _check_raised(ei, shmkit.MessageTooLarge)
-    ro = shmkit.BroadcastReader.attach(name, read_only=True)
+    ro = shmkit.BroadcastReader.open(name, read_only=True)
     with pytest.raises(shmkit.AccessDenied) as ei:
         ro.read(timeout=1)
     _check_raised(ei, shmkit.AccessDenied)
@@ -282,3 +284,24 @@ def test_reached_errors_through_real_calls(name):
     with pytest.raises(shmkit.Timeout) as ei:
         r.read(timeout=0.05)
     _check_raised(ei, shmkit.Timeout)
+
+
+def test_no_overrun_error():
+    """A lapped reader's read returns the oldest message kept with its lost count: no exception
+    class and no error code exists for it any more."""
+    assert not hasattr(shmkit, "Overrun")
+    assert "overrun" not in {code for code, _, _ in shmkit._shmkit._error_codes}
+
+
+def test_attach_is_an_alias_of_open(name):
+    """open(name) is the name for an existing segment in both languages; attach() stays as an
+    alias."""
+    classes = [shmkit.AudioReader, shmkit.AudioWriter, shmkit.Block, shmkit.BroadcastReader, shmkit.BroadcastWriter,
+               shmkit.CommandReader, shmkit.CommandWriter, shmkit.KV, shmkit.SpscConsumer, shmkit.SpscProducer,
+               shmkit.StreamReader, shmkit.StreamWriter, shmkit.VideoReader, shmkit.VideoWriter]
+    for cls in classes:
+        assert cls.attach is cls.open, cls
+    with shmkit.BroadcastWriter.create(name) as w, shmkit.BroadcastReader.attach(name) as r:
+        assert isinstance(r, shmkit.BroadcastReader)
+        w.write(b"x")
+        assert r.read(NO_HANG) == b"x"

@@ -26,7 +26,7 @@ def test_blocked_read_releases_gil(name):
         import sys, threading, time, shmkit
         name = sys.argv[1]
         w = shmkit.BroadcastWriter.create(name)
-        r = shmkit.BroadcastReader.attach(name)
+        r = shmkit.BroadcastReader.open(name)
         got = []
         started = threading.Event()
         def reader():
@@ -100,7 +100,7 @@ _CTRL_C_CHILD = """
     kind, name = sys.argv[1], sys.argv[2]
     if kind == "broadcast":
         w = shmkit.BroadcastWriter.create(name)
-        r = shmkit.BroadcastReader.attach(name)
+        r = shmkit.BroadcastReader.open(name)
         call = r.read
     elif kind == "spsc":
         c = shmkit.SpscConsumer.create(name)
@@ -110,22 +110,22 @@ _CTRL_C_CHILD = """
         call = r.read
     elif kind == "select":
         w = shmkit.BroadcastWriter.create(name)
-        r = shmkit.BroadcastReader.attach(name)
+        r = shmkit.BroadcastReader.open(name)
         call = lambda: shmkit.select([r])
-    elif kind == "attach":
-        # A half-made segment (state 0, core/SPEC.md "Creation handshake"): attach waits for it.
+    elif kind == "open":
+        # A half-made segment (state 0, core/SPEC.md "Creation handshake"): open() waits for it.
         shmkit.Block.create(name, 64).close()
         with open("/dev/shm" + name, "r+b") as f:
             f.seek(40)
             f.write(bytes(4))
-        call = lambda: shmkit.Block.attach(name, ready_timeout=60)
+        call = lambda: shmkit.Block.open(name, ready_timeout=60)
     print("ready", flush=True)
     call()
     print("returned", flush=True)
 """
 
 
-@pytest.mark.parametrize("kind", ["broadcast", "spsc", "command", "select", "attach"])
+@pytest.mark.parametrize("kind", ["broadcast", "spsc", "command", "select", "open"])
 def test_ctrl_c_interrupts_blocked_call(name, kind):
     child = start_python(_CTRL_C_CHILD, kind, name)
     try:

@@ -27,7 +27,7 @@ def test_kv_never_written_and_defaults(name):
 
 
 def test_kv_set_get_bytes_and_str(name):
-    with shmkit.KV.create(name, ["a", "b", "c", "d"], max_value=32) as kv, shmkit.KV.attach(name) as other:
+    with shmkit.KV.create(name, ["a", "b", "c", "d"], max_value=32) as kv, shmkit.KV.open(name) as other:
         kv.set("a", b"\x00\x01\x02")
         kv.set("b", "héllo")
         kv["c"] = bytearray(b"ba")
@@ -69,7 +69,7 @@ def test_kv_message_too_large(name):
 
 
 def test_kv_epochs_and_changes(name):
-    with shmkit.KV.create(name, ["a", "b", "c"]) as kv, shmkit.KV.attach(name) as other:
+    with shmkit.KV.create(name, ["a", "b", "c"]) as kv, shmkit.KV.open(name) as other:
         e0 = kv.epoch
         kv.set("a", b"1")
         _, e1 = other.get_with_epoch("a")
@@ -85,7 +85,7 @@ def test_kv_epochs_and_changes(name):
         keys, now = other.changed_since(e2)
         assert keys == ["a"] and now == e3
         assert other.changed_since(e3) == ([], e3)
-        # changes(): since attach, then since the previous call.
+        # changes(): since open(), then since the previous call.
         assert sorted(other.changes()) == ["a", "b"]
         assert other.changes() == []
         kv.set("c", b"4")
@@ -94,7 +94,7 @@ def test_kv_epochs_and_changes(name):
 
 
 def test_kv_wait_change(name):
-    with shmkit.KV.create(name, ["a"]) as kv, shmkit.KV.attach(name) as other:
+    with shmkit.KV.create(name, ["a"]) as kv, shmkit.KV.open(name) as other:
         assert other.wait_change(timeout=0.05) is False
         e0 = other.epoch
         kv.set("a", b"1")
@@ -114,7 +114,7 @@ def test_kv_value_from_child_process(name):
         since = kv.epoch
         run_python("""
             import os, sys, shmkit
-            kv = shmkit.KV.attach(sys.argv[1])
+            kv = shmkit.KV.open(sys.argv[1])
             kv.set("pid", str(os.getpid()))
             kv.set_obj("msg", {"from": "child", "n": [1, 2]})
         """, name)
@@ -144,7 +144,7 @@ def test_kv_mapping_protocol(name):
 
 
 def test_kv_on_data(name):
-    with shmkit.KV.create(name, ["a", "b"]) as kv, shmkit.KV.attach(name) as other:
+    with shmkit.KV.create(name, ["a", "b"]) as kv, shmkit.KV.open(name) as other:
         got = []
         sub = other.on_data(lambda keys, epoch: got.append((sorted(keys), epoch)))
         try:

@@ -58,7 +58,7 @@ def test_close_with_memoryview(name):
     assert b.exports == 0
     b.close()
     # The same with `del` instead of release().
-    b = shmkit.Block.attach(name)
+    b = shmkit.Block.open(name)
     mv = memoryview(b)
     _close_refused(b)
     del mv
@@ -67,7 +67,7 @@ def test_close_with_memoryview(name):
 
 def test_close_with_sample_view(name):
     w = shmkit.StreamWriter.create(name, dtype="int32", shape=3)
-    r = shmkit.StreamReader.attach(name)
+    r = shmkit.StreamReader.open(name)
     w.write(np.array([1, 2, 3], np.int32))
     v = r.view_latest()
     assert r.exports == 1
@@ -78,7 +78,7 @@ def test_close_with_sample_view(name):
     assert r.exports == 0
     r.close()
     # A SampleView's array, kept alone, still pins the reader.
-    r = shmkit.StreamReader.attach(name)
+    r = shmkit.StreamReader.open(name)
     arr = r.view_latest().array
     assert r.exports == 1
     _close_refused(r)
@@ -90,7 +90,7 @@ def test_close_with_sample_view(name):
 
 def test_close_with_video_view(name):
     w = shmkit.VideoWriter.create(name, width=4, height=2, format="gray8")
-    r = shmkit.VideoReader.attach(name)
+    r = shmkit.VideoReader.open(name)
     w.write(np.full((2, 4), 9, np.uint8))
     v = r.view_latest()
     _close_refused(r)
@@ -102,7 +102,7 @@ def test_close_with_video_view(name):
 
 def test_close_with_reservation(name):
     w = shmkit.StreamWriter.create(name, dtype="float32", shape=4)
-    r = shmkit.StreamReader.attach(name)
+    r = shmkit.StreamReader.open(name)
     res = w.reserve()
     assert w.exports == 1
     _close_refused(w)
@@ -130,7 +130,7 @@ def test_close_with_message_reservation(name):
 
 def test_close_with_spsc_peek(name):
     p = shmkit.SpscProducer.create(name, capacity=4096)
-    c = shmkit.SpscConsumer.attach(name)
+    c = shmkit.SpscConsumer.open(name)
     p.push(b"hello")
     peeked = c.peek(0)
     assert bytes(peeked) == b"hello" and not peeked.flags.writeable
@@ -159,7 +159,7 @@ def test_derived_views_still_pin(name):
     del again
     b.close()
     # memoryview slices too.
-    b = shmkit.Block.attach(name)
+    b = shmkit.Block.open(name)
     mv = memoryview(b)
     sub = mv[8:12]
     mv.release()
@@ -246,7 +246,7 @@ def test_closed_block_buffer_protocol_raises(name):
     shmkit.Block.create(name, 64).close()
     proc = run_python("""
         import sys, numpy as np, shmkit
-        b = shmkit.Block.attach(sys.argv[1])
+        b = shmkit.Block.open(sys.argv[1])
         b.close()
         for make in (memoryview, bytes):
             try:
@@ -269,10 +269,10 @@ def test_closed_block_buffer_protocol_raises(name):
 
 def test_closed_slot_and_kv_handles_raise_closed(name):
     w = shmkit.StreamWriter.create(name + "-s", dtype="int32", shape=1)
-    r = shmkit.StreamReader.attach(name + "-s")
+    r = shmkit.StreamReader.open(name + "-s")
     kv = shmkit.KV.create(name + "-k", ["a"])
     p = shmkit.SpscProducer.create(name + "-q", capacity=4096)
-    c = shmkit.SpscConsumer.attach(name + "-q")
+    c = shmkit.SpscConsumer.open(name + "-q")
     for h in (w, r, kv, p, c):
         h.close()
         assert h.closed
@@ -298,12 +298,12 @@ def test_context_manager_closes(name):
         pass
     assert kv.closed
     with shmkit.StreamWriter.create(name + "-s", dtype="int8", shape=1) as w, \
-            shmkit.StreamReader.attach(name + "-s") as r:
+            shmkit.StreamReader.open(name + "-s") as r:
         pass
     assert w.closed and r.closed
     # A with-block that ends with a view still alive: __exit__ refuses like close().
     with pytest.raises(BufferError):
-        with shmkit.Block.attach(name) as b2:
+        with shmkit.Block.open(name) as b2:
             a = np.asarray(b2)
     assert not b2.closed
     del a
@@ -330,7 +330,7 @@ def test_close_after_refusal_succeeds_and_segment_survives(name):
     _close_refused(b)  # refusing twice changes nothing
     del a
     b.close()
-    with shmkit.Block.attach(name) as again:  # close() detaches; the segment stays
+    with shmkit.Block.open(name) as again:  # close() detaches; the segment stays
         assert again.read(0, 1) == b"\x2a"
 
 
@@ -345,18 +345,18 @@ def test_view_keeps_handle_alive_after_del(name):
     gc.collect()
     assert bytes(a[:3]) == b"abc"
     a[3] = ord("d")
-    with shmkit.Block.attach(name) as other:
+    with shmkit.Block.open(name) as other:
         assert other.read(0, 4) == b"abcd"  # the mapping is the live segment
     del a
     gc.collect()
     # A memoryview alone does the same.
-    b = shmkit.Block.attach(name)
+    b = shmkit.Block.open(name)
     mv = memoryview(b)
     del b
     gc.collect()
     assert bytes(mv[:4]) == b"abcd"
     mv[4] = ord("e")
-    with shmkit.Block.attach(name) as other:
+    with shmkit.Block.open(name) as other:
         assert other.read(0, 5) == b"abcde"
     mv.release()
     gc.collect()
@@ -364,7 +364,7 @@ def test_view_keeps_handle_alive_after_del(name):
 
 def test_sample_view_keeps_reader_alive_after_del(name):
     w = shmkit.StreamWriter.create(name, dtype="int32", shape=2)
-    r = shmkit.StreamReader.attach(name)
+    r = shmkit.StreamReader.open(name)
     w.write(np.array([7, 8], np.int32))
     v = r.view_latest()
     del r
@@ -379,7 +379,7 @@ def test_sample_view_keeps_reader_alive_after_del(name):
 
 def test_reservation_keeps_writer_alive_after_del(name):
     w = shmkit.StreamWriter.create(name, dtype="int32", shape=2)
-    r = shmkit.StreamReader.attach(name)
+    r = shmkit.StreamReader.open(name)
     res = w.reserve()
     del w
     gc.collect()
@@ -396,13 +396,13 @@ def test_reservation_keeps_writer_alive_after_del(name):
 
 def test_remove_while_attached(name):
     b = shmkit.Block.create(name, 64)
-    b2 = shmkit.Block.attach(name)
+    b2 = shmkit.Block.open(name)
     a = np.asarray(b2)
     shmkit.remove(name)
     with pytest.raises(shmkit.NotFound):
-        shmkit.Block.attach(name)
+        shmkit.Block.open(name)
     with pytest.raises(FileNotFoundError):
-        shmkit.Block.attach(name)
+        shmkit.Block.open(name)
     b.write(b"still")
     assert b2.read(0, 5) == b"still"
     assert bytes(a[:5]) == b"still"
@@ -419,15 +419,15 @@ def test_remove_while_attached(name):
 
 def test_remove_stream_while_attached(name):
     w = shmkit.StreamWriter.create(name, dtype="int32", shape=1)
-    r = shmkit.StreamReader.attach(name)
+    r = shmkit.StreamReader.open(name)
     shmkit.remove(name)
     w.write(np.array([5], np.int32))
     assert r.next(5).tolist() == [5]
     with pytest.raises(shmkit.NotFound):
-        shmkit.StreamReader.attach(name)
+        shmkit.StreamReader.open(name)
     # A new segment of the same name is a different one.
     w2 = shmkit.StreamWriter.create(name, dtype="int32", shape=1)
-    with shmkit.StreamReader.attach(name) as r2:
+    with shmkit.StreamReader.open(name) as r2:
         w.write(np.array([6], np.int32))
         assert r2.latest() is None
         assert r.next(5).tolist() == [6]

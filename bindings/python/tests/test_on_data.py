@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
 import pytest
 
 import shmkit
@@ -133,6 +134,35 @@ def test_on_data_counts_overruns(name):
     assert sub.lost > 0
     assert sub.lost + len(got) == total
     assert got == [(b"%03d" % i, i) for i in range(sub.lost, total)]
+
+
+def _slot_pair(kind, name, slots):
+    if kind == "stream":
+        return shmkit.StreamWriter.create(name, dtype="int64", shape=1, slots=slots), shmkit.StreamReader.open(name)
+    if kind == "video":
+        return (shmkit.VideoWriter.create(name, width=8, height=2, format="gray8", slots=slots),
+                shmkit.VideoReader.open(name))
+    return (shmkit.AudioWriter.create(name, channels=1, format="u8", sample_rate=800, buffer_seconds=0.01, slots=slots),
+            shmkit.AudioReader.open(name))
+
+
+@pytest.mark.parametrize("kind", ["stream", "video", "audio"])
+def test_on_data_counts_lost_samples(name, kind):
+    w, r = _slot_pair(kind, name, slots=4)
+    total = 10
+    for i in range(total):
+        w.write(np.full(w.shape if kind != "audio" else (8, 1), i, dtype=np.int64 if kind == "stream" else np.uint8),
+                **({} if kind == "stream" else {"pts": i}))
+    got = []
+    sub = r.on_data(lambda sample, index: got.append(index))
+    try:
+        assert wait_until(lambda: sub.lost + len(got) >= total), (sub.lost, len(got))
+    finally:
+        sub.stop()
+    # 4 slots keep the 3 newest: the first 7 are lost, counted once, before the first delivered.
+    assert sub.lost == total - 3
+    assert got == list(range(total - 3, total))
+    assert r.total_lost == total - 3 and r.overruns == 1
 
 
 @pytest.mark.parametrize("kind", ["spsc", "command"])

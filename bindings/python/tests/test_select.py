@@ -72,9 +72,9 @@ def test_select_mixed_kinds(name):
     sp, sc = spsc_pair(name + "-s")
     cw, cr = command_pair(name + "-c")
     kv_writer = shmkit.KV.create(name + "-k", ["a", "b"])
-    kv = shmkit.KV.attach(name + "-k")
+    kv = shmkit.KV.open(name + "-k")
     tw = shmkit.StreamWriter.create(name + "-t", dtype="float32", shape=4)
-    tr = shmkit.StreamReader.attach(name + "-t")
+    tr = shmkit.StreamReader.open(name + "-t")
     sources = [br, sc, cr, kv, tr]
     assert shmkit.select(sources, timeout=0.05) is None
 
@@ -102,7 +102,7 @@ def test_select_wakes_when_child_writes(name):
     r = shmkit.CommandReader.create(name + "-c")
     child = start_python("""
         import sys, time, shmkit
-        w = shmkit.CommandWriter.attach(sys.argv[1])
+        w = shmkit.CommandWriter.open(sys.argv[1])
         print("ready", flush=True)
         time.sleep(0.3)
         w.write(b"from child")

@@ -65,9 +65,10 @@ def test_spsc_pop_timeout_and_try_pop_none(name):
 
 def test_spsc_peek_zero_copy_then_release(name):
     p, c = spsc_pair(name)
-    assert c.peek(timeout=0) is None
-    with pytest.raises(shmkit.Timeout):
-        c.peek(timeout=0.1)
+    assert c.try_peek() is None
+    for timeout in (0, 0.1):
+        with pytest.raises(shmkit.Timeout):
+            c.peek(timeout=timeout)
     p.push(b"first")
     p.push(b"second")
     v = c.peek(timeout=NO_HANG)
@@ -79,6 +80,7 @@ def test_spsc_peek_zero_copy_then_release(name):
     with pytest.raises(BufferError):
         c.close()
     assert c.peek(timeout=0).tobytes() == b"first"  # peeking does not consume
+    assert c.try_peek().tobytes() == b"first"
     c.release()
     del v
     assert c.exports == 0
@@ -104,7 +106,9 @@ def test_spsc_release_without_peek(name):
 
 def test_spsc_pop_into(name):
     p, c = spsc_pair(name)
-    assert c.pop_into(bytearray(8), timeout=0) is None
+    assert c.try_pop_into(bytearray(8)) is None
+    with pytest.raises(shmkit.Timeout):
+        c.pop_into(bytearray(8), timeout=0)
     p.push(b"abcdef")
     buf = bytearray(8)
     assert c.pop_into(buf, timeout=NO_HANG) == 6
@@ -119,9 +123,9 @@ def test_spsc_pop_into(name):
 def test_spsc_second_consumer_and_producer_busy(name):
     p, c = spsc_pair(name)
     with pytest.raises(shmkit.Busy):
-        shmkit.SpscConsumer.attach(name)
+        shmkit.SpscConsumer.open(name)
     with pytest.raises(shmkit.Busy):
-        shmkit.SpscProducer.attach(name)
+        shmkit.SpscProducer.open(name)
     p.push(b"still works")
     assert c.pop(timeout=NO_HANG) == b"still works"
 
@@ -132,7 +136,7 @@ def test_spsc_liveness(name):
     assert c.producer_alive
     c.close()
     assert not p.consumer_alive
-    c2 = shmkit.SpscConsumer.attach(name)
+    c2 = shmkit.SpscConsumer.open(name)
     assert p.consumer_alive
     p.close()
     assert not c2.producer_alive
@@ -144,7 +148,7 @@ def test_spsc_producer_in_child_process(name):
     child = start_python("""
         import struct, sys, shmkit
         name, count = sys.argv[1], int(sys.argv[2])
-        p = shmkit.SpscProducer.attach(name)
+        p = shmkit.SpscProducer.open(name)
         for i in range(count):
             p.push(struct.pack("<I", i) + b"p" * (i % 50), timeout=60)
         print("done", flush=True)

@@ -38,7 +38,7 @@ def _sample(dtype, shape, seed):
 @pytest.mark.parametrize("dtype, shape", NUMERIC, ids=[d for d, _ in NUMERIC])
 def test_stream_numeric_round_trip(name, dtype, shape):
     with shmkit.StreamWriter.create(name, dtype=dtype, shape=shape, slots=4) as w, \
-            shmkit.StreamReader.attach(name) as r:
+            shmkit.StreamReader.open(name) as r:
         assert w.dtype == np.dtype(dtype) and r.dtype == np.dtype(dtype)
         assert w.shape == shape and r.shape == shape
         assert w.sample_bytes == r.sample_bytes == np.dtype(dtype).itemsize * int(np.prod(shape))
@@ -56,13 +56,13 @@ def test_stream_numeric_round_trip(name, dtype, shape):
 
 
 def test_stream_shape_given_as_int(name):
-    with shmkit.StreamWriter.create(name, dtype="int32", shape=3) as w, shmkit.StreamReader.attach(name, shape=3) as r:
+    with shmkit.StreamWriter.create(name, dtype="int32", shape=3) as w, shmkit.StreamReader.open(name, shape=3) as r:
         assert w.shape == (3,) and r.shape == (3,)
 
 
 def test_stream_bytes_variable_sizes(name):
     with shmkit.StreamWriter.create(name, dtype="bytes", max_bytes=100, slots=8) as w, \
-            shmkit.StreamReader.attach(name) as r:
+            shmkit.StreamReader.open(name) as r:
         assert w.dtype == "bytes" and r.dtype == "bytes"
         msgs = [b"a", b"", b"x" * 100, "héllo", bytearray(b"ba")]
         for m in msgs:
@@ -90,7 +90,7 @@ def test_stream_bytes_variable_sizes(name):
 
 
 def test_stream_obj_helpers(name):
-    with shmkit.StreamWriter.create(name, dtype="bytes", max_bytes=256) as w, shmkit.StreamReader.attach(name) as r:
+    with shmkit.StreamWriter.create(name, dtype="bytes", max_bytes=256) as w, shmkit.StreamReader.open(name) as r:
         assert r.latest_obj() is None
         w.write_obj({"k": [1, 2], "s": "x"})
         w.write_obj([3])
@@ -100,7 +100,7 @@ def test_stream_obj_helpers(name):
 
 
 def test_stream_empty(name):
-    with shmkit.StreamWriter.create(name, dtype="float32", shape=2) as w, shmkit.StreamReader.attach(name) as r:
+    with shmkit.StreamWriter.create(name, dtype="float32", shape=2) as w, shmkit.StreamReader.open(name) as r:
         assert r.latest() is None
         assert r.try_next() is None
         assert r.view_latest() is None
@@ -117,37 +117,59 @@ def test_stream_next_order_and_overrun(name):
     slots = 4
     total = 10
     with shmkit.StreamWriter.create(name, dtype="int64", shape=1, slots=slots) as w, \
-            shmkit.StreamReader.attach(name) as r:
+            shmkit.StreamReader.open(name) as r:
         assert r.slots == slots
         for i in range(total):
             w.write(np.array([i], np.int64))
         assert w.samples_written == total
-        assert r.poll()
-        with pytest.raises(shmkit.Overrun) as ei:
-            r.try_next()
-        lost = ei.value.lost
-        assert total - slots <= lost < total
-        assert r.lost == lost and r.total_lost == lost
-        # The next read returns the oldest sample kept: the first one not lost.
+        assert r.poll()  # lapped: ready, a read returns at once
+        # A lap is not an exception: the read returns the oldest sample kept, and `lost` (also in
+        # `last`) says how many were overwritten just before it.
         first = r.try_next()
+        lost = r.lost
+        assert total - slots <= lost < total
         assert r.last.index == lost and first.tolist() == [lost]
+        assert r.last.lost == lost and r.total_lost == lost and r.overruns == 1
         for i in range(lost + 1, total):
             assert r.next(NO_HANG).tolist() == [i]
             assert r.last.index == i
+            assert r.lost == 0 and r.last.lost == 0
         assert r.try_next() is None
-        # A reader attached later with from_oldest starts at the oldest kept, without Overrun.
-        with shmkit.StreamReader.attach(name, from_oldest=True) as old:
-            assert old.next_index == lost
-            assert old.try_next().tolist() == [lost]
+        # next() and view_next() after a lap: the same.
+        for i in range(total, 2 * total):
+            w.write(np.array([i], np.int64))
+        got = r.next(0)
+        lost2 = r.lost
+        assert total - slots <= lost2 < total
+        assert got.tolist() == [total + lost2] and r.last.lost == lost2
+        assert r.total_lost == lost + lost2 and r.overruns == 2
+        while r.try_next() is not None:
+            pass
+        for i in range(2 * total, 3 * total):
+            w.write(np.array([i], np.int64))
+        view = r.view_next()
+        lost3 = view.info.lost
+        assert total - slots <= lost3 < total and r.lost == lost3
+        assert view.info.index == 2 * total + lost3 and view.array.tolist() == [2 * total + lost3]
+        assert r.total_lost == lost + lost2 + lost3 and r.overruns == 3
+        del view
+        # latest() skips by design: nothing lost is reported with it.
+        r.latest()
+        assert r.last.lost == 0
+        # A reader attached later with from_oldest starts at the oldest kept, nothing lost.
+        oldest = 2 * total + lost3
+        with shmkit.StreamReader.open(name, from_oldest=True) as old:
+            assert old.next_index == oldest
+            assert old.try_next().tolist() == [oldest] and old.lost == 0
         # A reader attached later without from_oldest only sees new samples.
-        with shmkit.StreamReader.attach(name) as new:
+        with shmkit.StreamReader.open(name) as new:
             assert new.try_next() is None
-            w.write(np.array([total], np.int64))
-            assert new.try_next().tolist() == [total]
+            w.write(np.array([3 * total], np.int64))
+            assert new.try_next().tolist() == [3 * total]
 
 
 def test_stream_wait_latest(name):
-    with shmkit.StreamWriter.create(name, dtype="int32", shape=2) as w, shmkit.StreamReader.attach(name) as r:
+    with shmkit.StreamWriter.create(name, dtype="int32", shape=2) as w, shmkit.StreamReader.open(name) as r:
         w.write(np.array([1, 2], np.int32))
         w.write(np.array([3, 4], np.int32))
         assert r.fresh()
@@ -167,24 +189,24 @@ def test_stream_wait_latest(name):
 
 def test_stream_reader_expectations(name):
     with shmkit.StreamWriter.create(name, dtype="float32", shape=(2, 3)):
-        with shmkit.StreamReader.attach(name, dtype="float32", shape=(2, 3)) as r:
+        with shmkit.StreamReader.open(name, dtype="float32", shape=(2, 3)) as r:
             assert r.shape == (2, 3)
         with pytest.raises(shmkit.WrongKind):
-            shmkit.StreamReader.attach(name, dtype="int16")
+            shmkit.StreamReader.open(name, dtype="int16")
         with pytest.raises(TypeError):  # WrongKind is a TypeError too
-            shmkit.StreamReader.attach(name, dtype="float64")
+            shmkit.StreamReader.open(name, dtype="float64")
         with pytest.raises(shmkit.WrongKind):
-            shmkit.StreamReader.attach(name, dtype="bytes")
+            shmkit.StreamReader.open(name, dtype="bytes")
         with pytest.raises(shmkit.SizeMismatch):
-            shmkit.StreamReader.attach(name, shape=(3, 2))
+            shmkit.StreamReader.open(name, shape=(3, 2))
         with pytest.raises(shmkit.SizeMismatch):
-            shmkit.StreamReader.attach(name, shape=6)
+            shmkit.StreamReader.open(name, shape=6)
         with pytest.raises(shmkit.WrongKind):
-            shmkit.VideoReader.attach(name)
+            shmkit.VideoReader.open(name)
 
 
 def test_stream_write_checks(name):
-    with shmkit.StreamWriter.create(name, dtype="float32", shape=(2, 3)) as w, shmkit.StreamReader.attach(name) as r:
+    with shmkit.StreamWriter.create(name, dtype="float32", shape=(2, 3)) as w, shmkit.StreamReader.open(name) as r:
         with pytest.raises(TypeError):
             w.write(np.zeros((2, 3), np.float64))
         with pytest.raises(TypeError):
@@ -207,7 +229,7 @@ def test_stream_write_checks(name):
 def test_stream_view_latest_validity(name):
     slots = 4
     with shmkit.StreamWriter.create(name, dtype="int32", shape=4, slots=slots) as w, \
-            shmkit.StreamReader.attach(name) as r:
+            shmkit.StreamReader.open(name) as r:
         w.write(np.full(4, 7, np.int32))
         v = r.view_latest()
         assert isinstance(v, shmkit.SampleView)
@@ -230,7 +252,7 @@ def test_stream_view_latest_validity(name):
 
 
 def test_stream_view_next(name):
-    with shmkit.StreamWriter.create(name, dtype="int32", shape=1, slots=8) as w, shmkit.StreamReader.attach(name) as r:
+    with shmkit.StreamWriter.create(name, dtype="int32", shape=1, slots=8) as w, shmkit.StreamReader.open(name) as r:
         for i in range(3):
             w.write(np.array([i], np.int32))
         for i in range(3):
@@ -242,7 +264,7 @@ def test_stream_view_next(name):
 
 def test_stream_reserve(name):
     with shmkit.StreamWriter.create(name, dtype="float32", shape=(2, 2), slots=4) as w, \
-            shmkit.StreamReader.attach(name) as r:
+            shmkit.StreamReader.open(name) as r:
         with w.reserve() as arr:
             assert arr.shape == (2, 2) and arr.dtype == np.float32 and arr.flags.writeable
             arr[:] = [[1, 2], [3, 4]]
@@ -276,7 +298,7 @@ def test_stream_reserve(name):
 
 
 def test_stream_out_parameter(name):
-    with shmkit.StreamWriter.create(name, dtype="int32", shape=2) as w, shmkit.StreamReader.attach(name) as r:
+    with shmkit.StreamWriter.create(name, dtype="int32", shape=2) as w, shmkit.StreamReader.open(name) as r:
         w.write(np.array([1, 2], np.int32))
         w.write(np.array([3, 4], np.int32))
         out = np.zeros(2, np.int32)
@@ -292,7 +314,7 @@ def test_stream_out_parameter(name):
 
 
 def test_stream_last_sample_info(name):
-    with shmkit.StreamWriter.create(name, dtype="uint8", shape=3) as w, shmkit.StreamReader.attach(name) as r:
+    with shmkit.StreamWriter.create(name, dtype="uint8", shape=3) as w, shmkit.StreamReader.open(name) as r:
         for i in range(3):
             w.write(np.full(3, i, np.uint8))
         r.next(NO_HANG)
@@ -306,7 +328,7 @@ def test_stream_last_sample_info(name):
 
 def test_stream_on_data_next(name):
     with shmkit.StreamWriter.create(name, dtype="int32", shape=2, slots=16) as w, \
-            shmkit.StreamReader.attach(name) as r:
+            shmkit.StreamReader.open(name) as r:
         got = []
         sub = r.on_data(lambda s, index: got.append((s.tolist(), index)))
         try:
@@ -321,7 +343,7 @@ def test_stream_on_data_next(name):
 
 def test_stream_on_data_latest(name):
     with shmkit.StreamWriter.create(name, dtype="int32", shape=1, slots=4) as w, \
-            shmkit.StreamReader.attach(name) as r:
+            shmkit.StreamReader.open(name) as r:
         got = []
         sub = r.on_data(lambda s, index: got.append((s.tolist(), index)), mode="latest")
         try:
@@ -339,7 +361,7 @@ def test_stream_on_data_latest(name):
 
 
 def test_stream_on_data_callback_error(name):
-    with shmkit.StreamWriter.create(name, dtype="int32", shape=1) as w, shmkit.StreamReader.attach(name) as r:
+    with shmkit.StreamWriter.create(name, dtype="int32", shape=1) as w, shmkit.StreamReader.open(name) as r:
         errors = []
         sub = r.on_data(lambda s, i: 1 / 0, on_error=errors.append)
         try:

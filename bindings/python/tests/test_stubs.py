@@ -91,3 +91,36 @@ def test_everything_public_is_documented(cls_name):
 def test_functions_are_documented():
     for fn in stub_functions():
         assert _doc_of(getattr(_shmkit, fn)), fn
+
+
+def test_every_timeout_defaults_to_forever():
+    """One default for every timeout: None (wait forever), in the stubs and at run time.
+    (ready_timeout, how long open() waits for a creator to finish, is not a call timeout.)"""
+    tree = ast.parse(STUB.read_text())
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        a = node.args
+        positional = a.posonlyargs + a.args
+        defaults = dict(zip([p.arg for p in positional][len(positional) - len(a.defaults):], a.defaults))
+        defaults.update({p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+        for arg, default in defaults.items():
+            if arg in ("timeout", "lock_timeout"):
+                assert isinstance(default, ast.Constant) and default.value is None, f"{node.name}({arg}=...)"
+    checked = 0
+    pattern = re.compile(r"\b(?:lock_)?timeout: [^=,)]+= ([^,)]+)")
+    for cls_name in stub_classes():
+        cls = getattr(_shmkit, cls_name)
+        for member in runtime_members(cls):
+            fn = getattr(cls, member, None)
+            if not callable(fn):
+                continue
+            try:
+                params = inspect.signature(fn).parameters.values()  # the Python-level helpers
+                found = [str(p.default) for p in params if p.name in ("timeout", "lock_timeout")]
+            except (TypeError, ValueError):  # a native method: its signature is in the docstring
+                found = pattern.findall(inspect.getdoc(fn) or "")
+            for default in found:
+                assert default == "None", f"{cls_name}.{member}: timeout defaults to {default}"
+                checked += 1
+    assert checked > 20

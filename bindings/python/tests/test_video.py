@@ -22,7 +22,7 @@ from conftest import NO_HANG
 def test_video_frame_shapes(name, fmt, shape, frame_bytes):
     width = shape[1]
     with shmkit.VideoWriter.create(name, width=width, height=4, format=fmt, fps=(25, 1)) as w, \
-            shmkit.VideoReader.attach(name) as r:
+            shmkit.VideoReader.open(name) as r:
         assert w.shape == shape and r.shape == shape
         assert r.frame_bytes == frame_bytes and r.width == width and r.height == 4
         assert r.format == fmt.upper() and r.fps == (25, 1)
@@ -36,7 +36,7 @@ def test_video_frame_shapes(name, fmt, shape, frame_bytes):
 
 def _fill_and_check_planes(name, fmt, width, height, stride):
     with shmkit.VideoWriter.create(name, width=width, height=height, format=fmt, stride=stride) as w, \
-            shmkit.VideoReader.attach(name) as r:
+            shmkit.VideoReader.open(name) as r:
         uv_cols = width if fmt == "nv12" else width // 2
         expect_shapes = [(height, width)] + [(height // 2, uv_cols)] * (2 if fmt == "i420" else 1)
         with w.reserve(pts=1) as frame:
@@ -74,7 +74,7 @@ def test_video_planes_padded_stride(name, fmt):
 def test_video_nv12_layout(name):
     # NV12: the (h*3/2, w) image is the Y rows followed by the interleaved UV rows.
     with shmkit.VideoWriter.create(name, width=4, height=2, format="nv12") as w, \
-            shmkit.VideoReader.attach(name) as r:
+            shmkit.VideoReader.open(name) as r:
         frame = np.array([[16] * 4, [17] * 4, [128, 129] * 2], np.uint8)
         w.write(frame)
         y, uv = r.planes(r.latest())
@@ -92,7 +92,7 @@ def test_video_planes_of_packed_format(name):
 
 def test_video_pts_and_audio_pts(name):
     with shmkit.VideoWriter.create(name, width=4, height=2, format="gray8", slots=4) as w, \
-            shmkit.VideoReader.attach(name) as r:
+            shmkit.VideoReader.open(name) as r:
         w.write(np.zeros((2, 4), np.uint8), pts=1000, audio_pts=-5)
         with w.reserve(pts=2000, audio_pts=77) as f:
             f[:] = 1
@@ -108,7 +108,7 @@ def test_video_pts_and_audio_pts(name):
 
 def test_video_view_latest_zero_copy(name):
     with shmkit.VideoWriter.create(name, width=8, height=4, format="rgb24", slots=4) as w, \
-            shmkit.VideoReader.attach(name) as r:
+            shmkit.VideoReader.open(name) as r:
         frame = (np.arange(96) % 256).astype(np.uint8).reshape(4, 8, 3)
         w.write(frame, pts=9)
         v = r.view_latest()
@@ -130,7 +130,7 @@ def test_video_view_latest_zero_copy(name):
 def test_video_stride_padding(name):
     h, wd, stride = 4, 6, 32
     with shmkit.VideoWriter.create(name, width=wd, height=h, format="rgb24", stride=stride) as w, \
-            shmkit.VideoReader.attach(name) as r:
+            shmkit.VideoReader.open(name) as r:
         assert w.stride == stride and r.frame_bytes == stride * h
         assert w.shape == (h, wd, 3)
         image = (np.arange(h * wd * 3) % 256).astype(np.uint8).reshape(h, wd, 3)

@@ -50,7 +50,7 @@ def peer_write(xlang: str, kind: str, name: str) -> None:
 
 def test_cpp_broadcast_to_python(name, xlang):
     peer_write(xlang, "broadcast", name)
-    with shmkit.BroadcastReader.attach(name, from_oldest=True) as r:
+    with shmkit.BroadcastReader.open(name, from_oldest=True) as r:
         assert not r.writer_alive
         for i in range(N):
             assert r.read(HANG) == message(i)
@@ -61,7 +61,7 @@ def test_cpp_broadcast_to_python(name, xlang):
 
 def test_cpp_spsc_to_python(name, xlang):
     peer_write(xlang, "spsc", name)
-    with shmkit.SpscConsumer.attach(name) as c:
+    with shmkit.SpscConsumer.open(name) as c:
         assert not c.producer_alive
         assert [c.pop(HANG) for _ in range(N)] == [message(i) for i in range(N)]
         assert c.try_pop() is None
@@ -69,7 +69,7 @@ def test_cpp_spsc_to_python(name, xlang):
 
 def test_cpp_stream_to_python(name, xlang):
     peer_write(xlang, "stream", name)
-    with shmkit.StreamReader.attach(name, from_oldest=True, dtype="float32", shape=(4,)) as r:
+    with shmkit.StreamReader.open(name, from_oldest=True, dtype="float32", shape=(4,)) as r:
         assert r.dtype == np.float32 and r.shape == (4,) and not r.writer_alive
         # The ring keeps the newest slots - 1 samples; xlang.cpp makes N slots for N samples, so
         # from_oldest starts at N - (slots - 1).
@@ -86,7 +86,7 @@ def test_cpp_stream_to_python(name, xlang):
 
 def test_cpp_video_to_python(name, xlang):
     peer_write(xlang, "video", name)
-    with shmkit.VideoReader.attach(name, from_oldest=True) as r:
+    with shmkit.VideoReader.open(name, from_oldest=True) as r:
         assert (r.width, r.height, r.format, r.shape) == (WIDTH, HEIGHT, "RGB24", (HEIGHT, WIDTH, 3))
         first = max(0, N - (r.slots - 1))  # see test_cpp_stream_to_python
         assert r.next_index == first
@@ -240,14 +240,14 @@ def test_reap(name):
     run_python(_CREATE_AND_EXIT, free, held)  # their creator has exited
     assert _exists(free) and _exists(held)
     assert _listed(free)["creator_alive"] is False
-    with shmkit.Block.attach(held) as h:
+    with shmkit.Block.open(held) as h:
         out = shmkit.reap()
         assert set(out) == {"removed", "in_use", "errors"}
         assert free in out["removed"]
         assert held in out["in_use"] and held not in out["removed"]
         assert not _exists(free)
         with pytest.raises(shmkit.NotFound):
-            shmkit.Block.attach(free)
+            shmkit.Block.open(free)
         assert _exists(held)
         h.write(b"ok")  # the held one keeps working
     # Once nobody has it open it goes too.
@@ -266,7 +266,7 @@ def test_reap_keeps_segments_of_live_creators(name):
 def test_reap_dry_run(name):
     free, held = name + "-free", name + "-held"
     run_python(_CREATE_AND_EXIT, free, held)
-    with shmkit.Block.attach(held):
+    with shmkit.Block.open(held):
         out = shmkit.reap(dry_run=True)
         assert free in out["removed"]
         assert _exists(free) and _exists(held)  # nothing removed
@@ -286,7 +286,7 @@ def test_remove_if_stale(name):
     assert not _exists(free)
     with pytest.raises(shmkit.NotFound):
         shmkit.remove_if_stale(free)
-    with shmkit.Block.attach(held) as h:
+    with shmkit.Block.open(held) as h:
         assert shmkit.remove_if_stale(held) is False  # in use
         assert _exists(held)
         assert shmkit.remove_if_stale(held, even_if_in_use=True) is True

@@ -127,7 +127,7 @@ int stream_read(const char* name, int n) {
     if (!r) return fail("open", r.error());
     for (int i = 0; i < n; ++i) {
         float got[4], want[4];
-        auto s = r->wait_next(got, sizeof got, timeout);
+        auto s = r->next(got, sizeof got, timeout);
         if (!s) return fail("next", s.error());
         stream_sample(i, want);
         if (s->size != sizeof got || std::memcmp(got, want, sizeof got) != 0 || s->index != static_cast<std::uint64_t>(i)) {
@@ -163,7 +163,7 @@ int video_read(const char* name, int n) {
     if (r->description().width != width || r->description().height != height) return fail("geometry", errc::size_mismatch);
     std::vector<std::uint8_t> got(std::size_t{width} * height * 3), want;
     for (int i = 0; i < n; ++i) {
-        auto s = r->wait_next(got.data(), got.size(), timeout);
+        auto s = r->next(got.data(), got.size(), timeout);
         if (!s) return fail("next", s.error());
         video_frame(i, want);
         if (got != want || video_pts(*s) != i * 1000) {

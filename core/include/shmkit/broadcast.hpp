@@ -1,6 +1,6 @@
 // broadcast: one writer, any number of readers (no registration, no limit). Every reader sees
-// every message in order unless the writer laps it; then its read reports `overrun` with the
-// number lost and the reader resumes at the oldest message still intact. The writer never waits
+// every message in order unless the writer laps it; then its next read returns the oldest
+// message still intact, with the number lost just before it (message_info::lost). The writer never waits
 // for readers and never reads anything they write except the waiter count, so its cost does not
 // grow with their number. Layout and algorithm: core/SPEC.md "broadcast".
 #pragma once
@@ -92,7 +92,7 @@ public:
     result<reservation> reserve(std::size_t size) noexcept;
 
     bool is_open() const noexcept { return control_ != nullptr; }
-    std::uint32_t max_message() const noexcept { return max_message_; }
+    std::uint64_t max_message() const noexcept { return max_message_; }
     std::uint64_t messages_written() const noexcept { return next_seq_; }
 
 private:
@@ -116,6 +116,7 @@ struct broadcast_reader_state {
     wait_options wait_{};
     std::uint64_t pos_ = 0, expected_ = 0;
     std::uint64_t lost_ = 0, total_lost_ = 0, overruns_ = 0;
+    std::uint64_t unreported_ = 0;  // lost since the message last returned: the next one's `lost`
     std::uint32_t pending_size_ = 0;
     void drop() noexcept { segment_.close(); }
 };
@@ -128,24 +129,29 @@ public:
     static result<broadcast_reader> attach(void* memory, std::uint64_t size,
                                            const broadcast_reader_options& options = {}) noexcept;
 
-    // Copies the next message into buffer. Errors: empty (nothing new); overrun (the writer
-    // lapped this reader: lost() messages are gone, the next read returns the oldest intact one);
-    // message_too_large (buffer smaller than pending_size(); nothing is consumed);
-    // invalid_layout (the segment is corrupt).
+    // Copies the next message into buffer. If the writer lapped this reader, that is the oldest
+    // message still intact, and its message_info::lost says how many were lost just before it.
+    // Errors: empty (nothing new); message_too_large (buffer smaller than pending_size();
+    // nothing is consumed); stale (the writer lapped this reader again and again within the
+    // call, a ring far too small for the rate: try again); invalid_layout (the segment is corrupt).
     result<message_info> try_read(void* buffer, std::size_t capacity) noexcept;
     // As try_read, but waits up to `timeout` for a message (timeout: nothing arrived).
     result<message_info> read(void* buffer, std::size_t capacity, nanoseconds timeout = wait_forever) noexcept;
-    // True if try_read would return something other than `empty`.
+    // True if try_read would return something other than `empty` (a lapped reader is ready: its
+    // read returns the oldest intact message).
     bool poll() const noexcept;
     // Waits up to `timeout` until poll() is true, without consuming anything.
     [[nodiscard]] errc wait(nanoseconds timeout = wait_forever) noexcept;
 
     bool is_open() const noexcept { return control_ != nullptr; }
-    std::uint32_t max_message() const noexcept { return max_message_; }
-    std::uint64_t lost() const noexcept { return lost_; }             // lost in the last overrun
+    std::uint64_t max_message() const noexcept { return max_message_; }
+    // Messages lost just before the message last returned (its message_info::lost).
+    std::uint64_t lost() const noexcept { return lost_; }
+    // Messages lost since attach, and how many times the writer lapped this reader (both count a
+    // lap when a read finds it, before the message it returns).
     std::uint64_t total_lost() const noexcept { return total_lost_; }
     std::uint64_t overruns() const noexcept { return overruns_; }
-    std::uint32_t pending_size() const noexcept { return pending_size_; }
+    std::uint64_t pending_size() const noexcept { return pending_size_; }
     std::uint64_t next_seq() const noexcept { return expected_; }   // seq the next message will carry
     bool writer_alive() const noexcept;
     // For select(): ready when poll() is.

@@ -81,7 +81,7 @@ template <class State>
 class command_end : public handle<State> {
 public:
     bool is_open() const noexcept { return this->control_ != nullptr; }
-    std::uint32_t max_message() const noexcept { return this->max_message_; }
+    std::uint64_t max_message() const noexcept { return this->max_message_; }
 };
 }  // namespace detail
 
@@ -133,7 +133,7 @@ public:
     // How long a wait may sleep before the front claim's writer must be checked (0: no limit).
     std::uint64_t recheck_after_ns() const noexcept;
 
-    std::uint32_t pending_size() const noexcept { return pending_size_; }
+    std::uint64_t pending_size() const noexcept { return pending_size_; }
     std::uint64_t abandoned() const noexcept;
     // For select(): ready when poll() is; while a claim is pending, asks to be looked at once
     // per liveness period (its writer may have died).

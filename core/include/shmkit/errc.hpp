@@ -13,7 +13,9 @@ namespace shmkit {
 // Python message). The enum, to_string(), explain(), errc_count and the binding's exception
 // table are generated from this list; the classes themselves (with their Python bases) are
 // in bindings/python/shmkit/_errors.py, which the binding checks against it at import.
-// Append only: the numeric values appear in logs and across the wire of tools.
+// Append only: the numeric values may appear in logs. (overrun, once between timeout and
+// lock_timeout, was removed before the first release, when a lapped read stopped being an error;
+// the codes after it moved down by one.)
 #define SHMKIT_ERRC_LIST(X)                                                                                      \
     X(ok, Error, "no error")                                                                                     \
     X(invalid_argument, InvalidArgument, "an argument is out of range")                                          \
@@ -31,7 +33,6 @@ namespace shmkit {
     X(full, Full, "no room now")                                                                                 \
     X(empty, Empty, "nothing to read now")                                                                       \
     X(timeout, Timeout, "timed out")                                                                             \
-    X(overrun, Overrun, "the writer overwrote messages before they were read")                                   \
     X(lock_timeout, LockTimeout, "the lock was not acquired in time")                                            \
     X(peer_dead, PeerDead, "the process on the other side is gone")                                              \
     X(os_error, OSFailure, "an OS call failed (os::last_os_error() has errno)")                                  \

@@ -33,7 +33,7 @@ struct kv_options {
 };
 
 struct kv_value_info {
-    std::uint32_t size = 0;
+    std::uint64_t size = 0;
     std::uint64_t epoch = 0;  // ticket of the write that produced this value
 };
 
@@ -73,19 +73,20 @@ public:
     static result<kv_store> attach(void* memory, std::uint64_t size, const kv_options& options = {}) noexcept;
 
     std::uint32_t key_count() const noexcept { return geometry_.key_count; }
-    std::uint32_t max_value() const noexcept { return geometry_.max_value; }
+    std::uint64_t max_value() const noexcept { return geometry_.max_value; }
     // The key's index: not_found.
     result<std::uint32_t> find(const char* key, std::size_t length) const noexcept;
     result<std::uint32_t> find(const char* key) const noexcept;
     // The name of key `index` (not NUL-terminated) and its length.
     const char* key_name(std::uint32_t index, std::size_t* length) const noexcept;
 
-    // ok; message_too_large (refused, nothing written); out_of_range (bad index); lock_timeout.
-    // A key whose previous writer died mid-write is recovered and written (counted).
+    // ok; message_too_large (refused, nothing written); out_of_range (bad index); lock_timeout
+    // (another live writer of this key held its lock past `timeout`; forever by default, as every
+    // wait). A key whose previous writer died mid-write is recovered and written (counted).
     [[nodiscard]] errc set(std::uint32_t index, const void* value, std::size_t size,
-                           nanoseconds timeout = std::chrono::seconds(1)) noexcept;
+                           nanoseconds timeout = wait_forever) noexcept;
     [[nodiscard]] errc set(const char* key, const void* value, std::size_t size,
-                           nanoseconds timeout = std::chrono::seconds(1)) noexcept;
+                           nanoseconds timeout = wait_forever) noexcept;
     // Lock-free: the value and its epoch; empty (never written); stale (did not settle);
     // message_too_large (see pending_size()).
     result<kv_value_info> get(std::uint32_t index, void* buffer, std::size_t capacity) noexcept;
@@ -101,7 +102,7 @@ public:
     [[nodiscard]] errc wait_change(std::uint64_t since, nanoseconds timeout = wait_forever) noexcept;
     select_source waitable(std::uint64_t* since) noexcept;
 
-    std::size_t pending_size() const noexcept { return pending_size_; }
+    std::uint64_t pending_size() const noexcept { return pending_size_; }
     bool is_open() const noexcept { return control_ != nullptr; }
 
 private:

@@ -65,7 +65,10 @@ struct segment_options {
     // read locks). Clear it if processes that cannot issue membarrier (qemu-user, a seccomp
     // profile that denies it) must attach; they are refused (unsupported) otherwise.
     bool allow_membarrier = true;
-    std::uint64_t ready_wait_ns = 500'000'000;  // open(): how long to wait for a creator to finish
+    // open(): how long to wait for a creator to finish. Not forever, unlike every call timeout: it
+    // bounds a wait on a half-made segment another build or port may have named early, whose
+    // creator can die holding it (then not_ready, and a later create() replaces it).
+    std::uint64_t ready_wait_ns = 500'000'000;
     bool return_on_signal = false;  // open(): a signal ends that wait with `interrupted`
 };
 

@@ -1,7 +1,7 @@
 // The seqlock slot ring under stream, video and audio: N fixed-size slots, each guarded by a
 // sequence lock, one writer (enforced, a dead writer's role taken over), any number of readers
-// that either take the newest sample (latest) or every sample in order (next, with exact
-// overrun counts). Copy-out reads never return torn data; zero-copy reads tell the caller
+// that either take the newest sample (latest) or every sample in order (next, with the exact
+// number lost before each sample). Copy-out reads never return torn data; zero-copy reads tell the caller
 // afterwards whether the writer overwrote the slot meanwhile. Layout: core/SPEC.md "Slot ring".
 #pragma once
 
@@ -31,6 +31,9 @@ struct sample_info {
     std::uint64_t size = 0;          // bytes
     std::uint64_t timestamp_ns = 0;  // writer's monotonic clock at commit
     std::uint64_t meta[slot_meta_words] = {};
+    // In-order reads (next, view_next): samples lost just before this one (the writer lapped
+    // the reader, or dropped a reservation there). 0 from latest reads, which skip by design.
+    std::uint64_t lost = 0;
 };
 
 // A sample in place. Valid while valid() says so: the writer may overwrite the slot at any
@@ -124,7 +127,7 @@ private:
 };
 
 struct slot_reader_options {
-    bool from_oldest = false;  // next() starts at the oldest sample kept, not the next new one
+    bool from_oldest = false;  // in-order reads start at the oldest sample kept, not the next new one
     bool read_only = false;    // map read-only: blocking calls then return access_denied
     wait_options wait{};
     segment_options segment{};
@@ -139,9 +142,10 @@ struct slot_reader_state {
     std::uint8_t* data_ = nullptr;
     barrier_mode barriers_ = barrier_mode::fences;
     wait_options wait_{};
-    std::uint64_t next_ = 0;        // next() position
+    std::uint64_t next_ = 0;        // in-order position
     std::uint64_t last_seen_ = 0;   // 1 + index of the last sample returned by latest()
-    std::uint64_t lost_ = 0, total_lost_ = 0, pending_size_ = 0;
+    std::uint64_t lost_ = 0, total_lost_ = 0, overruns_ = 0, pending_size_ = 0;
+    std::uint64_t unreported_ = 0;  // lost since the sample last returned in order: the next one's `lost`
     void drop() noexcept { segment_.close(); }
 };
 }  // namespace detail
@@ -152,17 +156,18 @@ public:
     // The newest committed sample, copied out: empty; message_too_large (see pending_size());
     // stale (the writer kept overwriting it while we copied; try again).
     result<sample_info> latest(void* buffer, std::size_t capacity) noexcept;
-    // Every sample in order: empty; overrun (lost() samples were overwritten before we read
-    // them; the next call returns the oldest still kept); message_too_large.
-    result<sample_info> next(void* buffer, std::size_t capacity) noexcept;
+    // Every sample in order, without waiting: empty; message_too_large; stale. If the writer
+    // lapped this reader, the sample returned is the oldest still kept and its info.lost says
+    // how many were lost.
+    result<sample_info> try_next(void* buffer, std::size_t capacity) noexcept;
     // Blocking forms: wait for a sample newer than the last one returned (latest) or for the
-    // next one (next), up to `timeout`.
+    // next one in order (next), up to `timeout` (then timeout, 0 included).
     result<sample_info> wait_latest(void* buffer, std::size_t capacity, nanoseconds timeout = wait_forever) noexcept;
-    result<sample_info> wait_next(void* buffer, std::size_t capacity, nanoseconds timeout = wait_forever) noexcept;
-    // Zero-copy forms: check view.valid() after using the data.
+    result<sample_info> next(void* buffer, std::size_t capacity, nanoseconds timeout = wait_forever) noexcept;
+    // Zero-copy forms, never waiting: check view.valid() after using the data.
     result<sample_view> view_latest() noexcept;
     result<sample_view> view_next() noexcept;
-    // True if next() would return something other than empty.
+    // True if try_next() would return something other than empty (a lapped reader is ready).
     bool poll() const noexcept;
     // True if a sample newer than the last one returned exists.
     bool fresh() const noexcept;
@@ -171,8 +176,12 @@ public:
     bool is_open() const noexcept { return control_ != nullptr; }
     std::uint64_t slot_capacity() const noexcept { return geometry_.slot_capacity; }
     std::uint64_t slots() const noexcept { return geometry_.slot_count; }
+    // Samples lost just before the sample an in-order read last returned (its info.lost).
     std::uint64_t lost() const noexcept { return lost_; }
+    // Samples lost since attach, and how many times the writer lapped this reader (both count a
+    // lap when an in-order read finds it, before the sample it returns).
     std::uint64_t total_lost() const noexcept { return total_lost_; }
+    std::uint64_t overruns() const noexcept { return overruns_; }
     std::uint64_t pending_size() const noexcept { return pending_size_; }
     std::uint64_t next_index() const noexcept { return next_; }
     bool writer_alive() const noexcept;
@@ -186,8 +195,9 @@ protected:
 private:
     errc read_view(std::uint64_t index, sample_view* out) const noexcept;
     errc copy_sample(std::uint64_t index, void* buffer, std::size_t capacity, sample_info* out) noexcept;
-    // Records `count` samples lost and moves past them; returns overrun.
-    errc skip_lost(std::uint64_t count) noexcept;
+    // Records `count` samples lost and moves past them; the next sample returned reports them.
+    // `lapped`: the writer overwrote them (an overrun), not a reservation dropped there.
+    void skip_lost(std::uint64_t count, bool lapped) noexcept;
     template <class Sample, class Read>
     result<Sample> read_latest(Read read) noexcept;
     template <class Sample, class Read>

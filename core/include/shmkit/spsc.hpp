@@ -80,7 +80,7 @@ template <class State>
 class spsc_end : public handle<State> {
 public:
     bool is_open() const noexcept { return this->control_ != nullptr; }
-    std::uint32_t max_message() const noexcept { return this->max_message_; }
+    std::uint64_t max_message() const noexcept { return this->max_message_; }
     std::uint64_t capacity() const noexcept { return this->ring_.capacity(); }
 };
 }  // namespace detail
@@ -132,7 +132,7 @@ public:
     result<message_view> peek(nanoseconds timeout = wait_forever) noexcept;
     void release() noexcept;
     bool poll() noexcept;  // a message is waiting
-    std::uint32_t pending_size() const noexcept { return pending_size_; }
+    std::uint64_t pending_size() const noexcept { return pending_size_; }
     bool producer_alive() const noexcept;
     select_source waitable() noexcept;  // for select(): ready when poll() is
 

@@ -2,7 +2,7 @@
 // element type and a shape of up to 8 dimensions; readers discover them on attach, and a reader
 // that states what it expects and finds something else is refused (wrong_kind for the type,
 // size_mismatch for the shape). Raw-byte streams carry variable-size messages (msgpack, ...)
-// up to a maximum size. Over the slot ring: latest(), next() with overruns, zero-copy views.
+// up to a maximum size. Over the slot ring: latest(), next() with lost counts, zero-copy views.
 #pragma once
 
 #include <cstddef>

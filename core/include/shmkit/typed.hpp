@@ -141,7 +141,7 @@ private:
 // half-updated. The `_at` forms work at an offset and leave the cursor alone.
 class typed_view {
 public:
-    explicit typed_view(block& b, nanoseconds lock_timeout = std::chrono::seconds(5)) noexcept
+    explicit typed_view(block& b, nanoseconds lock_timeout = wait_forever) noexcept
         : block_(&b), cursor_(b.data(), b.size(), b.writable()), timeout_(lock_timeout) {}
 
     std::size_t position() const noexcept { return cursor_.position(); }

@@ -135,7 +135,8 @@ errc wait_until(wait_word& w, barrier_mode mode, Ready&& ready, std::uint64_t de
 // - `word()` gives the wait word; it is called only to sleep, after attempt() said empty, which
 //   a closed handle's attempt() never says (it says not_open): a closed handle is never touched.
 // - `refuse_sleep()` returns an errc that ends the call instead of sleeping (a read-only mapping
-//   cannot announce a wait: access_denied), or ok.
+//   cannot announce a wait: access_denied), or ok. A deadline already passed (a zero timeout)
+//   needs no sleep: that call says timeout, as it would on a handle that may sleep.
 // - `recheck_after_ns()` bounds each sleep (0: no bound) for a reader that must look again
 //   without being notified (a command claim whose writer may have died).
 template <class Attempt, class Word, class Ready, class RefuseSleep, class Recheck>
@@ -146,7 +147,7 @@ auto wait_for(Attempt&& attempt, Word&& word, barrier_mode mode, Ready&& ready, 
         auto r = attempt();
         if (r.ok() || r.error() != errc::empty) return r;
         const errc refused = refuse_sleep();
-        if (failed(refused)) return refused;
+        if (failed(refused)) return os::monotonic_ns() >= deadline_ns ? errc::timeout : refused;
         std::uint64_t until = deadline_ns;
         const std::uint64_t recheck = recheck_after_ns();
         if (recheck != 0) {
