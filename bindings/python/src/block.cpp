@@ -372,11 +372,11 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
             },
             py::arg("name"), py::kw_only(), py::arg("read_only") = false, py::arg("ready_timeout") = 0.5,
             "Attaches to a block. read_only: the data is mapped read-only (writes raise AccessDenied).")
-        .def_property_readonly("size", [](py_block& b) { return b.quick([&] { return b.impl.size(); }); },
+        .def_property_readonly("size", &ask<py_block, &impl_of<py_block>::size>,
                                "Bytes of data.")
-        .def_property_readonly("writable", [](py_block& b) { return b.quick([&] { return b.impl.writable(); }); },
+        .def_property_readonly("writable", &ask<py_block, &impl_of<py_block>::writable>,
                                "False when attached read-only.")
-        .def_property_readonly("can_lock", [](py_block& b) { return b.quick([&] { return b.impl.can_lock(); }); },
+        .def_property_readonly("can_lock", &ask<py_block, &impl_of<py_block>::can_lock>,
                                "False when attached read-only to an object this process may not open for writing.")
         .def(
             "array",

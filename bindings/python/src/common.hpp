@@ -256,6 +256,17 @@ private:
     std::string name_;
 };
 
+// The C++ handle a Python handle wraps (its `impl`).
+template <class H>
+using impl_of = decltype(H::impl);
+
+// The one shape of a read-only property that asks the open handle one thing, a call that
+// neither blocks nor copies (quick()): `.def_property_readonly("lost", &ask<py_x, &impl_of<py_x>::lost>)`.
+template <class H, auto Question>
+auto ask(H& h) -> decltype((h.impl.*Question)()) {
+    return h.quick([&] { return (h.impl.*Question)(); });
+}
+
 // Makes the Python handle of type H named `name`: `make()` (run with the GIL released: creating
 // may prefault pages or wait for a creator) returns the C++ handle's result, moved into H::impl.
 // Raises the shmkit error of a failure.

@@ -265,10 +265,10 @@ still kept and is told how many it lost (its `lost`).
                 return bytes_reservation(guard, self, w, &w.reserving, std::move(r).value());
             },
             py::arg("size"), "Reserves `size` bytes to fill in place; returns a Reservation.")
-        .def_property_readonly("max_message", [](py_broadcast_writer& w) { return w.quick([&] { return w.impl.max_message(); }); },
+        .def_property_readonly("max_message", &ask<py_broadcast_writer, &impl_of<py_broadcast_writer>::max_message>,
                                "The largest message this channel carries, in bytes.")
         .def_property_readonly("messages_written",
-                               [](py_broadcast_writer& w) { return w.quick([&] { return w.impl.messages_written(); }); },
+                               &ask<py_broadcast_writer, &impl_of<py_broadcast_writer>::messages_written>,
                                "Messages this writer (and writers before it) published.");
 
     py::class_<py_broadcast_reader, handle_base>(m, "BroadcastReader", R"doc(
@@ -312,7 +312,7 @@ messages were overwritten just before it (0 after an ordinary read); `total_lost
             py::arg("buffer"),
             "Copies the next message into a writable buffer; returns its size, or None if there is none yet. "
             "Never waits.")
-        .def("poll", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.poll(); }); },
+        .def("poll", &ask<py_broadcast_reader, &impl_of<py_broadcast_reader>::poll>,
              "True if a read would return a message at once (also after a lap).")
         .def(
             "wait",
@@ -325,23 +325,23 @@ messages were overwritten just before it (0 after an ordinary read); `total_lost
             py::arg("timeout") = py::none(), "Waits until poll() is true: True, or False on timeout.")
         .def_property_readonly("last_seq", [](py_broadcast_reader& r) { return r.last.seq; },
                                "The writer's sequence number of the last message read.")
-        .def_property_readonly("next_seq", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.next_seq(); }); },
+        .def_property_readonly("next_seq", &ask<py_broadcast_reader, &impl_of<py_broadcast_reader>::next_seq>,
                                "The sequence number the next message will carry.")
-        .def_property_readonly("lost", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.lost(); }); },
+        .def_property_readonly("lost", &ask<py_broadcast_reader, &impl_of<py_broadcast_reader>::lost>,
                                "Messages lost just before the message last read (the writer lapped this reader).")
         .def_property_readonly("total_lost",
-                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.total_lost(); }); },
+                               &ask<py_broadcast_reader, &impl_of<py_broadcast_reader>::total_lost>,
                                "Messages lost since attach.")
-        .def_property_readonly("overruns", [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.overruns(); }); },
+        .def_property_readonly("overruns", &ask<py_broadcast_reader, &impl_of<py_broadcast_reader>::overruns>,
                                "How many times the writer lapped this reader.")
         .def_property_readonly("pending_size",
-                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.pending_size(); }); },
+                               &ask<py_broadcast_reader, &impl_of<py_broadcast_reader>::pending_size>,
                                "Size of the message a buffer was too small for (MessageTooLarge).")
         .def_property_readonly("max_message",
-                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.max_message(); }); },
+                               &ask<py_broadcast_reader, &impl_of<py_broadcast_reader>::max_message>,
                                "The largest message this channel carries, in bytes.")
         .def_property_readonly("writer_alive",
-                               [](py_broadcast_reader& r) { return r.quick([&] { return r.impl.writer_alive(); }); },
+                               &ask<py_broadcast_reader, &impl_of<py_broadcast_reader>::writer_alive>,
                                "True while the writer's process lives.");
 
     // ---- spsc ----------------------------------------------------------------------------
@@ -393,12 +393,12 @@ queue makes push() wait (or try_push() return False).
             [](py::object self, std::size_t size) { return spsc_reserve(std::move(self), size, false, 0.0, "try_reserve"); },
             py::arg("size"), "Reserves `size` bytes to fill in place if there is room now: a Reservation, or None.")
         .def_property_readonly("consumer_alive",
-                               [](py_spsc_producer& p) { return p.quick([&] { return p.impl.consumer_alive(); }); },
+                               &ask<py_spsc_producer, &impl_of<py_spsc_producer>::consumer_alive>,
                                "True while the consumer's process lives.")
-        .def_property_readonly("capacity", [](py_spsc_producer& p) { return p.quick([&] { return p.impl.capacity(); }); },
+        .def_property_readonly("capacity", &ask<py_spsc_producer, &impl_of<py_spsc_producer>::capacity>,
                                "Ring bytes.")
         .def_property_readonly("max_message",
-                               [](py_spsc_producer& p) { return p.quick([&] { return p.impl.max_message(); }); },
+                               &ask<py_spsc_producer, &impl_of<py_spsc_producer>::max_message>,
                                "The largest message this channel carries, in bytes.");
 
     py::class_<py_spsc_consumer, handle_base>(m, "SpscConsumer", R"doc(
@@ -453,20 +453,20 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
                 if (!released) throw std::runtime_error("release() without a peeked message");
             },
             "Consumes the message peek() returned.")
-        .def("poll", [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.poll(); }); },
+        .def("poll", &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::poll>,
              "True if a message is waiting.")
         .def_property_readonly("last_seq", [](py_spsc_consumer& c) { return c.last.seq; },
                                "Sequence number of the last message read.")
         .def_property_readonly("pending_size",
-                               [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.pending_size(); }); },
+                               &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::pending_size>,
                                "Size of the message a buffer was too small for (MessageTooLarge).")
         .def_property_readonly("producer_alive",
-                               [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.producer_alive(); }); },
+                               &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::producer_alive>,
                                "True while the producer's process lives.")
-        .def_property_readonly("capacity", [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.capacity(); }); },
+        .def_property_readonly("capacity", &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::capacity>,
                                "Ring bytes.")
         .def_property_readonly("max_message",
-                               [](py_spsc_consumer& c) { return c.quick([&] { return c.impl.max_message(); }); },
+                               &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::max_message>,
                                "The largest message this channel carries, in bytes.");
 
     // ---- command -------------------------------------------------------------------------
@@ -511,10 +511,10 @@ all writers arrive at the single reader in claim order.
             },
             py::arg("size"), "Claims `size` bytes to fill in place if there is room now: a Reservation, or None.")
         .def_property_readonly("reader_alive",
-                               [](py_command_writer& w) { return w.quick([&] { return w.impl.reader_alive(); }); },
+                               &ask<py_command_writer, &impl_of<py_command_writer>::reader_alive>,
                                "True while the reader's process lives.")
         .def_property_readonly("max_message",
-                               [](py_command_writer& w) { return w.quick([&] { return w.impl.max_message(); }); },
+                               &ask<py_command_writer, &impl_of<py_command_writer>::max_message>,
                                "The largest message this channel carries, in bytes.");
 
     py::class_<py_command_reader, handle_base>(m, "CommandReader", R"doc(
@@ -546,17 +546,17 @@ claiming and committing is skipped after one liveness period (counted in `abando
             [](py_command_reader& r, const py::handle& buffer) { return r.read_into(buffer, false, 0.0, "try_read_into"); },
             py::arg("buffer"),
             "Copies the next command into a writable buffer; returns its size, or None if none is committed yet.")
-        .def("poll", [](py_command_reader& r) { return r.quick([&] { return r.impl.poll(); }); },
+        .def("poll", &ask<py_command_reader, &impl_of<py_command_reader>::poll>,
              "True if a committed command (or an abandoned claim to skip) is at the front.")
         .def_property_readonly("last_seq", [](py_command_reader& r) { return r.last.seq; },
                                "How many commands were delivered before the last one read.")
-        .def_property_readonly("abandoned", [](py_command_reader& r) { return r.quick([&] { return r.impl.abandoned(); }); },
+        .def_property_readonly("abandoned", &ask<py_command_reader, &impl_of<py_command_reader>::abandoned>,
                                "Claims skipped because their writer died.")
         .def_property_readonly("pending_size",
-                               [](py_command_reader& r) { return r.quick([&] { return r.impl.pending_size(); }); },
+                               &ask<py_command_reader, &impl_of<py_command_reader>::pending_size>,
                                "Size of the message a buffer was too small for (MessageTooLarge).")
         .def_property_readonly("max_message",
-                               [](py_command_reader& r) { return r.quick([&] { return r.impl.max_message(); }); },
+                               &ask<py_command_reader, &impl_of<py_command_reader>::max_message>,
                                "The largest message this channel carries, in bytes.");
 }
 

@@ -206,26 +206,26 @@ void def_reader(py::class_<py_slot_reader<K>, handle_base>& c) {
             ("Zero-copy: the next " + noun + " in order as a SampleView (after a lap, the oldest still kept; "
              "see `lost`), or None.")
                 .c_str())
-        .def("poll", [](H& r) { return r.quick([&] { return r.impl.poll(); }); },
+        .def("poll", &ask<H, &impl_of<H>::poll>,
              "True if next() would return at once.")
-        .def("fresh", [](H& r) { return r.quick([&] { return r.impl.fresh(); }); },
+        .def("fresh", &ask<H, &impl_of<H>::fresh>,
              "True if a sample newer than the last one latest()/wait_latest() returned exists.")
         .def_property_readonly("last", [](H& r) { return to_py(r.last); }, "SampleInfo of the last sample returned.")
-        .def_property_readonly("lost", [](H& r) { return r.quick([&] { return r.impl.lost(); }); },
+        .def_property_readonly("lost", &ask<H, &impl_of<H>::lost>,
                                ("Samples lost just before the " + noun + " an in-order read (next, try_next, view_next) "
                                 "last returned (the writer lapped this reader).")
                                    .c_str())
-        .def_property_readonly("total_lost", [](H& r) { return r.quick([&] { return r.impl.total_lost(); }); },
+        .def_property_readonly("total_lost", &ask<H, &impl_of<H>::total_lost>,
                                "Samples lost since attach.")
-        .def_property_readonly("overruns", [](H& r) { return r.quick([&] { return r.impl.overruns(); }); },
+        .def_property_readonly("overruns", &ask<H, &impl_of<H>::overruns>,
                                "How many times the writer lapped this reader.")
-        .def_property_readonly("slots", [](H& r) { return r.quick([&] { return r.impl.slots(); }); },
+        .def_property_readonly("slots", &ask<H, &impl_of<H>::slots>,
                                "Ring slots (the newest slots - 1 samples stay readable).")
-        .def_property_readonly("slot_capacity", [](H& r) { return r.quick([&] { return r.impl.slot_capacity(); }); },
+        .def_property_readonly("slot_capacity", &ask<H, &impl_of<H>::slot_capacity>,
                                "Bytes one slot holds.")
-        .def_property_readonly("next_index", [](H& r) { return r.quick([&] { return r.impl.next_index(); }); },
+        .def_property_readonly("next_index", &ask<H, &impl_of<H>::next_index>,
                                "Index of the sample next() returns next.")
-        .def_property_readonly("writer_alive", [](H& r) { return r.quick([&] { return r.impl.writer_alive(); }); },
+        .def_property_readonly("writer_alive", &ask<H, &impl_of<H>::writer_alive>,
                                "True while the writer's process lives.")
         .def_property_readonly(
             "heartbeat_age", [](H& r) { return r.quick([&] { return r.impl.heartbeat_age_ns(); }) / 1e9; },
@@ -272,11 +272,11 @@ void def_writer(py::class_<py_slot_writer<K>, handle_base>& c) {
     using H = py_slot_writer<K>;
     c.def("heartbeat", [](H& w) { w.quick([&] { w.impl.heartbeat(); return 0; }); },
           "Tells readers the writer is alive while it has nothing to publish (heartbeat_age).")
-        .def_property_readonly("slots", [](H& w) { return w.quick([&] { return w.impl.slots(); }); },
+        .def_property_readonly("slots", &ask<H, &impl_of<H>::slots>,
                                "Ring slots (the newest slots - 1 samples stay readable).")
-        .def_property_readonly("slot_capacity", [](H& w) { return w.quick([&] { return w.impl.slot_capacity(); }); },
+        .def_property_readonly("slot_capacity", &ask<H, &impl_of<H>::slot_capacity>,
                                "Bytes one slot holds.")
-        .def_property_readonly("samples_written", [](H& w) { return w.quick([&] { return w.impl.samples_written(); }); },
+        .def_property_readonly("samples_written", &ask<H, &impl_of<H>::samples_written>,
                                "Samples published so far.");
 }
 
