@@ -337,11 +337,13 @@ result<message_info> broadcast_reader::try_read(void* buffer, std::size_t capaci
     if (control_ == nullptr) return errc::not_open;
     // A lap is not an error: the read moves to the oldest intact record and goes on from there,
     // so it returns that message in this call with the number lost before it. Both loops are
-    // bounded: laps (the writer overtaking us again while we catch up) and pads (a writer makes
-    // at most one before each message).
+    // bounded: laps (the writer overtaking us again while we catch up) and pads in a row (a
+    // writer makes at most one before each message; a resync may land on one, so the count
+    // starts again after each).
     int laps = 0, pads = 0;
     const auto lapped = [&]() -> errc {
         if (++laps > max_attempts) return errc::stale;
+        pads = 0;
         return resync_after_lap();
     };
     for (;;) {
@@ -396,9 +398,12 @@ bool broadcast_reader::poll() const noexcept {
 errc broadcast_reader::wait(nanoseconds timeout) noexcept {
     if (control_ == nullptr) return errc::not_open;
     if (poll()) return errc::ok;
+    const std::uint64_t deadline = deadline_after(timeout);
+    // As wait_for: a call that asked not to wait times out like any other; one that would have
+    // to sleep on a read-only mapping is refused.
     const errc refused = segment_.sleep_refusal();
-    if (failed(refused)) return refused;
-    return wait_until(control_->wake, barriers_, [this] { return poll(); }, deadline_after(timeout), wait_);
+    if (failed(refused)) return deadline == no_wait ? errc::timeout : refused;
+    return wait_until(control_->wake, barriers_, [this] { return poll(); }, deadline, wait_);
 }
 
 result<message_info> broadcast_reader::read(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
@@ -418,7 +423,9 @@ result<message_info> broadcast_reader::read(void* buffer, std::size_t capacity, 
 
 select_source broadcast_reader::waitable() noexcept {
     if (control_ == nullptr) return {};
-    return poll_source(control_->wake, barriers_, this);
+    select_source source = poll_source(control_->wake, barriers_, this);
+    source.refusal = segment_.sleep_refusal();
+    return source;
 }
 
 bool broadcast_reader::writer_alive() const noexcept {

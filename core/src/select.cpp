@@ -33,6 +33,11 @@ result<std::size_t> select(const select_source* sources, std::size_t count, nano
         for (std::size_t i = 0; i < count; ++i) {
             if (sources[i].ready(sources[i].context)) return i;
         }
+        // Nothing ready: sleeping would announce on every word, which a source on a read-only
+        // mapping refuses (the store would fault). A call that asked not to wait times out.
+        for (std::size_t i = 0; i < count; ++i) {
+            if (failed(sources[i].refusal)) return deadline == no_wait ? errc::timeout : sources[i].refusal;
+        }
         // Announce ourselves on every word, then re-check: the same Dekker pairing as
         // wait_until (see wait.hpp), once per source.
         for (std::size_t i = 0; i < count; ++i) epochs[i] = detail::announce_wait(*sources[i].word);

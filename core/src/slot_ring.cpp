@@ -177,11 +177,7 @@ errc slot_writer::bind_layout(const detail::slot_layout& l, bool role_claimed) n
         const errc e = claim_role(l.control->writer, &how);
         if (failed(e)) return e;
     }
-    geometry_ = l.geometry;
-    control_ = l.control;
-    headers_ = l.headers;
-    data_ = l.data;
-    barriers_ = l.barriers;
+    adopt(l);
     claimed_as_ = this_process();
     next_ = control_->committed.load(order::acquire);
     if (how == claim_kind::took_over) {
@@ -265,11 +261,7 @@ void slot_writer::heartbeat() noexcept {
 // ---- reader --------------------------------------------------------------------------------
 
 errc slot_reader::bind_layout(const detail::slot_layout& l, const slot_reader_options& options) noexcept {
-    geometry_ = l.geometry;
-    control_ = l.control;
-    headers_ = l.headers;
-    data_ = l.data;
-    barriers_ = l.barriers;
+    adopt(l);
     wait_ = options.wait;
     const std::uint64_t committed = control_->committed.load(order::acquire);
     next_ = options.from_oldest ? oldest_intact(committed, geometry_.slot_count) : committed;
@@ -365,10 +357,12 @@ result<Sample> slot_reader::read_next(Read read) noexcept {
             return sample;
         }
         if (e != errc::stale) return e;
-        // Overwritten under us (the writer moved on; the next attempt skips what was lost) or
-        // abandoned: still intact by the count, yet not readable, is a reservation dropped here.
-        const std::uint64_t now_committed = control_->committed.load(order::acquire);
-        if (next_ >= oldest_intact(now_committed, geometry_.slot_count)) skip_lost(1, false);
+        // Committed, yet not readable. The slot's mark says why: 0 is a reservation of that slot
+        // the writer dropped, which destroyed the sample (lost, not a lap); anything else is a
+        // later sample's mark, a lap, which the next attempt's committed count measures. (A
+        // second load of `committed` here could not tell them apart: the writer's later odd mark
+        // is not ordered after its committed store, so that load may still show the old count.)
+        if (headers_[next_ % geometry_.slot_count].seq.load(order::relaxed) == 0) skip_lost(1, false);
     }
     // Lapped on every attempt (a ring far too small for the rate); what was lost stays counted
     // for the next sample returned.
@@ -418,7 +412,9 @@ result<sample_info> slot_reader::wait_latest(void* buffer, std::size_t capacity,
 
 select_source slot_reader::waitable() noexcept {
     if (control_ == nullptr) return {};
-    return poll_source(control_->wake, barriers_, this);
+    select_source source = poll_source(control_->wake, barriers_, this);
+    source.refusal = segment_.sleep_refusal();
+    return source;
 }
 
 bool slot_reader::writer_alive() const noexcept {

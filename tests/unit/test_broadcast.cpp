@@ -6,6 +6,7 @@
 
 #include "shmkit/block.hpp"
 #include "shmkit/broadcast.hpp"
+#include "shmkit/select.hpp"
 #include "shmkit/command.hpp"
 #include "shmkit/spsc.hpp"
 #include "support.hpp"
@@ -373,6 +374,22 @@ TEST_F(Broadcast, ReadOnlyReaderCanReadButNotBlock) {
     EXPECT_EQ(r.read(buf, sizeof buf, std::chrono::seconds(0)).error(), errc::timeout);
     EXPECT_EQ(r.try_read(buf, sizeof buf).error(), errc::empty);
     EXPECT_EQ(broadcast_writer::open(name.c_str()).error(), errc::busy);
+    // Which of the two is decided by the timeout asked for, not by the clock when the refusal
+    // comes: a 1 ns timeout has always passed by then, yet it asked to wait.
+    for (int i = 0; i < 1000; ++i) {
+        ASSERT_EQ(r.read(buf, sizeof buf, std::chrono::nanoseconds(1)).error(), errc::access_denied) << i;
+    }
+    // wait() and select() follow the same rule; select() does not announce itself on the
+    // read-only mapping (the store would fault).
+    EXPECT_EQ(r.wait(std::chrono::seconds(0)), errc::timeout);
+    EXPECT_EQ(r.wait(std::chrono::seconds(10)), errc::access_denied);
+    const select_source source = r.waitable();
+    EXPECT_EQ(select(&source, 1, std::chrono::seconds(0)).error(), errc::timeout);
+    EXPECT_EQ(select(&source, 1, std::chrono::seconds(10)).error(), errc::access_denied);
+    ASSERT_EQ(write_string(writer, "ready"), errc::ok);
+    auto ready = select(&source, 1, std::chrono::seconds(10));
+    ASSERT_TRUE(ready);
+    EXPECT_EQ(*ready, 0u);
 }
 
 TEST_F(Broadcast, ClosedHandlesSayNotOpen) {

@@ -143,5 +143,28 @@ TEST(HandleMoves, BlockAndKv) {
     EXPECT_EQ(v, 'v');
 }
 
+// A live reservation points at its writer: moving the writer then is a contract violation (the
+// reservation would commit through the moved-from handle), caught by the assert hook.
+TEST(HandleMovesDeathTest, WriterWithALiveReservationDoesNotMove) {
+    unique_name b("mv-db"), s("mv-ds"), t("mv-dt");
+    auto bw = broadcast_writer::create(b.c_str());
+    auto sp = spsc_producer::create(s.c_str());
+    auto tw = stream_writer::create(t.c_str(), stream_config{});
+    ASSERT_TRUE(bw && sp && tw);
+    auto br = bw->reserve(8);
+    auto sr = sp->try_reserve(8);
+    auto tr = tw->reserve();
+    ASSERT_TRUE(br && sr && tr);
+    EXPECT_DEATH({ broadcast_writer moved(std::move(*bw)); }, "contract violated");
+    EXPECT_DEATH({ broadcast_writer other; other = std::move(*bw); }, "contract violated");
+    EXPECT_DEATH({ spsc_producer moved(std::move(*sp)); }, "contract violated");
+    EXPECT_DEATH({ stream_writer moved(std::move(*tw)); }, "contract violated");
+    br->commit();
+    sr->commit();
+    tr->commit();
+    broadcast_writer moved(std::move(*bw));  // finished: free to move
+    EXPECT_TRUE(moved.is_open());
+}
+
 }  // namespace
 }  // namespace shmkit

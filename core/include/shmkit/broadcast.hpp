@@ -14,6 +14,7 @@
 #include "shmkit/detail/role.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/message.hpp"
+#include "shmkit/reader_options.hpp"
 #include "shmkit/reservation.hpp"
 #include "shmkit/segment.hpp"
 #include "shmkit/wait.hpp"
@@ -30,12 +31,7 @@ struct broadcast_config {
     std::uint32_t max_message = 0;      // largest payload; 0 = as large as allowed (about capacity/2)
 };
 
-struct broadcast_reader_options {
-    bool from_oldest = false;  // start at the oldest retained message, not at the next new one
-    bool read_only = false;    // map read-only: try_read/poll work; read()/wait() get access_denied
-    wait_options wait{};       // spin before sleeping in read()
-    segment_options segment{};
-};
+using broadcast_reader_options = reader_options;
 
 // Decoded state for tools (`shmkit info`).
 struct broadcast_info {
@@ -50,12 +46,16 @@ errc inspect_broadcast(const void* base, std::uint64_t size, broadcast_info* out
 // ---- writer --------------------------------------------------------------------------------
 
 namespace detail {
-struct broadcast_writer_state {
+// What the writer and a reader both hold: the mapping and the validated layout.
+struct broadcast_mapping {
     segment segment_;
     broadcast_control* control_ = nullptr;
     byte_ring ring_;
     barrier_mode barriers_ = barrier_mode::fences;
     std::uint32_t max_message_ = 0;
+};
+
+struct broadcast_writer_state : broadcast_mapping {
     std::uint64_t claimed_as_ = 0;  // the process holding the writer role through this handle
     // Private copies of the shared positions: only this writer changes them.
     std::uint64_t head_ = 0, tail_ = 0, next_seq_ = 0;
@@ -64,6 +64,7 @@ struct broadcast_writer_state {
     std::uint64_t reserved_pos_ = 0;
     bool reserved_ = false;
     void drop() noexcept;  // gives up the writer role and unmaps
+    bool movable() const noexcept { return !reserved_; }  // a live reservation points here
 };
 }  // namespace detail
 
@@ -107,12 +108,7 @@ private:
 // ---- reader --------------------------------------------------------------------------------
 
 namespace detail {
-struct broadcast_reader_state {
-    segment segment_;
-    broadcast_control* control_ = nullptr;
-    byte_ring ring_;
-    barrier_mode barriers_ = barrier_mode::fences;
-    std::uint32_t max_message_ = 0;
+struct broadcast_reader_state : broadcast_mapping {
     wait_options wait_{};
     std::uint64_t pos_ = 0, expected_ = 0;
     std::uint64_t lost_ = 0, total_lost_ = 0, overruns_ = 0;

@@ -12,6 +12,7 @@
 #include "shmkit/detail/handle.hpp"
 #include "shmkit/detail/role.hpp"
 #include "shmkit/errc.hpp"
+#include "shmkit/reader_options.hpp"
 #include "shmkit/reservation.hpp"
 #include "shmkit/segment.hpp"
 #include "shmkit/wait.hpp"
@@ -81,17 +82,29 @@ errc format_slot_memory(void* memory, std::uint64_t size, kind k, const slot_con
 }  // namespace detail
 
 namespace detail {
-struct slot_writer_state {
+// What a slot writer and a slot reader both hold: the mapping and the validated layout.
+struct slot_mapping {
     segment segment_;
     slot_geometry geometry_{};
     slot_control* control_ = nullptr;
     slot_header* headers_ = nullptr;
     std::uint8_t* data_ = nullptr;
     barrier_mode barriers_ = barrier_mode::fences;
+    void adopt(const slot_layout& l) noexcept {
+        geometry_ = l.geometry;
+        control_ = l.control;
+        headers_ = l.headers;
+        data_ = l.data;
+        barriers_ = l.barriers;
+    }
+};
+
+struct slot_writer_state : slot_mapping {
     std::uint64_t claimed_as_ = 0;  // the process holding the writer role through this handle
     std::uint64_t next_ = 0;
     bool reserved_ = false;
     void drop() noexcept;  // gives up the writer role and unmaps
+    bool movable() const noexcept { return !reserved_; }  // a live reservation points here
 };
 }  // namespace detail
 
@@ -126,21 +139,10 @@ private:
     static void finish(detail::reservation_state& r, std::size_t used, bool publish) noexcept;
 };
 
-struct slot_reader_options {
-    bool from_oldest = false;  // in-order reads start at the oldest sample kept, not the next new one
-    bool read_only = false;    // map read-only: blocking calls then return access_denied
-    wait_options wait{};
-    segment_options segment{};
-};
+using slot_reader_options = reader_options;
 
 namespace detail {
-struct slot_reader_state {
-    segment segment_;
-    slot_geometry geometry_{};
-    slot_control* control_ = nullptr;
-    slot_header* headers_ = nullptr;
-    std::uint8_t* data_ = nullptr;
-    barrier_mode barriers_ = barrier_mode::fences;
+struct slot_reader_state : slot_mapping {
     wait_options wait_{};
     std::uint64_t next_ = 0;        // in-order position
     std::uint64_t last_seen_ = 0;   // 1 + index of the last sample returned by latest()

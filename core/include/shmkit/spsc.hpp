@@ -67,6 +67,7 @@ struct spsc_producer_state : spsc_end_state {
     std::uint64_t head_ = 0, cached_tail_ = 0, next_seq_ = 0;
     std::uint64_t reserved_pad_ = 0;
     bool reserved_ = false;
+    bool movable() const noexcept { return !reserved_; }  // a live reservation points here
 };
 
 struct spsc_consumer_state : spsc_end_state {

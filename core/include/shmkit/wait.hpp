@@ -55,9 +55,14 @@ inline void withdraw_wait(wait_word& w, std::uint32_t epoch) noexcept {
 using nanoseconds = std::chrono::nanoseconds;
 inline constexpr nanoseconds wait_forever = nanoseconds::max();
 
+// The deadline of a zero or negative timeout: one long past, so every wait ends at once, and
+// one a caller can tell from a deadline that merely passed ("asked not to wait") without
+// reading the clock again.
+inline constexpr std::uint64_t no_wait = 0;
+
 // Deadline on the monotonic clock; saturates instead of overflowing.
 inline std::uint64_t deadline_after(nanoseconds timeout) noexcept {
-    if (timeout.count() < 0) return os::monotonic_ns();
+    if (timeout.count() <= 0) return no_wait;
     if (timeout == wait_forever) return os::forever;
     const std::uint64_t now = os::monotonic_ns();
     const auto ns = static_cast<std::uint64_t>(timeout.count());
@@ -135,8 +140,9 @@ errc wait_until(wait_word& w, barrier_mode mode, Ready&& ready, std::uint64_t de
 // - `word()` gives the wait word; it is called only to sleep, after attempt() said empty, which
 //   a closed handle's attempt() never says (it says not_open): a closed handle is never touched.
 // - `refuse_sleep()` returns an errc that ends the call instead of sleeping (a read-only mapping
-//   cannot announce a wait: access_denied), or ok. A deadline already passed (a zero timeout)
-//   needs no sleep: that call says timeout, as it would on a handle that may sleep.
+//   cannot announce a wait: access_denied), or ok. A call that asked not to wait (deadline
+//   no_wait: a zero or negative timeout) needs no sleep: it says timeout, as it would on a
+//   handle that may sleep. A longer timeout is refused whatever the clock says by then.
 // - `recheck_after_ns()` bounds each sleep (0: no bound) for a reader that must look again
 //   without being notified (a command claim whose writer may have died).
 template <class Attempt, class Word, class Ready, class RefuseSleep, class Recheck>
@@ -147,7 +153,7 @@ auto wait_for(Attempt&& attempt, Word&& word, barrier_mode mode, Ready&& ready, 
         auto r = attempt();
         if (r.ok() || r.error() != errc::empty) return r;
         const errc refused = refuse_sleep();
-        if (failed(refused)) return os::monotonic_ns() >= deadline_ns ? errc::timeout : refused;
+        if (failed(refused)) return deadline_ns == no_wait ? errc::timeout : refused;
         std::uint64_t until = deadline_ns;
         const std::uint64_t recheck = recheck_after_ns();
         if (recheck != 0) {
@@ -181,6 +187,9 @@ struct select_source {
     bool (*ready)(void* context) = nullptr;
     void* context = nullptr;
     std::uint64_t (*recheck_after_ns)(void* context) = nullptr;  // 0 or nullptr: no limit
+    // Not ok: the source cannot be slept on (a read-only mapping cannot announce a waiter).
+    // select() then returns it instead of sleeping, as the reader's own blocking calls do.
+    errc refusal = errc::ok;
 };
 
 // The select_source of a reader whose readiness is its poll() member.

@@ -13,17 +13,30 @@
 
 #include <cstdint>
 
+#include "shmkit/assert.hpp"
 #include "shmkit/errc.hpp"
 
 namespace shmkit::detail {
+
+// A state may refuse to move for now: `bool movable() const noexcept`, false while something
+// points at this handle (a writer's live reservation). Moving it then is a contract violation.
+template <class State>
+constexpr auto movable_now(const State& s, int) noexcept -> decltype(s.movable()) {
+    return s.movable();
+}
+template <class State>
+constexpr bool movable_now(const State&, long) noexcept {
+    return true;
+}
 
 template <class State>
 class handle : protected State {
 public:
     handle() noexcept = default;
-    handle(handle&& other) noexcept : State(static_cast<State&&>(other)) { other.reset(); }
+    handle(handle&& other) noexcept : State(checked(other)) { other.reset(); }
     handle& operator=(handle&& other) noexcept {
         if (this != &other) {
+            SHMKIT_ASSERT(movable_now(static_cast<const State&>(other), 0));  // a reservation points at it
             State::drop();
             State::operator=(static_cast<State&&>(other));
             other.reset();
@@ -64,6 +77,10 @@ protected:
 
 private:
     void reset() noexcept { static_cast<State&>(*this) = State{}; }
+    static State&& checked(handle& other) noexcept {
+        SHMKIT_ASSERT(movable_now(static_cast<const State&>(other), 0));  // a reservation points at it
+        return static_cast<State&&>(other);
+    }
 };
 
 }  // namespace shmkit::detail
