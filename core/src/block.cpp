@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "shmkit/detail/role.hpp"
+#include "shmkit/detail/wait.hpp"
 
 namespace shmkit {
 namespace {

@@ -1,4 +1,5 @@
 #include "shmkit/broadcast.hpp"
+#include "shmkit/detail/wait.hpp"
 
 #include <cstring>
 

@@ -1,4 +1,5 @@
 #include "shmkit/command.hpp"
+#include "shmkit/detail/wait.hpp"
 
 #include <cstring>
 

@@ -5,6 +5,7 @@
 
 #include "shmkit/detail/robust_lock.hpp"
 #include "shmkit/detail/role.hpp"
+#include "shmkit/detail/wait.hpp"
 
 namespace shmkit::detail {
 

@@ -2,6 +2,7 @@
 
 #include "lock_wait.hpp"
 #include "shmkit/detail/role.hpp"
+#include "shmkit/detail/wait.hpp"
 
 namespace shmkit::detail {
 

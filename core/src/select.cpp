@@ -1,3 +1,4 @@
+#include "shmkit/detail/wait.hpp"
 #include "shmkit/select.hpp"
 
 namespace shmkit {

@@ -4,6 +4,7 @@
 
 #include "shmkit/detail/copy.hpp"
 #include "shmkit/detail/sanitizers.hpp"
+#include "shmkit/detail/wait.hpp"
 
 namespace shmkit {
 namespace {

@@ -1,4 +1,4 @@
-#include "shmkit/wait.hpp"
+#include "shmkit/detail/wait.hpp"
 
 namespace shmkit {
 

@@ -8,9 +8,9 @@
 #include "shmkit/broadcast.hpp"
 #include "shmkit/command.hpp"
 #include "shmkit/kv.hpp"
+#include "shmkit/spsc.hpp"
 #include "shmkit/stream.hpp"
 #include "shmkit/video.hpp"
-#include "shmkit/spsc.hpp"
 #include "support.hpp"
 
 namespace shmkit {

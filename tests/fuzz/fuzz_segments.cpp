@@ -20,6 +20,7 @@
 #include "shmkit/block.hpp"
 #include "shmkit/broadcast.hpp"
 #include "shmkit/command.hpp"
+#include "shmkit/detail/wait.hpp"
 #include "shmkit/kv.hpp"
 #include "shmkit/select.hpp"
 #include "shmkit/spsc.hpp"

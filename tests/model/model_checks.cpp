@@ -17,11 +17,11 @@
 #include "shmkit/block.hpp"
 #include "shmkit/broadcast.hpp"
 #include "shmkit/command.hpp"
-#include "shmkit/kv.hpp"
 #include "shmkit/detail/robust_lock.hpp"
+#include "shmkit/detail/wait.hpp"
+#include "shmkit/kv.hpp"
 #include "shmkit/spsc.hpp"
 #include "shmkit/stream.hpp"
-#include "shmkit/wait.hpp"
 //
 #include "model.hpp"
 

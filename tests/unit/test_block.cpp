@@ -11,6 +11,7 @@
 
 #include "shmkit/block.hpp"
 #include "shmkit/detail/robust_lock.hpp"
+#include "shmkit/detail/wait.hpp"
 #include "shmkit/typed.hpp"
 #include "support.hpp"
 

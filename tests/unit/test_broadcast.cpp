@@ -6,8 +6,8 @@
 
 #include "shmkit/block.hpp"
 #include "shmkit/broadcast.hpp"
-#include "shmkit/select.hpp"
 #include "shmkit/command.hpp"
+#include "shmkit/select.hpp"
 #include "shmkit/spsc.hpp"
 #include "support.hpp"
 

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "shmkit/kv.hpp"
 #include "shmkit/detail/role.hpp"
+#include "shmkit/kv.hpp"
 #include "support.hpp"
 
 namespace shmkit {

@@ -6,6 +6,7 @@
 #include "shmkit/broadcast.hpp"
 #include "shmkit/command.hpp"
 #include "shmkit/detail/sanitizers.hpp"
+#include "shmkit/detail/wait.hpp"
 #include "shmkit/select.hpp"
 #include "shmkit/spsc.hpp"
 #include "support.hpp"

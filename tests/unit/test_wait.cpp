@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "shmkit/wait.hpp"
+#include "shmkit/detail/wait.hpp"
 #include "support.hpp"
 
 namespace shmkit {

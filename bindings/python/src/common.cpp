@@ -5,6 +5,7 @@
 #include <cstring>
 #include <thread>
 
+#include "shmkit/detail/wait.hpp"
 #include "shmkit/os.hpp"
 
 namespace shmkit::python {

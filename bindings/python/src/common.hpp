@@ -27,9 +27,9 @@
 #include <string>
 #include <vector>
 
+#include "shmkit/detail/wait.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/segment.hpp"
-#include "shmkit/wait.hpp"
 
 namespace shmkit::python {
 

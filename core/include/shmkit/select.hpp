@@ -8,6 +8,7 @@
 #include <cstddef>
 
 #include "shmkit/errc.hpp"
+#include "shmkit/os.hpp"
 #include "shmkit/wait.hpp"
 
 namespace shmkit {

@@ -11,8 +11,8 @@
 #include <cstdint>
 
 #include "shmkit/detail/atomic.hpp"
+#include "shmkit/detail/wait.hpp"
 #include "shmkit/errc.hpp"
-#include "shmkit/wait.hpp"
 #include "shmkit/wire/robust_lock.hpp"
 
 namespace shmkit {

@@ -13,8 +13,8 @@
 
 #include "shmkit/detail/atomic.hpp"
 #include "shmkit/detail/robust_lock.hpp"  // lock_options
+#include "shmkit/detail/wait.hpp"
 #include "shmkit/errc.hpp"
-#include "shmkit/wait.hpp"
 #include "shmkit/wire/rwlock.hpp"
 
 namespace shmkit {
