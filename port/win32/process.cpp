@@ -1,7 +1,8 @@
 // Processes on Windows: identity is the pid plus a token of the process's creation time (its
 // FILETIME in milliseconds, low 32 bits), so a recycled pid is not mistaken for the process
 // that recorded it. Liveness asks the OS through a query-only handle; anything ambiguous (access
-// denied, an unexpected error) counts as alive.
+// denied, an unexpected error) counts as alive. An exit watch is a thread-pool wait on the
+// process handle, which Windows signals when the process exits.
 #include <windows.h>
 
 #include "last_error.hpp"
@@ -51,10 +52,84 @@ bool process_alive(process_id id) noexcept {
     return alive;
 }
 
-// Not yet: lock waiters re-check the holder's liveness once per liveness period instead
-// (RegisterWaitForSingleObject on the holder's process handle is the planned watch).
-errc watch_exit(process_id, std::uint32_t*, exit_watch*) noexcept { return errc::unsupported; }
+// ---- exit watches ----------------------------------------------------------------------------
+// A thread-pool wait (RegisterWaitForSingleObject) on a handle to the process: Windows signals
+// a process handle when the process exits. The slots are a fixed table (the port allocates
+// nothing); a full table says unsupported and the waiter re-checks liveness periodically.
+namespace {
 
-void unwatch_exit(exit_watch*) noexcept {}
+struct watch_slot {
+    HANDLE process = nullptr;
+    HANDLE wait = nullptr;
+    std::uint32_t* word = nullptr;
+    std::uint32_t* fired = nullptr;
+    bool in_use = false;
+};
+constexpr std::uint32_t max_watches = 128;
+watch_slot g_watches[max_watches];
+SRWLOCK g_watch_lock = SRWLOCK_INIT;
+
+// Runs on a thread-pool thread once the process has exited. It takes no lock: unwatch_exit
+// waits for it to finish (UnregisterWaitEx) outside the lock.
+void CALLBACK on_exit(void* context, BOOLEAN) {
+    auto* slot = static_cast<watch_slot*>(context);
+    __atomic_store_n(slot->fired, 1u, __ATOMIC_RELEASE);
+    __atomic_fetch_add(slot->word, 1u, __ATOMIC_RELEASE);
+    futex_wake_all(slot->word);
+}
+
+}  // namespace
+
+errc watch_exit(process_id id, std::uint32_t* word, exit_watch* watch) noexcept {
+    watch->fired = 0;
+    watch->handle = -1;
+    HANDLE h = ::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, id.pid);
+    if (h == nullptr) {
+        if (::GetLastError() == ERROR_INVALID_PARAMETER) return errc::peer_dead;  // no such process
+        t_last_error = ::GetLastError();
+        return errc::unsupported;  // access denied: re-check liveness instead
+    }
+    // The pid may have been recycled: the handle is the process we mean only if its start
+    // token matches and it has not exited.
+    const std::uint32_t start = start_token(h);
+    if (::WaitForSingleObject(h, 0) == WAIT_OBJECT_0 || (id.start != 0 && start != 0 && start != id.start)) {
+        ::CloseHandle(h);
+        return errc::peer_dead;
+    }
+    ::AcquireSRWLockExclusive(&g_watch_lock);
+    errc e = errc::unsupported;  // out of watches: poll instead
+    for (std::uint32_t i = 0; i < max_watches; ++i) {
+        watch_slot& slot = g_watches[i];
+        if (slot.in_use) continue;
+        slot.process = h;
+        slot.word = word;
+        slot.fired = &watch->fired;
+        if (!::RegisterWaitForSingleObject(&slot.wait, h, on_exit, &slot, INFINITE,
+                                           WT_EXECUTEONLYONCE | WT_EXECUTEINWAITTHREAD)) {
+            t_last_error = ::GetLastError();
+            slot = watch_slot{};
+            break;
+        }
+        slot.in_use = true;
+        watch->handle = static_cast<std::intptr_t>(i);
+        e = errc::ok;
+        break;
+    }
+    ::ReleaseSRWLockExclusive(&g_watch_lock);
+    if (failed(e)) ::CloseHandle(h);
+    return e;
+}
+
+void unwatch_exit(exit_watch* watch) noexcept {
+    if (watch->handle < 0) return;
+    watch_slot& slot = g_watches[static_cast<std::size_t>(watch->handle)];
+    // Waits for a callback that is running to finish; none runs after this.
+    ::UnregisterWaitEx(slot.wait, INVALID_HANDLE_VALUE);
+    ::CloseHandle(slot.process);
+    ::AcquireSRWLockExclusive(&g_watch_lock);
+    slot = watch_slot{};
+    ::ReleaseSRWLockExclusive(&g_watch_lock);
+    watch->handle = -1;
+}
 
 }  // namespace shmkit::os
