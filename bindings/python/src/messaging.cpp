@@ -289,7 +289,8 @@ messages were overwritten just before it (0 after an ordinary read); `total_lost
             py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
             py::arg("ready_timeout") = 0.5,
             "Attaches to a channel. from_oldest: start at the oldest message kept, not the next new one. "
-            "read_only: map read-only (try_read and poll work; blocking reads raise AccessDenied).")
+            "read_only: map read-only (try_read and poll work; a blocking read that would have to sleep raises "
+            "AccessDenied, one with timeout 0 raises Timeout).")
         .def(
             "read", [](py_broadcast_reader& r, timeout_arg timeout) { return r.read(true, timeout, "read"); },
             py::arg("timeout") = py::none(),

@@ -1,7 +1,8 @@
 // What reserve() returns on every writer (broadcast, spsc, command, stream, video, audio): space
 // in shared memory to fill in place. commit() publishes it; destroyed, moved over or abandoned
-// uncommitted, it publishes nothing. At most one per writer at a time; the writer must stay
-// where it is (not moved, not closed) until the reservation is finished.
+// uncommitted, it publishes nothing. At most one per writer at a time (a command writer may hold
+// several claims); the writer must stay where it is (not moved, not closed) until the
+// reservation is finished.
 #pragma once
 
 #include <cstddef>
