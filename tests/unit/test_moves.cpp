@@ -19,6 +19,18 @@ namespace {
 using namespace std::chrono_literals;
 using test::unique_name;
 
+// Reads `count` messages with `read(buf, cap)` and checks they carry seq 0, 1, ...: the handle
+// moved in between carried on where it was.
+template <class Read>
+void expect_seqs_from_zero(Read&& read, std::uint64_t count) {
+    char buf[8];
+    for (std::uint64_t seq = 0; seq < count; ++seq) {
+        auto m = read(buf, sizeof buf);
+        ASSERT_TRUE(m);
+        EXPECT_EQ(m->seq, seq);
+    }
+}
+
 TEST(HandleMoves, BroadcastWriterAndReader) {
     unique_name a("mv-ba"), b("mv-bb");
     auto wa = broadcast_writer::create(a.c_str());
@@ -67,12 +79,7 @@ TEST(HandleMoves, SpscProducerKeepsItsPositions) {
     EXPECT_EQ(pb->try_push("x", 1), errc::not_open);
     EXPECT_TRUE(spsc_producer::open(a.c_str()));  // a's producer role was released
     ASSERT_EQ(pa->try_push("1", 1), errc::ok);
-    char buf[8];
-    for (std::uint64_t seq = 0; seq <= 1; ++seq) {
-        auto m = c->try_pop(buf, sizeof buf);
-        ASSERT_TRUE(m);
-        EXPECT_EQ(m->seq, seq);
-    }
+    expect_seqs_from_zero([&](char* buf, std::size_t cap) { return c->try_pop(buf, cap); }, 2);
 }
 
 TEST(HandleMoves, CommandReaderReleasesItsRole) {
@@ -89,12 +96,7 @@ TEST(HandleMoves, CommandReaderReleasesItsRole) {
     *ra = std::move(*rb);
     EXPECT_FALSE(rb->is_open());
     EXPECT_TRUE(command_reader::open(a.c_str()));  // a's reader role was released
-    char buf[8];
-    for (std::uint64_t seq = 0; seq <= 1; ++seq) {
-        auto m = ra->try_read(buf, sizeof buf);
-        ASSERT_TRUE(m);
-        EXPECT_EQ(m->seq, seq);
-    }
+    expect_seqs_from_zero([&](char* buf, std::size_t cap) { return ra->try_read(buf, cap); }, 2);
 }
 
 TEST(HandleMoves, SlotWriterKeepsItsDescriptionAndCount) {
