@@ -12,20 +12,12 @@ namespace {
 // reports what it has instead of spinning (the writer would have to lap it 64 times in a row).
 constexpr int max_attempts = 64;
 
-struct layout {
-    ring_geometry geometry{};
-    broadcast_control* control = nullptr;
-    byte_ring ring;
-};
+errc map_layout(std::uint8_t* base, std::uint64_t size, detail::ring_layout* out) noexcept {
+    return detail::map_ring_layout(base, size, kind::broadcast, broadcast_ring_offset, out);
+}
 
-errc map_layout(std::uint8_t* base, std::uint64_t size, layout* out) noexcept {
-    detail::ring_layout l;
-    const errc e = detail::map_ring_layout(base, size, kind::broadcast, broadcast_ring_offset, &l);
-    if (failed(e)) return e;
-    out->geometry = l.geometry;
-    out->control = reinterpret_cast<broadcast_control*>(l.control);
-    out->ring = l.ring;
-    return errc::ok;
+broadcast_control* control_of(const detail::ring_layout& l) noexcept {
+    return reinterpret_cast<broadcast_control*>(l.control);
 }
 
 using detail::plausible_position;
@@ -34,18 +26,19 @@ using detail::plausible_span;
 }  // namespace
 
 errc inspect_broadcast(const void* base, std::uint64_t size, broadcast_info* out) noexcept {
-    layout l;
+    detail::ring_layout l;
     errc e = map_layout(static_cast<std::uint8_t*>(const_cast<void*>(base)), size, &l);
     if (failed(e)) return e;
+    const broadcast_control* c = control_of(l);
     out->capacity = l.geometry.capacity;
     out->max_message = l.geometry.max_message;
-    out->head = l.control->head.load(order::acquire);
-    out->tail = l.control->tail.load(order::acquire);
-    out->messages = l.control->next_seq.load(order::acquire);
-    out->abandoned = l.control->abandoned.load(order::relaxed);
-    out->takeovers = l.control->takeovers.load(order::relaxed);
-    out->waiters = l.control->wake.waiters.load(order::relaxed);
-    out->writer = inspect_role(l.control->writer);
+    out->head = c->head.load(order::acquire);
+    out->tail = c->tail.load(order::acquire);
+    out->messages = c->next_seq.load(order::acquire);
+    out->abandoned = c->abandoned.load(order::relaxed);
+    out->takeovers = c->takeovers.load(order::relaxed);
+    out->waiters = c->wake.waiters.load(order::relaxed);
+    out->writer = inspect_role(c->writer);
     return errc::ok;
 }
 
@@ -112,25 +105,23 @@ result<broadcast_writer> broadcast_writer::attach(void* memory, std::uint64_t si
 }
 
 errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size, bool role_claimed) noexcept {
-    layout l;
+    detail::ring_layout l;
     errc e = map_layout(base, size, &l);
     if (failed(e)) return e;
+    broadcast_control* c = control_of(l);
     claim_kind how = claim_kind::fresh;
     if (!role_claimed) {
-        e = claim_role(l.control->writer, &how);
+        e = claim_role(c->writer, &how);
         if (failed(e)) return e;
     }
-    const std::uint64_t head = l.control->head.load(order::acquire);
-    const std::uint64_t tail = l.control->tail.load(order::acquire);
-    const std::uint64_t next_seq = l.control->next_seq.load(order::acquire);
+    const std::uint64_t head = c->head.load(order::acquire);
+    const std::uint64_t tail = c->tail.load(order::acquire);
+    const std::uint64_t next_seq = c->next_seq.load(order::acquire);
     if (!plausible_span(tail, head, l.ring.capacity()) || next_seq > head) {
-        release_role(l.control->writer);
+        release_role(c->writer);
         return errc::invalid_layout;
     }
-    control_ = l.control;
-    ring_ = l.ring;
-    barriers_ = barriers_of(base);
-    max_message_ = l.geometry.max_message;
+    adopt(base, l);
     claimed_as_ = this_process();
     head_ = head;
     tail_ = tail;
@@ -244,13 +235,10 @@ result<broadcast_reader> broadcast_reader::attach(void* memory, std::uint64_t si
 }
 
 errc broadcast_reader::bind(std::uint8_t* base, std::uint64_t size, const broadcast_reader_options& options) noexcept {
-    layout l;
+    detail::ring_layout l;
     errc e = map_layout(base, size, &l);
     if (failed(e)) return e;
-    control_ = l.control;
-    ring_ = l.ring;
-    barriers_ = barriers_of(base);
-    max_message_ = l.geometry.max_message;
+    adopt(base, l);
     wait_ = options.wait;
     e = options.from_oldest ? start_at_oldest() : start_at_head();
     if (failed(e)) control_ = nullptr;

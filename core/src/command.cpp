@@ -21,13 +21,6 @@ errc map_command(std::uint8_t* base, std::uint64_t size, detail::ring_layout* l)
 
 namespace detail {
 
-void command_end_state::adopt(std::uint8_t* base, const ring_layout& l, const command_options& options) noexcept {
-    control_ = reinterpret_cast<command_control*>(l.control);
-    ring_ = l.ring;
-    barriers_ = barriers_of(base);
-    max_message_ = l.geometry.max_message;
-    options_ = options;
-}
 
 result<segment> command_end_state::open_segment(const char* name, const command_options& options) noexcept {
     return segment::open(name, kind::command, ring_header_size, os::access::read_write, options.segment);

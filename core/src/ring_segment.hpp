@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "shmkit/detail/byte_ring.hpp"
+#include "shmkit/detail/ring_mapping.hpp"
 #include "shmkit/segment.hpp"
 
 namespace shmkit::detail {
@@ -14,6 +15,14 @@ struct ring_layout {
     std::uint8_t* control = nullptr;   // at ring_header_size
     byte_ring ring;
 };
+
+template <class Control>
+void ring_mapping<Control>::adopt(std::uint8_t* base, const ring_layout& l) noexcept {
+    control_ = reinterpret_cast<Control*>(l.control);
+    ring_ = l.ring;
+    barriers_ = barriers_of(base);
+    max_message_ = l.geometry.max_message;
+}
 
 // Positions are absolute byte counts; one off a record boundary would make atomic loads
 // misaligned (a fault on ARM), and one near 2^64 would let position arithmetic wrap.

@@ -62,10 +62,7 @@ errc spsc_end_state::bind_end(std::uint8_t* base, std::uint64_t size, bool produ
         release_role(r);
         return errc::invalid_layout;
     }
-    control_ = c;
-    ring_ = l.ring;
-    barriers_ = barriers_of(base);
-    max_message_ = l.geometry.max_message;
+    adopt(base, l);
     wait_ = options.wait;
     claimed_as_ = this_process();
     producer_side_ = producer_side;

@@ -11,6 +11,7 @@
 #include "shmkit/detail/atomic.hpp"
 #include "shmkit/detail/byte_ring.hpp"
 #include "shmkit/detail/handle.hpp"
+#include "shmkit/detail/ring_mapping.hpp"
 #include "shmkit/detail/role.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/message.hpp"
@@ -46,16 +47,7 @@ errc inspect_broadcast(const void* base, std::uint64_t size, broadcast_info* out
 // ---- writer --------------------------------------------------------------------------------
 
 namespace detail {
-// What the writer and a reader both hold: the mapping and the validated layout.
-struct broadcast_mapping {
-    segment segment_;
-    broadcast_control* control_ = nullptr;
-    byte_ring ring_;
-    barrier_mode barriers_ = barrier_mode::fences;
-    std::uint32_t max_message_ = 0;
-};
-
-struct broadcast_writer_state : broadcast_mapping {
+struct broadcast_writer_state : ring_mapping<broadcast_control> {
     std::uint64_t claimed_as_ = 0;  // the process holding the writer role through this handle
     // Private copies of the shared positions: only this writer changes them.
     std::uint64_t head_ = 0, tail_ = 0, next_seq_ = 0;
@@ -108,7 +100,7 @@ private:
 // ---- reader --------------------------------------------------------------------------------
 
 namespace detail {
-struct broadcast_reader_state : broadcast_mapping {
+struct broadcast_reader_state : ring_mapping<broadcast_control> {
     wait_options wait_{};
     std::uint64_t pos_ = 0, expected_ = 0;
     std::uint64_t lost_ = 0, total_lost_ = 0, overruns_ = 0;

@@ -13,6 +13,7 @@
 #include "shmkit/detail/atomic.hpp"
 #include "shmkit/detail/byte_ring.hpp"
 #include "shmkit/detail/handle.hpp"
+#include "shmkit/detail/ring_mapping.hpp"
 #include "shmkit/detail/robust_lock.hpp"
 #include "shmkit/detail/role.hpp"
 #include "shmkit/errc.hpp"
@@ -49,16 +50,14 @@ namespace detail {
 struct ring_layout;
 
 // What the writers and the reader hold alike: the mapping and the validated geometry.
-struct command_end_state {
-    segment segment_;
-    command_control* control_ = nullptr;
-    byte_ring ring_;
-    barrier_mode barriers_ = barrier_mode::fences;
-    std::uint32_t max_message_ = 0;
+struct command_end_state : ring_mapping<command_control> {
     command_options options_{};
 
-    // Takes up a layout mapped (and validated) by map_ring_layout.
-    void adopt(std::uint8_t* base, const ring_layout& l, const command_options& options) noexcept;
+    // Takes up a layout mapped (and validated) by map_ring_layout, and the options.
+    void adopt(std::uint8_t* base, const ring_layout& l, const command_options& options) noexcept {
+        ring_mapping::adopt(base, l);
+        options_ = options;
+    }
     static result<segment> open_segment(const char* name, const command_options& options) noexcept;
 };
 

@@ -12,6 +12,7 @@
 #include "shmkit/detail/atomic.hpp"
 #include "shmkit/detail/byte_ring.hpp"
 #include "shmkit/detail/handle.hpp"
+#include "shmkit/detail/ring_mapping.hpp"
 #include "shmkit/detail/role.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/message.hpp"
@@ -42,12 +43,7 @@ errc inspect_spsc(const void* base, std::uint64_t size, spsc_info* out) noexcept
 
 namespace detail {
 // What both ends hold: the mapping, the layout and the role they claimed.
-struct spsc_end_state {
-    segment segment_;
-    spsc_control* control_ = nullptr;
-    byte_ring ring_;
-    barrier_mode barriers_ = barrier_mode::fences;
-    std::uint32_t max_message_ = 0;
+struct spsc_end_state : ring_mapping<spsc_control> {
     wait_options wait_{};
     std::uint64_t claimed_as_ = 0;  // the process holding this end's role through this handle
     bool producer_side_ = false;
