@@ -1,4 +1,8 @@
 // The shmkit command-line tool, run as a subprocess: output, JSON, exit codes, gc safety.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
 
@@ -12,11 +16,12 @@
 #include "shmkit/stream.hpp"
 #include "shmkit/video.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::unique_name;
 
 struct run_result {
@@ -132,7 +137,7 @@ TEST(Cli, GcRemovesOnlyAbandonedSegments) {
     unique_name live("gc-live"), dead("gc-dead"), dead_in_use("gc-inuse");
     auto mine = broadcast_writer::create(live.c_str());
     ASSERT_TRUE(mine);
-    child creator([&] {
+    forked_child creator([&] {
         auto a = broadcast_writer::create(dead.c_str());
         auto b = broadcast_writer::create(dead_in_use.c_str());
         return (a && b) ? 0 : 1;
@@ -186,7 +191,7 @@ TEST(Cli, HalfMadeSegmentsAreShownAndAbandonedOnesCollected) {
 // 1), never dies of SIGBUS or a sanitizer's report.
 void info_survives_resizing(const char* name, std::uint64_t small, std::uint64_t full, int runs) {
     test::shared<std::atomic<int>> stop;
-    child resizer([&] {
+    forked_child resizer([&] {
         const int fd = ::shm_open(name, O_RDWR, 0);
         if (fd < 0) return 1;
         for (std::uint64_t i = 0; stop->load() == 0; ++i) {

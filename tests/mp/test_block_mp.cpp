@@ -8,11 +8,12 @@
 
 #include "shmkit/block.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::shared;
 using test::unique_name;
 
@@ -44,9 +45,9 @@ TEST(BlockProcesses, ContendingReadersAndWritersKeepTheInvariant) {
     auto owner = block::create(name.c_str(), config);
     ASSERT_TRUE(owner);
     constexpr int procs = 4, updates = 2000;
-    std::vector<std::unique_ptr<child>> children;
+    std::vector<std::unique_ptr<forked_child>> children;
     for (int i = 0; i < procs; ++i) {
-        children.push_back(std::make_unique<child>([&] {
+        children.push_back(std::make_unique<forked_child>([&] {
             auto b = block::open(name.c_str());
             if (!b) return 9;
             for (int round = 0; round < 10; ++round) {
@@ -92,7 +93,7 @@ TEST(BlockCrash, WriterKilledMidUpdateIsReportedToTheNextLocker) {
     auto owner = block::create(name.c_str(), config);
     ASSERT_TRUE(owner);
     shared<std::atomic<int>> inside;
-    child writer([&] {
+    forked_child writer([&] {
         auto b = block::open(name.c_str());
         if (!b || b->lock(std::chrono::seconds(5)) != errc::ok) return 1;
         auto* p = reinterpret_cast<volatile pair_state*>(b->data());

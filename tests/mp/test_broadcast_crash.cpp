@@ -7,11 +7,12 @@
 
 #include "shmkit/broadcast.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::message_codec;
 using test::shared;
 using test::unique_name;
@@ -30,7 +31,7 @@ TEST(BroadcastCrash, WriterKilledMidMessagePublishesNothingAndIsTakenOver) {
     auto r = broadcast_reader::open(name.c_str());
     ASSERT_TRUE(r);
     shared<std::atomic<int>> stage;
-    child writer([&] {
+    forked_child writer([&] {
         auto w = broadcast_writer::open(name.c_str());
         if (!w) return 1;
         for (int i = 0; i < 10; ++i) {
@@ -96,7 +97,7 @@ TEST(BroadcastCrash, WritersKilledAtRandomPointsNeverTearARecord) {
     };
     for (int round = 0; round < 25; ++round) {
         written->store(0);
-        child writer([&] {
+        forked_child writer([&] {
             auto w = broadcast_writer::open(name.c_str());
             if (!w) return 1;
             std::vector<std::uint8_t> out(2048);
@@ -154,7 +155,7 @@ void check_interrupted_publication(const std::vector<std::size_t>& fillers, bool
     control->head.store(head_before, order::relaxed);
     // Hand the role to a dead process, as if this writer had been SIGKILLed.
     shared<os::process_id> dead_id;
-    child dead([&] {
+    forked_child dead([&] {
         *dead_id = os::self();
         return 0;
     });

@@ -10,11 +10,12 @@
 
 #include "shmkit/broadcast.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::message_codec;
 using test::shared;
 using test::unique_name;
@@ -89,9 +90,9 @@ std::vector<tally> run_processes(const char* name, std::uint64_t capacity, int r
     EXPECT_TRUE(w) << to_string(w.error());
     if (!w) return {};
     shared<start_gate> gate;
-    std::vector<std::unique_ptr<child>> children;
+    std::vector<std::unique_ptr<forked_child>> children;
     for (int i = 0; i < readers; ++i) {
-        children.push_back(std::make_unique<child>([&, i] {
+        children.push_back(std::make_unique<forked_child>([&, i] {
             auto r = broadcast_reader::open(name);
             if (!r) return 1;
             gate->ready.fetch_add(1);

@@ -8,11 +8,12 @@
 
 #include "shmkit/command.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::message_codec;
 using test::unique_name;
 
@@ -52,9 +53,9 @@ TEST(CommandProcesses, FourWritersOneReader) {
     config.capacity = 16u << 10;  // small: writers wait for room constantly
     auto r = command_reader::create(name.c_str(), config);
     ASSERT_TRUE(r);
-    std::vector<std::unique_ptr<child>> children;
+    std::vector<std::unique_ptr<forked_child>> children;
     for (std::uint64_t w = 0; w < writers; ++w) {
-        children.push_back(std::make_unique<child>([&, w] {
+        children.push_back(std::make_unique<forked_child>([&, w] {
             auto cw = command_writer::open(name.c_str());
             return cw ? write_all(*cw, w) : 9;
         }));

@@ -20,11 +20,12 @@
 #include "shmkit/stream.hpp"
 #include "shmkit/video.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::shared;
 using test::unique_name;
 
@@ -104,7 +105,7 @@ TEST_P(CreateCrash, SuccessorCreatesTheNameEveryTime) {
     int inside = 0;
     for (int trial = 0; trial < trials_per_kind; ++trial) {
         shared<std::atomic<int>> stage;
-        child doomed([&] {
+        forked_child doomed([&] {
             stage->store(1);
             const errc e = k.create(name.c_str());
             stage->store(e == errc::ok ? 2 : 3);

@@ -10,11 +10,12 @@
 #include "shmkit/spsc.hpp"
 #include "shmkit/stream.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::shared;
 using test::unique_name;
 
@@ -24,7 +25,7 @@ constexpr int messages = 2000;
 template <class Read>
 void kill_while_asleep(Read&& blocked_read) {
     shared<std::atomic<int>> started;
-    child reader([&] {
+    forked_child reader([&] {
         started->store(1);
         blocked_read();
         return 0;

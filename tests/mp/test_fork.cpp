@@ -15,12 +15,13 @@
 #include "shmkit/spsc.hpp"
 #include "shmkit/stream.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
 using namespace std::chrono_literals;
-using test::child;
+using test::forked_child;
 using test::unique_name;
 
 constexpr int messages = 2000;
@@ -44,7 +45,7 @@ TEST(Fork, BroadcastWriterWorksOnlyInTheProcessThatOpenedIt) {
     from_oldest.from_oldest = true;
     auto r = broadcast_reader::open(name.c_str(), from_oldest);
     ASSERT_TRUE(r);
-    child writer_in_child([&] {
+    forked_child writer_in_child([&] {
         for (int i = 0; i < messages; ++i) {
             if (w->write("child", 5) != errc::wrong_process) return 1;
         }
@@ -76,7 +77,7 @@ TEST(Fork, BroadcastReaderWorksInBothProcesses) {
     auto r = broadcast_reader::open(name.c_str());
     ASSERT_TRUE(r);
     for (int i = 0; i < 10; ++i) ASSERT_EQ(w->write(std::to_string(i).c_str(), std::to_string(i).size()), errc::ok);
-    child reader_in_child([&] {
+    forked_child reader_in_child([&] {
         for (int i = 0; i < 10; ++i) {
             if (test::read_string(*r) != std::to_string(i)) return 1;  // its own copy of the position
         }
@@ -95,7 +96,7 @@ TEST(Fork, SpscEndsWorkOnlyInTheProcessThatOpenedThem) {
     auto c = spsc_consumer::open(name.c_str());
     ASSERT_TRUE(c);
     ASSERT_EQ(p->try_push("first", 5), errc::ok);
-    child in_child([&] {
+    forked_child in_child([&] {
         for (int i = 0; i < messages; ++i) {
             if (p->try_push("child", 5) != errc::wrong_process) return 1;
         }
@@ -129,7 +130,7 @@ TEST(Fork, CommandReaderWorksOnlyInTheProcessThatOpenedItWritersEverywhere) {
     ASSERT_TRUE(r);
     auto w = command_writer::open(name.c_str());
     ASSERT_TRUE(w);
-    child in_child([&] {
+    forked_child in_child([&] {
         if (w->write("from child", 10, 1s) != errc::ok) return 1;  // writers have no role
         char buf[16];
         if (r->try_read(buf, sizeof buf).error() != errc::wrong_process) return 2;
@@ -148,7 +149,7 @@ TEST(Fork, StreamWriterWorksOnlyInTheProcessThatOpenedIt) {
     ASSERT_TRUE(w);
     auto r = stream_reader::open(name.c_str());
     ASSERT_TRUE(r);
-    child in_child([&] {
+    forked_child in_child([&] {
         const std::uint64_t v = 7;
         if (w->write(&v, sizeof v) != errc::wrong_process) return 1;
         if (w->reserve().error() != errc::wrong_process) return 2;
@@ -196,14 +197,14 @@ TEST(Fork, AReservationInheritedByAChildStaysTheParents) {
     ASSERT_TRUE(sres);
     auto cres = cw->try_reserve(6);
     ASSERT_TRUE(cres);
-    child closer([&] {  // closes its copies of the writers with the reservations outstanding
+    forked_child closer([&] {  // closes its copies of the writers with the reservations outstanding
         bw->close();
         sw->close();
         cw->close();
         return 0;
     });
     ASSERT_EQ(closer.wait(), 0);
-    child dropper([&] {  // drops its copies of the reservations, then closes the writers
+    forked_child dropper([&] {  // drops its copies of the reservations, then closes the writers
         { reservation gone = std::move(*bres); }
         { reservation gone = std::move(*sres); }
         { reservation gone = std::move(*cres); }
@@ -213,7 +214,7 @@ TEST(Fork, AReservationInheritedByAChildStaysTheParents) {
         return 0;
     });
     ASSERT_EQ(dropper.wait(), 0);
-    child committer([&] {
+    forked_child committer([&] {
         set_assert_handler([](const char*, const char*, int) { std::_Exit(42); });
         bres->commit();
         return 0;
@@ -244,7 +245,7 @@ TEST(Fork, BlockAndKvWorkInBothProcesses) {
     const char* keys[] = {"k"};
     auto kv = kv_store::create(kname.c_str(), keys, 1);
     ASSERT_TRUE(kv);
-    child in_child([&] {
+    forked_child in_child([&] {
         if (b->lock(1s) != errc::ok) return 1;  // its own identity: a lock of its own
         if (b->write_at(0, "c", 1) != errc::ok) return 2;
         b->unlock();

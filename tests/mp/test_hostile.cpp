@@ -29,12 +29,13 @@
 #include "shmkit/typed.hpp"
 #include "shmkit/video.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
 using namespace std::chrono_literals;
-using test::child;
+using test::forked_child;
 using test::shared;
 using test::unique_name;
 
@@ -99,7 +100,7 @@ void under_attack(const char* name, std::uint64_t hot_bytes, const std::function
     const std::uint64_t seed = std::random_device{}();
     SCOPED_TRACE("hostile seed " + std::to_string(seed));
     shared<attack_state> state;
-    child hostile([&] { return run_hostile(name, hot_bytes, seed, &*state); });
+    forked_child hostile([&] { return run_hostile(name, hot_bytes, seed, &*state); });
     test::spin_until([&] { return state->stores.load() > 0; });
     for (int i = 0; i < rounds || state->stores.load() < min_stores; ++i) round(i);
     state->stop.store(1);

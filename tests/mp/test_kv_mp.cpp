@@ -8,11 +8,12 @@
 
 #include "shmkit/kv.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::shared;
 using test::spin_until;
 using test::unique_name;
@@ -71,10 +72,10 @@ TEST(KvProcesses, WritersOnSharedAndOwnKeysReadersNeverSeeTornValues) {
     shared<counters> c;
     shared<std::atomic<std::uint64_t>> writes;
     constexpr int writers = 2;
-    std::vector<std::unique_ptr<child>> children;
+    std::vector<std::unique_ptr<forked_child>> children;
     for (int w = 0; w < writers; ++w) {
         // Writers keep going until the reader has its million reads: they overlap throughout.
-        children.push_back(std::make_unique<child>([&, w] {
+        children.push_back(std::make_unique<forked_child>([&, w] {
             auto k = kv_store::open(name.c_str());
             if (!k) return 1;
             std::uint8_t buf[128];
@@ -87,7 +88,7 @@ TEST(KvProcesses, WritersOnSharedAndOwnKeysReadersNeverSeeTornValues) {
             return 0;
         }));
     }
-    child reader([&] {
+    forked_child reader([&] {
         auto k = kv_store::open(name.c_str());
         if (!k) return 1;
         spin_until([&] { return c->ready.load() == writers; });

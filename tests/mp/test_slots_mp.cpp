@@ -10,11 +10,12 @@
 #include "shmkit/stream.hpp"
 #include "shmkit/video.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::shared;
 using test::unique_name;
 
@@ -100,9 +101,9 @@ TEST(SlotProcesses, StreamTornReadStressAMillionReads) {
     shared<stress_state> st;
     constexpr int readers = 2;
     constexpr std::uint64_t per_reader = 500'000;
-    std::vector<std::unique_ptr<child>> children;
+    std::vector<std::unique_ptr<forked_child>> children;
     for (int i = 0; i < readers; ++i) {
-        children.push_back(std::make_unique<child>([&] {
+        children.push_back(std::make_unique<forked_child>([&] {
             auto r = stream_reader::open(name.c_str());
             if (!r) return 1;
             st->ready.fetch_add(1);
@@ -151,7 +152,7 @@ TEST(SlotProcesses, VideoTornReadStress) {
     auto w = video_writer::create(name.c_str(), c);
     ASSERT_TRUE(w) << to_string(w.error());
     shared<stress_state> st;
-    child reader([&] {
+    forked_child reader([&] {
         auto r = video_reader::open(name.c_str());
         if (!r) return 1;
         st->ready.store(1);
@@ -178,7 +179,7 @@ TEST(SlotCrash, WriterKilledMidSampleIsNeverSeenAndIsReplaced) {
     auto r = stream_reader::open(name.c_str());
     ASSERT_TRUE(r);
     shared<std::atomic<int>> half;
-    child writer([&] {
+    forked_child writer([&] {
         auto w = stream_writer::open(name.c_str());
         if (!w) return 1;
         std::uint64_t s[elements];

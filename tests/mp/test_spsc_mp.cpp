@@ -8,11 +8,12 @@
 
 #include "shmkit/spsc.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::message_codec;
 using test::shared;
 using test::unique_name;
@@ -62,7 +63,7 @@ TEST(SpscProcesses, AMillionMessagesArriveIntactAndInOrder) {
     config.capacity = 64u << 10;  // small: both sides block on full and empty over and over
     auto c = spsc_consumer::create(name.c_str(), config);
     ASSERT_TRUE(c);
-    child producer([&] {
+    forked_child producer([&] {
         auto p = spsc_producer::open(name.c_str());
         return p ? produce(*p, 0, million, 256) : 9;
     });
@@ -95,7 +96,7 @@ TEST(SpscCrash, ProducerKilledMidWriteIsReplacedWithoutATornMessage) {
     std::uint64_t next = 0;
     for (int round = 0; round < 10; ++round) {
         shared<std::atomic<std::uint64_t>> progress;
-        child producer([&] {
+        forked_child producer([&] {
             auto p = spsc_producer::open(name.c_str());
             if (!p) return 1;
             std::vector<std::uint8_t> buf(1024);

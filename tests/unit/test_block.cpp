@@ -14,11 +14,12 @@
 #include "shmkit/detail/wait.hpp"
 #include "shmkit/typed.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::shared;
 using test::spin_until;
 using test::unique_name;
@@ -89,7 +90,7 @@ TEST_F(Block, AWaitingWriterIsNotStarvedByNewReaders) {
     auto reader = open();
     ASSERT_EQ(reader.lock_shared(1s), errc::ok);
     shared<std::atomic<int>> stage;
-    child writer([&] {
+    forked_child writer([&] {
         auto w = block::open(name.c_str());
         if (!w) return 1;
         stage->store(1);
@@ -115,7 +116,7 @@ TEST_F(Block, AWaitingWriterIsNotStarvedByNewReaders) {
 }
 
 TEST_F(Block, WriterThatDiedHoldingTheLockIsRecoveredAndReported) {
-    child dying([&] {
+    forked_child dying([&] {
         auto w = block::open(name.c_str());
         if (!w || w->lock(1s) != errc::ok) return 1;
         std::memset(w->data(), 0xEE, 10);  // half an update
@@ -141,7 +142,7 @@ TEST_F(Block, WriterThatDiedHoldingTheLockIsRecoveredAndReported) {
 }
 
 TEST_F(Block, ReaderThatDiedHoldingTheLockDoesNotBlockWriters) {
-    child dying([&] {
+    forked_child dying([&] {
         auto r = block::open(name.c_str());
         if (!r || r->lock_shared(1s) != errc::ok) return 1;
         std::_Exit(0);  // dies holding a read lock
@@ -155,7 +156,7 @@ TEST_F(Block, AProcessWhoseMainThreadExitedStillHoldsItsLock) {
     // The main thread exits (the process shows as a zombie in /proc) while another thread holds
     // the write lock: the process is alive and its lock must not be taken.
     shared<std::atomic<int>> stage;
-    child holder([&] {
+    forked_child holder([&] {
         static block* b;
         static shared<std::atomic<int>>* st;
         auto opened = block::open(name.c_str());
@@ -195,7 +196,7 @@ TEST_F(Block, AProcessWhoseMainThreadExitedStillHoldsItsLock) {
 // start theirs, and qemu-user (7.2) aborts when a child forked from a process with threads
 // creates one (real kernels do not mind; the tests keep to what the emulator can run).
 bool exit_watches_available() {
-    test::child probe([] {
+    test::forked_child probe([] {
         os::exit_watch w;
         std::uint32_t word = 0;
         const errc e = os::watch_exit(os::self(), &word, &w);
@@ -209,10 +210,10 @@ bool exit_watches_available() {
 // holding it), or until killed.
 struct holder_child {
     shared<std::atomic<int>> stage;
-    std::unique_ptr<child> process;
+    std::unique_ptr<forked_child> process;
     template <class Take>
     explicit holder_child(Take&& take) {
-        process = std::make_unique<child>([&] {
+        process = std::make_unique<forked_child>([&] {
             if (!take()) {
                 stage->store(-1);
                 return 1;
@@ -259,7 +260,7 @@ TEST_F(Block, ADeadHolderIsNoticedAtItsDeathNotAfterALivenessPeriod) {
         holder_child h([&] { return take_and_keep(name.c_str(), true); });
         auto waiter = block::open(name.c_str(), patient);
         ASSERT_TRUE(waiter);
-        child locker([&] {
+        forked_child locker([&] {
             // No timeout: only the holder's exit can end this wait (a hang would fail the test).
             const errc e = exclusive ? waiter->lock() : waiter->lock_shared();
             return static_cast<int>(e);
@@ -280,7 +281,7 @@ TEST_F(Block, AWriterWaitingForADeadReadersLockIsWokenAtItsDeath) {
     holder_child h([&] { return take_and_keep(name.c_str(), false); });
     auto writer = block::open(name.c_str(), patient);
     ASSERT_TRUE(writer);
-    child locker([&] { return static_cast<int>(writer->lock()); });  // no timeout, as above
+    forked_child locker([&] { return static_cast<int>(writer->lock()); });  // no timeout, as above
     spin_until([&] { return test::asleep(locker.pid()); });
     h.process->kill_and_wait();
     EXPECT_EQ(locker.wait(), static_cast<int>(errc::ok));
@@ -291,14 +292,14 @@ TEST(RobustLock, WaitingForALiveHolderIsIdleAndItsDeathEndsTheWait) {
     if (!exit_watches_available()) GTEST_SKIP() << "no exit watches here: lock waits poll the holder";
     shared<robust_lock> l;
     shared<std::atomic<int>> stage;
-    child holder([&] {
+    forked_child holder([&] {
         if (detail::lock(*l, barrier_mode::fences, os::forever) != errc::ok) return 1;
         stage->store(1);
         for (;;) os::sleep_ns(1'000'000'000);  // holds it until killed
         return 0;
     });
     spin_until([&] { return stage->load() == 1; });
-    child idle_locker([&] {  // in a child, for the emulator's sake (see exit_watches_available)
+    forked_child idle_locker([&] {  // in a child, for the emulator's sake (see exit_watches_available)
         lock_options quick_look;
         quick_look.liveness_period_ns = 5'000'000;  // used to mean 200 wake-ups a second
         const os::wait_statistics before = os::wait_statistics_of_this_process();
@@ -309,7 +310,7 @@ TEST(RobustLock, WaitingForALiveHolderIsIdleAndItsDeathEndsTheWait) {
     EXPECT_EQ(idle_locker.wait(), 0) << "1: no timeout; 100 + n: n futex waits, at most 2 expected";
     lock_options patient;
     patient.liveness_period_ns = 3'600'000'000'000;
-    child locker([&] { return static_cast<int>(detail::lock(*l, barrier_mode::fences, os::forever, patient)); });
+    forked_child locker([&] { return static_cast<int>(detail::lock(*l, barrier_mode::fences, os::forever, patient)); });
     spin_until([&] { return test::asleep(locker.pid()); });
     EXPECT_EQ(holder.kill_and_wait(), 128 + SIGKILL);
     EXPECT_EQ(locker.wait(), static_cast<int>(errc::owner_dead));  // no timeout: a hang fails the test
@@ -318,12 +319,12 @@ TEST(RobustLock, WaitingForALiveHolderIsIdleAndItsDeathEndsTheWait) {
 TEST_F(Block, AForkedChildNeitherFreesNorUsesItsParentsReaderSlot) {
     auto parent = open();
     ASSERT_EQ(parent.lock_shared(1s), errc::ok);
-    child closer([&] {
+    forked_child closer([&] {
         parent.close();  // closing the inherited handle must not free the parent's slot
         return 0;
     });
     ASSERT_EQ(closer.wait(), 0);
-    child locker([&] {
+    forked_child locker([&] {
         // Locking through the inherited handle takes a slot of the child's own. Were it counted
         // in the parent's (live) slot, dying with it held would block writers for good.
         if (parent.lock_shared(1s) != errc::ok) return 1;
@@ -357,7 +358,7 @@ TEST_F(Block, ReaderSlotsAreLimitedAndReclaimed) {
     EXPECT_EQ(block::open(name.c_str(), o).error(), errc::full);
     c = block{};
     EXPECT_TRUE(block::open(name.c_str(), o));
-    child dying([&] { return block::open(name.c_str()) ? (std::_Exit(0), 0) : 1; });
+    forked_child dying([&] { return block::open(name.c_str()) ? (std::_Exit(0), 0) : 1; });
     ASSERT_EQ(dying.wait(), 0);  // a dead process's slot is reclaimed
     EXPECT_TRUE(block::open(name.c_str(), o));
 }

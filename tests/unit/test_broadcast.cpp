@@ -10,11 +10,12 @@
 #include "shmkit/select.hpp"
 #include "shmkit/spsc.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::read_string;
 using test::unique_name;
 
@@ -323,7 +324,7 @@ TEST_F(Broadcast, SecondWriterIsRefusedWhileTheFirstLives) {
 TEST_F(Broadcast, DeadWritersRoleIsTakenOver) {
     writer.close();
     auto r = reader();
-    child dead([&] {
+    forked_child dead([&] {
         auto w = broadcast_writer::open(name.c_str());
         if (!w) return 1;
         if (write_string(*w, "from the first writer") != errc::ok) return 2;
@@ -345,7 +346,7 @@ TEST_F(Broadcast, BlockingReadTimesOutAndWakesOnData) {
     EXPECT_EQ(r.read(buf, sizeof buf, std::chrono::milliseconds(1)).error(), errc::timeout);
     EXPECT_EQ(r.wait(std::chrono::milliseconds(1)), errc::timeout);
     test::shared<std::atomic<int>> ready;
-    child blocked_reader([&] {
+    forked_child blocked_reader([&] {
         auto cr = broadcast_reader::open(name.c_str());
         if (!cr) return 1;
         ready->store(1);

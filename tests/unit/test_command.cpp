@@ -7,11 +7,12 @@
 #include "shmkit/command.hpp"
 #include "shmkit/select.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::read_string;
 using test::shared;
 using test::unique_name;
@@ -99,7 +100,7 @@ TEST_F(Command, OneReaderIsEnforcedAndADeadOneReplaced) {
     EXPECT_TRUE(a.reader_alive());
     ASSERT_EQ(a.try_write("kept", 4), errc::ok);
     reader = command_reader{};
-    child dying([&] {
+    forked_child dying([&] {
         auto r = command_reader::open(name.c_str());
         return r ? (std::_Exit(0), 0) : 1;
     });
@@ -112,7 +113,7 @@ TEST_F(Command, OneReaderIsEnforcedAndADeadOneReplaced) {
 
 TEST_F(Command, WriterKilledBetweenClaimAndCommitIsSkippedAndCounted) {
     shared<std::atomic<int>> claimed;
-    child victim([&] {
+    forked_child victim([&] {
         auto w = command_writer::open(name.c_str());
         if (!w) return 1;
         auto slot = w->try_reserve(64);
@@ -138,7 +139,7 @@ TEST_F(Command, ClaimLockHeldByADeadWriterIsRecovered) {
     ASSERT_TRUE(s);
     auto* control = reinterpret_cast<command_control*>(s->base() + 128);
     shared<os::process_id> dead_id;
-    child dead([&] {
+    forked_child dead([&] {
         *dead_id = os::self();
         return 0;
     });
@@ -199,7 +200,7 @@ TEST_F(CommandInMemory, ZeroLivenessPeriodNeverMakesALiveClaimReady) {
 TEST_F(Command, BlockingReadWakesAcrossProcesses) {
     char buf[64];
     EXPECT_EQ(reader.read(buf, sizeof buf, std::chrono::milliseconds(1)).error(), errc::timeout);
-    child sender([&] {
+    forked_child sender([&] {
         auto w = command_writer::open(name.c_str());
         return (w && w->write("wake", 4) == errc::ok) ? 0 : 1;
     });

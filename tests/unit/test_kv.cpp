@@ -8,11 +8,12 @@
 #include "shmkit/detail/role.hpp"
 #include "shmkit/kv.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::shared;
 using test::unique_name;
 using namespace std::chrono_literals;
@@ -185,7 +186,7 @@ TEST_F(Kv, EpochsSayExactlyWhatChanged) {
 
 TEST_F(Kv, WaitForAnyChangeAcrossProcesses) {
     EXPECT_EQ(owner.wait_change(0, 1ms), errc::timeout);
-    child writer([&] {
+    forked_child writer([&] {
         auto kv = kv_store::open(name.c_str());
         if (!kv) return 1;
         os::sleep_ns(2'000'000);
@@ -202,7 +203,7 @@ TEST_F(Kv, KeyWhoseWriterDiedMidWriteIsStaleThenRecovered) {
     ASSERT_TRUE(s);
     auto* e = reinterpret_cast<kv_entry*>(s->base() + kv_entries_offset + 2 * ((sizeof(kv_entry) + 16 + 64 + 63) / 64 * 64));
     shared<os::process_id> dead_id;
-    child d([&] {
+    forked_child d([&] {
         *dead_id = os::self();
         return 0;
     });

@@ -4,11 +4,12 @@
 
 #include "shmkit/segment.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::shared;
 using test::spin_until;
 using test::unique_name;
@@ -132,7 +133,7 @@ TEST(Segment, TwoCreatorsOfOneNameOneWinsTheOtherIsTold) {
 TEST(Segment, AttacherWaitsForAHalfMadeSegmentWhoseCreatorIsStillWorking) {
     unique_name name("handshake");
     shared<std::atomic<int>> stage;
-    child creator([&] {
+    forked_child creator([&] {
         test::half_made h(name.c_str(), 4096, kind::block, kHeader);
         h.base()[kHeader] = 42;
         stage->store(1);
@@ -159,7 +160,7 @@ TEST(Segment, AHalfMadeSegmentNobodyHoldsIsAbandonedWhateverIdentityItRecorded) 
     for (const bool with_identity : {false, true}) {
         unique_name name("halfmade");
         {
-            child creator([&] {
+            forked_child creator([&] {
                 test::half_made h(name.c_str(), 1 << 20, kind::block, kHeader, with_identity);
                 std::_Exit(0);  // dies half-way: its in-use mark goes with it
                 return 0;
@@ -188,7 +189,7 @@ TEST(Segment, ForeignObjectsAreNeverStale) {
 
 TEST(Segment, StaleSegmentOfADeadCreatorIsReplacedButALiveOneIsNot) {
     unique_name name("stale");
-    child creator([&] {
+    forked_child creator([&] {
         auto s = make_ready(name.c_str());
         if (!s) return 1;
         std::_Exit(0);  // dies without removing it
@@ -204,7 +205,7 @@ TEST(Segment, StaleSegmentOfADeadCreatorIsReplacedButALiveOneIsNot) {
 
 TEST(Segment, StaleSegmentStillInUseIsKeptUnlessForced) {
     unique_name name("inuse");
-    child creator([&] { return make_ready(name.c_str()) ? 0 : 1; });
+    forked_child creator([&] { return make_ready(name.c_str()) ? 0 : 1; });
     ASSERT_EQ(creator.wait(), 0);
     auto reader = segment::open(name.c_str(), kind::block, kHeader, os::access::read_only);
     ASSERT_TRUE(reader);
@@ -221,7 +222,7 @@ TEST(Barriers, AProcessWithoutMembarrierIsRefusedByMembarrierSegmentsAndMakesFen
     auto s = make_ready(fast.c_str());
     ASSERT_TRUE(s);
     EXPECT_EQ(barriers_of(s->base()), barrier_mode::membarrier);
-    child without([&] {
+    forked_child without([&] {
         ::setenv("SHMKIT_NO_MEMBARRIER", "1", 1);
         // Its light barriers would be compiler-only and its heavy ones a plain fence: attaching
         // to a segment whose peers rely on membarrier would break them. Refused, clearly.
@@ -257,7 +258,7 @@ TEST(Liveness, RecycledPidIsDetectedByStartTime) {
 
 TEST(Liveness, ExitedChildIsDeadEvenBeforeItIsReaped) {
     shared<os::process_id> id;
-    child c([&] {
+    forked_child c([&] {
         *id = os::self();
         return 0;
     });
@@ -272,7 +273,7 @@ TEST(Liveness, ExitedChildIsDeadEvenBeforeItIsReaped) {
 TEST(Liveness, ForkedChildHasItsOwnIdentity) {
     const os::process_id parent = os::self();
     shared<os::process_id> id;
-    child c([&] {
+    forked_child c([&] {
         *id = os::self();
         return 0;
     });

@@ -10,11 +10,12 @@
 #include "shmkit/select.hpp"
 #include "shmkit/spsc.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::shared;
 using test::spin_until;
 using test::unique_name;
@@ -69,7 +70,7 @@ TEST_P(Select, SleepsUntilAnotherProcessWritesToAnySource) {
     sp.close();
     for (std::size_t which = 0; which < 3; ++which) {
         shared<std::atomic<int>> go;
-        child writer([&] {
+        forked_child writer([&] {
             spin_until([&] { return go->load() != 0; });
             os::sleep_ns(2'000'000);  // let the parent fall asleep in select
             if (which == 0) {
@@ -105,7 +106,7 @@ TEST_P(Select, TimesOutWithoutEarlyReturns) {
 
 TEST_P(Select, ACommandClaimAbandonedByADeadWriterWakesTheSelect) {
     shared<std::atomic<int>> claimed;
-    child victim([&] {
+    forked_child victim([&] {
         auto w = command_writer::open(cmd_name.c_str());
         if (!w) return 1;
         auto slot = w->try_reserve(8);
@@ -142,7 +143,7 @@ TEST_P(Select, WorksInAForkedChildAfterTheParentUsedIt) {
                     "the native, Clang and ASan runs cover this";
 #endif
     EXPECT_EQ(select(sources, 3, 1ms).error(), errc::timeout);  // the parent's helpers exist now
-    child c([&] {
+    forked_child c([&] {
         ::alarm(10);  // a hang kills the child: the test fails instead of stalling
         auto r = select(sources, 3, 20ms);
         return (!r && r.error() == errc::timeout) ? 0 : 1;

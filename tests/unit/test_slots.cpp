@@ -8,11 +8,12 @@
 #include "shmkit/stream.hpp"
 #include "shmkit/video.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::shared;
 using test::unique_name;
 using namespace std::chrono_literals;
@@ -182,7 +183,7 @@ TEST_F(Stream, IdleWriterIsAliveDeadOneIsNotAndIsTakenOver) {
     EXPECT_EQ(stream_writer::open(name.c_str()).error(), errc::busy);
     writer = stream_writer{};
     EXPECT_FALSE(r.writer_alive());  // closed
-    child dead([&] {
+    forked_child dead([&] {
         auto w = stream_writer::open(name.c_str());
         if (!w) return 1;
         float s[64] = {7};
@@ -209,7 +210,7 @@ TEST_F(Stream, SampleFinishedButNotCountedIsAdoptedByTheNextWriter) {
     write(2);
     control->committed.store(1, order::relaxed);  // killed between the even mark and the count
     shared<os::process_id> dead_id;
-    child d([&] {
+    forked_child d([&] {
         *dead_id = os::self();
         return 0;
     });
@@ -237,7 +238,7 @@ TEST_F(Stream, BlockingReadsTimeOutAndWakeAcrossProcesses) {
     EXPECT_EQ(r.wait_latest(out, sizeof out, 0ms).error(), errc::timeout);
     EXPECT_EQ(r.try_next(out, sizeof out).error(), errc::empty);
     writer = stream_writer{};
-    child w([&] {
+    forked_child w([&] {
         auto cw = stream_writer::open(name.c_str());
         if (!cw) return 1;
         os::sleep_ns(2'000'000);

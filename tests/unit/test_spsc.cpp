@@ -6,11 +6,12 @@
 
 #include "shmkit/spsc.hpp"
 #include "support.hpp"
+#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::child;
+using test::forked_child;
 using test::shared;
 using test::spin_until;
 using test::unique_name;
@@ -127,7 +128,7 @@ TEST_F(Spsc, BlockingCallsTimeOutAndWakeAcrossProcesses) {
     // A consumer in another process frees space while our push sleeps in the kernel.
     consumer = spsc_consumer{};
     shared<std::atomic<int>> go;
-    child other([&] {
+    forked_child other([&] {
         auto c = spsc_consumer::open(name.c_str());
         if (!c) return 1;
         spin_until([&] { return go->load() != 0; });
@@ -153,7 +154,7 @@ TEST_F(Spsc, DeadConsumerIsReplacedAndUnreleasedMessageIsDeliveredAgain) {
     ASSERT_EQ(producer.try_push("first", 5), errc::ok);
     ASSERT_EQ(producer.try_push("second", 6), errc::ok);
     consumer = spsc_consumer{};
-    child dying([&] {
+    forked_child dying([&] {
         auto c = spsc_consumer::open(name.c_str());
         if (!c) return 1;
         char b[16];
@@ -199,7 +200,7 @@ TEST(SpscMemory, InterruptedPublicationIsCompletedByTheNextProducer) {
     ASSERT_EQ(p->try_push("two", 3), errc::ok);
     control->head.store(head_before, order::relaxed);  // killed between `pushed` and `head`
     shared<os::process_id> dead_id;
-    child dead([&] {
+    forked_child dead([&] {
         *dead_id = os::self();
         return 0;
     });

@@ -56,32 +56,44 @@ struct cross_process_flag {
     std::atomic<int> waiting{0};
 };
 
-// `rounds` hand-offs of s.flag between this process and a child, each side blocking in
+// The child's half of ping_pong: the even hand-offs.
+SHMKIT_TEST_ROLE(wait_ping_pong) {
+    auto s = shared<cross_process_flag>::open(args.text(0));
+    const auto mode = args.value<barrier_mode>(1);
+    const auto rounds = args.value<std::uint32_t>(2);
+    const auto options = args.value<wait_options>(3);
+    for (std::uint32_t i = 1; i <= rounds; i += 2) {
+        if (wait_until(s->w, mode, [&] { return s->flag.load(order::acquire) == i; }, os::forever, options) != errc::ok) return 1;
+        s->flag.store(i + 1, order::release);
+        notify_all(s->w, mode);
+    }
+    return 0;
+}
+
+// `rounds` hand-offs of s->flag between this process and a child, each side blocking in
 // wait_until (no timeout) until the other has moved it on.
-void ping_pong(cross_process_flag& s, barrier_mode mode, std::uint32_t rounds, wait_options options = {}) {
-    child other([&] {
-        for (std::uint32_t i = 1; i <= rounds; i += 2) {
-            if (wait_until(s.w, mode, [&] { return s.flag.load(order::acquire) == i; }, os::forever, options) != errc::ok) return 1;
-            s.flag.store(i + 1, order::release);
-            notify_all(s.w, mode);
-        }
-        return 0;
-    });
+void ping_pong(shared<cross_process_flag>& s, barrier_mode mode, std::uint32_t rounds, wait_options options = {}) {
+    child other("wait_ping_pong", {s.name(), test::arg(mode), test::arg(rounds), test::arg(options)});
     for (std::uint32_t i = 0; i < rounds; i += 2) {
-        s.flag.store(i + 1, order::release);
-        notify_all(s.w, mode);
-        ASSERT_EQ(wait_until(s.w, mode, [&] { return s.flag.load(order::acquire) == i + 2; }, os::forever, options), errc::ok);
+        s->flag.store(i + 1, order::release);
+        notify_all(s->w, mode);
+        ASSERT_EQ(wait_until(s->w, mode, [&] { return s->flag.load(order::acquire) == i + 2; }, os::forever, options), errc::ok);
     }
     EXPECT_EQ(other.wait(), 0);
 }
 
+// Announces itself, then blocks until s->flag is 1.
+SHMKIT_TEST_ROLE(wait_for_flag) {
+    auto s = shared<cross_process_flag>::open(args.text(0));
+    const auto mode = args.value<barrier_mode>(1);
+    s->waiting.store(1);
+    const errc e = wait_until(s->w, mode, [&] { return s->flag.load(order::acquire) == 1; }, os::forever);
+    return e == errc::ok ? 0 : 1;
+}
+
 TEST_P(Wait, WakesAWaiterInAnotherProcess) {
     shared<cross_process_flag> s;
-    child waiter([&] {
-        s->waiting.store(1);
-        const errc e = wait_until(s->w, mode, [&] { return s->flag.load(order::acquire) == 1; }, os::forever);
-        return e == errc::ok ? 0 : 1;
-    });
+    child waiter("wait_for_flag", {s.name(), test::arg(mode)});
     test::spin_until([&] { return s->waiting.load() == 1; });
     s->flag.store(1, order::release);
     notify_all(s->w, mode);
@@ -91,14 +103,10 @@ TEST_P(Wait, WakesAWaiterInAnotherProcess) {
 
 TEST_P(Wait, AWaiterKilledInItsSleepCostsOneWakeNotOnePerNotify) {
     shared<cross_process_flag> s;
-    child waiter([&] {
-        s->waiting.store(1);
-        static_cast<void>(wait_until(s->w, mode, [] { return false; }, os::forever));
-        return 0;
-    });
+    child waiter("wait_for_flag", {s.name(), test::arg(mode)});
     test::spin_until([&] { return s->waiting.load() == 1 && test::asleep(waiter.pid()); });
     ASSERT_EQ(waiter_count(s->w.waiters.load(order::relaxed)), 1u);
-    EXPECT_EQ(waiter.kill_and_wait(), 128 + SIGKILL);  // its announcement stays behind
+    EXPECT_EQ(waiter.kill_and_wait(), test::killed_status);  // its announcement stays behind
     const os::wait_statistics before = os::wait_statistics_of_this_process();
     for (int i = 0; i < 1000; ++i) notify_all(s->w, mode);
     const os::wait_statistics after = os::wait_statistics_of_this_process();
@@ -108,19 +116,23 @@ TEST_P(Wait, AWaiterKilledInItsSleepCostsOneWakeNotOnePerNotify) {
     EXPECT_EQ(waiter_count(s->w.waiters.load(order::relaxed)), 0u);
 }
 
+SHMKIT_TEST_ROLE(wait_healer) {
+    auto s = shared<cross_process_flag>::open(args.text(0));
+    auto stop = shared<std::atomic<int>>::open(args.text(1));
+    while (stop->load() == 0) heal_waiters(s->w);
+    return 0;
+}
+
 TEST_P(Wait, HealsNeverLoseALiveWaitersWakeup) {
     // The ping-pong below while a third process heals the word as fast as it can: every heal
     // discards both waiters' announcements, which they must notice and redo before sleeping.
     // A waiter that slept uncounted would miss its notify and hang the test (ctest timeout).
     shared<cross_process_flag> s;
     shared<std::atomic<int>> stop;
-    child healer([&] {
-        while (stop->load() == 0) heal_waiters(s->w);
-        return 0;
-    });
+    child healer("wait_healer", {s.name(), stop.name()});
     wait_options sleep_at_once;
     sleep_at_once.spin = 0;
-    ping_pong(*s, mode, 2000, sleep_at_once);
+    ping_pong(s, mode, 2000, sleep_at_once);
     stop->store(1);
     EXPECT_EQ(healer.wait(), 0);
     EXPECT_GT(waiter_epoch(s->w.waiters.load(order::relaxed)), 0u);  // it did heal
@@ -130,7 +142,7 @@ TEST_P(Wait, ManyHandoffsNeverLoseAWakeup) {
     // Ping-pong 2000 times between two processes, both blocking: a single lost wake-up would
     // hang the test (caught by the ctest timeout).
     shared<cross_process_flag> s;
-    ping_pong(*s, mode, 2000);
+    ping_pong(s, mode, 2000);
 }
 
 INSTANTIATE_TEST_SUITE_P(Barriers, Wait, ::testing::Values(barrier_mode::fences, barrier_mode::membarrier),
