@@ -63,6 +63,7 @@ bool run_role_if_asked(int argc, char** argv, int* exit_code) {
         *exit_code = 98;
         return true;
     }
+    prepare_role_process();
     std::vector<std::string> args(argv + 2, argv + argc);
     *exit_code = it->second(role_args(std::move(args)));
     std::fflush(nullptr);

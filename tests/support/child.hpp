@@ -65,6 +65,10 @@ struct role_registration {
 // The arguments after the executable that run `role` with `args` (for the OS parts).
 std::vector<std::string> role_command_line(const char* role, const std::vector<std::string>& args);
 
+// Called in a child before its role runs: on Linux, the child dies with the test process
+// (a test that crashed must not leave children running).
+void prepare_role_process();
+
 // If argv asks for a role, runs it and stores its exit code: tests/main.cpp calls this first.
 bool run_role_if_asked(int argc, char** argv, int* exit_code);
 

@@ -1,6 +1,9 @@
 // Children on POSIX: posix_spawn of this very binary (through the emulator the build runs the
 // tests under, if any: a qemu-user process cannot exec a foreign binary by itself).
 #include <signal.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +84,12 @@ void child::wait_without_reaping() {
     siginfo_t info;
     while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) != 0) {
     }
+}
+
+void prepare_role_process() {
+#if defined(__linux__)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
 }
 
 bool asleep(std::uint32_t pid) {

@@ -70,6 +70,8 @@ int child::wait() {
 
 void child::wait_without_reaping() { ::WaitForSingleObject(reinterpret_cast<HANDLE>(handle_), INFINITE); }
 
+void prepare_role_process() {}
+
 // Every thread of the process in the Waiting state, from the system's process list.
 bool asleep(std::uint32_t pid) {
     using query_fn = NTSTATUS(NTAPI*)(ULONG, PVOID, ULONG, PULONG);
