@@ -66,7 +66,8 @@ struct role_registration {
 std::vector<std::string> role_command_line(const char* role, const std::vector<std::string>& args);
 
 // Called in a child before its role runs: on Linux, the child dies with the test process
-// (a test that crashed must not leave children running).
+// (a test that crashed must not leave children running). Linux ties this to the thread that
+// started the child, so start children from the test's main thread.
 void prepare_role_process();
 
 // If argv asks for a role, runs it and stores its exit code: tests/main.cpp calls this first.
