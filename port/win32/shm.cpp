@@ -1,35 +1,30 @@
-// Shared-memory objects on Windows: pagefile-backed file mappings named in the session
-// namespace, "Local\shmkit.<name>" for a shmkit name "/<name>". SEC_COMMIT charges the whole
-// size to the commit limit at creation, so an exhausted limit is no_space then, never a fault
-// later. A mapping is named when it is created (Windows cannot name an existing one), so
-// shm_link() has nothing to do and attachers may meet a half-made segment, which the core
-// handles (core/SPEC.md "Creation"). An object lives while any process has a handle to it:
-// the handle is the in-use mark, and an unused object is already gone.
+// Shared-memory objects on Windows: pagefile-backed file mappings (sections) in the session
+// namespace. Windows cannot rename a section, nor take a name away from a section that
+// processes still hold, so a shmkit name is an entry of the session registry (registry.hpp)
+// that points at the current generation's section, "Local\shmkit.<name>#<generation>".
+// Removing a name frees its entry: the holders keep their section, and the next create makes a
+// new generation. A section lives while any process has a handle to it: the handle is the
+// in-use mark, and an unused segment is already gone (its entry, left dangling, is freed by
+// whoever meets it). SEC_COMMIT charges the whole size to the commit limit at creation, so an
+// exhausted limit is no_space then, never a fault later. A section is named when it is created,
+// so shm_link() has nothing to do and attachers may meet a half-made segment, which the core
+// handles (core/SPEC.md "Creation").
 //
 // Windows sizes a section in whole pages (NtQuerySection reports the size rounded up), so the
 // port keeps the exact size itself: the section has 8 more bytes, rounded up to a page, and its
 // last 8 bytes hold the size the creator asked for (stored with release once the view exists;
 // 0 until then). The core never sees them: the mapping it gets is exactly that size.
-//
-// Work in progress (issue 11): listing segments (a registry segment), and removing a name that
-// a live process still holds, are not done yet; they say unsupported / busy.
 #include <windows.h>
 
 #include <cstdio>
 #include <cstring>
 
 #include "last_error.hpp"
+#include "registry.hpp"
 #include "shmkit/os.hpp"
 
 namespace shmkit::os {
 namespace {
-
-// "Local\shmkit.x" for "/x"; false if it does not fit (names are at most 255 characters).
-bool object_name(const char* name, char (&out)[300]) noexcept {
-    if (name == nullptr || name[0] != '/') return false;
-    const int n = std::snprintf(out, sizeof out, "Local\\shmkit.%s", name + 1);
-    return n > 0 && n < static_cast<int>(sizeof out);
-}
 
 // The exact size of a section (a view's region is rounded up to pages): NtQuerySection, found
 // at run time so that no DDK header is needed.
@@ -63,8 +58,33 @@ std::uint64_t* trailer(void* view, std::uint64_t section_bytes) noexcept {
     return reinterpret_cast<std::uint64_t*>(static_cast<std::uint8_t*>(view) + section_bytes - trailer_bytes);
 }
 
+// Whether the section of `generation` still exists (some process holds it). Anything but a
+// certain "not found" counts as existing.
+bool section_exists(const char* name, std::uint64_t generation) noexcept {
+    char full[300];
+    win32::section_name(name, generation, full);
+    HANDLE h = ::OpenFileMappingA(FILE_MAP_READ, FALSE, full);
+    if (h != nullptr) {
+        ::CloseHandle(h);
+        return true;
+    }
+    return ::GetLastError() != ERROR_FILE_NOT_FOUND;
+}
+
+// The entry of `name` whose section exists, under the lock; a dangling one (its section gone
+// with its last holder) is freed on the way.
+win32_registry_entry* live_entry(win32_registry& r, const char* name) noexcept {
+    win32_registry_entry* e = win32::find_entry(r, name);
+    if (e != nullptr && !section_exists(name, e->generation.load(order::acquire))) {
+        e->generation.store(0, order::release);
+        return nullptr;
+    }
+    return e;
+}
+
 // Maps the whole section (`section_bytes`) and hands out its first `size` bytes.
-errc map_view(HANDLE h, access mode, std::uint64_t section_bytes, std::uint64_t size, mapping* out) noexcept {
+errc map_view(HANDLE h, access mode, std::uint64_t section_bytes, std::uint64_t size, std::uint64_t generation,
+              mapping* out) noexcept {
     const DWORD view_access = mode == access::read_write ? (FILE_MAP_READ | FILE_MAP_WRITE) : FILE_MAP_READ;
     void* p = ::MapViewOfFile(h, view_access, 0, 0, static_cast<SIZE_T>(section_bytes));
     if (p == nullptr) {
@@ -78,6 +98,7 @@ errc map_view(HANDLE h, access mode, std::uint64_t section_bytes, std::uint64_t 
         const std::uint64_t stored = __atomic_load_n(trailer(p, section_bytes), __ATOMIC_ACQUIRE);
         size = stored != 0 && stored <= section_bytes - trailer_bytes ? stored : section_bytes - trailer_bytes;
     }
+    win32::remember_view(p, section_bytes, generation);
     out->address = p;
     out->size = size;
     out->writable = mode == access::read_write;
@@ -85,62 +106,135 @@ errc map_view(HANDLE h, access mode, std::uint64_t section_bytes, std::uint64_t 
     return errc::ok;
 }
 
+errc not_found_here() noexcept {
+    t_last_error = ERROR_FILE_NOT_FOUND;
+    return errc::not_found;
+}
+
 }  // namespace
 
 errc shm_create(const char* name, std::uint64_t size, const create_options&, mapping* out) noexcept {
+    *out = mapping{};
+    if (!win32::valid_name(name) || size == 0) return errc::invalid_argument;
+    win32_registry* r = win32::registry();
+    if (r == nullptr) return errc::os_error;
+    win32::registry_lock lock;
+    if (!lock.held()) return fail_with_last_error();
+    if (live_entry(*r, name) != nullptr) {
+        t_last_error = ERROR_ALREADY_EXISTS;
+        return errc::already_exists;
+    }
+    win32_registry_entry* e = win32::free_entry(*r);
+    if (e == nullptr) {
+        t_last_error = ERROR_OUT_OF_STRUCTURES;
+        return errc::no_space;  // the registry is full
+    }
+    // A generation is never handed out twice, so no holder of a removed name's section is
+    // mistaken for the new one.
+    const std::uint64_t generation = r->last_generation.fetch_add(1, order::relaxed) + 1;
     char full[300];
-    if (!object_name(name, full) || size == 0) return errc::invalid_argument;
+    win32::section_name(name, generation, full);
     const std::uint64_t section_bytes = section_bytes_for(size);
     HANDLE h = ::CreateFileMappingA(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE | SEC_COMMIT,
                                     static_cast<DWORD>(section_bytes >> 32), static_cast<DWORD>(section_bytes), full);
     if (h == nullptr) return fail_with_last_error();
-    if (::GetLastError() == ERROR_ALREADY_EXISTS) {
+    if (::GetLastError() == ERROR_ALREADY_EXISTS) {  // made behind the registry's back
         t_last_error = ERROR_ALREADY_EXISTS;
         ::CloseHandle(h);
         return errc::already_exists;
     }
-    const errc e = map_view(h, access::read_write, section_bytes, size, out);
-    if (e == errc::ok) __atomic_store_n(trailer(out->address, section_bytes), size, __ATOMIC_RELEASE);
-    return e;
+    const errc mapped = map_view(h, access::read_write, section_bytes, size, generation, out);
+    if (mapped != errc::ok) return mapped;
+    __atomic_store_n(trailer(out->address, section_bytes), size, __ATOMIC_RELEASE);
+    // The name is taken from here on; a creator that dies before this leaves nothing behind.
+    win32::commit_entry(*e, name, generation);
+    return errc::ok;
 }
 
 // Named at creation (see above).
 errc shm_link(const mapping&, const char*) noexcept { return errc::ok; }
 
 errc shm_open(const char* name, access mode, mapping* out) noexcept {
-    char full[300];
-    if (!object_name(name, full)) return errc::invalid_argument;
-    const DWORD desired = mode == access::read_write ? (FILE_MAP_READ | FILE_MAP_WRITE) : FILE_MAP_READ;
-    // SECTION_QUERY: NtQuerySection needs it to tell the size.
-    HANDLE h = ::OpenFileMappingA(desired | SECTION_QUERY, FALSE, full);
-    if (h == nullptr) return fail_with_last_error();
+    *out = mapping{};
+    if (!win32::valid_name(name)) return errc::invalid_argument;
+    win32_registry* r = win32::registry();
+    if (r == nullptr) return errc::os_error;
+    HANDLE h = nullptr;
+    std::uint64_t generation = 0;
+    {
+        win32::registry_lock lock;
+        if (!lock.held()) return fail_with_last_error();
+        win32_registry_entry* e = win32::find_entry(*r, name);
+        if (e == nullptr) return not_found_here();
+        generation = e->generation.load(order::acquire);
+        char full[300];
+        win32::section_name(name, generation, full);
+        const DWORD desired = mode == access::read_write ? (FILE_MAP_READ | FILE_MAP_WRITE) : FILE_MAP_READ;
+        // SECTION_QUERY: NtQuerySection needs it to tell the size.
+        h = ::OpenFileMappingA(desired | SECTION_QUERY, FALSE, full);
+        if (h == nullptr) {
+            const errc failure = fail_with_last_error();
+            if (failure == errc::not_found) e->generation.store(0, order::release);  // dangling
+            return failure;
+        }
+    }
     std::uint64_t section_bytes = 0;
     if (!section_size(h, &section_bytes) || section_bytes < trailer_bytes) {
         t_last_error = ::GetLastError();
         ::CloseHandle(h);
         return errc::os_error;
     }
-    return map_view(h, mode, section_bytes, 0, out);
+    return map_view(h, mode, section_bytes, 0, generation, out);
 }
 
 void shm_close(mapping* m) noexcept {
-    if (m->address != nullptr) ::UnmapViewOfFile(m->address);
+    if (m->address != nullptr) {
+        win32::forget_view(m->address);
+        ::UnmapViewOfFile(m->address);
+    }
     if (m->handle != -1) ::CloseHandle(reinterpret_cast<HANDLE>(m->handle));
     *m = mapping{};
 }
 
-// An object vanishes with its last handle: a name nobody holds is already gone (not_found);
-// one a live process holds cannot be taken from it (busy).
+// Frees the name; the holders keep their section (see above).
 errc shm_unlink(const char* name) noexcept {
-    char full[300];
-    if (!object_name(name, full)) return errc::invalid_argument;
-    HANDLE h = ::OpenFileMappingA(FILE_MAP_READ, FALSE, full);
-    if (h == nullptr) return fail_with_last_error();
-    ::CloseHandle(h);
-    return errc::busy;
+    if (!win32::valid_name(name)) return errc::invalid_argument;
+    win32_registry* r = win32::registry();
+    if (r == nullptr) return errc::os_error;
+    win32::registry_lock lock;
+    if (!lock.held()) return fail_with_last_error();
+    win32_registry_entry* e = live_entry(*r, name);
+    if (e == nullptr) return not_found_here();
+    e->generation.store(0, order::release);
+    return errc::ok;
 }
 
-errc shm_remove_if_stale(const char* name, bool, stale_predicate, void*) noexcept { return shm_unlink(name); }
+// A section that exists is held by some process (an unused one is gone), so require_unused
+// always means busy; without it, the predicate decides, under the registry lock so that no
+// create or remove of the name runs meanwhile.
+errc shm_remove_if_stale(const char* name, bool require_unused, stale_predicate is_stale, void* context) noexcept {
+    if (!win32::valid_name(name)) return errc::invalid_argument;
+    win32_registry* r = win32::registry();
+    if (r == nullptr) return errc::os_error;
+    win32::registry_lock lock;  // recursive: shm_open below takes it again
+    if (!lock.held()) return fail_with_last_error();
+    win32_registry_entry* e = live_entry(*r, name);
+    if (e == nullptr) return not_found_here();
+    if (require_unused) return errc::busy;
+    mapping m;
+    const errc opened = shm_open(name, access::read_only, &m);
+    if (failed(opened)) return opened;
+    unsigned char copy[4096];
+    object_snapshot s;
+    s.copied = m.size < sizeof copy ? m.size : sizeof copy;
+    std::memcpy(copy, m.address, static_cast<std::size_t>(s.copied));
+    s.bytes = copy;
+    s.size = m.size;
+    shm_close(&m);
+    if (!is_stale(s, context)) return errc::busy;
+    e->generation.store(0, order::release);
+    return errc::ok;
+}
 
 errc shm_peek(const char* name, void* buffer, std::uint64_t capacity, object_snapshot* out) noexcept {
     mapping m;
@@ -157,7 +251,30 @@ errc shm_peek(const char* name, void* buffer, std::uint64_t capacity, object_sna
     return errc::ok;
 }
 
-errc shm_list(name_visitor, void*) noexcept { return errc::unsupported; }
+// The registry's live entries, visited under its lock (recursive, so the visitor may open or
+// peek them).
+errc shm_list(name_visitor visit, void* context) noexcept {
+    win32_registry* r = win32::registry();
+    if (r == nullptr) return errc::os_error;
+    win32::registry_lock lock;
+    if (!lock.held()) return fail_with_last_error();
+    for (auto& e : r->entries) {
+        const std::uint64_t generation = e.generation.load(order::acquire);
+        if (generation == 0) continue;
+        char name[win32_registry_name_bytes + 1];
+        const std::uint32_t n = e.name_length;
+        if (n < 2 || n > win32_registry_name_bytes) continue;  // not written by this port
+        std::memcpy(name, e.name, n);
+        name[n] = '\0';
+        if (!win32::valid_name(name)) continue;
+        if (!section_exists(name, generation)) {
+            e.generation.store(0, order::release);
+            continue;
+        }
+        visit(name, context);
+    }
+    return errc::ok;
+}
 
 void prefault(void*, std::uint64_t) noexcept {}
 

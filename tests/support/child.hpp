@@ -111,8 +111,8 @@ private:
     bool reaped_ = false;
 };
 
-// Whether process `pid` is blocked in the kernel (every thread waiting): a child asleep in a
-// wait. Where the OS cannot tell, true.
+// Whether process `pid` is asleep in a wait: on Linux, blocked in the kernel; on Windows, one of
+// its threads parked on a word (and every thread waiting, where Windows says).
 bool asleep(std::uint32_t pid);
 
 }  // namespace shmkit::test

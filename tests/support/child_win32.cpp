@@ -4,9 +4,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "shmkit/wire/win32_registry.hpp"
 #include "support/child.hpp"
 
 namespace shmkit::test {
@@ -72,45 +74,64 @@ void child::wait_without_reaping() { ::WaitForSingleObject(reinterpret_cast<HAND
 
 void prepare_role_process() {}
 
-// Every thread of the process in the Waiting state, from the system's process list.
-bool asleep(std::uint32_t pid) {
+namespace {
+// Whether a thread of `pid` holds a waiter slot of the port's registry with a key: it parked
+// on a word and is asleep, or about to be (core/SPEC.md "Windows: names, registry and waits").
+bool parked(std::uint32_t pid) {
+    HANDLE h = ::OpenFileMappingA(FILE_MAP_READ, FALSE, "Local\\shmkit..registry");
+    if (h == nullptr) return false;
+    const auto* r = static_cast<const win32_registry*>(::MapViewOfFile(h, FILE_MAP_READ, 0, 0, sizeof(win32_registry)));
+    bool found = false;
+    if (r != nullptr) {
+        for (const auto& slot : r->waiters) {
+            const std::uint64_t owner = __atomic_load_n(&slot.owner.raw, __ATOMIC_ACQUIRE);
+            if (static_cast<std::uint32_t>(owner) == pid && owner != ~std::uint64_t{0} &&
+                __atomic_load_n(&slot.key.raw, __ATOMIC_ACQUIRE) != 0) {
+                found = true;
+            }
+        }
+        ::UnmapViewOfFile(r);
+    }
+    ::CloseHandle(h);
+    return found;
+}
+
+// The scheduler states of the process's threads: 1 every thread Waiting, 0 some thread not,
+// -1 not known (wine reports every thread as state 0).
+int all_threads_waiting(std::uint32_t pid) {
     using query_fn = NTSTATUS(NTAPI*)(ULONG, PVOID, ULONG, PULONG);
     static const auto query = reinterpret_cast<query_fn>(
         reinterpret_cast<void*>(::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "NtQuerySystemInformation")));
-    if (query == nullptr) return true;
+    if (query == nullptr) return -1;
     std::vector<unsigned char> buffer(1 << 20);
     ULONG needed = 0;
     while (query(5 /* SystemProcessInformation */, buffer.data(), static_cast<ULONG>(buffer.size()), &needed) != 0) {
-        if (buffer.size() > (64u << 20)) return true;
+        if (buffer.size() > (64u << 20)) return -1;
         buffer.resize(buffer.size() * 2);
     }
-    // SYSTEM_PROCESS_INFORMATION is followed by its SYSTEM_THREAD_INFORMATION array; winternl.h
-    // declares only the part before it, so the thread records are read at their documented offsets.
-    struct thread_record {
-        LARGE_INTEGER times[3];
-        ULONG wait_time;
-        PVOID start_address;
-        CLIENT_ID client_id;
-        LONG priority;
-        LONG base_priority;
-        ULONG context_switches;
-        ULONG state;  // 5: Waiting
-        ULONG wait_reason;
-    };
+    // SYSTEM_PROCESS_INFORMATION (0x100 bytes on x64) is followed by its threads' records
+    // (0x50 bytes each, the state at 0x44); winternl.h declares neither, so offsets are used.
     for (std::size_t offset = 0;;) {
         const auto* p = reinterpret_cast<const SYSTEM_PROCESS_INFORMATION*>(buffer.data() + offset);
         if (static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(p->UniqueProcessId)) == pid) {
-            const auto* threads = reinterpret_cast<const thread_record*>(
-                reinterpret_cast<const unsigned char*>(p) + 0x100 /* sizeof(SYSTEM_PROCESS_INFORMATION) on x64 */);
-            if (p->NumberOfThreads == 0) return false;
+            const auto* threads = reinterpret_cast<const unsigned char*>(p) + 0x100;
+            bool all_zero = true, all_waiting = true;
             for (ULONG i = 0; i < p->NumberOfThreads; ++i) {
-                if (threads[i].state != 5) return false;
+                ULONG state;
+                std::memcpy(&state, threads + i * 0x50 + 0x44, sizeof state);
+                all_zero = all_zero && state == 0;
+                all_waiting = all_waiting && state == 5;
             }
-            return true;
+            if (all_zero) return -1;
+            return all_waiting ? 1 : 0;
         }
-        if (p->NextEntryOffset == 0) return false;
+        if (p->NextEntryOffset == 0) return 0;
         offset += p->NextEntryOffset;
     }
 }
+}  // namespace
+
+// Parked on a word, and (where Windows says) every thread waiting.
+bool asleep(std::uint32_t pid) { return parked(pid) && all_threads_waiting(pid) != 0; }
 
 }  // namespace shmkit::test
