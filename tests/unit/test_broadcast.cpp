@@ -10,12 +10,11 @@
 #include "shmkit/select.hpp"
 #include "shmkit/spsc.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::read_string;
 using test::unique_name;
 
@@ -321,15 +320,18 @@ TEST_F(Broadcast, SecondWriterIsRefusedWhileTheFirstLives) {
     EXPECT_TRUE(second) << to_string(second.error());
 }
 
+// Takes the writer role, writes one message, and dies holding the role.
+SHMKIT_TEST_ROLE(broadcast_write_and_die) {
+    auto w = broadcast_writer::open(args.text(0).c_str());
+    if (!w) return 1;
+    if (write_string(*w, "from the first writer") != errc::ok) return 2;
+    std::_Exit(0);  // dies holding the role
+}
+
 TEST_F(Broadcast, DeadWritersRoleIsTakenOver) {
+    auto r = reader();  // holds the segment: on Windows it vanishes with its last handle
     writer.close();
-    auto r = reader();
-    forked_child dead([&] {
-        auto w = broadcast_writer::open(name.c_str());
-        if (!w) return 1;
-        if (write_string(*w, "from the first writer") != errc::ok) return 2;
-        std::_Exit(0);  // dies holding the role
-    });
+    child dead("broadcast_write_and_die", {name.c_str()});
     ASSERT_EQ(dead.wait(), 0);
     EXPECT_FALSE(r.writer_alive());
     auto w = broadcast_writer::open(name.c_str());
@@ -340,20 +342,24 @@ TEST_F(Broadcast, DeadWritersRoleIsTakenOver) {
     EXPECT_EQ(read_string(r), "from the second writer");
 }
 
+// Opens a reader, says so, and sleeps in read() until the test writes "now".
+SHMKIT_TEST_ROLE(broadcast_blocked_reader) {
+    auto cr = broadcast_reader::open(args.text(0).c_str());
+    if (!cr) return 1;
+    auto ready = test::shared<std::atomic<int>>::open(args.text(1));
+    ready->store(1);
+    char b[64];
+    auto m = cr->read(b, sizeof b, wait_forever);  // sleeps in the kernel until we write
+    return (m && std::string(b, m->size) == "now") ? 0 : 2;
+}
+
 TEST_F(Broadcast, BlockingReadTimesOutAndWakesOnData) {
     auto r = reader();
     char buf[64];
     EXPECT_EQ(r.read(buf, sizeof buf, std::chrono::milliseconds(1)).error(), errc::timeout);
     EXPECT_EQ(r.wait(std::chrono::milliseconds(1)), errc::timeout);
     test::shared<std::atomic<int>> ready;
-    forked_child blocked_reader([&] {
-        auto cr = broadcast_reader::open(name.c_str());
-        if (!cr) return 1;
-        ready->store(1);
-        char b[64];
-        auto m = cr->read(b, sizeof b, wait_forever);  // sleeps in the kernel until we write
-        return (m && std::string(b, m->size) == "now") ? 0 : 2;
-    });
+    child blocked_reader("broadcast_blocked_reader", {name.c_str(), ready.name()});
     test::spin_until([&] { return ready->load() == 1; });
     ASSERT_EQ(write_string(writer, "now"), errc::ok);
     EXPECT_EQ(blocked_reader.wait(), 0);
