@@ -7,12 +7,11 @@
 #include "shmkit/command.hpp"
 #include "shmkit/select.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::read_string;
 using test::shared;
 using test::unique_name;
@@ -94,16 +93,19 @@ TEST_F(Command, FullWaitsAndTooLargeIsRefused) {
     EXPECT_EQ(a.write(msg.data(), msg.size(), std::chrono::milliseconds(100)), errc::ok);
 }
 
+// Takes the reader role and dies holding it.
+SHMKIT_TEST_ROLE(command_read_and_die) {
+    auto r = command_reader::open(args.text(0).c_str());
+    return r ? (std::_Exit(0), 0) : 1;  // dies holding the role
+}
+
 TEST_F(Command, OneReaderIsEnforcedAndADeadOneReplaced) {
     EXPECT_EQ(command_reader::open(name.c_str()).error(), errc::busy);
     auto a = writer();
     EXPECT_TRUE(a.reader_alive());
     ASSERT_EQ(a.try_write("kept", 4), errc::ok);
     reader = command_reader{};
-    forked_child dying([&] {
-        auto r = command_reader::open(name.c_str());
-        return r ? (std::_Exit(0), 0) : 1;
-    });
+    child dying("command_read_and_die", {name.c_str()});
     ASSERT_EQ(dying.wait(), 0);
     EXPECT_FALSE(a.reader_alive());
     auto r = command_reader::open(name.c_str());
@@ -111,21 +113,25 @@ TEST_F(Command, OneReaderIsEnforcedAndADeadOneReplaced) {
     EXPECT_EQ(read_string(*r), "kept");
 }
 
+// Claims room for a command, fills part of it, says so, and waits to be killed.
+SHMKIT_TEST_ROLE(command_claim_and_hang) {
+    auto claimed = shared<std::atomic<int>>::open(args.text(1));
+    auto w = command_writer::open(args.text(0).c_str());
+    if (!w) return 1;
+    auto slot = w->try_reserve(64);
+    if (!slot) return 2;
+    std::memset(slot->data(), 'x', 32);
+    claimed->store(1);
+    for (;;) os::yield();  // killed holding an uncommitted claim
+}
+
 TEST_F(Command, WriterKilledBetweenClaimAndCommitIsSkippedAndCounted) {
     shared<std::atomic<int>> claimed;
-    forked_child victim([&] {
-        auto w = command_writer::open(name.c_str());
-        if (!w) return 1;
-        auto slot = w->try_reserve(64);
-        if (!slot) return 2;
-        std::memset(slot->data(), 'x', 32);
-        claimed->store(1);
-        for (;;) os::yield();  // SIGKILLed holding an uncommitted claim
-    });
+    child victim("command_claim_and_hang", {name.c_str(), claimed.name()});
     test::spin_until([&] { return claimed->load() == 1; });
     auto a = writer();
     ASSERT_EQ(a.try_write("behind it", 9), errc::ok);
-    EXPECT_EQ(victim.kill_and_wait(), 128 + SIGKILL);
+    EXPECT_EQ(victim.kill_and_wait(), test::killed_status);
     // The reader waits one liveness period on the claim, sees its writer dead, skips it.
     char buf[64];
     auto m = reader.read(buf, sizeof buf, wait_forever);
@@ -134,15 +140,19 @@ TEST_F(Command, WriterKilledBetweenClaimAndCommitIsSkippedAndCounted) {
     EXPECT_EQ(reader.abandoned(), 1u);
 }
 
+// Leaves its identity behind and exits: a process id that is certainly dead once reaped.
+SHMKIT_TEST_ROLE(command_record_identity) {
+    auto id = shared<os::process_id>::open(args.text(0));
+    *id = os::self();
+    return 0;
+}
+
 TEST_F(Command, ClaimLockHeldByADeadWriterIsRecovered) {
     auto s = segment::open(name.c_str(), kind::command, 128, os::access::read_write);
     ASSERT_TRUE(s);
     auto* control = reinterpret_cast<command_control*>(s->base() + 128);
     shared<os::process_id> dead_id;
-    forked_child dead([&] {
-        *dead_id = os::self();
-        return 0;
-    });
+    child dead("command_record_identity", {dead_id.name()});
     ASSERT_EQ(dead.wait(), 0);
     control->claim.owner.store(pack_process(*dead_id), order::relaxed);  // died inside the lock
     auto a = writer();
@@ -197,13 +207,16 @@ TEST_F(CommandInMemory, ZeroLivenessPeriodNeverMakesALiveClaimReady) {
     EXPECT_EQ(*select(&s, 1, nanoseconds(0)), 0u);
 }
 
+// Sends one command, to a reader asleep in another process.
+SHMKIT_TEST_ROLE(command_send_wake) {
+    auto w = command_writer::open(args.text(0).c_str());
+    return (w && w->write("wake", 4) == errc::ok) ? 0 : 1;
+}
+
 TEST_F(Command, BlockingReadWakesAcrossProcesses) {
     char buf[64];
     EXPECT_EQ(reader.read(buf, sizeof buf, std::chrono::milliseconds(1)).error(), errc::timeout);
-    forked_child sender([&] {
-        auto w = command_writer::open(name.c_str());
-        return (w && w->write("wake", 4) == errc::ok) ? 0 : 1;
-    });
+    child sender("command_send_wake", {name.c_str()});
     auto m = reader.read(buf, sizeof buf, wait_forever);
     ASSERT_TRUE(m);
     EXPECT_EQ(std::string(buf, m->size), "wake");
