@@ -8,12 +8,11 @@
 #include "shmkit/detail/role.hpp"
 #include "shmkit/kv.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::shared;
 using test::unique_name;
 using namespace std::chrono_literals;
@@ -184,17 +183,27 @@ TEST_F(Kv, EpochsSayExactlyWhatChanged) {
     EXPECT_EQ(*n, 0u);
 }
 
+// Sets "count" a moment after opening, while the owner waits for any change.
+SHMKIT_TEST_ROLE(kv_set_count_later) {
+    auto kv = kv_store::open(args.text(0).c_str());
+    if (!kv) return 1;
+    os::sleep_ns(2'000'000);
+    return kv->set("count", "1", 1) == errc::ok ? 0 : 2;
+}
+
 TEST_F(Kv, WaitForAnyChangeAcrossProcesses) {
     EXPECT_EQ(owner.wait_change(0, 1ms), errc::timeout);
-    forked_child writer([&] {
-        auto kv = kv_store::open(name.c_str());
-        if (!kv) return 1;
-        os::sleep_ns(2'000'000);
-        return kv->set("count", "1", 1) == errc::ok ? 0 : 2;
-    });
+    child writer("kv_set_count_later", {name.c_str()});
     EXPECT_EQ(owner.wait_change(0, wait_forever), errc::ok);
     EXPECT_EQ(get(owner, "count"), "1");
     EXPECT_EQ(writer.wait(), 0);
+}
+
+// Leaves its identity behind and exits: a process id that is certainly dead once reaped.
+SHMKIT_TEST_ROLE(kv_record_identity) {
+    auto id = shared<os::process_id>::open(args.text(0));
+    *id = os::self();
+    return 0;
 }
 
 TEST_F(Kv, KeyWhoseWriterDiedMidWriteIsStaleThenRecovered) {
@@ -203,10 +212,7 @@ TEST_F(Kv, KeyWhoseWriterDiedMidWriteIsStaleThenRecovered) {
     ASSERT_TRUE(s);
     auto* e = reinterpret_cast<kv_entry*>(s->base() + kv_entries_offset + 2 * ((sizeof(kv_entry) + 16 + 64 + 63) / 64 * 64));
     shared<os::process_id> dead_id;
-    forked_child d([&] {
-        *dead_id = os::self();
-        return 0;
-    });
+    child d("kv_record_identity", {dead_id.name()});
     ASSERT_EQ(d.wait(), 0);
     // The state a writer killed mid-write leaves: its lock held, the sequence odd.
     e->lock.owner.store(pack_process(*dead_id), order::relaxed);
