@@ -8,12 +8,11 @@
 #include "shmkit/stream.hpp"
 #include "shmkit/video.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::shared;
 using test::unique_name;
 using namespace std::chrono_literals;
@@ -177,19 +176,22 @@ TEST_F(Stream, TooSmallBufferConsumesNothing) {
     EXPECT_TRUE(r.try_next(out, sizeof out));
 }
 
+// Takes the writer role, writes one sample, and dies holding the role.
+SHMKIT_TEST_ROLE(slots_write_and_die) {
+    auto w = stream_writer::open(args.text(0).c_str());
+    if (!w) return 1;
+    float s[64] = {7};
+    if (w->write(s, sizeof s) != errc::ok) return 2;
+    std::_Exit(0);  // dies holding the role
+}
+
 TEST_F(Stream, IdleWriterIsAliveDeadOneIsNotAndIsTakenOver) {
     auto r = reader();
     EXPECT_TRUE(r.writer_alive());
     EXPECT_EQ(stream_writer::open(name.c_str()).error(), errc::busy);
     writer = stream_writer{};
     EXPECT_FALSE(r.writer_alive());  // closed
-    forked_child dead([&] {
-        auto w = stream_writer::open(name.c_str());
-        if (!w) return 1;
-        float s[64] = {7};
-        if (w->write(s, sizeof s) != errc::ok) return 2;
-        std::_Exit(0);  // dies holding the role
-    });
+    child dead("slots_write_and_die", {name.c_str()});
     ASSERT_EQ(dead.wait(), 0);
     EXPECT_FALSE(r.writer_alive());
     auto w = stream_writer::open(name.c_str());
@@ -202,6 +204,13 @@ TEST_F(Stream, IdleWriterIsAliveDeadOneIsNotAndIsTakenOver) {
     EXPECT_LT(r.heartbeat_age_ns(), 1'000'000'000u);
 }
 
+// Leaves its identity behind and exits: a process id that is certainly dead once reaped.
+SHMKIT_TEST_ROLE(slots_record_identity) {
+    auto id = shared<os::process_id>::open(args.text(0));
+    *id = os::self();
+    return 0;
+}
+
 TEST_F(Stream, SampleFinishedButNotCountedIsAdoptedByTheNextWriter) {
     write(1);
     auto s = segment::open(name.c_str(), kind::stream, slot_kind_header_size, os::access::read_write);
@@ -210,10 +219,7 @@ TEST_F(Stream, SampleFinishedButNotCountedIsAdoptedByTheNextWriter) {
     write(2);
     control->committed.store(1, order::relaxed);  // killed between the even mark and the count
     shared<os::process_id> dead_id;
-    forked_child d([&] {
-        *dead_id = os::self();
-        return 0;
-    });
+    child d("slots_record_identity", {dead_id.name()});
     ASSERT_EQ(d.wait(), 0);
     control->writer.store(pack_process(*dead_id), order::relaxed);
     writer = stream_writer{};
@@ -228,6 +234,15 @@ TEST_F(Stream, SampleFinishedButNotCountedIsAdoptedByTheNextWriter) {
     EXPECT_EQ(out[0], 2.0f);
 }
 
+// Writes one sample a moment after opening, while the reader sleeps in next().
+SHMKIT_TEST_ROLE(slots_write_later) {
+    auto cw = stream_writer::open(args.text(0).c_str());
+    if (!cw) return 1;
+    os::sleep_ns(2'000'000);
+    float s[64] = {3};
+    return cw->write(s, sizeof s) == errc::ok ? 0 : 2;
+}
+
 TEST_F(Stream, BlockingReadsTimeOutAndWakeAcrossProcesses) {
     auto r = reader();
     float out[64];
@@ -238,13 +253,7 @@ TEST_F(Stream, BlockingReadsTimeOutAndWakeAcrossProcesses) {
     EXPECT_EQ(r.wait_latest(out, sizeof out, 0ms).error(), errc::timeout);
     EXPECT_EQ(r.try_next(out, sizeof out).error(), errc::empty);
     writer = stream_writer{};
-    forked_child w([&] {
-        auto cw = stream_writer::open(name.c_str());
-        if (!cw) return 1;
-        os::sleep_ns(2'000'000);
-        float s[64] = {3};
-        return cw->write(s, sizeof s) == errc::ok ? 0 : 2;
-    });
+    child w("slots_write_later", {name.c_str()});
     auto n = r.next(out, sizeof out, wait_forever);
     ASSERT_TRUE(n) << to_string(n.error());
     EXPECT_EQ(out[0], 3.0f);
