@@ -6,12 +6,11 @@
 
 #include "shmkit/spsc.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::shared;
 using test::spin_until;
 using test::unique_name;
@@ -118,6 +117,16 @@ TEST_F(Spsc, ZeroCopyOnBothSides) {
     EXPECT_EQ(e, errc::empty);
 }
 
+// Becomes the consumer and, once told, pops one message to make room for a blocked push.
+SHMKIT_TEST_ROLE(spsc_pop_when_told) {
+    auto c = spsc_consumer::open(args.text(0).c_str());
+    if (!c) return 1;
+    auto go = shared<std::atomic<int>>::open(args.text(1));
+    spin_until([&] { return go->load() != 0; });
+    std::vector<std::uint8_t> b(200);
+    return c->pop(b.data(), b.size(), wait_forever) ? 0 : 2;
+}
+
 TEST_F(Spsc, BlockingCallsTimeOutAndWakeAcrossProcesses) {
     char buf[64];
     EXPECT_EQ(consumer.pop(buf, sizeof buf, std::chrono::milliseconds(1)).error(), errc::timeout);
@@ -128,13 +137,7 @@ TEST_F(Spsc, BlockingCallsTimeOutAndWakeAcrossProcesses) {
     // A consumer in another process frees space while our push sleeps in the kernel.
     consumer = spsc_consumer{};
     shared<std::atomic<int>> go;
-    forked_child other([&] {
-        auto c = spsc_consumer::open(name.c_str());
-        if (!c) return 1;
-        spin_until([&] { return go->load() != 0; });
-        std::vector<std::uint8_t> b(200);
-        return c->pop(b.data(), b.size(), wait_forever) ? 0 : 2;
-    });
+    child other("spsc_pop_when_told", {name.c_str(), go.name()});
     go->store(1);
     EXPECT_EQ(producer.push(msg.data(), msg.size(), wait_forever), errc::ok);
     EXPECT_EQ(other.wait(), 0);
@@ -150,18 +153,21 @@ TEST_F(Spsc, OneProducerAndOneConsumerAreEnforced) {
     EXPECT_TRUE(spsc_producer::open(name.c_str()));
 }
 
+// Takes the consumer role, pops one message, peeks at the next, and dies without releasing it.
+SHMKIT_TEST_ROLE(spsc_consume_and_die) {
+    auto c = spsc_consumer::open(args.text(0).c_str());
+    if (!c) return 1;
+    char b[16];
+    if (!c->try_pop(b, sizeof b)) return 2;  // "first": consumed
+    if (!c->try_peek()) return 3;            // "second": seen, not released
+    std::_Exit(0);
+}
+
 TEST_F(Spsc, DeadConsumerIsReplacedAndUnreleasedMessageIsDeliveredAgain) {
     ASSERT_EQ(producer.try_push("first", 5), errc::ok);
     ASSERT_EQ(producer.try_push("second", 6), errc::ok);
     consumer = spsc_consumer{};
-    forked_child dying([&] {
-        auto c = spsc_consumer::open(name.c_str());
-        if (!c) return 1;
-        char b[16];
-        if (!c->try_pop(b, sizeof b)) return 2;  // "first": consumed
-        if (!c->try_peek()) return 3;            // "second": seen, not released
-        std::_Exit(0);
-    });
+    child dying("spsc_consume_and_die", {name.c_str()});
     ASSERT_EQ(dying.wait(), 0);
     EXPECT_FALSE(producer.consumer_alive());
     auto c = spsc_consumer::open(name.c_str());
@@ -185,6 +191,13 @@ TEST_F(Spsc, ConsumerMayCreateAndProducerAttach) {
     EXPECT_EQ(pop_string(*c), "hi");
 }
 
+// Leaves its identity behind and exits: a process id that is certainly dead once reaped.
+SHMKIT_TEST_ROLE(spsc_record_identity) {
+    auto id = shared<os::process_id>::open(args.text(0));
+    *id = os::self();
+    return 0;
+}
+
 TEST(SpscMemory, InterruptedPublicationIsCompletedByTheNextProducer) {
     spsc_config config;
     config.capacity = 1024;
@@ -200,10 +213,7 @@ TEST(SpscMemory, InterruptedPublicationIsCompletedByTheNextProducer) {
     ASSERT_EQ(p->try_push("two", 3), errc::ok);
     control->head.store(head_before, order::relaxed);  // killed between `pushed` and `head`
     shared<os::process_id> dead_id;
-    forked_child dead([&] {
-        *dead_id = os::self();
-        return 0;
-    });
+    child dead("spsc_record_identity", {dead_id.name()});
     ASSERT_EQ(dead.wait(), 0);
     control->producer.store(pack_process(*dead_id), order::relaxed);
     p = spsc_producer{};
