@@ -1,4 +1,4 @@
-// Multi-process and multi-thread broadcast tests. The fork variants exercise real shared
+// Multi-process and multi-thread broadcast tests. The process variants exercise real shared
 // memory between processes; the thread variants exist so ThreadSanitizer (which cannot see
 // across processes) checks the same algorithms.
 #include <memory>
@@ -10,12 +10,11 @@
 
 #include "shmkit/broadcast.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::message_codec;
 using test::shared;
 using test::unique_name;
@@ -80,7 +79,20 @@ struct start_gate {
     tally results[8];
 };
 
-// Forks `readers` reader processes, waits until all are attached, then writes `total`
+// Reader `i` of run_processes: attaches, says so, and leaves its tally in the gate.
+SHMKIT_TEST_ROLE(broadcast_mp_reader) {
+    auto gate = shared<start_gate>::open(args.text(1));
+    const auto i = args.value<int>(2);
+    const auto total = args.value<std::uint64_t>(3);
+    const auto slow_every = args.value<std::uint32_t>(4);
+    auto r = broadcast_reader::open(args.text(0).c_str());
+    if (!r) return 1;
+    gate->ready.fetch_add(1);
+    gate->results[i] = consume(*r, total, slow_every);
+    return 0;
+}
+
+// Starts `readers` reader processes, waits until all are attached, then writes `total`
 // random-size messages. Returns each reader's tally.
 std::vector<tally> run_processes(const char* name, std::uint64_t capacity, int readers, std::uint64_t total,
                                  std::uint32_t max_size, std::uint32_t slow_every = 0) {
@@ -90,15 +102,12 @@ std::vector<tally> run_processes(const char* name, std::uint64_t capacity, int r
     EXPECT_TRUE(w) << to_string(w.error());
     if (!w) return {};
     shared<start_gate> gate;
-    std::vector<std::unique_ptr<forked_child>> children;
+    std::vector<std::unique_ptr<child>> children;
     for (int i = 0; i < readers; ++i) {
-        children.push_back(std::make_unique<forked_child>([&, i] {
-            auto r = broadcast_reader::open(name);
-            if (!r) return 1;
-            gate->ready.fetch_add(1);
-            gate->results[i] = consume(*r, total, i == 0 ? slow_every : 0);
-            return 0;
-        }));
+        const std::uint32_t slow = i == 0 ? slow_every : 0;
+        children.push_back(std::make_unique<child>(
+            "broadcast_mp_reader",
+            std::initializer_list<std::string>{name, gate.name(), test::arg(i), test::arg(total), test::arg(slow)}));
     }
     test::spin_until([&] { return gate->ready.load() == readers; });
     produce(*w, total, max_size, 1234);
