@@ -7,12 +7,11 @@
 
 #include "shmkit/broadcast.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::message_codec;
 using test::shared;
 using test::unique_name;
@@ -20,31 +19,34 @@ using test::unique_name;
 std::string text(const std::uint8_t* p, std::size_t n) { return std::string(reinterpret_cast<const char*>(p), n); }
 
 
+// Writes ten complete messages, then hangs half-way through an eleventh.
+SHMKIT_TEST_ROLE(broadcast_crash_mid_message) {
+    auto stage = shared<std::atomic<int>>::open(args.text(1));
+    auto w = broadcast_writer::open(args.text(0).c_str());
+    if (!w) return 1;
+    for (int i = 0; i < 10; ++i) {
+        if (w->write("complete", 8) != errc::ok) return 2;
+    }
+    auto slot = w->reserve(1000);
+    if (!slot) return 3;
+    std::memset(slot->data(), 'h', 500);  // half of it
+    stage->store(1);
+    for (;;) os::yield();  // killed here, mid-message
+}
+
 TEST(BroadcastCrash, WriterKilledMidMessagePublishesNothingAndIsTakenOver) {
     unique_name name("kill");
     broadcast_config config;
     config.capacity = 64u << 10;
-    {
-        auto w = broadcast_writer::create(name.c_str(), config);
-        ASSERT_TRUE(w);
-    }  // closed: the role is free, the segment stays
-    auto r = broadcast_reader::open(name.c_str());
+    auto w = broadcast_writer::create(name.c_str(), config);
+    ASSERT_TRUE(w);
+    auto r = broadcast_reader::open(name.c_str());  // holds the segment (on Windows it vanishes with its last handle)
     ASSERT_TRUE(r);
+    w->close();  // the role is free, the segment stays
     shared<std::atomic<int>> stage;
-    forked_child writer([&] {
-        auto w = broadcast_writer::open(name.c_str());
-        if (!w) return 1;
-        for (int i = 0; i < 10; ++i) {
-            if (w->write("complete", 8) != errc::ok) return 2;
-        }
-        auto slot = w->reserve(1000);
-        if (!slot) return 3;
-        std::memset(slot->data(), 'h', 500);  // half of it
-        stage->store(1);
-        for (;;) os::yield();  // SIGKILLed here, mid-message
-    });
+    child writer("broadcast_crash_mid_message", {name.c_str(), stage.name()});
     test::spin_until([&] { return stage->load() == 1; });
-    EXPECT_EQ(writer.kill_and_wait(), 128 + SIGKILL);
+    EXPECT_EQ(writer.kill_and_wait(), test::killed_status);
 
     std::vector<std::uint8_t> buf(r->max_message());
     for (int i = 0; i < 10; ++i) {
@@ -65,16 +67,30 @@ TEST(BroadcastCrash, WriterKilledMidMessagePublishesNothingAndIsTakenOver) {
     EXPECT_EQ(m->seq, 10u);  // the abandoned message never had a sequence number: no gap
 }
 
+// Takes over the writer role and writes checkable messages of random sizes, counting them in
+// `written`, until it is killed.
+SHMKIT_TEST_ROLE(broadcast_crash_write_forever) {
+    auto written = shared<std::atomic<std::uint64_t>>::open(args.text(1));
+    auto w = broadcast_writer::open(args.text(0).c_str());
+    if (!w) return 1;
+    std::vector<std::uint8_t> out(2048);
+    std::mt19937 sizes(os::self().pid);
+    for (std::uint64_t i = w->messages_written();; ++i) {
+        const std::size_t n = message_codec::fill(out.data(), 16 + sizes() % 2000, i);
+        if (w->write(out.data(), n) != errc::ok) return 2;
+        written->fetch_add(1);
+    }
+}
+
 TEST(BroadcastCrash, WritersKilledAtRandomPointsNeverTearARecord) {
     unique_name name("randkill");
     broadcast_config config;
     config.capacity = 32u << 10;  // small: the writer wraps and evicts constantly
-    {
-        auto w = broadcast_writer::create(name.c_str(), config);
-        ASSERT_TRUE(w);
-    }
-    auto r = broadcast_reader::open(name.c_str());
+    auto w = broadcast_writer::create(name.c_str(), config);
+    ASSERT_TRUE(w);
+    auto r = broadcast_reader::open(name.c_str());  // holds the segment (on Windows it vanishes with its last handle)
     ASSERT_TRUE(r);
+    w->close();
     shared<std::atomic<std::uint64_t>> written;  // messages each writer has published
     std::mt19937 rng(7);
     std::vector<std::uint8_t> buf(r->max_message());
@@ -97,26 +113,23 @@ TEST(BroadcastCrash, WritersKilledAtRandomPointsNeverTearARecord) {
     };
     for (int round = 0; round < 25; ++round) {
         written->store(0);
-        forked_child writer([&] {
-            auto w = broadcast_writer::open(name.c_str());
-            if (!w) return 1;
-            std::vector<std::uint8_t> out(2048);
-            std::mt19937 sizes(static_cast<std::uint32_t>(::getpid()));
-            for (std::uint64_t i = w->messages_written();; ++i) {
-                const std::size_t n = message_codec::fill(out.data(), 16 + sizes() % 2000, i);
-                if (w->write(out.data(), n) != errc::ok) return 2;
-                written->fetch_add(1);
-            }
-        });
+        child writer("broadcast_crash_write_forever", {name.c_str(), written.name()});
         // Let it run a random amount (until it has written a random number of messages), then
         // kill it wherever it happens to be.
         const std::uint64_t target = rng() % 5000;
         while (written->load() < target) drain();
-        EXPECT_EQ(writer.kill_and_wait(), 128 + SIGKILL);
+        EXPECT_EQ(writer.kill_and_wait(), test::killed_status);
         drain();
     }
     EXPECT_GT(delivered, 0u);
     EXPECT_GT(lost + delivered, 0u);
+}
+
+// Leaves its identity behind and exits: a process id that is certainly dead once reaped.
+SHMKIT_TEST_ROLE(broadcast_crash_record_identity) {
+    auto id = shared<os::process_id>::open(args.text(0));
+    *id = os::self();
+    return 0;
 }
 
 // The one window a crash can leave half-done: the writer stored next_seq but not head. The
@@ -153,12 +166,9 @@ void check_interrupted_publication(const std::vector<std::size_t>& fillers, bool
     }
     // Undo the last store(s) of publish(): the state of a writer killed part-way through.
     control->head.store(head_before, order::relaxed);
-    // Hand the role to a dead process, as if this writer had been SIGKILLed.
+    // Hand the role to a dead process, as if this writer had been killed.
     shared<os::process_id> dead_id;
-    forked_child dead([&] {
-        *dead_id = os::self();
-        return 0;
-    });
+    child dead("broadcast_crash_record_identity", {dead_id.name()});
     ASSERT_EQ(dead.wait(), 0);
     control->writer.store(pack_process(*dead_id), order::relaxed);
     w = broadcast_writer{};  // its close() sees the role is no longer ours and leaves it
