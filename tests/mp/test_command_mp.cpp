@@ -8,12 +8,11 @@
 
 #include "shmkit/command.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::message_codec;
 using test::unique_name;
 
@@ -47,18 +46,22 @@ std::uint64_t read_all(command_reader& r) {
     return bad;
 }
 
+// One of FourWritersOneReader's writers (argument 1: its id), with a handle of its own.
+SHMKIT_TEST_ROLE(command_mp_writer) {
+    auto cw = command_writer::open(args.text(0).c_str());
+    return cw ? write_all(*cw, args.value<std::uint64_t>(1)) : 9;
+}
+
 TEST(CommandProcesses, FourWritersOneReader) {
     unique_name name("cmd-mp");
     command_config config;
     config.capacity = 16u << 10;  // small: writers wait for room constantly
     auto r = command_reader::create(name.c_str(), config);
     ASSERT_TRUE(r);
-    std::vector<std::unique_ptr<forked_child>> children;
+    std::vector<std::unique_ptr<child>> children;
     for (std::uint64_t w = 0; w < writers; ++w) {
-        children.push_back(std::make_unique<forked_child>([&, w] {
-            auto cw = command_writer::open(name.c_str());
-            return cw ? write_all(*cw, w) : 9;
-        }));
+        children.push_back(std::make_unique<child>(
+            "command_mp_writer", std::initializer_list<std::string>{name.c_str(), test::arg(w)}));
     }
     EXPECT_EQ(read_all(*r), 0u);
     for (auto& c : children) EXPECT_EQ(c->wait(), 0);
