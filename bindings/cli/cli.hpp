@@ -1,6 +1,7 @@
 // Shared pieces of the shmkit command-line tool.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -24,5 +25,13 @@ int cmd_gc(args a);
 int cmd_demo(args a);
 
 std::string human_bytes(unsigned long long n);
+
+// Starts this executable again with `arguments` (after the program name): the process, or -1.
+std::intptr_t start_self(const args& arguments);
+// Waits for a process from start_self(): its exit code (128 + signal if killed on POSIX).
+int wait_for(std::intptr_t process);
+
+// The demo's reader processes run `shmkit demo-reader ...` (not listed in the usage).
+int cmd_demo_reader(args a);
 
 }  // namespace shmkit::cli

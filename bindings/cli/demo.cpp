@@ -1,13 +1,12 @@
 // `shmkit demo`: one writer and two reader processes on a broadcast segment for a few seconds;
-// prints messages/s, latency percentiles and overruns, then removes the segment.
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// prints messages/s, latency percentiles and overruns, then removes the segment. The readers
+// are this executable started again (`shmkit demo-reader`); they report through a small shared
+// object of their own.
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -56,11 +55,46 @@ bool parse(args& a, options* o) {
     return o->size >= 16;
 }
 
-void run_reader(const char* name, const options& o, shared_state* st, reader_result* out) {
+// The readers' report: the object "<segment>-state", holding one shared_state.
+class state_object {
+public:
+    bool create(const std::string& segment) {
+        name_ = segment + "-state";
+        if (os::shm_create(name_.c_str(), sizeof(shared_state), os::create_options{}, &m_) != errc::ok ||
+            os::shm_link(m_, name_.c_str()) != errc::ok) {
+            return false;
+        }
+        owner_ = true;
+        state_ = new (m_.address) shared_state();
+        return true;
+    }
+    bool open(const std::string& segment) {
+        name_ = segment + "-state";
+        if (os::shm_open(name_.c_str(), os::access::read_write, &m_) != errc::ok || m_.size < sizeof(shared_state)) return false;
+        state_ = static_cast<shared_state*>(m_.address);
+        return true;
+    }
+    ~state_object() {
+        os::shm_close(&m_);
+        if (owner_) static_cast<void>(os::shm_unlink(name_.c_str()));
+    }
+    shared_state* operator->() const { return state_; }
+
+private:
+    std::string name_;
+    os::mapping m_{};
+    shared_state* state_ = nullptr;
+    bool owner_ = false;
+};
+
+int run_reader(const char* name, int index, std::uint32_t spin) {
+    state_object st;
+    if (!st.open(name) || index < 0 || index > 1) return 3;
+    reader_result* out = &st->readers[index];
     broadcast_reader_options ro;
-    ro.wait.spin = o.spin;
+    ro.wait.spin = spin;
     auto r = broadcast_reader::open(name, ro);
-    if (!r) _exit(3);
+    if (!r) return 3;
     st->attached.fetch_add(1);
     std::vector<std::uint8_t> buf(r->max_message());
     std::uint64_t expected = 0;
@@ -72,7 +106,7 @@ void run_reader(const char* name, const options& o, shared_state* st, reader_res
             if (m.error() == errc::stale) continue;  // lapped on every attempt: counted with the next message
             if (m.error() == errc::timeout && st->done.load() == 0) continue;
             if (m.error() == errc::timeout || m.error() == errc::empty) break;
-            _exit(4);
+            return 4;
         }
         if (m->lost != 0) {  // the writer lapped this reader: m is the oldest message it kept
             out->lost += m->lost;
@@ -88,7 +122,7 @@ void run_reader(const char* name, const options& o, shared_state* st, reader_res
         ++out->received;
         if (out->samples < max_samples) out->latency_ns[out->samples++] = static_cast<std::uint32_t>(std::min<std::uint64_t>(now - sent, 0xFFFFFFFFu));
     }
-    _exit(0);
+    return 0;
 }
 
 std::string percentile(std::vector<std::uint32_t>& v, double p) {
@@ -103,11 +137,17 @@ std::string percentile(std::vector<std::uint32_t>& v, double p) {
 
 }  // namespace
 
+// demo-reader SEGMENT INDEX SPIN
+int cmd_demo_reader(args a) {
+    if (a.size() != 3) return exit_usage;
+    return run_reader(a[0].c_str(), std::atoi(a[1].c_str()), static_cast<std::uint32_t>(std::strtoul(a[2].c_str(), nullptr, 10)));
+}
+
 int cmd_demo(args a) {
     options o;
     if (wants_help(a)) {
         std::puts("usage: shmkit demo [--seconds 3] [--size 64] [--rate 100000] [--capacity 1048576] [--spin 0]\n\n"
-                  "Creates a broadcast segment, forks two reader processes that block in read(), and\n"
+                  "Creates a broadcast segment, starts two reader processes that block in read(), and\n"
                   "writes --size byte messages at --rate messages/s (0: as fast as possible) for\n"
                   "--seconds. Prints the writer's rate, each reader's received/lost counts, overruns,\n"
                   "torn or out-of-order messages (always 0) and latency percentiles (writer's send to\n"
@@ -118,7 +158,7 @@ int cmd_demo(args a) {
         std::fputs("shmkit demo: bad options (see shmkit demo --help)\n", stderr);
         return exit_usage;
     }
-    const std::string name = "/shmkit-demo-" + std::to_string(::getpid());
+    const std::string name = "/shmkit-demo-" + std::to_string(os::self().pid);
     broadcast_config config;
     config.capacity = o.capacity;
     auto w = broadcast_writer::create(name.c_str(), config);
@@ -132,16 +172,31 @@ int cmd_demo(args a) {
         static_cast<void>(segment::remove(name.c_str()));
         return exit_usage;
     }
-    void* mem = ::mmap(nullptr, sizeof(shared_state), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) return exit_failed;
-    auto* st = new (mem) shared_state();
-    pid_t pids[2];
-    for (int i = 0; i < 2; ++i) {
-        std::fflush(nullptr);
-        pids[i] = ::fork();
-        if (pids[i] == 0) run_reader(name.c_str(), o, st, &st->readers[i]);
+    state_object st;
+    if (!st.create(name)) {
+        std::fprintf(stderr, "shmkit demo: cannot create %s-state\n", name.c_str());
+        static_cast<void>(segment::remove(name.c_str()));
+        return exit_failed;
     }
-    while (st->attached.load() != 2) os::yield();
+    std::intptr_t readers[2];
+    for (int i = 0; i < 2; ++i) {
+        readers[i] = start_self({"demo-reader", name, std::to_string(i), std::to_string(o.spin)});
+        if (readers[i] == -1) {
+            std::fprintf(stderr, "shmkit demo: cannot start a reader process\n");
+            return exit_failed;
+        }
+    }
+    // A reader that cannot attach exits at once; ten seconds is ample for one that can.
+    const std::uint64_t attach_deadline = os::monotonic_ns() + 10'000'000'000ull;
+    while (st->attached.load() != 2) {
+        if (os::monotonic_ns() > attach_deadline) {
+            std::fprintf(stderr, "shmkit demo: the readers did not attach\n");
+            st->done.store(1);
+            static_cast<void>(segment::remove(name.c_str()));
+            return exit_failed;
+        }
+        os::yield();
+    }
 
     std::printf("shmkit demo: 1 writer -> 2 readers on %s (%s ring), %zu-byte messages, %s for %.1f s\n",
                 name.c_str(), human_bytes(config.capacity).c_str(), o.size,
@@ -168,10 +223,8 @@ int cmd_demo(args a) {
     const double elapsed = static_cast<double>(os::monotonic_ns() - start) / 1e9;
     st->done.store(1);
     int rc = exit_ok;
-    for (pid_t p : pids) {
-        int status = 0;
-        ::waitpid(p, &status, 0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) rc = exit_failed;
+    for (std::intptr_t p : readers) {
+        if (wait_for(p) != 0) rc = exit_failed;
     }
     std::printf("writer   %12llu messages  %10.0f msg/s\n", static_cast<unsigned long long>(sent),
                 static_cast<double>(sent) / elapsed);
@@ -188,7 +241,6 @@ int cmd_demo(args a) {
     }
     w = broadcast_writer{};
     static_cast<void>(segment::remove(name.c_str()));
-    ::munmap(mem, sizeof(shared_state));
     std::printf("segment %s removed; %s\n", name.c_str(), rc == exit_ok ? "ok" : "FAILED");
     return rc;
 }

@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
     if (command == "rm") return cmd_rm(rest);
     if (command == "gc") return cmd_gc(rest);
     if (command == "demo") return cmd_demo(rest);
+    if (command == "demo-reader") return cmd_demo_reader(rest);
     std::fprintf(stderr, "shmkit: unknown command '%s'\n\n%s", command.c_str(), usage);
     return exit_usage;
 }
