@@ -4,11 +4,6 @@
 // (that is what a hostile peer can do), but no process may crash, trap or hang: every value
 // read from shared memory is bounded before use, asserts included. Run natively, under
 // ASan+UBSan (which turns any stray access into a failure) and on aarch64 under qemu.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstring>
 #include <functional>
@@ -29,13 +24,12 @@
 #include "shmkit/typed.hpp"
 #include "shmkit/video.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
 using namespace std::chrono_literals;
-using test::forked_child;
+using test::child;
 using test::shared;
 using test::unique_name;
 
@@ -66,16 +60,14 @@ struct attack_state {
 // mutable state (control block, record or slot headers, locks: from the end of the checksummed
 // header to `hot_bytes`), sometimes anywhere. Damage to the header itself is always undone, or
 // it would only make every later open fail (test_corrupt covers that).
-int run_hostile(const char* name, std::uint64_t hot_bytes, std::uint64_t seed, attack_state* state) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a test process that crashed must not leave us running
-    const int fd = ::shm_open(name, O_RDWR, 0);
-    if (fd < 0) return 1;
-    const auto size = static_cast<std::size_t>(::lseek(fd, 0, SEEK_END));
-    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    ::close(fd);
-    if (p == MAP_FAILED) return 2;
-    auto* words = static_cast<std::uint64_t*>(p);
-    const std::uint64_t header_words = static_cast<const segment_header*>(p)->header_size / 8;
+SHMKIT_TEST_ROLE(hostile_peer) {
+    const test::raw_mapping segment(args.text(0).c_str());
+    const auto hot_bytes = args.value<std::uint64_t>(1);
+    const auto seed = args.value<std::uint64_t>(2);
+    auto state = shared<attack_state>::open(args.text(3));
+    const std::size_t size = segment.size();
+    auto* words = reinterpret_cast<std::uint64_t*>(segment.base());
+    const std::uint64_t header_words = reinterpret_cast<const segment_header*>(segment.base())->header_size / 8;
     const std::uint64_t hot_words = (hot_bytes < size ? hot_bytes : size) / 8;
     std::mt19937_64 rng(seed);
     while (state->stop.load(std::memory_order_relaxed) == 0) {
@@ -89,7 +81,6 @@ int run_hostile(const char* name, std::uint64_t hot_bytes, std::uint64_t seed, a
         os::sleep_ns(rng() % 20'000);
         if (i < header_words || rng() % 2 == 0) __atomic_store_n(words + i, old, __ATOMIC_RELAXED);
     }
-    ::munmap(p, size);
     return 0;
 }
 
@@ -100,7 +91,7 @@ void under_attack(const char* name, std::uint64_t hot_bytes, const std::function
     const std::uint64_t seed = std::random_device{}();
     SCOPED_TRACE("hostile seed " + std::to_string(seed));
     shared<attack_state> state;
-    forked_child hostile([&] { return run_hostile(name, hot_bytes, seed, &*state); });
+    child hostile("hostile_peer", {name, test::arg(hot_bytes), test::arg(seed), state.name()});
     test::spin_until([&] { return state->stores.load() > 0; });
     for (int i = 0; i < rounds || state->stores.load() < min_stores; ++i) round(i);
     state->stop.store(1);
