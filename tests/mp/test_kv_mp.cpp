@@ -1,6 +1,7 @@
 // kv from several processes (and threads, for TSan): writers on different keys and on the same
 // key, readers checking that no value is ever torn, epochs exact.
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -8,12 +9,11 @@
 
 #include "shmkit/kv.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::shared;
 using test::spin_until;
 using test::unique_name;
@@ -62,6 +62,36 @@ void read_until(kv_store& kv, std::uint64_t target, counters* c) {
     c->stale.fetch_add(stale);
 }
 
+// Writer `w` alternates between the shared key 0 and its own key 1 + w. It keeps going until
+// the reader has its million reads: they overlap throughout.
+SHMKIT_TEST_ROLE(kv_mp_writer) {
+    auto k = kv_store::open(args.text(0).c_str());
+    if (!k) return 1;
+    auto c = shared<counters>::open(args.text(1));
+    auto writes = shared<std::atomic<std::uint64_t>>::open(args.text(2));
+    const auto w = args.value<std::uint32_t>(3);
+    std::uint8_t buf[128];
+    c->ready.fetch_add(1);
+    for (std::uint32_t n = 0; c->stop.load(std::memory_order_relaxed) == 0 || n < 1000; ++n) {
+        const std::uint32_t key = n % 2 == 0 ? 0 : 1 + w;
+        if (k->set(key, buf, make_value(buf, w, n)) != errc::ok) return 2;
+        writes->fetch_add(1);
+    }
+    return 0;
+}
+
+// Once the `writers` writers have started, reads a million values, then stops the writers.
+SHMKIT_TEST_ROLE(kv_mp_reader) {
+    auto k = kv_store::open(args.text(0).c_str());
+    if (!k) return 1;
+    auto c = shared<counters>::open(args.text(1));
+    const auto writers = args.value<int>(2);
+    spin_until([&] { return c->ready.load() == writers; });
+    read_until(*k, 1'000'000, &*c);
+    c->stop.store(1);
+    return 0;
+}
+
 TEST(KvProcesses, WritersOnSharedAndOwnKeysReadersNeverSeeTornValues) {
     unique_name name("kv-mp");
     const char* keys[] = {"shared", "own0", "own1"};
@@ -72,30 +102,12 @@ TEST(KvProcesses, WritersOnSharedAndOwnKeysReadersNeverSeeTornValues) {
     shared<counters> c;
     shared<std::atomic<std::uint64_t>> writes;
     constexpr int writers = 2;
-    std::vector<std::unique_ptr<forked_child>> children;
+    std::vector<std::unique_ptr<child>> children;
     for (int w = 0; w < writers; ++w) {
-        // Writers keep going until the reader has its million reads: they overlap throughout.
-        children.push_back(std::make_unique<forked_child>([&, w] {
-            auto k = kv_store::open(name.c_str());
-            if (!k) return 1;
-            std::uint8_t buf[128];
-            c->ready.fetch_add(1);
-            for (std::uint32_t n = 0; c->stop.load(std::memory_order_relaxed) == 0 || n < 1000; ++n) {
-                const std::uint32_t key = n % 2 == 0 ? 0 : static_cast<std::uint32_t>(1 + w);
-                if (k->set(key, buf, make_value(buf, static_cast<std::uint32_t>(w), n)) != errc::ok) return 2;
-                writes->fetch_add(1);
-            }
-            return 0;
-        }));
+        const std::vector<std::string> args{name.c_str(), c.name(), writes.name(), test::arg(static_cast<std::uint32_t>(w))};
+        children.push_back(std::make_unique<child>("kv_mp_writer", args));
     }
-    forked_child reader([&] {
-        auto k = kv_store::open(name.c_str());
-        if (!k) return 1;
-        spin_until([&] { return c->ready.load() == writers; });
-        read_until(*k, 1'000'000, &*c);
-        c->stop.store(1);
-        return 0;
-    });
+    child reader("kv_mp_reader", {name.c_str(), c.name(), test::arg(writers)});
     EXPECT_EQ(reader.wait(), 0);
     for (auto& ch : children) EXPECT_EQ(ch->wait(), 0);
     EXPECT_EQ(c->bad.load(), 0u);
