@@ -2,6 +2,7 @@
 // at full speed stamps every element of every sample with the sample's index, readers check
 // every element of every sample they get. And writers killed mid-sample.
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -10,12 +11,11 @@
 #include "shmkit/stream.hpp"
 #include "shmkit/video.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::shared;
 using test::unique_name;
 
@@ -94,6 +94,16 @@ stream_config u64_stream() {
     return c;
 }
 
+// Opens the stream, says it is ready, and reads `target` samples.
+SHMKIT_TEST_ROLE(slots_mp_stream_reader) {
+    auto r = stream_reader::open(args.text(0).c_str());
+    if (!r) return 1;
+    auto st = shared<stress_state>::open(args.text(1));
+    st->ready.fetch_add(1);
+    read_until(*r, args.value<std::uint64_t>(2), &*st);
+    return 0;
+}
+
 TEST(SlotProcesses, StreamTornReadStressAMillionReads) {
     unique_name name("slot-mp");
     auto w = stream_writer::create(name.c_str(), u64_stream());
@@ -101,15 +111,10 @@ TEST(SlotProcesses, StreamTornReadStressAMillionReads) {
     shared<stress_state> st;
     constexpr int readers = 2;
     constexpr std::uint64_t per_reader = 500'000;
-    std::vector<std::unique_ptr<forked_child>> children;
+    std::vector<std::unique_ptr<child>> children;
     for (int i = 0; i < readers; ++i) {
-        children.push_back(std::make_unique<forked_child>([&] {
-            auto r = stream_reader::open(name.c_str());
-            if (!r) return 1;
-            st->ready.fetch_add(1);
-            read_until(*r, per_reader, &*st);
-            return 0;
-        }));
+        const std::vector<std::string> args{name.c_str(), st.name(), test::arg(per_reader)};
+        children.push_back(std::make_unique<child>("slots_mp_stream_reader", args));
     }
     test::spin_until([&] { return st->ready.load() == readers; });
     std::thread stopper([&] {
@@ -142,6 +147,16 @@ TEST(SlotThreads, StreamTornReadStress) {
     EXPECT_EQ(st.bad.load(), 0u);
 }
 
+// The same for a video: reads a million frames.
+SHMKIT_TEST_ROLE(slots_mp_video_reader) {
+    auto r = video_reader::open(args.text(0).c_str());
+    if (!r) return 1;
+    auto st = shared<stress_state>::open(args.text(1));
+    st->ready.store(1);
+    read_until(*r, 1'000'000, &*st);
+    return 0;
+}
+
 TEST(SlotProcesses, VideoTornReadStress) {
     unique_name name("video-mp");
     video_config c;
@@ -152,13 +167,7 @@ TEST(SlotProcesses, VideoTornReadStress) {
     auto w = video_writer::create(name.c_str(), c);
     ASSERT_TRUE(w) << to_string(w.error());
     shared<stress_state> st;
-    forked_child reader([&] {
-        auto r = video_reader::open(name.c_str());
-        if (!r) return 1;
-        st->ready.store(1);
-        read_until(*r, 1'000'000, &*st);
-        return 0;
-    });
+    child reader("slots_mp_video_reader", {name.c_str(), st.name()});
     test::spin_until([&] { return st->ready.load() == 1; });
     std::thread stopper([&] {
         EXPECT_EQ(reader.wait(), 0);
@@ -170,6 +179,24 @@ TEST(SlotProcesses, VideoTornReadStress) {
     EXPECT_EQ(st->bad.load(), 0u);
 }
 
+// Writes samples 0 to 4 into the stream, then half of sample 5, says so, and waits to be killed.
+SHMKIT_TEST_ROLE(slots_mp_half_writer) {
+    auto w = stream_writer::open(args.text(0).c_str());
+    if (!w) return 1;
+    auto half = shared<std::atomic<int>>::open(args.text(1));
+    std::uint64_t s[elements];
+    for (std::uint64_t k = 0; k < 5; ++k) {
+        for (auto& e : s) e = k;
+        if (w->write(s, sizeof s) != errc::ok) return 2;
+    }
+    auto slot = w->reserve();
+    if (!slot) return 3;
+    auto* p = reinterpret_cast<std::uint64_t*>(slot->data());
+    for (std::size_t i = 0; i < elements / 2; ++i) p[i] = 5;  // half of sample 5
+    half->store(1);
+    for (;;) os::yield();
+}
+
 TEST(SlotCrash, WriterKilledMidSampleIsNeverSeenAndIsReplaced) {
     unique_name name("slot-kill");
     {
@@ -179,23 +206,9 @@ TEST(SlotCrash, WriterKilledMidSampleIsNeverSeenAndIsReplaced) {
     auto r = stream_reader::open(name.c_str());
     ASSERT_TRUE(r);
     shared<std::atomic<int>> half;
-    forked_child writer([&] {
-        auto w = stream_writer::open(name.c_str());
-        if (!w) return 1;
-        std::uint64_t s[elements];
-        for (std::uint64_t k = 0; k < 5; ++k) {
-            for (auto& e : s) e = k;
-            if (w->write(s, sizeof s) != errc::ok) return 2;
-        }
-        auto slot = w->reserve();
-        if (!slot) return 3;
-        auto* p = reinterpret_cast<std::uint64_t*>(slot->data());
-        for (std::size_t i = 0; i < elements / 2; ++i) p[i] = 5;  // half of sample 5
-        half->store(1);
-        for (;;) os::yield();
-    });
+    child writer("slots_mp_half_writer", {name.c_str(), half.name()});
     test::spin_until([&] { return half->load() == 1; });
-    EXPECT_EQ(writer.kill_and_wait(), 128 + SIGKILL);
+    EXPECT_EQ(writer.kill_and_wait(), test::killed_status);
     EXPECT_FALSE(r->writer_alive());
     std::uint64_t buf[elements];
     auto latest = r->latest(buf, sizeof buf);
