@@ -8,12 +8,11 @@
 
 #include "shmkit/spsc.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::message_codec;
 using test::shared;
 using test::unique_name;
@@ -57,16 +56,18 @@ std::uint64_t consume(spsc_consumer& c, std::uint64_t first, std::uint64_t total
     return bad;
 }
 
+SHMKIT_TEST_ROLE(spsc_mp_producer) {
+    auto p = spsc_producer::open(args.text(0).c_str());
+    return p ? produce(*p, 0, million, 256) : 9;
+}
+
 TEST(SpscProcesses, AMillionMessagesArriveIntactAndInOrder) {
     unique_name name("spsc-mp");
     spsc_config config;
     config.capacity = 64u << 10;  // small: both sides block on full and empty over and over
     auto c = spsc_consumer::create(name.c_str(), config);
     ASSERT_TRUE(c);
-    forked_child producer([&] {
-        auto p = spsc_producer::open(name.c_str());
-        return p ? produce(*p, 0, million, 256) : 9;
-    });
+    child producer("spsc_mp_producer", {name.c_str()});
     EXPECT_EQ(consume(*c, 0, million), 0u);
     EXPECT_EQ(producer.wait(), 0);
 }
@@ -89,6 +90,30 @@ TEST(SpscThreads, AMillionMessagesArriveIntactAndInOrder) {
     EXPECT_EQ(produced, 0);
 }
 
+// Produces messages from `next` on until message `last`, which it leaves half written: it says
+// so in `progress` and waits to be killed.
+SHMKIT_TEST_ROLE(spsc_mp_killed_producer) {
+    auto p = spsc_producer::open(args.text(0).c_str());
+    if (!p) return 1;
+    auto progress = shared<std::atomic<std::uint64_t>>::open(args.text(1));
+    const auto next = args.value<std::uint64_t>(2);
+    const auto last = args.value<std::uint64_t>(3);
+    std::vector<std::uint8_t> buf(1024);
+    for (std::uint64_t i = next;; ++i) {
+        const std::size_t n = message_codec::fill(buf.data(), 16 + i % 1000, i);
+        auto slot = p->reserve(n, wait_forever);
+        if (!slot) return 2;
+        std::memcpy(slot->data(), buf.data(), n / 2);  // half written...
+        if (i == last) {
+            progress->store(~std::uint64_t{0});
+            for (;;) os::yield();  // ...and killed here
+        }
+        std::memcpy(slot->data() + n / 2, buf.data() + n / 2, n - n / 2);
+        slot->commit();
+        progress->store(i + 1);
+    }
+}
+
 TEST(SpscCrash, ProducerKilledMidWriteIsReplacedWithoutATornMessage) {
     unique_name name("spsc-kill");
     auto c = spsc_consumer::create(name.c_str());
@@ -96,28 +121,11 @@ TEST(SpscCrash, ProducerKilledMidWriteIsReplacedWithoutATornMessage) {
     std::uint64_t next = 0;
     for (int round = 0; round < 10; ++round) {
         shared<std::atomic<std::uint64_t>> progress;
-        forked_child producer([&] {
-            auto p = spsc_producer::open(name.c_str());
-            if (!p) return 1;
-            std::vector<std::uint8_t> buf(1024);
-            for (std::uint64_t i = next;; ++i) {
-                const std::size_t n = message_codec::fill(buf.data(), 16 + i % 1000, i);
-                auto slot = p->reserve(n, wait_forever);
-                if (!slot) return 2;
-                std::memcpy(slot->data(), buf.data(), n / 2);  // half written...
-                if (i == next + 100 + static_cast<std::uint64_t>(round) * 37) {
-                    progress->store(~std::uint64_t{0});
-                    for (;;) os::yield();  // ...and killed here
-                }
-                std::memcpy(slot->data() + n / 2, buf.data() + n / 2, n - n / 2);
-                slot->commit();
-                progress->store(i + 1);
-            }
-        });
-        test::spin_until([&] { return progress->load() == ~std::uint64_t{0}; });
-        EXPECT_EQ(producer.kill_and_wait(), 128 + SIGKILL);
-        EXPECT_FALSE(c->producer_alive());
         const std::uint64_t expected = next + 100 + static_cast<std::uint64_t>(round) * 37;
+        child producer("spsc_mp_killed_producer", {name.c_str(), progress.name(), test::arg(next), test::arg(expected)});
+        test::spin_until([&] { return progress->load() == ~std::uint64_t{0}; });
+        EXPECT_EQ(producer.kill_and_wait(), test::killed_status);
+        EXPECT_FALSE(c->producer_alive());
         EXPECT_EQ(consume(*c, next, expected - next), 0u);
         std::vector<std::uint8_t> b(2048);
         EXPECT_EQ(c->try_pop(b.data(), b.size()).error(), errc::empty);  // never the half message
