@@ -1,6 +1,7 @@
 // block's lock under contention between processes (and threads, for TSan): readers never see
 // a half-made update, writers never lose one, and a writer killed mid-update is reported.
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -8,12 +9,11 @@
 
 #include "shmkit/block.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::shared;
 using test::unique_name;
 
@@ -38,6 +38,18 @@ int hammer(block& blk, int updates, int reads) {
     return 0;
 }
 
+// One of the contending processes: updates and reads through a handle of its own.
+SHMKIT_TEST_ROLE(block_hammer) {
+    const auto updates = args.value<int>(1);
+    auto b = block::open(args.text(0).c_str());
+    if (!b) return 9;
+    for (int round = 0; round < 10; ++round) {
+        const int rc = hammer(*b, updates / 10, 50);
+        if (rc != 0) return rc;
+    }
+    return 0;
+}
+
 TEST(BlockProcesses, ContendingReadersAndWritersKeepTheInvariant) {
     unique_name name("blk-mp");
     block_config config;
@@ -45,18 +57,9 @@ TEST(BlockProcesses, ContendingReadersAndWritersKeepTheInvariant) {
     auto owner = block::create(name.c_str(), config);
     ASSERT_TRUE(owner);
     constexpr int procs = 4, updates = 2000;
-    std::vector<std::unique_ptr<forked_child>> children;
-    for (int i = 0; i < procs; ++i) {
-        children.push_back(std::make_unique<forked_child>([&] {
-            auto b = block::open(name.c_str());
-            if (!b) return 9;
-            for (int round = 0; round < 10; ++round) {
-                const int rc = hammer(*b, updates / 10, 50);
-                if (rc != 0) return rc;
-            }
-            return 0;
-        }));
-    }
+    const std::vector<std::string> hammer_args{name.c_str(), test::arg(updates)};
+    std::vector<std::unique_ptr<child>> children;
+    for (int i = 0; i < procs; ++i) children.push_back(std::make_unique<child>("block_hammer", hammer_args));
     for (auto& c : children) EXPECT_EQ(c->wait(), 0);
     auto* p = reinterpret_cast<pair_state*>(owner->data());
     EXPECT_EQ(p->a, static_cast<std::uint64_t>(procs * updates));
@@ -86,6 +89,17 @@ TEST(BlockThreads, ContendingReadersAndWritersKeepTheInvariant) {
     EXPECT_EQ(p->a, static_cast<std::uint64_t>(threads * updates));
 }
 
+// Takes the write lock, breaks the invariant, and waits to be killed before restoring it.
+SHMKIT_TEST_ROLE(block_writer_killed_mid_update) {
+    auto inside = shared<std::atomic<int>>::open(args.text(1));
+    auto b = block::open(args.text(0).c_str());
+    if (!b || b->lock(std::chrono::seconds(5)) != errc::ok) return 1;
+    auto* p = reinterpret_cast<volatile pair_state*>(b->data());
+    p->a = p->a + 1;  // the invariant is broken from here...
+    inside->store(1);
+    for (;;) os::yield();  // ...and the writer is killed before restoring it
+}
+
 TEST(BlockCrash, WriterKilledMidUpdateIsReportedToTheNextLocker) {
     unique_name name("blk-kill");
     block_config config;
@@ -93,16 +107,9 @@ TEST(BlockCrash, WriterKilledMidUpdateIsReportedToTheNextLocker) {
     auto owner = block::create(name.c_str(), config);
     ASSERT_TRUE(owner);
     shared<std::atomic<int>> inside;
-    forked_child writer([&] {
-        auto b = block::open(name.c_str());
-        if (!b || b->lock(std::chrono::seconds(5)) != errc::ok) return 1;
-        auto* p = reinterpret_cast<volatile pair_state*>(b->data());
-        p->a = p->a + 1;  // the invariant is broken from here...
-        inside->store(1);
-        for (;;) os::yield();  // ...and the writer is SIGKILLed before restoring it
-    });
+    child writer("block_writer_killed_mid_update", {name.c_str(), inside.name()});
     test::spin_until([&] { return inside->load() == 1; });
-    EXPECT_EQ(writer.kill_and_wait(), 128 + SIGKILL);
+    EXPECT_EQ(writer.kill_and_wait(), test::killed_status);
     shared_guard g(*owner, std::chrono::seconds(5));
     EXPECT_EQ(g.status(), errc::owner_dead);
     auto* p = reinterpret_cast<pair_state*>(owner->data());
