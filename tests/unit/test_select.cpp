@@ -5,17 +5,15 @@
 
 #include "shmkit/broadcast.hpp"
 #include "shmkit/command.hpp"
-#include "shmkit/detail/sanitizers.hpp"
 #include "shmkit/detail/wait.hpp"
 #include "shmkit/select.hpp"
 #include "shmkit/spsc.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::shared;
 using test::spin_until;
 using test::unique_name;
@@ -65,25 +63,32 @@ TEST_P(Select, ReportsWhichSourceIsReady) {
     EXPECT_EQ(select(sources, 3, 1ms).error(), errc::timeout);
 }
 
+// Writes one message to source `which` (0: the broadcast, 1: the spsc ring, 2: the command
+// ring, named by the next three arguments) once the test says go.
+SHMKIT_TEST_ROLE(select_write_to_one_source) {
+    auto go = shared<std::atomic<int>>::open(args.text(4));
+    const auto which = args.value<std::size_t>(0);
+    spin_until([&] { return go->load() != 0; });
+    os::sleep_ns(2'000'000);  // let the parent fall asleep in select
+    if (which == 0) {
+        auto w = broadcast_writer::open(args.text(1).c_str());
+        return (w && w->write("b", 1) == errc::ok) ? 0 : 1;
+    }
+    if (which == 1) {
+        auto w = spsc_producer::open(args.text(2).c_str());
+        return (w && w->try_push("s", 1) == errc::ok) ? 0 : 2;
+    }
+    auto w = command_writer::open(args.text(3).c_str());
+    return (w && w->write("c", 1) == errc::ok) ? 0 : 3;
+}
+
 TEST_P(Select, SleepsUntilAnotherProcessWritesToAnySource) {
     bw.close();  // the writer roles go to the child processes
     sp.close();
     for (std::size_t which = 0; which < 3; ++which) {
         shared<std::atomic<int>> go;
-        forked_child writer([&] {
-            spin_until([&] { return go->load() != 0; });
-            os::sleep_ns(2'000'000);  // let the parent fall asleep in select
-            if (which == 0) {
-                auto w = broadcast_writer::open(bc_name.c_str());
-                return (w && w->write("b", 1) == errc::ok) ? 0 : 1;
-            }
-            if (which == 1) {
-                auto w = spsc_producer::open(spsc_name.c_str());
-                return (w && w->try_push("s", 1) == errc::ok) ? 0 : 2;
-            }
-            auto w = command_writer::open(cmd_name.c_str());
-            return (w && w->write("c", 1) == errc::ok) ? 0 : 3;
-        });
+        child writer("select_write_to_one_source",
+                     {test::arg(which), bc_name.c_str(), spsc_name.c_str(), cmd_name.c_str(), go.name()});
         go->store(1);
         auto r = select(sources, 3, wait_forever);
         ASSERT_TRUE(r) << to_string(r.error());
@@ -104,17 +109,21 @@ TEST_P(Select, TimesOutWithoutEarlyReturns) {
     EXPECT_EQ(waiter_count(sources[2].word->waiters.load(order::relaxed)), 0u);
 }
 
+// Claims room in the command ring and waits to be killed with the claim open.
+SHMKIT_TEST_ROLE(select_abandon_command_claim) {
+    auto claimed = shared<std::atomic<int>>::open(args.text(1));
+    auto w = command_writer::open(args.text(0).c_str());
+    if (!w) return 1;
+    auto slot = w->try_reserve(8);
+    claimed->store(1);
+    for (;;) os::yield();
+}
+
 TEST_P(Select, ACommandClaimAbandonedByADeadWriterWakesTheSelect) {
     shared<std::atomic<int>> claimed;
-    forked_child victim([&] {
-        auto w = command_writer::open(cmd_name.c_str());
-        if (!w) return 1;
-        auto slot = w->try_reserve(8);
-        claimed->store(1);
-        for (;;) os::yield();
-    });
+    child victim("select_abandon_command_claim", {cmd_name.c_str(), claimed.name()});
     test::spin_until([&] { return claimed->load() == 1; });
-    EXPECT_EQ(victim.kill_and_wait(), 128 + SIGKILL);
+    EXPECT_EQ(victim.kill_and_wait(), test::killed_status);
     auto w = command_writer::open(cmd_name.c_str());
     ASSERT_TRUE(w);
     ASSERT_EQ(w->try_write("after", 5), errc::ok);
@@ -131,24 +140,6 @@ TEST_P(Select, ACommandClaimAbandonedByADeadWriterWakesTheSelect) {
         ASSERT_EQ(m.error(), errc::empty);
     }
     EXPECT_EQ(cr.abandoned(), 1u);
-}
-
-TEST_P(Select, WorksInAForkedChildAfterTheParentUsedIt) {
-#ifdef SHMKIT_TESTS_UNDER_EMULATOR
-    GTEST_SKIP() << "qemu-user aborts (its own assertion in cpu_exec) when a child forked from a "
-                    "multi-threaded process creates threads; native and sanitizer runs cover this";
-#endif
-#ifdef SHMKIT_TSAN
-    GTEST_SKIP() << "ThreadSanitizer does not support starting threads after a multi-threaded fork; "
-                    "the native, Clang and ASan runs cover this";
-#endif
-    EXPECT_EQ(select(sources, 3, 1ms).error(), errc::timeout);  // the parent's helpers exist now
-    forked_child c([&] {
-        ::alarm(10);  // a hang kills the child: the test fails instead of stalling
-        auto r = select(sources, 3, 20ms);
-        return (!r && r.error() == errc::timeout) ? 0 : 1;
-    });
-    EXPECT_EQ(c.wait(), 0);
 }
 
 TEST_P(Select, RefusesBadArguments) {
