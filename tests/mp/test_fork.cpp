@@ -266,6 +266,19 @@ TEST(Fork, BlockAndKvWorkInBothProcesses) {
     EXPECT_EQ(std::string(buf, v->size), "child");
 }
 
+// The identity self() keeps is the parent's until a forked child asks for its own.
+TEST(Fork, AChildHasItsOwnIdentity) {
+    const os::process_id parent = os::self();
+    test::shared<os::process_id> id;
+    forked_child c([&] {
+        *id = os::self();
+        return 0;
+    });
+    EXPECT_EQ(c.wait(), 0);
+    EXPECT_NE(id->pid, parent.pid);
+    EXPECT_EQ(id->pid, static_cast<std::uint32_t>(c.pid()));
+}
+
 // select() in a child forked after the parent used it, once per wait_any method: the parent's
 // helper threads (the fallback for kernels without futex_waitv) did not come along.
 class ForkSelect : public ::testing::TestWithParam<os::wait_any_method> {

@@ -1,15 +1,20 @@
+#if !defined(_WIN32)
 #include <sys/stat.h>
+#endif
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
 
 #include <gtest/gtest.h>
 
 #include "shmkit/segment.hpp"
 #include "support.hpp"
-#include "support/forked_child.hpp"
 
 namespace shmkit {
 namespace {
 
-using test::forked_child;
+using test::child;
 using test::shared;
 using test::spin_until;
 using test::unique_name;
@@ -30,7 +35,7 @@ TEST(Segment, CreateOpenRoundTrip) {
     auto opened = segment::open(name.c_str(), kind::block, kHeader, os::access::read_write);
     ASSERT_TRUE(opened) << to_string(opened.error());
     EXPECT_EQ(opened->size(), 4096u);
-    EXPECT_EQ(opened->header()->creator_pid, static_cast<std::uint32_t>(::getpid()));
+    EXPECT_EQ(opened->header()->creator_pid, os::self().pid);
     EXPECT_EQ(opened->header()->format_version, wire_format_version);
     // Same memory, two mappings.
     created->base()[kHeader] = 0x5A;
@@ -43,12 +48,17 @@ TEST(Segment, CreateIsExclusiveAndDefaultsToOwnerOnlyMode) {
     ASSERT_TRUE(first);
     auto second = segment::create(name.c_str(), kind::block, kHeader, 4096, {});
     EXPECT_EQ(second.error(), errc::already_exists);  // the creator (us) is alive
+#if !defined(_WIN32)  // POSIX permission bits, seen in /dev/shm (a Windows object has none)
     struct stat st;
     ASSERT_EQ(::stat((std::string("/dev/shm") + name.c_str()).c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
+#endif
 }
 
 TEST(Segment, ConfiguredModeIsExactWhateverTheUmask) {
+#if defined(_WIN32)
+    GTEST_SKIP() << "POSIX permission bits and umask: a Windows object has neither";
+#else
     unique_name name("mode");
     segment_options options;
     options.mode = 0666;
@@ -59,6 +69,7 @@ TEST(Segment, ConfiguredModeIsExactWhateverTheUmask) {
     struct stat st;
     ASSERT_EQ(::stat((std::string("/dev/shm") + name.c_str()).c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0666u);
+#endif
 }
 
 TEST(Segment, SizesBeyondTheLimitAreArgumentErrors) {
@@ -124,25 +135,31 @@ TEST(Segment, TwoCreatorsOfOneNameOneWinsTheOtherIsTold) {
     EXPECT_EQ(first->publish(), errc::already_exists);  // the winner is alive: never replaced
     auto opened = segment::open(name.c_str(), kind::block, kHeader, os::access::read_only);
     ASSERT_TRUE(opened);
-    EXPECT_EQ(opened->header()->creator_pid, static_cast<std::uint32_t>(::getpid()));
+    EXPECT_EQ(opened->header()->creator_pid, os::self().pid);
 }
 
 // A half-made segment, as a creator that names its segment before finishing it leaves it (a
 // port that can only name objects when creating them, or another shmkit build): attachers
 // wait for it while its creator lives, and once nobody holds it, it is abandoned.
+
+// Names a half-made segment (stage 1), finishes it once the test attaches (stage 2), and
+// exits when told (stage 3).
+SHMKIT_TEST_ROLE(segment_slow_creator) {
+    auto stage = shared<std::atomic<int>>::open(args.text(1));
+    test::half_made h(args.text(0).c_str(), 4096, kind::block, kHeader);
+    h.base()[kHeader] = 42;
+    stage->store(1);
+    spin_until([&] { return stage->load() == 2; });  // the parent is now attaching
+    os::sleep_ns(20'000'000);
+    h.finish();
+    spin_until([&] { return stage->load() == 3; });
+    return 0;
+}
+
 TEST(Segment, AttacherWaitsForAHalfMadeSegmentWhoseCreatorIsStillWorking) {
     unique_name name("handshake");
     shared<std::atomic<int>> stage;
-    forked_child creator([&] {
-        test::half_made h(name.c_str(), 4096, kind::block, kHeader);
-        h.base()[kHeader] = 42;
-        stage->store(1);
-        spin_until([&] { return stage->load() == 2; });  // the parent is now attaching
-        os::sleep_ns(20'000'000);
-        h.finish();
-        spin_until([&] { return stage->load() == 3; });
-        return 0;
-    });
+    child creator("segment_slow_creator", {name.c_str(), stage.name()});
     test::spin_until([&] { return stage->load() == 1; });
     EXPECT_EQ(segment::create(name.c_str(), kind::block, kHeader, 4096, {}).error(), errc::already_exists);
     EXPECT_EQ(segment::remove_if_stale(name.c_str(), false), errc::busy);  // held by its creator
@@ -156,24 +173,31 @@ TEST(Segment, AttacherWaitsForAHalfMadeSegmentWhoseCreatorIsStillWorking) {
     EXPECT_EQ(creator.wait(), 0);
 }
 
+SHMKIT_TEST_ROLE(segment_die_half_way) {
+    test::half_made h(args.text(0).c_str(), 1 << 20, kind::block, kHeader, args.value<bool>(1));
+    std::_Exit(0);  // dies half-way: its in-use mark goes with it
+}
+
+// What an attacher meets where a creator died half-way: the half-made segment, not ready (POSIX);
+// nothing (Windows, where an object vanishes with its last handle).
+#if defined(_WIN32)
+constexpr errc left_by_a_creator_dead_half_way = errc::not_found;
+#else
+constexpr errc left_by_a_creator_dead_half_way = errc::not_ready;
+#endif
+
 TEST(Segment, AHalfMadeSegmentNobodyHoldsIsAbandonedWhateverIdentityItRecorded) {
     for (const bool with_identity : {false, true}) {
         unique_name name("halfmade");
-        {
-            forked_child creator([&] {
-                test::half_made h(name.c_str(), 1 << 20, kind::block, kHeader, with_identity);
-                std::_Exit(0);  // dies half-way: its in-use mark goes with it
-                return 0;
-            });
-            ASSERT_EQ(creator.wait(), 0);
-        }
+        child creator("segment_die_half_way", {name.c_str(), test::arg(with_identity)});
+        ASSERT_EQ(creator.wait(), 0);
         segment_options quick;
         quick.ready_wait_ns = 5'000'000;
         EXPECT_EQ(segment::open(name.c_str(), kind::block, kHeader, os::access::read_only, quick).error(),
-                  errc::not_ready);
+                  left_by_a_creator_dead_half_way);
         auto s = make_ready(name.c_str());  // the successor replaces it
         ASSERT_TRUE(s) << to_string(s.error()) << " with_identity=" << with_identity;
-        EXPECT_EQ(s->header()->creator_pid, static_cast<std::uint32_t>(::getpid()));
+        EXPECT_EQ(s->header()->creator_pid, os::self().pid);
     }
 }
 
@@ -181,34 +205,58 @@ TEST(Segment, ForeignObjectsAreNeverStale) {
     unique_name name("foreign");
     test::half_made zeros(name.c_str(), 4096, kind::block, kHeader, false);
     std::memset(zeros.base(), 0, 4096);  // no magic: somebody else's object
-    zeros.let_go();                      // and nobody holds it
+#if !defined(_WIN32)
+    zeros.let_go();  // and nobody holds it (on Windows an object nobody holds is gone)
+#endif
     EXPECT_EQ(segment::remove_if_stale(name.c_str(), false), errc::busy);
     EXPECT_EQ(segment::create(name.c_str(), kind::block, kHeader, 4096, {}).error(), errc::already_exists);
     EXPECT_TRUE(test::shm_exists(name.c_str()));
 }
 
+SHMKIT_TEST_ROLE(segment_create_and_die) {
+    auto s = make_ready(args.text(0).c_str());
+    if (!s) return 1;
+    std::_Exit(0);  // dies without removing it
+}
+
 TEST(Segment, StaleSegmentOfADeadCreatorIsReplacedButALiveOneIsNot) {
     unique_name name("stale");
-    forked_child creator([&] {
-        auto s = make_ready(name.c_str());
-        if (!s) return 1;
-        std::_Exit(0);  // dies without removing it
-    });
+    child creator("segment_create_and_die", {name.c_str()});
     ASSERT_EQ(creator.wait(), 0);
     // The dead creator's segment is stale and unused: create() replaces it.
     auto s = make_ready(name.c_str());
     ASSERT_TRUE(s) << to_string(s.error());
-    EXPECT_EQ(s->header()->creator_pid, static_cast<std::uint32_t>(::getpid()));
+    EXPECT_EQ(s->header()->creator_pid, os::self().pid);
     // Ours is alive: never replaced.
     EXPECT_EQ(segment::remove_if_stale(name.c_str(), false), errc::busy);
 }
 
+// Creates a segment (stage 1, or -1 if it could not), keeps it until told (stage 2), then
+// exits without removing it.
+SHMKIT_TEST_ROLE(segment_create_and_exit_when_told) {
+    auto stage = shared<std::atomic<int>>::open(args.text(1));
+    auto s = make_ready(args.text(0).c_str());
+    if (!s) {
+        stage->store(-1);
+        return 1;
+    }
+    stage->store(1);
+    spin_until([&] { return stage->load() == 2; });
+    return 0;
+}
+
 TEST(Segment, StaleSegmentStillInUseIsKeptUnlessForced) {
     unique_name name("inuse");
-    forked_child creator([&] { return make_ready(name.c_str()) ? 0 : 1; });
-    ASSERT_EQ(creator.wait(), 0);
+    // The reader attaches while the creator lives (on Windows the segment would go with its
+    // creator otherwise); then the creator exits and the segment is stale but in use.
+    shared<std::atomic<int>> stage;
+    child creator("segment_create_and_exit_when_told", {name.c_str(), stage.name()});
+    spin_until([&] { return stage->load() != 0; });
+    ASSERT_EQ(stage->load(), 1) << "the creator could not create it";
     auto reader = segment::open(name.c_str(), kind::block, kHeader, os::access::read_only);
     ASSERT_TRUE(reader);
+    stage->store(2);
+    ASSERT_EQ(creator.wait(), 0);
     EXPECT_EQ(segment::create(name.c_str(), kind::block, kHeader, 4096, {}).error(), errc::already_exists);
     EXPECT_EQ(segment::remove_if_stale(name.c_str(), false), errc::busy);
     EXPECT_EQ(segment::remove_if_stale(name.c_str(), true), errc::ok);
@@ -216,25 +264,31 @@ TEST(Segment, StaleSegmentStillInUseIsKeptUnlessForced) {
     EXPECT_EQ(reader->base()[0], 'S');  // the mapping outlives the name
 }
 
+#if !defined(_WIN32)  // Windows has no membarrier: the test below skips there
+// A process that cannot use membarrier (SHMKIT_NO_MEMBARRIER, read by the Linux port) meets a
+// membarrier segment and creates one of its own.
+SHMKIT_TEST_ROLE(segment_without_membarrier) {
+    ::setenv("SHMKIT_NO_MEMBARRIER", "1", 1);
+    // Its light barriers would be compiler-only and its heavy ones a plain fence: attaching
+    // to a segment whose peers rely on membarrier would break them. Refused, clearly.
+    auto refused = segment::open(args.text(0).c_str(), kind::block, kHeader, os::access::read_write);
+    if (refused || refused.error() != errc::unsupported) return 1;
+    // What it creates uses fences, which everyone can pair with.
+    auto own = make_ready(args.text(1).c_str());
+    if (!own || barriers_of(own->base()) != barrier_mode::fences) return 2;
+    static_cast<void>(own->base());
+    own->close();
+    return 0;
+}
+#endif
+
 TEST(Barriers, AProcessWithoutMembarrierIsRefusedByMembarrierSegmentsAndMakesFenceSegments) {
     if (!os::membarrier_usable()) GTEST_SKIP() << "membarrier is not available here";
     unique_name fast("bar-mb"), portable("bar-fences");
     auto s = make_ready(fast.c_str());
     ASSERT_TRUE(s);
     EXPECT_EQ(barriers_of(s->base()), barrier_mode::membarrier);
-    forked_child without([&] {
-        ::setenv("SHMKIT_NO_MEMBARRIER", "1", 1);
-        // Its light barriers would be compiler-only and its heavy ones a plain fence: attaching
-        // to a segment whose peers rely on membarrier would break them. Refused, clearly.
-        auto refused = segment::open(fast.c_str(), kind::block, kHeader, os::access::read_write);
-        if (refused || refused.error() != errc::unsupported) return 1;
-        // What it creates uses fences, which everyone can pair with.
-        auto own = make_ready(portable.c_str());
-        if (!own || barriers_of(own->base()) != barrier_mode::fences) return 2;
-        static_cast<void>(own->base());
-        own->close();
-        return 0;
-    });
+    child without("segment_without_membarrier", {fast.c_str(), portable.c_str()});
     ASSERT_EQ(without.wait(), 0);
     auto p = segment::open(portable.c_str(), kind::block, kHeader, os::access::read_write);
     ASSERT_TRUE(p) << to_string(p.error());
@@ -256,30 +310,30 @@ TEST(Liveness, RecycledPidIsDetectedByStartTime) {
     EXPECT_FALSE(os::process_alive(os::process_id{0, 0}));
 }
 
+// Records its identity and exits.
+SHMKIT_TEST_ROLE(segment_record_identity) {
+    auto id = shared<os::process_id>::open(args.text(0));
+    *id = os::self();
+    return 0;
+}
+
 TEST(Liveness, ExitedChildIsDeadEvenBeforeItIsReaped) {
     shared<os::process_id> id;
-    forked_child c([&] {
-        *id = os::self();
-        return 0;
-    });
+    child c("segment_record_identity", {id.name()});
     test::spin_until([&] { return id->pid != 0; });
-    // Wait until it is a zombie (exited, not reaped) without reaping it.
-    siginfo_t info;
-    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(c.pid()), &info, WEXITED | WNOWAIT), 0);
+    // Wait until it has exited (a zombie on POSIX) without reaping it.
+    c.wait_without_reaping();
     EXPECT_FALSE(os::process_alive(*id));
     EXPECT_EQ(c.wait(), 0);
 }
 
-TEST(Liveness, ForkedChildHasItsOwnIdentity) {
+TEST(Liveness, AChildHasItsOwnIdentity) {
     const os::process_id parent = os::self();
     shared<os::process_id> id;
-    forked_child c([&] {
-        *id = os::self();
-        return 0;
-    });
+    child c("segment_record_identity", {id.name()});
     EXPECT_EQ(c.wait(), 0);
     EXPECT_NE(id->pid, parent.pid);
-    EXPECT_EQ(id->pid, static_cast<std::uint32_t>(c.pid()));
+    EXPECT_EQ(id->pid, c.pid());
 }
 
 }  // namespace
