@@ -266,6 +266,42 @@ TEST(Fork, BlockAndKvWorkInBothProcesses) {
     EXPECT_EQ(std::string(buf, v->size), "child");
 }
 
+// A block handle inherited by a child: closing it there must not free the parent's reader
+// slot, and locking through it takes a slot of the child's own.
+TEST(Fork, AChildNeitherFreesNorUsesItsParentsBlockReaderSlot) {
+    unique_name name("fork-block-slot");
+    block_config config;
+    config.size = 1000;
+    config.reader_slots = 4;
+    auto owner = block::create(name.c_str(), config);
+    ASSERT_TRUE(owner);
+    block_options quick_look;
+    quick_look.lock.liveness_period_ns = 5'000'000;
+    auto parent = block::open(name.c_str(), quick_look);
+    ASSERT_TRUE(parent);
+    ASSERT_EQ(parent->lock_shared(1s), errc::ok);
+    forked_child closer([&] {
+        parent->close();  // closing the inherited handle must not free the parent's slot
+        return 0;
+    });
+    ASSERT_EQ(closer.wait(), 0);
+    forked_child locker([&] {
+        // Locking through the inherited handle takes a slot of the child's own. Were it counted
+        // in the parent's (live) slot, dying with it held would block writers for good.
+        if (parent->lock_shared(1s) != errc::ok) return 1;
+        std::_Exit(0);
+    });
+    ASSERT_EQ(locker.wait(), 0);
+    // Were the parent's slot freed, a new handle could claim it, zero its count, and a writer
+    // would get in while the parent reads.
+    auto late = block::open(name.c_str(), quick_look);
+    EXPECT_TRUE(late);
+    EXPECT_EQ(owner->lock(20ms), errc::lock_timeout);
+    parent->unlock_shared();
+    EXPECT_EQ(owner->lock(1s), errc::ok);
+    owner->unlock();
+}
+
 // The identity self() keeps is the parent's until a forked child asks for its own.
 TEST(Fork, AChildHasItsOwnIdentity) {
     const os::process_id parent = os::self();
