@@ -23,6 +23,7 @@ inline errc errc_of(DWORD error) noexcept {
         case ERROR_DISK_FULL: return errc::no_space;
         case ERROR_INVALID_PARAMETER:
         case ERROR_INVALID_NAME: return errc::invalid_argument;
+        case ERROR_BUSY: return errc::busy;
         default: return errc::os_error;
     }
 }

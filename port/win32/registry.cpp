@@ -11,8 +11,9 @@
 namespace shmkit::os::win32 {
 namespace {
 
-constexpr char registry_section[] = "Local\\shmkit..registry";
-constexpr char registry_mutex[] = "Local\\shmkit..registry.lock";
+// The layout's version is in the names: another build with another layout never shares them.
+constexpr char registry_section[] = "Local\\shmkit..registry.1";
+constexpr char registry_mutex[] = "Local\\shmkit..registry.1.lock";
 
 win32_registry* g_registry = nullptr;
 HANDLE g_mutex = nullptr;
@@ -43,14 +44,14 @@ BOOL CALLBACK open_registry(PINIT_ONCE, PVOID, PVOID*) {
     return TRUE;
 }
 
-// The views of this process. A fixed table: a process with more views than this still works,
-// but waits on words in the extra views only see wakes from this process.
+// The views of this process: a fixed table (mapping more than this many segments at once fails
+// with no_space), so that every word in a segment has a key that other processes agree on.
 struct view {
     const unsigned char* base;
     std::uint64_t size;
     std::uint64_t generation;
 };
-constexpr int max_views = 256;
+constexpr int max_views = 1024;
 view g_views[max_views];
 SRWLOCK g_views_lock = SRWLOCK_INIT;
 
@@ -72,8 +73,11 @@ win32_registry* registry() noexcept {
 
 registry_lock::registry_lock() noexcept {
     if (registry() == nullptr) return;
-    const DWORD r = ::WaitForSingleObject(g_mutex, INFINITE);
+    // Bounded: a holder that is stopped (suspended, in a debugger) makes registry calls fail
+    // with busy instead of blocking every create, open and remove of the session.
+    const DWORD r = ::WaitForSingleObject(g_mutex, 5000);
     held_ = r == WAIT_OBJECT_0 || r == WAIT_ABANDONED;
+    if (r == WAIT_TIMEOUT) ::SetLastError(ERROR_BUSY);
 }
 
 registry_lock::~registry_lock() {
@@ -83,7 +87,8 @@ registry_lock::~registry_lock() {
 bool valid_name(const char* name) noexcept {
     if (name == nullptr || name[0] != '/') return false;
     const std::size_t n = std::strlen(name);
-    return n >= 2 && n <= win32_registry_name_bytes && std::strchr(name + 1, '/') == nullptr;
+    return n >= 2 && n <= win32_registry_name_bytes && std::strchr(name + 1, '/') == nullptr &&
+           std::strchr(name, '\\') == nullptr;  // a backslash would be a path in the object namespace
 }
 
 void section_name(const char* name, std::uint64_t generation, char (&out)[300]) noexcept {
@@ -117,15 +122,18 @@ void commit_entry(win32_registry_entry& e, const char* name, std::uint64_t gener
     e.generation.store(generation, order::release);
 }
 
-void remember_view(const void* base, std::uint64_t size, std::uint64_t generation) noexcept {
+bool remember_view(const void* base, std::uint64_t size, std::uint64_t generation) noexcept {
+    bool remembered = false;
     ::AcquireSRWLockExclusive(&g_views_lock);
     for (auto& v : g_views) {
         if (v.base == nullptr) {
             v = view{static_cast<const unsigned char*>(base), size, generation};
+            remembered = true;
             break;
         }
     }
     ::ReleaseSRWLockExclusive(&g_views_lock);
+    return remembered;
 }
 
 void forget_view(const void* base) noexcept {
@@ -136,7 +144,7 @@ void forget_view(const void* base) noexcept {
     ::ReleaseSRWLockExclusive(&g_views_lock);
 }
 
-std::uint64_t word_key(const void* word) noexcept {
+std::uint64_t word_key(const void* word, bool* shared) noexcept {
     const auto* p = static_cast<const unsigned char*>(word);
     std::uint64_t key = 0;
     ::AcquireSRWLockShared(&g_views_lock);
@@ -147,6 +155,7 @@ std::uint64_t word_key(const void* word) noexcept {
         }
     }
     ::ReleaseSRWLockShared(&g_views_lock);
+    *shared = key != 0;
     if (key == 0) key = mix(reinterpret_cast<std::uintptr_t>(word) ^ 0x5555555555555555ull) ^ ::GetCurrentProcessId();
     return key == 0 ? 1 : key;
 }

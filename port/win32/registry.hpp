@@ -14,7 +14,8 @@ namespace shmkit::os::win32 {
 win32_registry* registry() noexcept;
 
 // Holds the registry mutex: entries change and are looked up only under it. A holder that died
-// leaves it abandoned; the next owner goes on, since every change commits with one store.
+// leaves it abandoned; the next owner goes on, since every change commits with one store. Not
+// held after 5 s of waiting (last error ERROR_BUSY).
 class registry_lock {
 public:
     registry_lock() noexcept;
@@ -34,17 +35,20 @@ void section_name(const char* name, std::uint64_t generation, char (&out)[300]) 
 
 // The entry that holds `name` (generation nonzero), or nullptr. Under the lock.
 win32_registry_entry* find_entry(win32_registry& r, const char* name) noexcept;
-// A free entry for `name`; nullptr when all are taken. Under the lock.
+// A free entry; nullptr when all are taken. Under the lock.
 win32_registry_entry* free_entry(win32_registry& r) noexcept;
 // Commits `name` at `generation` into a free entry. Under the lock.
 void commit_entry(win32_registry_entry& e, const char* name, std::uint64_t generation) noexcept;
 
 // The views this process mapped, so that a waited-on word can be named across processes by
 // its section's generation and its offset in it.
-void remember_view(const void* base, std::uint64_t size, std::uint64_t generation) noexcept;
+// False when the table is full (the caller fails the mapping with no_space).
+bool remember_view(const void* base, std::uint64_t size, std::uint64_t generation) noexcept;
 void forget_view(const void* base) noexcept;
-// The key of a word: (generation, offset) for a word in a remembered view; for any other
-// address, the address itself (only this process can then wait on it). Never 0.
-std::uint64_t word_key(const void* word) noexcept;
+// The key of a word: a hash of (generation, offset) for a word in a remembered view, which
+// every process computes alike (*shared = true); for any other address (caller-given memory),
+// a hash of the address and this process (*shared = false): only wakes from this process find
+// it, so such a wait also re-checks its word periodically. Never 0.
+std::uint64_t word_key(const void* word, bool* shared) noexcept;
 
 }  // namespace shmkit::os::win32

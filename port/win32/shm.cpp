@@ -98,12 +98,27 @@ errc map_view(HANDLE h, access mode, std::uint64_t section_bytes, std::uint64_t 
         const std::uint64_t stored = __atomic_load_n(trailer(p, section_bytes), __ATOMIC_ACQUIRE);
         size = stored != 0 && stored <= section_bytes - trailer_bytes ? stored : section_bytes - trailer_bytes;
     }
-    win32::remember_view(p, section_bytes, generation);
+    if (!win32::remember_view(p, section_bytes, generation)) {  // this process maps too many
+        ::UnmapViewOfFile(p);
+        ::CloseHandle(h);
+        t_last_error = ERROR_NOT_ENOUGH_MEMORY;
+        return errc::no_space;
+    }
     out->address = p;
     out->size = size;
     out->writable = mode == access::read_write;
     out->handle = reinterpret_cast<std::intptr_t>(h);
     return errc::ok;
+}
+
+// The entry's name as a C string, if it is one this port could have written (entries are
+// shared memory: bounded before use).
+bool entry_name(const win32_registry_entry& e, char (&out)[win32_registry_name_bytes + 1]) noexcept {
+    const std::uint32_t n = e.name_length;
+    if (n < 2 || n > win32_registry_name_bytes) return false;
+    std::memcpy(out, e.name, n);
+    out[n] = '\0';
+    return win32::valid_name(out);
 }
 
 errc not_found_here() noexcept {
@@ -126,12 +141,23 @@ errc shm_create(const char* name, std::uint64_t size, const create_options&, map
     }
     win32_registry_entry* e = win32::free_entry(*r);
     if (e == nullptr) {
+        // Full: free the entries whose sections are gone (their processes exited without
+        // removing them), then look again.
+        for (auto& entry : r->entries) {
+            const std::uint64_t g = entry.generation.load(order::acquire);
+            char other[win32_registry_name_bytes + 1];
+            if (g != 0 && entry_name(entry, other) && !section_exists(other, g)) entry.generation.store(0, order::release);
+        }
+        e = win32::free_entry(*r);
+    }
+    if (e == nullptr) {
         t_last_error = ERROR_OUT_OF_STRUCTURES;
         return errc::no_space;  // the registry is full
     }
     // A generation is never handed out twice, so no holder of a removed name's section is
     // mistaken for the new one.
-    const std::uint64_t generation = r->last_generation.fetch_add(1, order::relaxed) + 1;
+    std::uint64_t generation = r->last_generation.fetch_add(1, order::relaxed) + 1;
+    if (generation == 0) generation = r->last_generation.fetch_add(1, order::relaxed) + 1;  // 0 means free
     char full[300];
     win32::section_name(name, generation, full);
     const std::uint64_t section_bytes = section_bytes_for(size);
@@ -262,11 +288,7 @@ errc shm_list(name_visitor visit, void* context) noexcept {
         const std::uint64_t generation = e.generation.load(order::acquire);
         if (generation == 0) continue;
         char name[win32_registry_name_bytes + 1];
-        const std::uint32_t n = e.name_length;
-        if (n < 2 || n > win32_registry_name_bytes) continue;  // not written by this port
-        std::memcpy(name, e.name, n);
-        name[n] = '\0';
-        if (!win32::valid_name(name)) continue;
+        if (!entry_name(e, name)) continue;  // not written by this port
         if (!section_exists(name, generation)) {
             e.generation.store(0, order::release);
             continue;

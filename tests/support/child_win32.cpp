@@ -78,14 +78,14 @@ namespace {
 // Whether a thread of `pid` holds a waiter slot of the port's registry with a key: it parked
 // on a word and is asleep, or about to be (core/SPEC.md "Windows: names, registry and waits").
 bool parked(std::uint32_t pid) {
-    HANDLE h = ::OpenFileMappingA(FILE_MAP_READ, FALSE, "Local\\shmkit..registry");
+    HANDLE h = ::OpenFileMappingA(FILE_MAP_READ, FALSE, "Local\\shmkit..registry.1");
     if (h == nullptr) return false;
     const auto* r = static_cast<const win32_registry*>(::MapViewOfFile(h, FILE_MAP_READ, 0, 0, sizeof(win32_registry)));
     bool found = false;
     if (r != nullptr) {
         for (const auto& slot : r->waiters) {
             const std::uint64_t owner = __atomic_load_n(&slot.owner.raw, __ATOMIC_ACQUIRE);
-            if (static_cast<std::uint32_t>(owner) == pid && owner != ~std::uint64_t{0} &&
+            if (static_cast<std::uint32_t>(owner) == pid &&
                 __atomic_load_n(&slot.key.raw, __ATOMIC_ACQUIRE) != 0) {
                 found = true;
             }

@@ -32,7 +32,7 @@ static_assert(offsetof(win32_registry_entry, reserved) == 12);
 static_assert(offsetof(win32_registry_entry, name) == 16);
 
 // A thread asleep (or about to sleep) on a word. `owner` is claimed by compare-exchange from 0;
-// `key` names the word (nonzero while the thread waits on it). The waker signals the owner's
+// `key` names the word (nonzero while the thread waits on it; ignored in a free slot). The waker signals the owner's
 // event "Local\shmkit..wake.<pid>.<tid>".
 struct win32_waiter_slot {
     atomic_u64 owner;  // pid | tid << 32; 0: free
