@@ -136,12 +136,27 @@ bool remember_view(const void* base, std::uint64_t size, std::uint64_t generatio
     return remembered;
 }
 
-void forget_view(const void* base) noexcept {
+std::uint64_t forget_view(const void* base) noexcept {
+    std::uint64_t generation = 0;
     ::AcquireSRWLockExclusive(&g_views_lock);
     for (auto& v : g_views) {
-        if (v.base == base) v = view{};
+        if (v.base == base) {
+            generation = v.generation;
+            v = view{};
+        }
     }
     ::ReleaseSRWLockExclusive(&g_views_lock);
+    return generation;
+}
+
+std::uint64_t view_generation(const void* base) noexcept {
+    std::uint64_t generation = 0;
+    ::AcquireSRWLockShared(&g_views_lock);
+    for (const auto& v : g_views) {
+        if (v.base != nullptr && v.base == base) generation = v.generation;
+    }
+    ::ReleaseSRWLockShared(&g_views_lock);
+    return generation;
 }
 
 std::uint64_t word_key(const void* word, bool* shared) noexcept {

@@ -44,7 +44,10 @@ void commit_entry(win32_registry_entry& e, const char* name, std::uint64_t gener
 // its section's generation and its offset in it.
 // False when the table is full (the caller fails the mapping with no_space).
 bool remember_view(const void* base, std::uint64_t size, std::uint64_t generation) noexcept;
-void forget_view(const void* base) noexcept;
+// The generation of the section of a view at `base` (0 if not remembered).
+std::uint64_t view_generation(const void* base) noexcept;
+// Forgets a view; returns its section's generation (0 if it was not remembered).
+std::uint64_t forget_view(const void* base) noexcept;
 // The key of a word: a hash of (generation, offset) for a word in a remembered view, which
 // every process computes alike (*shared = true); for any other address (caller-given memory),
 // a hash of the address and this process (*shared = false): only wakes from this process find

@@ -121,6 +121,61 @@ bool entry_name(const win32_registry_entry& e, char (&out)[win32_registry_name_b
     return win32::valid_name(out);
 }
 
+// The sections this process created and completed (shm_link), each kept open by one more
+// handle until the name is removed, or (when the name has moved on to another generation) until
+// a view of it closes, or until the process exits. So a segment outlives the creator's last
+// close as long as the creator lives, as a POSIX object outlives its last close (there: until
+// removed), and a process can close its writer and open the segment again. A fixed table: a
+// process that created more live segments than this keeps only the first ones.
+struct kept_section {
+    std::uint64_t generation = 0;  // 0: free
+    HANDLE handle = nullptr;
+};
+constexpr int max_kept = 1024;
+kept_section g_kept[max_kept];
+SRWLOCK g_kept_lock = SRWLOCK_INIT;
+
+void keep(HANDLE section, std::uint64_t generation) noexcept {
+    HANDLE copy = nullptr;
+    const HANDLE self = ::GetCurrentProcess();
+    if (!::DuplicateHandle(self, section, self, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) return;
+    ::AcquireSRWLockExclusive(&g_kept_lock);
+    for (auto& k : g_kept) {
+        if (k.generation == 0) {
+            k = kept_section{generation, copy};
+            copy = nullptr;
+            break;
+        }
+    }
+    ::ReleaseSRWLockExclusive(&g_kept_lock);
+    if (copy != nullptr) ::CloseHandle(copy);  // table full
+}
+
+void let_go(std::uint64_t generation) noexcept {
+    HANDLE h = nullptr;
+    ::AcquireSRWLockExclusive(&g_kept_lock);
+    for (auto& k : g_kept) {
+        if (k.generation == generation) {
+            h = k.handle;
+            k = kept_section{};
+            break;
+        }
+    }
+    ::ReleaseSRWLockExclusive(&g_kept_lock);
+    if (h != nullptr) ::CloseHandle(h);
+}
+
+// Whether some entry still names this generation (a lock-free look: a wrong answer only lets a
+// kept section go early, or keeps it until the process exits).
+bool registered(std::uint64_t generation) noexcept {
+    win32_registry* r = win32::registry();
+    if (r == nullptr) return false;
+    for (const auto& e : r->entries) {
+        if (e.generation.load(order::relaxed) == generation) return true;
+    }
+    return false;
+}
+
 errc not_found_here() noexcept {
     t_last_error = ERROR_FILE_NOT_FOUND;
     return errc::not_found;
@@ -177,8 +232,13 @@ errc shm_create(const char* name, std::uint64_t size, const create_options&, map
     return errc::ok;
 }
 
-// Named at creation (see above).
-errc shm_link(const mapping&, const char*) noexcept { return errc::ok; }
+// Named at creation (see above); from here on the segment is complete, and kept while this
+// process lives (see keep()). A creator that fails before this leaves nothing once it closes.
+errc shm_link(const mapping& m, const char*) noexcept {
+    const std::uint64_t generation = win32::view_generation(m.address);
+    if (generation != 0 && m.handle != -1) keep(reinterpret_cast<HANDLE>(m.handle), generation);
+    return errc::ok;
+}
 
 errc shm_open(const char* name, access mode, mapping* out) noexcept {
     *out = mapping{};
@@ -215,8 +275,10 @@ errc shm_open(const char* name, access mode, mapping* out) noexcept {
 
 void shm_close(mapping* m) noexcept {
     if (m->address != nullptr) {
-        win32::forget_view(m->address);
+        const std::uint64_t generation = win32::forget_view(m->address);
         ::UnmapViewOfFile(m->address);
+        // A kept section whose name was removed (by another process) is let go now.
+        if (generation != 0 && !registered(generation)) let_go(generation);
     }
     if (m->handle != -1) ::CloseHandle(reinterpret_cast<HANDLE>(m->handle));
     *m = mapping{};
@@ -231,7 +293,9 @@ errc shm_unlink(const char* name) noexcept {
     if (!lock.held()) return fail_with_last_error();
     win32_registry_entry* e = live_entry(*r, name);
     if (e == nullptr) return not_found_here();
+    const std::uint64_t generation = e->generation.load(order::relaxed);
     e->generation.store(0, order::release);
+    let_go(generation);
     return errc::ok;
 }
 
@@ -258,7 +322,9 @@ errc shm_remove_if_stale(const char* name, bool require_unused, stale_predicate 
     s.size = m.size;
     shm_close(&m);
     if (!is_stale(s, context)) return errc::busy;
+    const std::uint64_t generation = e->generation.load(order::relaxed);
     e->generation.store(0, order::release);
+    let_go(generation);
     return errc::ok;
 }
 

@@ -154,6 +154,10 @@ SHMKIT_TEST_ROLE(cli_gc_creator) {
 }
 
 TEST(Cli, GcRemovesOnlyAbandonedSegments) {
+#if defined(_WIN32)
+    GTEST_SKIP() << "on Windows a segment goes with the last process that holds it: a dead creator's "
+                    "unused segment is gone before gc runs, and one in use is never removed";
+#endif
     unique_name live("gc-live"), dead("gc-dead"), dead_in_use("gc-inuse");
     auto mine = broadcast_writer::create(live.c_str());
     ASSERT_TRUE(mine);

@@ -18,6 +18,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
 #include <cstdlib>
 #include <cstring>
 
@@ -84,12 +87,23 @@ inline bool parse(const std::uint8_t* data, std::size_t size, input* out) {
 class image {
 public:
     image(const std::uint8_t* bytes, std::size_t size) : size_(size) {
+#if defined(_WIN32)
+        void* p = ::_aligned_malloc(size == 0 ? 1 : size, wire_line);
+        if (p == nullptr) std::abort();
+#else
         void* p = nullptr;
         if (posix_memalign(&p, wire_line, size == 0 ? 1 : size) != 0) std::abort();
+#endif
         base_ = static_cast<std::uint8_t*>(p);
         if (size != 0) std::memcpy(base_, bytes, size);
     }
-    ~image() { std::free(base_); }
+    ~image() {
+#if defined(_WIN32)
+        ::_aligned_free(base_);
+#else
+        std::free(base_);
+#endif
+    }
     image(const image&) = delete;
     image& operator=(const image&) = delete;
 

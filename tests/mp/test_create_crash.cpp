@@ -100,13 +100,6 @@ SHMKIT_TEST_ROLE(create_crash_doomed_creator) {
     for (;;) os::sleep_ns(1'000'000);  // killed here if not before
 }
 
-// What removing a segment gives once create() closed it: ok on POSIX, where the segment stays
-// until removed; not_found on Windows, where an object vanishes with its last handle.
-#if defined(_WIN32)
-constexpr errc removed_after_close = errc::not_found;
-#else
-constexpr errc removed_after_close = errc::ok;
-#endif
 
 class CreateCrash : public ::testing::TestWithParam<int> {};
 
@@ -115,10 +108,10 @@ TEST_P(CreateCrash, SuccessorCreatesTheNameEveryTime) {
     unique_name name(k.kind);
     // How long one create takes here: kills are spread over that span and a little beyond.
     const auto t0 = std::chrono::steady_clock::now();
-    ASSERT_EQ(k.create(name.c_str()), errc::ok);  // closed at once: on POSIX the segment stays, creator alive
+    ASSERT_EQ(k.create(name.c_str()), errc::ok);  // closed at once: the segment stays while its creator lives
     const auto span_ns = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
-    ASSERT_EQ(segment::remove(name.c_str()), removed_after_close);
+    ASSERT_EQ(segment::remove(name.c_str()), errc::ok);
     std::mt19937_64 rng(std::random_device{}());
     int inside = 0;
     for (int trial = 0; trial < trials_per_kind; ++trial) {
@@ -133,7 +126,7 @@ TEST_P(CreateCrash, SuccessorCreatesTheNameEveryTime) {
         // The successor: the name is free, or holds a segment whose creator is dead.
         const errc e = k.create(name.c_str());
         ASSERT_EQ(e, errc::ok) << k.kind << ": trial " << trial << ": " << to_string(e);
-        ASSERT_EQ(segment::remove(name.c_str()), removed_after_close);
+        ASSERT_EQ(segment::remove(name.c_str()), errc::ok);
         EXPECT_FALSE(test::shm_exists(name.c_str()));
     }
     std::printf("%s: %d of %d creators killed inside create()\n", k.kind, inside, trials_per_kind);

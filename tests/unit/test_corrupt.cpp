@@ -1,11 +1,14 @@
 // Attaching to corrupt or hostile segments: every field of the header and the geometry is
 // damaged in turn and the attach must fail with the right errc; truncated objects and random
 // damage anywhere must give an error, never a crash (run under ASan+UBSan too).
+#if !defined(_WIN32)
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#endif
 
 #include <cstring>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <string>
@@ -23,37 +26,32 @@ namespace {
 
 using test::unique_name;
 
-// Raw read-write access to a segment's bytes, behind shmkit's back.
-class raw_segment {
+// Raw read-write access to a segment's bytes, behind shmkit's back. Open it while the segment
+// exists: on Windows a segment vanishes with its last handle, so the tests below open it before
+// the writer that created it closes, and keep it.
+class raw_segment : public test::raw_mapping {
 public:
-    explicit raw_segment(const char* name) {
-        fd_ = ::shm_open(name, O_RDWR, 0);
-        EXPECT_GE(fd_, 0);
-        size_ = static_cast<std::size_t>(::lseek(fd_, 0, SEEK_END));
-        base_ = static_cast<std::uint8_t*>(::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0));
-    }
-    ~raw_segment() {
-        ::munmap(base_, size_);
-        ::close(fd_);
-    }
-    std::uint8_t* base() const { return base_; }
-    std::size_t size() const { return size_; }
-    void truncate(std::size_t n) { ASSERT_EQ(::ftruncate(fd_, static_cast<off_t>(n)), 0); }
+    using raw_mapping::raw_mapping;
     template <class T>
     void put(std::size_t offset, T value) {
-        std::memcpy(base_ + offset, &value, sizeof value);
+        std::memcpy(base() + offset, &value, sizeof value);
     }
     // What a hostile writer would do: fix the checksum so only deeper validation can object.
     void reseal() {
-        auto* h = reinterpret_cast<segment_header*>(base_);
-        h->checksum = header_checksum(base_, ring_header_size);
+        auto* h = reinterpret_cast<segment_header*>(base());
+        h->checksum = header_checksum(base(), ring_header_size);
     }
-
-private:
-    int fd_ = -1;
-    std::size_t size_ = 0;
-    std::uint8_t* base_ = nullptr;
 };
+
+#if !defined(_WIN32)
+// Truncates the object behind shmkit's back (POSIX: Windows cannot shrink a section).
+void truncate_object(const char* name, std::size_t n) {
+    const int fd = ::shm_open(name, O_RDWR, 0);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(n)), 0);
+    ::close(fd);
+}
+#endif
 
 segment_options quick() {
     segment_options o;
@@ -90,17 +88,16 @@ TEST_P(CorruptField, AttachFailsWithTheRightError) {
     unique_name name("corrupt");
     broadcast_config config;
     config.capacity = 4096;
+    std::optional<raw_segment> raw;
     {
         auto w = broadcast_writer::create(name.c_str(), config);
         ASSERT_TRUE(w);
         ASSERT_EQ(w->write("payload", 7), errc::ok);
+        raw.emplace(name.c_str());
     }
-    {
-        raw_segment raw(name.c_str());
-        if (c.width == 8) raw.put<std::uint64_t>(c.offset, c.value);
-        else raw.put<std::uint32_t>(c.offset, static_cast<std::uint32_t>(c.value));
-        if (c.reseal) raw.reseal();
-    }
+    if (c.width == 8) raw->put<std::uint64_t>(c.offset, c.value);
+    else raw->put<std::uint32_t>(c.offset, static_cast<std::uint32_t>(c.value));
+    if (c.reseal) raw->reseal();
     EXPECT_EQ(reader_error(name.c_str()), c.expected) << c.field;
     EXPECT_EQ(writer_error(name.c_str()), c.expected) << c.field;
 }
@@ -145,18 +142,19 @@ TEST(CorruptSegment, TruncatedObjects) {
     unique_name name("trunc");
     broadcast_config config;
     config.capacity = 4096;
+#if defined(_WIN32)
+    GTEST_SKIP() << "a Windows section cannot be shrunk under its name";
+#else
     auto w = broadcast_writer::create(name.c_str(), config);
     ASSERT_TRUE(w);
     w = broadcast_writer{};
-    {
-        raw_segment raw(name.c_str());
-        raw.truncate(1000);
-    }
+    truncate_object(name.c_str(), 1000);
     EXPECT_EQ(reader_error(name.c_str()), errc::size_mismatch);
-    { raw_segment(name.c_str()).truncate(32); }
+    truncate_object(name.c_str(), 32);
     EXPECT_EQ(reader_error(name.c_str()), errc::invalid_layout);
-    { raw_segment(name.c_str()).truncate(0); }
+    truncate_object(name.c_str(), 0);
     EXPECT_EQ(reader_error(name.c_str()), errc::not_ready);
+#endif
 }
 
 TEST(CorruptSegment, NullOrMisalignedCallerMemoryIsRefused) {
@@ -174,28 +172,29 @@ TEST(CorruptSegment, NullOrMisalignedCallerMemoryIsRefused) {
 
 TEST(CorruptSegment, NotAShmkitSegment) {
     unique_name name("foreign");
-    const int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
-    ASSERT_GE(fd, 0);
-    std::vector<char> junk(4096, 'j');
-    ASSERT_EQ(::write(fd, junk.data(), junk.size()), 4096);
-    ::close(fd);
+    os::mapping foreign;  // held to the end: on Windows it would go with its last handle
+    ASSERT_EQ(os::shm_create(name.c_str(), 4096, os::create_options{}, &foreign), errc::ok);
+    ASSERT_EQ(os::shm_link(foreign, name.c_str()), errc::ok);
+    std::memset(foreign.address, 'j', 4096);
     EXPECT_EQ(reader_error(name.c_str()), errc::invalid_layout);
+    os::shm_close(&foreign);
 }
 
 TEST(CorruptSegment, BadControlStateIsRefusedByTheWriter) {
     unique_name name("control");
     broadcast_config config;
     config.capacity = 4096;
+    std::optional<raw_segment> raw;
     {
         auto w = broadcast_writer::create(name.c_str(), config);
         ASSERT_TRUE(w);
+        raw.emplace(name.c_str());
     }
-    raw_segment raw(name.c_str());
     const std::size_t c = broadcast_control_offset;
-    raw.put<std::uint64_t>(c + offsetof(broadcast_control, tail), 100000);  // tail beyond head
+    raw->put<std::uint64_t>(c + offsetof(broadcast_control, tail), 100000);  // tail beyond head
     EXPECT_EQ(writer_error(name.c_str()), errc::invalid_layout);
-    raw.put<std::uint64_t>(c + offsetof(broadcast_control, tail), 0);
-    raw.put<std::uint64_t>(c + offsetof(broadcast_control, head), 100000);  // more than a lap ahead
+    raw->put<std::uint64_t>(c + offsetof(broadcast_control, tail), 0);
+    raw->put<std::uint64_t>(c + offsetof(broadcast_control, head), 100000);  // more than a lap ahead
     EXPECT_EQ(writer_error(name.c_str()), errc::invalid_layout);
 }
 
@@ -205,21 +204,22 @@ TEST(CorruptSegment, PositionsOffARecordBoundaryAreRefused) {
     unique_name name("misaligned");
     broadcast_config config;
     config.capacity = 4096;
+    std::optional<raw_segment> raw;
     {
         auto w = broadcast_writer::create(name.c_str(), config);
         ASSERT_TRUE(w);
         ASSERT_EQ(w->write("", 0), errc::ok);
         ASSERT_EQ(w->write("", 0), errc::ok);  // head = 32, tail = 0
+        raw.emplace(name.c_str());
     }
-    raw_segment raw(name.c_str());
     const std::size_t c = broadcast_control_offset;
-    raw.put<std::uint64_t>(c + offsetof(broadcast_control, tail), 8);
+    raw->put<std::uint64_t>(c + offsetof(broadcast_control, tail), 8);
     EXPECT_EQ(writer_error(name.c_str()), errc::invalid_layout);
     broadcast_reader_options oldest;
     oldest.from_oldest = true;
     EXPECT_EQ(broadcast_reader::open(name.c_str(), oldest).error(), errc::invalid_layout);
-    raw.put<std::uint64_t>(c + offsetof(broadcast_control, tail), 0);
-    raw.put<std::uint64_t>(c + offsetof(broadcast_control, head), 40);
+    raw->put<std::uint64_t>(c + offsetof(broadcast_control, tail), 0);
+    raw->put<std::uint64_t>(c + offsetof(broadcast_control, head), 40);
     EXPECT_EQ(writer_error(name.c_str()), errc::invalid_layout);
     EXPECT_EQ(broadcast_reader::open(name.c_str()).error(), errc::invalid_layout);
 }
