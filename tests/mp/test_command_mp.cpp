@@ -17,7 +17,7 @@ using test::message_codec;
 using test::unique_name;
 
 constexpr int writers = 4;
-constexpr std::uint64_t per_writer = 25'000;
+constexpr std::uint64_t per_writer = 25'000 / test::stress_divisor;
 
 // Message index = writer * 2^32 + n, so the reader can check every writer's order.
 int write_all(command_writer& w, std::uint64_t writer_id) {
