@@ -116,10 +116,13 @@ TEST_P(Wait, AWaiterKilledInItsSleepCostsOneWakeNotOnePerNotify) {
     EXPECT_EQ(waiter_count(s->w.waiters.load(order::relaxed)), 0u);
 }
 
+// Heals the word as fast as it can: stage 1 once it has healed, until the test sets stage 2.
 SHMKIT_TEST_ROLE(wait_healer) {
     auto s = shared<cross_process_flag>::open(args.text(0));
-    auto stop = shared<std::atomic<int>>::open(args.text(1));
-    while (stop->load() == 0) heal_waiters(s->w);
+    auto stage = shared<std::atomic<int>>::open(args.text(1));
+    heal_waiters(s->w);
+    stage->store(1);
+    while (stage->load() != 2) heal_waiters(s->w);
     return 0;
 }
 
@@ -128,12 +131,13 @@ TEST_P(Wait, HealsNeverLoseALiveWaitersWakeup) {
     // discards both waiters' announcements, which they must notice and redo before sleeping.
     // A waiter that slept uncounted would miss its notify and hang the test (ctest timeout).
     shared<cross_process_flag> s;
-    shared<std::atomic<int>> stop;
-    child healer("wait_healer", {s.name(), stop.name()});
+    shared<std::atomic<int>> stage;
+    child healer("wait_healer", {s.name(), stage.name()});
+    test::spin_until([&] { return stage->load() == 1; });  // healing before the first hand-off
     wait_options sleep_at_once;
     sleep_at_once.spin = 0;
     ping_pong(s, mode, 2000, sleep_at_once);
-    stop->store(1);
+    stage->store(2);
     EXPECT_EQ(healer.wait(), 0);
     EXPECT_GT(waiter_epoch(s->w.waiters.load(order::relaxed)), 0u);  // it did heal
 }
