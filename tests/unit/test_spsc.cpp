@@ -43,6 +43,27 @@ TEST_F(Spsc, AnyCapacityIsRoundedToSixteenNotAPowerOfTwo) {
     EXPECT_EQ(producer.max_message(), largest_message(1008));
 }
 
+TEST_F(Spsc, BothEndsSeeHowFullTheRingIs) {
+    EXPECT_TRUE(producer.is_empty() && consumer.is_empty());
+    EXPECT_EQ(producer.used(), 0u);
+    EXPECT_EQ(consumer.free(), 1008u);
+    ASSERT_EQ(producer.try_push("hello", 5), errc::ok);  // a 16-byte header and 16 bytes of payload
+    EXPECT_EQ(producer.used(), 32u);
+    EXPECT_EQ(consumer.used(), 32u);
+    EXPECT_EQ(consumer.free(), 1008u - 32u);
+    EXPECT_FALSE(producer.is_empty() || producer.is_full());
+    while (producer.try_push("", 0) == errc::ok) {
+    }
+    EXPECT_TRUE(producer.is_full());
+    EXPECT_TRUE(consumer.is_full());
+    EXPECT_EQ(consumer.used(), 1008u);
+    EXPECT_EQ(pop_string(consumer), "hello");
+    EXPECT_EQ(producer.used(), 1008u - 32u);  // space comes back as the consumer pops
+    EXPECT_FALSE(producer.is_full());
+    EXPECT_EQ(spsc_consumer{}.used(), 0u);
+    EXPECT_FALSE(spsc_producer{}.is_full());
+}
+
 TEST_F(Spsc, MessagesArriveInOrderWithSequenceNumbers) {
     for (int i = 0; i < 5; ++i) ASSERT_EQ(producer.try_push(std::to_string(i).data(), 1), errc::ok);
     char buf[8];

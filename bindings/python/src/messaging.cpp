@@ -398,6 +398,13 @@ queue makes push() wait (or try_push() return False).
                                "True while the consumer's process lives.")
         .def_property_readonly("capacity", &ask<py_spsc_producer, &impl_of<py_spsc_producer>::capacity>,
                                "Ring bytes.")
+        .def_property_readonly("used", &ask<py_spsc_producer, &impl_of<py_spsc_producer>::used>,
+                               "Ring bytes in use now (messages not yet consumed, their headers and padding).")
+        .def_property_readonly("free", &ask<py_spsc_producer, &impl_of<py_spsc_producer>::free>, "Ring bytes free now.")
+        .def_property_readonly("is_empty", &ask<py_spsc_producer, &impl_of<py_spsc_producer>::is_empty>,
+                               "True when no message waits.")
+        .def_property_readonly("is_full", &ask<py_spsc_producer, &impl_of<py_spsc_producer>::is_full>,
+                               "True when not even an empty message fits now.")
         .def_property_readonly("max_message",
                                &ask<py_spsc_producer, &impl_of<py_spsc_producer>::max_message>,
                                "The largest message this channel carries, in bytes.");
@@ -466,6 +473,13 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
                                "True while the producer's process lives.")
         .def_property_readonly("capacity", &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::capacity>,
                                "Ring bytes.")
+        .def_property_readonly("used", &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::used>,
+                               "Ring bytes in use now (messages not yet consumed, their headers and padding).")
+        .def_property_readonly("free", &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::free>, "Ring bytes free now.")
+        .def_property_readonly("is_empty", &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::is_empty>,
+                               "True when no message waits.")
+        .def_property_readonly("is_full", &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::is_full>,
+                               "True when not even an empty message fits now.")
         .def_property_readonly("max_message",
                                &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::max_message>,
                                "The largest message this channel carries, in bytes.");

@@ -42,6 +42,20 @@ def test_spsc_try_push_false_when_full(name):
     assert got == [b"%031d" % i for i in range(1, pushed + 1)]  # nothing dropped
 
 
+def test_spsc_both_ends_see_how_full_the_ring_is(name):
+    p, c = spsc_pair(name, capacity=256)
+    assert p.is_empty and c.is_empty and not p.is_full
+    assert (p.used, p.free, p.capacity) == (0, 256, 256)
+    p.push(b"hello")  # a 16-byte header and 16 bytes of payload
+    assert p.used == c.used == 32
+    assert c.free == 256 - 32
+    while p.try_push(b""):
+        pass
+    assert p.is_full and c.is_full and c.used == 256
+    assert c.pop(timeout=NO_HANG) == b"hello"
+    assert p.used == 256 - 32 and not p.is_full  # room again once the consumer pops
+
+
 def test_spsc_push_timeout_when_full(name):
     p, c = spsc_pair(name, capacity=256)
     while p.try_push(b"y" * 32):

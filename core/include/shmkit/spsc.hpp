@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "shmkit/detail/atomic.hpp"
 #include "shmkit/detail/byte_ring.hpp"
@@ -79,6 +80,26 @@ public:
     bool is_open() const noexcept { return this->control_ != nullptr; }
     std::uint64_t max_message() const noexcept { return this->max_message_; }
     std::uint64_t capacity() const noexcept { return this->ring_.capacity(); }
+
+    // How full the ring is now, as this end sees it (a snapshot, for monitoring and flow
+    // decisions): bytes in use by messages not yet consumed, their record headers and any wrap
+    // padding; 0 on a closed handle. A ring whose positions were corrupted reads as full.
+    std::uint64_t used() const noexcept {
+        if (this->control_ == nullptr) return 0;
+        std::uint64_t head, tail;
+        if constexpr (std::is_same_v<State, spsc_producer_state>) {
+            head = this->head_;
+            tail = this->control_->tail.load(order::acquire);
+        } else {
+            head = this->control_->head.load(order::acquire);
+            tail = this->tail_;
+        }
+        return head >= tail && head - tail <= capacity() ? head - tail : capacity();
+    }
+    std::uint64_t free() const noexcept { return capacity() - used(); }
+    bool is_empty() const noexcept { return used() == 0; }
+    // No room now for another message, not even an empty one.
+    bool is_full() const noexcept { return this->control_ != nullptr && free() < record_span(0); }
 };
 }  // namespace detail
 
