@@ -38,11 +38,16 @@ int hammer(block& blk, int updates, int reads) {
     return 0;
 }
 
-// One of the contending processes: updates and reads through a handle of its own.
+// One of the contending processes: updates and reads through a handle of its own, once every
+// process is ready (each starts tens of milliseconds apart, longer than its work takes).
 SHMKIT_TEST_ROLE(block_hammer) {
     const auto updates = args.value<int>(1);
+    auto ready = shared<std::atomic<int>>::open(args.text(2));
+    const auto procs = args.value<int>(3);
     auto b = block::open(args.text(0).c_str());
     if (!b) return 9;
+    ready->fetch_add(1);
+    test::spin_until([&] { return ready->load() == procs; });
     for (int round = 0; round < 10; ++round) {
         const int rc = hammer(*b, updates / 10, 50);
         if (rc != 0) return rc;
@@ -57,7 +62,8 @@ TEST(BlockProcesses, ContendingReadersAndWritersKeepTheInvariant) {
     auto owner = block::create(name.c_str(), config);
     ASSERT_TRUE(owner);
     constexpr int procs = 4, updates = 2000;
-    const std::vector<std::string> hammer_args{name.c_str(), test::arg(updates)};
+    shared<std::atomic<int>> ready;
+    const std::vector<std::string> hammer_args{name.c_str(), test::arg(updates), ready.name(), test::arg(procs)};
     std::vector<std::unique_ptr<child>> children;
     for (int i = 0; i < procs; ++i) children.push_back(std::make_unique<child>("block_hammer", hammer_args));
     for (auto& c : children) EXPECT_EQ(c->wait(), 0);

@@ -121,7 +121,7 @@ TEST_P(CreateCrash, SuccessorCreatesTheNameEveryTime) {
         test::spin_until([&] { return stage->load() != 0; });
         os::sleep_ns(rng() % (span_ns + span_ns / 4 + 1));
         if (stage->load() == 1) ++inside;
-        doomed.kill_and_wait();
+        EXPECT_EQ(doomed.kill_and_wait(), test::killed_status) << "the doomed creator crashed by itself";
         ASSERT_NE(stage->load(), 3) << "the doomed creator itself failed";
         // The successor: the name is free, or holds a segment whose creator is dead.
         const errc e = k.create(name.c_str());

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -75,6 +76,7 @@ int child::kill_and_wait() {
 int child::wait() {
     int status = 0;
     while (::waitpid(static_cast<pid_t>(pid_), &status, 0) < 0) {
+        if (errno != EINTR) std::abort();  // not our child: a bug in the test
     }
     reaped_ = true;
     return status_of(status);
@@ -83,6 +85,7 @@ int child::wait() {
 void child::wait_without_reaping() {
     siginfo_t info;
     while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) != 0) {
+        if (errno != EINTR) std::abort();
     }
 }
 

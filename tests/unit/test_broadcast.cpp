@@ -360,7 +360,7 @@ TEST_F(Broadcast, BlockingReadTimesOutAndWakesOnData) {
     EXPECT_EQ(r.wait(std::chrono::milliseconds(1)), errc::timeout);
     test::shared<std::atomic<int>> ready;
     child blocked_reader("broadcast_blocked_reader", {name.c_str(), ready.name()});
-    test::spin_until([&] { return ready->load() == 1; });
+    test::spin_until([&] { return ready->load() == 1 && test::asleep(blocked_reader.pid()); });
     ASSERT_EQ(write_string(writer, "now"), errc::ok);
     EXPECT_EQ(blocked_reader.wait(), 0);
     auto m = r.read(buf, sizeof buf, wait_forever);

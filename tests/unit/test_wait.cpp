@@ -94,7 +94,7 @@ SHMKIT_TEST_ROLE(wait_for_flag) {
 TEST_P(Wait, WakesAWaiterInAnotherProcess) {
     shared<cross_process_flag> s;
     child waiter("wait_for_flag", {s.name(), test::arg(mode)});
-    test::spin_until([&] { return s->waiting.load() == 1; });
+    test::spin_until([&] { return s->waiting.load() == 1 && test::asleep(waiter.pid()); });  // a wake, not a spin
     s->flag.store(1, order::release);
     notify_all(s->w, mode);
     EXPECT_EQ(waiter.wait(), 0);
