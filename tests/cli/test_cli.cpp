@@ -212,15 +212,20 @@ TEST(Cli, HalfMadeSegmentsAreShownAndAbandonedOnesCollected) {
 }
 
 #if !defined(_WIN32)
-// Resizes the object `name` between `small` and `full` bytes until told to stop.
+// Resizes the object `name` between `small` and `full` bytes: stage 1 once it has, until the
+// test sets stage 2 (3: it could not open the object).
 SHMKIT_TEST_ROLE(cli_resizer) {
-    auto stop = test::shared<std::atomic<int>>::open(args.text(1));
+    auto stage = test::shared<std::atomic<int>>::open(args.text(1));
     const auto small = args.value<std::uint64_t>(2);
     const auto full = args.value<std::uint64_t>(3);
     const int fd = ::shm_open(args.text(0).c_str(), O_RDWR, 0);
-    if (fd < 0) return 1;
-    for (std::uint64_t i = 0; stop->load() == 0; ++i) {
+    if (fd < 0) {
+        stage->store(3);
+        return 1;
+    }
+    for (std::uint64_t i = 0; stage->load() != 2; ++i) {
         if (::ftruncate(fd, static_cast<off_t>(i % 2 == 0 ? small : full)) != 0) return 2;
+        if (i == 0) stage->store(1);
     }
     return 0;
 }
@@ -229,15 +234,17 @@ SHMKIT_TEST_ROLE(cli_resizer) {
 // object between `small` and `full` bytes: each run reports the segment or an error (exit 0 or
 // 1), never dies of SIGBUS or a sanitizer's report.
 void info_survives_resizing(const char* name, std::uint64_t small, std::uint64_t full, int runs) {
-    test::shared<std::atomic<int>> stop;
-    child resizer("cli_resizer", {name, stop.name(), test::arg(small), test::arg(full)});
+    test::shared<std::atomic<int>> stage;
+    child resizer("cli_resizer", {name, stage.name(), test::arg(small), test::arg(full)});
+    test::spin_until([&] { return stage->load() != 0; });  // resizing before the first run
+    ASSERT_EQ(stage->load(), 1) << "the resizer could not open " << name;
     for (int i = 0; i < runs; ++i) {
         const auto r = run(std::string("info ") + name + " --json");
         ASSERT_TRUE(r.code == 0 || r.code == 1) << "run " << i << ": exit " << r.code << "\n" << r.out;
         const auto ls = run("ls");
         ASSERT_EQ(ls.code, 0) << ls.out;
     }
-    stop->store(1);
+    stage->store(2);
     EXPECT_EQ(resizer.wait(), 0);
 }
 #else

@@ -46,9 +46,13 @@ std::uint64_t read_all(command_reader& r) {
     return bad;
 }
 
-// One of FourWritersOneReader's writers (argument 1: its id), with a handle of its own.
+// One of FourWritersOneReader's writers (argument 1: its id), with a handle of its own; it
+// starts writing once every writer is ready (each starts tens of milliseconds apart).
 SHMKIT_TEST_ROLE(command_mp_writer) {
+    auto ready = test::shared<std::atomic<int>>::open(args.text(2));
     auto cw = command_writer::open(args.text(0).c_str());
+    ready->fetch_add(1);  // a writer that cannot open still counts, and fails below
+    test::spin_until([&] { return ready->load() == writers; });
     return cw ? write_all(*cw, args.value<std::uint64_t>(1)) : 9;
 }
 
@@ -58,10 +62,11 @@ TEST(CommandProcesses, FourWritersOneReader) {
     config.capacity = 16u << 10;  // small: writers wait for room constantly
     auto r = command_reader::create(name.c_str(), config);
     ASSERT_TRUE(r);
+    test::shared<std::atomic<int>> ready;
     std::vector<std::unique_ptr<child>> children;
     for (std::uint64_t w = 0; w < writers; ++w) {
         children.push_back(std::make_unique<child>(
-            "command_mp_writer", std::initializer_list<std::string>{name.c_str(), test::arg(w)}));
+            "command_mp_writer", std::initializer_list<std::string>{name.c_str(), test::arg(w), ready.name()}));
     }
     EXPECT_EQ(read_all(*r), 0u);
     for (auto& c : children) EXPECT_EQ(c->wait(), 0);
