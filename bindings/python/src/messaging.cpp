@@ -207,6 +207,17 @@ constexpr const char* seg_doc =
 
 }  // namespace
 
+// How full an spsc ring is, from either end: the same five properties on both classes.
+template <class H>
+void add_ring_occupancy(py::class_<H, handle_base>& c) {
+    c.def_property_readonly("capacity", &ask<H, &impl_of<H>::capacity>, "Ring bytes.")
+        .def_property_readonly("used", &ask<H, &impl_of<H>::used>,
+                               "Ring bytes in use now (messages not yet consumed, their headers and padding).")
+        .def_property_readonly("free", &ask<H, &impl_of<H>::free>, "Ring bytes free now.")
+        .def_property_readonly("is_empty", &ask<H, &impl_of<H>::is_empty>, "True when no message waits.")
+        .def_property_readonly("is_full", &ask<H, &impl_of<H>::is_full>, "True when not even an empty message fits now.");
+}
+
 void bind_messaging(py::module_& m) {
     // ---- broadcast -----------------------------------------------------------------------
     py::class_<py_broadcast_writer, handle_base>(m, "BroadcastWriter", R"doc(
@@ -346,7 +357,7 @@ messages were overwritten just before it (0 after an ordinary read); `total_lost
                                "True while the writer's process lives.");
 
     // ---- spsc ----------------------------------------------------------------------------
-    py::class_<py_spsc_producer, handle_base>(m, "SpscProducer", R"doc(
+    auto spsc_producer_class = py::class_<py_spsc_producer, handle_base>(m, "SpscProducer", R"doc(
 The producing end of a single-producer/single-consumer queue. Nothing is ever dropped: a full
 queue makes push() wait (or try_push() return False).
 )doc")
@@ -396,20 +407,12 @@ queue makes push() wait (or try_push() return False).
         .def_property_readonly("consumer_alive",
                                &ask<py_spsc_producer, &impl_of<py_spsc_producer>::consumer_alive>,
                                "True while the consumer's process lives.")
-        .def_property_readonly("capacity", &ask<py_spsc_producer, &impl_of<py_spsc_producer>::capacity>,
-                               "Ring bytes.")
-        .def_property_readonly("used", &ask<py_spsc_producer, &impl_of<py_spsc_producer>::used>,
-                               "Ring bytes in use now (messages not yet consumed, their headers and padding).")
-        .def_property_readonly("free", &ask<py_spsc_producer, &impl_of<py_spsc_producer>::free>, "Ring bytes free now.")
-        .def_property_readonly("is_empty", &ask<py_spsc_producer, &impl_of<py_spsc_producer>::is_empty>,
-                               "True when no message waits.")
-        .def_property_readonly("is_full", &ask<py_spsc_producer, &impl_of<py_spsc_producer>::is_full>,
-                               "True when not even an empty message fits now.")
         .def_property_readonly("max_message",
                                &ask<py_spsc_producer, &impl_of<py_spsc_producer>::max_message>,
                                "The largest message this channel carries, in bytes.");
+    add_ring_occupancy(spsc_producer_class);
 
-    py::class_<py_spsc_consumer, handle_base>(m, "SpscConsumer", R"doc(
+    auto spsc_consumer_class = py::class_<py_spsc_consumer, handle_base>(m, "SpscConsumer", R"doc(
 The consuming end of a single-producer/single-consumer queue: messages in order, none lost.
 )doc")
         .def_static("create", &create_queue<py_spsc_consumer, spsc_config, spsc_options>, py::arg("name"), py::kw_only(),
@@ -471,18 +474,10 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
         .def_property_readonly("producer_alive",
                                &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::producer_alive>,
                                "True while the producer's process lives.")
-        .def_property_readonly("capacity", &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::capacity>,
-                               "Ring bytes.")
-        .def_property_readonly("used", &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::used>,
-                               "Ring bytes in use now (messages not yet consumed, their headers and padding).")
-        .def_property_readonly("free", &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::free>, "Ring bytes free now.")
-        .def_property_readonly("is_empty", &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::is_empty>,
-                               "True when no message waits.")
-        .def_property_readonly("is_full", &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::is_full>,
-                               "True when not even an empty message fits now.")
         .def_property_readonly("max_message",
                                &ask<py_spsc_consumer, &impl_of<py_spsc_consumer>::max_message>,
                                "The largest message this channel carries, in bytes.");
+    add_ring_occupancy(spsc_consumer_class);
 
     // ---- command -------------------------------------------------------------------------
     py::class_<py_command_writer, handle_base>(m, "CommandWriter", R"doc(
