@@ -79,8 +79,12 @@ void free_if_still(win32_waiter_slot& slot, std::uint64_t owner) noexcept {
     static_cast<void>(slot.owner.compare_exchange(expected, 0, order::release, order::relaxed));
 }
 
-bool changed(const std::uint32_t* word, std::uint32_t expected) noexcept {
-    return __atomic_load_n(word, __ATOMIC_ACQUIRE) != expected;
+// Whether any words[i] no longer holds expected[i].
+bool any_changed(const std::uint32_t* const* words, const std::uint32_t* expected, std::uint32_t count) noexcept {
+    for (std::uint32_t i = 0; i < count; ++i) {
+        if (__atomic_load_n(words[i], __ATOMIC_ACQUIRE) != expected[i]) return true;
+    }
+    return false;
 }
 
 DWORD milliseconds_left(std::uint64_t start, std::uint64_t timeout_ns) noexcept {
@@ -132,9 +136,7 @@ win32_waiter_slot* claim_slot(win32_registry& r, std::uint64_t owner) noexcept {
 errc poll(const std::uint32_t* const* words, const std::uint32_t* expected, std::uint32_t count,
           std::uint64_t start, std::uint64_t timeout_ns) noexcept {
     for (;;) {
-        for (std::uint32_t i = 0; i < count; ++i) {
-            if (changed(words[i], expected[i])) return errc::ok;
-        }
+        if (any_changed(words, expected, count)) return errc::ok;
         if (milliseconds_left(start, timeout_ns) == 0) return errc::timeout;
         ::Sleep(1);
     }
@@ -171,9 +173,7 @@ errc futex_wait_any(const std::uint32_t* const* words, const std::uint32_t* expe
     }
     // The waiter's half of the Dekker pair (see the top of this file): keys, then the words.
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    for (std::uint32_t i = 0; i < count; ++i) {
-        if (changed(words[i], expected[i])) return errc::ok;
-    }
+    if (any_changed(words, expected, count)) return errc::ok;
     for (;;) {
         DWORD ms = milliseconds_left(start, timeout_ns);
         const bool recheck = !every_key_shared && ms > 50;
@@ -182,9 +182,7 @@ errc futex_wait_any(const std::uint32_t* const* words, const std::uint32_t* expe
         if (r_wait == WAIT_OBJECT_0) return errc::ok;
         if (r_wait != WAIT_TIMEOUT) return fail_with_last_error();
         if (!recheck) return errc::timeout;
-        for (std::uint32_t i = 0; i < count; ++i) {
-            if (changed(words[i], expected[i])) return errc::ok;
-        }
+        if (any_changed(words, expected, count)) return errc::ok;
     }
 }
 

@@ -71,15 +71,18 @@ bool section_exists(const char* name, std::uint64_t generation) noexcept {
     return ::GetLastError() != ERROR_FILE_NOT_FOUND;
 }
 
-// The entry of `name` whose section exists, under the lock; a dangling one (its section gone
-// with its last holder) is freed on the way.
+// Whether entry `e` (of `name`, at `generation`) still has its section; a dangling one (its
+// section gone with its last holder) is freed. Under the lock.
+bool still_live(win32_registry_entry& e, const char* name, std::uint64_t generation) noexcept {
+    if (section_exists(name, generation)) return true;
+    e.generation.store(0, order::release);
+    return false;
+}
+
+// The entry of `name` whose section exists, under the lock; a dangling one is freed on the way.
 win32_registry_entry* live_entry(win32_registry& r, const char* name) noexcept {
     win32_registry_entry* e = win32::find_entry(r, name);
-    if (e != nullptr && !section_exists(name, e->generation.load(order::acquire))) {
-        e->generation.store(0, order::release);
-        return nullptr;
-    }
-    return e;
+    return e != nullptr && still_live(*e, name, e->generation.load(order::acquire)) ? e : nullptr;
 }
 
 // Maps the whole section (`section_bytes`) and hands out its first `size` bytes.
@@ -176,6 +179,13 @@ bool registered(std::uint64_t generation) noexcept {
     return false;
 }
 
+// Frees a live entry's name; this process lets its kept section go (the holders keep theirs).
+void free_name(win32_registry_entry& e) noexcept {
+    const std::uint64_t generation = e.generation.load(order::relaxed);
+    e.generation.store(0, order::release);
+    let_go(generation);
+}
+
 errc not_found_here() noexcept {
     t_last_error = ERROR_FILE_NOT_FOUND;
     return errc::not_found;
@@ -201,7 +211,7 @@ errc shm_create(const char* name, std::uint64_t size, const create_options&, map
         for (auto& entry : r->entries) {
             const std::uint64_t g = entry.generation.load(order::acquire);
             char other[win32_registry_name_bytes + 1];
-            if (g != 0 && entry_name(entry, other) && !section_exists(other, g)) entry.generation.store(0, order::release);
+            if (g != 0 && entry_name(entry, other)) static_cast<void>(still_live(entry, other, g));
         }
         e = win32::free_entry(*r);
     }
@@ -293,9 +303,7 @@ errc shm_unlink(const char* name) noexcept {
     if (!lock.held()) return fail_with_last_error();
     win32_registry_entry* e = live_entry(*r, name);
     if (e == nullptr) return not_found_here();
-    const std::uint64_t generation = e->generation.load(order::relaxed);
-    e->generation.store(0, order::release);
-    let_go(generation);
+    free_name(*e);
     return errc::ok;
 }
 
@@ -306,25 +314,17 @@ errc shm_remove_if_stale(const char* name, bool require_unused, stale_predicate 
     if (!win32::valid_name(name)) return errc::invalid_argument;
     win32_registry* r = win32::registry();
     if (r == nullptr) return errc::os_error;
-    win32::registry_lock lock;  // recursive: shm_open below takes it again
+    win32::registry_lock lock;  // recursive: shm_peek below takes it again
     if (!lock.held()) return fail_with_last_error();
     win32_registry_entry* e = live_entry(*r, name);
     if (e == nullptr) return not_found_here();
     if (require_unused) return errc::busy;
-    mapping m;
-    const errc opened = shm_open(name, access::read_only, &m);
-    if (failed(opened)) return opened;
     unsigned char copy[4096];
     object_snapshot s;
-    s.copied = m.size < sizeof copy ? m.size : sizeof copy;
-    std::memcpy(copy, m.address, static_cast<std::size_t>(s.copied));
-    s.bytes = copy;
-    s.size = m.size;
-    shm_close(&m);
+    const errc peeked = shm_peek(name, copy, sizeof copy, &s);
+    if (failed(peeked)) return peeked;
     if (!is_stale(s, context)) return errc::busy;
-    const std::uint64_t generation = e->generation.load(order::relaxed);
-    e->generation.store(0, order::release);
-    let_go(generation);
+    free_name(*e);
     return errc::ok;
 }
 
@@ -355,11 +355,7 @@ errc shm_list(name_visitor visit, void* context) noexcept {
         if (generation == 0) continue;
         char name[win32_registry_name_bytes + 1];
         if (!entry_name(e, name)) continue;  // not written by this port
-        if (!section_exists(name, generation)) {
-            e.generation.store(0, order::release);
-            continue;
-        }
-        visit(name, context);
+        if (still_live(e, name, generation)) visit(name, context);
     }
     return errc::ok;
 }
