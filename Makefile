@@ -115,11 +115,17 @@ cross-test: deps
 # Windows: mingw-w64 and wine, in a wine prefix of the build's own (made first, once, so that
 # parallel tests do not race to create it; no Mono or Gecko prompts).
 WINE ?= /usr/lib/wine/wine64
+WINESERVER ?= $(dir $(WINE))wineserver
 WINE_ENV := WINEPREFIX=$(abspath $(BUILD))/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 test-windows: deps
 	$(call configure,$(BUILD)/windows,-DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/toolchains/x86_64-w64-mingw32.cmake -DSHMKIT_BUILD_BENCH=OFF)
+	@# One wine server for the whole run (any older one of this prefix stopped first): one that
+	@# exits when idle between two test processes makes the next fail to connect ("recvmsg:
+	@# Connection reset by peer").
+	$(WINE_ENV) $(WINESERVER) -k 2>/dev/null || true
+	$(WINE_ENV) $(WINESERVER) -p
 	$(WINE_ENV) $(WINE) wineboot --init
-	cd $(BUILD)/windows && $(WINE_ENV) ctest $(CTEST_FLAGS)
+	cd $(BUILD)/windows && $(WINE_ENV) ctest $(CTEST_FLAGS); rc=$$?; $(WINE_ENV) $(WINESERVER) -k; exit $$rc
 
 sanitize: test-asan test-tsan
 
