@@ -119,9 +119,10 @@ WINESERVER ?= $(dir $(WINE))wineserver
 WINE_ENV := WINEPREFIX=$(abspath $(BUILD))/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 test-windows: deps
 	$(call configure,$(BUILD)/windows,-DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/toolchains/x86_64-w64-mingw32.cmake -DSHMKIT_BUILD_BENCH=OFF)
-	@# One wine server for the whole run (any older one of this prefix stopped first): one that
-	@# exits when idle between two test processes makes the next fail to connect ("recvmsg:
+	@# One wine server for the whole run, started before anything uses the prefix: one that exits
+	@# when idle between two test processes makes the next fail to connect ("recvmsg:
 	@# Connection reset by peer").
+	mkdir -p $(abspath $(BUILD))/wineprefix
 	$(WINE_ENV) $(WINESERVER) -k 2>/dev/null || true
 	$(WINE_ENV) $(WINESERVER) -p
 	$(WINE_ENV) $(WINE) wineboot --init
