@@ -16,6 +16,7 @@
 #include "shmkit/kv.hpp"
 #include "shmkit/os.hpp"
 #include "shmkit/segment.hpp"
+#include "shmkit/channel.hpp"
 #include "shmkit/spsc.hpp"
 #include "shmkit/stream.hpp"
 #include "shmkit/video.hpp"
@@ -120,6 +121,9 @@ private:
                 std::memcpy(&data_offset, first + geometry_offset + offsetof(slot_geometry, data_offset), 8);
                 break;
             case kind::kv: return snapshot.size;
+            case kind::channel:  // control block, metadata line and metadata block
+                std::memcpy(&data_offset, first + geometry_offset + offsetof(ring_geometry, ring_offset), 8);
+                break;
         }
         return data_offset < snapshot.size ? data_offset : snapshot.size;
     }
@@ -217,6 +221,22 @@ void describe_kind(const inspected& s, fields& f) {
             f.number("consumer_takeovers", q.consumer_takeovers);
             f.role("producer", q.producer);
             f.role("consumer", q.consumer);
+            return;
+        }
+        case kind::channel: {
+            channel_info c;
+            if (failed(inspect_channel(base, size, &c))) return f.invalid();
+            f.number("capacity", c.ring.capacity);
+            f.number("max_frame", c.ring.max_message);
+            f.number("frames_written", c.ring.pushed);
+            f.number("frames_released", c.ring.popped);
+            f.number("queued_bytes", c.ring.head - c.ring.tail);
+            f.number("metadata_capacity", c.metadata_capacity);
+            if (c.metadata_set) f.number("metadata_size", c.metadata_size);
+            f.number("writer_takeovers", c.ring.producer_takeovers);
+            f.number("reader_takeovers", c.ring.consumer_takeovers);
+            f.role("writer", c.ring.producer);
+            f.role("reader", c.ring.consumer);
             return;
         }
         case kind::command: {

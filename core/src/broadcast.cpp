@@ -13,7 +13,7 @@ namespace {
 constexpr int max_attempts = 64;
 
 errc map_layout(std::uint8_t* base, std::uint64_t size, detail::ring_layout* out) noexcept {
-    return detail::map_ring_layout(base, size, kind::broadcast, broadcast_ring_offset, out);
+    return detail::map_ring_layout(base, size, {kind::broadcast, broadcast_ring_offset}, out);
 }
 
 broadcast_control* control_of(const detail::ring_layout& l) noexcept {
@@ -72,12 +72,12 @@ void detail::broadcast_writer_state::drop() noexcept {
 }
 
 std::uint64_t broadcast_writer::segment_size(const broadcast_config& config) noexcept {
-    return detail::ring_segment_size(broadcast_ring_offset, config.capacity);
+    return detail::ring_segment_size({kind::broadcast, broadcast_ring_offset}, config.capacity);
 }
 
 result<broadcast_writer> broadcast_writer::create(const char* name, const broadcast_config& config,
                                                   const segment_options& options) noexcept {
-    auto s = detail::create_ring_segment(name, kind::broadcast, broadcast_ring_offset, config.capacity,
+    auto s = detail::create_ring_segment(name, {kind::broadcast, broadcast_ring_offset}, config.capacity,
                                          config.max_message, options);
     if (!s) return s.error();
     // The creator holds the writer role from the moment the segment becomes visible, so no
@@ -95,7 +95,7 @@ result<broadcast_writer> broadcast_writer::open(const char* name, const segment_
 
 result<broadcast_writer> broadcast_writer::format(void* memory, std::uint64_t size,
                                                   const broadcast_config& config) noexcept {
-    const errc e = detail::format_ring_memory(memory, size, kind::broadcast, broadcast_ring_offset, config.max_message);
+    const errc e = detail::format_ring_memory(memory, size, {kind::broadcast, broadcast_ring_offset}, config.max_message);
     if (failed(e)) return e;
     return attach(memory, size);
 }

@@ -12,7 +12,7 @@ using detail::plausible_position;
 using detail::plausible_span;
 
 errc map_command(std::uint8_t* base, std::uint64_t size, detail::ring_layout* l) noexcept {
-    return detail::map_ring_layout(base, size, kind::command, command_ring_offset, l);
+    return detail::map_ring_layout(base, size, {kind::command, command_ring_offset}, l);
 }
 
 }  // namespace
@@ -179,7 +179,7 @@ void detail::command_reader_state::drop() noexcept {
 }
 
 std::uint64_t command_reader::segment_size(const command_config& config) noexcept {
-    return detail::ring_segment_size(command_ring_offset, config.capacity);
+    return detail::ring_segment_size({kind::command, command_ring_offset}, config.capacity);
 }
 
 errc command_reader::bind(std::uint8_t* base, std::uint64_t size, const command_options& options,
@@ -208,7 +208,7 @@ errc command_reader::bind(std::uint8_t* base, std::uint64_t size, const command_
 
 result<command_reader> command_reader::create(const char* name, const command_config& config,
                                               const command_options& options) noexcept {
-    auto s = detail::create_ring_segment(name, kind::command, command_ring_offset, config.capacity,
+    auto s = detail::create_ring_segment(name, {kind::command, command_ring_offset}, config.capacity,
                                          config.max_message, options.segment);
     if (!s) return s.error();
     reinterpret_cast<command_control*>(s->base() + ring_header_size)
@@ -223,7 +223,7 @@ result<command_reader> command_reader::open(const char* name, const command_opti
 
 result<command_reader> command_reader::format(void* memory, std::uint64_t size, const command_config& config,
                                               const command_options& options) noexcept {
-    const errc e = detail::format_ring_memory(memory, size, kind::command, command_ring_offset, config.max_message);
+    const errc e = detail::format_ring_memory(memory, size, {kind::command, command_ring_offset}, config.max_message);
     if (failed(e)) return e;
     return attach(memory, size, options);
 }

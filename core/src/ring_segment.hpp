@@ -36,24 +36,34 @@ inline bool plausible_span(std::uint64_t tail, std::uint64_t head, std::uint64_t
     return tail <= head && head - tail <= capacity && plausible_position(head) && plausible_position(tail);
 }
 
-// 0 when `capacity` is beyond max_segment_bytes (create refuses it with invalid_argument).
-inline std::uint64_t ring_segment_size(std::uint32_t ring_offset, std::uint64_t capacity) noexcept {
+// Where a ring kind's parts lie: its control block ends at `control_end`, then come
+// `metadata_capacity` bytes of metadata block (channels only; a multiple of 64) and the ring.
+struct ring_shape {
+    kind k;
+    std::uint32_t control_end;
+    std::uint32_t metadata_capacity = 0;
+};
+
+// 0 when `capacity` (or the whole) is beyond max_segment_bytes (create refuses it with
+// invalid_argument).
+inline std::uint64_t ring_segment_size(const ring_shape& shape, std::uint64_t capacity) noexcept {
     const std::uint64_t c = ring_capacity_for(capacity);
-    return c == 0 ? 0 : ring_offset + c;
+    const std::uint64_t size = std::uint64_t{shape.control_end} + shape.metadata_capacity + c;
+    return c == 0 || size > max_segment_bytes ? 0 : size;
 }
 
 // A named segment with header and geometry written, not yet published: the caller initialises
-// its control block (the memory is zero) and calls publish().
-result<segment> create_ring_segment(const char* name, kind k, std::uint32_t ring_offset, std::uint64_t capacity,
+// its control block (the memory is zero) and calls publish(). invalid_argument for a capacity
+// or max_message the kind cannot have (largest_payload).
+result<segment> create_ring_segment(const char* name, const ring_shape& shape, std::uint64_t capacity,
                                     std::uint32_t max_message, const segment_options& options) noexcept;
 
 // The same over caller-given memory (64-byte aligned), published on success. The first ring
 // header is zeroed so that reused memory holds no stale record where readers start.
-errc format_ring_memory(void* memory, std::uint64_t size, kind k, std::uint32_t ring_offset,
-                        std::uint32_t max_message) noexcept;
+errc format_ring_memory(void* memory, std::uint64_t size, const ring_shape& shape, std::uint32_t max_message) noexcept;
 
-// Validates alignment, header and geometry; on success fills `out`.
-errc map_ring_layout(std::uint8_t* base, std::uint64_t size, kind k, std::uint32_t ring_offset,
-                     ring_layout* out) noexcept;
+// Validates alignment, header and geometry (shape.metadata_capacity is ignored: the segment's
+// own is validated); on success fills `out`.
+errc map_ring_layout(std::uint8_t* base, std::uint64_t size, const ring_shape& shape, ring_layout* out) noexcept;
 
 }  // namespace shmkit::detail

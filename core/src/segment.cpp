@@ -20,6 +20,7 @@ const char* to_string(kind k) noexcept {
         case kind::stream: return "stream";
         case kind::video: return "video";
         case kind::audio: return "audio";
+        case kind::channel: return "channel";
     }
     return "unknown";
 }

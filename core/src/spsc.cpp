@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "lock_wait.hpp"
 #include "ring_segment.hpp"
 
 namespace shmkit {
@@ -12,10 +13,11 @@ using detail::plausible_span;
 
 }  // namespace
 
-errc inspect_spsc(const void* base, std::uint64_t size, spsc_info* out) noexcept {
+namespace detail {
+errc inspect_spsc_ring(const void* base, std::uint64_t size, kind k, spsc_info* out, ring_geometry* geometry) noexcept {
     detail::ring_layout l;
-    const errc e = detail::map_ring_layout(static_cast<std::uint8_t*>(const_cast<void*>(base)), size, kind::spsc,
-                                           spsc_ring_offset, &l);
+    const errc e = detail::map_ring_layout(static_cast<std::uint8_t*>(const_cast<void*>(base)), size,
+                                           {k, k == kind::channel ? channel_metadata_offset : spsc_ring_offset}, &l);
     if (failed(e)) return e;
     const auto* c = reinterpret_cast<const spsc_control*>(l.control);
     out->capacity = l.geometry.capacity;
@@ -28,26 +30,47 @@ errc inspect_spsc(const void* base, std::uint64_t size, spsc_info* out) noexcept
     out->consumer_takeovers = c->consumer_takeovers.load(order::relaxed);
     out->producer = inspect_role(c->producer);
     out->consumer = inspect_role(c->consumer);
+    if (geometry != nullptr) *geometry = l.geometry;
     return errc::ok;
+}
+}  // namespace detail
+
+errc inspect_spsc(const void* base, std::uint64_t size, spsc_info* out) noexcept {
+    return detail::inspect_spsc_ring(base, size, kind::spsc, out, nullptr);
 }
 
 // ---- the shared part of both ends -------------------------------------------------------
 
 namespace detail {
 
+namespace {
+// Where an end's control block ends: a channel's metadata line follows spsc's control block.
+std::uint32_t control_end(kind k) noexcept { return k == kind::channel ? channel_metadata_offset : spsc_ring_offset; }
+}  // namespace
+
 atomic_u64& spsc_end_state::role() const noexcept { return producer_side_ ? control_->producer : control_->consumer; }
+atomic_u64& spsc_end_state::peer_role() const noexcept {
+    return producer_side_ ? control_->consumer : control_->producer;
+}
+
+void spsc_end_state::announce_role_change() noexcept {
+    if (settings_.liveness_period_ns == 0) return;
+    notify_all(control_->data, barriers_);
+    notify_all(control_->space, barriers_);
+}
 
 void spsc_end_state::drop() noexcept {
     if (control_ == nullptr) return;
     release_role(role());
+    announce_role_change();
     control_ = nullptr;
     segment_.close();
 }
 
-errc spsc_end_state::bind_end(std::uint8_t* base, std::uint64_t size, bool producer_side, const spsc_options& options,
-                              bool role_claimed) noexcept {
+errc spsc_end_state::bind_end(std::uint8_t* base, std::uint64_t size, bool producer_side,
+                              const spsc_end_settings& settings, bool role_claimed) noexcept {
     ring_layout l;
-    errc e = map_ring_layout(base, size, kind::spsc, spsc_ring_offset, &l);
+    errc e = map_ring_layout(base, size, {settings.k, control_end(settings.k)}, &l);
     if (failed(e)) return e;
     auto* c = reinterpret_cast<spsc_control*>(l.control);
     claim_kind how = claim_kind::fresh;
@@ -63,23 +86,30 @@ errc spsc_end_state::bind_end(std::uint8_t* base, std::uint64_t size, bool produ
         return errc::invalid_layout;
     }
     adopt(base, l);
-    wait_ = options.wait;
+    settings_ = settings;
     claimed_as_ = this_process();
     producer_side_ = producer_side;
+    if (settings.k == kind::channel) {
+        metadata_line_ = reinterpret_cast<channel_metadata_line*>(base + channel_metadata_line_offset);
+        metadata_ = base + channel_metadata_offset;
+        metadata_capacity_ = l.geometry.metadata_capacity;
+    }
     if (how == claim_kind::took_over) {
         (producer_side ? c->producer_takeovers : c->consumer_takeovers).fetch_add(1, order::relaxed);
     }
+    announce_role_change();
     return errc::ok;
 }
 
-result<segment> spsc_end_state::open_segment(const char* name, const spsc_options& options) noexcept {
-    return segment::open(name, kind::spsc, ring_header_size, os::access::read_write, options.segment);
+result<segment> spsc_end_state::open_segment(const char* name, kind k, const segment_options& options) noexcept {
+    return segment::open(name, k, ring_header_size, os::access::read_write, options);
 }
 
-result<segment> spsc_end_state::create_segment(const char* name, const spsc_config& config, bool producer_side,
-                                               const spsc_options& options) noexcept {
-    auto s = create_ring_segment(name, kind::spsc, spsc_ring_offset, config.capacity, config.max_message,
-                                 options.segment);
+result<segment> spsc_end_state::create_segment(const char* name, kind k, const spsc_config& config,
+                                               std::uint32_t metadata_capacity, bool producer_side,
+                                               const segment_options& options) noexcept {
+    auto s = create_ring_segment(name, {k, control_end(k), metadata_capacity}, config.capacity, config.max_message,
+                                 options);
     if (!s) return s.error();
     // The creator holds its role from the moment the segment becomes visible.
     auto* c = reinterpret_cast<spsc_control*>(s->base() + ring_header_size);
@@ -88,20 +118,57 @@ result<segment> spsc_end_state::create_segment(const char* name, const spsc_conf
     return s;
 }
 
+// An spsc end sleeps until ready() or the deadline: a dead peer's role is taken over by the
+// next process to open that end, and the sleeper carries on with it.
+//
+// A channel end also ends its wait when the other end dies (peer_dead). A peer that dies never
+// notifies, so the sleeper must look at it: first for at most one liveness period without more
+// ado (the common case: the peer answers within it); after that, where the OS can watch a
+// process's exit (wait_for_holder), the sleep stays idle until the peer exits, else it looks
+// again once per period. A role that changes hands notifies both wait words
+// (announce_role_change), so a sleeper that saw no peer, or a peer since replaced, looks again.
+// A peer that closes its end cleanly is not dead: the sleeper waits for the next one.
+template <class Ready>
+errc spsc_end_state::sleep_until(wait_word& w, Ready&& ready, std::uint64_t deadline_ns) noexcept {
+    const std::uint64_t period = settings_.liveness_period_ns;
+    if (period == 0) return wait_until(w, barriers_, ready, deadline_ns, settings_.wait);
+    atomic_u64& peer = peer_role();
+    bool first_period_over = false;
+    for (;;) {
+        if (ready()) return errc::ok;
+        const std::uint64_t holder = peer.load(order::acquire);
+        if (holder != 0 && !inspect_role(peer).alive) return errc::peer_dead;
+        const std::uint64_t now = os::monotonic_ns();
+        if (now >= deadline_ns) return errc::timeout;
+        // Acquire: a changed holder is read again at the top of the loop.
+        auto ready_or_new_peer = [&] { return ready() || peer.load(order::acquire) != holder; };
+        lock_options o;
+        o.liveness_period_ns = period;
+        if (holder == 0 || !first_period_over) {
+            first_period_over = holder != 0;
+            const errc e = wait_until(w, barriers_, ready_or_new_peer,
+                                      holder == 0 ? deadline_ns : look_again_at(now, deadline_ns, o), settings_.wait);
+            if (e == errc::interrupted) return e;
+        } else {
+            wait_for_holder(w, barriers_, holder, ready_or_new_peer, now, deadline_ns, o);
+        }
+    }
+}
+
 }  // namespace detail
 
 // ---- producer --------------------------------------------------------------------------------
 
 std::uint64_t spsc_producer::segment_size(const spsc_config& config) noexcept {
-    return detail::ring_segment_size(spsc_ring_offset, config.capacity);
+    return detail::ring_segment_size({kind::spsc, spsc_ring_offset}, config.capacity);
 }
 
 // Binds the producer end, then takes up its private state from the shared positions, finishing
 // a publication that a dead producer left between its two publishing stores
 // (byte_ring::settled_head).
-errc spsc_producer::bind(std::uint8_t* base, std::uint64_t size, const spsc_options& options,
+errc spsc_producer::bind(std::uint8_t* base, std::uint64_t size, const detail::spsc_end_settings& settings,
                          bool role_claimed) noexcept {
-    const errc e = bind_end(base, size, /*producer_side=*/true, options, role_claimed);
+    const errc e = bind_end(base, size, /*producer_side=*/true, settings, role_claimed);
     if (failed(e)) return e;
     next_seq_ = control_->pushed.load(order::acquire);
     head_ = control_->head.load(order::acquire);
@@ -114,24 +181,33 @@ errc spsc_producer::bind(std::uint8_t* base, std::uint64_t size, const spsc_opti
     return errc::ok;
 }
 
+namespace {
+detail::spsc_end_settings spsc_settings(const spsc_options& options) noexcept {
+    detail::spsc_end_settings s;
+    s.wait = options.wait;
+    return s;
+}
+}  // namespace
+
 result<spsc_producer> spsc_producer::create(const char* name, const spsc_config& config,
                                             const spsc_options& options) noexcept {
-    return bind_to<spsc_producer>(create_segment(name, config, true, options), options, true);
+    return bind_to<spsc_producer>(create_segment(name, kind::spsc, config, 0, true, options.segment),
+                                  spsc_settings(options), true);
 }
 
 result<spsc_producer> spsc_producer::open(const char* name, const spsc_options& options) noexcept {
-    return bind_to<spsc_producer>(open_segment(name, options), options, false);
+    return bind_to<spsc_producer>(open_segment(name, kind::spsc, options.segment), spsc_settings(options), false);
 }
 
 result<spsc_producer> spsc_producer::format(void* memory, std::uint64_t size, const spsc_config& config,
                                             const spsc_options& options) noexcept {
-    const errc e = detail::format_ring_memory(memory, size, kind::spsc, spsc_ring_offset, config.max_message);
+    const errc e = detail::format_ring_memory(memory, size, {kind::spsc, spsc_ring_offset}, config.max_message);
     if (failed(e)) return e;
     return attach(memory, size, options);
 }
 
 result<spsc_producer> spsc_producer::attach(void* memory, std::uint64_t size, const spsc_options& options) noexcept {
-    return bind_to<spsc_producer>(memory, size, options, false);
+    return bind_to<spsc_producer>(memory, size, spsc_settings(options), false);
 }
 
 // Finishes a reservation (the producer's one finish function for the reservation type every
@@ -145,30 +221,52 @@ void spsc_producer::finish(detail::reservation_state& r, std::size_t used, bool 
     }
 }
 
+errc spsc_producer::wait_for_room(std::uint64_t need, std::uint64_t deadline_ns) noexcept {
+    const std::uint64_t capacity = ring_.capacity();
+    if (capacity - (head_ - cached_tail_) >= need) return errc::ok;
+    // Acquire: the consumer has finished reading every record before the tail it stored.
+    cached_tail_ = control_->tail.load(order::acquire);
+    if (cached_tail_ > head_ || head_ - cached_tail_ > capacity) return errc::invalid_layout;  // corrupt tail
+    if (capacity - (head_ - cached_tail_) >= need) return errc::ok;
+    if (deadline_ns == 0) return errc::full;
+    const errc e = sleep_until(control_->space,
+        [&] {
+            cached_tail_ = control_->tail.load(order::acquire);
+            return capacity - (head_ - cached_tail_) >= need;
+        },
+        deadline_ns);
+    if (failed(e)) return e;
+    if (cached_tail_ > head_ || head_ - cached_tail_ > capacity) return errc::invalid_layout;
+    return errc::ok;
+}
+
 errc spsc_producer::reserve_space(std::size_t size, std::uint64_t deadline_ns) noexcept {
     if (control_ == nullptr) return errc::not_open;
     if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
     SHMKIT_ASSERT(!reserved_);
     if (size > max_message_) return errc::message_too_large;
     const std::uint64_t span = record_span(size);
-    const std::uint64_t pad = ring_.pad_before(head_, span);
-    const std::uint64_t need = pad + span;
-    const std::uint64_t capacity = ring_.capacity();
-    if (capacity - (head_ - cached_tail_) < need) {
-        // Acquire: the consumer has finished reading every record before the tail it stored.
-        cached_tail_ = control_->tail.load(order::acquire);
-        if (capacity - (head_ - cached_tail_) < need) {
-            if (deadline_ns == 0) return errc::full;
-            const errc e = wait_until(control_->space, barriers_,
-                [&] {
-                    cached_tail_ = control_->tail.load(order::acquire);
-                    return capacity - (head_ - cached_tail_) >= need;
-                },
-                deadline_ns, wait_);
-            if (failed(e)) return e;
-        }
+    std::uint64_t pad = ring_.pad_before(head_, span);
+    if (pad + span > ring_.capacity()) {
+        // A record of more than half the ring that does not fit before the end: it and its pad
+        // never fit the ring together. The pad goes first, on its own, as soon as its bytes are
+        // free; the record follows once the consumer has passed the pad, whose bytes the record
+        // then reuses (the consumer stores tail as it skips a pad, so this never waits on a
+        // consumer that waits for a message). Published like a message, with the sequence
+        // number of the message after it, so the consumer checks it as it checks every pad.
+        errc e = wait_for_room(pad, deadline_ns);
+        if (failed(e)) return e;
+        ring_.store_record(head_, record_type::pad, static_cast<std::uint32_t>(pad), next_seq_);
+        head_ += pad;
+        // Release: the pad header is complete before head counts it (settled_head does not
+        // look at a lone pad: its sequence number is not pushed - 1, so a producer taking over
+        // from one that died here writes the pad again).
+        control_->head.store(head_, order::release);
+        notify_all(control_->data, barriers_);
+        pad = 0;
     }
-    if (cached_tail_ > head_ || head_ - cached_tail_ > capacity) return errc::invalid_layout;  // corrupt tail
+    const errc e = wait_for_room(pad + span, deadline_ns);
+    if (failed(e)) return e;
     reserved_ = true;
     reserved_pad_ = pad;
     return errc::ok;
@@ -228,9 +326,9 @@ bool spsc_producer::consumer_alive() const noexcept {
 
 // ---- consumer --------------------------------------------------------------------------------
 
-errc spsc_consumer::bind(std::uint8_t* base, std::uint64_t size, const spsc_options& options,
+errc spsc_consumer::bind(std::uint8_t* base, std::uint64_t size, const detail::spsc_end_settings& settings,
                          bool role_claimed) noexcept {
-    const errc e = bind_end(base, size, /*producer_side=*/false, options, role_claimed);
+    const errc e = bind_end(base, size, /*producer_side=*/false, settings, role_claimed);
     if (failed(e)) return e;
     tail_ = control_->tail.load(order::acquire);
     cached_head_ = tail_;
@@ -242,15 +340,16 @@ errc spsc_consumer::bind(std::uint8_t* base, std::uint64_t size, const spsc_opti
 
 result<spsc_consumer> spsc_consumer::create(const char* name, const spsc_config& config,
                                             const spsc_options& options) noexcept {
-    return bind_to<spsc_consumer>(create_segment(name, config, false, options), options, true);
+    return bind_to<spsc_consumer>(create_segment(name, kind::spsc, config, 0, false, options.segment),
+                                  spsc_settings(options), true);
 }
 
 result<spsc_consumer> spsc_consumer::open(const char* name, const spsc_options& options) noexcept {
-    return bind_to<spsc_consumer>(open_segment(name, options), options, false);
+    return bind_to<spsc_consumer>(open_segment(name, kind::spsc, options.segment), spsc_settings(options), false);
 }
 
 result<spsc_consumer> spsc_consumer::attach(void* memory, std::uint64_t size, const spsc_options& options) noexcept {
-    return bind_to<spsc_consumer>(memory, size, options, false);
+    return bind_to<spsc_consumer>(memory, size, spsc_settings(options), false);
 }
 
 bool spsc_consumer::poll() noexcept {
@@ -279,8 +378,13 @@ errc spsc_consumer::next(message_view* out) noexcept {
         }
         if (expected_ != ~std::uint64_t{0} && h.seq != expected_) return errc::invalid_layout;
         if (h.type == record_type::pad) {
+            // Consumed at once: a producer writing a record of more than half the ring waits
+            // for the pad's bytes (reserve_space) before it writes the message after it.
+            // Release: nothing was read from the pad but its header.
             tail_ += span;
-            continue;  // the pad is consumed together with the message after it
+            control_->tail.store(tail_, order::release);
+            notify_all(control_->space, barriers_);
+            continue;
         }
         out->data = ring_.at(offset + record_header_size);
         out->size = h.size;
@@ -316,9 +420,19 @@ result<message_view> spsc_consumer::try_peek() noexcept {
     return v;
 }
 
+result<message_view> spsc_consumer::peek_until(std::uint64_t deadline_ns) noexcept {
+    for (;;) {
+        auto r = try_peek();
+        if (r.ok() || r.error() != errc::empty) return r;
+        if (deadline_ns == no_wait) return errc::timeout;
+        const errc e = sleep_until(control_->data, [this] { return poll(); }, deadline_ns);
+        if (failed(e)) return e;
+    }
+}
+
 result<message_view> spsc_consumer::peek(nanoseconds timeout) noexcept {
     return wait_for([this] { return try_peek(); }, [this] { return &control_->data; }, barriers_, [this] { return poll(); },
-                    deadline_after(timeout), wait_);
+                    deadline_after(timeout), settings_.wait);
 }
 
 result<message_info> spsc_consumer::try_pop(void* buffer, std::size_t capacity) noexcept {
@@ -337,7 +451,7 @@ result<message_info> spsc_consumer::try_pop(void* buffer, std::size_t capacity) 
 
 result<message_info> spsc_consumer::pop(void* buffer, std::size_t capacity, nanoseconds timeout) noexcept {
     return wait_for([&] { return try_pop(buffer, capacity); }, [this] { return &control_->data; }, barriers_,
-                    [this] { return poll(); }, deadline_after(timeout), wait_);
+                    [this] { return poll(); }, deadline_after(timeout), settings_.wait);
 }
 
 select_source spsc_consumer::waitable() noexcept {

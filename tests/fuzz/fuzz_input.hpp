@@ -175,6 +175,7 @@ inline void pin_identities(image& img, kind k, std::uint8_t roles, std::uint8_t 
             img.put64(broadcast_control_offset + offsetof(broadcast_control, writer), next_role());
             break;
         case kind::spsc:
+        case kind::channel:
             img.put64(128 + offsetof(spsc_control, producer), next_role());
             img.put64(128 + offsetof(spsc_control, consumer), next_role());
             break;

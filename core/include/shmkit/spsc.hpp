@@ -20,13 +20,14 @@
 #include "shmkit/reservation.hpp"
 #include "shmkit/segment.hpp"
 #include "shmkit/wait.hpp"
+#include "shmkit/wire/channel.hpp"
 #include "shmkit/wire/spsc.hpp"
 
 namespace shmkit {
 
 struct spsc_config {
     std::uint64_t capacity = 1u << 20;  // ring bytes (rounded up to 16; at least 256)
-    std::uint32_t max_message = 0;      // 0 = as large as allowed (about capacity/2)
+    std::uint32_t max_message = 0;      // 0 = as large as allowed: largest_frame(capacity)
 };
 
 struct spsc_options {
@@ -41,23 +42,49 @@ struct spsc_info {
     role_holder producer{}, consumer{};
 };
 errc inspect_spsc(const void* base, std::uint64_t size, spsc_info* out) noexcept;
+namespace detail {
+// inspect_spsc for an spsc or a channel; fills `geometry` if not null.
+errc inspect_spsc_ring(const void* base, std::uint64_t size, kind k, spsc_info* out, ring_geometry* geometry) noexcept;
+}  // namespace detail
 
 namespace detail {
+// How an end waits and what kind of segment it maps (spsc, or a channel built on it).
+struct spsc_end_settings {
+    wait_options wait{};
+    kind k = kind::spsc;
+    // Channels: blocking calls report the other end's death (peer_dead), looking at it at least
+    // once per period; 0 (spsc): they wait for a new peer instead.
+    std::uint64_t liveness_period_ns = 0;
+};
+
 // What both ends hold: the mapping, the layout and the role they claimed.
 struct spsc_end_state : ring_mapping<spsc_control> {
-    wait_options wait_{};
+    spsc_end_settings settings_{};
     std::uint64_t claimed_as_ = 0;  // the process holding this end's role through this handle
     bool producer_side_ = false;
+    // Channels: the metadata line and block (null in an spsc).
+    channel_metadata_line* metadata_line_ = nullptr;
+    std::uint8_t* metadata_ = nullptr;
+    std::uint32_t metadata_capacity_ = 0;
 
     void drop() noexcept;  // gives up this end's role and unmaps
     atomic_u64& role() const noexcept;
+    atomic_u64& peer_role() const noexcept;
     // Maps the layout and claims this end's role (already held by a creator: role_claimed).
-    errc bind_end(std::uint8_t* base, std::uint64_t size, bool producer_side, const spsc_options& options,
+    errc bind_end(std::uint8_t* base, std::uint64_t size, bool producer_side, const spsc_end_settings& settings,
                   bool role_claimed) noexcept;
     // A new published segment whose `producer_side` role the caller already holds.
-    static result<segment> create_segment(const char* name, const spsc_config& config, bool producer_side,
-                                          const spsc_options& options) noexcept;
-    static result<segment> open_segment(const char* name, const spsc_options& options) noexcept;
+    static result<segment> create_segment(const char* name, kind k, const spsc_config& config,
+                                          std::uint32_t metadata_capacity, bool producer_side,
+                                          const segment_options& options) noexcept;
+    static result<segment> open_segment(const char* name, kind k, const segment_options& options) noexcept;
+    // Sleeps on `w` until ready(), the deadline, or (channels) the death of the other end:
+    // ok, timeout, peer_dead. Defined in spsc.cpp, the only place that sleeps.
+    template <class Ready>
+    errc sleep_until(wait_word& w, Ready&& ready, std::uint64_t deadline_ns) noexcept;
+    // Channels: wakes the other end's sleepers after this end's role changed hands, so that
+    // they look at the new holder (whose exit they then watch) or see it gone.
+    void announce_role_change() noexcept;
 };
 
 struct spsc_producer_state : spsc_end_state {
@@ -125,9 +152,14 @@ public:
 
 private:
     friend handle;
-    errc bind(std::uint8_t* base, std::uint64_t size, const spsc_options& options, bool role_claimed) noexcept;
+    friend class channel_writer;
+    errc bind(std::uint8_t* base, std::uint64_t size, const detail::spsc_end_settings& settings,
+              bool role_claimed) noexcept;
     // Makes room for `size` bytes at head_ + reserved_pad_. deadline_ns 0: do not wait.
     errc reserve_space(std::size_t size, std::uint64_t deadline_ns) noexcept;
+    // Waits until `need` bytes from head_ are free (refreshing cached_tail_): ok, full (deadline_ns
+    // 0), timeout, peer_dead (channels).
+    errc wait_for_room(std::uint64_t need, std::uint64_t deadline_ns) noexcept;
     result<reservation> reserve_at(std::size_t size, std::uint64_t deadline_ns) noexcept;
     errc push_at(const void* data, std::size_t size, std::uint64_t deadline_ns) noexcept;
     void publish(std::size_t used) noexcept;
@@ -156,8 +188,12 @@ public:
 
 private:
     friend handle;
-    errc bind(std::uint8_t* base, std::uint64_t size, const spsc_options& options, bool role_claimed) noexcept;
+    friend class channel_reader;
+    errc bind(std::uint8_t* base, std::uint64_t size, const detail::spsc_end_settings& settings,
+              bool role_claimed) noexcept;
     errc next(message_view* out) noexcept;
+    // peek() for a channel: the wait reports the writer's death.
+    result<message_view> peek_until(std::uint64_t deadline_ns) noexcept;
     void consume_peeked() noexcept;  // release() after its checks
 };
 

@@ -17,15 +17,32 @@
 #include "shmkit/errc.hpp"
 #include "shmkit/wire/byte_ring.hpp"
 #include "shmkit/wire/config.hpp"
+#include "shmkit/wire/segment.hpp"
 
 namespace shmkit {
 
-// The largest payload a ring of `capacity` bytes accepts: a record of that size, the pad that
-// may precede it and one more header always fit in half the ring, so a message that fits the
-// limit always finds room once the ring drains, wherever the write position is.
+// The largest payload a ring of `capacity` bytes accepts when writers never wait for the ring
+// to drain (broadcast overwrites, command writers claim concurrently): a record of that size,
+// the pad that may precede it and one more header always fit in half the ring, so a message
+// that fits the limit always finds room once the ring drains, wherever the write position is.
 constexpr std::uint32_t largest_message(std::uint64_t capacity) noexcept {
     const std::uint64_t max = capacity / 2 - 2 * record_header_size;
     return max > 0xFFFF'FFF0u ? 0xFFFF'FFF0u : static_cast<std::uint32_t>(max / record_align * record_align);
+}
+
+// The largest payload of a ring whose one writer may wait for its one reader (spsc, channel):
+// a record spanning the whole ring. Such a record does not fit after the pad that precedes it
+// at a wrap, so the writer publishes the pad on its own, waits until the reader has passed it
+// (the pad's bytes are then free) and writes the record at the start of the next lap
+// (spsc_producer::reserve_space).
+constexpr std::uint32_t largest_frame(std::uint64_t capacity) noexcept {
+    const std::uint64_t max = capacity - record_header_size;
+    return max > 0xFFFF'FFF0u ? 0xFFFF'FFF0u : static_cast<std::uint32_t>(max / record_align * record_align);
+}
+
+// The largest payload a ring of kind `k` carries.
+constexpr std::uint32_t largest_payload(kind k, std::uint64_t capacity) noexcept {
+    return k == kind::spsc || k == kind::channel ? largest_frame(capacity) : largest_message(capacity);
 }
 
 // Capacity as stored: rounded up to 16, at least min_ring_capacity; 0 for a request beyond
@@ -36,13 +53,16 @@ constexpr std::uint64_t ring_capacity_for(std::uint64_t requested) noexcept {
     return c < min_ring_capacity ? min_ring_capacity : c;
 }
 
-// Fills the geometry for a segment of `segment_size` bytes whose ring starts at `ring_offset`;
-// max_message 0 means the largest allowed. invalid_argument if max_message is too large.
-errc init_ring_geometry(ring_geometry* g, std::uint64_t segment_size, std::uint32_t ring_offset,
-                        std::uint32_t max_message) noexcept;
+// Fills the geometry for a segment of kind `k` and `segment_size` bytes whose control block
+// ends at `control_end`, followed by `metadata_capacity` bytes of metadata block (a multiple of
+// 64; only channels have one) and the ring; max_message 0 means the largest allowed.
+// invalid_argument if max_message is too large.
+errc init_ring_geometry(ring_geometry* g, kind k, std::uint64_t segment_size, std::uint32_t control_end,
+                        std::uint32_t metadata_capacity, std::uint32_t max_message) noexcept;
 
-// Validates a stored geometry against the mapped size and the kind's ring offset.
-errc validate_ring_geometry(const ring_geometry& g, std::uint64_t segment_size, std::uint32_t ring_offset) noexcept;
+// Validates a stored geometry against the mapped size, the kind and where its control block ends.
+errc validate_ring_geometry(const ring_geometry& g, kind k, std::uint64_t segment_size,
+                            std::uint32_t control_end) noexcept;
 
 // A view of the ring's bytes; the owner keeps it consistent with the segment's geometry.
 class byte_ring {

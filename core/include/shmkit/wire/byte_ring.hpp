@@ -40,15 +40,15 @@ constexpr std::uint64_t record_span(std::uint64_t payload) noexcept {
 struct ring_geometry {
     std::uint64_t capacity;     // ring bytes, multiple of 16, at least min_ring_capacity
     std::uint64_t ring_offset;  // from the segment start; fixed per kind
-    std::uint32_t max_message;  // largest payload, at most largest_message(capacity)
-    std::uint32_t reserved0;
+    std::uint32_t max_message;  // largest payload, at most largest_payload(kind, capacity)
+    std::uint32_t metadata_capacity;  // bytes of metadata block before the ring (channel; else 0)
     std::uint64_t reserved1[5];
 };
 static_assert(sizeof(ring_geometry) == 64);
 static_assert(offsetof(ring_geometry, capacity) == 0);
 static_assert(offsetof(ring_geometry, ring_offset) == 8);
 static_assert(offsetof(ring_geometry, max_message) == 16);
-static_assert(offsetof(ring_geometry, reserved0) == 20);
+static_assert(offsetof(ring_geometry, metadata_capacity) == 20);
 static_assert(offsetof(ring_geometry, reserved1) == 24);
 
 // A ring kind's header (broadcast, spsc, command): the segment header and the ring geometry

@@ -18,6 +18,7 @@ enum class kind : std::uint32_t {
     stream = 6,
     video = 7,
     audio = 8,
+    channel = 9,
 };
 
 // Written by the creator; immutable once `state` reads ready, except `state` itself.
