@@ -6,6 +6,8 @@ attach() is an alias of open()):
 - BroadcastWriter / BroadcastReader: one writer, many readers, every reader sees every message.
 - CommandWriter / CommandReader: many writers, one reader (control paths).
 - SpscProducer / SpscConsumer: a lock-free single-producer/single-consumer queue.
+- ChannelWriter / ChannelReader: zero-copy frames up to the whole ring, a metadata block, peer
+  death reported (WriterDead, ReaderDead); read() returns a Frame, valid until released.
 - Block: a raw named block with a cross-process reader-writer lock; TypedView for typed access.
 - StreamWriter / StreamReader: typed samples (dtype and shape stored in the segment).
 - VideoWriter / VideoReader, AudioWriter / AudioReader: zero-copy frame and PCM rings.
@@ -24,6 +26,7 @@ from __future__ import annotations
 from ._errors import (
     AccessDenied,
     AlreadyExists,
+    AlreadySet,
     Busy,
     CallbackError,
     Closed,
@@ -42,6 +45,8 @@ from ._errors import (
     OutOfRange,
     OwnerDead,
     PeerDead,
+    ReaderDead,
+    ServerDead,
     SizeMismatch,
     Stale,
     Timeout,
@@ -49,6 +54,7 @@ from ._errors import (
     VersionMismatch,
     WrongKind,
     WrongProcess,
+    WriterDead,
 )
 from ._shmkit import (
     AudioReader,
@@ -56,6 +62,8 @@ from ._shmkit import (
     Block,
     BroadcastReader,
     BroadcastWriter,
+    ChannelReader,
+    ChannelWriter,
     CommandReader,
     CommandWriter,
     Handle,
@@ -79,21 +87,23 @@ from ._shmkit import (
     wait_slice,
     wire_format_version,
 )
-from . import _extensions
+from . import _channel, _extensions
+from ._channel import Frame
 from ._extensions import Subscription
 
 __version__ = "0.1.0"
 
 _extensions.install()
+_channel.install()
 
 __all__ = [
-    "AccessDenied", "AlreadyExists", "AudioReader", "AudioWriter", "Block", "BroadcastReader",
-    "BroadcastWriter", "Busy", "CallbackError", "Closed", "CommandReader", "CommandWriter", "Empty",
-    "Error", "Full", "Handle", "Interrupted", "InvalidArgument", "InvalidLayout", "KV", "LockTimeout",
+    "AccessDenied", "AlreadyExists", "AlreadySet", "AudioReader", "AudioWriter", "Block", "BroadcastReader",
+    "BroadcastWriter", "Busy", "CallbackError", "ChannelReader", "ChannelWriter", "Closed", "CommandReader", "CommandWriter", "Empty",
+    "Error", "Frame", "Full", "Handle", "Interrupted", "InvalidArgument", "InvalidLayout", "KV", "LockTimeout",
     "MessageTooLarge", "NoSpace", "NotFound", "NotReady", "OSFailure", "OutOfRange",
-    "OwnerDead", "PeerDead", "Reservation", "SampleInfo", "SampleView", "SizeMismatch",
+    "OwnerDead", "PeerDead", "ReaderDead", "Reservation", "SampleInfo", "SampleView", "ServerDead", "SizeMismatch",
     "SpscConsumer", "SpscProducer", "Stale", "StreamReader", "StreamWriter", "Subscription",
     "Timeout", "TypedView", "Unsupported", "VersionMismatch", "VideoReader", "VideoWriter",
-    "WrongKind", "WrongProcess", "info", "list_segments", "reap", "remove", "remove_if_stale", "select",
+    "WrongKind", "WrongProcess", "WriterDead", "info", "list_segments", "reap", "remove", "remove_if_stale", "select",
     "wait_slice", "wire_format_version",
 ]

@@ -75,6 +75,18 @@ class PeerDead(Error):
     """The process on the other side is gone."""
 
 
+class WriterDead(PeerDead):
+    """The writer of a channel died (its reader has read every frame it sent)."""
+
+
+class ReaderDead(PeerDead):
+    """The reader of a channel died while the writer waited for room it held."""
+
+
+class ServerDead(PeerDead):
+    """The server of a duplex channel died while a request waited for its response."""
+
+
 class OSFailure(Error, OSError):
     """An OS call failed for another reason; ``os_errno`` has errno when known."""
 
@@ -117,6 +129,10 @@ class WrongProcess(Error):
     """The handle holds a role (writer, producer, consumer, reader) for the process that opened
     it, and this is another one: a child that inherited it across ``fork()``. Open a new handle
     in the child instead."""
+
+
+class AlreadySet(Error):
+    """Written once and already written (a channel's metadata block)."""
 
 
 class CallbackError(Error):

@@ -44,6 +44,15 @@ void load_error_classes() {
     }
 }
 
+void raise_as(const char* class_name, errc e, const std::string& what) {
+    const std::string message = what.empty() ? std::string(explain(e)) : what + ": " + explain(e);
+    py::object cls = py::module_::import("shmkit._errors").attr(class_name);
+    py::object exc = cls(message);
+    exc.attr("code") = to_string(e);
+    PyErr_SetObject(cls.ptr(), exc.ptr());
+    throw py::error_already_set();
+}
+
 void raise(errc e, const std::string& what) {
     std::string message = what.empty() ? std::string(explain(e)) : what + ": " + explain(e);
     int os_errno = 0;

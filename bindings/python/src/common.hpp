@@ -39,6 +39,9 @@ namespace py = pybind11;
 
 // Raises the shmkit exception for `e` (see shmkit/_errors.py). `what` names the operation.
 [[noreturn]] void raise(errc e, const std::string& what);
+// As raise(), with the subclass `class_name` of shmkit._errors that names the case more closely
+// (WriterDead for a PeerDead, ...).
+[[noreturn]] void raise_as(const char* class_name, errc e, const std::string& what);
 inline void check(errc e, const char* what) {
     if (failed(e)) raise(e, what);
 }

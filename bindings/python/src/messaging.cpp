@@ -6,6 +6,7 @@
 #include "messages.hpp"
 #include "reservation.hpp"
 #include "shmkit/broadcast.hpp"
+#include "shmkit/channel.hpp"
 #include "shmkit/command.hpp"
 #include "shmkit/spsc.hpp"
 
@@ -30,6 +31,24 @@ py::bytes bytes_from(const std::uint8_t* data, std::size_t size) {
 }
 
 namespace {
+
+// A configured largest message above what the ring carries, refused with both figures (the
+// core's invalid_argument alone does not say which argument, nor the limit).
+void refuse_beyond_ring(const std::string& name, const char* field, std::uint64_t asked, std::uint64_t largest,
+                        std::uint64_t capacity) {
+    if (asked <= largest || ring_capacity_for(capacity) == 0) return;
+    raise(errc::invalid_argument, what(name, "create") + ": " + field + " " + std::to_string(asked) +
+                                      " is more than a ring of " + std::to_string(ring_capacity_for(capacity)) +
+                                      " bytes carries (at most " + std::to_string(largest) + ")");
+}
+std::uint32_t largest_for(const spsc_config&, std::uint64_t capacity) noexcept { return largest_frame(capacity); }
+std::uint32_t largest_for(const command_config&, std::uint64_t capacity) noexcept { return largest_message(capacity); }
+
+// "... (the largest is N bytes)" for a message_too_large from a writer whose limit is `largest`.
+std::string with_limit(errc e, std::string what, const char* limit_name, std::uint64_t largest) {
+    if (e == errc::message_too_large) what += " (" + std::string(limit_name) + " is " + std::to_string(largest) + " bytes)";
+    return what;
+}
 
 // ---- broadcast -----------------------------------------------------------------------------
 
@@ -71,6 +90,9 @@ using py_command_reader = py_message_reader<command_reader>;
 struct py_spsc_producer final : reserving_writer {
     spsc_producer impl;
     void close_impl() noexcept override { impl.close(); }
+    [[noreturn]] void on_error(errc e, const char* op) {
+        raise(e, with_limit(e, what(*this, op), "max_message", impl.max_message()));
+    }
 };
 
 struct py_spsc_consumer final : handle_base {
@@ -124,6 +146,81 @@ struct py_spsc_consumer final : handle_base {
     }
 };
 
+// ---- channel -------------------------------------------------------------------------------
+
+// A channel end's death, as the Python class of the end that died (WriterDead, ReaderDead: both
+// PeerDead); every other error as usual.
+[[noreturn]] void raise_channel_error(errc e, const std::string& what, const char* dead_class) {
+    if (e == errc::peer_dead) raise_as(dead_class, e, what);
+    raise(e, what);
+}
+
+struct py_channel_writer final : reserving_writer {
+    channel_writer impl;
+    void close_impl() noexcept override { impl.close(); }
+    [[noreturn]] void on_error(errc e, const char* op) {
+        raise_channel_error(e, with_limit(e, what(*this, op), "max_frame", impl.max_frame()), "ReaderDead");
+    }
+};
+
+struct py_channel_reader final : handle_base {
+    channel_reader impl;
+    bool reading = false;  // a frame awaits release() (under the mutex, like the core's own state)
+    void close_impl() noexcept override { impl.close(); }
+    bool source(select_source* out) noexcept override {
+        *out = impl.waitable();
+        return true;
+    }
+    [[noreturn]] void on_error(errc e, const char* op) { raise_channel_error(e, what(*this, op), "WriterDead"); }
+    // read() and try_read(): (array over the frame, seq), or None (try_read: nothing now).
+    py::object read(py::object self, bool blocking, const timeout_arg& timeout, const char* op) {
+        validate_timeout(timeout);
+        bool unreleased = false;
+        auto read_now = [&](auto attempt) {
+            if (reading) {
+                unreleased = true;
+                return result<message_view>(errc::busy);
+            }
+            result<message_view> v = attempt();
+            if (v) reading = true;
+            return v;
+        };
+        result<message_view> v = quick([&] { return read_now([&] { return impl.try_read(); }); });
+        if (!v && v.error() == errc::empty && blocking) {
+            v = wait_rest(timeout, [&](nanoseconds s) { return read_now([&] { return impl.read(s); }); });
+        }
+        if (unreleased) throw std::runtime_error("a frame read earlier is not released yet: release() it first");
+        // Pinned right after the wait, as in SpscConsumer.peek().
+        const py::object guard = pin(self);
+        if (!v && v.error() == errc::empty) return py::none();
+        if (!v) on_error(v.error(), op);
+        return py::make_tuple(shared_bytes(guard, v->data, v->size, false), v->seq);
+    }
+};
+
+// create() and open() of both channel ends.
+template <class H>
+std::unique_ptr<H> create_channel(const std::string& name, std::uint64_t capacity, std::uint32_t max_frame,
+                                  std::uint32_t metadata_size, double liveness_period, bool replace_stale,
+                                  bool prefault, std::uint32_t mode, bool allow_membarrier) {
+    channel_config c;
+    c.capacity = capacity;
+    c.max_frame = max_frame;
+    c.metadata_size = metadata_size;
+    validate_timeout(liveness_period);
+    auto o = interruptible<channel_options>(segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5));
+    o.liveness_period_ns = static_cast<std::uint64_t>(liveness_period * 1e9);
+    refuse_beyond_ring(name, "max_frame", max_frame, largest_frame(ring_capacity_for(capacity)), capacity);
+    return open_handle<H>(name, "create", [&] { return decltype(H::impl)::create(name.c_str(), c, o); });
+}
+template <class H>
+std::unique_ptr<H> open_channel(const std::string& name, double ready_timeout, double liveness_period) {
+    validate_timeout(liveness_period);
+    auto o = interruptible<channel_options>(attach_segment_options(ready_timeout));
+    o.liveness_period_ns = static_cast<std::uint64_t>(liveness_period * 1e9);
+    return open_handle<H>(name, "open", [&] { return decltype(H::impl)::open(name.c_str(), o); }, ready_timeout);
+}
+
 // ---- command -------------------------------------------------------------------------------
 
 struct py_command_writer final : handle_base {
@@ -152,6 +249,7 @@ std::unique_ptr<H> create_queue(const std::string& name, std::uint64_t capacity,
     Config c;
     c.capacity = capacity;
     c.max_message = max_message;
+    refuse_beyond_ring(name, "max_message", max_message, largest_for(c, ring_capacity_for(capacity)), capacity);
     const auto o = interruptible<Options>(segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5));
     return open_handle<H>(name, "create", [&] { return decltype(H::impl)::create(name.c_str(), c, o); });
 }
@@ -169,9 +267,11 @@ py::object bytes_reservation(const py::object& guard, py::object self, handle_ba
     return make_reservation(std::move(self), w, open_flag, std::move(r), std::move(a), size, true);
 }
 
-// spsc reserve() and try_reserve(): a Reservation; without `blocking`, None when there is no room.
-py::object spsc_reserve(py::object self, std::size_t size, bool blocking, const timeout_arg& timeout, const char* op) {
-    auto& p = self.cast<py_spsc_producer&>();
+// spsc and channel reserve() and try_reserve(): a Reservation; without `blocking`, None when
+// there is no room. `on_error` raises the writer's errors.
+template <class H>
+py::object ring_reserve(py::object self, std::size_t size, bool blocking, const timeout_arg& timeout, const char* op) {
+    auto& p = self.cast<H&>();
     validate_timeout(timeout);
     bool refused = false;
     result<reservation> r = p.quick(p.reserve_guarded(refused, [&] { return p.impl.try_reserve(size); }));
@@ -181,7 +281,7 @@ py::object spsc_reserve(py::object self, std::size_t size, bool blocking, const 
     const py::object guard = pin_reserved(self, p, r, &p.reserving);
     p.check_refused(refused);
     if (!r && r.error() == errc::full && !blocking) return py::none();
-    if (!r) raise(r.error(), what(p, op));
+    if (!r) p.on_error(r.error(), op);
     return bytes_reservation(guard, self, p, &p.reserving, std::move(r).value());
 }
 
@@ -375,7 +475,7 @@ queue makes push() wait (or try_push() return False).
                     p, data, timeout, p.guarded(refused, [&](const void* d, std::size_t n) { return p.impl.try_push(d, n); }),
                     p.guarded(refused, [&](const void* d, std::size_t n, nanoseconds t) { return p.impl.push(d, n, t); }));
                 p.check_refused(refused);  // a refusal, not the Busy it was returned as
-                check(e, p, "push");
+                if (failed(e)) p.on_error(e, "push");
             },
             py::arg("data"), py::arg("timeout") = py::none(),
             "Queues one message, waiting up to `timeout` seconds for room (None: forever). Raises Timeout when it "
@@ -388,21 +488,23 @@ queue makes push() wait (or try_push() return False).
                     send(p, data, p.guarded(refused, [&](const void* d, std::size_t n) { return p.impl.try_push(d, n); }));
                 p.check_refused(refused);
                 if (e == errc::full) return false;
-                check(e, p, "try_push");
+                if (failed(e)) p.on_error(e, "try_push");
                 return true;
             },
             py::arg("data"), "Queues one message if there is room: True, or False when the queue is full.")
         .def(
             "reserve",
             [](py::object self, std::size_t size, timeout_arg timeout) {
-                return spsc_reserve(std::move(self), size, true, timeout, "reserve");
+                return ring_reserve<py_spsc_producer>(std::move(self), size, true, timeout, "reserve");
             },
             py::arg("size"), py::arg("timeout") = py::none(),
             "Reserves `size` bytes to fill in place, waiting up to `timeout` seconds for room; returns a "
             "Reservation. Raises Timeout when it expires (0 included).")
         .def(
             "try_reserve",
-            [](py::object self, std::size_t size) { return spsc_reserve(std::move(self), size, false, 0.0, "try_reserve"); },
+            [](py::object self, std::size_t size) {
+                return ring_reserve<py_spsc_producer>(std::move(self), size, false, 0.0, "try_reserve");
+            },
             py::arg("size"), "Reserves `size` bytes to fill in place if there is room now: a Reservation, or None.")
         .def_property_readonly("consumer_alive",
                                &ask<py_spsc_producer, &impl_of<py_spsc_producer>::consumer_alive>,
@@ -568,6 +670,139 @@ claiming and committing is skipped after one liveness period (counted in `abando
         .def_property_readonly("max_message",
                                &ask<py_command_reader, &impl_of<py_command_reader>::max_message>,
                                "The largest message this channel carries, in bytes.");
+
+    // ---- channel -------------------------------------------------------------------------
+    constexpr const char* channel_create_doc =
+        "capacity: ring bytes for frames; max_frame: the largest frame (0: as large as the ring allows, "
+        "its capacity less 16); metadata_size: bytes of the metadata block; liveness_period: seconds within "
+        "which a blocking call notices the other end's death. ";
+    auto channel_writer_class = py::class_<py_channel_writer, handle_base>(m, "ChannelWriter", R"doc(
+The writing end of a zero-copy frame channel (one writer, one reader). Frames up to nearly the
+whole ring, contiguous; space comes back only when the reader releases a frame, so a reader that
+holds frames back-pressures the writer. A blocking call raises ReaderDead (a PeerDead) when the
+reader dies.
+)doc")
+        .def_static("create", &create_channel<py_channel_writer>, py::arg("name"), py::kw_only(),
+                    py::arg("capacity") = 1u << 20, py::arg("max_frame") = 0, py::arg("metadata_size") = 0,
+                    py::arg("liveness_period") = 0.1, py::arg("replace_stale") = true, py::arg("prefault") = false,
+                    py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+                    (std::string("Creates the channel as its writer. ") + channel_create_doc + seg_doc).c_str())
+        .def_static("open", &open_channel<py_channel_writer>, py::arg("name"), py::kw_only(),
+                    py::arg("ready_timeout") = 0.5, py::arg("liveness_period") = 0.1,
+                    "Becomes the writer of an existing channel (Busy while another writer lives).")
+        .def(
+            "write",
+            [](py_channel_writer& w, const py::handle& data, timeout_arg timeout) {
+                bool refused = false;
+                const errc e = send_waiting(
+                    w, data, timeout, w.guarded(refused, [&](const void* d, std::size_t n) { return w.impl.try_write(d, n); }),
+                    w.guarded(refused, [&](const void* d, std::size_t n, nanoseconds t) { return w.impl.write(d, n, t); }));
+                w.check_refused(refused);
+                if (failed(e)) w.on_error(e, "write");
+            },
+            py::arg("data"), py::arg("timeout") = py::none(),
+            "Sends one frame (a copy), waiting up to `timeout` seconds for room (None: forever). Raises Timeout when "
+            "it expires (0 included), ReaderDead when the reader died holding the room.")
+        .def(
+            "try_write",
+            [](py_channel_writer& w, const py::handle& data) {
+                bool refused = false;
+                const errc e =
+                    send(w, data, w.guarded(refused, [&](const void* d, std::size_t n) { return w.impl.try_write(d, n); }));
+                w.check_refused(refused);
+                if (e == errc::full) return false;
+                if (failed(e)) w.on_error(e, "try_write");
+                return true;
+            },
+            py::arg("data"), "Sends one frame if there is room: True, or False when the channel is full.")
+        .def(
+            "reserve",
+            [](py::object self, std::size_t size, timeout_arg timeout) {
+                return ring_reserve<py_channel_writer>(std::move(self), size, true, timeout, "reserve");
+            },
+            py::arg("size"), py::arg("timeout") = py::none(),
+            "Zero-copy: reserves a contiguous frame of `size` bytes to fill in place, waiting up to `timeout` "
+            "seconds for room; returns a Reservation whose commit() sends it.")
+        .def(
+            "try_reserve",
+            [](py::object self, std::size_t size) {
+                return ring_reserve<py_channel_writer>(std::move(self), size, false, 0.0, "try_reserve");
+            },
+            py::arg("size"), "As reserve(), without waiting: a Reservation, or None when there is no room now.")
+        .def(
+            "set_metadata",
+            [](py_channel_writer& w, const py::handle& data) {
+                input_bytes in(data);
+                const errc e = w.quick([&] { return w.impl.set_metadata(in.data(), in.size()); });
+                if (failed(e)) w.on_error(e, "set_metadata");
+            },
+            py::arg("data"),
+            "Fills the metadata block, once per channel. Raises AlreadySet when it was set before, MessageTooLarge "
+            "beyond metadata_capacity.")
+        .def_property_readonly("reader_connected",
+                               &ask<py_channel_writer, &impl_of<py_channel_writer>::reader_connected>,
+                               "True while a live process holds the reader's end.")
+        .def_property_readonly("max_frame", &ask<py_channel_writer, &impl_of<py_channel_writer>::max_frame>,
+                               "The largest frame, in bytes.")
+        .def_property_readonly("metadata_capacity",
+                               &ask<py_channel_writer, &impl_of<py_channel_writer>::metadata_capacity>,
+                               "Bytes of the metadata block.");
+    add_ring_occupancy(channel_writer_class);
+
+    auto channel_reader_class = py::class_<py_channel_reader, handle_base>(m, "ChannelReader", R"doc(
+The reading end of a zero-copy frame channel. read() returns a Frame over the channel's memory;
+its release() gives the space back, after which the frame's data raises on access. A blocking
+read raises WriterDead (a PeerDead) once every frame is read and the writer has died.
+)doc")
+        .def_static("create", &create_channel<py_channel_reader>, py::arg("name"), py::kw_only(),
+                    py::arg("capacity") = 1u << 20, py::arg("max_frame") = 0, py::arg("metadata_size") = 0,
+                    py::arg("liveness_period") = 0.1, py::arg("replace_stale") = true, py::arg("prefault") = false,
+                    py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+                    (std::string("Creates the channel as its reader. ") + channel_create_doc + seg_doc).c_str())
+        .def_static("open", &open_channel<py_channel_reader>, py::arg("name"), py::kw_only(),
+                    py::arg("ready_timeout") = 0.5, py::arg("liveness_period") = 0.1,
+                    "Becomes the reader of an existing channel (Busy while another reader lives).")
+        .def(
+            "_read",
+            [](py::object self, timeout_arg timeout) {
+                return self.cast<py_channel_reader&>().read(self, true, timeout, "read");
+            },
+            py::arg("timeout") = py::none(), "(array, seq) of the next frame, waiting; read() wraps it in a Frame.")
+        .def(
+            "_try_read",
+            [](py::object self) { return self.cast<py_channel_reader&>().read(self, false, 0.0, "try_read"); },
+            "(array, seq) of the next frame, or None; try_read() wraps it in a Frame.")
+        .def(
+            "_release",
+            [](py_channel_reader& r) {
+                r.quick([&] {
+                    if (!r.reading) return false;
+                    r.impl.release();
+                    r.reading = false;
+                    return true;
+                });
+            },
+            "Gives the frame read last back to the writer (Frame.release() calls it).")
+        .def_property_readonly(
+            "metadata",
+            [](py::object self) -> py::object {
+                auto& r = self.cast<py_channel_reader&>();
+                result<message_view> v = r.quick([&] { return r.impl.metadata(); });
+                if (!v && v.error() == errc::empty) return py::none();
+                if (!v) r.on_error(v.error(), "metadata");
+                return shared_bytes(pin(self), v->data, v->size, false);
+            },
+            "The metadata block as a read-only uint8 array in place, or None until the writer has set it.")
+        .def("poll", &ask<py_channel_reader, &impl_of<py_channel_reader>::poll>, "True if a frame is waiting.")
+        .def_property_readonly("writer_connected",
+                               &ask<py_channel_reader, &impl_of<py_channel_reader>::writer_connected>,
+                               "True while a live process holds the writer's end.")
+        .def_property_readonly("max_frame", &ask<py_channel_reader, &impl_of<py_channel_reader>::max_frame>,
+                               "The largest frame, in bytes.")
+        .def_property_readonly("metadata_capacity",
+                               &ask<py_channel_reader, &impl_of<py_channel_reader>::metadata_capacity>,
+                               "Bytes of the metadata block.");
+    add_ring_occupancy(channel_reader_class);
 }
 
 }  // namespace shmkit::python
