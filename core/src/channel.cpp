@@ -11,8 +11,9 @@ detail::spsc_end_settings channel_settings(const channel_options& options) noexc
     detail::spsc_end_settings s;
     s.wait = options.wait;
     s.k = kind::channel;
-    // Never 0 here: 0 would make the ends wait like spsc's, without looking at each other.
-    s.liveness_period_ns = options.liveness_period_ns == 0 ? 1 : options.liveness_period_ns;
+    // At least a millisecond: 0 would make the ends wait like spsc's, without looking at each
+    // other, and a shorter period would spin where the OS cannot watch the peer's exit.
+    s.liveness_period_ns = options.liveness_period_ns < 1'000'000 ? 1'000'000 : options.liveness_period_ns;
     return s;
 }
 
@@ -102,6 +103,24 @@ errc channel_writer::set_metadata(const void* data, std::size_t size) noexcept {
     return errc::ok;
 }
 
+void channel_writer::finish_after_prefix(detail::reservation_state& r, std::size_t used, bool publish) noexcept {
+    spsc_producer::finish(r, used + r.position_, publish);
+}
+
+result<reservation> channel_writer::reserve_after(const void* prefix, std::size_t prefix_size, std::size_t size,
+                                                  nanoseconds timeout) noexcept {
+    if (size > max_message_ || prefix_size > max_message_ - size) return errc::message_too_large;
+    auto r = reserve(prefix_size + size, timeout);
+    if (!r) return r;
+    copy_to_shared(r->data(), prefix, prefix_size);
+    // The same space, less the prefix: commit(used) publishes the prefix and `used` bytes.
+    reservation after(static_cast<spsc_producer*>(this), &finish_after_prefix, r->data() + prefix_size, size,
+                      claimed_as_);
+    after.position_ = prefix_size;
+    r->writer_ = nullptr;  // handed over to `after`: finishing `r` now would publish the frame
+    return after;
+}
+
 // ---- reader ----------------------------------------------------------------------------------
 
 result<channel_reader> channel_reader::adopt(result<spsc_consumer>&& c) noexcept {
@@ -128,6 +147,13 @@ result<channel_reader> channel_reader::attach(void* memory, std::uint64_t size, 
 
 result<message_view> channel_reader::read(nanoseconds timeout) noexcept {
     return peek_until(deadline_after(timeout));
+}
+
+errc channel_reader::wait_for_writer(nanoseconds timeout) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    // A writer that claims the role wakes the data word (announce_role_change).
+    return wait_until(control_->data, barriers_, [this] { return producer_alive(); }, deadline_after(timeout),
+                      settings_.wait);
 }
 
 result<message_view> channel_reader::metadata() const noexcept {

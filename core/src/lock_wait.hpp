@@ -21,18 +21,21 @@ inline std::uint64_t look_again_at(std::uint64_t now, std::uint64_t deadline_ns,
 // deadline, or the death of `holder` (a role word), whichever comes first. Where the OS can
 // watch for a process's exit, the sleep is idle for as long as the holder lives: its exit wakes
 // us. Elsewhere we wake once per liveness period to look at it (`now` as in look_again_at).
+// `w` as for wait_until: interrupted (with w.return_on_signal) is the only error it returns; the
+// caller looks again after anything else.
 template <class Released>
-void wait_for_holder(wait_word& wake, barrier_mode mode, std::uint64_t holder, Released&& released, std::uint64_t now,
-                     std::uint64_t deadline_ns, const lock_options& o) noexcept {
+errc wait_for_holder(wait_word& wake, barrier_mode mode, std::uint64_t holder, Released&& released, std::uint64_t now,
+                     std::uint64_t deadline_ns, const lock_options& o, wait_options w = {}) noexcept {
     os::exit_watch watch;
     const errc watched = os::watch_exit(unpack_process(holder), &wake.sequence.raw, &watch);
-    if (watched == errc::peer_dead) return;  // the caller looks again and finds it dead
+    if (watched == errc::peer_dead) return errc::ok;  // the caller looks again and finds it dead
     const bool idle = watched == errc::ok;
-    static_cast<void>(wait_until(
+    const errc e = wait_until(
         // `fired` is this process's memory, set by the port's watcher thread: a plain builtin.
         wake, mode, [&] { return released() || __atomic_load_n(&watch.fired, __ATOMIC_ACQUIRE) != 0; },
-        idle ? deadline_ns : look_again_at(now, deadline_ns, o)));
+        idle ? deadline_ns : look_again_at(now, deadline_ns, o), w);
     if (idle) os::unwatch_exit(&watch);
+    return e == errc::interrupted ? e : errc::ok;
 }
 
 }  // namespace shmkit::detail

@@ -34,8 +34,8 @@ errc lock(robust_lock& l, barrier_mode mode, std::uint64_t deadline_ns, const lo
         // one) or dies.
         const std::uint64_t holder = l.owner.load(order::acquire);
         if (holder == 0) continue;
-        detail::wait_for_holder(l.wake, mode, holder, [&] { return l.owner.load(order::acquire) != holder; }, now,
-                                deadline_ns, options);
+        static_cast<void>(detail::wait_for_holder(l.wake, mode, holder, [&] { return l.owner.load(order::acquire) != holder; }, now,
+                                deadline_ns, options));
     }
 }
 

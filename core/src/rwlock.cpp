@@ -85,8 +85,8 @@ errc rwlock::lock_shared(std::uint32_t slot, std::uint64_t deadline_ns, const lo
         }
         const std::uint64_t now = os::monotonic_ns();
         if (now >= deadline_ns) return errc::lock_timeout;
-        detail::wait_for_holder(state_->readers_wake, mode_, writer,
-                                [&] { return state_->writer.load(order::acquire) != writer; }, now, deadline_ns, options);
+        static_cast<void>(detail::wait_for_holder(state_->readers_wake, mode_, writer,
+                                [&] { return state_->writer.load(order::acquire) != writer; }, now, deadline_ns, options));
     }
 }
 
@@ -108,8 +108,8 @@ errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexce
         }
         const std::uint64_t now = os::monotonic_ns();
         if (now >= deadline_ns) return errc::lock_timeout;
-        detail::wait_for_holder(state_->writer_wake, mode_, writer,
-                                [&] { return state_->writer.load(order::acquire) != writer; }, now, deadline_ns, options);
+        static_cast<void>(detail::wait_for_holder(state_->writer_wake, mode_, writer,
+                                [&] { return state_->writer.load(order::acquire) != writer; }, now, deadline_ns, options));
     }
     // The claim above before the scan below (store->load); pairs with the light barrier in
     // lock_shared.
@@ -128,10 +128,10 @@ errc rwlock::lock(std::uint64_t deadline_ns, const lock_options& options) noexce
                 return errc::lock_timeout;
             }
             // The slot's readers leave, or its owner (the one process that can take them back) dies.
-            detail::wait_for_holder(
+            static_cast<void>(detail::wait_for_holder(
                 state_->writer_wake, mode_, owner,
                 [&] { return s.readers.load(order::acquire) == 0 || s.owner.load(order::acquire) != owner; }, now,
-                deadline_ns, options);
+                deadline_ns, options));
         }
     }
     return acquired();

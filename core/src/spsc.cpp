@@ -54,7 +54,6 @@ atomic_u64& spsc_end_state::peer_role() const noexcept {
 }
 
 void spsc_end_state::announce_role_change() noexcept {
-    if (settings_.liveness_period_ns == 0) return;
     notify_all(control_->data, barriers_);
     notify_all(control_->space, barriers_);
 }
@@ -62,7 +61,7 @@ void spsc_end_state::announce_role_change() noexcept {
 void spsc_end_state::drop() noexcept {
     if (control_ == nullptr) return;
     release_role(role());
-    announce_role_change();
+    if (settings_.liveness_period_ns != 0) announce_role_change();
     control_ = nullptr;
     segment_.close();
 }
@@ -97,7 +96,9 @@ errc spsc_end_state::bind_end(std::uint8_t* base, std::uint64_t size, bool produ
     if (how == claim_kind::took_over) {
         (producer_side ? c->producer_takeovers : c->consumer_takeovers).fetch_add(1, order::relaxed);
     }
-    announce_role_change();
+    // Channels: the other end looks at its new peer. Any takeover: a peer asleep for room or data
+    // that the dead holder stored but was killed before notifying looks again.
+    if (settings.liveness_period_ns != 0 || how == claim_kind::took_over) announce_role_change();
     return errc::ok;
 }
 
@@ -127,31 +128,39 @@ result<segment> spsc_end_state::create_segment(const char* name, kind k, const s
 // process's exit (wait_for_holder), the sleep stays idle until the peer exits, else it looks
 // again once per period. A role that changes hands notifies both wait words
 // (announce_role_change), so a sleeper that saw no peer, or a peer since replaced, looks again.
-// A peer that closes its end cleanly is not dead: the sleeper waits for the next one.
+// A peer that closes its end cleanly is not dead: the sleeper waits for the next one. With no
+// peer, the sleep is bounded by a period as well: a claimant killed between its claim and its
+// notify would otherwise never wake us.
 template <class Ready>
 errc spsc_end_state::sleep_until(wait_word& w, Ready&& ready, std::uint64_t deadline_ns) noexcept {
     const std::uint64_t period = settings_.liveness_period_ns;
     if (period == 0) return wait_until(w, barriers_, ready, deadline_ns, settings_.wait);
     atomic_u64& peer = peer_role();
     bool first_period_over = false;
+    lock_options o;
+    o.liveness_period_ns = period;
     for (;;) {
         if (ready()) return errc::ok;
         const std::uint64_t holder = peer.load(order::acquire);
-        if (holder != 0 && !inspect_role(peer).alive) return errc::peer_dead;
+        // The holder loaded, not the word again: one that closed its end meanwhile is not dead.
+        if (holder != 0 && !os::process_alive(unpack_process(holder))) {
+            // It may have published (or given room back) just before it died: that comes first.
+            return ready() ? errc::ok : errc::peer_dead;
+        }
         const std::uint64_t now = os::monotonic_ns();
         if (now >= deadline_ns) return errc::timeout;
         // Acquire: a changed holder is read again at the top of the loop.
         auto ready_or_new_peer = [&] { return ready() || peer.load(order::acquire) != holder; };
-        lock_options o;
-        o.liveness_period_ns = period;
+        errc e;
         if (holder == 0 || !first_period_over) {
+            // No peer: a claim notifies us, but a claimant killed before its notify would not,
+            // so this wait is bounded by a period too.
             first_period_over = holder != 0;
-            const errc e = wait_until(w, barriers_, ready_or_new_peer,
-                                      holder == 0 ? deadline_ns : look_again_at(now, deadline_ns, o), settings_.wait);
-            if (e == errc::interrupted) return e;
+            e = wait_until(w, barriers_, ready_or_new_peer, look_again_at(now, deadline_ns, o), settings_.wait);
         } else {
-            wait_for_holder(w, barriers_, holder, ready_or_new_peer, now, deadline_ns, o);
+            e = wait_for_holder(w, barriers_, holder, ready_or_new_peer, now, deadline_ns, o, settings_.wait);
         }
+        if (e == errc::interrupted) return e;
     }
 }
 
@@ -173,6 +182,8 @@ errc spsc_producer::bind(std::uint8_t* base, std::uint64_t size, const detail::s
     next_seq_ = control_->pushed.load(order::acquire);
     head_ = control_->head.load(order::acquire);
     cached_tail_ = control_->tail.load(order::acquire);
+    // Loaded again since bind_end checked them: a hostile process may have changed them.
+    if (!plausible_span(cached_tail_, head_, ring_.capacity())) return errc::invalid_layout;
     const std::uint64_t settled = ring_.settled_head(head_, next_seq_, max_message_);
     if (settled != head_ && settled - cached_tail_ <= ring_.capacity()) {
         head_ = settled;
@@ -223,6 +234,8 @@ void spsc_producer::finish(detail::reservation_state& r, std::size_t used, bool 
 
 errc spsc_producer::wait_for_room(std::uint64_t need, std::uint64_t deadline_ns) noexcept {
     const std::uint64_t capacity = ring_.capacity();
+    // cached_tail_ came from shared memory: a corrupt one must not make room appear.
+    if (cached_tail_ > head_ || head_ - cached_tail_ > capacity) return errc::invalid_layout;
     if (capacity - (head_ - cached_tail_) >= need) return errc::ok;
     // Acquire: the consumer has finished reading every record before the tail it stored.
     cached_tail_ = control_->tail.load(order::acquire);

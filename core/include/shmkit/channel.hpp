@@ -31,7 +31,7 @@ struct channel_options {
     // How soon a blocking call notices the other end's death where the OS cannot tell it (it
     // looks once per period); where it can (Linux pidfd, Windows process handles), an idle wait
     // looks once, after the first period, and then sleeps until the other end exits.
-    std::uint64_t liveness_period_ns = 100'000'000;
+    std::uint64_t liveness_period_ns = 100'000'000;  // at least 1 ms
 };
 
 struct channel_info {
@@ -85,10 +85,20 @@ public:
     using spsc_producer::reserve;
     using spsc_producer::try_reserve;
 
+    // Zero-copy with a fixed prefix: reserves a frame of `prefix_size + size` bytes, copies
+    // `prefix` into its start and returns the `size` bytes after it; commit(used) sends
+    // `prefix_size + used` bytes. For frames that start with a header of the caller's (duplex).
+    result<reservation> reserve_after(const void* prefix, std::size_t prefix_size, std::size_t size,
+                                      nanoseconds timeout = wait_forever) noexcept;
+
+    // The sequence number the next frame will carry (frames are numbered from 0 per channel).
+    std::uint64_t next_seq() const noexcept { return next_seq_; }
+
     // A live process holds the reader's role now.
     bool reader_connected() const noexcept { return consumer_alive(); }
 
 private:
+    static void finish_after_prefix(detail::reservation_state& r, std::size_t used, bool publish) noexcept;
     explicit channel_writer(spsc_producer&& p) noexcept : spsc_producer(static_cast<spsc_producer&&>(p)) {}
     static result<channel_writer> adopt(result<spsc_producer>&& p) noexcept;
 };
@@ -126,11 +136,17 @@ public:
     // Waits up to `timeout`: timeout; peer_dead (every frame the writer sent has been read and
     // the writer has died).
     result<message_view> read(nanoseconds timeout = wait_forever) noexcept;
-    // Gives the frame read last back to the writer; its view is invalid from here on.
-    using spsc_consumer::release;
+    // Gives the frame read last back to the writer; its view is invalid from here on. Nothing
+    // (not a contract violation) when no frame is held.
+    void release() noexcept {
+        if (peeked_span_ != 0) spsc_consumer::release();
+    }
 
     // A live process holds the writer's role now.
     bool writer_connected() const noexcept { return producer_alive(); }
+    // Waits until a live process holds the writer's role (a writer connects, or takes over from
+    // a dead one): ok, timeout.
+    [[nodiscard]] errc wait_for_writer(nanoseconds timeout = wait_forever) noexcept;
 
 private:
     explicit channel_reader(spsc_consumer&& c) noexcept : spsc_consumer(static_cast<spsc_consumer&&>(c)) {}

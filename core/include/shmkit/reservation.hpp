@@ -15,6 +15,7 @@ namespace shmkit {
 
 class broadcast_writer;
 class spsc_producer;
+class channel_writer;
 class command_writer;
 class slot_writer;
 
@@ -64,6 +65,7 @@ public:
 private:
     friend class broadcast_writer;
     friend class spsc_producer;
+    friend class channel_writer;
     friend class command_writer;
     friend class slot_writer;
     reservation(void* writer, detail::finish_reservation finish, std::uint8_t* data, std::size_t size,
