@@ -157,7 +157,8 @@ pass. A source is a reader (BroadcastReader, SpscConsumer, CommandReader, Stream
 VideoReader, AudioReader, KV), ready when it has something to read (a KV: when its changes()
 would be non-empty), or a callable taking no arguments, ready when it returns something true
 (a cheap, non-consuming check). Sources earlier in the list win ties. Readers are waited on in
-the kernel: a select over readers only uses no CPU while idle and wakes at once. Callables are
+the kernel: over readers only, nothing is polled and a ready reader wakes the select at once
+(like every wait, it also wakes every 50 ms to run signal handlers). Callables are
 polled every `poll_interval` seconds (default 0.01) between waits on the readers: a callable
 that becomes true is noticed within about poll_interval, at the cost of 1 / poll_interval
 wake-ups per second while idle; readers still wake the select at once. An exception a callable
