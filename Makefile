@@ -92,14 +92,22 @@ test-native: build
 test-python: build
 	cd $(BUILD)/native && ctest $(CTEST_FLAGS) -R python
 
-# The README's install commands, offline, then the quick start and the whole Python suite run
-# against the installed copy (from outside the source tree, so nothing is imported from it).
+# The README's install commands, offline, then the quick start, the installed command-line tool
+# (the console script and `python -m shmkit`, with their exit status: 2 is a usage error) and the
+# whole Python suite run against the installed copy (from outside the source tree, so nothing is
+# imported from it).
 test-pip: build
 	rm -rf $(VENV)
 	$(PYTHON) -m venv --system-site-packages $(VENV)
 	$(VENV)/bin/pip install --no-index --no-build-isolation --quiet .
 	cd / && $(abspath $(VENV))/bin/python -c 'import shmkit; assert "/site-packages/" in shmkit.__file__, shmkit.__file__'
 	cd / && $(abspath $(VENV))/bin/python $(CURDIR)/examples/quickstart.py
+	cd / && $(abspath $(VENV))/bin/shmkit --help >/dev/null
+	cd / && $(abspath $(VENV))/bin/shmkit ls
+	cd / && $(abspath $(VENV))/bin/python -m shmkit --help >/dev/null
+	cd / && $(abspath $(VENV))/bin/python -m shmkit ls
+	cd / && $(abspath $(VENV))/bin/shmkit no-such-command 2>/dev/null; test $$? -eq 2
+	cd / && $(abspath $(VENV))/bin/python -m shmkit no-such-command 2>/dev/null; test $$? -eq 2
 	cd / && SHMKIT_XLANG=$(abspath $(BUILD))/native/bindings/python/shmkit_xlang \
 	  $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider $(CURDIR)/bindings/python/tests
 

@@ -1,4 +1,6 @@
-"""Builds shmkit's native module with CMake (pyproject.toml has the metadata).
+"""Builds shmkit's native module and the shmkit command-line tool with CMake (pyproject.toml has
+the metadata). The tool is installed inside the package, in shmkit/_bin, for the `shmkit`
+console script and `python -m shmkit` (shmkit/__main__.py).
 
 pip runs this with the interpreter it installs for, which CMake receives as Python_EXECUTABLE,
 so the module always matches the interpreter (a venv's, Debian's /usr/bin/python3, ...).
@@ -32,17 +34,22 @@ class CMakeBuild(build_ext):
             "-DSHMKIT_BUILD_PYTHON=ON",
             "-DSHMKIT_BUILD_TESTS=OFF",
             "-DSHMKIT_BUILD_BENCH=OFF",
-            "-DSHMKIT_BUILD_TOOLS=OFF",
+            "-DSHMKIT_BUILD_TOOLS=ON",
             "-DSHMKIT_INSTALL=OFF",
             f"-DPython_EXECUTABLE={sys.executable}",
         ] + shlex.split(os.environ.get("SHMKIT_CMAKE_ARGS", ""))
         subprocess.check_call(configure)
-        subprocess.check_call(["cmake", "--build", str(build_dir), "--target", "shmkit_python",
+        subprocess.check_call(["cmake", "--build", str(build_dir), "--target", "shmkit_python", "shmkit_python_tool",
                                "-j", str(os.cpu_count() or 2)])
-        built = next((build_dir / "bindings" / "python" / "shmkit").glob("_shmkit*.so"))
+        package = build_dir / "bindings" / "python" / "shmkit"
+        built = next(package.glob("_shmkit*.so"))
         target = Path(self.get_ext_fullpath(ext.name))
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(built, target)
+        # The tool, inside the package (copy2 keeps it executable).
+        (target.parent / "_bin").mkdir(exist_ok=True)
+        for tool in (package / "_bin").iterdir():
+            shutil.copy2(tool, target.parent / "_bin" / tool.name)
 
 
 setup(ext_modules=[CMakeExtension("shmkit._shmkit")], cmdclass={"build_ext": CMakeBuild})

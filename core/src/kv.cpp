@@ -304,22 +304,20 @@ std::uint64_t kv_store::epoch() const noexcept {
     return control_ == nullptr ? 0 : control_->epoch.load(order::acquire);
 }
 
+bool kv_store::changed_after(std::uint32_t index, std::uint64_t since) const noexcept {
+    const kv_entry& e = entry(index);
+    const bool writing = (e.seq.load(order::acquire) & 1) != 0;
+    return writing || e.epoch.load(order::relaxed) > since;
+}
+
 result<std::uint32_t> kv_store::changed_since(std::uint64_t since, std::uint32_t* indices, std::uint32_t capacity,
                                               std::uint64_t* current) const noexcept {
-    if (control_ == nullptr) return errc::not_open;
-    // Acquire: every write whose ticket this includes marked its key odd before taking it.
-    const std::uint64_t now = control_->epoch.load(order::acquire);
     std::uint32_t n = 0;
-    for (std::uint32_t i = 0; i < geometry_.key_count; ++i) {
-        const kv_entry& e = entry(i);
-        const bool writing = (e.seq.load(order::acquire) & 1) != 0;
-        if (writing || e.epoch.load(order::relaxed) > since) {
-            if (n == capacity) return errc::message_too_large;  // a bigger array is needed
-            indices[n++] = i;
-        }
-    }
-    *current = now;
-    return n;
+    return for_each_changed(since, current, [&](std::uint32_t index) {
+        if (n == capacity) return errc::message_too_large;  // a bigger array is needed
+        indices[n++] = index;
+        return errc::ok;
+    });
 }
 
 errc kv_store::wait_change(std::uint64_t since, nanoseconds timeout) noexcept {

@@ -340,6 +340,8 @@ void read_kv(context& c, kv_store& kv, std::vector<std::uint32_t>& indices) {
         std::uint64_t current = 0;
         const std::uint32_t room = i == 0 ? 1 : static_cast<std::uint32_t>(indices.size());
         use(kv.changed_since(static_cast<std::uint64_t>(i), indices.data(), room, &current));
+        use(kv.changed_since(static_cast<std::uint64_t>(i), c.buffer.data(), c.buffer.size(), &current,
+                             [](std::uint32_t, const result<kv_value_info>& value) { use(value); }));
         use(kv.wait_change(kv.epoch(), no_wait));
         use(kv.wait_change(0, no_wait));
     }

@@ -525,6 +525,77 @@ struct kv_read : rl::test_suite<kv_read, 3> {
     }
 };
 
+// ---- kv: changed_since() with values never misses a value ----------------------------------
+
+// A writer sets two keys twice each while a watcher calls changed_since() with values twice,
+// passing on the epoch each call returns; one more call after both threads have finished must
+// leave the watcher with each key's last value, whatever the schedule (stale reads included:
+// such a call returns its `since` again). Fails if the epoch is read after the scan instead of
+// before it, or if a call with a stale read returns the new epoch.
+struct kv_changed_values : rl::test_suite<kv_changed_values, 2> {
+    shadowed_memory<1024> m;
+    std::uint64_t size = 0;
+    std::uint64_t since = 0;
+    std::uint64_t seen[2] = {0, 0};  // the newest value the watcher got of each key
+
+    static kv_config config() {
+        kv_config c;
+        c.max_key = 4;
+        c.max_value = 24;
+        return c;
+    }
+    static constexpr const char* keys[] = {"a", "b"};
+    static std::uint64_t value(std::uint32_t key, std::uint64_t round) { return 10 * (key + 1) + round; }
+
+    void before() {
+        m.begin_setup();
+        size = kv_store::segment_size(keys, 2, config());
+        RL_ASSERT(size != 0 && size <= m.size);
+        auto kv = kv_store::format(m.bytes, size, keys, 2, config());
+        RL_ASSERT(kv.ok());
+        kv->close();
+        m.end_setup();
+    }
+    void watch() {
+        kv_options o;
+        o.read_retries = 2;
+        auto kv = kv_store::attach(m.bytes, size, o);
+        RL_ASSERT(kv.ok());
+        payload<3> v;
+        auto n = kv->changed_since(since, v.words, sizeof v.words, &since,
+                                   [&](std::uint32_t key, const result<kv_value_info>& got) {
+                                       if (!got) {
+                                           RL_ASSERT(got.error() == errc::stale);
+                                           return;
+                                       }
+                                       RL_ASSERT(got->size == sizeof v.words && v.uniform());
+                                       seen[key] = v.words[0];
+                                   });
+        RL_ASSERT(n.ok());
+    }
+    void thread(unsigned index) {
+        if (index == 0) {
+            kv_options o;
+            o.lock.spin = 0;
+            auto kv = kv_store::attach(m.bytes, size, o);
+            RL_ASSERT(kv.ok());
+            for (std::uint64_t round = 1; round <= 2; ++round) {
+                for (std::uint32_t key = 0; key < 2; ++key) {
+                    const payload<3> v(value(key, round));
+                    RL_ASSERT(kv->set(key, v.words, sizeof v.words, wait_forever) == errc::ok);
+                }
+            }
+        } else {
+            watch();
+            watch();
+        }
+    }
+    void after() {
+        watch();
+        RL_ASSERT(seen[0] == value(0, 2) && seen[1] == value(1, 2));
+    }
+};
+
 // ---- the checks ------------------------------------------------------------------------------
 
 struct check {
@@ -549,6 +620,7 @@ const check checks[] = {
     {"block_rwlock", &run<block_rwlock>, 100000},
     {"robust_mutex", &run<robust_mutex>, 100000},
     {"kv_read", &run<kv_read>, 100000},
+    {"kv_changed_values", &run<kv_changed_values>, 100000},
 };
 
 }  // namespace

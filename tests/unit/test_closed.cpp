@@ -171,6 +171,10 @@ void check_kv(kv_store& kv) {
     EXPECT_EQ(error_of(kv.get("k", buf, sizeof buf)), errc::not_open);
     EXPECT_EQ(kv.epoch(), 0u);
     EXPECT_EQ(error_of(kv.changed_since(0, indices, 4, &epoch)), errc::not_open);
+    int visits = 0;
+    EXPECT_EQ(error_of(kv.changed_since(0, buf, sizeof buf, &epoch, [&](std::uint32_t, const result<kv_value_info>&) { ++visits; })),
+              errc::not_open);
+    EXPECT_EQ(visits, 0);
     EXPECT_EQ(kv.wait_change(0, 1ms), errc::not_open);
     expect_unselectable(kv.waitable(&epoch));
     kv.close();

@@ -183,6 +183,81 @@ TEST_F(Kv, EpochsSayExactlyWhatChanged) {
     EXPECT_EQ(*n, 0u);
 }
 
+// What changed_since() with values passes to its visitor, kept for the checks.
+struct visited {
+    std::uint32_t index;
+    errc status;
+    std::string value;
+    std::uint64_t epoch;
+};
+
+std::vector<visited> changed_values(kv_store& kv, std::uint64_t since, std::uint64_t* current, char* buf,
+                                    std::size_t capacity) {
+    std::vector<visited> out;
+    auto n = kv.changed_since(since, buf, capacity, current, [&](std::uint32_t index, const result<kv_value_info>& v) {
+        out.push_back(v ? visited{index, errc::ok, std::string(buf, v->size), v->epoch}
+                        : visited{index, v.error(), std::string(), 0});
+    });
+    EXPECT_TRUE(n) << to_string(n.error());
+    if (n) {
+        EXPECT_EQ(*n, out.size());
+    }
+    return out;
+}
+
+TEST_F(Kv, ChangedSinceGivesEachChangedKeyWithItsValueAndEpoch) {
+    auto peer = kv_store::open(name.c_str());
+    ASSERT_TRUE(peer);
+    char buf[64];
+    std::uint64_t now = 0;
+    EXPECT_TRUE(changed_values(*peer, 0, &now, buf, sizeof buf).empty());
+    EXPECT_EQ(now, 0u);
+    ASSERT_EQ(owner.set("mode", "auto", 4), errc::ok);
+    ASSERT_EQ(owner.set("status", std::string("re\0dy", 5).data(), 5), errc::ok);
+    auto v = changed_values(*peer, 0, &now, buf, sizeof buf);
+    ASSERT_EQ(v.size(), 2u);
+    EXPECT_EQ(v[0].index, 0u);
+    EXPECT_EQ(v[0].status, errc::ok);
+    EXPECT_EQ(v[0].value, "auto");
+    EXPECT_EQ(v[0].epoch, 1u);
+    EXPECT_EQ(v[1].index, 2u);
+    EXPECT_EQ(v[1].value, std::string("re\0dy", 5));  // embedded NUL kept
+    EXPECT_EQ(v[1].epoch, 2u);
+    EXPECT_EQ(now, 2u);
+    // Only what changed after `since`, with the value of its newest write.
+    ASSERT_EQ(owner.set("mode", "manual", 6), errc::ok);
+    ASSERT_EQ(owner.set("mode", "off", 3), errc::ok);
+    v = changed_values(*peer, now, &now, buf, sizeof buf);
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(v[0].index, 0u);
+    EXPECT_EQ(v[0].value, "off");
+    EXPECT_EQ(v[0].epoch, 4u);
+    EXPECT_EQ(now, 4u);
+    EXPECT_TRUE(changed_values(*peer, now, &now, buf, sizeof buf).empty());
+    EXPECT_EQ(now, 4u);
+}
+
+TEST_F(Kv, ChangedSinceWithValuesReportsAValueTooLargeForTheBufferAndReadsItAgainNextTime) {
+    ASSERT_EQ(owner.set("mode", "a-long-value", 12), errc::ok);
+    ASSERT_EQ(owner.set("count", "7", 1), errc::ok);
+    char buf[4];
+    std::uint64_t now = 0;
+    const auto v = changed_values(owner, 0, &now, buf, sizeof buf);
+    ASSERT_EQ(v.size(), 2u);
+    EXPECT_EQ(v[0].status, errc::message_too_large);
+    EXPECT_EQ(owner.pending_size(), 12u);
+    EXPECT_EQ(v[1].status, errc::ok);
+    EXPECT_EQ(v[1].value, "7");
+    EXPECT_EQ(now, 0u);  // `since` again: the next call reads "mode" again
+    const auto again = changed_values(owner, now, &now, buf, sizeof buf);
+    ASSERT_EQ(again.size(), 2u);
+    char big[16];
+    const auto fits = changed_values(owner, 0, &now, big, sizeof big);
+    ASSERT_EQ(fits.size(), 2u);
+    EXPECT_EQ(fits[0].value, "a-long-value");
+    EXPECT_EQ(now, 2u);
+}
+
 // Sets "count" a moment after opening, while the owner waits for any change.
 SHMKIT_TEST_ROLE(kv_set_count_later) {
     auto kv = kv_store::open(args.text(0).c_str());
@@ -223,6 +298,18 @@ TEST_F(Kv, KeyWhoseWriterDiedMidWriteIsStaleThenRecovered) {
     ASSERT_TRUE(peer);
     char buf[16];
     EXPECT_EQ(peer->get("status", buf, sizeof buf).error(), errc::stale);  // says so, never torn
+    // changed_since() with values reports the key (it looks written right now) as stale too,
+    // reads the other keys, and gives `since` back as the epoch to pass next time.
+    const std::uint64_t since = peer->epoch();
+    ASSERT_EQ(owner.set("mode", "auto", 4), errc::ok);
+    std::uint64_t now = 0;
+    const auto v = changed_values(*peer, since, &now, buf, sizeof buf);
+    ASSERT_EQ(v.size(), 2u);
+    EXPECT_EQ(v[0].index, 0u);
+    EXPECT_EQ(v[0].value, "auto");
+    EXPECT_EQ(v[1].index, 2u);
+    EXPECT_EQ(v[1].status, errc::stale);
+    EXPECT_EQ(now, since);
     ASSERT_EQ(peer->set("status", "again", 5), errc::ok);                  // the next writer recovers it
     EXPECT_EQ(get(*peer, "status"), "again");
     kv_info info;

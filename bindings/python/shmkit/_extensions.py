@@ -144,16 +144,17 @@ def _slot_on_data(self, fn: Callable[[Any, int], Any], *, mode: str = "next",
     return Subscription(_timeout_as_none(receive), fn, on_error, f"shmkit-on_data {self.name}")
 
 
-def _kv_on_data(self, fn: Callable[[list, int], Any], *,
+def _kv_on_data(self, fn: Callable[[Any, int], Any], *, values: bool = False,
                 on_error: Optional[Callable[[BaseException], Any]] = None) -> Subscription:
-    """Calls ``fn(changed_keys, epoch)`` on a background thread whenever keys change."""
+    """Calls ``fn(changed_keys, epoch)`` on a background thread whenever keys change; with
+    ``values=True``, ``changed_keys`` is a dict of the keys and their values (see changed_since)."""
     state = {"since": self.epoch}
 
     def receive(timeout: float):
         if not self.wait_change(state["since"], timeout):
             return None
-        keys, state["since"] = self.changed_since(state["since"])
-        return (0, (keys, state["since"])) if keys else None
+        changed, state["since"] = self.changed_since(state["since"], values=values)
+        return (0, (changed, state["since"])) if changed else None
     return Subscription(receive, fn, on_error, f"shmkit-on_data {self.name}")
 
 

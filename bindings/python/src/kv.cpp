@@ -58,25 +58,58 @@ struct py_kv final : handle_base {
         if (failed(e)) raise(e, what(*this, "set '" + key + "'"));
     }
     // Keys changed after `since` (nullopt: after `seen`, which then advances in the same locked
-    // step, so concurrent changes() calls never report a change twice or move `seen` back).
-    std::pair<std::vector<std::string>, std::uint64_t> changed_since(std::optional<std::uint64_t> since) {
+    // step, so concurrent changes() calls never report a change twice or move `seen` back): a
+    // list of names, or with `values` a dict of each name and its value as get() reads it (None
+    // if never written). A value that cannot be read raises get()'s error (Stale, ...) and
+    // moves nothing (see kv_store::changed_since), so a retry reads it again.
+    std::pair<py::object, std::uint64_t> changed_since(std::optional<std::uint64_t> since, bool values) {
         std::vector<std::string> keys;
+        std::vector<std::optional<std::string>> read;  // with `values`: keys[i]'s value
         std::uint64_t current = 0;
-        const errc e = quick([&] {
-            std::vector<std::uint32_t> indices(impl.key_count());
-            auto n = impl.changed_since(since.value_or(seen), indices.data(),
-                                        static_cast<std::uint32_t>(indices.size()), &current);
+        std::string unreadable;  // the first key whose value could not be read
+        const auto name_of = [&](std::uint32_t index) {
+            std::size_t size = 0;
+            const char* p = impl.key_name(index, &size);
+            return std::string(p, size);
+        };
+        // Every value may be copied: large copies release the GIL (nothing here touches Python).
+        const std::uint64_t most = values ? std::uint64_t{impl.key_count()} * impl.max_value() : 0;
+        const errc e = copying(static_cast<std::size_t>(most), [&] {
+            const std::uint64_t from = since.value_or(seen);
+            errc unread = errc::ok;
+            const auto with_values = [&] {
+                std::vector<std::uint8_t>& buf = staging_buffer(impl.max_value());
+                const auto keep = [&](std::uint32_t index, const result<kv_value_info>& value) {
+                    keys.push_back(name_of(index));
+                    read.emplace_back();
+                    if (value) {
+                        read.back().emplace(reinterpret_cast<const char*>(buf.data()), value->size);
+                    } else if (value.error() != errc::empty && unread == errc::ok) {
+                        unread = value.error();
+                        unreadable = keys.back();
+                    }
+                };
+                return impl.changed_since(from, buf.data(), buf.size(), &current, keep);
+            };
+            const auto names_only = [&] {
+                std::vector<std::uint32_t> indices(impl.key_count());
+                auto n = impl.changed_since(from, indices.data(), static_cast<std::uint32_t>(indices.size()), &current);
+                for (std::uint32_t i = 0; n && i < *n; ++i) keys.push_back(name_of(indices[i]));
+                return n;
+            };
+            const result<std::uint32_t> n = values ? with_values() : names_only();
             if (!n) return n.error();
+            // After a value that could not be read, `current` is `from` again: nothing moves.
             if (!since && current > seen) seen = current;
-            for (std::uint32_t i = 0; i < *n; ++i) {
-                std::size_t size = 0;
-                const char* p = impl.key_name(indices[i], &size);
-                keys.emplace_back(p, size);
-            }
-            return errc::ok;
+            return unread;
         });
-        check(e, *this, "changed_since");
-        return {keys, current};
+        if (failed(e)) raise(e, what(*this, unreadable.empty() ? "changed_since" : "changed_since '" + unreadable + "'"));
+        if (!values) return {py::cast(keys), current};
+        py::dict changed;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            changed[py::str(keys[i])] = read[i] ? py::object(py::bytes(*read[i])) : py::object(py::none());
+        }
+        return {changed, current};
     }
 };
 
@@ -158,13 +191,20 @@ something does. A key outside the schema raises KeyError; a key never written re
                                "The newest write's epoch.")
         .def_property_readonly("max_value", [](py_kv& kv) { return kv.quick([&] { return kv.impl.max_value(); }); },
                                "The largest value, in bytes.")
-        .def("changed_since", [](py_kv& kv, std::uint64_t epoch) { return kv.changed_since(epoch); }, py::arg("epoch"),
-             "(keys changed after `epoch` or being written now, the epoch to pass next time). Never misses a change.")
+        .def(
+            "changed_since",
+            [](py_kv& kv, std::uint64_t epoch, bool values) { return kv.changed_since(epoch, values); },
+            py::arg("epoch"), py::kw_only(), py::arg("values") = false,
+            "(keys changed after `epoch` or being written now, the epoch to pass next time). Never misses a change. "
+            "values=True: a dict of those keys and their values instead of a list, each value read as get() reads it "
+            "(None if never written); a value that cannot be read raises as get() does (Stale) and the same call "
+            "can be retried.")
         .def(
             "changes",
-            [](py_kv& kv) { return kv.changed_since(std::nullopt).first; },
-            "Keys changed since the previous changes() call (or since attach); select() on a KV waits for this "
-            "to be non-empty.")
+            [](py_kv& kv, bool values) { return kv.changed_since(std::nullopt, values).first; }, py::kw_only(),
+            py::arg("values") = false,
+            "Keys changed since the previous changes() call (or since attach); values=True: a dict of them and their "
+            "values, as changed_since(). select() on a KV waits for this to be non-empty.")
         .def(
             "wait_change",
             [](py_kv& kv, std::optional<std::uint64_t> since, timeout_arg timeout) {

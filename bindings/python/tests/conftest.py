@@ -30,16 +30,22 @@ def name(request):
                 pass
 
 
+def child_env(env_extra: dict | None = None) -> dict:
+    """The environment of a child interpreter: this one's, with the same shmkit importable, plus
+    `env_extra`."""
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
+
+
 def run_python(code: str, *args: str, timeout: float = 60.0, check: bool = True,
                env_extra: dict | None = None) -> subprocess.CompletedProcess:
     """Runs `code` in a child interpreter (the one running the tests) with shmkit importable;
     `args` become sys.argv[1:], `env_extra` is added to its environment. Raises with the
     child's output if it fails and `check`."""
-    env = dict(os.environ)
-    env.update(env_extra or {})
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], env=child_env(env_extra),
+                          capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"child failed ({proc.returncode}):\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
     return proc
@@ -47,9 +53,7 @@ def run_python(code: str, *args: str, timeout: float = 60.0, check: bool = True,
 
 def start_python(code: str, *args: str) -> subprocess.Popen:
     """Starts `code` in a child interpreter without waiting (stdout/stderr piped, text mode)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], env=env,
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], env=child_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

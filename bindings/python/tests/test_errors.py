@@ -64,13 +64,24 @@ def test_no_space(name):
 
 
 def test_stale(name):
-    with shmkit.KV.create(name, ["gain"]) as kv:
+    with shmkit.KV.create(name, ["gain", "mode"]) as kv:
         kv["gain"] = b"1"
+        since = kv.epoch
+        kv.changes()
         poke(name, KV_ENTRIES + KV_ENTRY_SEQ, "<Q", 3)  # a writer that died mid-write left it odd
         with pytest.raises(shmkit.Stale):
             kv["gain"]
+        kv["mode"] = b"auto"
+        # Changes with values read each value as get() does: the key's is stale, and nothing moves,
+        # so the same call gives every change once the key is repaired.
+        with pytest.raises(shmkit.Stale, match="'gain'"):
+            kv.changed_since(since, values=True)
+        with pytest.raises(shmkit.Stale, match="'gain'"):
+            kv.changes(values=True)
         kv["gain"] = b"2"  # the next write repairs it
         assert kv["gain"] == b"2"
+        assert kv.changed_since(since, values=True) == ({"gain": b"2", "mode": b"auto"}, kv.epoch)
+        assert kv.changes(values=True) == {"gain": b"2", "mode": b"auto"}
 
 
 def test_unsupported(name):

@@ -161,3 +161,50 @@ def test_kv_on_data(name):
         epochs = [e for _, e in got]
         assert epochs == sorted(epochs) and epochs[-1] == kv.epoch
         assert sub.delivered == len(got)
+
+
+def test_kv_changed_since_with_values(name):
+    with shmkit.KV.create(name, ["mode", "count", "status"], max_value=16) as kv, shmkit.KV.open(name) as other:
+        e0 = other.epoch
+        assert other.changed_since(e0, values=True) == ({}, e0)
+        kv.set("status", b"re\x00dy")
+        kv.set("mode", "auto")
+        changed, e1 = other.changed_since(e0, values=True)
+        assert changed == {"mode": b"auto", "status": b"re\x00dy"}
+        assert list(changed) == ["mode", "status"]  # in schema order
+        assert e1 == kv.epoch
+        # Each value is the one get() reads, the newest write's.
+        kv.set("mode", b"manual")
+        kv.set("mode", b"off")
+        assert other.changed_since(e1, values=True) == ({"mode": b"off"}, kv.epoch)
+        assert other.changed_since(kv.epoch, values=True) == ({}, kv.epoch)
+        # The keys alone, as before.
+        assert other.changed_since(e0) == (["mode", "status"], kv.epoch)
+
+
+def test_kv_changes_with_values(name):
+    with shmkit.KV.create(name, ["a", "b"]) as kv, shmkit.KV.open(name) as other:
+        assert other.changes(values=True) == {}
+        kv["a"] = b"1"
+        kv["b"] = b"2"
+        assert other.changes(values=True) == {"a": b"1", "b": b"2"}
+        assert other.changes(values=True) == {}
+        kv["b"] = b"3"
+        assert other.changes() == ["b"]  # both forms move the same position
+        assert other.changes(values=True) == {}
+        kv["a"] = b"4"
+        assert other.changes(values=True) == {"a": b"4"}
+
+
+def test_kv_on_data_with_values(name):
+    with shmkit.KV.create(name, ["a", "b"]) as kv, shmkit.KV.open(name) as other:
+        got = []
+        sub = other.on_data(lambda changed, epoch: got.append(changed), values=True)
+        try:
+            kv.set("a", b"1")
+            assert wait_until(lambda: {"a": b"1"} in got)
+            kv.set("b", b"2")
+            assert wait_until(lambda: {"b": b"2"} in got)
+        finally:
+            sub.stop()
+        assert all(isinstance(changed, dict) for changed in got)

@@ -1,7 +1,8 @@
-"""select() over readers of every kind through the Python binding."""
+"""select() over readers of every kind, and callables beside them, through the Python binding."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -118,3 +119,112 @@ def test_select_wakes_when_child_writes(name):
         if child.poll() is None:
             child.kill()
             child.communicate()
+
+
+# ---- select with callables ---------------------------------------------------------------------
+
+
+class Counted:
+    """A readiness check that counts its calls and returns the values given, then the last one."""
+
+    def __init__(self, *values):
+        self.values = list(values)
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.values[min(self.calls, len(self.values)) - 1]
+
+
+def test_select_returns_a_ready_callable(name):
+    ready, idle = Counted(True), Counted(False)
+    assert shmkit.select([ready], timeout=0) is ready
+    assert shmkit.select([idle], timeout=0) is None
+    assert shmkit.select([idle, ready], timeout=0) is ready
+    assert idle.calls == 2
+    # Any true value counts, as in an if statement.
+    truthy, falsy = Counted([1]), Counted([])
+    assert shmkit.select([falsy, truthy, lambda: None], timeout=0) is truthy
+
+
+def test_select_callables_and_readers_earlier_in_the_list_win(name):
+    w, r = broadcast_pair(name)
+    w.write(b"x")
+    before, after = Counted(True), Counted(True)
+    assert shmkit.select([before, r, after], timeout=0) is before
+    assert after.calls == 0  # only the sources before the winner are asked
+    not_yet = Counted(False)
+    assert shmkit.select([not_yet, r, after], timeout=0) is r
+    assert not_yet.calls == 1 and after.calls == 0
+
+
+def test_select_polls_callables_between_waits_on_idle_readers(name):
+    w, r = broadcast_pair(name)
+    third_time = Counted(False, False, True)
+    assert shmkit.select([r, third_time], timeout=NO_HANG, poll_interval=0.001) is third_time
+    assert third_time.calls == 3
+
+
+def test_select_notices_a_callable_made_true_by_another_thread(name):
+    # Noticed by a poll between waits, not only by the last look at the deadline.
+    w, r = broadcast_pair(name)
+    event = threading.Event()
+    check = event.is_set
+    timer = threading.Timer(0.1, event.set)
+    timer.start()
+    try:
+        t0 = time.monotonic()
+        assert shmkit.select([r, check], timeout=2 * NO_HANG) is check
+        assert time.monotonic() - t0 < NO_HANG
+    finally:
+        timer.join()
+
+
+def test_select_with_callables_wakes_at_once_for_a_reader(name):
+    # A poll interval far longer than the timeout: the reader must wake the select itself, not
+    # wait for a poll (which would first come at the deadline and let the select return late).
+    w, r = broadcast_pair(name)
+    never = Counted(False)
+    timer = threading.Timer(0.1, lambda: w.write(b"x"))
+    timer.start()
+    try:
+        t0 = time.monotonic()
+        assert shmkit.select([never, r], timeout=2 * NO_HANG, poll_interval=1e6) is r
+        assert time.monotonic() - t0 < NO_HANG
+    finally:
+        timer.join()
+    assert never.calls == 2  # at the start, and before the ready reader
+
+
+def test_select_polls_callables_no_more_often_than_the_interval(name):
+    # Each poll is at least poll_interval after the previous one, except the last look at the
+    # deadline: a bound that holds whatever the machine's speed.
+    w, r = broadcast_pair(name)
+    for sources in ([r, Counted(False)], [Counted(False)]):
+        poll = sources[-1]
+        t0 = time.monotonic()
+        assert shmkit.select(sources, timeout=0.2, poll_interval=0.05) is None
+        elapsed = time.monotonic() - t0
+        assert 2 <= poll.calls <= elapsed / 0.05 + 2
+
+
+def test_select_raises_what_a_callable_raises(name):
+    w, r = broadcast_pair(name)
+
+    def broken():
+        raise RuntimeError("broken check")
+
+    class NoTruth:
+        def __bool__(self):
+            raise ValueError("no truth value")
+
+    with pytest.raises(RuntimeError, match="broken check"):
+        shmkit.select([r, broken], timeout=NO_HANG)
+    with pytest.raises(ValueError, match="no truth value"):
+        shmkit.select([lambda: NoTruth()], timeout=NO_HANG)
+
+
+def test_select_poll_interval_must_be_positive(name):
+    for bad in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            shmkit.select([lambda: True], timeout=0, poll_interval=bad)

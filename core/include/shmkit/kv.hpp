@@ -98,6 +98,27 @@ public:
     // of them, plus the epoch to pass next time. Never misses a change.
     result<std::uint32_t> changed_since(std::uint64_t since, std::uint32_t* indices, std::uint32_t capacity,
                                         std::uint64_t* current) const noexcept;
+    // The same keys with their values: each changed key's value is read into `buffer` as get()
+    // reads it (lock-free, the value with the epoch of its write), then `visit(index, value)` is
+    // called with get()'s result (ok: the bytes are in `buffer`, which max_value() bytes always
+    // suffice for; otherwise get()'s error for that key, such as stale, and the scan goes on).
+    // Returns how many keys were visited, plus the epoch to pass next time: a value written
+    // during the call may be newer than it, and is reported again next time. If any value could
+    // not be read, that epoch is `since` itself, so the next call reads every key again: no
+    // value is ever missed.
+    template <class Visit>
+    result<std::uint32_t> changed_since(std::uint64_t since, void* buffer, std::size_t capacity,
+                                        std::uint64_t* current, Visit&& visit) noexcept {
+        bool unread = false;
+        auto n = for_each_changed(since, current, [&](std::uint32_t index) {
+            const result<kv_value_info> value = get(index, buffer, capacity);
+            unread = unread || !value;
+            visit(index, value);
+            return errc::ok;
+        });
+        if (n && unread) *current = since;
+        return n;
+    }
     // Waits until the epoch passes `since`.
     [[nodiscard]] errc wait_change(std::uint64_t since, nanoseconds timeout = wait_forever) noexcept;
     select_source waitable(std::uint64_t* since) noexcept;
@@ -108,6 +129,26 @@ public:
 private:
     friend handle;
     errc bind(std::uint8_t* base, std::uint64_t size, const kv_options& options) noexcept;
+    // Whether key `index` is being written or was written after `since` (see changed_since).
+    bool changed_after(std::uint32_t index, std::uint64_t since) const noexcept;
+    // The one scan of both changed_since() forms: `on_changed(index)` for each changed key, in
+    // index order; an error it returns ends the scan with that error.
+    template <class OnChanged>
+    result<std::uint32_t> for_each_changed(std::uint64_t since, std::uint64_t* current,
+                                           OnChanged&& on_changed) const noexcept {
+        if (control_ == nullptr) return errc::not_open;
+        // Before the scan, acquire: every write whose ticket this includes marked its key odd
+        // before taking it, so the scan sees that key odd or stamped (SPEC "kv").
+        const std::uint64_t now = epoch();
+        std::uint32_t n = 0;
+        for (std::uint32_t i = 0; i < geometry_.key_count; ++i) {
+            if (!changed_after(i, since)) continue;
+            if (const errc e = on_changed(i); failed(e)) return e;
+            ++n;
+        }
+        *current = now;
+        return n;
+    }
     kv_entry& entry(std::uint32_t index) const noexcept;
     std::uint8_t* key_bytes(std::uint32_t index) const noexcept;
     std::uint8_t* value_bytes(std::uint32_t index) const noexcept;
