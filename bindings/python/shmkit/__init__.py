@@ -8,6 +8,8 @@ attach() is an alias of open()):
 - SpscProducer / SpscConsumer: a lock-free single-producer/single-consumer queue.
 - ChannelWriter / ChannelReader: zero-copy frames up to the whole ring, a metadata block, peer
   death reported (WriterDead, ReaderDead); read() returns a Frame, valid until released.
+- DuplexServer / DuplexClient: request/response over two channels (call, or several requests in
+  flight matched by sequence number; a handler per request, optionally a worker pool).
 - Block: a raw named block with a cross-process reader-writer lock; TypedView for typed access.
 - StreamWriter / StreamReader: typed samples (dtype and shape stored in the segment).
 - VideoWriter / VideoReader, AudioWriter / AudioReader: zero-copy frame and PCM rings.
@@ -66,6 +68,8 @@ from ._shmkit import (
     ChannelWriter,
     CommandReader,
     CommandWriter,
+    DuplexClient,
+    DuplexServer,
     Handle,
     KV,
     Reservation,
@@ -98,7 +102,8 @@ _channel.install()
 
 __all__ = [
     "AccessDenied", "AlreadyExists", "AlreadySet", "AudioReader", "AudioWriter", "Block", "BroadcastReader",
-    "BroadcastWriter", "Busy", "CallbackError", "ChannelReader", "ChannelWriter", "Closed", "CommandReader", "CommandWriter", "Empty",
+    "BroadcastWriter", "Busy", "CallbackError", "ChannelReader", "ChannelWriter", "Closed", "CommandReader", "CommandWriter", "DuplexClient",
+    "DuplexServer", "Empty",
     "Error", "Frame", "Full", "Handle", "Interrupted", "InvalidArgument", "InvalidLayout", "KV", "LockTimeout",
     "MessageTooLarge", "NoSpace", "NotFound", "NotReady", "OSFailure", "OutOfRange",
     "OwnerDead", "PeerDead", "ReaderDead", "Reservation", "SampleInfo", "SampleView", "ServerDead", "SizeMismatch",

@@ -1,11 +1,17 @@
-"""Frames read from a channel: views of the channel's memory that stop working when released."""
+"""Frames read from a channel (views of the channel's memory that stop working when released),
+and the duplex server's serving loops."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import sys
-from typing import Any, Optional
+import threading
+from typing import Any, Callable, Optional
 
 from . import _shmkit as _n
+from ._errors import Closed, ReaderDead, Timeout
+
+wait_slice = _n.wait_slice
 
 
 class Frame:
@@ -84,3 +90,85 @@ def try_read(self: "_n.ChannelReader") -> Optional[Frame]:
 def install() -> None:
     _n.ChannelReader.read = read
     _n.ChannelReader.try_read = try_read
+    install_duplex()
+
+
+# ---- duplex: the serving loops over DuplexServer's calls ----------------------------------------
+
+def _answer(server: "_n.DuplexServer", handler: Callable[..., Any], request: Any, seq: int,
+            in_place: bool, timeout: Optional[float]) -> None:
+    """Runs handler for one request and sends its response; a client that died meanwhile drops it."""
+    try:
+        if in_place:
+            # handler(request, reserve): reserve(size) gives a writable array in the response
+            # ring; what the handler fills is sent when it returns (its return value: the bytes used).
+            slot: list = []
+
+            def reserve(size: int) -> Any:
+                if slot:
+                    raise RuntimeError("reserve() once per response")
+                slot.append(server.reserve_response(seq, size, timeout))
+                return slot[0].__enter__()
+
+            used = handler(request, reserve)
+            if slot:
+                slot[0].commit(used if isinstance(used, int) else None)
+            else:
+                server.respond(seq, b"", timeout)
+        else:
+            result = handler(request)
+            server.respond(seq, b"" if result is None else result, timeout)
+    except ReaderDead:
+        pass  # the client is gone; its successor skips responses meant for it
+
+
+def _serve_one(self: "_n.DuplexServer", handler: Callable[..., Any], timeout: Optional[float] = None, *,
+               in_place: bool = False) -> int:
+    """Receives one request (waiting up to `timeout`; Timeout when none came) and answers it with
+    handler(request) -> bytes-like or None, or with in_place=True handler(request, reserve), which
+    writes its response into reserve(size) in place and returns the bytes used. `request` is a
+    read-only uint8 array in place, valid during the call. Returns the request's sequence number."""
+    request, seq = self._receive_request(timeout)
+    try:
+        _answer(self, handler, request, seq, in_place, timeout)
+    finally:
+        del request
+        self._release_request()
+    return seq
+
+
+def _serve(self: "_n.DuplexServer", handler: Callable[..., Any], *, workers: int = 1, in_place: bool = False,
+           stop: Optional[threading.Event] = None) -> None:
+    """Serves requests until `stop` is set (or the server is closed). workers=1: one at a time, in
+    this thread, zero-copy in and (with in_place) out. workers>1: each request is copied out and
+    answered by a pool of threads, in whatever order they finish (clients match responses by
+    sequence number)."""
+    stop = stop or threading.Event()
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    if workers > 1 and in_place:
+        raise ValueError("in_place needs workers=1: the pool answers from copies")
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        while not stop.is_set():
+            try:
+                if pool is None:
+                    _serve_one(self, handler, wait_slice, in_place=in_place)
+                    continue
+                request, seq = self._receive_request(wait_slice)
+                data = bytes(request)
+                del request
+                self._release_request()
+                pool.submit(_answer, self, handler, data, seq, False, None)
+            except Timeout:
+                continue
+            except Closed:
+                return
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+
+def install_duplex() -> None:
+    _n.DuplexServer.serve_one = _serve_one
+    _n.DuplexServer.serve = _serve

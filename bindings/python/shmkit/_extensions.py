@@ -281,7 +281,7 @@ def _planes(self, frame: Any) -> tuple:
 # Every class that opens an existing named segment: open() is the name, as in C++; attach() is
 # kept as an alias (the name the Python API used first).
 _OPENABLE = ("AudioReader", "AudioWriter", "Block", "BroadcastReader", "BroadcastWriter", "ChannelReader",
-             "ChannelWriter", "CommandReader", "CommandWriter", "KV", "SpscConsumer", "SpscProducer", "StreamReader", "StreamWriter", "VideoReader",
+             "ChannelWriter", "CommandReader", "CommandWriter", "DuplexClient", "KV", "SpscConsumer", "SpscProducer", "StreamReader", "StreamWriter", "VideoReader",
              "VideoWriter")
 
 

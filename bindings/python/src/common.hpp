@@ -66,6 +66,11 @@ inline constexpr std::uint64_t wait_slice_ns = 50'000'000;
 void validate_timeout(const timeout_arg& timeout);
 // A deadline on the monotonic clock; forever for None. Validates the timeout first.
 std::uint64_t deadline_of(const timeout_arg& timeout);
+// A channel's liveness period given in seconds, in nanoseconds: ValueError unless 0 <= it <= 1e6.
+inline std::uint64_t liveness_period_ns(double seconds) {
+    if (!(seconds >= 0 && seconds <= 1e6)) throw py::value_error("liveness_period must be between 0 and 1e6 seconds");
+    return static_cast<std::uint64_t>(seconds * 1e9);
+}
 // The next slice's timeout towards `deadline` (never negative, at most wait_slice_ns).
 nanoseconds slice_until(std::uint64_t deadline);
 // Whether a (validated) timeout is 0: it expires at once, without waiting.
@@ -386,6 +391,7 @@ private:
 
 void bind_common(py::module_& m);
 void bind_messaging(py::module_& m);
+void bind_duplex(py::module_& m);
 void bind_block(py::module_& m);
 void bind_slots(py::module_& m);
 void bind_kv(py::module_& m);

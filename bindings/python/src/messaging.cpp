@@ -207,17 +207,15 @@ std::unique_ptr<H> create_channel(const std::string& name, std::uint64_t capacit
     c.capacity = capacity;
     c.max_frame = max_frame;
     c.metadata_size = metadata_size;
-    validate_timeout(liveness_period);
     auto o = interruptible<channel_options>(segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5));
-    o.liveness_period_ns = static_cast<std::uint64_t>(liveness_period * 1e9);
+    o.liveness_period_ns = liveness_period_ns(liveness_period);
     refuse_beyond_ring(name, "max_frame", max_frame, largest_frame(ring_capacity_for(capacity)), capacity);
     return open_handle<H>(name, "create", [&] { return decltype(H::impl)::create(name.c_str(), c, o); });
 }
 template <class H>
 std::unique_ptr<H> open_channel(const std::string& name, double ready_timeout, double liveness_period) {
-    validate_timeout(liveness_period);
     auto o = interruptible<channel_options>(attach_segment_options(ready_timeout));
-    o.liveness_period_ns = static_cast<std::uint64_t>(liveness_period * 1e9);
+    o.liveness_period_ns = liveness_period_ns(liveness_period);
     return open_handle<H>(name, "open", [&] { return decltype(H::impl)::open(name.c_str(), o); }, ready_timeout);
 }
 

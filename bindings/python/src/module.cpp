@@ -49,6 +49,7 @@ PYBIND11_MODULE(_shmkit, m) {
     sp::bind_handle(m);
     sp::bind_reservation(m);
     sp::bind_messaging(m);
+    sp::bind_duplex(m);
     sp::bind_block(m);
     sp::bind_slots(m);
     sp::bind_kv(m);
