@@ -197,4 +197,8 @@ void block::mark_consistent() noexcept {
     if (has_slot_) lock_.mark_consistent();
 }
 
+std::uint32_t block::reader_count() const noexcept { return data_ == nullptr ? 0 : lock_.readers(); }
+
+bool block::is_write_locked() const noexcept { return data_ != nullptr && lock_.write_locked(); }
+
 }  // namespace shmkit

@@ -347,6 +347,52 @@ TEST(RobustLock, WaitingForALiveHolderIsIdleAndItsDeathEndsTheWait) {
     EXPECT_EQ(locker.wait(), static_cast<int>(errc::owner_dead));  // no timeout: a hang fails the test
 }
 
+TEST_F(Block, ReaderCountAndWriteLockSeeEveryHandle) {
+    auto a = open();
+    auto b = open();
+    EXPECT_EQ(owner.reader_count(), 0u);
+    EXPECT_FALSE(owner.is_write_locked());
+    ASSERT_EQ(a.lock_shared(1s), errc::ok);
+    ASSERT_EQ(b.lock_shared(1s), errc::ok);
+    ASSERT_EQ(b.lock_shared(1s), errc::ok);  // two through one handle count twice
+    EXPECT_EQ(owner.reader_count(), 3u);
+    EXPECT_EQ(a.reader_count(), 3u);
+    EXPECT_FALSE(owner.is_write_locked());
+    a.unlock_shared();
+    b.unlock_shared();
+    b.unlock_shared();
+    EXPECT_EQ(owner.reader_count(), 0u);
+    ASSERT_EQ(a.lock(1s), errc::ok);
+    EXPECT_TRUE(owner.is_write_locked());
+    EXPECT_TRUE(a.is_write_locked());
+    EXPECT_EQ(owner.reader_count(), 0u);
+    a.unlock();
+    EXPECT_FALSE(owner.is_write_locked());
+    auto ro = open(os::access::read_only);  // lock pages mapped for it: it can look too
+    EXPECT_FALSE(ro.is_write_locked());
+    block closed;
+    EXPECT_EQ(closed.reader_count(), 0u);
+    EXPECT_FALSE(closed.is_write_locked());
+}
+
+TEST_F(Block, ReaderCountAndWriteLockSeeOtherProcessesAndForgetTheDead) {
+    {
+        holder_child reader(name.c_str(), false);
+        EXPECT_EQ(owner.reader_count(), 1u);
+        EXPECT_FALSE(owner.is_write_locked());
+        reader.stage->store(2);
+        EXPECT_EQ(reader.process.wait(), 0);  // exits holding its read lock
+        EXPECT_EQ(owner.reader_count(), 0u) << "the read lock of a process that died still counts";
+    }
+    {
+        holder_child writer(name.c_str(), true);
+        EXPECT_TRUE(owner.is_write_locked());
+        EXPECT_EQ(owner.reader_count(), 0u);
+        EXPECT_EQ(writer.process.kill_and_wait(), test::killed_status);
+        EXPECT_FALSE(owner.is_write_locked()) << "the write lock of a process that died still counts";
+    }
+}
+
 TEST_F(Block, OpeningNeverResetsALockOthersHold) {
     ASSERT_EQ(owner.lock(1s), errc::ok);
     auto late = open();  // opening and mapping while the lock is held

@@ -83,6 +83,14 @@ public:
     void mark_consistent() noexcept;
     bool can_lock() const noexcept { return has_slot_; }
 
+    // Snapshots of the lock, for monitoring (by the time the caller looks, they may have
+    // changed; lock instead of deciding from them). 0 and false on a closed handle.
+    // Read locks held by live processes, this handle's included.
+    std::uint32_t reader_count() const noexcept;
+    // Whether a live process holds the write lock or has claimed it and waits for the readers to
+    // leave: new readers wait in both cases. A dead writer's lock does not count.
+    bool is_write_locked() const noexcept;
+
 private:
     friend handle;
     errc bind(std::uint8_t* base, std::uint64_t size, const block_options& options, bool lock_writable,
