@@ -1,5 +1,6 @@
 // block's lock under contention between processes (and threads, for TSan): readers never see
-// a half-made update, writers never lose one, and a writer killed mid-update is reported.
+// a half-made update, writers never lose one, and a writer killed mid-update is reported; and
+// processes racing to open-or-create one block all end up with it.
 #include <memory>
 #include <string>
 #include <thread>
@@ -120,6 +121,65 @@ TEST(BlockCrash, WriterKilledMidUpdateIsReportedToTheNextLocker) {
     EXPECT_EQ(g.status(), errc::owner_dead);
     auto* p = reinterpret_cast<pair_state*>(owner->data());
     EXPECT_NE(p->a, p->b);  // exactly the inconsistency the caller was warned about
+}
+
+// ---- open_or_create ------------------------------------------------------------------------------
+
+struct race_gate {
+    std::atomic<int> ready;     // racers at the start line
+    std::atomic<int> finished;  // racers that counted themselves in the block, or failed to
+    std::atomic<int> leave;     // set once the test has opened the block (Windows)
+};
+
+// Adds one to the count at the start of the block: 0, or what went wrong.
+int count_in(block& b) {
+    if (b.lock() != errc::ok) return 2;
+    std::int64_t count = 0;
+    int rc = b.read_at(0, &count, sizeof count) == errc::ok ? 0 : 3;
+    ++count;
+    if (rc == 0 && b.write_at(0, &count, sizeof count) != errc::ok) rc = 3;
+    b.unlock();
+    return rc;
+}
+
+// Waits for every racer, then opens or creates the block, counts itself in it and exits. A racer
+// that exits leaves its block stale if it created it: one still between its open and its create
+// must not replace it. On Windows, where a segment goes with its last handle, it keeps the block
+// open until the test has opened it too. Its exit code: 0, 10 + the errc of open_or_create, or
+// count_in()'s.
+SHMKIT_TEST_ROLE(block_open_or_create_racer) {
+    auto gate = shared<race_gate>::open(args.text(1));
+    const auto racers = args.value<int>(2);
+    gate->ready.fetch_add(1);
+    test::spin_until([&] { return gate->ready.load() == racers; });
+    block_config config;
+    config.size = 64;
+    auto b = block::open_or_create(args.text(0).c_str(), config);
+    const int rc = b ? count_in(*b) : 10 + static_cast<int>(b.error());
+    gate->finished.fetch_add(1);
+#if defined(_WIN32)
+    test::spin_until([&] { return gate->leave.load() == 1; });
+#endif
+    return rc;
+}
+
+TEST(BlockProcesses, RacingOpenOrCreateShareOneBlock) {
+    constexpr int racers = 4, rounds = 5;
+    for (int round = 0; round < rounds; ++round) {
+        unique_name name("blk-ooc");
+        shared<race_gate> gate;
+        const std::vector<std::string> racer_args{name.c_str(), gate.name(), test::arg(racers)};
+        std::vector<std::unique_ptr<child>> children;
+        for (int i = 0; i < racers; ++i) children.push_back(std::make_unique<child>("block_open_or_create_racer", racer_args));
+        test::spin_until([&] { return gate->finished.load() == racers; });
+        auto b = block::open(name.c_str());
+        gate->leave.store(1);
+        for (auto& c : children) EXPECT_EQ(c->wait(), 0) << "round " << round;
+        ASSERT_TRUE(b);
+        std::int64_t count = 0;
+        ASSERT_EQ(b->read_at(0, &count, sizeof count), errc::ok);
+        EXPECT_EQ(count, racers) << "the racers did not all count in one block";
+    }
 }
 
 }  // namespace

@@ -393,6 +393,57 @@ TEST_F(Block, ReaderCountAndWriteLockSeeOtherProcessesAndForgetTheDead) {
     }
 }
 
+TEST_F(Block, CreateReplacingRemovesWhateverHoldsTheName) {
+    ASSERT_EQ(owner.write_at(0, "old", 3), errc::ok);
+    block_config config;
+    config.size = 2000;
+    config.reader_slots = 4;
+    EXPECT_EQ(block::create(name.c_str(), config).error(), errc::already_exists);  // alive and open
+    block_options replace;
+    replace.segment.replace_existing = true;
+    auto fresh = block::create(name.c_str(), config, replace);
+    ASSERT_TRUE(fresh) << to_string(fresh.error());
+    EXPECT_EQ(fresh->size(), 2000u);
+    char buf[3];
+    ASSERT_EQ(fresh->read_at(0, buf, 3), errc::ok);
+    EXPECT_EQ(std::string(buf, 3), std::string(3, '\0'));  // a new block
+    ASSERT_EQ(owner.read_at(0, buf, 3), errc::ok);
+    EXPECT_EQ(std::string(buf, 3), "old");  // the old handle keeps its block, alone
+    auto later = open();
+    EXPECT_EQ(later.size(), 2000u);  // the name is the new block's
+    // With nothing there, it is a plain create.
+    fresh->close();
+    owner.close();
+    ASSERT_EQ(segment::remove(name.c_str()), errc::ok);
+    EXPECT_TRUE(block::create(name.c_str(), config, replace));
+}
+
+TEST(BlockOpenOrCreate, CreatesWhenAbsentAndOpensWhatIsThere) {
+    unique_name name("block-ooc");
+    block_config config;
+    config.size = 512;
+    auto made = block::open_or_create(name.c_str(), config);
+    ASSERT_TRUE(made) << to_string(made.error());
+    EXPECT_EQ(made->size(), 512u);
+    ASSERT_EQ(made->write_at(0, "kept", 4), errc::ok);
+    auto again = block::open_or_create(name.c_str(), config);  // there now: opened, not replaced
+    ASSERT_TRUE(again) << to_string(again.error());
+    char buf[4];
+    ASSERT_EQ(again->read_at(0, buf, 4), errc::ok);
+    EXPECT_EQ(std::string(buf, 4), "kept");
+    block_config other = config;
+    other.size = 1024;
+    EXPECT_EQ(block::open_or_create(name.c_str(), other).error(), errc::size_mismatch);
+    block_options read_only;
+    read_only.access = os::access::read_only;
+    EXPECT_EQ(block::open_or_create(name.c_str(), config, read_only).error(), errc::invalid_argument);
+    block_options replace;
+    replace.segment.replace_existing = true;
+    EXPECT_EQ(block::open_or_create(name.c_str(), config, replace).error(), errc::invalid_argument);
+    config.size = 0;
+    EXPECT_EQ(block::open_or_create(name.c_str(), config).error(), errc::invalid_argument);
+}
+
 TEST_F(Block, OpeningNeverResetsALockOthersHold) {
     ASSERT_EQ(owner.lock(1s), errc::ok);
     auto late = open();  // opening and mapping while the lock is held

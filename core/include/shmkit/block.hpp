@@ -58,6 +58,13 @@ public:
     // write calls return access_denied; locking still works if the object can be opened for
     // writing (only the lock pages are then writable), else lock calls return access_denied.
     static result<block> open(const char* name, const block_options& options = {}) noexcept;
+    // Opens the block of that name, or creates it with `config` if there is none (pymembus's
+    // `create`), in one call: of processes racing to do so, one creates and the others open its
+    // block. size_mismatch if the block there has another data size (its reader slots are
+    // whatever it was created with). invalid_argument for a read-only `options.access` or with
+    // `segment.replace_existing` (to start afresh, create()).
+    static result<block> open_or_create(const char* name, const block_config& config = {},
+                                        const block_options& options = {}) noexcept;
     // Bytes a segment with this configuration occupies; 0 for one create() refuses.
     static std::uint64_t segment_size(const block_config& config) noexcept;
     static result<block> format(void* memory, std::uint64_t size, const block_config& config,
