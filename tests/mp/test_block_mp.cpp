@@ -1,6 +1,7 @@
 // block's lock under contention between processes (and threads, for TSan): readers never see
-// a half-made update, writers never lose one, and a writer killed mid-update is reported; and
-// processes racing to open-or-create one block all end up with it.
+// a half-made update, writers never lose one, and a writer killed mid-update is reported. The
+// typed view's several-value operations are seen whole from another process, and processes
+// racing to open-or-create one block all end up with it.
 #include <memory>
 #include <string>
 #include <thread>
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "shmkit/block.hpp"
+#include "shmkit/typed.hpp"
 #include "support.hpp"
 
 namespace shmkit {
@@ -121,6 +123,91 @@ TEST(BlockCrash, WriterKilledMidUpdateIsReportedToTheNextLocker) {
     EXPECT_EQ(g.status(), errc::owner_dead);
     auto* p = reinterpret_cast<pair_state*>(owner->data());
     EXPECT_NE(p->a, p->b);  // exactly the inconsistency the caller was warned about
+}
+
+// ---- typed updates of several values ----------------------------------------------------------
+
+// One update: every field holds the same round number (the string as 8 decimal digits).
+constexpr std::size_t mixed_numbers = 8;
+
+// The string field of `round`: its 8 last decimal digits (empty for round 0, the block as created).
+std::string round_digits(std::int64_t round) {
+    if (round == 0) return {};
+    char digits[24];
+    std::snprintf(digits, sizeof digits, "%08lld", static_cast<long long>(round % 100'000'000));
+    return digits;
+}
+
+struct mixed_progress {
+    std::atomic<int> started;
+    std::atomic<int> done;
+};
+
+// Writes rounds 1..n at offset 0, alternating the two ways of making one update of several
+// values: write_mixed (one call), and single-value calls through a view made from a unique_guard.
+SHMKIT_TEST_ROLE(block_mixed_writer) {
+    auto progress = shared<mixed_progress>::open(args.text(1));
+    const auto rounds = args.value<std::int64_t>(2);
+    auto b = block::open(args.text(0).c_str());
+    if (!b) return 9;
+    typed_view per_call(*b);
+    progress->started.store(1);
+    for (std::int64_t round = 1; round <= rounds; ++round) {
+        const std::string digits = round_digits(round);
+        const typed_item text = typed_item::string(digits.data(), digits.size());
+        const double f = static_cast<double>(round);
+        if (round % 2 == 1) {
+            const errc e = per_call.write_mixed_at(0, round, round, round, round, text, f, round, round, round, round);
+            if (e != errc::ok) return 1;
+        } else {
+            unique_guard g(*b);
+            if (g.status() != errc::ok) return 2;
+            typed_view v(g);
+            for (std::size_t i = 0; i < mixed_numbers / 2; ++i) {
+                if (v.write(round) != errc::ok) return 3;
+            }
+            if (v.write_mixed(text, f) != errc::ok) return 3;
+            for (std::size_t i = 0; i < mixed_numbers / 2; ++i) {
+                if (v.write(round) != errc::ok) return 3;
+            }
+        }
+    }
+    progress->done.store(1);
+    return 0;
+}
+
+TEST(BlockProcesses, SeveralValuesWrittenAsOneUpdateAreReadWhole) {
+    unique_name name("blk-mixed");
+    block_config config;
+    config.size = 256;
+    auto owner = block::create(name.c_str(), config);
+    ASSERT_TRUE(owner);
+    typed_view reader(*owner);
+    const std::int64_t rounds = 20'000 / static_cast<std::int64_t>(test::stress_divisor);
+    shared<mixed_progress> progress;
+    child writer("block_mixed_writer", {name.c_str(), progress.name(), test::arg(rounds)});
+    test::spin_until([&] { return progress->started.load() == 1; });
+    std::uint64_t torn = 0, reads = 0;
+    std::int64_t last = 0;
+    for (bool finished = false; !finished;) {
+        finished = progress->done.load() == 1;  // one more read once the writer is done
+        std::int64_t n[mixed_numbers];
+        char digits[9] = {};
+        typed_string_out text{digits, 8};
+        double f = -1;
+        ASSERT_EQ(reader.read_mixed_at(0, n[0], n[1], n[2], n[3], text, f, n[4], n[5], n[6], n[7]), errc::ok)
+            << "read " << reads;
+        ++reads;
+        // Whole: every field from one round (round 0: the block as created, all zero).
+        bool whole = f == static_cast<double>(n[0]) && std::string(digits, text.size) == round_digits(n[0]);
+        for (std::int64_t v : n) whole = whole && v == n[0];
+        if (!whole) ++torn;
+        EXPECT_GE(n[0], last) << "an older update after a newer one";
+        last = n[0];
+    }
+    EXPECT_EQ(writer.wait(), 0);
+    EXPECT_EQ(torn, 0u) << "of " << reads << " reads, some saw part of an update";
+    EXPECT_EQ(last, rounds);
 }
 
 // ---- open_or_create ------------------------------------------------------------------------------

@@ -104,7 +104,8 @@ private:
               bool data_writable) noexcept;
 };
 
-// RAII guards for block locks; check status() (ok or owner_dead means held).
+// RAII guards for block locks; check status() (ok or owner_dead means held). A typed_view made
+// from a guard works under its lock (typed.hpp).
 class shared_guard {
 public:
     explicit shared_guard(block& b, nanoseconds timeout = wait_forever) noexcept : b_(&b), status_(b.lock_shared(timeout)) {}
@@ -115,6 +116,7 @@ public:
     shared_guard& operator=(const shared_guard&) = delete;
     errc status() const noexcept { return status_; }
     bool held() const noexcept { return status_ == errc::ok || status_ == errc::owner_dead; }
+    block& guarded() const noexcept { return *b_; }
 
 private:
     block* b_;
@@ -131,6 +133,7 @@ public:
     unique_guard& operator=(const unique_guard&) = delete;
     errc status() const noexcept { return status_; }
     bool held() const noexcept { return status_ == errc::ok || status_ == errc::owner_dead; }
+    block& guarded() const noexcept { return *b_; }
 
 private:
     block* b_;
