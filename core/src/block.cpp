@@ -134,6 +134,32 @@ result<block> block::open(const char* name, const block_options& options) noexce
     return b;
 }
 
+result<block> block::open_or_create(const char* name, const block_config& config,
+                                    const block_options& options) noexcept {
+    if (!valid_config(config) || options.access != os::access::read_write || options.segment.replace_existing) {
+        return errc::invalid_argument;
+    }
+    // Open first, so that a block that is there is used as it is, however it came to be there
+    // (its creator may have exited: a stale block is still a block). Between a failed open and
+    // a create, another process may create it (and even exit, leaving it stale: it must not be
+    // replaced then either), or remove it: a few rounds settle it.
+    block_options creating = options;
+    creating.segment.replace_stale = false;
+    errc e = errc::not_found;
+    for (int round = 0; round < 4; ++round) {
+        auto opened = open(name, options);
+        if (opened) {
+            if (opened->size() != config.size) return errc::size_mismatch;
+            return opened;
+        }
+        if (opened.error() != errc::not_found) return opened.error();
+        auto created = create(name, config, creating);
+        if (created || created.error() != errc::already_exists) return created;
+        e = created.error();
+    }
+    return e;
+}
+
 result<block> block::format(void* memory, std::uint64_t size, const block_config& config,
                             const block_options& options) noexcept {
     if (!valid_config(config) || !usable_memory(memory) ||
@@ -196,5 +222,9 @@ void block::unlock() noexcept {
 void block::mark_consistent() noexcept {
     if (has_slot_) lock_.mark_consistent();
 }
+
+std::uint32_t block::reader_count() const noexcept { return data_ == nullptr ? 0 : lock_.readers(); }
+
+bool block::is_write_locked() const noexcept { return data_ != nullptr && lock_.write_locked(); }
 
 }  // namespace shmkit

@@ -155,4 +155,9 @@ std::uint32_t rwlock::readers() const noexcept {
     return n;
 }
 
+bool rwlock::write_locked() const noexcept {
+    const std::uint64_t writer = state_->writer.load(order::relaxed);
+    return writer != 0 && os::process_alive(unpack_process(writer));
+}
+
 }  // namespace shmkit

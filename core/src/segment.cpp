@@ -103,7 +103,10 @@ bool segment_is_stale(const os::object_snapshot& s) noexcept {
 // ---- segment -------------------------------------------------------------------------------
 
 segment::segment(segment&& other) noexcept
-    : map_(other.map_), published_(other.published_), replace_stale_(other.replace_stale_) {
+    : map_(other.map_),
+      published_(other.published_),
+      replace_stale_(other.replace_stale_),
+      replace_existing_(other.replace_existing_) {
     std::memcpy(name_, other.name_, sizeof name_);
     other.map_ = os::mapping{};
     other.published_ = true;
@@ -115,6 +118,7 @@ segment& segment::operator=(segment&& other) noexcept {
         map_ = other.map_;
         published_ = other.published_;
         replace_stale_ = other.replace_stale_;
+        replace_existing_ = other.replace_existing_;
         std::memcpy(name_, other.name_, sizeof name_);
         other.map_ = os::mapping{};
         other.published_ = true;
@@ -140,21 +144,30 @@ result<segment> segment::create(const char* name, kind k, std::uint32_t header_s
         return errc::invalid_argument;
     }
     // Fail before reserving memory if the name is taken by a segment we may not replace
-    // (publish() decides for good: the name may be taken or freed meanwhile).
-    if (options.replace_stale) {
+    // (publish() decides for good: the name may be taken or freed meanwhile). One to be replaced
+    // whatever it is stays until the new one is complete: publish() removes it.
+    if (options.replace_stale && !options.replace_existing) {
         const errc removed = remove_if_stale(name, /*even_if_in_use=*/false);
         if (removed == errc::busy) return errc::already_exists;
     }
     os::create_options create_opts;
     create_opts.mode = options.mode;
     segment s;
-    const errc e = os::shm_create(name, total_size, create_opts, &s.map_);
+    errc e = os::shm_create(name, total_size, create_opts, &s.map_);
+    // A port that names objects when creating them finds the name taken here rather than in
+    // publish(): replacing removes the segment there and tries again (a few times at most: of
+    // replacers racing each other, one ends up named).
+    for (int retry = 0; e == errc::already_exists && options.replace_existing && retry < 4; ++retry) {
+        static_cast<void>(remove(name));
+        e = os::shm_create(name, total_size, create_opts, &s.map_);
+    }
     if (failed(e)) return e;
     std::size_t n = 0;
     for (; name[n] != '\0'; ++n) s.name_[n] = name[n];
     s.name_[n] = '\0';
     s.published_ = false;
     s.replace_stale_ = options.replace_stale;
+    s.replace_existing_ = options.replace_existing;
 
     format_header(s.map_.address, k, header_size, total_size, options.allow_membarrier);
     if (options.prefault) os::prefault(s.map_.address, total_size);
@@ -166,7 +179,15 @@ errc segment::publish() noexcept {
     // Ready before it has a name: the first process to find it finds it complete.
     publish_header(map_.address);
     errc e = os::shm_link(map_, name_);
-    if (e == errc::already_exists && replace_stale_ && remove_if_stale(name_, /*even_if_in_use=*/false) == errc::ok) {
+    if (replace_existing_) {
+        // Whatever segment has the name goes (its users keep their mappings); a few times at
+        // most, as in create().
+        for (int retry = 0; e == errc::already_exists && retry < 4; ++retry) {
+            static_cast<void>(remove(name_));
+            e = os::shm_link(map_, name_);
+        }
+    } else if (e == errc::already_exists && replace_stale_ &&
+               remove_if_stale(name_, /*even_if_in_use=*/false) == errc::ok) {
         e = os::shm_link(map_, name_);
     }
     if (failed(e)) return e;

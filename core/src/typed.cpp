@@ -92,4 +92,77 @@ result<std::size_t> typed_cursor::read_string(char* out, std::size_t capacity) n
     return read_bytes(out, capacity);
 }
 
+namespace {
+
+std::size_t scalar_width(typed_type t) noexcept {
+    switch (t) {
+        case typed_type::boolean:
+        case typed_type::u8: return 1;
+        case typed_type::i32:
+        case typed_type::u32:
+        case typed_type::f32: return 4;
+        case typed_type::i64:
+        case typed_type::u64:
+        case typed_type::f64: return 8;
+        case typed_type::string:
+        case typed_type::bytes: break;
+    }
+    return 0;
+}
+
+bool sized(typed_type t) noexcept { return t == typed_type::string || t == typed_type::bytes; }
+
+}  // namespace
+
+std::size_t typed_item::encoded_size() const noexcept { return sized(type_) ? 4 + size_ : scalar_width(type_); }
+
+errc typed_cursor::write_items(const typed_item* items, std::size_t count) noexcept {
+    if (data_ == nullptr) return errc::not_open;
+    if (!writable_) return errc::access_denied;
+    // Everything is checked before anything is written.
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const typed_item& item = items[i];
+        if (sized(item.type_)) {
+            if (item.size_ > 0xFFFF'FFFFu) return errc::invalid_argument;
+            if (item.type_ == typed_type::string && !is_valid_utf8(item.data_, item.size_)) return errc::invalid_argument;
+        }
+        const std::size_t n = item.encoded_size();
+        if (n > remaining() - total) return errc::out_of_range;  // total <= remaining() throughout
+        total += n;
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        const typed_item& item = items[i];
+        if (sized(item.type_)) {
+            const auto length = static_cast<std::uint32_t>(item.size_);
+            static_cast<void>(put(&length, 4));
+            if (item.size_ != 0) static_cast<void>(put(item.data_, item.size_));  // data_ may be null then
+        } else {
+            static_cast<void>(put(item.scalar_, scalar_width(item.type_)));
+        }
+    }
+    return errc::ok;
+}
+
+errc typed_cursor::read_into(typed_string_out& out) noexcept {
+    auto n = read_string(out.data, out.capacity);
+    if (!n) return n.error();
+    out.size = *n;
+    return errc::ok;
+}
+
+errc typed_cursor::read_into(typed_bytes_out& out) noexcept {
+    auto n = read_bytes(out.data, out.capacity);
+    if (!n) return n.error();
+    out.size = *n;
+    return errc::ok;
+}
+
+errc typed_cursor::zero() noexcept {
+    if (data_ == nullptr) return errc::not_open;
+    if (!writable_) return errc::access_denied;
+    std::memset(data_, 0, size_);
+    return errc::ok;
+}
+
 }  // namespace shmkit

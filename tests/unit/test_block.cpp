@@ -347,6 +347,103 @@ TEST(RobustLock, WaitingForALiveHolderIsIdleAndItsDeathEndsTheWait) {
     EXPECT_EQ(locker.wait(), static_cast<int>(errc::owner_dead));  // no timeout: a hang fails the test
 }
 
+TEST_F(Block, ReaderCountAndWriteLockSeeEveryHandle) {
+    auto a = open();
+    auto b = open();
+    EXPECT_EQ(owner.reader_count(), 0u);
+    EXPECT_FALSE(owner.is_write_locked());
+    ASSERT_EQ(a.lock_shared(1s), errc::ok);
+    ASSERT_EQ(b.lock_shared(1s), errc::ok);
+    ASSERT_EQ(b.lock_shared(1s), errc::ok);  // two through one handle count twice
+    EXPECT_EQ(owner.reader_count(), 3u);
+    EXPECT_EQ(a.reader_count(), 3u);
+    EXPECT_FALSE(owner.is_write_locked());
+    a.unlock_shared();
+    b.unlock_shared();
+    b.unlock_shared();
+    EXPECT_EQ(owner.reader_count(), 0u);
+    ASSERT_EQ(a.lock(1s), errc::ok);
+    EXPECT_TRUE(owner.is_write_locked());
+    EXPECT_TRUE(a.is_write_locked());
+    EXPECT_EQ(owner.reader_count(), 0u);
+    a.unlock();
+    EXPECT_FALSE(owner.is_write_locked());
+    auto ro = open(os::access::read_only);  // lock pages mapped for it: it can look too
+    EXPECT_FALSE(ro.is_write_locked());
+    block closed;
+    EXPECT_EQ(closed.reader_count(), 0u);
+    EXPECT_FALSE(closed.is_write_locked());
+}
+
+TEST_F(Block, ReaderCountAndWriteLockSeeOtherProcessesAndForgetTheDead) {
+    {
+        holder_child reader(name.c_str(), false);
+        EXPECT_EQ(owner.reader_count(), 1u);
+        EXPECT_FALSE(owner.is_write_locked());
+        reader.stage->store(2);
+        EXPECT_EQ(reader.process.wait(), 0);  // exits holding its read lock
+        EXPECT_EQ(owner.reader_count(), 0u) << "the read lock of a process that died still counts";
+    }
+    {
+        holder_child writer(name.c_str(), true);
+        EXPECT_TRUE(owner.is_write_locked());
+        EXPECT_EQ(owner.reader_count(), 0u);
+        EXPECT_EQ(writer.process.kill_and_wait(), test::killed_status);
+        EXPECT_FALSE(owner.is_write_locked()) << "the write lock of a process that died still counts";
+    }
+}
+
+TEST_F(Block, CreateReplacingRemovesWhateverHoldsTheName) {
+    ASSERT_EQ(owner.write_at(0, "old", 3), errc::ok);
+    block_config config;
+    config.size = 2000;
+    config.reader_slots = 4;
+    EXPECT_EQ(block::create(name.c_str(), config).error(), errc::already_exists);  // alive and open
+    block_options replace;
+    replace.segment.replace_existing = true;
+    auto fresh = block::create(name.c_str(), config, replace);
+    ASSERT_TRUE(fresh) << to_string(fresh.error());
+    EXPECT_EQ(fresh->size(), 2000u);
+    char buf[3];
+    ASSERT_EQ(fresh->read_at(0, buf, 3), errc::ok);
+    EXPECT_EQ(std::string(buf, 3), std::string(3, '\0'));  // a new block
+    ASSERT_EQ(owner.read_at(0, buf, 3), errc::ok);
+    EXPECT_EQ(std::string(buf, 3), "old");  // the old handle keeps its block, alone
+    auto later = open();
+    EXPECT_EQ(later.size(), 2000u);  // the name is the new block's
+    // With nothing there, it is a plain create.
+    fresh->close();
+    owner.close();
+    ASSERT_EQ(segment::remove(name.c_str()), errc::ok);
+    EXPECT_TRUE(block::create(name.c_str(), config, replace));
+}
+
+TEST(BlockOpenOrCreate, CreatesWhenAbsentAndOpensWhatIsThere) {
+    unique_name name("block-ooc");
+    block_config config;
+    config.size = 512;
+    auto made = block::open_or_create(name.c_str(), config);
+    ASSERT_TRUE(made) << to_string(made.error());
+    EXPECT_EQ(made->size(), 512u);
+    ASSERT_EQ(made->write_at(0, "kept", 4), errc::ok);
+    auto again = block::open_or_create(name.c_str(), config);  // there now: opened, not replaced
+    ASSERT_TRUE(again) << to_string(again.error());
+    char buf[4];
+    ASSERT_EQ(again->read_at(0, buf, 4), errc::ok);
+    EXPECT_EQ(std::string(buf, 4), "kept");
+    block_config other = config;
+    other.size = 1024;
+    EXPECT_EQ(block::open_or_create(name.c_str(), other).error(), errc::size_mismatch);
+    block_options read_only;
+    read_only.access = os::access::read_only;
+    EXPECT_EQ(block::open_or_create(name.c_str(), config, read_only).error(), errc::invalid_argument);
+    block_options replace;
+    replace.segment.replace_existing = true;
+    EXPECT_EQ(block::open_or_create(name.c_str(), config, replace).error(), errc::invalid_argument);
+    config.size = 0;
+    EXPECT_EQ(block::open_or_create(name.c_str(), config).error(), errc::invalid_argument);
+}
+
 TEST_F(Block, OpeningNeverResetsALockOthersHold) {
     ASSERT_EQ(owner.lock(1s), errc::ok);
     auto late = open();  // opening and mapping while the lock is held
@@ -453,6 +550,171 @@ TEST_F(Block, TypedViewRefusesOutOfRangeAndBadText) {
     auto ro = open(os::access::read_only);
     typed_view r(ro);
     EXPECT_EQ(r.write(std::uint32_t{1}), errc::access_denied);
+}
+
+TEST_F(Block, TypedViewRoundTripsU8AndRewinds) {
+    typed_view w(owner);
+    ASSERT_EQ(w.write(std::uint8_t{200}), errc::ok);
+    ASSERT_EQ(w.write(std::uint8_t{7}), errc::ok);
+    EXPECT_EQ(w.tell(), 2u);
+    EXPECT_EQ(w.tell(), w.position());
+    ASSERT_EQ(w.seek(), errc::ok);  // back to the start
+    EXPECT_EQ(*w.read<std::uint8_t>(), 200);
+    EXPECT_EQ(*w.read<std::uint8_t>(), 7);
+    std::uint8_t raw[2];
+    ASSERT_EQ(owner.read_at(0, raw, 2), errc::ok);
+    EXPECT_EQ(raw[0], 200);
+    EXPECT_EQ(raw[1], 7);
+}
+
+TEST_F(Block, WriteMixedWritesEachEncodingInTurn) {
+    typed_view w(owner);
+    ASSERT_EQ(w.seek(4), errc::ok);
+    const char* label = "héllo";
+    const std::uint8_t blob[] = {1, 2, 3};
+    ASSERT_EQ(w.write_mixed(std::int64_t{-42}, 0.5, true, std::uint8_t{9}, typed_item::string(label, std::strlen(label)),
+                            typed_item::bytes(blob, sizeof blob), typed_item::string(nullptr, 0)),
+              errc::ok);
+    const std::size_t encoded = 8 + 8 + 1 + 1 + (4 + std::strlen(label)) + (4 + 3) + 4;
+    EXPECT_EQ(w.position(), 4 + encoded);
+    // The same bytes as the one-at-a-time calls make.
+    auto other = open();
+    typed_view r(other);
+    ASSERT_EQ(r.seek(4), errc::ok);
+    EXPECT_EQ(*r.read<std::int64_t>(), -42);
+    EXPECT_EQ(*r.read<double>(), 0.5);
+    EXPECT_EQ(*r.read<bool>(), true);
+    EXPECT_EQ(*r.read<std::uint8_t>(), 9);
+    char text[16];
+    ASSERT_EQ(*r.read_string(text, sizeof text), std::strlen(label));
+    // And read back as one operation.
+    std::int64_t i = 0;
+    double f = 0;
+    bool b = false;
+    std::uint8_t u = 0;
+    typed_string_out s{text, sizeof text};
+    std::uint8_t got[8];
+    typed_bytes_out bytes{got, sizeof got};
+    typed_string_out empty{text, sizeof text};
+    ASSERT_EQ(r.read_mixed_at(4, i, f, b, u, s, bytes, empty), errc::ok);
+    EXPECT_EQ(i, -42);
+    EXPECT_EQ(f, 0.5);
+    EXPECT_TRUE(b);
+    EXPECT_EQ(u, 9);
+    EXPECT_EQ(std::string(text, s.size), label);
+    ASSERT_EQ(bytes.size, 3u);
+    EXPECT_EQ(std::memcmp(got, blob, 3), 0);
+    EXPECT_EQ(empty.size, 0u);
+    EXPECT_EQ(r.position(), 4u + 8 + 8 + 1 + 1 + 4 + std::strlen(label));  // _at left the cursor alone
+    // typed_item from a run-time list, as the Python binding builds it.
+    const typed_item items[] = {std::int32_t{5}, typed_item::string("ab", 2)};
+    ASSERT_EQ(w.write_items(items, 2), errc::ok);
+    EXPECT_EQ(items[0].encoded_size(), 4u);
+    EXPECT_EQ(items[1].encoded_size(), 6u);
+}
+
+TEST_F(Block, WriteMixedIsAllOrNothing) {
+    typed_view w(owner);
+    ASSERT_EQ(w.seek(990), errc::ok);
+    // 8 + 1 + (4 + 2) = 15 bytes at 990: 5 too many. Nothing is written, the cursor stays.
+    EXPECT_EQ(w.write_mixed(std::int64_t{-1}, true, typed_item::string("ab", 2)), errc::out_of_range);
+    EXPECT_EQ(w.position(), 990u);
+    char tail[10];
+    ASSERT_EQ(owner.read_at(990, tail, 10), errc::ok);
+    EXPECT_EQ(std::string(tail, 10), std::string(10, '\0'));
+    // A string that is not UTF-8 is refused before anything is written, wherever it comes.
+    ASSERT_EQ(w.seek(0), errc::ok);
+    const char bad[] = {'a', static_cast<char>(0xC3)};
+    EXPECT_EQ(w.write_mixed(std::int64_t{-1}, typed_item::string(bad, sizeof bad)), errc::invalid_argument);
+    EXPECT_EQ(w.position(), 0u);
+    char head[8];
+    ASSERT_EQ(owner.read_at(0, head, 8), errc::ok);
+    EXPECT_EQ(std::string(head, 8), std::string(8, '\0'));
+    EXPECT_EQ(w.write_mixed(typed_item::bytes(bad, sizeof bad)), errc::ok);  // bytes are bytes
+    EXPECT_EQ(w.write_mixed_at(996, std::int32_t{1}), errc::ok);  // exactly to the end
+    EXPECT_EQ(w.write_mixed_at(997, std::int32_t{1}), errc::out_of_range);
+    auto ro = open(os::access::read_only);
+    typed_view r(ro);
+    EXPECT_EQ(r.write_mixed(true), errc::access_denied);
+}
+
+TEST_F(Block, ReadMixedMovesNothingWhenAValueIsRefused) {
+    typed_view v(owner);
+    ASSERT_EQ(v.write_mixed(std::int32_t{1}, typed_item::string("abcdef", 6)), errc::ok);
+    ASSERT_EQ(v.seek(0), errc::ok);
+    std::int32_t n = 0;
+    char small[4];
+    typed_string_out s{small, sizeof small};
+    EXPECT_EQ(v.read_mixed(n, s), errc::message_too_large);  // the second does not fit
+    EXPECT_EQ(v.position(), 0u);
+    bool b = false;
+    ASSERT_EQ(v.seek(3), errc::ok);
+    EXPECT_EQ(v.read_mixed(b, b), errc::invalid_layout);  // 0 is a bool, 6 (the length's low byte) is not
+    EXPECT_EQ(v.position(), 3u);
+    ASSERT_EQ(v.seek(996), errc::ok);
+    std::int64_t wide = 0;
+    EXPECT_EQ(v.read_mixed(wide), errc::out_of_range);
+    EXPECT_EQ(v.position(), 996u);
+}
+
+TEST_F(Block, ZeroClearsTheWholeBlockAndKeepsTheCursor) {
+    std::vector<std::uint8_t> ones(1000, 0xFF);
+    ASSERT_EQ(owner.write_at(0, ones.data(), ones.size()), errc::ok);
+    typed_view v(owner);
+    ASSERT_EQ(v.seek(17), errc::ok);
+    ASSERT_EQ(v.zero(), errc::ok);
+    EXPECT_EQ(v.position(), 17u);
+    std::vector<std::uint8_t> back(1000, 1);
+    ASSERT_EQ(owner.read_at(0, back.data(), back.size()), errc::ok);
+    EXPECT_EQ(back, std::vector<std::uint8_t>(1000, 0));
+    auto ro = open(os::access::read_only);
+    typed_view r(ro);
+    EXPECT_EQ(r.zero(), errc::access_denied);
+}
+
+TEST_F(Block, AViewMadeFromAGuardUsesItsLock) {
+    auto other = open();
+    {
+        unique_guard g(owner, 1s);
+        ASSERT_EQ(g.status(), errc::ok);
+        typed_view v(g);
+        EXPECT_EQ(v.locking(), typed_locking::under_write_lock);
+        // None of these relocks (the lock is not recursive: relocking would wait for ourselves).
+        ASSERT_EQ(v.write(std::int32_t{7}), errc::ok);
+        ASSERT_EQ(v.write_mixed(std::int64_t{8}, typed_item::string("x", 1)), errc::ok);
+        ASSERT_EQ(v.seek(0), errc::ok);
+        EXPECT_EQ(*v.read<std::int32_t>(), 7);
+        EXPECT_FALSE(v.inconsistent());
+        EXPECT_TRUE(owner.is_write_locked());  // held by the guard throughout
+        EXPECT_EQ(other.lock_shared(10ms), errc::lock_timeout);
+    }
+    EXPECT_FALSE(owner.is_write_locked());
+    {
+        shared_guard g(other, 1s);
+        ASSERT_EQ(g.status(), errc::ok);
+        typed_view v(g);
+        EXPECT_EQ(v.locking(), typed_locking::under_read_lock);
+        std::int32_t a = 0;
+        std::int64_t b = 0;
+        ASSERT_EQ(v.read_mixed(a, b), errc::ok);
+        EXPECT_EQ(a, 7);
+        EXPECT_EQ(b, 8);
+        EXPECT_EQ(owner.reader_count(), 1u);  // the guard's read lock
+        EXPECT_DEATH({ static_cast<void>(v.write(std::int32_t{1})); }, "under_read_lock");
+    }
+    typed_view per_call(owner);
+    EXPECT_EQ(per_call.locking(), typed_locking::per_call);
+}
+
+TEST_F(Block, AViewMadeFromAGuardTakenFromADeadWriterIsInconsistent) {
+    child dying("block_die_holding_the_write_lock", {name.c_str()});
+    ASSERT_EQ(dying.wait(), 0);
+    unique_guard g(owner, 5s);
+    ASSERT_EQ(g.status(), errc::owner_dead);
+    typed_view v(g);
+    EXPECT_TRUE(v.inconsistent());
+    ASSERT_EQ(v.zero(), errc::ok);  // the repair
+    owner.mark_consistent();
 }
 
 TEST(Utf8, Validation) {

@@ -209,7 +209,9 @@ def _kv_set_obj(self, key: str, obj: Any, timeout: Optional[float] = None) -> No
 
 class BlockLock:
     """A Block lock as a context manager; ``consistent`` is False only when the lock was taken
-    with accept_inconsistent=True from a writer that died mid-write."""
+    with accept_inconsistent=True from a writer that died mid-write. The block's typed calls made
+    inside it by the same thread use it instead of locking again, so several of them inside one
+    ``write_lock()`` are one update that readers see whole."""
 
     def __init__(self, block: "_n.Block", exclusive: bool, timeout: Optional[float],
                  accept_inconsistent: bool) -> None:

@@ -3,6 +3,7 @@
 #include <pybind11/stl.h>
 
 #include <cstring>
+#include <deque>
 #include <map>
 #include <thread>
 
@@ -21,6 +22,13 @@ struct py_block final : handle_base {
     int shared_total = 0;
     bool exclusive_held = false;
     std::thread::id exclusive_owner{};
+
+    // The lock thread `me` holds through this handle (call under the mutex).
+    enum class held { none, read, write };
+    held held_by(std::thread::id me) const {
+        if (exclusive_held && exclusive_owner == me) return held::write;
+        return shared_by.count(me) != 0 ? held::read : held::none;
+    }
 
     // Locks still held are released with the handle, as a process exit would release them.
     void release_all() noexcept {
@@ -69,11 +77,11 @@ void release(py_block& b, bool exclusive) {
 bool acquire(py_block& b, bool exclusive, const timeout_arg& timeout, bool accept_inconsistent) {
     const auto me = std::this_thread::get_id();
     const char* self_wait = b.quick([&]() -> const char* {
-        if (b.exclusive_held && b.exclusive_owner == me) {
+        const py_block::held held = b.held_by(me);
+        if (held == py_block::held::write) {
             return "this thread already holds the write lock through this handle (the lock is not recursive)";
         }
-        const auto it = b.shared_by.find(me);
-        if (exclusive && it != b.shared_by.end()) {
+        if (exclusive && held == py_block::held::read) {
             return "this thread holds a read lock through this handle: the write lock would wait for it forever";
         }
         return nullptr;
@@ -100,39 +108,53 @@ bool acquire(py_block& b, bool exclusive, const timeout_arg& timeout, bool accep
                                 " (pass accept_inconsistent=True to take it, repair the data and call mark_consistent())");
 }
 
-// Holds a lock for one typed access; releases it on scope exit.
-class scoped_lock {
+// The lock one typed call works under. A lock this thread already holds through the handle
+// (inside write_lock() or read_lock(), or between lock() and unlock()) is used as it is: the call
+// neither takes nor releases one (the lock is not recursive, and several calls inside one held
+// lock are one update). A read needs either lock, a write the write lock: a write inside a read
+// lock raises. Otherwise the call takes the lock it needs and releases it on scope exit.
+class typed_call_lock {
 public:
-    scoped_lock(py_block& b, bool exclusive, const timeout_arg& timeout) : b_(b), exclusive_(exclusive) {
+    typed_call_lock(py_block& b, bool exclusive, const timeout_arg& timeout) : b_(b), exclusive_(exclusive) {
+        const py_block::held held = b.quick([&] { return b.held_by(std::this_thread::get_id()); });
+        if (held == py_block::held::write || (held == py_block::held::read && !exclusive)) return;
+        if (held == py_block::held::read) {
+            throw std::runtime_error("this thread holds a read lock through this handle: a write needs the write lock "
+                                     "(write inside write_lock())");
+        }
         acquire(b, exclusive, timeout, false);
+        taken_ = true;
     }
-    ~scoped_lock() {
+    ~typed_call_lock() {
+        if (!taken_) return;
         try {
             release(b_, exclusive_);
         } catch (...) {
         }
     }
-    scoped_lock(const scoped_lock&) = delete;
-    scoped_lock& operator=(const scoped_lock&) = delete;
+    typed_call_lock(const typed_call_lock&) = delete;
+    typed_call_lock& operator=(const typed_call_lock&) = delete;
 
 private:
     py_block& b_;
     bool exclusive_;
+    bool taken_ = false;
 };
 
 // ---- typed access --------------------------------------------------------------------------
 
-enum class scalar { boolean, i32, u32, i64, u64, f32, f64 };
+// A tag: one value of a scalar type, a str or bytes, or a list of scalars or of strs.
 struct type_spec {
     enum class shape { scalar, string, bytes, list, string_list } form = shape::scalar;
-    scalar item = scalar::i32;
+    typed_type item = typed_type::i32;  // the scalar type of a scalar or a list
 };
 
-bool parse_scalar(const std::string& s, scalar* out) {
-    static const std::pair<const char*, scalar> names[] = {{"bool", scalar::boolean}, {"i32", scalar::i32},
-                                                           {"u32", scalar::u32},     {"i64", scalar::i64},
-                                                           {"u64", scalar::u64},     {"f32", scalar::f32},
-                                                           {"f64", scalar::f64}};
+// The scalar tags, with membridge's names for i64 and f64.
+bool parse_scalar(const std::string& s, typed_type* out) {
+    static const std::pair<const char*, typed_type> names[] = {
+        {"bool", typed_type::boolean}, {"u8", typed_type::u8},   {"i32", typed_type::i32},   {"u32", typed_type::u32},
+        {"i64", typed_type::i64},      {"int", typed_type::i64}, {"u64", typed_type::u64},   {"f32", typed_type::f32},
+        {"f64", typed_type::f64},      {"float", typed_type::f64}};
     for (const auto& n : names) {
         if (s == n.first) {
             *out = n.second;
@@ -162,19 +184,24 @@ type_spec parse_type(const std::string& s) {
     }
     if (parse_scalar(s, &t.item)) return t;
     throw py::value_error("unknown type '" + s +
-                          "': bool, i32, u32, i64, u64, f32, f64, str, bytes, list[<scalar>] or list[str]");
+                          "': bool, u8, i32, u32, i64 (int), u64, f32, f64 (float), str, bytes, list[<scalar>] or "
+                          "list[str]");
 }
 
+// Calls f with a value of the C++ type of scalar type `t`.
 template <class F>
-auto with_scalar(scalar s, F&& f) {
-    switch (s) {
-        case scalar::boolean: return f(bool{});
-        case scalar::i32: return f(std::int32_t{});
-        case scalar::u32: return f(std::uint32_t{});
-        case scalar::i64: return f(std::int64_t{});
-        case scalar::u64: return f(std::uint64_t{});
-        case scalar::f32: return f(float{});
-        case scalar::f64: return f(double{});
+auto with_scalar(typed_type t, F&& f) {
+    switch (t) {
+        case typed_type::boolean: return f(bool{});
+        case typed_type::u8: return f(std::uint8_t{});
+        case typed_type::i32: return f(std::int32_t{});
+        case typed_type::u32: return f(std::uint32_t{});
+        case typed_type::i64: return f(std::int64_t{});
+        case typed_type::u64: return f(std::uint64_t{});
+        case typed_type::f32: return f(float{});
+        case typed_type::f64: return f(double{});
+        case typed_type::string:
+        case typed_type::bytes: break;  // not scalars: parse_type never makes them one
     }
     return f(std::int32_t{});
 }
@@ -256,6 +283,22 @@ py::object typed_read(typed_cursor& c, const type_spec& t, const typed_access& c
     return py::none();
 }
 
+// `value` as a T: OverflowError for an int that does not fit (256 as a u8), TypeError for a value
+// of another kind (pybind11's own failure says neither).
+template <class T>
+T scalar_of(const py::handle& value, const typed_access& ctx) {
+    try {
+        return value.cast<T>();
+    } catch (const py::cast_error&) {
+        const std::string what_type = "'" + ctx.type + "'";
+        if (std::is_integral_v<T> && !std::is_same_v<T, bool> && PyLong_Check(value.ptr())) {
+            PyErr_SetString(PyExc_OverflowError, (py::str(value).cast<std::string>() + " does not fit in " + what_type).c_str());
+            throw py::error_already_set();
+        }
+        throw py::type_error(std::string("a ") + Py_TYPE(value.ptr())->tp_name + " is not a value of " + what_type);
+    }
+}
+
 void typed_write(typed_cursor& c, const type_spec& t, const py::handle& value, const typed_access& ctx) {
     switch (t.form) {
         case type_spec::shape::string: {
@@ -270,7 +313,7 @@ void typed_write(typed_cursor& c, const type_spec& t, const py::handle& value, c
         }
         case type_spec::shape::scalar:
             with_scalar(t.item, [&](auto v) {
-                ctx.check(c.write<decltype(v)>(value.cast<decltype(v)>()));
+                ctx.check(c.write<decltype(v)>(scalar_of<decltype(v)>(value, ctx)));
                 return 0;
             });
             return;
@@ -279,7 +322,7 @@ void typed_write(typed_cursor& c, const type_spec& t, const py::handle& value, c
                 using T = decltype(v);
                 using S = std::conditional_t<std::is_same_v<T, bool>, char, T>;  // std::vector<bool> has no data()
                 std::vector<S> items;
-                for (const py::handle item : value) items.push_back(static_cast<S>(item.cast<T>()));
+                for (const py::handle item : value) items.push_back(static_cast<S>(scalar_of<T>(item, ctx)));
                 ctx.check(c.write_list<T>(reinterpret_cast<const T*>(items.data()), items.size()));
                 return 0;
             });
@@ -303,6 +346,43 @@ void typed_write(typed_cursor& c, const type_spec& t, const py::handle& value, c
     }
 }
 
+// Python values written without a tag, as membridge infers them: bool -> bool, int -> i64,
+// float -> f64, str -> str, bytes/bytearray/memoryview -> bytes. Everything is converted (and
+// refused) before the block is locked; strs and bytes are not copied: `held` keeps them.
+struct untagged_values {
+    std::deque<input_bytes> held;  // a deque never moves what it holds
+    std::vector<typed_item> items;
+
+    void add(const py::handle& v) {
+        PyObject* o = v.ptr();
+        if (PyBool_Check(o)) {  // before int: bool is an int
+            items.emplace_back(o == Py_True);
+        } else if (PyLong_Check(o)) {
+            int overflow = 0;
+            const long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
+            if (overflow != 0) {
+                PyErr_SetString(PyExc_OverflowError, "an int written without a type is an i64: give the type of a "
+                                                     "larger one, e.g. write('u64', x)");
+                throw py::error_already_set();
+            }
+            if (x == -1 && PyErr_Occurred() != nullptr) throw py::error_already_set();
+            items.emplace_back(static_cast<std::int64_t>(x));
+        } else if (PyFloat_Check(o)) {
+            items.emplace_back(PyFloat_AS_DOUBLE(o));
+        } else if (PyUnicode_Check(o)) {
+            const input_bytes& text = held.emplace_back(v);  // its UTF-8, cached on the str
+            items.push_back(typed_item::string(static_cast<const char*>(text.data()), text.size()));
+        } else if (PyBytes_Check(o) || PyByteArray_Check(o) || PyMemoryView_Check(o)) {
+            const input_bytes& bytes = held.emplace_back(v);
+            items.push_back(typed_item::bytes(bytes.data(), bytes.size()));
+        } else {
+            throw py::type_error(std::string("cannot tell the type of a ") + Py_TYPE(o)->tp_name +
+                                 " to write: bool, int (i64), float (f64), str or bytes; or give its type, "
+                                 "e.g. write('u32', x)");
+        }
+    }
+};
+
 struct py_typed_view {
     py::object owner;
     py_block* b;
@@ -315,9 +395,13 @@ struct py_typed_view {
         check(c.seek(at), *b, "seek");
         return c;
     }
+    void check_writable(const char* op) {
+        b->ensure_open();
+        if (!b->impl.writable()) raise(errc::access_denied, what(*b, op));
+    }
     py::object read(const std::string& type, std::optional<std::size_t> at) {
         const type_spec t = parse_type(type);
-        scoped_lock lock(*b, false, lock_timeout);
+        typed_call_lock lock(*b, false, lock_timeout);
         const py::object guard = pin(owner);  // mapped for the rest of the call, whatever runs
         typed_cursor c = cursor(at.value_or(position));
         py::object v = typed_read(c, t, typed_access{*b, "read", type});
@@ -326,13 +410,86 @@ struct py_typed_view {
     }
     void write(const std::string& type, const py::handle& value, std::optional<std::size_t> at) {
         const type_spec t = parse_type(type);
-        b->ensure_open();
-        if (!b->impl.writable()) raise(errc::access_denied, what(*b, "write"));
-        scoped_lock lock(*b, true, lock_timeout);
+        check_writable("write");
+        typed_call_lock lock(*b, true, lock_timeout);
         const py::object guard = pin(owner);  // user code converting `value` cannot close the block
         typed_cursor c = cursor(at.value_or(position));
         typed_write(c, t, value, typed_access{*b, "write", type});
         if (!at) position = c.position();
+    }
+    // Values whose types were inferred, as one operation: all or nothing.
+    void write_untagged(const untagged_values& values, std::optional<std::size_t> at, const char* op) {
+        check_writable(op);
+        typed_call_lock lock(*b, true, lock_timeout);
+        const py::object guard = pin(owner);
+        typed_cursor c = cursor(at.value_or(position));
+        check(c.write_items(values.items.data(), values.items.size()), *b, op);
+        if (!at) position = c.position();
+    }
+    void write_inferred(const py::handle& value, std::optional<std::size_t> at) {
+        untagged_values values;
+        values.add(value);
+        write_untagged(values, at, "write");
+    }
+    void write_mixed(const py::iterable& items, std::optional<std::size_t> at) {
+        untagged_values values;
+        for (const py::handle item : items) {
+            if (PyList_Check(item.ptr()) || PyTuple_Check(item.ptr())) {  // a group: its values in turn
+                for (const py::handle v : item) values.add(v);
+            } else {
+                values.add(item);
+            }
+        }
+        write_untagged(values, at, "write_mixed");
+    }
+    // For each (tag, count) of the schema, `count` values: a list of them, or the value itself
+    // for a count of 1 (membridge's rule) or a bare tag. One operation: on any error nothing is
+    // consumed.
+    py::list read_mixed(const py::iterable& schema, std::optional<std::size_t> at) {
+        struct entry {
+            std::string tag;
+            type_spec type;
+            std::size_t count;
+            bool single;
+        };
+        std::vector<entry> entries;
+        for (const py::handle e : schema) {
+            if (PyUnicode_Check(e.ptr())) {
+                const std::string tag = e.cast<std::string>();
+                entries.push_back({tag, parse_type(tag), 1, true});
+                continue;
+            }
+            const auto pair = e.cast<py::sequence>();
+            if (pair.size() != 2) throw py::type_error("a schema entry is a tag or a (tag, count) pair");
+            const std::string tag = pair[0].cast<std::string>();
+            const auto count = pair[1].cast<std::size_t>();
+            entries.push_back({tag, parse_type(tag), count, count == 1});
+        }
+        typed_call_lock lock(*b, false, lock_timeout);
+        const py::object guard = pin(owner);
+        typed_cursor c = cursor(at.value_or(position));
+        py::list out;
+        for (const entry& e : entries) {
+            const typed_access ctx{*b, "read_mixed", e.tag};
+            if (e.single) {
+                out.append(typed_read(c, e.type, ctx));
+                continue;
+            }
+            // Every value takes at least a byte: a count larger than what is left fails at the end
+            // of the block, long before the list could grow large.
+            py::list values;
+            for (std::size_t i = 0; i < e.count; ++i) values.append(typed_read(c, e.type, ctx));
+            out.append(values);
+        }
+        if (!at) position = c.position();  // only once every value was read
+        return out;
+    }
+    void zero() {
+        check_writable("zero");
+        typed_call_lock lock(*b, true, lock_timeout);
+        const py::object guard = pin(owner);
+        typed_cursor c = cursor(0);
+        check(c.zero(), *b, "zero");
     }
 };
 
@@ -350,18 +507,39 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
         .def_static(
             "create",
             [](const std::string& name, std::uint64_t size, std::uint32_t reader_slots, bool replace_stale,
-               bool prefault, std::uint32_t mode, bool allow_membarrier) {
+               bool replace_existing, bool prefault, std::uint32_t mode, bool allow_membarrier) {
                 block_config c;
                 c.size = size;
                 c.reader_slots = reader_slots;
                 block_options o;
                 o.segment = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
+                o.segment.replace_existing = replace_existing;
                 return open_handle<py_block>(name, "create", [&] { return block::create(name.c_str(), c, o); });
             },
             py::arg("name"), py::arg("size") = 4096, py::kw_only(), py::arg("reader_slots") = 64,
-            py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
-            py::arg("allow_membarrier") = true,
-            "Creates a zeroed block of `size` bytes. reader_slots: handles that may hold locks at once (1..4096).")
+            py::arg("replace_stale") = true, py::arg("replace_existing") = false, py::arg("prefault") = false,
+            py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+            "Creates a zeroed block of `size` bytes. reader_slots: handles that may hold locks at once (1..4096). "
+            "replace_existing: remove whatever segment has the name, even one in use, and create afresh (handles "
+            "open on the old one keep it, alone); otherwise a live one raises AlreadyExists.")
+        .def_static(
+            "open_or_create",
+            [](const std::string& name, std::uint64_t size, std::uint32_t reader_slots, bool prefault,
+               std::uint32_t mode, bool allow_membarrier, double ready_timeout) {
+                block_config c;
+                c.size = size;
+                c.reader_slots = reader_slots;
+                block_options o;
+                o.segment = sliced_ready_wait(segment_options_from(true, prefault, mode, allow_membarrier, ready_timeout));
+                return open_handle<py_block>(name, "open_or_create",
+                                             [&] { return block::open_or_create(name.c_str(), c, o); }, ready_timeout);
+            },
+            py::arg("name"), py::arg("size") = 4096, py::kw_only(), py::arg("reader_slots") = 64,
+            py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+            py::arg("ready_timeout") = 0.5,
+            "Opens the block of that name, or creates it (as create()) if there is none, in one call; of "
+            "processes racing, one creates and the others open its block. SizeMismatch if the block there "
+            "has another size.")
         .def_static(
             "open",
             [](const std::string& name, bool read_only, double ready_timeout) {
@@ -378,6 +556,12 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
                                "False when attached read-only.")
         .def_property_readonly("can_lock", &ask<py_block, &impl_of<py_block>::can_lock>,
                                "False when attached read-only to an object this process may not open for writing.")
+        .def_property_readonly("reader_count", &ask<py_block, &impl_of<py_block>::reader_count>,
+                               "Read locks held now by live processes, this handle's included (a snapshot, for "
+                               "monitoring).")
+        .def_property_readonly("is_write_locked", &ask<py_block, &impl_of<py_block>::is_write_locked>,
+                               "Whether a live process holds the write lock, or has claimed it and waits for the "
+                               "readers to leave (a snapshot, for monitoring).")
         .def(
             "array",
             [](py::object self, const py::object& dtype, const py::object& shape, std::size_t offset) {
@@ -484,16 +668,29 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
     delegate_buffer_protocol(block_class);
 
     py::class_<py_typed_view>(m, "TypedView", R"doc(
-Typed sequential access to a Block (membridge parity), each call under the block's lock (shared
-to read, exclusive to write). Types: bool, i32, u32, i64, u64, f32, f64, str (UTF-8), bytes,
-list[<scalar>], list[str]. Little-endian, unaligned; str/bytes/lists carry a u32 length.
-Reads and writes advance the cursor unless `at=` gives an offset.
+Typed sequential access to a Block (membridge parity). Types: bool, u8, i32, u32, i64 (or int),
+u64, f32, f64 (or float), str (UTF-8), bytes, list[<scalar>], list[str]; little-endian,
+unaligned; str, bytes and lists carry a u32 length. A value written without a type is inferred:
+bool, int (i64), float (f64), str, bytes. Reads and writes advance the cursor unless `at=`
+gives an offset. Each call takes the block's lock (shared to read, exclusive to write), unless
+this thread already holds it through the block (with block.write_lock(): or read_lock():), when
+the call uses that lock: several calls inside one write_lock() are one update.
 )doc")
         .def("read", &py_typed_view::read, py::arg("type"), py::kw_only(), py::arg("at") = py::none(),
              "Reads one value of `type` at the cursor (or at offset `at`). OutOfRange, InvalidLayout "
              "(e.g. a str that is not UTF-8), OwnerDead.")
         .def("write", &py_typed_view::write, py::arg("type"), py::arg("value"), py::kw_only(), py::arg("at") = py::none(),
              "Writes one value of `type` at the cursor (or at offset `at`). OutOfRange writes nothing.")
+        .def("write", &py_typed_view::write_inferred, py::arg("value"), py::kw_only(), py::arg("at") = py::none(),
+             "Writes one value of the type its Python type gives: bool, int (i64), float (f64), str, bytes "
+             "(TypeError for others; OverflowError for an int beyond i64).")
+        .def("write_mixed", &py_typed_view::write_mixed, py::arg("items"), py::kw_only(), py::arg("at") = py::none(),
+             "Writes values of inferred types one after the other, as one operation under one lock: all of them, "
+             "or none (OutOfRange when they do not all fit). An item that is a list or tuple gives its values in turn.")
+        .def("read_mixed", &py_typed_view::read_mixed, py::arg("schema"), py::kw_only(), py::arg("at") = py::none(),
+             "Reads, as one operation under one lock, for each (tag, count) of `schema` a list of `count` values, "
+             "or the value itself for a count of 1 or a bare tag. On an error nothing is consumed.")
+        .def("zero", &py_typed_view::zero, "Zeroes the whole block under the write lock; the cursor stays.")
         .def(
             "seek",
             [](py_typed_view& v, std::size_t pos) {
@@ -501,7 +698,8 @@ Reads and writes advance the cursor unless `at=` gives an offset.
                 if (pos > v.b->impl.size()) raise(errc::out_of_range, what(*v.b, "seek"));
                 v.position = pos;
             },
-            py::arg("position"), "Moves the cursor to `position` (OutOfRange beyond the end).")
+            py::arg("position") = 0, "Moves the cursor to `position` (default: the start; OutOfRange beyond the end).")
+        .def("tell", [](const py_typed_view& v) { return v.position; }, "The cursor's offset (as `position`).")
         .def_property_readonly("position", [](const py_typed_view& v) { return v.position; },
                                "The cursor's offset in the block.")
         .def_property_readonly("block", [](const py_typed_view& v) { return v.owner; },

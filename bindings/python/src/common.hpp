@@ -82,13 +82,17 @@ void check_name(const std::string& name, const char* op);
 
 segment_options segment_options_from(bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier,
                                      double ready_timeout);
+// `o` waiting for a half-made segment at most one slice at a time: open_handle waits the rest of
+// `ready_timeout` in slices.
+inline segment_options sliced_ready_wait(segment_options o) {
+    if (o.ready_wait_ns > wait_slice_ns) o.ready_wait_ns = wait_slice_ns;
+    return o;
+}
 // What every open() uses: replace nothing, no prefault, and wait up to `ready_timeout`
 // seconds for a creator that is still initialising the segment.
 // Waits for a half-made segment in slices (see open_handle).
 inline segment_options attach_segment_options(double ready_timeout) {
-    segment_options o = segment_options_from(true, false, 0600, true, ready_timeout);
-    if (o.ready_wait_ns > wait_slice_ns) o.ready_wait_ns = wait_slice_ns;
-    return o;
+    return sliced_ready_wait(segment_options_from(true, false, 0600, true, ready_timeout));
 }
 // A kind's options (spsc_options, kv_options, ...: every one has `wait` and `segment`) for the
 // binding: waits return on a signal, so its Python handler runs at once.

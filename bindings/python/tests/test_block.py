@@ -1,17 +1,20 @@
 """Block and its TypedView through the Python binding: arrays over shared memory, bounds,
-read-only attach, locks across processes, owner-dead recovery, typed values."""
+read-only attach, open-or-create and replacing, locks across processes, owner-dead recovery,
+lock snapshots, typed values (tagged, inferred and several as one operation, inside held locks
+too)."""
 
 from __future__ import annotations
 
 import os
 import signal
+import struct
 import time
 
 import numpy as np
 import pytest
 
 import shmkit
-from conftest import NO_HANG, readline, run_python, start_python
+from conftest import NO_HANG, Call, readline, run_python, start_python
 
 
 # ==== Block ======================================================================================
@@ -245,6 +248,92 @@ def test_block_owner_dead_after_sigkill(name):
         assert shmkit.info(name)["lock_recoveries"] >= 1
 
 
+def test_block_open_or_create(name):
+    with shmkit.Block.open_or_create(name, 100) as made:  # none there: created
+        assert made.size == 100 and made.read() == bytes(100)
+        made.write(b"kept")
+        with shmkit.Block.open_or_create(name, 100) as again:  # there: opened as it is
+            assert again.read(0, 4) == b"kept"
+        with pytest.raises(shmkit.SizeMismatch):
+            shmkit.Block.open_or_create(name, 200)
+    with pytest.raises(shmkit.InvalidArgument):
+        shmkit.Block.open_or_create(name + "-z", 0)
+
+
+def test_block_open_or_create_racing_processes_share_one_block(name):
+    # Each child opens or creates the block and counts itself in it under the write lock; all of
+    # them must have counted in the same block.
+    code = """
+        import sys, shmkit
+        b = shmkit.Block.open_or_create(sys.argv[1], 64)
+        with b.write_lock():
+            t = b.typed()
+            t.write("i64", t.read("i64", at=0) + 1, at=0)
+    """
+    children = [start_python(code, name) for _ in range(4)]
+    try:
+        for child in children:
+            assert child.wait(NO_HANG) == 0, child.stderr.read()
+        with shmkit.Block.open(name) as b:
+            assert b.typed().read("i64", at=0) == 4
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+
+
+def test_block_create_replace_existing(name):
+    with shmkit.Block.create(name, 64) as old:
+        old.write(b"old")
+        with pytest.raises(shmkit.AlreadyExists):
+            shmkit.Block.create(name, 64)  # its creator lives and has it open
+        with shmkit.Block.create(name, 32, replace_existing=True) as fresh:
+            assert fresh.size == 32 and fresh.read() == bytes(32)
+            assert old.read(0, 3) == b"old"  # the old handle keeps its block, alone
+            with shmkit.Block.open(name) as later:
+                assert later.size == 32  # the name is the new block's
+
+
+def test_block_reader_count_and_is_write_locked(name):
+    with shmkit.Block.create(name, 16) as b, shmkit.Block.open(name) as b2:
+        assert b.reader_count == 0 and not b.is_write_locked
+        with b.read_lock(), b2.read_lock():
+            assert b.reader_count == 2 and b2.reader_count == 2
+            assert not b.is_write_locked
+        with b2.write_lock():
+            assert b.is_write_locked and b.reader_count == 0
+        assert not b.is_write_locked and b.reader_count == 0
+
+
+_HOLD = """
+import sys, time, shmkit
+b = shmkit.Block.open(sys.argv[1])
+if sys.argv[2] == "read":
+    b.lock_shared()
+else:
+    b.lock()
+print("holding", flush=True)
+time.sleep(600)  # until killed
+"""
+
+
+def test_block_lock_snapshots_see_other_processes_and_forget_the_dead(name):
+    with shmkit.Block.create(name, 16) as b:
+        for mode in ("read", "write"):
+            child = start_python(_HOLD, name, mode)
+            try:
+                assert readline(child).strip() == "holding"
+                assert b.reader_count == (1 if mode == "read" else 0)
+                assert b.is_write_locked == (mode == "write")
+            finally:
+                os.kill(child.pid, signal.SIGKILL)
+                child.wait()
+            assert b.reader_count == 0, "a dead process's read lock still counts"
+            assert not b.is_write_locked, "a dead process's write lock still counts"
+        with pytest.raises(shmkit.OwnerDead):  # the writer did die holding it
+            b.lock(NO_HANG)
+
+
 # ---- TypedView ----------------------------------------------------------------------------------
 
 TYPED_CASES = [
@@ -387,3 +476,231 @@ def test_typed_corrupt_length_prefix_is_out_of_range(name):
         """, name, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]", f"refused with the wrong error: {proc.stdout}"
+
+
+# ---- membridge's typed calls -------------------------------------------------------------------
+
+
+def test_typed_untagged_values_are_inferred(name):
+    with shmkit.Block.create(name, 64) as b:
+        t = b.typed()
+        t.write("Hello")   # str: u32 length + UTF-8
+        t.write(42)        # int: i64
+        t.write(3.14)      # float: f64
+        t.write(True)      # bool: one byte
+        t.write(b"\x01\x02")  # bytes: u32 length + bytes
+        assert t.tell() == t.position == (4 + 5) + 8 + 8 + 1 + (4 + 2)
+        assert b.read(0, t.tell()) == (struct.pack("<I", 5) + b"Hello" + struct.pack("<qd?", 42, 3.14, True)
+                                       + struct.pack("<I", 2) + b"\x01\x02")
+        t.seek()  # back to the start
+        assert t.tell() == 0
+        # membridge's tags: int and float name i64 and f64.
+        assert [t.read("str"), t.read("int"), t.read("float"), t.read("bool"), t.read("bytes")] == \
+            ["Hello", 42, 3.14, True, b"\x01\x02"]
+        t.write(-1, at=40)
+        assert t.read("i64", at=40) == -1 and t.tell() == t.position
+        t.write(bytearray(b"ab"), at=50)
+        assert t.read("bytes", at=50) == b"ab"
+
+
+def test_typed_untagged_refusals_write_nothing(name):
+    with shmkit.Block.create(name, 16) as b:
+        t = b.typed()
+        with pytest.raises(OverflowError):
+            t.write(2**63)  # beyond i64: give its type
+        t.write("u64", 2**63)
+        assert t.read("u64", at=0) == 2**63
+        for value in ([1], None, 1j):
+            with pytest.raises(TypeError):
+                t.write(value)
+        with pytest.raises(shmkit.OutOfRange):
+            t.write("x" * 13)  # 4 + 13 > 16 - 8
+        assert t.position == 8 and b.read(8) == bytes(8)
+        with pytest.raises(UnicodeEncodeError):
+            t.write("\ud800")  # not encodable as UTF-8
+
+
+def test_typed_u8_tag(name):
+    with shmkit.Block.create(name, 8) as b:
+        t = b.typed()
+        t.write("u8", 255)
+        t.write("list[u8]", [1, 2])
+        assert b.read(0, 7) == b"\xff\x02\x00\x00\x00\x01\x02"
+        assert t.read("u8", at=0) == 255 and t.read("list[u8]", at=1) == [1, 2]
+        for tag, value in (("u8", 256), ("u8", -1), ("i32", 2**31), ("list[u8]", [1, 300])):
+            with pytest.raises(OverflowError):
+                t.write(tag, value, at=0)
+        for tag, value in (("u8", "x"), ("f64", "1.5"), ("list[i32]", [1, None])):
+            with pytest.raises(TypeError):
+                t.write(tag, value, at=0)
+        assert t.read("u8", at=0) == 255
+
+
+def test_typed_write_mixed_and_read_mixed(name):
+    with shmkit.Block.create(name, 256) as b:
+        t = b.typed()
+        t.write_mixed([
+            ["Hello", "from", "producer"],  # 3 x str
+            [0.92, 0.87, 0.95],             # 3 x float
+            [True, False, True],            # 3 x bool
+            7,                              # a single value
+            (b"raw", 1.5),                  # a tuple is a group too
+        ])
+        written = t.position
+        assert written == (4 + 5) + (4 + 4) + (4 + 8) + 3 * 8 + 3 + 8 + (4 + 3) + 8
+        t.seek()
+        labels, scores, flags, n = t.read_mixed([("str", 3), ("float", 3), ("bool", 3), ("int", 1)])
+        raw, f = t.read_mixed(["bytes", "f64"])
+        assert labels == ["Hello", "from", "producer"]
+        assert scores == [0.92, 0.87, 0.95] and flags == [True, False, True]
+        assert n == 7 and raw == b"raw" and f == 1.5  # a count of 1, or a bare tag: the value itself
+        assert t.position == written
+        # at= reads elsewhere and leaves the cursor alone; a count of 0 gives an empty list.
+        assert t.read_mixed([("str", 2), ("u8", 0)], at=0) == [["Hello", "from"], []]
+        assert t.position == written
+        # Any tag of read() works in a schema.
+        t.write("list[u32]", [1, 2], at=200)
+        assert t.read_mixed([("list[u32]", 2)], at=200) == [[[1, 2], []]]
+
+
+def test_typed_write_mixed_is_all_or_nothing(name):
+    with shmkit.Block.create(name, 32) as b:
+        t = b.typed()
+        t.seek(10)
+        with pytest.raises(shmkit.OutOfRange):
+            t.write_mixed([1, 2, "abc"])  # 8 + 8 + 7 > 22
+        with pytest.raises(TypeError):
+            t.write_mixed([1, [2, [3]]])  # one level of groups only
+        with pytest.raises(TypeError):
+            t.write_mixed([1, object()])
+        assert t.position == 10 and b.read() == bytes(32), "a refused write_mixed wrote something"
+        t.write_mixed([1, 2], at=16)  # exactly to the end
+        with pytest.raises(shmkit.OutOfRange):
+            t.write_mixed([True], at=32)
+        t.write_mixed([])  # nothing: nothing written
+        assert t.position == 10
+
+
+def test_typed_read_mixed_consumes_nothing_on_error(name):
+    with shmkit.Block.create(name, 32) as b:
+        t = b.typed()
+        t.write_mixed([5, "ab"])
+        b.write(b"\x07", 14)  # the bool after them is not a bool
+        t.seek()
+        with pytest.raises(shmkit.InvalidLayout):
+            t.read_mixed([("i64", 1), ("str", 1), ("bool", 1)])
+        assert t.position == 0
+        with pytest.raises(shmkit.OutOfRange):
+            t.read_mixed([("i64", 5)])  # 40 bytes > 32
+        assert t.position == 0
+        with pytest.raises(ValueError):
+            t.read_mixed([("nope", 1)])
+        with pytest.raises(TypeError):
+            t.read_mixed([("i64", 1, 2)])
+        assert t.read_mixed([("i64", 1), "str"]) == [5, "ab"] and t.position == 14
+
+
+def test_typed_zero_seek_tell(name):
+    with shmkit.Block.create(name, 32) as b:
+        b.write(b"\xff" * 32)
+        t = b.typed()
+        t.seek(5)
+        t.zero()
+        assert b.read() == bytes(32) and t.tell() == 5
+        with pytest.raises(shmkit.OutOfRange):
+            t.seek(33)
+        t.seek()
+        assert t.tell() == 0
+        with shmkit.Block.open(name, read_only=True) as ro:
+            with pytest.raises(shmkit.AccessDenied):
+                ro.typed().zero()
+            with pytest.raises(shmkit.AccessDenied):
+                ro.typed().write_mixed([1])
+
+
+def test_typed_calls_inside_held_locks_use_them(name):
+    with shmkit.Block.create(name, 64) as b, shmkit.Block.open(name) as other:
+        t = b.typed()
+        with b.write_lock(NO_HANG):
+            # Inside the write lock, typed calls use it instead of locking again (the lock is not
+            # recursive: they used to raise RuntimeError).
+            t.write("i32", 1)
+            t.write(2)
+            t.write_mixed([3, "x"])
+            t.zero()
+            t.write(9, at=0)
+            assert t.read("i64", at=0) == 9
+            assert t.read_mixed(["i64"], at=0) == [9]
+            assert b.is_write_locked  # still held: nothing released it
+            with pytest.raises(shmkit.LockTimeout):
+                other.lock_shared(0)
+        assert not b.is_write_locked
+        with b.read_lock(NO_HANG):
+            assert t.read("i64", at=0) == 9 and t.read_mixed([("i64", 1)], at=0) == [9]
+            assert b.reader_count == 1  # still only the read_lock()'s
+            for write in (lambda: t.write(1), lambda: t.write_mixed([1]), lambda: t.zero()):
+                with pytest.raises(RuntimeError):  # a write needs the write lock
+                    write()
+        assert b.reader_count == 0
+        b.lock(NO_HANG)  # the explicit calls count as held too
+        try:
+            t.write(10, at=0)
+        finally:
+            b.unlock()
+        assert other.typed().read("i64", at=0) == 10
+        # Another thread does not hold this thread's lock: its typed calls lock for themselves.
+        impatient = b.typed(lock_timeout=0)
+        with b.write_lock(NO_HANG):
+            call = Call(lambda: impatient.read("i64", at=0)).join()
+            assert isinstance(call.error, shmkit.LockTimeout)
+        assert Call(lambda: impatient.read("i64", at=0)).join().result == 10
+
+
+_MIXED_WRITER = """
+import sys, shmkit
+b = shmkit.Block.open(sys.argv[1])
+t = b.typed()
+rounds = int(sys.argv[2])
+print("writing", flush=True)
+for n in range(1, rounds + 1):
+    if n % 2:
+        t.write_mixed([[n] * 4, f"{n:08d}", float(n), [n] * 4], at=0)  # one call
+    else:
+        with b.write_lock():  # single calls inside one held lock
+            t.seek()
+            for _ in range(4):
+                t.write(n)
+            t.write(f"{n:08d}")
+            t.write(float(n))
+            for _ in range(4):
+                t.write(n)
+print("done", flush=True)
+"""
+
+
+def test_typed_updates_of_several_values_are_read_whole_by_another_process(name):
+    with shmkit.Block.create(name, 128) as b:
+        t = b.typed()
+        rounds = 3000
+        child = start_python(_MIXED_WRITER, name, str(rounds))
+        try:
+            assert readline(child).strip() == "writing"
+            torn = reads = last = 0
+            finished = False
+            while not finished:
+                finished = child.poll() is not None  # one more read once the writer is done
+                values = t.read_mixed([("i64", 4), "str", "f64", ("i64", 4)], at=0)
+                n = values[0][0]
+                reads += 1
+                expected = [[n] * 4, f"{n:08d}" if n else "", float(n), [n] * 4]
+                if values != expected:
+                    torn += 1
+                assert n >= last, "an older update after a newer one"
+                last = n
+            assert child.wait() == 0, child.stderr.read()
+        finally:
+            child.kill()
+            child.wait()
+        assert torn == 0, f"{torn} of {reads} reads saw part of an update"
+        assert last == rounds
+

@@ -58,6 +58,13 @@ public:
     // write calls return access_denied; locking still works if the object can be opened for
     // writing (only the lock pages are then writable), else lock calls return access_denied.
     static result<block> open(const char* name, const block_options& options = {}) noexcept;
+    // Opens the block of that name, or creates it with `config` if there is none (pymembus's
+    // `create`), in one call: of processes racing to do so, one creates and the others open its
+    // block. size_mismatch if the block there has another data size (its reader slots are
+    // whatever it was created with). invalid_argument for a read-only `options.access` or with
+    // `segment.replace_existing` (to start afresh, create()).
+    static result<block> open_or_create(const char* name, const block_config& config = {},
+                                        const block_options& options = {}) noexcept;
     // Bytes a segment with this configuration occupies; 0 for one create() refuses.
     static std::uint64_t segment_size(const block_config& config) noexcept;
     static result<block> format(void* memory, std::uint64_t size, const block_config& config,
@@ -83,13 +90,22 @@ public:
     void mark_consistent() noexcept;
     bool can_lock() const noexcept { return has_slot_; }
 
+    // Snapshots of the lock, for monitoring (by the time the caller looks, they may have
+    // changed; lock instead of deciding from them). 0 and false on a closed handle.
+    // Read locks held by live processes, this handle's included.
+    std::uint32_t reader_count() const noexcept;
+    // Whether a live process holds the write lock or has claimed it and waits for the readers to
+    // leave: new readers wait in both cases. A dead writer's lock does not count.
+    bool is_write_locked() const noexcept;
+
 private:
     friend handle;
     errc bind(std::uint8_t* base, std::uint64_t size, const block_options& options, bool lock_writable,
               bool data_writable) noexcept;
 };
 
-// RAII guards for block locks; check status() (ok or owner_dead means held).
+// RAII guards for block locks; check status() (ok or owner_dead means held). A typed_view made
+// from a guard works under its lock (typed.hpp).
 class shared_guard {
 public:
     explicit shared_guard(block& b, nanoseconds timeout = wait_forever) noexcept : b_(&b), status_(b.lock_shared(timeout)) {}
@@ -100,6 +116,7 @@ public:
     shared_guard& operator=(const shared_guard&) = delete;
     errc status() const noexcept { return status_; }
     bool held() const noexcept { return status_ == errc::ok || status_ == errc::owner_dead; }
+    block& guarded() const noexcept { return *b_; }
 
 private:
     block* b_;
@@ -116,6 +133,7 @@ public:
     unique_guard& operator=(const unique_guard&) = delete;
     errc status() const noexcept { return status_; }
     bool held() const noexcept { return status_ == errc::ok || status_ == errc::owner_dead; }
+    block& guarded() const noexcept { return *b_; }
 
 private:
     block* b_;

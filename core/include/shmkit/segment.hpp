@@ -60,6 +60,9 @@ barrier_mode barriers_of(const void* base) noexcept;
 struct segment_options {
     std::uint32_t mode = 0600;       // permission bits of a created object
     bool replace_stale = true;       // create() may replace an unused segment whose creator died
+    // create() removes whatever segment holds the name first, live or not, and creates afresh
+    // (pymembus's `new`). Processes that have the old one mapped keep using it, alone.
+    bool replace_existing = false;
     bool prefault = false;           // populate the pages at creation (fresh pages cost ~8x memcpy)
     // Let the segment use membarrier-paired barriers when this process can (cheaper notifies and
     // read locks). Clear it if processes that cannot issue membarrier (qemu-user, a seccomp
@@ -121,6 +124,7 @@ private:
     os::mapping map_{};
     bool published_ = true;
     bool replace_stale_ = true;
+    bool replace_existing_ = false;
     char name_[256] = {};
 };
 

@@ -42,7 +42,11 @@ public:
     void mark_consistent() noexcept;
 
     std::uint32_t slot_count() const noexcept { return slot_count_; }
-    std::uint32_t readers() const noexcept;  // read locks held by live processes (for tools)
+    std::uint32_t readers() const noexcept;  // read locks held by live processes
+    // Whether a live process holds the write lock or has claimed it and waits for the readers to
+    // leave (new readers wait in both cases). A dead writer's claim does not count: the next
+    // locker takes it over.
+    bool write_locked() const noexcept;
 
 private:
     // Takes the writer word from the dead `holder`, marking the data inconsistent: false if
