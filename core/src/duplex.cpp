@@ -1,7 +1,5 @@
 #include "shmkit/duplex.hpp"
 
-#include <cstring>
-
 #include "shmkit/detail/copy.hpp"
 #include "shmkit/detail/wait.hpp"
 
@@ -9,12 +7,16 @@ namespace shmkit {
 namespace {
 
 // "<name><suffix>" into `out`; invalid_argument if it does not fit (a valid name is shorter).
-errc channel_name(const char* name, const char* suffix, char (&out)[256]) noexcept {
+// Copied byte by byte: the core calls no libc string function.
+template <std::size_t N>
+errc channel_name(const char* name, const char (&suffix)[N], char (&out)[256]) noexcept {
     if (name == nullptr) return errc::invalid_argument;
-    const std::size_t n = std::strlen(name), s = std::strlen(suffix);
-    if (n + s >= sizeof out) return errc::invalid_argument;
-    std::memcpy(out, name, n);
-    std::memcpy(out + n, suffix, s + 1);
+    std::size_t n = 0;
+    for (; name[n] != '\0'; ++n) {
+        if (n + N >= sizeof out) return errc::invalid_argument;
+        out[n] = name[n];
+    }
+    for (std::size_t i = 0; i < N; ++i) out[n + i] = suffix[i];  // N counts the terminator
     return errc::ok;
 }
 
