@@ -227,5 +227,33 @@ TEST(SlotCrash, WriterKilledMidSampleIsNeverSeenAndIsReplaced) {
     EXPECT_TRUE(intact(buf, elements, 5));
 }
 
+// Opens the stream expecting the schema named by arguments 1 and 2 (name, hash); exits with
+// the errc it got (0: accepted).
+SHMKIT_TEST_ROLE(slots_mp_schema_reader) {
+    stream_reader_options o;
+    o.expect.schema_name = args.text(1).c_str();
+    o.expect.schema_hash = args.value<std::uint64_t>(2);
+    auto r = stream_reader::open(args.text(0).c_str(), o);
+    return static_cast<int>(r ? errc::ok : r.error());
+}
+
+TEST(SlotProcesses, AReaderOfAnotherSchemaIsRefusedAtAttach) {
+    unique_name name("schema-mp");
+    stream_config c;
+    c.type = dtype::bytes;
+    c.ndim = 0;
+    c.max_bytes = 256;
+    c.schema_name = "Status";
+    c.schema_hash = 0x1234'5678'9ABC'DEF0ull;
+    auto w = stream_writer::create(name.c_str(), c);
+    ASSERT_TRUE(w) << to_string(w.error());
+    child same("slots_mp_schema_reader", {name.c_str(), "Status", test::arg(c.schema_hash)});
+    EXPECT_EQ(same.wait(), static_cast<int>(errc::ok));
+    child other_fields("slots_mp_schema_reader", {name.c_str(), "Status", test::arg(c.schema_hash + 1)});
+    EXPECT_EQ(other_fields.wait(), static_cast<int>(errc::schema_mismatch));
+    child other_type("slots_mp_schema_reader", {name.c_str(), "Command", test::arg(c.schema_hash)});
+    EXPECT_EQ(other_type.wait(), static_cast<int>(errc::schema_mismatch));
+}
+
 }  // namespace
 }  // namespace shmkit

@@ -119,6 +119,11 @@ class WrongProcess(Error):
     in the child instead."""
 
 
+class SchemaMismatch(WrongKind):
+    """A stream's message schema (type name and field hash) is not the one the reader asked for,
+    or the stream has none."""
+
+
 class CallbackError(Error):
     """An on_data() callback raised; ``__cause__`` is its exception."""
 

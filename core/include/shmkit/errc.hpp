@@ -46,7 +46,9 @@ namespace shmkit {
     X(unsupported, Unsupported, "the segment needs something this process or OS lacks (e.g. membarrier)")        \
     X(wrong_process, WrongProcess,                                                                               \
       "the handle holds a role for the process that opened it and this is another (a child that inherited it "   \
-      "across fork()): open a new handle in this process")
+      "across fork()): open a new handle in this process")                                                      \
+    X(schema_mismatch, SchemaMismatch,                                                                           \
+      "the stream's message schema (type name and field hash) is not the one the reader expects")
 
 // Every fallible call returns errc (or result<T>); ignoring one is a compile warning.
 enum class [[nodiscard]] errc : std::uint8_t {

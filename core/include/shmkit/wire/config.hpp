@@ -20,7 +20,7 @@ namespace shmkit {
 inline constexpr std::uint32_t wire_line = 64;
 
 // Bumped whenever any shared layout or algorithm changes incompatibly (core/SPEC.md, "Versioning").
-inline constexpr std::uint32_t wire_format_version = 3;
+inline constexpr std::uint32_t wire_format_version = 4;
 
 // "SHMKIT" followed by two zero bytes, read as a little-endian u64.
 inline constexpr std::uint64_t wire_magic = 0x00005449'4B4D4853ull;
