@@ -227,6 +227,34 @@ TEST(SlotCrash, WriterKilledMidSampleIsNeverSeenAndIsReplaced) {
     EXPECT_TRUE(intact(buf, elements, 5));
 }
 
+// Opens the stream at the newest sample present and checks that its first in-order read is
+// sample `index`, intact.
+SHMKIT_TEST_ROLE(slots_mp_newest_reader) {
+    stream_reader_options o;
+    o.from_newest = true;
+    auto r = stream_reader::open(args.text(0).c_str(), o);
+    if (!r) return 1;
+    const auto index = args.value<std::uint64_t>(1);
+    std::uint64_t buf[elements];
+    auto s = r->try_next(buf, sizeof buf);
+    if (!s) return 2;
+    if (s->index != index || s->lost != 0 || !intact(buf, elements, index)) return 3;
+    return r->try_next(buf, sizeof buf).error() == errc::empty ? 0 : 4;
+}
+
+TEST(SlotProcesses, AReaderInAnotherProcessStartsAtTheNewestSamplePresent) {
+    unique_name name("newest-slot-mp");
+    auto w = stream_writer::create(name.c_str(), u64_stream());
+    ASSERT_TRUE(w);
+    std::uint64_t sample[elements];
+    for (std::uint64_t k = 0; k < 7; ++k) {  // laps the 4 slots
+        for (auto& e : sample) e = k;
+        ASSERT_EQ(w->write(sample, sizeof sample), errc::ok);
+    }
+    child reader("slots_mp_newest_reader", {name.c_str(), test::arg(std::uint64_t{6})});
+    EXPECT_EQ(reader.wait(), 0);
+}
+
 // Opens the stream expecting the schema named by arguments 1 and 2 (name, hash); exits with
 // the errc it got (0: accepted).
 SHMKIT_TEST_ROLE(slots_mp_schema_reader) {

@@ -91,6 +91,33 @@ TEST_F(Stream, LatestIsTheNewestAndNextIsEveryOne) {
     EXPECT_FALSE(r.fresh());
 }
 
+TEST_F(Stream, AReaderAskingForTheNewestStartsAtTheNewestSamplePresent) {
+    stream_reader_options newest;
+    newest.from_newest = true;
+    auto on_empty = reader(newest);  // nothing present: it starts at the next new sample
+    EXPECT_EQ(on_empty.next_index(), 0u);
+    for (int i = 0; i < 6; ++i) write(static_cast<float>(i));  // laps the 4 slots
+    auto late = reader(newest);
+    EXPECT_EQ(late.next_index(), 5u);
+    float buf[64];
+    auto s = late.try_next(buf, sizeof buf);
+    ASSERT_TRUE(s) << to_string(s.error());
+    EXPECT_EQ(s->index, 5u);
+    EXPECT_EQ(s->lost, 0u);
+    EXPECT_EQ(buf[0], 5.0f);
+    EXPECT_EQ(late.try_next(buf, sizeof buf).error(), errc::empty);
+    write(6.0f);
+    s = late.try_next(buf, sizeof buf);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->index, 6u);
+    s = on_empty.try_next(buf, sizeof buf);  // lapped meanwhile: the oldest kept
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->index, 4u);
+    stream_reader_options both = newest;
+    both.from_oldest = true;
+    EXPECT_EQ(stream_reader::open(name.c_str(), both).error(), errc::invalid_argument);
+}
+
 TEST_F(Stream, LostCountsAreExact) {
     auto r = reader();  // starts at the next new sample: index 0
     for (int i = 0; i < 10; ++i) write(static_cast<float>(i));
