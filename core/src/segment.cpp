@@ -248,6 +248,11 @@ errc segment::remove(const char* name) noexcept {
     return os::shm_unlink(name);
 }
 
+errc segment::unlink() noexcept {
+    if (!is_open()) return errc::not_open;
+    return os::shm_unlink_mapped(name_, map_);
+}
+
 errc segment::remove_if_stale(const char* name, bool even_if_in_use) noexcept {
     if (failed(validate_name(name))) return errc::invalid_argument;
     return os::shm_remove_if_stale(

@@ -118,6 +118,21 @@ TEST_F(Stream, AReaderAskingForTheNewestStartsAtTheNewestSamplePresent) {
     EXPECT_EQ(stream_reader::open(name.c_str(), both).error(), errc::invalid_argument);
 }
 
+TEST_F(Stream, TheWriterUnlinksItsNameAndReadersKeepReading) {
+    auto r = reader();
+    ASSERT_EQ(writer.unlink(), errc::ok);
+    EXPECT_EQ(stream_reader::open(name.c_str()).error(), errc::not_found);
+    write(1.0f);
+    float buf[64];
+    auto s = r.try_next(buf, sizeof buf);
+    ASSERT_TRUE(s) << to_string(s.error());
+    EXPECT_EQ(buf[0], 1.0f);
+    EXPECT_EQ(writer.unlink(), errc::not_found);
+    EXPECT_EQ(r.unlink(), errc::not_found);
+    writer.close();
+    EXPECT_EQ(writer.unlink(), errc::not_open);
+}
+
 TEST_F(Stream, LostCountsAreExact) {
     auto r = reader();  // starts at the next new sample: index 0
     for (int i = 0; i < 10; ++i) write(static_cast<float>(i));
@@ -326,6 +341,7 @@ TEST(StreamMemory, ReadersAndWritersAttachToCallerGivenMemory) {
     wrong.expect.type = dtype::float32;
     EXPECT_EQ(stream_reader::attach(memory.base(), memory.size(), wrong).error(), errc::wrong_kind);
     EXPECT_EQ(stream_writer::attach(memory.base(), memory.size()).error(), errc::busy);
+    EXPECT_EQ(w->unlink(), errc::not_open);  // caller-given memory has no name
     const std::uint64_t v = 42;
     ASSERT_EQ(w->write(&v, sizeof v), errc::ok);
     std::uint64_t got = 0;

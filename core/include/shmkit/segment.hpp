@@ -106,6 +106,11 @@ public:
     // Removes the name; processes that have it mapped keep their mapping.
     static errc remove(const char* name) noexcept;
 
+    // Removes this segment's name if the name still refers to this segment: ok; not_found if it
+    // was removed, or now names another segment; not_open without a named segment mapped.
+    // Processes that have it mapped keep their mapping.
+    [[nodiscard]] errc unlink() noexcept;
+
     // Removes `name` if its creator is dead and (unless `even_if_in_use`) nobody has it open.
     static errc remove_if_stale(const char* name, bool even_if_in_use) noexcept;
 
