@@ -39,7 +39,7 @@ errc validate_name(const char* name) noexcept;
 std::uint32_t header_checksum(const void* base, std::uint32_t header_size) noexcept;
 
 // FNV-1a, 64-bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3), as core/SPEC.md
-// states it: the hash of stream schemas' field descriptions.
+// states it: the hash of kv key names and of stream schemas' field descriptions.
 std::uint64_t fnv1a_64(const void* data, std::size_t size) noexcept;
 
 // Validates a mapped segment's common header against the mapped size, in this order:
