@@ -22,6 +22,7 @@ _error_codes: list[tuple[str, str, str]]
 
 class Handle:
     def close(self) -> None: ...
+    def unlink(self) -> None: ...
     @property
     def closed(self) -> bool: ...
     @property
@@ -64,11 +65,11 @@ class BroadcastWriter(Handle):
 
 class BroadcastReader(Handle):
     @staticmethod
-    def open(name: str, *, from_oldest: bool = False, read_only: bool = False,
-               ready_timeout: float = 0.5) -> BroadcastReader: ...
+    def open(name: str, *, from_oldest: bool = False, from_newest: bool = False,
+               read_only: bool = False, ready_timeout: float = 0.5) -> BroadcastReader: ...
     @staticmethod
-    def attach(name: str, *, from_oldest: bool = False, read_only: bool = False,
-               ready_timeout: float = 0.5) -> BroadcastReader: ...  # alias of open
+    def attach(name: str, *, from_oldest: bool = False, from_newest: bool = False,
+               read_only: bool = False, ready_timeout: float = 0.5) -> BroadcastReader: ...  # alias of open
     def read(self, timeout: Optional[float] = None) -> bytes: ...
     def try_read(self) -> Optional[bytes]: ...
     def read_into(self, buffer: Any, timeout: Optional[float] = None) -> int: ...
@@ -339,10 +340,10 @@ class StreamWriter(_SlotWriter):
 class StreamReader(_SlotReader):
     @staticmethod
     def open(name: str, *, dtype: Any = None, shape: Optional[Shape] = None, from_oldest: bool = False,
-               read_only: bool = False, ready_timeout: float = 0.5) -> StreamReader: ...
+               from_newest: bool = False, read_only: bool = False, ready_timeout: float = 0.5) -> StreamReader: ...
     @staticmethod
     def attach(name: str, *, dtype: Any = None, shape: Optional[Shape] = None, from_oldest: bool = False,
-               read_only: bool = False, ready_timeout: float = 0.5) -> StreamReader: ...  # alias of open
+               from_newest: bool = False, read_only: bool = False, ready_timeout: float = 0.5) -> StreamReader: ...  # alias of open
     def latest_obj(self) -> Optional[Any]: ...
     def next_obj(self, timeout: Optional[float] = None) -> Any: ...
     @property
@@ -386,11 +387,11 @@ class VideoWriter(_SlotWriter, _Video):
 
 class VideoReader(_SlotReader, _Video):
     @staticmethod
-    def open(name: str, *, from_oldest: bool = False, read_only: bool = False,
-               ready_timeout: float = 0.5) -> VideoReader: ...
+    def open(name: str, *, from_oldest: bool = False, from_newest: bool = False,
+               read_only: bool = False, ready_timeout: float = 0.5) -> VideoReader: ...
     @staticmethod
-    def attach(name: str, *, from_oldest: bool = False, read_only: bool = False,
-               ready_timeout: float = 0.5) -> VideoReader: ...  # alias of open
+    def attach(name: str, *, from_oldest: bool = False, from_newest: bool = False,
+               read_only: bool = False, ready_timeout: float = 0.5) -> VideoReader: ...  # alias of open
 
 class _Audio:
     @property
@@ -420,11 +421,11 @@ class AudioWriter(_SlotWriter, _Audio):
 
 class AudioReader(_SlotReader, _Audio):
     @staticmethod
-    def open(name: str, *, from_oldest: bool = False, read_only: bool = False,
-               ready_timeout: float = 0.5) -> AudioReader: ...
+    def open(name: str, *, from_oldest: bool = False, from_newest: bool = False,
+               read_only: bool = False, ready_timeout: float = 0.5) -> AudioReader: ...
     @staticmethod
-    def attach(name: str, *, from_oldest: bool = False, read_only: bool = False,
-               ready_timeout: float = 0.5) -> AudioReader: ...  # alias of open
+    def attach(name: str, *, from_oldest: bool = False, from_newest: bool = False,
+               read_only: bool = False, ready_timeout: float = 0.5) -> AudioReader: ...  # alias of open
 
 # ---- kv ----------------------------------------------------------------------------------------
 

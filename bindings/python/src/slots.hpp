@@ -45,6 +45,7 @@ template <class K>
 struct py_slot_writer final : reserving_writer {
     typename K::writer impl;
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
     sample_layout layout(std::uint64_t size) const { return K::layout(impl.description(), size); }
 };
 
@@ -53,6 +54,7 @@ struct py_slot_reader final : handle_base {
     typename K::reader impl;
     sample_info last{};
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
     bool source(select_source* out) noexcept override {
         *out = impl.waitable();
         return true;

@@ -158,8 +158,8 @@ insist on them (WrongKind / SizeMismatch otherwise). Samples are returned as Num
     sr.def_static(
           "open",
           [](const std::string& name, const py::object& dtype_spec, const py::object& shape, bool from_oldest,
-             bool read_only, double ready_timeout) {
-              auto o = reader_options<stream_reader_options>(from_oldest, read_only, ready_timeout);
+             bool from_newest, bool read_only, double ready_timeout) {
+              auto o = reader_options<stream_reader_options>(from_oldest, from_newest, read_only, ready_timeout);
               if (!dtype_spec.is_none()) o.expect.type = dtype_from(dtype_spec);
               if (!shape.is_none()) {
                   const std::vector<std::uint64_t> dims = stream_dims(shape);
@@ -169,8 +169,10 @@ insist on them (WrongKind / SizeMismatch otherwise). Samples are returned as Num
               return open_handle<stream_r>(name, "open", [&] { return stream_reader::open(name.c_str(), o); }, ready_timeout);
           },
           py::arg("name"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("shape") = py::none(),
-          py::arg("from_oldest") = false, py::arg("read_only") = false, py::arg("ready_timeout") = 0.5,
-          "Attaches to a stream. from_oldest: next() starts at the oldest sample kept. read_only: map "
+          py::arg("from_oldest") = false, py::arg("from_newest") = false, py::arg("read_only") = false,
+          py::arg("ready_timeout") = 0.5,
+          "Attaches to a stream. from_oldest / from_newest: next() starts at the oldest sample kept / the "
+          "newest present, not the next new one (not both: InvalidArgument). read_only: map "
           "read-only (blocking calls raise AccessDenied).")
         .def_property_readonly("dtype", [](stream_r& r) { return dtype_of(r.impl.description()); },
                                "The sample dtype (a NumPy dtype), or 'bytes'.")
