@@ -7,7 +7,8 @@ attach() is an alias of open()):
 - CommandWriter / CommandReader: many writers, one reader (control paths).
 - SpscProducer / SpscConsumer: a lock-free single-producer/single-consumer queue.
 - Block: a raw named block with a cross-process reader-writer lock; TypedView for typed access.
-- StreamWriter / StreamReader: typed samples (dtype and shape stored in the segment).
+- StreamWriter / StreamReader: typed samples (dtype and shape stored in the segment), or
+  messages with their Schema (a type name and field hash; pydantic models, dataclasses).
 - VideoWriter / VideoReader, AudioWriter / AudioReader: zero-copy frame and PCM rings.
 - KV: fixed-schema key/value state with lock-free reads and change epochs.
 - select(): wait on several readers at once.
@@ -71,6 +72,7 @@ from ._shmkit import (
     TypedView,
     VideoReader,
     VideoWriter,
+    fields_hash,
     info,
     list_segments,
     reap,
@@ -81,7 +83,7 @@ from ._shmkit import (
     wire_format_version,
 )
 from . import _extensions
-from ._extensions import Subscription
+from ._extensions import Schema, Subscription
 
 __version__ = "0.1.0"
 
@@ -93,8 +95,8 @@ __all__ = [
     "Error", "Full", "Handle", "Interrupted", "InvalidArgument", "InvalidLayout", "KV", "LockTimeout",
     "MessageTooLarge", "NoSpace", "NotFound", "NotReady", "OSFailure", "OutOfRange",
     "OwnerDead", "PeerDead", "Reservation", "SampleInfo", "SampleView", "SchemaMismatch", "SizeMismatch",
-    "SpscConsumer", "SpscProducer", "Stale", "StreamReader", "StreamWriter", "Subscription",
+    "Schema", "SpscConsumer", "SpscProducer", "Stale", "StreamReader", "StreamWriter", "Subscription",
     "Timeout", "TypedView", "Unsupported", "VersionMismatch", "VideoReader", "VideoWriter",
-    "WrongKind", "WrongProcess", "info", "list_segments", "reap", "remove", "remove_if_stale", "select",
+    "WrongKind", "WrongProcess", "fields_hash", "info", "list_segments", "reap", "remove", "remove_if_stale", "select",
     "wait_slice", "wire_format_version",
 ]
