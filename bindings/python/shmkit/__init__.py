@@ -11,7 +11,8 @@ attach() is an alias of open()):
   messages with their Schema (a type name and field hash; pydantic models, dataclasses).
 - VideoWriter / VideoReader, AudioWriter / AudioReader: zero-copy frame and PCM rings.
 - KV: fixed-schema key/value state with lock-free reads and change epochs.
-- select(): wait on several readers at once.
+- select(): wait on several readers at once. Consumer: subclass it and override callback() to
+  have each sample delivered on a background thread (start()/stop(), mode "next" or "latest").
 - list_segments(), info(), remove(), remove_if_stale(), reap(): segment management.
 
 Conventions: try_* calls never wait and return None (readers) or False (writers) when there is
@@ -83,7 +84,7 @@ from ._shmkit import (
     wire_format_version,
 )
 from . import _extensions
-from ._extensions import Schema, Subscription
+from ._extensions import Consumer, Schema, Subscription
 
 __version__ = "0.1.0"
 
@@ -91,7 +92,7 @@ _extensions.install()
 
 __all__ = [
     "AccessDenied", "AlreadyExists", "AudioReader", "AudioWriter", "Block", "BroadcastReader",
-    "BroadcastWriter", "Busy", "CallbackError", "Closed", "CommandReader", "CommandWriter", "Empty",
+    "BroadcastWriter", "Busy", "CallbackError", "Closed", "CommandReader", "CommandWriter", "Consumer", "Empty",
     "Error", "Full", "Handle", "Interrupted", "InvalidArgument", "InvalidLayout", "KV", "LockTimeout",
     "MessageTooLarge", "NoSpace", "NotFound", "NotReady", "OSFailure", "OutOfRange",
     "OwnerDead", "PeerDead", "Reservation", "SampleInfo", "SampleView", "SchemaMismatch", "SizeMismatch",

@@ -1,6 +1,6 @@
-"""Python-level additions to the native classes: background callbacks (on_data), msgpack
-message helpers and the message schemas of streams (Schema), Block lock context managers, video
-plane views and the attach() aliases.
+"""Python-level additions to the native classes: background callbacks (on_data, and Consumer
+over it), msgpack message helpers and the message schemas of streams (Schema), Block lock
+context managers, video plane views and the attach() aliases.
 
 They live here rather than in C++ because they are naturally Python (threads, optional
 imports, context managers) and cost nothing on the hot path.
@@ -159,6 +159,114 @@ def _kv_on_data(self, fn: Callable[[list, int], Any], *,
         keys, state["since"] = self.changed_since(state["since"])
         return (0, (keys, state["since"])) if keys else None
     return Subscription(receive, fn, on_error, f"shmkit-on_data {self.name}")
+
+
+# ---- Consumer --------------------------------------------------------------------------------
+
+
+class Consumer:
+    """A reader's samples (or messages) delivered to a method: subclass it, override
+    ``callback()``, then ``start()`` and ``stop()``. Before each call ``self.data`` holds the
+    sample (an array, bytes, or the message object when the stream reader was opened with a
+    message class), ``self.seq`` its index (a channel's message: its sequence number) and
+    ``self.info`` its SampleInfo (None for channels).
+
+    mode="next" delivers every sample in order (those the writer overwrote first are counted in
+    ``lost``); mode="latest" each newer sample, skipping the ones that came meanwhile (stream,
+    video and audio readers). It runs on the reader's ``on_data`` (one Subscription thread): an
+    exception in callback() ends it, is reported through ``threading.excepthook`` and re-raised
+    by stop() as CallbackError, unless ``on_error(exc)`` is overridden to handle it (delivery then
+    goes on). ``open(name, ...)`` opens a StreamReader that close() (or leaving a ``with`` block)
+    closes; ``Consumer(reader)`` uses any reader that has on_data and leaves it open.
+    """
+
+    def __init__(self, reader: Any, *, mode: str = "next", owns_reader: bool = False) -> None:
+        if mode not in ("next", "latest"):
+            raise ValueError("mode must be 'next' or 'latest'")
+        if mode == "latest" and not isinstance(reader, (_n.StreamReader, _n.VideoReader, _n.AudioReader)):
+            raise ValueError("mode='latest' needs a stream, video or audio reader")
+        self.reader = reader
+        self.mode = mode
+        self._owns_reader = owns_reader
+        schema = getattr(reader, "schema", None)
+        self._decodes = schema is not None and schema.model is not None
+        self._subscription: Optional[Subscription] = None
+        self._error_raised = False
+        self.data: Any = None
+        self.seq = -1
+        self.info: Any = None
+
+    @classmethod
+    def open(cls, name: str, *, mode: str = "next", **options: Any) -> "Consumer":
+        """A consumer of the stream `name`, through StreamReader.open(name, **options) (schema=,
+        from_newest=, ...); close() closes that reader."""
+        return cls(_n.StreamReader.open(name, **options), mode=mode, owns_reader=True)
+
+    attach = open  # as every class that opens a named segment
+
+    def callback(self) -> None:
+        """Called on the consumer's thread for each sample, with data, seq and info set."""
+        raise NotImplementedError("a Consumer subclass overrides callback()")
+
+    def on_error(self, exc: BaseException) -> None:
+        """Called with an exception callback() raised; re-raising it (the default) ends the consumer."""
+        raise exc
+
+    def start(self) -> "Consumer":
+        """Starts delivering on a background thread (RuntimeError if it already runs)."""
+        if self.running:
+            raise RuntimeError("the consumer is already running")
+        options = {} if self.mode == "next" else {"mode": self.mode}  # channels' on_data has no mode
+        self._error_raised = False
+        self._subscription = self.reader.on_data(self._deliver, on_error=self.on_error, **options)
+        return self
+
+    def _deliver(self, data: Any, seq: int) -> None:
+        self.data = _decode(self.reader, data) if self._decodes else data
+        self.seq = seq
+        self.info = getattr(self.reader, "last", None)  # slot readers: the sample's SampleInfo
+        self.callback()
+
+    def stop(self, timeout: Optional[float] = None) -> None:
+        """Stops delivering and waits for the thread; raises CallbackError if callback() failed
+        (once: a later stop() or close() does not raise it again)."""
+        if self._subscription is None:
+            return
+        try:
+            self._subscription.stop(timeout)
+        except _errors.CallbackError:
+            if not self._error_raised:
+                self._error_raised = True
+                raise
+
+    @property
+    def running(self) -> bool:
+        """True while the thread delivers."""
+        return self._subscription is not None and self._subscription.running
+
+    @property
+    def delivered(self) -> int:
+        """callback() calls completed since the last start()."""
+        return self._subscription.delivered if self._subscription is not None else 0
+
+    @property
+    def lost(self) -> int:
+        """Samples the writer overwrote before they were delivered, since the last start()."""
+        return self._subscription.lost if self._subscription is not None else 0
+
+    def close(self) -> None:
+        """stop(), then closes the reader if open() opened it."""
+        try:
+            self.stop()
+        finally:
+            if self._owns_reader:
+                self.reader.close()
+
+    def __enter__(self) -> "Consumer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
 
 # ---- message schemas -----------------------------------------------------------------------
