@@ -16,7 +16,7 @@ CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 DEB_PACKAGES := cmake make g++ clang libclang-rt-dev binutils pkg-config googletest libgtest-dev libbenchmark-dev relacy-dev \
                 g++-aarch64-linux-gnu qemu-user g++-mingw-w64-x86-64-posix wine64 \
                 python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel \
-                python3-numpy python3-pytest python3-msgpack pybind11-dev
+                python3-numpy python3-pytest python3-msgpack python3-pydantic pybind11-dev
 
 # The interpreter the Python module is built for: the system's, which has Debian's numpy and
 # pytest, never whichever python3 comes first on PATH (pyenv shims, ...). Override: make PYTHON=...

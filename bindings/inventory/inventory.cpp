@@ -19,6 +19,7 @@
 #include "shmkit/channel.hpp"
 #include "shmkit/spsc.hpp"
 #include "shmkit/stream.hpp"
+#include "shmkit/typed.hpp"
 #include "shmkit/video.hpp"
 
 namespace shmkit::inventory {
@@ -263,6 +264,14 @@ void describe_kind(const inspected& s, fields& f) {
             for (std::uint32_t i = 0; i < m.ndim && i < max_stream_dims; ++i) shape.push_back(m.shape[i]);
             f.numbers("shape", std::move(shape));
             f.number("sample_bytes", m.sample_bytes);
+            if (m.schema.name[0] != 0) {
+                // As stored, unchecked: shown only if it is a terminated UTF-8 name.
+                const auto length = static_cast<std::size_t>(
+                    std::find(m.schema.name, m.schema.name + sizeof m.schema.name, '\0') - m.schema.name);
+                const bool readable = length < sizeof m.schema.name && is_valid_utf8(m.schema.name, length);
+                f.text("schema", readable ? std::string(m.schema.name, length) : std::string("(invalid)"));
+                f.number("schema_hash", m.schema.hash);
+            }
             f.slots(q);
             f.role("writer", q.writer);
             return;

@@ -238,9 +238,10 @@ errc broadcast_reader::bind(std::uint8_t* base, std::uint64_t size, const broadc
     detail::ring_layout l;
     errc e = map_layout(base, size, &l);
     if (failed(e)) return e;
+    if (options.from_oldest && options.from_newest) return errc::invalid_argument;
     adopt(base, l);
     wait_ = options.wait;
-    e = options.from_oldest ? start_at_oldest() : start_at_head();
+    e = options.from_oldest ? start_at_oldest() : options.from_newest ? start_at_newest() : start_at_head();
     if (failed(e)) control_ = nullptr;
     return e;
 }
@@ -276,6 +277,50 @@ errc broadcast_reader::start_at_oldest() noexcept {
         if (ring_.checked_span(tail, h, max_message_) == 0) return errc::invalid_layout;
         pos_ = tail;
         expected_ = h.seq;  // a pad carries the sequence number of the message after it
+        return errc::ok;
+    }
+    return errc::busy;
+}
+
+// The newest message present: the last record before where start_at_head() starts is a message
+// (a pad only ever precedes one), but records link forwards only, so the reader walks from tail
+// to that point and keeps the last message it passes.
+errc broadcast_reader::start_at_newest() noexcept {
+    const errc started = start_at_head();
+    if (failed(started)) return started;
+    const std::uint64_t end = pos_;
+    // One record per 16 bytes at most, and tail lies at most a ring (plus the record an
+    // interrupted publication left at head) before end: more steps mean a corrupt segment.
+    const std::uint64_t max_steps = ring_.capacity() / record_align + 2;
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+        const std::uint64_t tail = control_->tail.load(order::acquire);
+        if (tail >= end) return errc::ok;  // nothing kept before it: start at the next new one
+        if (!plausible_position(tail)) return errc::invalid_layout;
+        std::uint64_t pos = tail, newest = end, newest_seq = 0, steps = 0;
+        bool lapped = false;
+        while (pos < end) {
+            if (++steps > max_steps) return errc::invalid_layout;
+            const record_header h = ring_.load_header(ring_.offset(pos));
+            // Acquire fence: the header was read before re-checking that tail did not move past it.
+            fence(order::acquire);
+            if (control_->tail.load(order::relaxed) > pos) {
+                lapped = true;
+                break;
+            }
+            const std::uint64_t span = ring_.checked_span(pos, h, max_message_);
+            if (span == 0 || (h.type != record_type::message && h.type != record_type::pad)) {
+                return errc::invalid_layout;
+            }
+            if (h.type == record_type::message) {
+                newest = pos;
+                newest_seq = h.seq;
+            }
+            pos += span;
+        }
+        if (lapped) continue;  // the writer evicted what we walked: walk again from the new tail
+        if (pos != end || newest == end || newest_seq + 1 != expected_) return errc::invalid_layout;
+        pos_ = newest;
+        expected_ = newest_seq;
         return errc::ok;
     }
     return errc::busy;

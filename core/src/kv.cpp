@@ -69,12 +69,7 @@ errc map_kv(std::uint8_t* base, std::uint64_t size, kv_geometry* g, kv_control**
 
 }  // namespace
 
-std::uint64_t kv_name_hash(const void* name, std::size_t length) noexcept {
-    const auto* bytes = static_cast<const std::uint8_t*>(name);
-    std::uint64_t h = 1469598103934665603ull;  // FNV-1a, 64-bit
-    for (std::size_t i = 0; i < length; ++i) h = (h ^ bytes[i]) * 1099511628211ull;
-    return h;
-}
+std::uint64_t kv_name_hash(const void* name, std::size_t length) noexcept { return fnv1a_64(name, length); }
 
 errc inspect_kv(const void* base, std::uint64_t size, kv_info* out) noexcept {
     kv_geometry g;

@@ -51,6 +51,13 @@ std::uint32_t header_checksum(const void* base, std::uint32_t header_size) noexc
     return hash;
 }
 
+std::uint64_t fnv1a_64(const void* data, std::size_t size) noexcept {
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    std::uint64_t hash = 0xcbf29ce484222325ull;
+    for (std::size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 0x100000001b3ull;
+    return hash;
+}
+
 errc validate_header(const void* base, std::uint64_t mapped_size, std::uint32_t expected_kind,
                      std::uint32_t expected_header_size) noexcept {
     if (mapped_size == 0) return errc::not_ready;  // created, not yet sized
@@ -261,6 +268,11 @@ result<segment> segment::open(const char* name, kind k, std::uint32_t header_siz
 errc segment::remove(const char* name) noexcept {
     if (failed(validate_name(name))) return errc::invalid_argument;
     return os::shm_unlink(name);
+}
+
+errc segment::unlink() noexcept {
+    if (!is_open()) return errc::not_open;
+    return os::shm_unlink_mapped(name_, map_);
 }
 
 errc segment::remove_if_stale(const char* name, bool even_if_in_use) noexcept {

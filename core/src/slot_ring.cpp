@@ -262,10 +262,17 @@ void slot_writer::heartbeat() noexcept {
 // ---- reader --------------------------------------------------------------------------------
 
 errc slot_reader::bind_layout(const detail::slot_layout& l, const slot_reader_options& options) noexcept {
+    if (options.from_oldest && options.from_newest) return errc::invalid_argument;
     adopt(l);
     wait_ = options.wait;
     const std::uint64_t committed = control_->committed.load(order::acquire);
-    next_ = options.from_oldest ? oldest_intact(committed, geometry_.slot_count) : committed;
+    if (options.from_oldest) {
+        next_ = oldest_intact(committed, geometry_.slot_count);
+    } else if (options.from_newest && committed > 0) {
+        next_ = committed - 1;
+    } else {
+        next_ = committed;
+    }
     return errc::ok;
 }
 

@@ -116,6 +116,23 @@ errc shm_unlink(const char* name) noexcept {
     return ::shm_unlink(name) == 0 ? errc::ok : fail_with_errno();
 }
 
+errc shm_unlink_mapped(const char* name, const mapping& m) noexcept {
+    struct stat mine, named;
+    if (m.handle < 0) return errc::invalid_argument;
+    if (::fstat(static_cast<int>(m.handle), &mine) != 0) return fail_with_errno();
+    const int fd = ::shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return fail_with_errno();
+    // The same object: the same inode (the name could be removed and linked again in between,
+    // a window as narrow as shm_remove_if_stale's).
+    const bool same = ::fstat(fd, &named) == 0 && named.st_ino == mine.st_ino && named.st_dev == mine.st_dev;
+    ::close(fd);
+    if (!same) {
+        errno = ENOENT;
+        return fail_with_errno();
+    }
+    return ::shm_unlink(name) == 0 ? errc::ok : fail_with_errno();
+}
+
 namespace {
 
 // Fills `out` with the size of the object behind `fd` and up to `capacity` of its first bytes,

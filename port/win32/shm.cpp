@@ -307,6 +307,21 @@ errc shm_unlink(const char* name) noexcept {
     return errc::ok;
 }
 
+// Frees the name if its entry still points at the generation `m` maps, under the registry lock
+// (so no create or remove of the name runs meanwhile).
+errc shm_unlink_mapped(const char* name, const mapping& m) noexcept {
+    if (!win32::valid_name(name)) return errc::invalid_argument;
+    const std::uint64_t mine = win32::view_generation(m.address);
+    win32_registry* r = win32::registry();
+    if (r == nullptr) return errc::os_error;
+    win32::registry_lock lock;
+    if (!lock.held()) return fail_with_last_error();
+    win32_registry_entry* e = live_entry(*r, name);
+    if (e == nullptr || mine == 0 || e->generation.load(order::acquire) != mine) return not_found_here();
+    free_name(*e);
+    return errc::ok;
+}
+
 // A section that exists is held by some process (an unused one is gone), so require_unused
 // always means busy; without it, the predicate decides, under the registry lock so that no
 // create or remove of the name runs meanwhile.

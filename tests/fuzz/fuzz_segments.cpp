@@ -4,8 +4,9 @@
 //
 // Options (byte 0, bits 4-7): bit 0 readers start at the oldest message or sample; bit 1 a
 // command reader checks a pending claim's writer at once (liveness period 0) instead of never;
-// bit 2 the stream reader states an expectation (element type and shape); bit 3 readers pass
-// small buffers (message_too_large paths).
+// bit 2 the stream reader states an expectation (element type and shape, or with script bit 3 a
+// schema); bit 3 readers pass small buffers (message_too_large paths). Broadcast and stream
+// readers also start at the newest message or sample.
 // Script (byte 3): bits 0-1 how many messages the writers write (1-4), bits 2-4 their sizes,
 // bit 5 a reservation is committed shorter than reserved, bit 6 one is dropped, bit 7 the
 // blocking forms are used (with a zero timeout).
@@ -141,6 +142,10 @@ void fuzz_broadcast(context& c) {
     options.from_oldest = !c.from_oldest;
     auto late = broadcast_reader::attach(c.memory(), c.size(), options);
     if (late) read_broadcast(c, *late);
+    options.from_oldest = false;
+    options.from_newest = true;  // walks the records from tail to head
+    auto newest = broadcast_reader::attach(c.memory(), c.size(), options);
+    if (newest) read_broadcast(c, *newest);
     use(inspect_broadcast(c.memory(), c.size(), &info));
 }
 
@@ -441,11 +446,25 @@ void fuzz_stream(context& c) {
         options.expect.type = static_cast<dtype>(1 + c.in.script % 15);
         options.expect.ndim = c.in.script % 3;
         options.expect.shape[0] = c.in.script;
+        if ((c.in.script & 8) != 0) {
+            options.expect.type = dtype{};
+            options.expect.ndim = -1;
+            options.expect.schema_name = "Status";
+            options.expect.schema_hash = c.in.script;
+        }
     }
     auto reader = stream_reader::attach(c.memory(), c.size(), options);
     if (reader) {
         use(reader->ndim() + reader->sample_bytes() + static_cast<std::uint32_t>(reader->type()));
+        use(std::strlen(reader->schema_name()) + reader->schema_hash());  // terminated within its field
         read_slots(c, *reader);
+    }
+    {
+        stream_reader_options at_newest;
+        at_newest.from_newest = true;
+        at_newest.wait.spin = 0;
+        auto newest = stream_reader::attach(c.memory(), c.size(), at_newest);
+        if (newest) read_slots(c, *newest);
     }
     {
         auto writer = stream_writer::attach(c.memory(), c.size());

@@ -342,11 +342,13 @@ void slot_seeds() {
         config.type = dtype::bytes;
         config.max_bytes = 40;
         config.slots = 3;
+        config.schema_name = "Status";  // the schema the fuzz reader expects with this script
+        config.schema_hash = 0x0F;
         auto w = must(stream_writer::create(name.c_str(), config, options()), "stream create");
         auto dump = [&] { return bytes_of(name, kind::stream, slot_kind_header_size); };
         for (int i = 0; i < 4; ++i) must(w.write(payload(10 * i, i).data(), 10 * i), "stream write");
         prefix p;
-        p.options = 4;  // with an expectation
+        p.options = 4;  // with an expectation: script bit 3, the schema
         p.script = 0x0F;
         seed("stream-bytes", kind::stream, p, dump(), true);
         w.close();

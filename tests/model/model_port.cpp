@@ -165,6 +165,7 @@ errc shm_open(const char*, access, mapping* out) noexcept {
 }
 void shm_close(mapping* m) noexcept { *m = mapping{}; }
 errc shm_unlink(const char*) noexcept { return errc::unsupported; }
+errc shm_unlink_mapped(const char*, const mapping&) noexcept { return errc::unsupported; }
 errc shm_remove_if_stale(const char*, bool, stale_predicate, void*) noexcept { return errc::unsupported; }
 errc shm_peek(const char*, void*, std::uint64_t, object_snapshot* out) noexcept {
     *out = object_snapshot{};

@@ -155,6 +155,66 @@ TEST(BroadcastProcesses, LappedReadersNeverSeeATornRecordAndLossIsExact) {
     EXPECT_GT(results[0].lost, 0u);
 }
 
+// First attaches at the newest message while the writer waits, which must be message
+// `newest`; then says how that went (`gate`: 1 as expected, 2 not) and attaches `attaches` more
+// times while the writer keeps writing into a small ring (so the walk to the newest is often
+// lapped): each first message must then be intact and no older than `newest`.
+SHMKIT_TEST_ROLE(broadcast_mp_newest_reader) {
+    broadcast_reader_options o;
+    o.from_newest = true;
+    const auto newest = args.value<std::uint64_t>(1);
+    auto gate = shared<std::atomic<int>>::open(args.text(2));
+    const auto attaches = args.value<int>(3);
+    std::vector<std::uint8_t> buf(4096);
+    // 0, or why the first message read after attaching is not what it must be.
+    const auto attach_and_read = [&](bool writer_waiting) -> int {
+        auto r = broadcast_reader::open(args.text(0).c_str(), o);
+        if (!r) return 10 + static_cast<int>(r.error());
+        if (r->next_seq() < newest) return 2;
+        // While the writer waits the newest message is there: it is read without waiting.
+        auto m = writer_waiting ? r->try_read(buf.data(), buf.size()) : r->read(buf.data(), buf.size(), wait_forever);
+        if (!m && m.error() == errc::stale && !writer_waiting) return 0;  // lapped again and again
+        if (!m) return 40 + static_cast<int>(m.error());
+        std::uint64_t index;
+        if (!message_codec::verify(buf.data(), m->size, &index) || index != m->seq) return 3;
+        if (writer_waiting && (m->seq != newest || m->lost != 0)) return 4;
+        return m->seq < newest ? 5 : 0;
+    };
+    const int first = attach_and_read(true);
+    gate->store(first == 0 ? 1 : 2);
+    if (first != 0) return first;
+    for (int i = 0; i < attaches; ++i) {
+        if (const int e = attach_and_read(false); e != 0) return e;
+    }
+    return 0;
+}
+
+TEST(BroadcastProcesses, AReaderAttachingAtTheNewestGetsItAlsoWhileTheWriterWrites) {
+    unique_name name("newest-mp");
+    broadcast_config config;
+    config.capacity = 8u << 10;
+    auto w = broadcast_writer::create(name.c_str(), config);
+    ASSERT_TRUE(w) << to_string(w.error());
+    constexpr std::uint64_t before = 100;  // many laps of the ring, random sizes (pads)
+    produce(*w, before, 700, 99);
+    shared<std::atomic<int>> gate;
+    child reader("broadcast_mp_newest_reader", {name.c_str(), test::arg(before - 1), gate.name(),
+                                                test::arg(static_cast<int>(200 / test::stress_divisor))});
+    test::spin_until([&] { return gate->load() != 0; });
+    std::atomic<int> done{0};
+    std::thread waiter([&] {
+        EXPECT_EQ(reader.wait(), 0);
+        done.store(1);
+    });
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<std::uint32_t> size(16, 700);
+    std::vector<std::uint8_t> buf(700);
+    for (std::uint64_t i = before; done.load() == 0; ++i) {
+        ASSERT_EQ(w->write(buf.data(), message_codec::fill(buf.data(), size(rng), i)), errc::ok);
+    }
+    waiter.join();
+}
+
 TEST(BroadcastThreads, LappedReadersNeverSeeATornRecord) {
     broadcast_config config;
     config.capacity = 8u << 10;

@@ -227,5 +227,61 @@ TEST(SlotCrash, WriterKilledMidSampleIsNeverSeenAndIsReplaced) {
     EXPECT_TRUE(intact(buf, elements, 5));
 }
 
+// Opens the stream at the newest sample present and checks that its first in-order read is
+// sample `index`, intact.
+SHMKIT_TEST_ROLE(slots_mp_newest_reader) {
+    stream_reader_options o;
+    o.from_newest = true;
+    auto r = stream_reader::open(args.text(0).c_str(), o);
+    if (!r) return 1;
+    const auto index = args.value<std::uint64_t>(1);
+    std::uint64_t buf[elements];
+    auto s = r->try_next(buf, sizeof buf);
+    if (!s) return 2;
+    if (s->index != index || s->lost != 0 || !intact(buf, elements, index)) return 3;
+    return r->try_next(buf, sizeof buf).error() == errc::empty ? 0 : 4;
+}
+
+TEST(SlotProcesses, AReaderInAnotherProcessStartsAtTheNewestSamplePresent) {
+    unique_name name("newest-slot-mp");
+    auto w = stream_writer::create(name.c_str(), u64_stream());
+    ASSERT_TRUE(w);
+    std::uint64_t sample[elements];
+    for (std::uint64_t k = 0; k < 7; ++k) {  // laps the 4 slots
+        for (auto& e : sample) e = k;
+        ASSERT_EQ(w->write(sample, sizeof sample), errc::ok);
+    }
+    child reader("slots_mp_newest_reader", {name.c_str(), test::arg(std::uint64_t{6})});
+    EXPECT_EQ(reader.wait(), 0);
+}
+
+// Opens the stream expecting the schema named by arguments 1 and 2 (name, hash); exits with
+// the errc it got (0: accepted).
+SHMKIT_TEST_ROLE(slots_mp_schema_reader) {
+    stream_reader_options o;
+    o.expect.schema_name = args.text(1).c_str();
+    o.expect.schema_hash = args.value<std::uint64_t>(2);
+    auto r = stream_reader::open(args.text(0).c_str(), o);
+    return static_cast<int>(r ? errc::ok : r.error());
+}
+
+TEST(SlotProcesses, AReaderOfAnotherSchemaIsRefusedAtAttach) {
+    unique_name name("schema-mp");
+    stream_config c;
+    c.type = dtype::bytes;
+    c.ndim = 0;
+    c.max_bytes = 256;
+    c.schema_name = "Status";
+    c.schema_hash = 0x1234'5678'9ABC'DEF0ull;
+    auto w = stream_writer::create(name.c_str(), c);
+    ASSERT_TRUE(w) << to_string(w.error());
+    child same("slots_mp_schema_reader", {name.c_str(), "Status", test::arg(c.schema_hash)});
+    EXPECT_EQ(same.wait(), static_cast<int>(errc::ok));
+    child other_fields("slots_mp_schema_reader", {name.c_str(), "Status", test::arg(c.schema_hash + 1)});
+    EXPECT_EQ(other_fields.wait(), static_cast<int>(errc::schema_mismatch));
+    child other_type("slots_mp_schema_reader", {name.c_str(), "Command", test::arg(c.schema_hash)});
+    EXPECT_EQ(other_type.wait(), static_cast<int>(errc::schema_mismatch));
+}
+
 }  // namespace
 }  // namespace shmkit

@@ -110,6 +110,48 @@ TEST_F(Broadcast, LateReaderStartsAtTheNextMessageUnlessAskedForTheOldest) {
     EXPECT_EQ(read_string(replay), "after");
 }
 
+TEST_F(Broadcast, AReaderAskingForTheNewestStartsAtTheNewestMessagePresent) {
+    broadcast_reader_options newest;
+    newest.from_newest = true;
+    auto on_empty = reader(newest);  // nothing present: it starts at the next new message
+    ASSERT_EQ(write_string(writer, "first"), errc::ok);
+    ASSERT_EQ(write_string(writer, "second"), errc::ok);
+    EXPECT_EQ(read_string(on_empty), "first");
+    auto late = reader(newest);
+    EXPECT_EQ(late.next_seq(), 1u);
+    EXPECT_EQ(read_string(late), "second");
+    errc e;
+    read_string(late, &e);
+    EXPECT_EQ(e, errc::empty);
+    ASSERT_EQ(write_string(writer, "third"), errc::ok);
+    EXPECT_EQ(read_string(late), "third");
+    broadcast_reader_options both = newest;
+    both.from_oldest = true;
+    EXPECT_EQ(broadcast_reader::open(name.c_str(), both).error(), errc::invalid_argument);
+}
+
+TEST_F(Broadcast, TheNewestMessageIsFoundAfterEveryWrapAndLap) {
+    // Sizes that leave every possible remainder at the ring's end (pads before the newest
+    // message), over many laps (the walk starts wherever the writer's tail is).
+    broadcast_reader_options newest;
+    newest.from_newest = true;
+    std::vector<std::uint8_t> out(writer.max_message()), in(writer.max_message());
+    for (std::uint64_t seq = 0; seq < 500; ++seq) {
+        const std::size_t size = 16 + (static_cast<std::size_t>(seq) * 37) % 700;
+        test::message_codec::fill(out.data(), size, seq);
+        ASSERT_EQ(writer.write(out.data(), size), errc::ok);
+        auto r = reader(newest);
+        auto m = r.try_read(in.data(), in.size());
+        ASSERT_TRUE(m) << to_string(m.error()) << " after message " << seq;
+        std::uint64_t index;
+        ASSERT_TRUE(test::message_codec::verify(in.data(), m->size, &index));
+        EXPECT_EQ(index, seq);
+        EXPECT_EQ(m->seq, seq);
+        EXPECT_EQ(m->lost, 0u);
+        EXPECT_EQ(r.try_read(in.data(), in.size()).error(), errc::empty);
+    }
+}
+
 TEST_F(Broadcast, ALappedReadReturnsTheOldestIntactMessageWithExactlyHowManyWereLost) {
     auto r = reader();
     // Each 100-byte message takes a 128-byte record. The writer evicts in batches of

@@ -55,6 +55,14 @@ TEST_F(Kv, SchemaIsFixedAndNamesAreUnique) {
     EXPECT_EQ(kv_store::create(other.c_str(), long_key, 1, c).error(), errc::invalid_argument);
 }
 
+// The bucket of a key is part of the wire format: every process, and every implementation of
+// core/SPEC.md, must compute the same hash (FNV-1a-64 with the standard offset basis).
+TEST(KvWire, TheNameHashIsTheFnv1a64OfTheSpec) {
+    EXPECT_EQ(kv_name_hash("", 0), 0xcbf29ce484222325ull);
+    EXPECT_EQ(kv_name_hash("a", 1), 0xaf63dc4c8601ec8cull);
+    EXPECT_EQ(kv_name_hash("foobar", 6), 0x85944171f73967e8ull);
+}
+
 TEST(KvScale, ManyKeysAreCheckedForDuplicatesInLinearTime) {
     // 200,000 keys: a pairwise duplicate check (2 * 10^10 comparisons) would not finish within
     // the test's timeout; the hash check takes milliseconds.

@@ -107,6 +107,28 @@ TEST(Segment, ReadOnlyAttachMapsReadOnly) {
     EXPECT_DEATH({ ro->base()[kHeader] = 1; }, "");
 }
 
+TEST(Segment, UnlinkRemovesTheNameOnlyWhileItNamesThisSegment) {
+    unique_name name("seg-unlink");
+    auto first = make_ready(name.c_str());
+    ASSERT_TRUE(first) << to_string(first.error());
+    auto peer = segment::open(name.c_str(), kind::block, kHeader, os::access::read_write);
+    ASSERT_TRUE(peer) << to_string(peer.error());
+    EXPECT_EQ(first->unlink(), errc::ok);
+    EXPECT_EQ(segment::open(name.c_str(), kind::block, kHeader, os::access::read_write).error(), errc::not_found);
+    EXPECT_EQ(first->unlink(), errc::not_found);
+    // Both mappings stay, and stay one segment.
+    peer->base()[kHeader] = 7;
+    EXPECT_EQ(first->base()[kHeader], 7);
+    // The name is taken again by another segment: an old handle's unlink leaves it alone.
+    auto second = make_ready(name.c_str());
+    ASSERT_TRUE(second) << to_string(second.error());
+    EXPECT_EQ(first->unlink(), errc::not_found);
+    EXPECT_EQ(peer->unlink(), errc::not_found);
+    EXPECT_TRUE(segment::open(name.c_str(), kind::block, kHeader, os::access::read_write));
+    EXPECT_EQ(second->unlink(), errc::ok);
+    EXPECT_EQ(segment{}.unlink(), errc::not_open);
+}
+
 TEST(Segment, ASegmentHasNoNameUntilItIsPublished) {
 #if defined(_WIN32)
     GTEST_SKIP() << "the Windows port names a segment when it creates it (Windows cannot name a section "

@@ -91,6 +91,48 @@ TEST_F(Stream, LatestIsTheNewestAndNextIsEveryOne) {
     EXPECT_FALSE(r.fresh());
 }
 
+TEST_F(Stream, AReaderAskingForTheNewestStartsAtTheNewestSamplePresent) {
+    stream_reader_options newest;
+    newest.from_newest = true;
+    auto on_empty = reader(newest);  // nothing present: it starts at the next new sample
+    EXPECT_EQ(on_empty.next_index(), 0u);
+    for (int i = 0; i < 6; ++i) write(static_cast<float>(i));  // laps the 4 slots
+    auto late = reader(newest);
+    EXPECT_EQ(late.next_index(), 5u);
+    float buf[64];
+    auto s = late.try_next(buf, sizeof buf);
+    ASSERT_TRUE(s) << to_string(s.error());
+    EXPECT_EQ(s->index, 5u);
+    EXPECT_EQ(s->lost, 0u);
+    EXPECT_EQ(buf[0], 5.0f);
+    EXPECT_EQ(late.try_next(buf, sizeof buf).error(), errc::empty);
+    write(6.0f);
+    s = late.try_next(buf, sizeof buf);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->index, 6u);
+    s = on_empty.try_next(buf, sizeof buf);  // lapped meanwhile: the oldest kept
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->index, 4u);
+    stream_reader_options both = newest;
+    both.from_oldest = true;
+    EXPECT_EQ(stream_reader::open(name.c_str(), both).error(), errc::invalid_argument);
+}
+
+TEST_F(Stream, TheWriterUnlinksItsNameAndReadersKeepReading) {
+    auto r = reader();
+    ASSERT_EQ(writer.unlink(), errc::ok);
+    EXPECT_EQ(stream_reader::open(name.c_str()).error(), errc::not_found);
+    write(1.0f);
+    float buf[64];
+    auto s = r.try_next(buf, sizeof buf);
+    ASSERT_TRUE(s) << to_string(s.error());
+    EXPECT_EQ(buf[0], 1.0f);
+    EXPECT_EQ(writer.unlink(), errc::not_found);
+    EXPECT_EQ(r.unlink(), errc::not_found);
+    writer.close();
+    EXPECT_EQ(writer.unlink(), errc::not_open);
+}
+
 TEST_F(Stream, LostCountsAreExact) {
     auto r = reader();  // starts at the next new sample: index 0
     for (int i = 0; i < 10; ++i) write(static_cast<float>(i));
@@ -299,6 +341,7 @@ TEST(StreamMemory, ReadersAndWritersAttachToCallerGivenMemory) {
     wrong.expect.type = dtype::float32;
     EXPECT_EQ(stream_reader::attach(memory.base(), memory.size(), wrong).error(), errc::wrong_kind);
     EXPECT_EQ(stream_writer::attach(memory.base(), memory.size()).error(), errc::busy);
+    EXPECT_EQ(w->unlink(), errc::not_open);  // caller-given memory has no name
     const std::uint64_t v = 42;
     ASSERT_EQ(w->write(&v, sizeof v), errc::ok);
     std::uint64_t got = 0;
@@ -372,6 +415,126 @@ TEST(StreamConfig, BadDescriptionsAreRefused) {
     EXPECT_EQ(stream_writer::create(name.c_str(), bytes).error(), errc::invalid_argument);
     EXPECT_EQ(element_size(dtype::complex128), 16u);
     EXPECT_STREQ(to_string(dtype::float16), "float16");
+}
+
+// ---- message schemas --------------------------------------------------------------------------
+
+stream_config messages(const char* schema_name, std::uint64_t schema_hash) {
+    stream_config c;
+    c.type = dtype::bytes;
+    c.ndim = 0;
+    c.max_bytes = 512;
+    c.schema_name = schema_name;
+    c.schema_hash = schema_hash;
+    return c;
+}
+
+std::uint64_t status_fields_hash() {
+    const char fields[] = "gain:float,cam_on:bool";
+    return fields_hash(fields, sizeof fields - 1);
+}
+
+errc open_expecting(const char* name, const char* schema_name, std::uint64_t schema_hash) {
+    stream_reader_options o;
+    o.expect.schema_name = schema_name;
+    o.expect.schema_hash = schema_hash;
+    auto r = stream_reader::open(name, o);
+    return r ? errc::ok : r.error();
+}
+
+TEST(StreamSchema, ReadersSeeTheSchemaAndOneExpectingAnotherIsRefused) {
+    unique_name name("stream-schema");
+    const std::uint64_t hash = status_fields_hash();
+    auto w = stream_writer::create(name.c_str(), messages("Status", hash));
+    ASSERT_TRUE(w) << to_string(w.error());
+    EXPECT_STREQ(w->schema_name(), "Status");
+    EXPECT_EQ(w->schema_hash(), hash);
+    auto any = stream_reader::open(name.c_str());  // a reader that names no schema takes any
+    ASSERT_TRUE(any) << to_string(any.error());
+    EXPECT_STREQ(any->schema_name(), "Status");
+    EXPECT_EQ(any->schema_hash(), hash);
+    EXPECT_EQ(open_expecting(name.c_str(), "Status", hash), errc::ok);
+    EXPECT_EQ(open_expecting(name.c_str(), "Status", hash ^ 1), errc::schema_mismatch);  // other fields
+    EXPECT_EQ(open_expecting(name.c_str(), "Stat", hash), errc::schema_mismatch);        // a prefix
+    EXPECT_EQ(open_expecting(name.c_str(), "StatusV2", hash), errc::schema_mismatch);
+}
+
+TEST(StreamSchema, AReaderExpectingASchemaRefusesAStreamWithout) {
+    unique_name name("stream-no-schema");
+    auto w = stream_writer::create(name.c_str(), messages(nullptr, 0));
+    ASSERT_TRUE(w) << to_string(w.error());
+    EXPECT_STREQ(w->schema_name(), "");
+    EXPECT_EQ(w->schema_hash(), 0u);
+    EXPECT_EQ(open_expecting(name.c_str(), "Status", status_fields_hash()), errc::schema_mismatch);
+    EXPECT_EQ(open_expecting(name.c_str(), nullptr, 0), errc::ok);
+}
+
+TEST(StreamSchema, SchemasNoStreamCanHoldAreRefused) {
+    unique_name name("stream-bad-schema");
+    const std::string longest(max_schema_name, 'n');
+    const std::string too_long(max_schema_name + 1, 'n');
+    EXPECT_EQ(stream_writer::create(name.c_str(), messages(too_long.c_str(), 1)).error(), errc::invalid_argument);
+    EXPECT_EQ(stream_writer::create(name.c_str(), messages("", 1)).error(), errc::invalid_argument);
+    EXPECT_EQ(stream_writer::create(name.c_str(), messages("\xc3\x28", 1)).error(), errc::invalid_argument);  // not UTF-8
+    EXPECT_EQ(stream_writer::create(name.c_str(), messages(nullptr, 7)).error(), errc::invalid_argument);
+    EXPECT_EQ(stream_writer::segment_size(messages(too_long.c_str(), 1)), 0u);
+    auto w = stream_writer::create(name.c_str(), messages(longest.c_str(), 1));
+    ASSERT_TRUE(w) << to_string(w.error());
+    EXPECT_EQ(w->schema_name(), longest);
+    EXPECT_EQ(open_expecting(name.c_str(), longest.c_str(), 1), errc::ok);
+    EXPECT_EQ(open_expecting(name.c_str(), too_long.c_str(), 1), errc::invalid_argument);
+    EXPECT_EQ(open_expecting(name.c_str(), "", 1), errc::invalid_argument);
+}
+
+TEST(StreamSchema, FieldsHashIsFnv1a64) {
+    EXPECT_EQ(status_fields_hash(), 0x2e4c9e8604d92643ull);  // the Python tests pin the same value
+    EXPECT_EQ(fields_hash("", 0), 0xcbf29ce484222325ull);
+    EXPECT_EQ(fields_hash("a", 1), 0xaf63dc4c8601ec8cull);
+    EXPECT_EQ(fields_hash("foobar", 6), 0x85944171f73967e8ull);
+}
+
+// The stored schema is part of the checksummed description, and is validated for itself: a
+// hostile writer that reseals the header still cannot get a malformed one past a reader.
+TEST(StreamSchema, ADamagedStoredSchemaIsRefused) {
+    const stream_config config = messages("Status", 42);
+    const std::uint64_t size = stream_writer::segment_size(config);
+    ASSERT_GT(size, 0u);
+    std::vector<std::uint8_t> storage(size + 64);
+    auto* p = reinterpret_cast<std::uint8_t*>((reinterpret_cast<std::uintptr_t>(storage.data()) + 63) / 64 * 64);
+    ASSERT_TRUE(stream_writer::format(p, size, config));
+    auto* schema = reinterpret_cast<stream_schema*>(p + slot_kind_meta_offset + offsetof(stream_meta, schema));
+    const stream_schema intact = *schema;
+    const auto reseal = [&] {
+        reinterpret_cast<segment_header*>(p)->checksum = header_checksum(p, slot_kind_header_size);
+    };
+    const auto reader_error = [&] {
+        auto r = stream_reader::attach(p, size);
+        return r ? errc::ok : r.error();
+    };
+    // A valid name, changed without resealing: the checksum covers the schema.
+    std::memcpy(schema->name, "Statue", 6);
+    EXPECT_EQ(reader_error(), errc::invalid_layout);
+    reseal();
+    auto renamed = stream_reader::attach(p, size);
+    ASSERT_TRUE(renamed) << to_string(renamed.error());
+    EXPECT_STREQ(renamed->schema_name(), "Statue");
+
+    struct damage {
+        const char* what;
+        void (*apply)(stream_schema*);
+    };
+    const damage cases[] = {
+        {"no terminator", [](stream_schema* s) { std::memset(s->name, 'A', sizeof s->name); }},
+        {"bytes after the terminator", [](stream_schema* s) { s->name[sizeof s->name - 1] = 'X'; }},
+        {"a hash without a name", [](stream_schema* s) { std::memset(s->name, 0, sizeof s->name); }},
+        {"a name that is not UTF-8", [](stream_schema* s) { s->name[0] = static_cast<char>(0xC3); s->name[1] = '('; }},
+    };
+    for (const damage& d : cases) {
+        *schema = intact;
+        d.apply(schema);
+        reseal();
+        EXPECT_EQ(reader_error(), errc::invalid_layout) << d.what;
+    }
 }
 
 TEST(Video, FrameGeometryOfEveryFormat) {

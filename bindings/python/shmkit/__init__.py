@@ -11,10 +11,12 @@ attach() is an alias of open()):
 - DuplexServer / DuplexClient: request/response over two channels (call, or several requests in
   flight matched by sequence number; a handler per request, optionally a worker pool).
 - Block: a raw named block with a cross-process reader-writer lock; TypedView for typed access.
-- StreamWriter / StreamReader: typed samples (dtype and shape stored in the segment).
+- StreamWriter / StreamReader: typed samples (dtype and shape stored in the segment), or
+  messages with their Schema (a type name and field hash; pydantic models, dataclasses).
 - VideoWriter / VideoReader, AudioWriter / AudioReader: zero-copy frame and PCM rings.
 - KV: fixed-schema key/value state with lock-free reads and change epochs.
-- select(): wait on several readers at once.
+- select(): wait on several readers at once. Consumer: subclass it and override callback() to
+  have each sample delivered on a background thread (start()/stop(), mode "next" or "latest").
 - list_segments(), info(), remove(), remove_if_stale(), reap(): segment management.
 
 Conventions: try_* calls never wait and return None (readers) or False (writers) when there is
@@ -49,6 +51,7 @@ from ._errors import (
     PeerDead,
     ReaderDead,
     ServerDead,
+    SchemaMismatch,
     SizeMismatch,
     Stale,
     Timeout,
@@ -82,6 +85,7 @@ from ._shmkit import (
     TypedView,
     VideoReader,
     VideoWriter,
+    fields_hash,
     info,
     list_segments,
     reap,
@@ -93,7 +97,7 @@ from ._shmkit import (
 )
 from . import _channel, _extensions
 from ._channel import Frame
-from ._extensions import Subscription
+from ._extensions import Consumer, Schema, Subscription
 
 __version__ = "0.1.0"
 
@@ -102,13 +106,14 @@ _channel.install()
 
 __all__ = [
     "AccessDenied", "AlreadyExists", "AlreadySet", "AudioReader", "AudioWriter", "Block", "BroadcastReader",
-    "BroadcastWriter", "Busy", "CallbackError", "ChannelReader", "ChannelWriter", "Closed", "CommandReader", "CommandWriter", "DuplexClient",
-    "DuplexServer", "Empty",
+    "BroadcastWriter", "Busy", "CallbackError", "ChannelReader", "ChannelWriter", "Closed", "CommandReader",
+    "CommandWriter", "Consumer", "DuplexClient", "DuplexServer", "Empty",
     "Error", "Frame", "Full", "Handle", "Interrupted", "InvalidArgument", "InvalidLayout", "KV", "LockTimeout",
     "MessageTooLarge", "NoSpace", "NotFound", "NotReady", "OSFailure", "OutOfRange",
-    "OwnerDead", "PeerDead", "ReaderDead", "Reservation", "SampleInfo", "SampleView", "ServerDead", "SizeMismatch",
-    "SpscConsumer", "SpscProducer", "Stale", "StreamReader", "StreamWriter", "Subscription",
-    "Timeout", "TypedView", "Unsupported", "VersionMismatch", "VideoReader", "VideoWriter",
-    "WrongKind", "WrongProcess", "WriterDead", "info", "list_segments", "reap", "remove", "remove_if_stale", "select",
+    "OwnerDead", "PeerDead", "ReaderDead", "Reservation", "SampleInfo", "SampleView", "SchemaMismatch", "Schema",
+    "ServerDead", "SizeMismatch", "SpscConsumer", "SpscProducer", "Stale", "StreamReader", "StreamWriter",
+    "Subscription", "Timeout", "TypedView", "Unsupported", "VersionMismatch", "VideoReader", "VideoWriter",
+    "WrongKind", "WrongProcess", "WriterDead", "fields_hash", "info", "list_segments", "reap", "remove",
+    "remove_if_stale", "select",
     "wait_slice", "wire_format_version",
 ]

@@ -135,6 +135,11 @@ class AlreadySet(Error):
     """Written once and already written (a channel's metadata block)."""
 
 
+class SchemaMismatch(WrongKind):
+    """A stream's message schema (type name and field hash) is not the one the reader asked for,
+    or the stream has none."""
+
+
 class CallbackError(Error):
     """An on_data() callback raised; ``__cause__`` is its exception."""
 

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._channel import Frame
-from ._extensions import BlockLock, Subscription
+from ._extensions import BlockLock, Schema, Subscription
 
 Buffer = Union[bytes, bytearray, memoryview, str, npt.NDArray[Any]]
 Shape = Union[int, Sequence[int]]
@@ -23,6 +23,7 @@ _error_codes: list[tuple[str, str, str]]
 
 class Handle:
     def close(self) -> None: ...
+    def unlink(self) -> None: ...
     @property
     def closed(self) -> bool: ...
     @property
@@ -65,11 +66,11 @@ class BroadcastWriter(Handle):
 
 class BroadcastReader(Handle):
     @staticmethod
-    def open(name: str, *, from_oldest: bool = False, read_only: bool = False,
-               ready_timeout: float = 0.5) -> BroadcastReader: ...
+    def open(name: str, *, from_oldest: bool = False, from_newest: bool = False,
+               read_only: bool = False, ready_timeout: float = 0.5) -> BroadcastReader: ...
     @staticmethod
-    def attach(name: str, *, from_oldest: bool = False, read_only: bool = False,
-               ready_timeout: float = 0.5) -> BroadcastReader: ...  # alias of open
+    def attach(name: str, *, from_oldest: bool = False, from_newest: bool = False,
+               read_only: bool = False, ready_timeout: float = 0.5) -> BroadcastReader: ...  # alias of open
     def read(self, timeout: Optional[float] = None) -> bytes: ...
     def try_read(self) -> Optional[bytes]: ...
     def read_into(self, buffer: Any, timeout: Optional[float] = None) -> int: ...
@@ -438,9 +439,9 @@ class _SlotReader(Handle):
 
 class StreamWriter(_SlotWriter):
     @staticmethod
-    def create(name: str, *, dtype: Any = "float32", shape: Shape = (1,), max_bytes: int = 0, slots: int = 8,
-               page_aligned: bool = False, replace_stale: bool = True, prefault: bool = False, mode: int = 0o600,
-               allow_membarrier: bool = True) -> StreamWriter: ...
+    def create(name: str, *, dtype: Any = None, shape: Shape = (1,), max_bytes: int = 0, slots: int = 8,
+               schema: Union[Schema, type, None] = None, page_aligned: bool = False, replace_stale: bool = True,
+               prefault: bool = False, mode: int = 0o600, allow_membarrier: bool = True) -> StreamWriter: ...
     @staticmethod
     def open(name: str, *, ready_timeout: float = 0.5) -> StreamWriter: ...
     @staticmethod
@@ -454,13 +455,17 @@ class StreamWriter(_SlotWriter):
     def shape(self) -> Tuple[int, ...]: ...
     @property
     def sample_bytes(self) -> int: ...
+    @property
+    def schema(self) -> Optional[Schema]: ...
 
 class StreamReader(_SlotReader):
     @staticmethod
-    def open(name: str, *, dtype: Any = None, shape: Optional[Shape] = None, from_oldest: bool = False,
-               read_only: bool = False, ready_timeout: float = 0.5) -> StreamReader: ...
+    def open(name: str, *, dtype: Any = None, shape: Optional[Shape] = None, schema: Union[Schema, type, None] = None,
+               from_oldest: bool = False, from_newest: bool = False, read_only: bool = False,
+               ready_timeout: float = 0.5) -> StreamReader: ...
     @staticmethod
-    def attach(name: str, *, dtype: Any = None, shape: Optional[Shape] = None, from_oldest: bool = False,
+    def attach(name: str, *, dtype: Any = None, shape: Optional[Shape] = None,
+               schema: Union[Schema, type, None] = None, from_oldest: bool = False, from_newest: bool = False,
                read_only: bool = False, ready_timeout: float = 0.5) -> StreamReader: ...  # alias of open
     def latest_obj(self) -> Optional[Any]: ...
     def next_obj(self, timeout: Optional[float] = None) -> Any: ...
@@ -470,6 +475,8 @@ class StreamReader(_SlotReader):
     def shape(self) -> Tuple[int, ...]: ...
     @property
     def sample_bytes(self) -> int: ...
+    @property
+    def schema(self) -> Optional[Schema]: ...
 
 class _Video:
     @property
@@ -505,11 +512,11 @@ class VideoWriter(_SlotWriter, _Video):
 
 class VideoReader(_SlotReader, _Video):
     @staticmethod
-    def open(name: str, *, from_oldest: bool = False, read_only: bool = False,
-               ready_timeout: float = 0.5) -> VideoReader: ...
+    def open(name: str, *, from_oldest: bool = False, from_newest: bool = False,
+               read_only: bool = False, ready_timeout: float = 0.5) -> VideoReader: ...
     @staticmethod
-    def attach(name: str, *, from_oldest: bool = False, read_only: bool = False,
-               ready_timeout: float = 0.5) -> VideoReader: ...  # alias of open
+    def attach(name: str, *, from_oldest: bool = False, from_newest: bool = False,
+               read_only: bool = False, ready_timeout: float = 0.5) -> VideoReader: ...  # alias of open
 
 class _Audio:
     @property
@@ -539,11 +546,11 @@ class AudioWriter(_SlotWriter, _Audio):
 
 class AudioReader(_SlotReader, _Audio):
     @staticmethod
-    def open(name: str, *, from_oldest: bool = False, read_only: bool = False,
-               ready_timeout: float = 0.5) -> AudioReader: ...
+    def open(name: str, *, from_oldest: bool = False, from_newest: bool = False,
+               read_only: bool = False, ready_timeout: float = 0.5) -> AudioReader: ...
     @staticmethod
-    def attach(name: str, *, from_oldest: bool = False, read_only: bool = False,
-               ready_timeout: float = 0.5) -> AudioReader: ...  # alias of open
+    def attach(name: str, *, from_oldest: bool = False, from_newest: bool = False,
+               read_only: bool = False, ready_timeout: float = 0.5) -> AudioReader: ...  # alias of open
 
 # ---- kv ----------------------------------------------------------------------------------------
 
@@ -601,3 +608,4 @@ def info(name: str) -> Dict[str, Any]: ...
 def remove(name: str) -> None: ...
 def remove_if_stale(name: str, *, even_if_in_use: bool = False) -> bool: ...
 def reap(*, force: bool = False, dry_run: bool = False) -> Dict[str, Any]: ...
+def fields_hash(fields: str) -> int: ...

@@ -118,12 +118,13 @@ A reader of an audio ring: buffers come back as (frames, channels) arrays of the
 )doc");
     ar.def_static(
           "open",
-          [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
-              const auto o = reader_options<slot_reader_options>(from_oldest, read_only, ready_timeout);
+          [](const std::string& name, bool from_oldest, bool from_newest, bool read_only, double ready_timeout) {
+              const auto o = reader_options<slot_reader_options>(from_oldest, from_newest, read_only, ready_timeout);
               return open_handle<audio_r>(name, "open", [&] { return audio_reader::open(name.c_str(), o); }, ready_timeout);
           },
-          py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
-          py::arg("ready_timeout") = 0.5, "Attaches to an audio ring.");
+          py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("from_newest") = false,
+          py::arg("read_only") = false, py::arg("ready_timeout") = 0.5, "Attaches to an audio ring. from_oldest / from_newest: next() starts at the oldest buffer kept / "
+          "the newest present (not the next new one).");
     audio_props(ar);
     def_reader(ar);
 }

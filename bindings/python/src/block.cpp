@@ -41,6 +41,7 @@ struct py_block final : handle_base {
         release_all();
         impl.close();
     }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
     // A handle garbage-collected without close(): nothing else can be using it any more.
     ~py_block() override {
         if (!closed()) release_all();

@@ -105,9 +105,10 @@ Options interruptible(const segment_options& segment) {
 }
 // The options of a reader kind's open() (broadcast, stream, video, audio).
 template <class Options>
-Options reader_options(bool from_oldest, bool read_only, double ready_timeout) {
+Options reader_options(bool from_oldest, bool from_newest, bool read_only, double ready_timeout) {
     Options o = interruptible<Options>(attach_segment_options(ready_timeout));
     o.from_oldest = from_oldest;
+    o.from_newest = from_newest;
     o.read_only = read_only;
     return o;
 }
@@ -239,6 +240,9 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         f();
     }
+
+    // The C++ handle's unlink(), called with the mutex held.
+    virtual errc unlink_impl() noexcept = 0;
 
     // For select(): the C++ handle's waitable(), called with the mutex held; false if this
     // handle cannot be waited on.

@@ -13,6 +13,7 @@ struct py_duplex_server final : handle_base {
     duplex_server impl;
     bool reading = false;  // a request awaits _release_request() (under the mutex)
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
     bool source(select_source* out) noexcept override {
         *out = impl.waitable();
         return true;
@@ -27,6 +28,7 @@ struct py_duplex_server final : handle_base {
 struct py_duplex_client final : handle_base {
     duplex_client impl;
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
     [[noreturn]] void on_error(errc e, const char* op) {
         if (e == errc::peer_dead) raise_as("ServerDead", e, what(*this, op));
         raise(e, what(*this, op));

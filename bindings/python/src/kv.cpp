@@ -19,6 +19,7 @@ struct py_kv final : handle_base {
     kv_store impl;
     std::uint64_t seen = 0;  // epoch up to which changes() has reported (also select()'s)
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
     bool source(select_source* out) noexcept override {
         *out = impl.waitable(&seen);
         return true;

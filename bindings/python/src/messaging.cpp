@@ -55,6 +55,7 @@ std::string with_limit(errc e, std::string what, const char* limit_name, std::ui
 struct py_broadcast_writer final : reserving_writer {
     broadcast_writer impl;
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
 };
 
 // The readers of byte messages that share try_read()/read(): broadcast and command.
@@ -63,6 +64,7 @@ struct py_message_reader final : handle_base {
     Impl impl;
     message_info last{};
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
     bool source(select_source* out) noexcept override {
         *out = impl.waitable();
         return true;
@@ -93,6 +95,7 @@ struct py_spsc_producer final : reserving_writer {
     [[noreturn]] void on_error(errc e, const char* op) {
         raise(e, with_limit(e, what(*this, op), "max_message", impl.max_message()));
     }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
 };
 
 struct py_spsc_consumer final : handle_base {
@@ -100,6 +103,7 @@ struct py_spsc_consumer final : handle_base {
     message_info last{};
     bool peeked = false;  // a peek() awaits release() (under the mutex, like the core's own state)
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
     // Called under the mutex with a pop's result: a pop that found a message (delivered, or
     // too large for the buffer) drops any earlier peek, as the core does.
     result<message_info> popped(result<message_info> r) noexcept {
@@ -158,6 +162,7 @@ struct py_spsc_consumer final : handle_base {
 struct py_channel_writer final : reserving_writer {
     channel_writer impl;
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
     [[noreturn]] void on_error(errc e, const char* op) {
         raise_channel_error(e, with_limit(e, what(*this, op), "max_frame", impl.max_frame()), "ReaderDead");
     }
@@ -167,6 +172,7 @@ struct py_channel_reader final : handle_base {
     channel_reader impl;
     bool reading = false;  // a frame awaits release() (under the mutex, like the core's own state)
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
     bool source(select_source* out) noexcept override {
         *out = impl.waitable();
         return true;
@@ -224,6 +230,7 @@ std::unique_ptr<H> open_channel(const std::string& name, double ready_timeout, d
 struct py_command_writer final : handle_base {
     command_writer impl;
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
 };
 
 // Sends, waiting up to `timeout` for room: try first, then wait in slices while `full` (or the
@@ -390,14 +397,16 @@ messages were overwritten just before it (0 after an ordinary read); `total_lost
 )doc")
         .def_static(
             "open",
-            [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
-                const auto o = reader_options<broadcast_reader_options>(from_oldest, read_only, ready_timeout);
+            [](const std::string& name, bool from_oldest, bool from_newest, bool read_only, double ready_timeout) {
+                const auto o =
+                    reader_options<broadcast_reader_options>(from_oldest, from_newest, read_only, ready_timeout);
                 return open_handle<py_broadcast_reader>(name, "open",
                                                         [&] { return broadcast_reader::open(name.c_str(), o); }, ready_timeout);
             },
-            py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
-            py::arg("ready_timeout") = 0.5,
-            "Attaches to a channel. from_oldest: start at the oldest message kept, not the next new one. "
+            py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("from_newest") = false,
+            py::arg("read_only") = false, py::arg("ready_timeout") = 0.5,
+            "Attaches to a channel. from_oldest / from_newest: start at the oldest message kept / the newest "
+            "present, not the next new one (not both: InvalidArgument). "
             "read_only: map read-only (try_read and poll work; a blocking read that would have to sleep raises "
             "AccessDenied, one with timeout 0 raises Timeout).")
         .def(

@@ -8,11 +8,18 @@ namespace {
 
 void bind_handle(py::module_& m) {
     py::class_<handle_base>(m, "Handle", R"doc(
-Base of every shmkit handle: close(), `closed`, `name`, and use as a context manager (closes on
-exit). close() raises BufferError while arrays, views or reservations over the handle's memory
-exist; a call blocked in another thread raises Closed within 50 ms of close().
+Base of every shmkit handle: close(), unlink(), `closed`, `name`, and use as a context manager
+(closes on exit). close() raises BufferError while arrays, views or reservations over the
+handle's memory exist; a call blocked in another thread raises Closed within 50 ms of close().
 )doc")
         .def("close", &handle_base::close, "Detaches (the segment stays). BufferError while views exist.")
+        .def(
+            "unlink",
+            [](handle_base& h) { check(h.quick([&] { return h.unlink_impl(); }), what(h.name(), "unlink").c_str()); },
+            "Removes the segment's name, if it still names this handle's segment (typically the owner's last "
+            "step); NotFound if it was removed, or the name now holds another segment. Every process that has the "
+            "segment open, this handle included, keeps using it. shmkit.remove(name) removes whatever the name "
+            "holds.")
         .def_property_readonly("closed", [](const handle_base& h) { return h.closed(); },
                                "True once close() has run.")
         .def_property_readonly("name", [](const handle_base& h) { return h.name(); },

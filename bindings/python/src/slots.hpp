@@ -44,7 +44,9 @@ inline bool same_dtype(const py::dtype& a, const py::dtype& b) {
 template <class K>
 struct py_slot_writer final : reserving_writer {
     typename K::writer impl;
+    py::object schema;  // stream: its shmkit.Schema (with the message class if one was given), or None
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
     sample_layout layout(std::uint64_t size) const { return K::layout(impl.description(), size); }
 };
 
@@ -52,7 +54,9 @@ template <class K>
 struct py_slot_reader final : handle_base {
     typename K::reader impl;
     sample_info last{};
+    py::object schema;  // stream: as the writer's
     void close_impl() noexcept override { impl.close(); }
+    errc unlink_impl() noexcept override { return impl.unlink(); }
     bool source(select_source* out) noexcept override {
         *out = impl.waitable();
         return true;

@@ -172,12 +172,13 @@ zero-copy from view_latest()/view_next()); `last` (or a view's `info`) carries p
 )doc");
     vr.def_static(
           "open",
-          [](const std::string& name, bool from_oldest, bool read_only, double ready_timeout) {
-              const auto o = reader_options<slot_reader_options>(from_oldest, read_only, ready_timeout);
+          [](const std::string& name, bool from_oldest, bool from_newest, bool read_only, double ready_timeout) {
+              const auto o = reader_options<slot_reader_options>(from_oldest, from_newest, read_only, ready_timeout);
               return open_handle<video_r>(name, "open", [&] { return video_reader::open(name.c_str(), o); }, ready_timeout);
           },
-          py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("read_only") = false,
-          py::arg("ready_timeout") = 0.5, "Attaches to a video ring.");
+          py::arg("name"), py::kw_only(), py::arg("from_oldest") = false, py::arg("from_newest") = false,
+          py::arg("read_only") = false, py::arg("ready_timeout") = 0.5, "Attaches to a video ring. from_oldest / from_newest: next() starts at the oldest frame kept / "
+          "the newest present (not the next new one).");
     video_props(vr);
     def_reader(vr);
 }

@@ -125,6 +125,22 @@ def test_broadcast_from_oldest(name):
     assert oldest.try_read() is None
 
 
+def test_broadcast_from_newest(name):
+    w = shmkit.BroadcastWriter.create(name, capacity=1024)
+    on_empty = shmkit.BroadcastReader.open(name, from_newest=True)  # nothing yet: the next new one
+    for i in range(40):  # many laps of the ring
+        w.write(b"msg%02d" % i)
+    assert on_empty.read(timeout=NO_HANG) != b"msg00"  # lapped meanwhile: the oldest kept
+    newest = shmkit.BroadcastReader.open(name, from_newest=True)
+    assert newest.next_seq == 39
+    assert newest.try_read() == b"msg39" and newest.last_seq == 39 and newest.lost == 0
+    assert newest.try_read() is None
+    w.write(b"msg40")
+    assert newest.try_read() == b"msg40"
+    with pytest.raises(shmkit.InvalidArgument):
+        shmkit.BroadcastReader.open(name, from_oldest=True, from_newest=True)
+
+
 def test_broadcast_lapped_read_returns_the_oldest_kept_with_lost(name):
     w, r = broadcast_pair(name, capacity=256)
     total = 40

@@ -135,6 +135,13 @@ def test_object_arrays_are_refused_everywhere(name):
         assert r.try_read() == structured.tobytes()
 
 
+def test_schema_mismatch(name):
+    with shmkit.StreamWriter.create(name, dtype="bytes", max_bytes=64, schema=shmkit.Schema("Status", 1)):
+        with pytest.raises(shmkit.SchemaMismatch) as e:
+            shmkit.StreamReader.open(name, schema=shmkit.Schema("Status", 2))
+    assert isinstance(e.value, shmkit.WrongKind) and e.value.code == "schema_mismatch"
+
+
 def test_wrong_process(name):
     # A role held through a handle belongs to the process that opened it: a forked child that
     # uses the inherited writer is told so, and the parent's messages are all delivered.
@@ -190,6 +197,7 @@ def test_error_classes_and_codes():
         assert issubclass(cls, base), (cls, base)
     assert issubclass(shmkit.LockTimeout, shmkit.Timeout)
     assert issubclass(shmkit.VersionMismatch, shmkit.InvalidLayout)
+    assert issubclass(shmkit.SchemaMismatch, shmkit.WrongKind)
 
 
 def _check_raised(excinfo, cls):

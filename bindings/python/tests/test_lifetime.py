@@ -434,3 +434,43 @@ def test_remove_stream_while_attached(name):
     w.close()
     w2.close()
     r.close()
+
+
+def test_owner_unlink_removes_its_own_name_only(name):
+    w = shmkit.StreamWriter.create(name, dtype="int32", shape=1)
+    r = shmkit.StreamReader.open(name)
+    w.unlink()
+    with pytest.raises(shmkit.NotFound):
+        shmkit.StreamReader.open(name)
+    w.write(np.array([5], np.int32))  # both handles keep using the segment
+    assert r.next(5).tolist() == [5]
+    with pytest.raises(shmkit.NotFound):
+        w.unlink()  # already gone
+    # The name now holds another segment: the old handles' unlink leaves it alone.
+    with shmkit.StreamWriter.create(name, dtype="int32", shape=1) as w2:
+        with pytest.raises(shmkit.NotFound):
+            w.unlink()
+        with pytest.raises(shmkit.NotFound):
+            r.unlink()
+        shmkit.StreamReader.open(name).close()
+        w2.unlink()
+    w.close()
+    with pytest.raises(shmkit.Closed):
+        w.unlink()
+    r.close()
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: shmkit.BroadcastWriter.create(n),
+    lambda n: shmkit.SpscConsumer.create(n),
+    lambda n: shmkit.CommandReader.create(n),
+    lambda n: shmkit.Block.create(n, 64),
+    lambda n: shmkit.KV.create(n, ["k"]),
+    lambda n: shmkit.VideoWriter.create(n, width=4, height=2, format="gray8"),
+    lambda n: shmkit.AudioWriter.create(n, channels=1),
+], ids=["broadcast", "spsc", "command", "block", "kv", "video", "audio"])
+def test_every_handle_unlinks_its_segment(name, make):
+    with make(name) as h:
+        h.unlink()
+        assert not any(s["name"] == name for s in shmkit.list_segments())
+

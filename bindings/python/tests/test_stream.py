@@ -168,6 +168,46 @@ def test_stream_next_order_and_overrun(name):
             assert new.try_next().tolist() == [3 * total]
 
 
+@pytest.mark.parametrize("kind", ["stream", "video", "audio"])
+def test_slot_readers_from_newest(name, kind):
+    if kind == "stream":
+        w = shmkit.StreamWriter.create(name, dtype="int64", shape=1, slots=4)
+        sample = lambda i: np.array([i], np.int64)  # noqa: E731
+        reader = shmkit.StreamReader
+    elif kind == "video":
+        w = shmkit.VideoWriter.create(name, width=4, height=2, format="gray8", slots=4)
+        sample = lambda i: np.full((2, 4), i, np.uint8)  # noqa: E731
+        reader = shmkit.VideoReader
+    else:
+        w = shmkit.AudioWriter.create(name, channels=1, format="s16le", sample_rate=8000, buffer_seconds=0.001,
+                                      slots=4)
+        sample = lambda i: np.full((8, 1), i, np.int16)  # noqa: E731
+        reader = shmkit.AudioReader
+    with w, reader.open(name, from_newest=True) as on_empty:
+        assert on_empty.next_index == 0  # nothing present: the next new sample
+        for i in range(7):  # laps the 4 slots
+            w.write(sample(i))
+        with reader.open(name, from_newest=True) as r:
+            assert r.next_index == 6
+            assert np.array_equal(r.next(NO_HANG), sample(6)) and r.last.index == 6 and r.lost == 0
+            assert r.try_next() is None
+        with pytest.raises(shmkit.InvalidArgument):
+            reader.open(name, from_oldest=True, from_newest=True)
+
+
+def test_stream_from_newest_in_another_process(name):
+    from conftest import run_python
+    with shmkit.StreamWriter.create(name, dtype="int64", shape=1, slots=4) as w:
+        for i in range(7):
+            w.write(np.array([i], np.int64))
+        out = run_python("""
+            import sys, shmkit
+            with shmkit.StreamReader.open(sys.argv[1], from_newest=True) as r:
+                print(r.next(0).tolist(), r.last.index, r.try_next())
+        """, name).stdout
+        assert out.split() == ["[6]", "6", "None"]
+
+
 def test_stream_wait_latest(name):
     with shmkit.StreamWriter.create(name, dtype="int32", shape=2) as w, shmkit.StreamReader.open(name) as r:
         w.write(np.array([1, 2], np.int32))

@@ -2,11 +2,13 @@
 // samples or frames with contents both sides can predict, and exits 0 only if everything it
 // read was exactly what the Python side wrote.
 //
-//   shmkit_xlang <kind>-write NAME N     kind: broadcast, spsc, stream, video
+//   shmkit_xlang <kind>-write NAME N     kind: broadcast, spsc, stream, video, status
 //   shmkit_xlang <kind>-read NAME N
 //
 // Message i is "msg-<i>"; stream sample i is float32[4] {i, i+0.5, i+1, i+1.5}; video frame i
-// is 64x48 RGB24 with every byte (i * 7 + row) % 256 and pts i * 1000.
+// is 64x48 RGB24 with every byte (i * 7 + row) % 256 and pts i * 1000. A status stream stores
+// the schema of test_xlang.py's Status (name "Status", fields "gain:float,cam_on:bool"), and its
+// message i is the msgpack map {"gain": i + 0.5, "cam_on": i odd}.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -34,6 +36,20 @@ std::string message(int i) { return "msg-" + std::to_string(i); }
 
 void stream_sample(int i, float* out) {
     for (int k = 0; k < 4; ++k) out[k] = static_cast<float>(i) + 0.5f * static_cast<float>(k);
+}
+
+constexpr char status_fields[] = "gain:float,cam_on:bool";
+
+std::vector<std::uint8_t> status_message(int i) {
+    std::vector<std::uint8_t> m{0x82, 0xa4, 'g', 'a', 'i', 'n', 0xcb};  // map of 2; "gain"; float 64
+    const double gain = i + 0.5;
+    std::uint64_t bits;
+    std::memcpy(&bits, &gain, sizeof bits);
+    for (int k = 7; k >= 0; --k) m.push_back(static_cast<std::uint8_t>(bits >> (8 * k)));  // big-endian
+    const std::uint8_t key[] = {0xa6, 'c', 'a', 'm', '_', 'o', 'n'};  // "cam_on"
+    m.insert(m.end(), key, key + sizeof key);
+    m.push_back(i % 2 == 1 ? 0xc3 : 0xc2);  // true, false
+    return m;
 }
 
 void video_frame(int i, std::vector<std::uint8_t>& frame) {
@@ -138,6 +154,44 @@ int stream_read(const char* name, int n) {
     return 0;
 }
 
+int status_write(const char* name, int n) {
+    stream_config c;
+    c.type = dtype::bytes;
+    c.ndim = 0;
+    c.max_bytes = 64;
+    c.slots = static_cast<std::uint64_t>(n + 1);
+    c.schema_name = "Status";
+    c.schema_hash = fields_hash(status_fields, sizeof status_fields - 1);
+    auto w = stream_writer::create(name, c);
+    if (!w) return fail("create", w.error());
+    for (int i = 0; i < n; ++i) {
+        const std::vector<std::uint8_t> m = status_message(i);
+        const errc e = w->write(m.data(), m.size());
+        if (failed(e)) return fail("write", e);
+    }
+    return 0;
+}
+
+int status_read(const char* name, int n) {
+    stream_reader_options o;
+    o.from_oldest = true;
+    o.expect.schema_name = "Status";
+    o.expect.schema_hash = fields_hash(status_fields, sizeof status_fields - 1);
+    auto r = stream_reader::open(name, o);
+    if (!r) return fail("open", r.error());
+    for (int i = 0; i < n; ++i) {
+        std::uint8_t got[64];
+        auto s = r->next(got, sizeof got, timeout);
+        if (!s) return fail("next", s.error());
+        const std::vector<std::uint8_t> want = status_message(i);
+        if (s->size != want.size() || std::memcmp(got, want.data(), want.size()) != 0) {
+            std::fprintf(stderr, "shmkit_xlang: status message %d differs\n", i);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int video_write(const char* name, int n) {
     video_config c;
     c.width = width;
@@ -178,7 +232,7 @@ int video_read(const char* name, int n) {
 
 int main(int argc, char** argv) {
     if (argc != 4) {
-        std::fputs("usage: shmkit_xlang <broadcast|spsc|stream|video>-<write|read> NAME N\n", stderr);
+        std::fputs("usage: shmkit_xlang <broadcast|spsc|stream|video|status>-<write|read> NAME N\n", stderr);
         return 2;
     }
     const std::string op = argv[1];
@@ -190,6 +244,8 @@ int main(int argc, char** argv) {
     if (op == "spsc-read") return spsc_read(name, n);
     if (op == "stream-write") return stream_write(name, n);
     if (op == "stream-read") return stream_read(name, n);
+    if (op == "status-write") return status_write(name, n);
+    if (op == "status-read") return status_read(name, n);
     if (op == "video-write") return video_write(name, n);
     if (op == "video-read") return video_read(name, n);
     std::fprintf(stderr, "shmkit_xlang: unknown operation '%s'\n", op.c_str());

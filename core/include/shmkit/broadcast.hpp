@@ -150,6 +150,7 @@ private:
     errc bind(std::uint8_t* base, std::uint64_t size, const broadcast_reader_options& options) noexcept;
     errc start_at_head() noexcept;
     errc start_at_oldest() noexcept;
+    errc start_at_newest() noexcept;
     errc resync_after_lap() noexcept;
 };
 

@@ -66,6 +66,7 @@ public:
     bool is_full() const noexcept { return spsc_producer::is_full(); }
     bool is_open() const noexcept { return spsc_producer::is_open(); }
     using spsc_producer::close;
+    using spsc_producer::unlink;  // removes the channel's name, if it still names this channel
     // The largest frame: at most largest_frame(capacity()).
     std::uint64_t max_frame() const noexcept { return max_message(); }
     std::uint64_t metadata_capacity() const noexcept { return metadata_capacity_; }
@@ -121,6 +122,7 @@ public:
     bool is_full() const noexcept { return spsc_consumer::is_full(); }
     bool is_open() const noexcept { return spsc_consumer::is_open(); }
     using spsc_consumer::close;
+    using spsc_consumer::unlink;
     bool poll() noexcept { return spsc_consumer::poll(); }  // a frame is waiting
     using spsc_consumer::waitable;
     std::uint64_t max_frame() const noexcept { return max_message(); }

@@ -32,6 +32,11 @@ public:
                                         const channel_options& options = {}) noexcept;
     bool is_open() const noexcept { return requests_.is_open(); }
     void close() noexcept;
+    // Removes both channels' names (those that still name this duplex's channels).
+    [[nodiscard]] errc unlink() noexcept {
+        const errc requests = requests_.unlink(), responses = responses_.unlink();
+        return failed(requests) ? requests : responses;
+    }
     std::uint64_t max_request() const noexcept { return requests_.max_frame(); }
     std::uint64_t max_response() const noexcept;
 
@@ -118,6 +123,10 @@ public:
     static result<duplex_client> open(const char* name, const channel_options& options = {}) noexcept;
     bool is_open() const noexcept { return requests_.is_open(); }
     void close() noexcept;
+    [[nodiscard]] errc unlink() noexcept {
+        const errc requests = requests_.unlink(), responses = responses_.unlink();
+        return failed(requests) ? requests : responses;
+    }
     std::uint64_t max_request() const noexcept { return requests_.max_frame(); }
     std::uint64_t max_response() const noexcept;
 

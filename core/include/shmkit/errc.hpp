@@ -47,7 +47,9 @@ namespace shmkit {
     X(wrong_process, WrongProcess,                                                                               \
       "the handle holds a role for the process that opened it and this is another (a child that inherited it "   \
       "across fork()): open a new handle in this process")                                                     \
-    X(already_set, AlreadySet, "written once and already written (a channel's metadata block)")
+    X(already_set, AlreadySet, "written once and already written (a channel's metadata block)")                 \
+    X(schema_mismatch, SchemaMismatch,                                                                           \
+      "the stream's message schema (type name and field hash) is not the one the reader expects")
 
 // Every fallible call returns errc (or result<T>); ignoring one is a compile warning.
 enum class [[nodiscard]] errc : std::uint8_t {

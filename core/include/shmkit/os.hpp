@@ -47,6 +47,10 @@ void shm_close(mapping* m) noexcept;
 
 errc shm_unlink(const char* name) noexcept;
 
+// Removes `name` only if it still names the object `m` maps: ok; not_found if it names nothing
+// or another object (the segment was removed, and perhaps created again by someone else).
+errc shm_unlink_mapped(const char* name, const mapping& m) noexcept;
+
 // What shm_peek() and the stale predicate see of an object: a copy of its first bytes, read
 // without mapping it (an object truncated meanwhile cannot fault the reader).
 struct object_snapshot {

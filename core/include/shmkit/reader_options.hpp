@@ -7,8 +7,11 @@
 namespace shmkit {
 
 struct reader_options {
-    // Start at the oldest message or sample still kept, not at the next new one.
+    // Where in-order reads start: by default at the next message or sample written after
+    // attach. from_oldest: at the oldest one still kept. from_newest: at the newest one present
+    // at attach (the next new one if there is none). Not both (invalid_argument).
     bool from_oldest = false;
+    bool from_newest = false;
     // Map read-only: the non-waiting calls work; a blocking call that would have to sleep gets
     // access_denied (sleeping announces the reader on a shared wait word).
     bool read_only = false;

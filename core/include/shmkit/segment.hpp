@@ -38,6 +38,10 @@ errc validate_name(const char* name) noexcept;
 // The checksum over [0, header_size) of an initialised header (state and checksum read as 0).
 std::uint32_t header_checksum(const void* base, std::uint32_t header_size) noexcept;
 
+// FNV-1a, 64-bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3), as core/SPEC.md
+// states it: the hash of kv key names and of stream schemas' field descriptions.
+std::uint64_t fnv1a_64(const void* data, std::size_t size) noexcept;
+
 // Validates a mapped segment's common header against the mapped size, in this order:
 // too small -> invalid_layout; still being created -> not_ready; magic -> invalid_layout;
 // version -> version_mismatch; kind -> wrong_kind; header_size -> invalid_layout;
@@ -104,6 +108,11 @@ public:
 
     // Removes the name; processes that have it mapped keep their mapping.
     static errc remove(const char* name) noexcept;
+
+    // Removes this segment's name if the name still refers to this segment: ok; not_found if it
+    // was removed, or now names another segment; not_open without a named segment mapped.
+    // Processes that have it mapped keep their mapping.
+    [[nodiscard]] errc unlink() noexcept;
 
     // Removes `name` if its creator is dead and (unless `even_if_in_use`) nobody has it open.
     static errc remove_if_stale(const char* name, bool even_if_in_use) noexcept;

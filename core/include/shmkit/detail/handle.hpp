@@ -53,6 +53,12 @@ public:
         reset();
     }
 
+    // Removes the name of the segment this handle created or opened, if the name still refers
+    // to it (the owner's last step: not_found if it was removed, or now names another segment).
+    // Every process that has it open, this handle included, keeps using it. not_open for a
+    // closed handle, or one over caller-given memory (which has no name).
+    [[nodiscard]] errc unlink() noexcept { return State::segment_.unlink(); }
+
 protected:
     // The one path for create, open and attach: a closed Handle takes the segment just created
     // or opened (or its error), then binds over its memory with Handle::bind(base, size, args...).
