@@ -9,7 +9,7 @@ namespace {
 // "<name><suffix>" into `out`; invalid_argument if it does not fit (a valid name is shorter).
 // Copied byte by byte: the core calls no libc string function.
 template <std::size_t N>
-errc channel_name(const char* name, const char (&suffix)[N], char (&out)[256]) noexcept {
+errc suffixed(const char* name, const char (&suffix)[N], char (&out)[256]) noexcept {
     if (name == nullptr) return errc::invalid_argument;
     std::size_t n = 0;
     for (; name[n] != '\0'; ++n) {
@@ -36,15 +36,17 @@ nanoseconds left_until(std::uint64_t deadline_ns) noexcept {
 
 }  // namespace
 
+errc detail::duplex_names::make(const char* name) noexcept {
+    const errc e = suffixed(name, duplex_request_suffix, request);
+    return failed(e) ? e : suffixed(name, duplex_response_suffix, response);
+}
+
 // ---- server ----------------------------------------------------------------------------------
 
 result<duplex_server> duplex_server::create(const char* name, const duplex_config& config,
                                             const channel_options& options) noexcept {
-    char request_name[256], response_name[256];
-    errc e = channel_name(name, duplex_request_suffix, request_name);
-    if (failed(e)) return e;
-    e = channel_name(name, duplex_response_suffix, response_name);
-    if (failed(e)) return e;
+    detail::duplex_names names;
+    if (const errc e = names.make(name); failed(e)) return e;
     channel_config requests;
     requests.capacity = config.request_capacity;
     requests.max_frame = config.max_request;
@@ -52,26 +54,17 @@ result<duplex_server> duplex_server::create(const char* name, const duplex_confi
     responses.capacity = config.response_capacity;
     responses.max_frame = response_frame_limit(config.max_response);
     duplex_server s;
-    auto r = channel_reader::create(request_name, requests, options);
+    auto r = channel_reader::create(names.request, requests, options);
     if (!r) return r.error();
     s.requests_ = static_cast<result<channel_reader>&&>(r).value();
-    auto w = channel_writer::create(response_name, responses, options);
+    auto w = channel_writer::create(names.response, responses, options);
     if (!w) {
         s.requests_.close();
-        static_cast<void>(segment::remove(request_name));
+        static_cast<void>(segment::remove(names.request));
         return w.error();
     }
     s.responses_ = static_cast<result<channel_writer>&&>(w).value();
     return s;
-}
-
-void duplex_server::close() noexcept {
-    requests_.close();
-    responses_.close();
-}
-
-std::uint64_t duplex_server::max_response() const noexcept {
-    return responses_.max_frame() < header_size ? 0 : responses_.max_frame() - header_size;
 }
 
 result<message_view> duplex_server::receive_request(nanoseconds timeout) noexcept {
@@ -105,30 +98,18 @@ result<reservation> duplex_server::reserve_response(std::uint64_t request_seq, s
 // ---- client ----------------------------------------------------------------------------------
 
 result<duplex_client> duplex_client::open(const char* name, const channel_options& options) noexcept {
-    char request_name[256], response_name[256];
-    errc e = channel_name(name, duplex_request_suffix, request_name);
-    if (failed(e)) return e;
-    e = channel_name(name, duplex_response_suffix, response_name);
-    if (failed(e)) return e;
+    detail::duplex_names names;
+    if (const errc e = names.make(name); failed(e)) return e;
     duplex_client c;
-    auto w = channel_writer::open(request_name, options);
+    auto w = channel_writer::open(names.request, options);
     if (!w) return w.error();
     c.requests_ = static_cast<result<channel_writer>&&>(w).value();
-    auto r = channel_reader::open(response_name, options);
+    auto r = channel_reader::open(names.response, options);
     if (!r) return r.error();  // c's destructor gives the request channel's role back
     c.responses_ = static_cast<result<channel_reader>&&>(r).value();
     // Responses to requests numbered before this client's first are a dead predecessor's.
     c.first_seq_ = c.requests_.next_seq();
     return c;
-}
-
-void duplex_client::close() noexcept {
-    requests_.close();
-    responses_.close();
-}
-
-std::uint64_t duplex_client::max_response() const noexcept {
-    return responses_.max_frame() < header_size ? 0 : responses_.max_frame() - header_size;
 }
 
 result<std::uint64_t> duplex_client::send_request(const void* data, std::size_t size, nanoseconds timeout) noexcept {

@@ -25,20 +25,46 @@ struct duplex_config {
     std::uint32_t max_response = 0;               // payload bytes, after the response header
 };
 
-// The server: creates both channels (the request channel's reader, the response channel's writer).
-class duplex_server {
+namespace detail {
+// What both ends hold: their end of each channel.
+template <class RequestEnd, class ResponseEnd>
+class duplex_end {
 public:
-    static result<duplex_server> create(const char* name, const duplex_config& config = {},
-                                        const channel_options& options = {}) noexcept;
     bool is_open() const noexcept { return requests_.is_open(); }
-    void close() noexcept;
+    void close() noexcept {
+        requests_.close();
+        responses_.close();
+    }
     // Removes both channels' names (those that still name this duplex's channels).
     [[nodiscard]] errc unlink() noexcept {
         const errc requests = requests_.unlink(), responses = responses_.unlink();
         return failed(requests) ? requests : responses;
     }
     std::uint64_t max_request() const noexcept { return requests_.max_frame(); }
-    std::uint64_t max_response() const noexcept;
+    // The largest response payload: a response frame less its header.
+    std::uint64_t max_response() const noexcept {
+        const std::uint64_t frame = responses_.max_frame();
+        return frame < sizeof(duplex_response_header) ? 0 : frame - sizeof(duplex_response_header);
+    }
+
+protected:
+    RequestEnd requests_;
+    ResponseEnd responses_;
+};
+
+// The two channels' names of duplex `name`: invalid_argument if they would be too long.
+struct duplex_names {
+    char request[256];
+    char response[256];
+    errc make(const char* name) noexcept;
+};
+}  // namespace detail
+
+// The server: creates both channels (the request channel's reader, the response channel's writer).
+class duplex_server : public detail::duplex_end<channel_reader, channel_writer> {
+public:
+    static result<duplex_server> create(const char* name, const duplex_config& config = {},
+                                        const channel_options& options = {}) noexcept;
 
     // The next request in place (seq: its sequence number, which its response must carry),
     // waiting up to `timeout`; valid until release_request(), which must come before the next
@@ -67,8 +93,6 @@ public:
     errc serve_one(Handler&& handler, nanoseconds timeout = wait_forever) noexcept;
 
 private:
-    channel_reader requests_;
-    channel_writer responses_;
     static void finish_response(detail::reservation_state& r, std::size_t used, bool publish) noexcept;
     friend class duplex_response;
 };
@@ -118,17 +142,9 @@ errc duplex_server::serve_one(Handler&& handler, nanoseconds timeout) noexcept {
 }
 
 // The client: opens both channels (the request channel's writer, the response channel's reader).
-class duplex_client {
+class duplex_client : public detail::duplex_end<channel_writer, channel_reader> {
 public:
     static result<duplex_client> open(const char* name, const channel_options& options = {}) noexcept;
-    bool is_open() const noexcept { return requests_.is_open(); }
-    void close() noexcept;
-    [[nodiscard]] errc unlink() noexcept {
-        const errc requests = requests_.unlink(), responses = responses_.unlink();
-        return failed(requests) ? requests : responses;
-    }
-    std::uint64_t max_request() const noexcept { return requests_.max_frame(); }
-    std::uint64_t max_response() const noexcept;
 
     // Sends a request (a copy), waiting up to `timeout` for room: its sequence number, which its
     // response will carry; peer_dead (the server died), timeout, message_too_large.
@@ -148,8 +164,6 @@ public:
     bool server_connected() const noexcept { return responses_.writer_connected(); }
 
 private:
-    channel_writer requests_;
-    channel_reader responses_;
     std::uint64_t first_seq_ = 0;  // this client's first request; earlier responses are not ours
     std::uint64_t in_flight_ = 0;
 };
