@@ -13,11 +13,16 @@ using detail::plausible_span;
 
 }  // namespace
 
+namespace {
+// Where an end's control block ends: a channel's metadata line follows spsc's control block.
+std::uint32_t control_end(kind k) noexcept { return k == kind::channel ? channel_metadata_offset : spsc_ring_offset; }
+}  // namespace
+
 namespace detail {
 errc inspect_spsc_ring(const void* base, std::uint64_t size, kind k, spsc_info* out, ring_geometry* geometry) noexcept {
     detail::ring_layout l;
     const errc e = detail::map_ring_layout(static_cast<std::uint8_t*>(const_cast<void*>(base)), size,
-                                           {k, k == kind::channel ? channel_metadata_offset : spsc_ring_offset}, &l);
+                                           {k, control_end(k)}, &l);
     if (failed(e)) return e;
     const auto* c = reinterpret_cast<const spsc_control*>(l.control);
     out->capacity = l.geometry.capacity;
@@ -42,11 +47,6 @@ errc inspect_spsc(const void* base, std::uint64_t size, spsc_info* out) noexcept
 // ---- the shared part of both ends -------------------------------------------------------
 
 namespace detail {
-
-namespace {
-// Where an end's control block ends: a channel's metadata line follows spsc's control block.
-std::uint32_t control_end(kind k) noexcept { return k == kind::channel ? channel_metadata_offset : spsc_ring_offset; }
-}  // namespace
 
 atomic_u64& spsc_end_state::role() const noexcept { return producer_side_ ? control_->producer : control_->consumer; }
 atomic_u64& spsc_end_state::peer_role() const noexcept {
