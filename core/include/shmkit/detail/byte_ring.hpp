@@ -13,6 +13,7 @@
 
 #include "shmkit/detail/atomic.hpp"
 #include "shmkit/detail/copy.hpp"
+#include "shmkit/detail/divisor.hpp"
 #include "shmkit/detail/sanitizers.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/wire/byte_ring.hpp"
@@ -68,12 +69,14 @@ errc validate_ring_geometry(const ring_geometry& g, kind k, std::uint64_t segmen
 class byte_ring {
 public:
     byte_ring() noexcept = default;
-    byte_ring(std::uint8_t* data, std::uint64_t capacity) noexcept : data_(data), capacity_(capacity) {}
+    byte_ring(std::uint8_t* data, std::uint64_t capacity) noexcept
+        : data_(data), capacity_(capacity), by_capacity_(capacity) {}
 
     std::uint64_t capacity() const noexcept { return capacity_; }
-    std::uint64_t offset(std::uint64_t pos) const noexcept { return pos % capacity_; }
+    // By multiplication, not a divide instruction: every record costs several (divisor.hpp).
+    std::uint64_t offset(std::uint64_t pos) const noexcept { return by_capacity_.remainder(pos); }
     std::uint32_t lap(std::uint64_t pos) const noexcept {
-        return static_cast<std::uint32_t>(pos / capacity_) & lap_mask;
+        return static_cast<std::uint32_t>(by_capacity_.quotient(pos)) & lap_mask;
     }
     std::uint8_t* at(std::uint64_t offset) const noexcept { return data_ + offset; }
 
@@ -179,6 +182,7 @@ public:
 private:
     std::uint8_t* data_ = nullptr;
     std::uint64_t capacity_ = 1;
+    detail::divisor by_capacity_;
 };
 
 }  // namespace shmkit
