@@ -16,7 +16,7 @@ CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 DEB_PACKAGES := cmake make g++ clang libclang-rt-dev binutils pkg-config googletest libgtest-dev libbenchmark-dev relacy-dev \
                 g++-aarch64-linux-gnu qemu-user g++-mingw-w64-x86-64-posix wine64 \
                 python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel \
-                python3-numpy python3-pytest python3-msgpack python3-pydantic pybind11-dev
+                python3-numpy python3-pytest python3-msgpack python3-pydantic python3-matplotlib pybind11-dev
 
 # The interpreter the Python module is built for: the system's, which has Debian's numpy and
 # pytest, never whichever python3 comes first on PATH (pyenv shims, ...). Override: make PYTHON=...
@@ -33,7 +33,7 @@ FUZZ_TEST_SECONDS ?= 20
 FUZZ_TARGETS := fuzz_segments fuzz_inventory
 
 .PHONY: help deps build demo test test-native test-python test-pip test-clang cross-test sanitize test-asan test-tsan \
-        test-windows test-fuzz fuzz bench bench-python clean
+        test-windows test-fuzz fuzz bench bench-readme bench-python clean
 
 help:
 	@echo "make demo        build and run the demo (a writer and two readers, ~3 s)"
@@ -52,7 +52,11 @@ help:
 	@echo "                 $(BUILD)/fuzz and run each for FUZZ_SECONDS (default $(FUZZ_SECONDS)) on a scratch"
 	@echo "                 copy of tests/fuzz/corpus; prints executions and execs/s, fails on a crash"
 	@echo "make test-fuzz   the short fuzz of make test: make fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)"
-	@echo "make bench       run the benchmarks (writes $(BUILD)/bench.json)"
+	@echo "make bench       run the benchmarks (writes $(BUILD)/bench.json), then the report:"
+	@echo "                 $(BUILD)/bench-report/report.md and its plots"
+	@echo "make bench-readme regenerate README.md's performance section and docs/perf-latency.png from"
+	@echo "                 the existing $(BUILD)/bench.json and $(BUILD)/bench-peers.json (whichever"
+	@echo "                 exist), without running any benchmark"
 	@echo "make bench-python the Python per-call overheads beside the C++ figures"
 	@echo "make deps        install missing Debian/Ubuntu packages (apt-get)"
 	@echo "make clean       remove $(BUILD)/"
@@ -157,9 +161,23 @@ fuzz: deps
 test-fuzz:
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
 
+BENCH_REPORT := $(BUILD)/bench-report
+
 bench: deps
 	$(call configure,$(BUILD)/release,-DCMAKE_BUILD_TYPE=Release -DSHMKIT_BUILD_TESTS=OFF)
 	$(BUILD)/release/bench/shmkit_bench --benchmark_out=$(BUILD)/bench.json --benchmark_out_format=json
+	$(PYTHON) bench/report.py --bench $(BUILD)/bench.json --out $(BENCH_REPORT)
+	@echo "make bench: JSON in $(BUILD)/bench.json; report in $(BENCH_REPORT)/report.md, plots beside it"
+
+# The README's generated section (between <!-- perf:begin --> and <!-- perf:end -->) and the
+# plot it shows, from whichever of the two suites' JSON files exist; no benchmark runs.
+BENCH_JSON = $(if $(wildcard $(BUILD)/bench.json),--bench $(BUILD)/bench.json) \
+             $(if $(wildcard $(BUILD)/bench-peers.json),--peers $(BUILD)/bench-peers.json)
+bench-readme: deps
+	@if [ -z "$(strip $(BENCH_JSON))" ]; then \
+	  echo "make bench-readme: no $(BUILD)/bench.json or $(BUILD)/bench-peers.json: run the benchmarks first"; \
+	  exit 1; fi
+	$(PYTHON) bench/report.py $(BENCH_JSON) --out $(BENCH_REPORT) --readme README.md --docs-plot docs/perf-latency.png
 
 bench-python: deps
 	$(call configure,$(BUILD)/release,-DCMAKE_BUILD_TYPE=Release -DSHMKIT_BUILD_TESTS=OFF $(PYTHON_FLAGS))
