@@ -159,6 +159,7 @@ result<segment> segment::create(const char* name, kind k, std::uint32_t header_s
     }
     os::create_options create_opts;
     create_opts.mode = options.mode;
+    create_opts.reserve_memory = options.reserve_memory;
     segment s;
     errc e = os::shm_create(name, total_size, create_opts, &s.map_);
     // A port that names objects when creating them finds the name taken here rather than in

@@ -62,7 +62,7 @@ errc shm_create(const char* name, std::uint64_t size, const create_options& opti
     }
     // Reserve the memory now: on a full /dev/shm (Docker's 64 MB default) this fails cleanly
     // with no_space, where a plain ftruncate would succeed and SIGBUS on first touch.
-    const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
+    const int rc = options.reserve_memory ? ::posix_fallocate(fd, 0, static_cast<off_t>(size)) : 0;
     if (rc != 0 && rc != EOPNOTSUPP && rc != EINVAL) {
         errno = rc;
         const errc e = fail_with_errno();

@@ -72,6 +72,34 @@ TEST(Segment, ConfiguredModeIsExactWhateverTheUmask) {
 #endif
 }
 
+// By default the whole segment is backed by memory at creation (a full /dev/shm is no_space
+// then, not SIGBUS later); reserve_memory = false leaves the pages to be backed as they are
+// first written, which is what makes creating a large segment fast.
+TEST(Segment, MemoryIsReservedAtCreationUnlessTurnedOff) {
+#if defined(_WIN32)
+    GTEST_SKIP() << "Windows charges a section's memory at creation either way";
+#else
+    constexpr std::uint64_t size = 16u << 20;
+    const auto backed_bytes = [](const char* name) -> std::uint64_t {
+        struct stat st;
+        if (::stat((std::string("/dev/shm") + name).c_str(), &st) != 0) return 0;
+        return static_cast<std::uint64_t>(st.st_blocks) * 512;
+    };
+    unique_name reserved("reserved");
+    auto a = make_ready(reserved.c_str(), size);
+    ASSERT_TRUE(a) << to_string(a.error());
+    EXPECT_GE(backed_bytes(reserved.c_str()), size);
+    unique_name lazy("lazy");
+    segment_options options;
+    options.reserve_memory = false;
+    auto b = make_ready(lazy.c_str(), size, options);
+    ASSERT_TRUE(b) << to_string(b.error());
+    EXPECT_LT(backed_bytes(lazy.c_str()), size / 16);  // the header pages only
+    b->base()[size - 1] = 1;  // a page is backed when it is first written
+    EXPECT_EQ(b->base()[size - 1], 1);
+#endif
+}
+
 TEST(Segment, SizesBeyondTheLimitAreArgumentErrors) {
     unique_name name("huge");
     EXPECT_EQ(segment::create(name.c_str(), kind::block, kHeader, max_segment_bytes + 1, {}).error(),

@@ -23,10 +23,12 @@ struct mapping {
 
 struct create_options {
     std::uint32_t mode = 0600;  // POSIX permission bits of the new object
+    bool reserve_memory = true;  // back the object with memory now (see shm_create)
 };
 
-// Creates a new object of exactly `size` bytes, backs it with memory now (no_space instead of a
-// later SIGBUS when /dev/shm is full), maps it read-write and marks it in use. The memory reads
+// Creates a new object of exactly `size` bytes, backs it with memory now when
+// `reserve_memory` is set (no_space instead of a later SIGBUS when /dev/shm is full; a port
+// whose OS charges memory at creation anyway, as Windows' SEC_COMMIT does, ignores it), maps it read-write and marks it in use. The memory reads
 // as zero. The object is not reachable by `name` yet: shm_link() names it once it is complete,
 // so no process ever finds a half-made object, and one whose creator dies before that vanishes
 // with it. (A port whose OS can only name an object when creating it names it here and fails

@@ -68,6 +68,12 @@ struct segment_options {
     // (pymembus's `new`). Processes that have the old one mapped keep using it, alone.
     bool replace_existing = false;
     bool prefault = false;           // populate the pages at creation (fresh pages cost ~8x memcpy)
+    // Back the whole segment with memory at creation, so that a full /dev/shm (Docker's 64 MB
+    // default) fails create() with no_space. Without it, creating is a few syscalls whatever the
+    // size (a 256 MiB reservation takes 50-120 ms), but a write to a page the system then cannot
+    // back kills the writing process with SIGBUS. Windows charges the memory at creation either
+    // way, at no such cost, and ignores it.
+    bool reserve_memory = true;
     // Let the segment use membarrier-paired barriers when this process can (cheaper notifies and
     // read locks). Clear it if processes that cannot issue membarrier (qemu-user, a seccomp
     // profile that denies it) must attach; they are refused (unsupported) otherwise.
