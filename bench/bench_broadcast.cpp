@@ -139,6 +139,11 @@ void BM_Broadcast_WriterThroughput(benchmark::State& state) {
     const double rate = static_cast<double>(state.iterations()) / cpu;
     report_ratio_to_no_readers(state, readers, rate, &g_throughput_no_readers);
     state.counters["readers_received"] = static_cast<double>(f->received.load());
+    // What share of the messages written each reader received (the rest it was lapped past).
+    if (readers > 0) {
+        state.counters["received_share"] = static_cast<double>(f->received.load()) /
+                                           (static_cast<double>(state.iterations()) * readers);
+    }
     w = broadcast_writer{};
     shared_delete(f);
 }

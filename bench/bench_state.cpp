@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "shmkit/block.hpp"
 #include "shmkit/kv.hpp"
 #include "shmkit/stream.hpp"
 #include "shmkit/video.hpp"
@@ -96,6 +97,7 @@ void BM_Video_Publish1080p(benchmark::State& state) {
     auto w = video_writer::create(name.c_str(), c, prefaulted);
     const std::size_t bytes = w->description().frame_bytes;
     std::vector<std::uint8_t> frame(bytes, 9);
+    const std::uint64_t start = os::monotonic_ns();
     for (auto _ : state) {
         if (ZeroCopy) {
             auto slot = w->reserve_frame(1, 1);
@@ -106,8 +108,10 @@ void BM_Video_Publish1080p(benchmark::State& state) {
             static_cast<void>(w->write_frame(frame.data(), frame.size(), 1, 1));
         }
     }
+    const double per_frame = static_cast<double>(os::monotonic_ns() - start) / static_cast<double>(state.iterations());
     const double floor = memcpy_floor_ns(bytes);
     state.counters["memcpy_ns"] = floor;
+    state.counters["ratio_to_memcpy"] = per_frame / floor;
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
     w = video_writer{};
     static_cast<void>(segment::remove(name.c_str()));
@@ -125,14 +129,40 @@ void BM_Video_Latest1080p(benchmark::State& state) {
     auto r = video_reader::open(name.c_str());
     std::vector<std::uint8_t> frame(w->description().frame_bytes, 3), out(frame.size());
     static_cast<void>(w->write_frame(frame.data(), frame.size()));
+    const std::uint64_t start = os::monotonic_ns();
     for (auto _ : state) benchmark::DoNotOptimize(r->latest(out.data(), out.size()));
+    const double per_frame = static_cast<double>(os::monotonic_ns() - start) / static_cast<double>(state.iterations());
     state.counters["memcpy_ns"] = memcpy_floor_ns(frame.size());
+    state.counters["ratio_to_memcpy"] = per_frame / state.counters["memcpy_ns"];
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * frame.size()));
     r = video_reader{};
     w = video_writer{};
     static_cast<void>(segment::remove(name.c_str()));
 }
 BENCHMARK(BM_Video_Latest1080p)->Unit(benchmark::kMicrosecond);
+
+// Creating a 256 MiB block, with the default memory reservation (reserve:1) and without it
+// (reserve:0, segment_options::reserve_memory = false), then removing it again (untimed).
+void BM_Segment_Create256MiB(benchmark::State& state) {
+    const std::string name = bench_segment_name("big");
+    block_config c;
+    c.size = 256u << 20;
+    block_options o;
+    o.segment.reserve_memory = state.range(0) == 1;
+    for (auto _ : state) {
+        auto b = block::create(name.c_str(), c, o);
+        if (!b) {
+            state.SkipWithError(to_string(b.error()));
+            break;
+        }
+        state.PauseTiming();
+        b = block{};
+        static_cast<void>(segment::remove(name.c_str()));
+        state.ResumeTiming();
+    }
+}
+BENCHMARK(BM_Segment_Create256MiB)->ArgName("reserve")->Arg(0)->Arg(1)->Iterations(10)->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_Kv(benchmark::State& state) {
     const bool set = state.range(0) == 1;
