@@ -51,7 +51,8 @@ class Reservation:
 class BroadcastWriter(Handle):
     @staticmethod
     def create(name: str, *, capacity: int = 1048576, max_message: int = 0, replace_stale: bool = True,
-               prefault: bool = False, mode: int = 0o600, allow_membarrier: bool = True) -> BroadcastWriter: ...
+               prefault: bool = False, reserve_memory: bool = True, mode: int = 0o600,
+               allow_membarrier: bool = True) -> BroadcastWriter: ...
     @staticmethod
     def open(name: str, *, ready_timeout: float = 0.5) -> BroadcastWriter: ...
     @staticmethod
@@ -103,7 +104,8 @@ class BroadcastReader(Handle):
 class SpscProducer(Handle):
     @staticmethod
     def create(name: str, *, capacity: int = 1048576, max_message: int = 0, replace_stale: bool = True,
-               prefault: bool = False, mode: int = 0o600, allow_membarrier: bool = True) -> SpscProducer: ...
+               prefault: bool = False, reserve_memory: bool = True, mode: int = 0o600,
+               allow_membarrier: bool = True) -> SpscProducer: ...
     @staticmethod
     def open(name: str, *, ready_timeout: float = 0.5) -> SpscProducer: ...
     @staticmethod
@@ -131,7 +133,8 @@ class SpscProducer(Handle):
 class SpscConsumer(Handle):
     @staticmethod
     def create(name: str, *, capacity: int = 1048576, max_message: int = 0, replace_stale: bool = True,
-               prefault: bool = False, mode: int = 0o600, allow_membarrier: bool = True) -> SpscConsumer: ...
+               prefault: bool = False, reserve_memory: bool = True, mode: int = 0o600,
+               allow_membarrier: bool = True) -> SpscConsumer: ...
     @staticmethod
     def open(name: str, *, ready_timeout: float = 0.5) -> SpscConsumer: ...
     @staticmethod
@@ -173,8 +176,8 @@ class SpscConsumer(Handle):
 class ChannelWriter(Handle):
     @staticmethod
     def create(name: str, *, capacity: int = 1048576, max_frame: int = 0, metadata_size: int = 0,
-               liveness_period: float = 0.1, replace_stale: bool = True, prefault: bool = False, mode: int = 0o600,
-               allow_membarrier: bool = True) -> ChannelWriter: ...
+               liveness_period: float = 0.1, replace_stale: bool = True, prefault: bool = False,
+               reserve_memory: bool = True, mode: int = 0o600, allow_membarrier: bool = True) -> ChannelWriter: ...
     @staticmethod
     def open(name: str, *, ready_timeout: float = 0.5, liveness_period: float = 0.1) -> ChannelWriter: ...
     @staticmethod
@@ -204,8 +207,8 @@ class ChannelWriter(Handle):
 class ChannelReader(Handle):
     @staticmethod
     def create(name: str, *, capacity: int = 1048576, max_frame: int = 0, metadata_size: int = 0,
-               liveness_period: float = 0.1, replace_stale: bool = True, prefault: bool = False, mode: int = 0o600,
-               allow_membarrier: bool = True) -> ChannelReader: ...
+               liveness_period: float = 0.1, replace_stale: bool = True, prefault: bool = False,
+               reserve_memory: bool = True, mode: int = 0o600, allow_membarrier: bool = True) -> ChannelReader: ...
     @staticmethod
     def open(name: str, *, ready_timeout: float = 0.5, liveness_period: float = 0.1) -> ChannelReader: ...
     @staticmethod
@@ -286,7 +289,8 @@ class CommandWriter(Handle):
 class CommandReader(Handle):
     @staticmethod
     def create(name: str, *, capacity: int = 65536, max_message: int = 0, replace_stale: bool = True,
-               prefault: bool = False, mode: int = 0o600, allow_membarrier: bool = True) -> CommandReader: ...
+               prefault: bool = False, reserve_memory: bool = True, mode: int = 0o600,
+               allow_membarrier: bool = True) -> CommandReader: ...
     @staticmethod
     def open(name: str, *, ready_timeout: float = 0.5) -> CommandReader: ...
     @staticmethod
@@ -314,11 +318,12 @@ class CommandReader(Handle):
 class Block(Handle):
     @staticmethod
     def create(name: str, size: int = 4096, *, reader_slots: int = 64, replace_stale: bool = True,
-               replace_existing: bool = False, prefault: bool = False, mode: int = 0o600,
-               allow_membarrier: bool = True) -> Block: ...
+               replace_existing: bool = False, prefault: bool = False, reserve_memory: bool = True,
+               mode: int = 0o600, allow_membarrier: bool = True) -> Block: ...
     @staticmethod
     def open_or_create(name: str, size: int = 4096, *, reader_slots: int = 64, prefault: bool = False,
-                       mode: int = 0o600, allow_membarrier: bool = True, ready_timeout: float = 0.5) -> Block: ...
+                       reserve_memory: bool = True, mode: int = 0o600, allow_membarrier: bool = True,
+                       ready_timeout: float = 0.5) -> Block: ...
     @staticmethod
     def open(name: str, *, read_only: bool = False, ready_timeout: float = 0.5) -> Block: ...
     @staticmethod
@@ -441,7 +446,8 @@ class StreamWriter(_SlotWriter):
     @staticmethod
     def create(name: str, *, dtype: Any = None, shape: Shape = (1,), max_bytes: int = 0, slots: int = 8,
                schema: Union[Schema, type, None] = None, page_aligned: bool = False, replace_stale: bool = True,
-               prefault: bool = False, mode: int = 0o600, allow_membarrier: bool = True) -> StreamWriter: ...
+               prefault: bool = False, reserve_memory: bool = True, mode: int = 0o600,
+               allow_membarrier: bool = True) -> StreamWriter: ...
     @staticmethod
     def open(name: str, *, ready_timeout: float = 0.5) -> StreamWriter: ...
     @staticmethod
@@ -501,7 +507,7 @@ class VideoWriter(_SlotWriter, _Video):
     @staticmethod
     def create(name: str, *, width: int, height: int, format: str = "rgb24", stride: int = 0,
                fps: Tuple[int, int] = (30, 1), slots: int = 4, page_aligned: bool = True,
-               replace_stale: bool = True, prefault: bool = False, mode: int = 0o600,
+               replace_stale: bool = True, prefault: bool = False, reserve_memory: bool = True, mode: int = 0o600,
                allow_membarrier: bool = True) -> VideoWriter: ...
     @staticmethod
     def open(name: str, *, ready_timeout: float = 0.5) -> VideoWriter: ...
@@ -536,7 +542,7 @@ class AudioWriter(_SlotWriter, _Audio):
     @staticmethod
     def create(name: str, *, channels: int = 2, format: str = "s16le", sample_rate: int = 48000,
                buffer_seconds: float = 0.02, slots: int = 8, replace_stale: bool = True, prefault: bool = False,
-               mode: int = 0o600, allow_membarrier: bool = True) -> AudioWriter: ...
+               reserve_memory: bool = True, mode: int = 0o600, allow_membarrier: bool = True) -> AudioWriter: ...
     @staticmethod
     def open(name: str, *, ready_timeout: float = 0.5) -> AudioWriter: ...
     @staticmethod
@@ -557,7 +563,7 @@ class AudioReader(_SlotReader, _Audio):
 class KV(Handle):
     @staticmethod
     def create(name: str, keys: Sequence[str], *, max_key: int = 32, max_value: int = 256,
-               replace_stale: bool = True, prefault: bool = False, mode: int = 0o600,
+               replace_stale: bool = True, prefault: bool = False, reserve_memory: bool = True, mode: int = 0o600,
                allow_membarrier: bool = True) -> KV: ...
     @staticmethod
     def open(name: str, *, ready_timeout: float = 0.5) -> KV: ...

@@ -68,8 +68,8 @@ The writer of an audio ring: PCM buffers of (frames, channels) samples, each wit
     aw.def_static(
           "create",
           [](const std::string& name, std::uint32_t channels, const std::string& format, std::uint32_t sample_rate,
-             double buffer_seconds, std::uint64_t slots, bool replace_stale, bool prefault, std::uint32_t mode,
-             bool allow_membarrier) {
+             double buffer_seconds, std::uint64_t slots, bool replace_stale, bool prefault, bool reserve_memory,
+             std::uint32_t mode, bool allow_membarrier) {
               if (!(buffer_seconds > 0) || buffer_seconds > 60) throw py::value_error("buffer_seconds must be in (0, 60]");
               audio_config c;
               c.channels = channels;
@@ -77,14 +77,18 @@ The writer of an audio ring: PCM buffers of (frames, channels) samples, each wit
               c.sample_rate = sample_rate;
               c.buffer_us = static_cast<std::uint32_t>(buffer_seconds * 1e6 + 0.5);
               c.slots = slots;
-              const segment_options o = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
+              const segment_options o =
+                  segment_options_from(replace_stale, prefault, reserve_memory, mode, allow_membarrier, 0.5);
               return open_handle<audio_w>(name, "create", [&] { return audio_writer::create(name.c_str(), c, o); });
           },
           py::arg("name"), py::kw_only(), py::arg("channels") = 2, py::arg("format") = "s16le",
           py::arg("sample_rate") = 48000, py::arg("buffer_seconds") = 0.02, py::arg("slots") = 8,
-          py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
-          py::arg("allow_membarrier") = true,
-          "Creates the ring. format: u8, s16le, s24le, s32le, f32le, f64le. buffer_seconds: duration of one buffer.")
+          py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("reserve_memory") = true,
+          py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+          (std::string("Creates the ring. format: u8, s16le, s24le, s32le, f32le, f64le. buffer_seconds: duration of "
+                       "one buffer. ") +
+           reserve_memory_doc)
+              .c_str())
         .def_static(
             "open",
             [](const std::string& name, double ready_timeout) {

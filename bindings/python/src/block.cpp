@@ -508,39 +508,45 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
         .def_static(
             "create",
             [](const std::string& name, std::uint64_t size, std::uint32_t reader_slots, bool replace_stale,
-               bool replace_existing, bool prefault, std::uint32_t mode, bool allow_membarrier) {
+               bool replace_existing, bool prefault, bool reserve_memory, std::uint32_t mode, bool allow_membarrier) {
                 block_config c;
                 c.size = size;
                 c.reader_slots = reader_slots;
                 block_options o;
-                o.segment = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
+                o.segment = segment_options_from(replace_stale, prefault, reserve_memory, mode, allow_membarrier, 0.5);
                 o.segment.replace_existing = replace_existing;
                 return open_handle<py_block>(name, "create", [&] { return block::create(name.c_str(), c, o); });
             },
             py::arg("name"), py::arg("size") = 4096, py::kw_only(), py::arg("reader_slots") = 64,
             py::arg("replace_stale") = true, py::arg("replace_existing") = false, py::arg("prefault") = false,
-            py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
-            "Creates a zeroed block of `size` bytes. reader_slots: handles that may hold locks at once (1..4096). "
-            "replace_existing: remove whatever segment has the name, even one in use, and create afresh (handles "
-            "open on the old one keep it, alone); otherwise a live one raises AlreadyExists.")
+            py::arg("reserve_memory") = true, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+            (std::string("Creates a zeroed block of `size` bytes. reader_slots: handles that may hold locks at once "
+                         "(1..4096). replace_existing: remove whatever segment has the name, even one in use, and "
+                         "create afresh (handles open on the old one keep it, alone); otherwise a live one raises "
+                         "AlreadyExists. ") +
+             reserve_memory_doc)
+                .c_str())
         .def_static(
             "open_or_create",
             [](const std::string& name, std::uint64_t size, std::uint32_t reader_slots, bool prefault,
-               std::uint32_t mode, bool allow_membarrier, double ready_timeout) {
+               bool reserve_memory, std::uint32_t mode, bool allow_membarrier, double ready_timeout) {
                 block_config c;
                 c.size = size;
                 c.reader_slots = reader_slots;
                 block_options o;
-                o.segment = sliced_ready_wait(segment_options_from(true, prefault, mode, allow_membarrier, ready_timeout));
+                o.segment = sliced_ready_wait(
+                    segment_options_from(true, prefault, reserve_memory, mode, allow_membarrier, ready_timeout));
                 return open_handle<py_block>(name, "open_or_create",
                                              [&] { return block::open_or_create(name.c_str(), c, o); }, ready_timeout);
             },
             py::arg("name"), py::arg("size") = 4096, py::kw_only(), py::arg("reader_slots") = 64,
-            py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
-            py::arg("ready_timeout") = 0.5,
-            "Opens the block of that name, or creates it (as create()) if there is none, in one call; of "
-            "processes racing, one creates and the others open its block. SizeMismatch if the block there "
-            "has another size.")
+            py::arg("prefault") = false, py::arg("reserve_memory") = true, py::arg("mode") = 0600,
+            py::arg("allow_membarrier") = true, py::arg("ready_timeout") = 0.5,
+            (std::string("Opens the block of that name, or creates it (as create()) if there is none, in one call; "
+                         "of processes racing, one creates and the others open its block. SizeMismatch if the block "
+                         "there has another size. ") +
+             reserve_memory_doc)
+                .c_str())
         .def_static(
             "open",
             [](const std::string& name, bool read_only, double ready_timeout) {

@@ -96,13 +96,14 @@ void check_signals() {
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
 }
 
-segment_options segment_options_from(bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier,
-                                     double ready_timeout) {
+segment_options segment_options_from(bool replace_stale, bool prefault, bool reserve_memory, std::uint32_t mode,
+                                     bool allow_membarrier, double ready_timeout) {
     if (std::isnan(ready_timeout) || ready_timeout < 0) throw py::value_error("ready_timeout must be >= 0");
     if (mode > 0777) throw py::value_error("mode must be permission bits (0 to 0o777)");
     segment_options o;
     o.replace_stale = replace_stale;
     o.prefault = prefault;
+    o.reserve_memory = reserve_memory;
     o.mode = mode;
     o.allow_membarrier = allow_membarrier;
     o.ready_wait_ns = static_cast<std::uint64_t>(ready_timeout * 1e9);

@@ -80,8 +80,15 @@ void check_signals();
 // Raises InvalidArgument for a name with an embedded NUL byte (C++ would see only its start).
 void check_name(const std::string& name, const char* op);
 
-segment_options segment_options_from(bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier,
-                                     double ready_timeout);
+// The segment options of a create() (or open()) from its Python arguments, validated.
+// reserve_memory = false creates without backing the segment with memory first (see
+// segment_options::reserve_memory); open() ignores it.
+segment_options segment_options_from(bool replace_stale, bool prefault, bool reserve_memory, std::uint32_t mode,
+                                     bool allow_membarrier, double ready_timeout);
+// The docstring clause of every create() that takes reserve_memory.
+inline constexpr const char* reserve_memory_doc =
+    "reserve_memory=False: do not back the whole segment with memory at creation (fast for large segments; "
+    "a write may then kill the process with SIGBUS if /dev/shm fills up; ignored on Windows).";
 // `o` waiting for a half-made segment at most one slice at a time: open_handle waits the rest of
 // `ready_timeout` in slices.
 inline segment_options sliced_ready_wait(segment_options o) {
@@ -92,7 +99,8 @@ inline segment_options sliced_ready_wait(segment_options o) {
 // seconds for a creator that is still initialising the segment.
 // Waits for a half-made segment in slices (see open_handle).
 inline segment_options attach_segment_options(double ready_timeout) {
-    return sliced_ready_wait(segment_options_from(true, false, 0600, true, ready_timeout));
+    return sliced_ready_wait(segment_options_from(/*replace_stale=*/true, /*prefault=*/false, /*reserve_memory=*/true,
+                                                  /*mode=*/0600, /*allow_membarrier=*/true, ready_timeout));
 }
 // A kind's options (spsc_options, kv_options, ...: every one has `wait` and `segment`) for the
 // binding: waits return on a signal, so its Python handler runs at once.

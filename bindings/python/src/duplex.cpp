@@ -79,7 +79,9 @@ replaced by the next one that opens the duplex.
                 c.response_capacity = response_capacity;
                 c.max_request = max_request;
                 c.max_response = max_response;
-                const auto o = duplex_options(segment_options_from(replace_stale, false, mode, true, 0.5), liveness_period);
+                const segment_options s = segment_options_from(
+                    replace_stale, /*prefault=*/false, /*reserve_memory=*/true, mode, /*allow_membarrier=*/true, 0.5);
+                const auto o = duplex_options(s, liveness_period);
                 return open_handle<py_duplex_server>(name, "create",
                                                      [&] { return duplex_server::create(name.c_str(), c, o); });
             },

@@ -127,7 +127,8 @@ something does. A key outside the schema raises KeyError; a key never written re
         .def_static(
             "create",
             [](const std::string& name, const std::vector<std::string>& keys, std::uint32_t max_key,
-               std::uint32_t max_value, bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier) {
+               std::uint32_t max_value, bool replace_stale, bool prefault, bool reserve_memory, std::uint32_t mode,
+               bool allow_membarrier) {
                 if (keys.size() > 0xFFFF'FFFFu) throw py::value_error("too many keys");
                 std::vector<const char*> ptrs;
                 for (const auto& k : keys) {
@@ -137,16 +138,19 @@ something does. A key outside the schema raises KeyError; a key never written re
                 kv_config c;
                 c.max_key = max_key;
                 c.max_value = max_value;
-                const kv_options o =
-                    kv_options_from(segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5));
+                const kv_options o = kv_options_from(
+                    segment_options_from(replace_stale, prefault, reserve_memory, mode, allow_membarrier, 0.5));
                 return open_handle<py_kv>(name, "create", [&] {
                     return kv_store::create(name.c_str(), ptrs.data(), static_cast<std::uint32_t>(ptrs.size()), c, o);
                 });
             },
             py::arg("name"), py::arg("keys"), py::kw_only(), py::arg("max_key") = 32, py::arg("max_value") = 256,
-            py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
-            py::arg("allow_membarrier") = true,
-            "Creates the store with these keys (unique, at most max_key bytes each); values up to max_value bytes.")
+            py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("reserve_memory") = true,
+            py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+            (std::string("Creates the store with these keys (unique, at most max_key bytes each); values up to "
+                         "max_value bytes. ") +
+             reserve_memory_doc)
+                .c_str())
         .def_static(
             "open",
             [](const std::string& name, double ready_timeout) {

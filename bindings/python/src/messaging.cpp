@@ -208,12 +208,13 @@ struct py_channel_reader final : handle_base {
 template <class H>
 std::unique_ptr<H> create_channel(const std::string& name, std::uint64_t capacity, std::uint32_t max_frame,
                                   std::uint32_t metadata_size, double liveness_period, bool replace_stale,
-                                  bool prefault, std::uint32_t mode, bool allow_membarrier) {
+                                  bool prefault, bool reserve_memory, std::uint32_t mode, bool allow_membarrier) {
     channel_config c;
     c.capacity = capacity;
     c.max_frame = max_frame;
     c.metadata_size = metadata_size;
-    auto o = interruptible<channel_options>(segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5));
+    auto o = interruptible<channel_options>(
+        segment_options_from(replace_stale, prefault, reserve_memory, mode, allow_membarrier, 0.5));
     o.liveness_period_ns = liveness_period_ns(liveness_period);
     refuse_beyond_ring(name, "max_frame", max_frame, largest_frame(ring_capacity_for(capacity)), capacity);
     return open_handle<H>(name, "create", [&] { return decltype(H::impl)::create(name.c_str(), c, o); });
@@ -250,12 +251,14 @@ errc send_waiting(H& h, const py::handle& data, const timeout_arg& timeout, Try&
 // command): H is the Python handle, its `impl` the C++ end.
 template <class H, class Config, class Options>
 std::unique_ptr<H> create_queue(const std::string& name, std::uint64_t capacity, std::uint32_t max_message,
-                                bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier) {
+                                bool replace_stale, bool prefault, bool reserve_memory, std::uint32_t mode,
+                                bool allow_membarrier) {
     Config c;
     c.capacity = capacity;
     c.max_message = max_message;
     refuse_beyond_ring(name, "max_message", max_message, largest_for(c, ring_capacity_for(capacity)), capacity);
-    const auto o = interruptible<Options>(segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5));
+    const auto o = interruptible<Options>(
+        segment_options_from(replace_stale, prefault, reserve_memory, mode, allow_membarrier, 0.5));
     return open_handle<H>(name, "create", [&] { return decltype(H::impl)::create(name.c_str(), c, o); });
 }
 template <class H, class Options>
@@ -305,9 +308,11 @@ py::object command_reserve(py::object self, std::size_t size, bool blocking, con
     return bytes_reservation(guard, self, w, nullptr, std::move(r).value());
 }
 
-constexpr const char* seg_doc =
-    "replace_stale: replace a segment of that name whose creator died and which nobody has open. "
-    "prefault: touch every page now (no page faults on the first writes). mode: permission bits. "
+const std::string seg_doc =
+    std::string("replace_stale: replace a segment of that name whose creator died and which nobody has open. "
+                "prefault: touch every page now (no page faults on the first writes). ") +
+    reserve_memory_doc +
+    " mode: permission bits. "
     "allow_membarrier: cheaper notifies with membarrier where every attaching process can use it.";
 
 }  // namespace
@@ -334,17 +339,18 @@ still kept and is told how many it lost (its `lost`).
         .def_static(
             "create",
             [](const std::string& name, std::uint64_t capacity, std::uint32_t max_message, bool replace_stale,
-               bool prefault, std::uint32_t mode, bool allow_membarrier) {
+               bool prefault, bool reserve_memory, std::uint32_t mode, bool allow_membarrier) {
                 broadcast_config c;
                 c.capacity = capacity;
                 c.max_message = max_message;
-                const segment_options o = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
+                const segment_options o =
+                    segment_options_from(replace_stale, prefault, reserve_memory, mode, allow_membarrier, 0.5);
                 return open_handle<py_broadcast_writer>(name, "create",
                                                         [&] { return broadcast_writer::create(name.c_str(), c, o); });
             },
             py::arg("name"), py::kw_only(), py::arg("capacity") = 1u << 20, py::arg("max_message") = 0,
-            py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
-            py::arg("allow_membarrier") = true,
+            py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("reserve_memory") = true,
+            py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
             (std::string("Creates the channel and becomes its writer. capacity: ring bytes; max_message: largest "
                          "message (0: about capacity/2). ") +
              seg_doc)
@@ -470,7 +476,8 @@ queue makes push() wait (or try_push() return False).
 )doc")
         .def_static("create", &create_queue<py_spsc_producer, spsc_config, spsc_options>, py::arg("name"), py::kw_only(),
                     py::arg("capacity") = 1u << 20, py::arg("max_message") = 0, py::arg("replace_stale") = true,
-                    py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+                    py::arg("prefault") = false, py::arg("reserve_memory") = true, py::arg("mode") = 0600,
+                    py::arg("allow_membarrier") = true,
                     (std::string("Creates the queue as its producer. ") + seg_doc).c_str())
         .def_static("open", &open_queue<py_spsc_producer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
                     "Becomes the producer of an existing queue (Busy while another producer lives).")
@@ -526,7 +533,8 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
 )doc")
         .def_static("create", &create_queue<py_spsc_consumer, spsc_config, spsc_options>, py::arg("name"), py::kw_only(),
                     py::arg("capacity") = 1u << 20, py::arg("max_message") = 0, py::arg("replace_stale") = true,
-                    py::arg("prefault") = false, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+                    py::arg("prefault") = false, py::arg("reserve_memory") = true, py::arg("mode") = 0600,
+                    py::arg("allow_membarrier") = true,
                     (std::string("Creates the queue as its consumer. ") + seg_doc).c_str())
         .def_static("open", &open_queue<py_spsc_consumer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
                     "Becomes the consumer of an existing queue (Busy while another consumer lives).")
@@ -641,8 +649,9 @@ The single reader of a command channel; it creates the channel. A writer that di
 claiming and committing is skipped after one liveness period (counted in `abandoned`).
 )doc")
         .def_static("create", &create_queue<py_command_reader, command_config, command_options>, py::arg("name"), py::kw_only(), py::arg("capacity") = 64u << 10, py::arg("max_message") = 0,
-            py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
-            py::arg("allow_membarrier") = true, (std::string("Creates the channel as its reader. ") + seg_doc).c_str())
+            py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("reserve_memory") = true,
+            py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+            (std::string("Creates the channel as its reader. ") + seg_doc).c_str())
         .def_static("open", &open_queue<py_command_reader, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the reader of an existing channel (Busy while another reader lives).")
         .def(
@@ -692,7 +701,7 @@ reader dies.
         .def_static("create", &create_channel<py_channel_writer>, py::arg("name"), py::kw_only(),
                     py::arg("capacity") = 1u << 20, py::arg("max_frame") = 0, py::arg("metadata_size") = 0,
                     py::arg("liveness_period") = 0.1, py::arg("replace_stale") = true, py::arg("prefault") = false,
-                    py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+                    py::arg("reserve_memory") = true, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
                     (std::string("Creates the channel as its writer. ") + channel_create_doc + seg_doc).c_str())
         .def_static("open", &open_channel<py_channel_writer>, py::arg("name"), py::kw_only(),
                     py::arg("ready_timeout") = 0.5, py::arg("liveness_period") = 0.1,
@@ -764,7 +773,7 @@ read raises WriterDead (a PeerDead) once every frame is read and the writer has 
         .def_static("create", &create_channel<py_channel_reader>, py::arg("name"), py::kw_only(),
                     py::arg("capacity") = 1u << 20, py::arg("max_frame") = 0, py::arg("metadata_size") = 0,
                     py::arg("liveness_period") = 0.1, py::arg("replace_stale") = true, py::arg("prefault") = false,
-                    py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+                    py::arg("reserve_memory") = true, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
                     (std::string("Creates the channel as its reader. ") + channel_create_doc + seg_doc).c_str())
         .def_static("open", &open_channel<py_channel_reader>, py::arg("name"), py::kw_only(),
                     py::arg("ready_timeout") = 0.5, py::arg("liveness_period") = 0.1,

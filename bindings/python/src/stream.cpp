@@ -115,7 +115,7 @@ Readers take the newest sample or every sample in order; the writer never waits 
           "create",
           [](const std::string& name, const py::object& dtype_spec, const py::object& shape, std::uint64_t max_bytes,
              std::uint64_t slots, const py::object& schema_spec, bool page_aligned, bool replace_stale, bool prefault,
-             std::uint32_t mode, bool allow_membarrier) {
+             bool reserve_memory, std::uint32_t mode, bool allow_membarrier) {
               const py::object schema = schema_from(schema_spec);
               stream_config c;
               // Messages of a schema are bytes unless the caller says otherwise.
@@ -136,20 +136,23 @@ Readers take the newest sample or every sample in order; the writer never waits 
                   c.ndim = static_cast<std::uint32_t>(dims.size());
                   for (std::size_t i = 0; i < dims.size(); ++i) c.shape[i] = dims[i];
               }
-              const segment_options o = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
+              const segment_options o =
+                  segment_options_from(replace_stale, prefault, reserve_memory, mode, allow_membarrier, 0.5);
               auto w = open_handle<stream_w>(name, "create", [&] { return stream_writer::create(name.c_str(), c, o); });
               w->schema = schema;
               return w;
           },
           py::arg("name"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("shape") = py::make_tuple(1),
           py::arg("max_bytes") = 0, py::arg("slots") = 8, py::arg("schema") = py::none(), py::arg("page_aligned") = false,
-          py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("mode") = 0600,
-          py::arg("allow_membarrier") = true,
-          "Creates the stream. dtype: a NumPy dtype (or name), or 'bytes' for messages up to max_bytes (default "
-          "float32; bytes with a schema). shape: the sample shape. slots: ring slots, 2..65536 (the newest "
-          "slots - 1 samples stay readable: the next slot may be being written). schema: the messages' Schema, or "
-          "a message class (pydantic model, dataclass, msgspec Struct) to store the Schema of; write_obj() then "
-          "takes its instances.")
+          py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("reserve_memory") = true,
+          py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+          (std::string("Creates the stream. dtype: a NumPy dtype (or name), or 'bytes' for messages up to max_bytes "
+                       "(default float32; bytes with a schema). shape: the sample shape. slots: ring slots, 2..65536 "
+                       "(the newest slots - 1 samples stay readable: the next slot may be being written). schema: the "
+                       "messages' Schema, or a message class (pydantic model, dataclass, msgspec Struct) to store the "
+                       "Schema of; write_obj() then takes its instances. ") +
+           reserve_memory_doc)
+              .c_str())
         .def_static(
             "open",
             [](const std::string& name, double ready_timeout) {

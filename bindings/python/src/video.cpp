@@ -91,7 +91,7 @@ the next slot as a writable array to fill in place (zero-copy).
           "create",
           [](const std::string& name, std::uint32_t width, std::uint32_t height, const std::string& format,
              std::uint32_t stride, std::pair<std::uint32_t, std::uint32_t> fps, std::uint64_t slots, bool page_aligned,
-             bool replace_stale, bool prefault, std::uint32_t mode, bool allow_membarrier) {
+             bool replace_stale, bool prefault, bool reserve_memory, std::uint32_t mode, bool allow_membarrier) {
               video_config c;
               c.width = width;
               c.height = height;
@@ -101,15 +101,18 @@ the next slot as a writable array to fill in place (zero-copy).
               c.fps_den = fps.second;
               c.slots = slots;
               c.page_aligned = page_aligned;
-              const segment_options o = segment_options_from(replace_stale, prefault, mode, allow_membarrier, 0.5);
+              const segment_options o =
+                  segment_options_from(replace_stale, prefault, reserve_memory, mode, allow_membarrier, 0.5);
               return open_handle<video_w>(name, "create", [&] { return video_writer::create(name.c_str(), c, o); });
           },
           py::arg("name"), py::kw_only(), py::arg("width"), py::arg("height"), py::arg("format") = "rgb24",
           py::arg("stride") = 0, py::arg("fps") = std::make_pair(30u, 1u), py::arg("slots") = 4,
           py::arg("page_aligned") = true, py::arg("replace_stale") = true, py::arg("prefault") = false,
-          py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
-          "Creates the ring. format: gray8, rgb24, bgr24, rgba32, bgra32, yuyv422, uyvy422, nv12, i420. "
-          "stride: bytes per row (0: packed). prefault=True avoids page faults on the first frames.")
+          py::arg("reserve_memory") = true, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+          (std::string("Creates the ring. format: gray8, rgb24, bgr24, rgba32, bgra32, yuyv422, uyvy422, nv12, i420. "
+                       "stride: bytes per row (0: packed). prefault=True avoids page faults on the first frames. ") +
+           reserve_memory_doc)
+              .c_str())
         .def_static(
             "open",
             [](const std::string& name, double ready_timeout) {

@@ -124,3 +124,67 @@ def test_every_timeout_defaults_to_forever():
                 assert default == "None", f"{cls_name}.{member}: timeout defaults to {default}"
                 checked += 1
     assert checked > 20
+
+
+def _parameters(args):
+    """(name, default) of a signature's parameters in order, "*" where the keyword-only ones
+    begin; a default is its value when it is a literal, else its expression."""
+    positional = getattr(args, "posonlyargs", []) + args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    out = list(zip((a.arg for a in positional), defaults))
+    if args.kwonlyargs:
+        out.append(("*", None))
+    out += list(zip((a.arg for a in args.kwonlyargs), args.kw_defaults))
+
+    def value(default):
+        if default is None:
+            return "(required)"
+        try:
+            return ast.literal_eval(default)
+        except ValueError:
+            return ast.dump(default)
+
+    return [(arg, value(default)) for arg, default in out if arg != "self"]
+
+
+def test_stub_signatures_match_runtime():
+    """Every native method's stub takes the parameters it takes at run time, in the same order,
+    keyword-only from the same place, with the same defaults (so that a keyword added to a
+    create() and not to its stub fails here). Dunders (pybind11 names their parameters arg0...)
+    and overloads are left out."""
+    tree = ast.parse(STUB.read_text())
+    signature = re.compile(r"^(\w+)\((.*)\)( -> .*)?$")
+    checked = 0
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef) or node.name.startswith("_"):
+            continue
+        cls = getattr(_shmkit, node.name)
+        for item in node.body:
+            if not isinstance(item, ast.FunctionDef) or item.name.startswith("__"):
+                continue
+            if any(isinstance(d, ast.Name) and d.id == "overload" for d in item.decorator_list):
+                continue
+            first_line = (getattr(getattr(cls, item.name), "__doc__", None) or "").split("\n", 1)[0]
+            m = signature.match(first_line)
+            if not m or m.group(1) != item.name:
+                continue  # a property, or a Python-level helper
+            try:
+                runtime = ast.parse(f"def f({m.group(2)}): pass").body[0]
+            except SyntaxError:
+                continue  # a default pybind11 renders as no Python expression
+            assert _parameters(item.args) == _parameters(runtime.args), f"{node.name}.{item.name}"
+            checked += 1
+    assert checked > 100
+
+
+def test_every_create_that_prefaults_can_skip_reserving_memory():
+    """reserve_memory follows prefault wherever a create() takes prefault, at run time."""
+    checked = 0
+    for cls_name in stub_classes():
+        for member in ("create", "open_or_create"):
+            fn = getattr(getattr(_shmkit, cls_name), member, None)
+            first_line = (getattr(fn, "__doc__", None) or "").split("\n", 1)[0]
+            if "prefault" in first_line:
+                assert "prefault: bool = False, reserve_memory: bool = True," in first_line, f"{cls_name}.{member}"
+                checked += 1
+    assert checked >= 12
