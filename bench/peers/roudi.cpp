@@ -137,7 +137,14 @@ bool clean_exit(int status) { return WIFEXITED(status) && WEXITSTATUS(status) ==
 }  // namespace
 
 std::string ensure(const char* dir) {
-    if (g_pid != 0) return {};
+    if (g_pid != 0) {
+        int status;
+        if (::waitpid(g_pid, &status, WNOHANG) != g_pid) return {};
+        // It died during the run: the applications would wait for it forever.
+        g_pid = 0;
+        if (!clean_exit(status)) remove_leftovers();
+        return g_refusal = "iceoryx: iox-roudi exited during the run: " + last_line(read_file(g_log));
+    }
     if (g_tried) return g_refusal;
     g_tried = true;
     const std::string program = find_on_path("iox-roudi");
