@@ -76,6 +76,7 @@ struct control {
     std::atomic<std::uint32_t> ready{0};         // processes set up and connected
     std::atomic<std::uint32_t> readers_seen{0};  // throughput: readers that received a probe
     std::atomic<std::uint32_t> stop{0};          // the leader's next message is its last
+    std::atomic<std::uint32_t> finished{0};      // processes done with their role
     alignas(64) atomic_u32 go{};                 // idle: the coordinator lets the writer finish
     alignas(64) std::atomic<std::uint64_t> window_begin{no_window};  // throughput: first counted seq
     // Results.

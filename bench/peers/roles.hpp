@@ -275,6 +275,17 @@ int run_roles(control& c, std::uint32_t index) {
         else idle_reader(c, link);
         break;
     }
+    c.finished.fetch_add(1);
+    if (index == 0) {
+        // The leader keeps its end open until the others are done: its last message may still
+        // be on its way (in ZeroMQ's socket buffers), and closing would drop it.
+        const std::uint32_t everyone = c.p.what == kind::throughput ? 1 + c.p.readers : 2;
+        const std::uint64_t deadline = now_ns() + 60'000'000'000ull;
+        while (c.finished.load() < everyone) {
+            if (now_ns() > deadline) fail("the other processes did not finish within 60 s");
+            os::sleep_ns(1'000'000);
+        }
+    }
     return 0;
 }
 
