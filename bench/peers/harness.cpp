@@ -354,7 +354,7 @@ outcome run_benchmark(system_id s, params p) {
         static_cast<void>(os::futex_wake_all(&c.go.raw));
     }
     if (out.error.empty()) {
-        out.error = wait_all(children, c, 180'000'000'000ull);
+        out.error = wait_all(children, c, 120'000'000'000ull);
     } else {
         kill_all(children);
     }
