@@ -18,6 +18,11 @@ DEB_PACKAGES := cmake make g++ clang libclang-rt-dev binutils pkg-config googlet
                 python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel \
                 python3-numpy python3-pytest python3-msgpack python3-pydantic python3-matplotlib pybind11-dev
 
+# What `make bench-peers` measures shmkit beside (bench/peers): iceoryx with its RouDi daemon,
+# Boost.Interprocess (headers) and ZeroMQ. Each is optional when building; `make deps-peers`
+# installs them.
+PEER_DEB_PACKAGES := iceoryx libiceoryx-posh-dev libboost-dev libzmq3-dev
+
 # The interpreter the Python module is built for: the system's, which has Debian's numpy and
 # pytest, never whichever python3 comes first on PATH (pyenv shims, ...). Override: make PYTHON=...
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
@@ -32,8 +37,8 @@ FUZZ_SECONDS ?= 300
 FUZZ_TEST_SECONDS ?= 20
 FUZZ_TARGETS := fuzz_segments fuzz_inventory
 
-.PHONY: help deps build demo test test-native test-python test-pip test-clang cross-test sanitize test-asan test-tsan \
-        test-windows test-fuzz fuzz bench bench-readme bench-python clean
+.PHONY: help deps deps-peers build demo test test-native test-python test-pip test-clang cross-test sanitize test-asan \
+        test-tsan test-windows test-fuzz fuzz bench bench-peers bench-readme bench-python clean
 
 help:
 	@echo "make demo        build and run the demo (a writer and two readers, ~3 s)"
@@ -57,8 +62,11 @@ help:
 	@echo "make bench-readme regenerate README.md's performance section and docs/perf-latency.png from"
 	@echo "                 the existing $(BUILD)/bench.json and $(BUILD)/bench-peers.json (whichever"
 	@echo "                 exist), without running any benchmark"
+	@echo "make bench-peers shmkit beside iceoryx, Boost.Interprocess and ZeroMQ, measured in one run"
+	@echo "                 (writes $(BUILD)/bench-peers.json; installs their packages first)"
 	@echo "make bench-python the Python per-call overheads beside the C++ figures"
 	@echo "make deps        install missing Debian/Ubuntu packages (apt-get)"
+	@echo "make deps-peers  install the peers make bench-peers measures: $(PEER_DEB_PACKAGES)"
 	@echo "make clean       remove $(BUILD)/"
 
 deps:
@@ -71,6 +79,20 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  sudo=""; [ "$$(id -u)" -ne 0 ] && sudo="sudo"; \
 	  echo "make deps: installing$$missing"; \
+	  $$sudo apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+deps-peers:
+	@if ! command -v dpkg-query >/dev/null 2>&1; then \
+	  echo "make deps-peers: not a Debian/Ubuntu system; install the equivalents of: $(PEER_DEB_PACKAGES)"; exit 0; fi; \
+	missing=""; \
+	for p in $(PEER_DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" -ne 0 ] && sudo="sudo"; \
+	  echo "make deps-peers: installing$$missing"; \
 	  $$sudo apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
 	fi
@@ -178,6 +200,15 @@ bench-readme: deps
 	  echo "make bench-readme: no $(BUILD)/bench.json or $(BUILD)/bench-peers.json: run the benchmarks first"; \
 	  exit 1; fi
 	$(PYTHON) bench/report.py $(BENCH_JSON) --out $(BENCH_REPORT) --readme README.md --docs-plot docs/perf-latency.png
+
+# shmkit and its peers side by side (bench/peers; a peer that is missing is skipped, saying so),
+# then the report, with make bench's figures too when they are there.
+bench-peers: deps deps-peers
+	$(call configure,$(BUILD)/release,-DCMAKE_BUILD_TYPE=Release -DSHMKIT_BUILD_TESTS=OFF)
+	$(BUILD)/release/bench/peers/shmkit_bench_peers --benchmark_out=$(BUILD)/bench-peers.json --benchmark_out_format=json
+	own=""; if test -f $(BUILD)/bench.json; then own="--bench $(BUILD)/bench.json"; fi; \
+	  $(PYTHON) bench/report.py $$own --peers $(BUILD)/bench-peers.json --out $(BENCH_REPORT)
+	@echo "make bench-peers: JSON in $(BUILD)/bench-peers.json; report in $(BENCH_REPORT)/report.md, plots beside it"
 
 bench-python: deps
 	$(call configure,$(BUILD)/release,-DCMAKE_BUILD_TYPE=Release -DSHMKIT_BUILD_TESTS=OFF $(PYTHON_FLAGS))
