@@ -142,12 +142,17 @@ errc spsc_end_state::sleep_until(wait_word& w, Ready&& ready, std::uint64_t dead
     for (;;) {
         if (ready()) return errc::ok;
         const std::uint64_t holder = peer.load(order::acquire);
+        const std::uint64_t now = os::monotonic_ns();
+        // Looking at the peer costs a /proc read (OpenProcess on Windows), so a wait that may
+        // last a whole period first sleeps without looking: a living peer usually answers
+        // within it, and a dead one is still reported within the period. A wait whose deadline
+        // comes sooner looks at once, so that a dead peer is never reported as a timeout.
         // The holder loaded, not the word again: one that closed its end meanwhile is not dead.
-        if (holder != 0 && !os::process_alive(unpack_process(holder))) {
+        const bool look = first_period_over || deadline_ns < now + period;
+        if (holder != 0 && look && !os::process_alive(unpack_process(holder))) {
             // It may have published (or given room back) just before it died: that comes first.
             return ready() ? errc::ok : errc::peer_dead;
         }
-        const std::uint64_t now = os::monotonic_ns();
         if (now >= deadline_ns) return errc::timeout;
         // Acquire: a changed holder is read again at the top of the loop.
         auto ready_or_new_peer = [&] { return ready() || peer.load(order::acquire) != holder; };
