@@ -383,12 +383,23 @@ errc spsc_consumer::next(message_view* out) noexcept {
     if (control_ == nullptr) return errc::not_open;
     if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
     for (;;) {
-        if (!poll()) return errc::empty;
+        const std::uint64_t offset = ring_.offset(tail_);
+        // The header is loaded before head, not after it: a consumer that has caught up would
+        // otherwise take two cache misses one after the other once a record arrives (head's
+        // line, then the record's), where these two independent loads miss together. A header
+        // loaded before head may predate the record head now covers: unless it already is that
+        // record's (this lap's, with the sequence number expected next), it is loaded again,
+        // after head (acquire), and the checks below judge that one.
+        record_header h = ring_.load_header(offset);
+        if (cached_head_ == tail_) {
+            if (!poll()) return errc::empty;
+            const bool current = h.lap == ring_.lap(tail_) && expected_ != ~std::uint64_t{0} && h.seq == expected_ &&
+                                 (h.type == record_type::message || h.type == record_type::pad);
+            if (!current) h = ring_.load_header(offset);
+        }
         if (!plausible_span(tail_, cached_head_, ring_.capacity())) {
             return errc::invalid_layout;
         }
-        const std::uint64_t offset = ring_.offset(tail_);
-        const record_header h = ring_.load_header(offset);
         const std::uint64_t span = ring_.checked_span(tail_, h, max_message_);
         if (span == 0 || span > cached_head_ - tail_ ||
             (h.type != record_type::message && h.type != record_type::pad)) {
