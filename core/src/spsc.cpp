@@ -148,7 +148,7 @@ errc spsc_end_state::sleep_until(wait_word& w, Ready&& ready, std::uint64_t dead
         // within it, and a dead one is still reported within the period. A wait whose deadline
         // comes sooner looks at once, so that a dead peer is never reported as a timeout.
         // The holder loaded, not the word again: one that closed its end meanwhile is not dead.
-        const bool look = first_period_over || deadline_ns < now + period;
+        const bool look = first_period_over || deadline_ns <= now || deadline_ns - now < period;
         if (holder != 0 && look && !os::process_alive(unpack_process(holder))) {
             // It may have published (or given room back) just before it died: that comes first.
             return ready() ? errc::ok : errc::peer_dead;
@@ -384,22 +384,20 @@ errc spsc_consumer::next(message_view* out) noexcept {
     if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
     for (;;) {
         const std::uint64_t offset = ring_.offset(tail_);
-        // The header is loaded before head, not after it: a consumer that has caught up would
-        // otherwise take two cache misses one after the other once a record arrives (head's
-        // line, then the record's), where these two independent loads miss together. A header
-        // loaded before head may predate the record head now covers: unless it already is that
-        // record's (this lap's, with the sequence number expected next), it is loaded again,
-        // after head (acquire), and the checks below judge that one.
-        record_header h = ring_.load_header(offset);
         if (cached_head_ == tail_) {
+            // A consumer that has caught up would take two cache misses one after the other
+            // once a record arrives: head's line, then the record's. Prefetching the record's
+            // line first lets the two miss together. Only a prefetch: the header itself must be
+            // read after head (below), because one read earlier may be a header that a producer
+            // wrote before it died, which its successor replaced at the same place with the same
+            // lap and sequence number but another size.
+            prefetch(ring_.at(offset));
             if (!poll()) return errc::empty;
-            const bool current = h.lap == ring_.lap(tail_) && expected_ != ~std::uint64_t{0} && h.seq == expected_ &&
-                                 (h.type == record_type::message || h.type == record_type::pad);
-            if (!current) h = ring_.load_header(offset);
         }
         if (!plausible_span(tail_, cached_head_, ring_.capacity())) {
             return errc::invalid_layout;
         }
+        const record_header h = ring_.load_header(offset);
         const std::uint64_t span = ring_.checked_span(tail_, h, max_message_);
         if (span == 0 || span > cached_head_ - tail_ ||
             (h.type != record_type::message && h.type != record_type::pad)) {

@@ -141,6 +141,16 @@ enum class barrier_mode : std::uint8_t { fences = 0, membarrier = 1 };
 void light_barrier(barrier_mode mode) noexcept;
 void heavy_barrier(barrier_mode mode) noexcept;
 
+// A hint that `address` will be read soon: the CPU fetches its line in the background. No
+// effect on what any load returns, so it needs no ordering argument.
+inline void prefetch(const void* address) noexcept {
+#if defined(__GNUC__)
+    __builtin_prefetch(address, 0, 3);
+#else
+    static_cast<void>(address);
+#endif
+}
+
 // A cheap pause for spin loops (lets the sibling hyperthread run, saves power on ARM).
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
