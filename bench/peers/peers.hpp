@@ -128,6 +128,32 @@ struct system_ops {
 };
 const system_ops& ops_of(system_id s) noexcept;
 
+// The parts most systems share: built in, no memory of the mapping, nothing to clean up, no
+// daemon, no version of their own.
+inline const char* built_in() { return nullptr; }
+inline std::uint64_t no_arena(const params&) { return 0; }
+inline void no_cleanup(control&) {}
+inline int no_daemon() { return 0; }
+inline std::string no_version() { return {}; }
+
+// A peer not found at configure time: every benchmark of it is skipped with Why().
+inline std::string nothing_to_prepare(control&) { return {}; }
+inline int no_child(control&, std::uint32_t) { return 1; }
+inline std::string missing_version() { return "missing"; }
+template <const char* (*Why)()>
+constexpr system_ops missing_system_ops() {
+    return {Why, no_arena, nothing_to_prepare, no_cleanup, no_child, no_daemon, missing_version};
+}
+
+// A link that only copies (every peer but shmkit's channel and iceoryx): the zero-copy calls of
+// the role template exist but are never used.
+struct copies_only {
+    std::uint8_t* loan(std::size_t) { return nullptr; }
+    void publish(std::size_t) {}
+    const std::uint8_t* take(std::size_t*) { return nullptr; }
+    void release() {}
+};
+
 extern const system_ops floor_ops, shmkit_broadcast_ops, shmkit_spsc_ops, shmkit_channel_ops, iceoryx_ops,
     boost_mq_ops, zeromq_ops;
 

@@ -29,7 +29,7 @@ std::size_t ping_message(const params& p) {
 std::size_t pong_message(const params& p) { return p.what == kind::round_trip ? p.bytes : 64; }
 std::size_t depth(const params& p) { return p.what == kind::frame ? 2 : 8; }
 
-class boost_mq_link {
+class boost_mq_link : public copies_only {
 public:
     static constexpr bool zero_copy = false;
 
@@ -60,18 +60,12 @@ public:
         unsigned priority = 0;
         return in_->try_receive(buffer, capacity, got, priority);
     }
-    std::uint8_t* loan(std::size_t) { return nullptr; }
-    void publish(std::size_t) {}
-    const std::uint8_t* take(std::size_t*) { return nullptr; }
-    void release() {}
 
 private:
     bool blocking_;
     std::unique_ptr<bip::message_queue> out_, in_;
 };
 
-const char* built_in() { return nullptr; }
-std::uint64_t no_arena(const params&) { return 0; }
 
 std::string prepare(control& c) {
     const std::string ping = queue_name(c, "ping"), pong = queue_name(c, "pong");
@@ -93,7 +87,6 @@ void cleanup(control& c) {
 }
 
 int run_child(control& c, std::uint32_t index) { return run_roles<boost_mq_link>(c, index); }
-int no_daemon() { return 0; }
 std::string version() {
     return std::to_string(BOOST_VERSION / 100000) + "." + std::to_string(BOOST_VERSION / 100 % 1000) + "." +
            std::to_string(BOOST_VERSION % 100);
@@ -110,15 +103,9 @@ const system_ops boost_mq_ops = {built_in, no_arena, prepare, cleanup, run_child
 namespace shmkit::peers {
 namespace {
 const char* missing() { return "boost_mq: not built in (install libboost-dev, then reconfigure)"; }
-std::uint64_t no_arena(const params&) { return 0; }
-std::string prepare(control&) { return {}; }
-void cleanup(control&) {}
-int run_child(control&, std::uint32_t) { return 1; }
-int no_daemon() { return 0; }
-std::string version() { return "missing"; }
 }  // namespace
 
-const system_ops boost_mq_ops = {missing, no_arena, prepare, cleanup, run_child, no_daemon, version};
+const system_ops boost_mq_ops = missing_system_ops<missing>();
 
 }  // namespace shmkit::peers
 

@@ -90,16 +90,11 @@ private:
     std::uint32_t value_ = 0;  // the word as this side last saw or wrote it
 };
 
-const char* built_in() { return nullptr; }
 std::uint64_t arena_size(const params& p) { return page_bytes + page_round(ping_capacity(p)) + page_round(message_capacity); }
-std::string prepare(control&) { return {}; }
-void cleanup(control&) {}
 int run_child(control& c, std::uint32_t index) { return run_roles<floor_link>(c, index); }
-int no_daemon() { return 0; }
-std::string no_version() { return {}; }
 
 }  // namespace
 
-const system_ops floor_ops = {built_in, arena_size, prepare, cleanup, run_child, no_daemon, no_version};
+const system_ops floor_ops = {built_in, arena_size, nothing_to_prepare, no_cleanup, run_child, no_daemon, no_version};
 
 }  // namespace shmkit::peers

@@ -124,17 +124,14 @@ private:
     const void* taken_ = nullptr;
 };
 
-const char* built_in() { return nullptr; }
-std::uint64_t no_arena(const params&) { return 0; }
 std::string prepare(control& c) { return roudi::ensure(c.p.dir); }
-void cleanup(control&) {}
 int run_child(control& c, std::uint32_t index) { return run_roles<iceoryx_link>(c, index); }
 int daemon_pid() { return roudi::pid(); }
 std::string version() { return ICEORYX_LATEST_RELEASE_VERSION; }
 
 }  // namespace
 
-const system_ops iceoryx_ops = {built_in, no_arena, prepare, cleanup, run_child, daemon_pid, version};
+const system_ops iceoryx_ops = {built_in, no_arena, prepare, no_cleanup, run_child, daemon_pid, version};
 
 }  // namespace shmkit::peers
 
@@ -143,15 +140,9 @@ const system_ops iceoryx_ops = {built_in, no_arena, prepare, cleanup, run_child,
 namespace shmkit::peers {
 namespace {
 const char* missing() { return "iceoryx: not built in (install iceoryx libiceoryx-posh-dev, then reconfigure)"; }
-std::uint64_t no_arena(const params&) { return 0; }
-std::string prepare(control&) { return {}; }
-void cleanup(control&) {}
-int run_child(control&, std::uint32_t) { return 1; }
-int no_daemon() { return 0; }
-std::string version() { return "missing"; }
 }  // namespace
 
-const system_ops iceoryx_ops = {missing, no_arena, prepare, cleanup, run_child, no_daemon, version};
+const system_ops iceoryx_ops = missing_system_ops<missing>();
 
 }  // namespace shmkit::peers
 

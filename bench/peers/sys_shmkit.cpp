@@ -54,7 +54,7 @@ rings broadcast_rings(control& c) {
                  broadcast_writer::segment_size(broadcast_ring(pong_ring(c.p))));
 }
 
-class broadcast_link {
+class broadcast_link : public copies_only {
 public:
     static constexpr bool zero_copy = false;
 
@@ -87,10 +87,6 @@ public:
         if (m.error() != errc::empty && m.error() != errc::stale) fail(failed_to("broadcast_reader::try_read", m.error()));
         return false;
     }
-    std::uint8_t* loan(std::size_t) { return nullptr; }
-    void publish(std::size_t) {}
-    const std::uint8_t* take(std::size_t*) { return nullptr; }
-    void release() {}
 
 private:
     bool blocking_;
@@ -300,10 +296,6 @@ std::string prepare_channel(control& c) {
 
 // ---- the three systems ---------------------------------------------------------------------
 
-const char* built_in() { return nullptr; }
-void cleanup(control&) {}
-int no_daemon() { return 0; }
-std::string no_version() { return {}; }
 
 std::uint64_t broadcast_arena(const params& p) {
     return page_round(broadcast_writer::segment_size(broadcast_ring(ping_ring(p)))) +
@@ -324,8 +316,8 @@ int run_channel(control& c, std::uint32_t index) { return run_roles<channel_link
 
 }  // namespace
 
-const system_ops shmkit_broadcast_ops = {built_in, broadcast_arena, prepare_broadcast, cleanup, run_broadcast, no_daemon, no_version};
-const system_ops shmkit_spsc_ops = {built_in, spsc_arena, prepare_spsc, cleanup, run_spsc, no_daemon, no_version};
-const system_ops shmkit_channel_ops = {built_in, channel_arena, prepare_channel, cleanup, run_channel, no_daemon, no_version};
+const system_ops shmkit_broadcast_ops = {built_in, broadcast_arena, prepare_broadcast, no_cleanup, run_broadcast, no_daemon, no_version};
+const system_ops shmkit_spsc_ops = {built_in, spsc_arena, prepare_spsc, no_cleanup, run_spsc, no_daemon, no_version};
+const system_ops shmkit_channel_ops = {built_in, channel_arena, prepare_channel, no_cleanup, run_channel, no_daemon, no_version};
 
 }  // namespace shmkit::peers

@@ -23,7 +23,7 @@ std::string endpoint_path(const control& c) {
     return std::string(c.p.dir) + "/" + std::to_string(c.p.serial) + (c.p.what == kind::throughput ? ".pub" : ".pair");
 }
 
-class zeromq_link {
+class zeromq_link : public copies_only {
 public:
     static constexpr bool zero_copy = false;
 
@@ -72,10 +72,6 @@ public:
         if (errno != EAGAIN && errno != EINTR) fail(std::string("zmq_recv: ") + zmq_strerror(errno));
         return false;
     }
-    std::uint8_t* loan(std::size_t) { return nullptr; }
-    void publish(std::size_t) {}
-    const std::uint8_t* take(std::size_t*) { return nullptr; }
-    void release() {}
 
 private:
     bool blocking_;
@@ -83,12 +79,9 @@ private:
     void* socket_ = nullptr;
 };
 
-const char* built_in() { return nullptr; }
-std::uint64_t no_arena(const params&) { return 0; }
 std::string prepare(control&) { return {}; }
 void cleanup(control& c) { static_cast<void>(::unlink(endpoint_path(c).c_str())); }
 int run_child(control& c, std::uint32_t index) { return run_roles<zeromq_link>(c, index); }
-int no_daemon() { return 0; }
 std::string version() {
     int major = 0, minor = 0, patch = 0;
     zmq_version(&major, &minor, &patch);
@@ -106,15 +99,9 @@ const system_ops zeromq_ops = {built_in, no_arena, prepare, cleanup, run_child, 
 namespace shmkit::peers {
 namespace {
 const char* missing() { return "zeromq: not built in (install libzmq3-dev, then reconfigure)"; }
-std::uint64_t no_arena(const params&) { return 0; }
-std::string prepare(control&) { return {}; }
-void cleanup(control&) {}
-int run_child(control&, std::uint32_t) { return 1; }
-int no_daemon() { return 0; }
-std::string version() { return "missing"; }
 }  // namespace
 
-const system_ops zeromq_ops = {missing, no_arena, prepare, cleanup, run_child, no_daemon, version};
+const system_ops zeromq_ops = missing_system_ops<missing>();
 
 }  // namespace shmkit::peers
 
