@@ -69,33 +69,28 @@ help:
 	@echo "make deps-peers  install the peers make bench-peers measures: $(PEER_DEB_PACKAGES)"
 	@echo "make clean       remove $(BUILD)/"
 
-deps:
+# $(call install_missing,<target name>,<Debian packages>): apt-get those not installed yet,
+# through sudo when not root; on a system without dpkg, say what to install instead.
+define install_missing
 	@if ! command -v dpkg-query >/dev/null 2>&1; then \
-	  echo "make deps: not a Debian/Ubuntu system; install the equivalents of: $(DEB_PACKAGES)"; exit 0; fi; \
+	  echo "make $(1): not a Debian/Ubuntu system; install the equivalents of: $(2)"; exit 0; fi; \
 	missing=""; \
-	for p in $(DEB_PACKAGES); do \
+	for p in $(2); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  sudo=""; [ "$$(id -u)" -ne 0 ] && sudo="sudo"; \
-	  echo "make deps: installing$$missing"; \
+	  echo "make $(1): installing$$missing"; \
 	  $$sudo apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call install_missing,deps,$(DEB_PACKAGES))
 
 deps-peers:
-	@if ! command -v dpkg-query >/dev/null 2>&1; then \
-	  echo "make deps-peers: not a Debian/Ubuntu system; install the equivalents of: $(PEER_DEB_PACKAGES)"; exit 0; fi; \
-	missing=""; \
-	for p in $(PEER_DEB_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  sudo=""; [ "$$(id -u)" -ne 0 ] && sudo="sudo"; \
-	  echo "make deps-peers: installing$$missing"; \
-	  $$sudo apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
-	fi
+	$(call install_missing,deps-peers,$(PEER_DEB_PACKAGES))
 
 # $(call configure,<dir>,<extra cmake flags>)
 define configure
