@@ -8,6 +8,7 @@ Set SHMKIT_CMAKE_ARGS to pass more options (e.g. a toolchain file).
 """
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -18,6 +19,16 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
+
+
+def project_version() -> str:
+    """The version set once, in CMakeLists.txt's project() (the C++ macros, the CMake package,
+    pkg-config and `shmkit --version` take it from there too)."""
+    text = (ROOT / "CMakeLists.txt").read_text()
+    match = re.search(r"project\(shmkit VERSION ([0-9]+\.[0-9]+\.[0-9]+)", text)
+    if match is None:
+        raise RuntimeError("no project(shmkit VERSION x.y.z) in CMakeLists.txt")
+    return match.group(1)
 
 
 class CMakeExtension(Extension):
@@ -52,4 +63,4 @@ class CMakeBuild(build_ext):
             shutil.copy2(tool, target.parent / "_bin" / tool.name)
 
 
-setup(ext_modules=[CMakeExtension("shmkit._shmkit")], cmdclass={"build_ext": CMakeBuild})
+setup(version=project_version(), ext_modules=[CMakeExtension("shmkit._shmkit")], cmdclass={"build_ext": CMakeBuild})

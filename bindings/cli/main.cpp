@@ -4,6 +4,8 @@
 
 #include "cli.hpp"
 #include "inventory.hpp"
+#include "shmkit/version.hpp"
+#include "shmkit/wire/config.hpp"
 
 namespace shmkit::cli {
 
@@ -51,7 +53,8 @@ const char* const usage =
     "  gc [--force] [--dry-run] remove segments whose creator is dead and that nobody uses\n"
     "  demo [options]           a writer and two reader processes; prints rates and latency\n"
     "\n"
-    "Every command takes --help. Exit status: 0 ok, 1 failed, 2 usage error.\n";
+    "Every command takes --help; --version prints the version. Exit status: 0 ok, 1 failed,\n"
+    "2 usage error.\n";
 
 }  // namespace
 
@@ -65,6 +68,10 @@ int main(int argc, char** argv) {
     args rest(argv + 2, argv + argc);
     if (command == "--help" || command == "-h" || command == "help") {
         std::fputs(usage, stdout);
+        return exit_ok;
+    }
+    if (command == "--version") {
+        std::printf("shmkit %s (wire format %u)\n", SHMKIT_VERSION_STRING, static_cast<unsigned>(shmkit::wire_format_version));
         return exit_ok;
     }
     if (command == "ls") return cmd_ls(rest);

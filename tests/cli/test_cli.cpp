@@ -17,6 +17,7 @@
 #include "shmkit/kv.hpp"
 #include "shmkit/spsc.hpp"
 #include "shmkit/stream.hpp"
+#include "shmkit/version.hpp"
 #include "shmkit/video.hpp"
 #include "support.hpp"
 
@@ -70,6 +71,13 @@ TEST(Cli, EveryCommandHasHelp) {
         EXPECT_TRUE(contains(r.out, std::string("usage: shmkit ") + cmd)) << r.out;
     }
     EXPECT_EQ(run("--help").code, 0);
+}
+
+// The version the project sets once (CMakeLists.txt), as the C++ macro has it.
+TEST(Cli, VersionIsTheProjectVersion) {
+    const auto r = run("--version");
+    EXPECT_EQ(r.code, 0);
+    EXPECT_EQ(r.out.rfind(std::string("shmkit ") + SHMKIT_VERSION_STRING + " (wire format ", 0), 0u) << r.out;
 }
 
 TEST(Cli, UsageErrorsAndFailuresHaveDistinctExitCodes) {

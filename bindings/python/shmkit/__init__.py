@@ -95,11 +95,11 @@ from ._shmkit import (
     wait_slice,
     wire_format_version,
 )
-from . import _channel, _extensions
+from . import _channel, _extensions, _shmkit
 from ._channel import Frame
 from ._extensions import Consumer, Schema, Subscription
 
-__version__ = "0.1.0"
+__version__: str = _shmkit.__version__  # set once, in CMakeLists.txt's project()
 
 _extensions.install()
 _channel.install()

@@ -16,6 +16,7 @@ Buffer = Union[bytes, bytearray, memoryview, str, npt.NDArray[Any]]
 Shape = Union[int, Sequence[int]]
 _H = TypeVar("_H", bound="Handle")
 
+__version__: str
 wire_format_version: int
 wait_slice: float
 # (errc name, shmkit exception class name, meaning) for every error code but ok.

@@ -1,6 +1,7 @@
 // The native part of the `shmkit` Python package (shmkit/__init__.py re-exports it).
 #include "common.hpp"
 #include "reservation.hpp"
+#include "shmkit/version.hpp"
 #include "shmkit/wire/config.hpp"
 
 namespace shmkit::python {
@@ -46,6 +47,7 @@ PYBIND11_MODULE(_shmkit, m) {
     namespace sp = shmkit::python;
     namespace py = pybind11;
     m.doc() = "shmkit's native module; import shmkit instead.";
+    m.attr("__version__") = SHMKIT_VERSION_STRING;  // the project version (CMakeLists.txt)
     // NumPy first, with the GIL held and no other thread inside shmkit yet: pybind11 looks its
     // C API up lazily in a function-local static, and two threads doing that first lookup at
     // once deadlock (one holds the static's guard and waits for the GIL the other holds).
