@@ -137,9 +137,9 @@ test-clang: deps
 	$(call configure,$(BUILD)/clang,-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DSHMKIT_BUILD_BENCH=OFF)
 	cd $(BUILD)/clang && SHMKIT_NO_MEMBARRIER=1 ctest $(CTEST_FLAGS)
 
+# The README's "Cross-compiling for Jetson" commands, verbatim (they build in build/aarch64).
 cross-test: deps
-	$(call configure,$(BUILD)/aarch64,-DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/toolchains/aarch64-linux-gnu.cmake -DSHMKIT_BUILD_BENCH=OFF)
-	cd $(BUILD)/aarch64 && ctest $(CTEST_FLAGS)
+	sh tests/run_readme_commands.sh "Cross-compiling for Jetson"
 
 # Windows: mingw-w64 and wine, in a wine prefix of the build's own (made first, once, so that
 # parallel tests do not race to create it; no Mono or Gecko prompts).
