@@ -16,7 +16,7 @@ CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 DEB_PACKAGES := cmake make g++ clang libclang-rt-dev binutils pkg-config googletest libgtest-dev libbenchmark-dev relacy-dev \
                 g++-aarch64-linux-gnu qemu-user g++-mingw-w64-x86-64-posix wine64 \
                 python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel \
-                python3-numpy python3-pytest python3-msgpack python3-pydantic python3-matplotlib pybind11-dev
+                python3-numpy python3-pytest python3-msgpack python3-pydantic python3-matplotlib python3-mypy pybind11-dev
 
 # What `make bench-peers` measures shmkit beside (bench/peers): iceoryx with its RouDi daemon,
 # Boost.Interprocess (headers) and ZeroMQ. Each is optional when building; `make deps-peers`
@@ -101,7 +101,10 @@ endef
 build: deps
 	$(call configure,$(BUILD)/native,$(PYTHON_FLAGS))
 
-demo: build
+# Only the tool is built (the same build directory as `make build`, so nothing is configured twice).
+demo: deps
+	$(CMAKE) -S . -B $(BUILD)/native $(COMMON_FLAGS) $(PYTHON_FLAGS) >/dev/null
+	$(CMAKE) --build $(BUILD)/native -j$(JOBS) --target shmkit_cli
 	$(BUILD)/native/bindings/cli/shmkit demo
 
 test: test-native test-clang cross-test test-windows sanitize test-pip test-fuzz
