@@ -45,8 +45,11 @@ def test_mypy_accepts_a_function_that_returns_inside_a_with_block(tmp_path: Path
     # The user's code under --strict; the package's own modules are not what is judged here.
     config = tmp_path / "mypy.ini"
     config.write_text("[mypy]\nstrict = True\n\n[mypy-shmkit.*]\nignore_errors = True\n")
-    package_parent = str(Path(shmkit.__file__).resolve().parents[1])
-    env = dict(os.environ, MYPYPATH=package_parent)
+    env = dict(os.environ)
+    if "/site-packages/" not in shmkit.__file__:
+        # The build tree's copy: tell mypy where it is. An installed copy (py.typed) it finds
+        # itself, and refuses a site-packages folder on MYPYPATH.
+        env["MYPYPATH"] = str(Path(shmkit.__file__).resolve().parents[1])
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--config-file", str(config), "--no-incremental",
          "--cache-dir", str(tmp_path / "cache"), str(script)],
