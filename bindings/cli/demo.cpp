@@ -4,6 +4,7 @@
 // object of their own.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -44,7 +45,12 @@ bool parse(args& a, options* o) {
         const char* v = a[++i].c_str();
         char* end = nullptr;
         const double d = std::strtod(v, &end);
-        if (end == v || *end != '\0' || d < 0) return false;
+        // Finite and bounded, so that every conversion below is defined and the demo ends: a
+        // NaN number of seconds never compared as elapsed, an infinite rate printed negative.
+        if (end == v || *end != '\0' || !std::isfinite(d) || d < 0 || d > 1e12) {
+            std::fprintf(stderr, "shmkit demo: %s wants a number from 0 to 1e12, not '%s'\n", k.c_str(), v);
+            return false;
+        }
         if (k == "--seconds") o->seconds = d;
         else if (k == "--size") o->size = static_cast<std::size_t>(d);
         else if (k == "--rate") o->rate = d;

@@ -82,6 +82,12 @@ TEST(Cli, VersionIsTheProjectVersion) {
 
 TEST(Cli, UsageErrorsAndFailuresHaveDistinctExitCodes) {
     EXPECT_EQ(run("").code, 2);
+    for (const char* bad : {"--seconds nan", "--seconds inf", "--rate inf", "--rate -1", "--size 1e300"}) {
+        const auto r = run(std::string("demo ") + bad);
+        EXPECT_EQ(r.code, 2) << bad;
+        const std::string option = std::string(bad).substr(0, std::string(bad).find(' '));
+        EXPECT_TRUE(contains(r.out, option + " wants a number")) << r.out;  // the bad option is named
+    }
     EXPECT_EQ(run("frobnicate").code, 2);
     EXPECT_EQ(run("info").code, 2);
     EXPECT_EQ(run("info no-slash").code, 2);
