@@ -92,10 +92,11 @@ deps:
 deps-peers:
 	$(call install_missing,deps-peers,$(PEER_DEB_PACKAGES))
 
-# $(call configure,<dir>,<extra cmake flags>)
+# $(call configure,<dir>,<extra cmake flags>[,<target>]): configure, then build everything or
+# just <target>.
 define configure
 	$(CMAKE) -S . -B $(1) $(COMMON_FLAGS) $(2) >/dev/null
-	$(CMAKE) --build $(1) -j$(JOBS)
+	$(CMAKE) --build $(1) -j$(JOBS) $(if $(3),--target $(3))
 endef
 
 build: deps
@@ -103,8 +104,7 @@ build: deps
 
 # Only the tool is built (the same build directory as `make build`, so nothing is configured twice).
 demo: deps
-	$(CMAKE) -S . -B $(BUILD)/native $(COMMON_FLAGS) $(PYTHON_FLAGS) >/dev/null
-	$(CMAKE) --build $(BUILD)/native -j$(JOBS) --target shmkit_cli
+	$(call configure,$(BUILD)/native,$(PYTHON_FLAGS),shmkit_cli)
 	$(BUILD)/native/bindings/cli/shmkit demo
 
 test: test-native test-clang cross-test test-windows sanitize test-pip test-fuzz

@@ -19,16 +19,9 @@ namespace {
 // for the word loops. The "memory" clobber keeps every other access on its side of the copy.
 // Sanitizer builds and the model check keep the word loops, so that ThreadSanitizer and the
 // model checker see every store of a publication and AddressSanitizer every byte copied.
-#if defined(__GNUC__) && !defined(SHMKIT_TSAN) && !defined(SHMKIT_MODEL_CHECK) && \
-    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_HWADDRESS__) && (defined(__x86_64__) || defined(__aarch64__))
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(hwaddress_sanitizer)
-#define SHMKIT_NO_BULK_COPY 1
-#endif
-#endif
-#if !defined(SHMKIT_NO_BULK_COPY)
+#if defined(__GNUC__) && !defined(SHMKIT_TSAN) && !defined(SHMKIT_CHECKED_MEMORY) && !defined(SHMKIT_MODEL_CHECK) && \
+    (defined(__x86_64__) || defined(__aarch64__))
 #define SHMKIT_BULK_COPY 1
-#endif
 #endif
 
 #if defined(SHMKIT_BULK_COPY)

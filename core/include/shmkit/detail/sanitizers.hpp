@@ -19,6 +19,16 @@
 #endif
 #endif
 
+// A sanitizer that checks memory accesses byte by byte (ASan, HWASan, MSan): it cannot see
+// inside inline assembly, so code that copies there keeps a plain C++ path under it.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_HWADDRESS__)
+#define SHMKIT_CHECKED_MEMORY 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(hwaddress_sanitizer)
+#define SHMKIT_CHECKED_MEMORY 1
+#endif
+#endif
+
 #if defined(SHMKIT_TSAN)
 extern "C" void AnnotateIgnoreReadsBegin(const char* file, int line);
 extern "C" void AnnotateIgnoreReadsEnd(const char* file, int line);
