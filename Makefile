@@ -37,7 +37,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_TEST_SECONDS ?= 20
 FUZZ_TARGETS := fuzz_segments fuzz_inventory
 
-.PHONY: help deps deps-peers build demo test test-native test-python test-pip test-clang cross-test sanitize test-asan \
+.PHONY: help deps deps-demo deps-peers build demo test test-native test-python test-pip test-clang cross-test sanitize test-asan \
         test-tsan test-windows test-fuzz fuzz bench bench-peers bench-readme bench-python clean
 
 help:
@@ -66,6 +66,7 @@ help:
 	@echo "                 (writes $(BUILD)/bench-peers.json; installs their packages first)"
 	@echo "make bench-python the Python per-call overheads beside the C++ figures"
 	@echo "make deps        install missing Debian/Ubuntu packages (apt-get)"
+	@echo "make deps-demo   only those make demo needs: $(DEMO_DEB_PACKAGES)"
 	@echo "make deps-peers  install the peers make bench-peers measures: $(PEER_DEB_PACKAGES)"
 	@echo "make clean       remove $(BUILD)/"
 
@@ -89,6 +90,12 @@ endef
 deps:
 	$(call install_missing,deps,$(DEB_PACKAGES))
 
+# `make demo` needs only the compiler, CMake and the tool's two header-only libraries: on a new
+# machine it installs these, not the test toolchains.
+DEMO_DEB_PACKAGES := cmake make g++ libcli11-dev nlohmann-json3-dev
+deps-demo:
+	$(call install_missing,deps-demo,$(DEMO_DEB_PACKAGES))
+
 deps-peers:
 	$(call install_missing,deps-peers,$(PEER_DEB_PACKAGES))
 
@@ -102,9 +109,11 @@ endef
 build: deps
 	$(call configure,$(BUILD)/native,$(PYTHON_FLAGS))
 
-# Only the tool is built (the same build directory as `make build`, so nothing is configured twice).
-demo: deps
-	$(call configure,$(BUILD)/native,$(PYTHON_FLAGS),shmkit_cli)
+# Only the tool is built, in the same build directory as `make build` (configured without the
+# Python module unless an earlier `make build` asked for it; parts whose dependencies are not
+# installed yet are left out, saying so, until `make build` or `make test` installs them).
+demo: deps-demo
+	$(call configure,$(BUILD)/native,,shmkit_cli)
 	$(BUILD)/native/bindings/cli/shmkit demo
 
 test: test-native test-clang cross-test test-windows sanitize test-pip test-fuzz
