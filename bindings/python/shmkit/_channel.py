@@ -88,8 +88,9 @@ def try_read(self: "_n.ChannelReader") -> Optional[Frame]:
 
 
 def install() -> None:
-    _n.ChannelReader.read = read
-    _n.ChannelReader.try_read = try_read
+    # The stubs (_shmkit.pyi) declare these as the native classes' own methods; setattr adds them.
+    setattr(_n.ChannelReader, "read", read)
+    setattr(_n.ChannelReader, "try_read", try_read)
     install_duplex()
 
 
@@ -102,7 +103,7 @@ def _answer(server: "_n.DuplexServer", handler: Callable[..., Any], request: Any
         if in_place:
             # handler(request, reserve): reserve(size) gives a writable array in the response
             # ring; what the handler fills is sent when it returns (its return value: the bytes used).
-            slot: list = []
+            slot: list[Any] = []
 
             def reserve(size: int) -> Any:
                 if slot:
@@ -170,5 +171,5 @@ def _serve(self: "_n.DuplexServer", handler: Callable[..., Any], *, workers: int
 
 
 def install_duplex() -> None:
-    _n.DuplexServer.serve_one = _serve_one
-    _n.DuplexServer.serve = _serve
+    setattr(_n.DuplexServer, "serve_one", _serve_one)
+    setattr(_n.DuplexServer, "serve", _serve)

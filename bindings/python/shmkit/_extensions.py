@@ -36,7 +36,7 @@ class Subscription:
 
     # ``receive(timeout)`` returns None (nothing within timeout) or ``(lost, args)``: the
     # callback's arguments and how many messages were lost just before them.
-    def __init__(self, receive: Callable[[float], Optional[tuple]], fn: Callable[..., Any],
+    def __init__(self, receive: Callable[[float], Optional[tuple[int, tuple[Any, ...]]]], fn: Callable[..., Any],
                  on_error: Optional[Callable[[BaseException], Any]], name: str) -> None:
         self._receive = receive
         self._fn = fn
@@ -113,22 +113,22 @@ def _timeout_as_none(call: Callable[[float], Any]) -> Callable[[float], Any]:
     return receive
 
 
-def _message_on_data(read_name: str, lossy: bool):
-    def on_data(self, fn: Callable[[bytes, int], Any], *,
+def _message_on_data(read_name: str, lossy: bool) -> Callable[..., Subscription]:
+    def on_data(self: Any, fn: Callable[[bytes, int], Any], *,
                 on_error: Optional[Callable[[BaseException], Any]] = None) -> Subscription:
         """Calls ``fn(message, seq)`` on a background thread for every message; returns the
         Subscription (stop() it when done). Messages the writer overwrote before they were read
         are counted in ``Subscription.lost``."""
         read = getattr(self, read_name)
 
-        def receive(timeout: float):
+        def receive(timeout: float) -> tuple[int, tuple[Any, ...]]:
             msg = read(timeout)
             return (self.lost if lossy else 0, (msg, self.last_seq))
         return Subscription(_timeout_as_none(receive), fn, on_error, f"shmkit-on_data {self.name}")
     return on_data
 
 
-def _slot_on_data(self, fn: Callable[[Any, int], Any], *, mode: str = "next",
+def _slot_on_data(self: Any, fn: Callable[[Any, int], Any], *, mode: str = "next",
                   on_error: Optional[Callable[[BaseException], Any]] = None) -> Subscription:
     """Calls ``fn(sample, index)`` on a background thread: every sample in order (mode="next";
     samples the writer overwrote before they were read are counted in ``Subscription.lost``) or
@@ -141,20 +141,20 @@ def _slot_on_data(self, fn: Callable[[Any, int], Any], *, mode: str = "next",
     else:
         raise ValueError("mode must be 'next' or 'latest'")
 
-    def receive(timeout: float):
+    def receive(timeout: float) -> tuple[int, tuple[Any, ...]]:
         sample = read(timeout)
         info = self.last
         return (info.lost, (sample, info.index))
     return Subscription(_timeout_as_none(receive), fn, on_error, f"shmkit-on_data {self.name}")
 
 
-def _kv_on_data(self, fn: Callable[[Any, int], Any], *, values: bool = False,
+def _kv_on_data(self: Any, fn: Callable[[Any, int], Any], *, values: bool = False,
                 on_error: Optional[Callable[[BaseException], Any]] = None) -> Subscription:
     """Calls ``fn(changed_keys, epoch)`` on a background thread whenever keys change; with
     ``values=True``, ``changed_keys`` is a dict of the keys and their values (see changed_since)."""
     state = {"since": self.epoch}
 
-    def receive(timeout: float):
+    def receive(timeout: float) -> Optional[tuple[int, tuple[Any, ...]]]:
         if not self.wait_change(state["since"], timeout):
             return None
         changed, state["since"] = self.changed_since(state["since"], values=values)
@@ -274,8 +274,8 @@ class Consumer:
 
 # typing's introspection, on every Python the package supports (get_origin: 3.8; Annotated: 3.9;
 # X | Y: 3.10).
-_get_origin = getattr(typing, "get_origin", lambda t: getattr(t, "__origin__", None))
-_get_args = getattr(typing, "get_args", lambda t: getattr(t, "__args__", ()))
+_get_origin: Callable[[Any], Any] = getattr(typing, "get_origin", lambda t: getattr(t, "__origin__", None))
+_get_args: Callable[[Any], tuple[Any, ...]] = getattr(typing, "get_args", lambda t: getattr(t, "__args__", ()))
 _Annotated = getattr(typing, "Annotated", None)
 _Literal = getattr(typing, "Literal", None)
 _UnionType = getattr(types, "UnionType", None)
@@ -292,7 +292,7 @@ def _is_message_class(t: Any) -> bool:
     return isinstance(t, type) and (_is_pydantic(t) or dataclasses.is_dataclass(t) or hasattr(t, "__struct_fields__"))
 
 
-def _field_types(cls: type) -> list:
+def _field_types(cls: Any) -> list[tuple[str, Any]]:
     """(name, type) of each field of a message class, in declaration order."""
     if _is_pydantic(cls):
         fields = cls.model_fields if isinstance(getattr(cls, "model_fields", None), dict) else cls.__fields__
@@ -307,7 +307,7 @@ def _field_types(cls: type) -> list:
     return [(name, hints.get(name, cls.__annotations__.get(name))) for name in cls.__struct_fields__]
 
 
-def _type_text(t: Any, seen: frozenset) -> str:
+def _type_text(t: Any, seen: frozenset[type]) -> str:
     """A field type as the schema's description spells it, the same in every Python version:
     ``int``, ``list[int]``, ``Union[int,None]`` (also for ``Optional[int]`` and ``int | None``),
     and a message class with its own fields, ``Inner{a:int}``."""
@@ -336,7 +336,7 @@ def _type_text(t: Any, seen: frozenset) -> str:
     return repr(t)
 
 
-def _describe_fields(cls: type, seen: frozenset = frozenset()) -> str:
+def _describe_fields(cls: type, seen: frozenset[type] = frozenset()) -> str:
     return ",".join(f"{name}:{_type_text(t, seen | {cls})}" for name, t in _field_types(cls))
 
 
@@ -392,7 +392,7 @@ def _fields_of(obj: Any) -> Any:
     raise TypeError(f"cannot encode a {cls.__name__} as msgpack")
 
 
-def _build(model: type, value: Any) -> Any:
+def _build(model: Any, value: Any) -> Any:
     """An instance of message class `model` from the map of its fields: pydantic validates it;
     dataclasses and Structs get their fields rebuilt as their types say (_rebuild)."""
     if _is_pydantic(model):
@@ -429,16 +429,17 @@ def _rebuild(t: Any, value: Any) -> Any:
 # ---- msgpack -----------------------------------------------------------------------------------
 
 
-def _msgpack():
+def _msgpack() -> Any:
     try:
-        import msgpack
+        import msgpack  # type: ignore[import]  # Debian's python3-msgpack has no type information
     except ImportError as e:  # pragma: no cover - depends on the machine
         raise ImportError("the *_obj helpers need msgpack (Debian: apt-get install python3-msgpack)") from e
     return msgpack
 
 
 def _pack(obj: Any) -> bytes:
-    return _msgpack().packb(obj, use_bin_type=True, default=_fields_of)
+    packed: bytes = _msgpack().packb(obj, use_bin_type=True, default=_fields_of)
+    return packed
 
 
 def _unpack(data: Optional[bytes]) -> Any:
@@ -447,21 +448,21 @@ def _unpack(data: Optional[bytes]) -> Any:
     return _msgpack().unpackb(data, raw=False)
 
 
-def _obj_writer(method: str):
-    def write_obj(self, obj: Any, *args: Any, **kwargs: Any) -> Any:
+def _obj_writer(method: str) -> Callable[..., Any]:
+    def write_obj(self: Any, obj: Any, *args: Any, **kwargs: Any) -> Any:
         return getattr(self, method)(_pack(obj), *args, **kwargs)
     write_obj.__doc__ = f"{method}() of a msgpack-encoded object (dict, list, str, numbers, bytes...)."
     return write_obj
 
 
-def _obj_reader(method: str):
-    def read_obj(self, *args: Any, **kwargs: Any) -> Any:
+def _obj_reader(method: str) -> Callable[..., Any]:
+    def read_obj(self: Any, *args: Any, **kwargs: Any) -> Any:
         return _unpack(getattr(self, method)(*args, **kwargs))
     read_obj.__doc__ = f"{method}(), decoded from msgpack (None where {method}() returns None)."
     return read_obj
 
 
-def _stream_write_obj(self, obj: Any) -> None:
+def _stream_write_obj(self: Any, obj: Any) -> None:
     """write() of a msgpack-encoded object (dict, list, str, numbers, bytes, message objects...);
     a stream created with a message class takes only its instances."""
     model = self.schema.model if self.schema is not None else None
@@ -481,21 +482,21 @@ def _decode(reader: Any, data: Any) -> Any:
     return value if model is None else _build(model, value)
 
 
-def _stream_obj_reader(method: str):
-    def read_obj(self, *args: Any, **kwargs: Any) -> Any:
+def _stream_obj_reader(method: str) -> Callable[..., Any]:
+    def read_obj(self: Any, *args: Any, **kwargs: Any) -> Any:
         return _decode(self, getattr(self, method)(*args, **kwargs))
     read_obj.__doc__ = (f"{method}(), decoded from msgpack (None where {method}() returns None): an instance of "
                         "the message class open() was given, else plain values.")
     return read_obj
 
 
-def _kv_get_obj(self, key: str, default: Any = None) -> Any:
+def _kv_get_obj(self: Any, key: str, default: Any = None) -> Any:
     """The msgpack-decoded value of ``key``, or ``default`` if it was never written."""
     value = self.get(key)
     return default if value is None else _unpack(value)
 
 
-def _kv_set_obj(self, key: str, obj: Any, timeout: Optional[float] = None) -> None:
+def _kv_set_obj(self: Any, key: str, obj: Any, timeout: Optional[float] = None) -> None:
     """Stores ``obj`` msgpack-encoded."""
     self.set(key, _pack(obj), timeout)
 
@@ -529,12 +530,12 @@ class BlockLock:
             self._block.unlock_shared()
 
 
-def _read_lock(self, timeout: Optional[float] = None, *, accept_inconsistent: bool = False) -> BlockLock:
+def _read_lock(self: Any, timeout: Optional[float] = None, *, accept_inconsistent: bool = False) -> BlockLock:
     """``with block.read_lock():`` holds a shared lock for the block's duration."""
     return BlockLock(self, False, timeout, accept_inconsistent)
 
 
-def _write_lock(self, timeout: Optional[float] = None, *, accept_inconsistent: bool = False) -> BlockLock:
+def _write_lock(self: Any, timeout: Optional[float] = None, *, accept_inconsistent: bool = False) -> BlockLock:
     """``with block.write_lock():`` holds the exclusive lock for the block's duration."""
     return BlockLock(self, True, timeout, accept_inconsistent)
 
@@ -542,7 +543,7 @@ def _write_lock(self, timeout: Optional[float] = None, *, accept_inconsistent: b
 # ---- video planes --------------------------------------------------------------------------
 
 
-def _planes(self, frame: Any) -> tuple:
+def _planes(self: Any, frame: Any) -> tuple[Any, ...]:
     """The planes of a frame array from this ring, as views (no copy): (frame,) for packed
     formats, (Y, UV) for NV12, (Y, U, V) for I420, each (rows, columns) with its own stride."""
     import numpy as np
@@ -584,33 +585,34 @@ _OPENABLE = ("AudioReader", "AudioWriter", "Block", "BroadcastReader", "Broadcas
 
 
 def install() -> None:
+    # The stubs (_shmkit.pyi) declare these as the native classes' own methods; setattr adds them.
     for name in _OPENABLE:
         cls = getattr(_n, name)
-        cls.attach = cls.open
+        setattr(cls, "attach", cls.open)
 
     for cls, read, lossy in ((_n.BroadcastReader, "read", True), (_n.CommandReader, "read", False),
                              (_n.SpscConsumer, "pop", False)):
-        cls.on_data = _message_on_data(read, lossy)
+        setattr(cls, "on_data", _message_on_data(read, lossy))
     for cls in (_n.StreamReader, _n.VideoReader, _n.AudioReader):
-        cls.on_data = _slot_on_data
-    _n.KV.on_data = _kv_on_data
+        setattr(cls, "on_data", _slot_on_data)
+    setattr(_n.KV, "on_data", _kv_on_data)
 
-    _n.BroadcastWriter.write_obj = _obj_writer("write")
-    _n.BroadcastReader.read_obj = _obj_reader("read")
-    _n.BroadcastReader.try_read_obj = _obj_reader("try_read")
-    _n.CommandWriter.write_obj = _obj_writer("write")
-    _n.CommandReader.read_obj = _obj_reader("read")
-    _n.CommandReader.try_read_obj = _obj_reader("try_read")
-    _n.SpscProducer.push_obj = _obj_writer("push")
-    _n.SpscConsumer.pop_obj = _obj_reader("pop")
-    _n.SpscConsumer.try_pop_obj = _obj_reader("try_pop")
-    _n.StreamWriter.write_obj = _stream_write_obj
-    _n.StreamReader.latest_obj = _stream_obj_reader("latest")
-    _n.StreamReader.next_obj = _stream_obj_reader("next")
-    _n.KV.get_obj = _kv_get_obj
-    _n.KV.set_obj = _kv_set_obj
+    setattr(_n.BroadcastWriter, "write_obj", _obj_writer("write"))
+    setattr(_n.BroadcastReader, "read_obj", _obj_reader("read"))
+    setattr(_n.BroadcastReader, "try_read_obj", _obj_reader("try_read"))
+    setattr(_n.CommandWriter, "write_obj", _obj_writer("write"))
+    setattr(_n.CommandReader, "read_obj", _obj_reader("read"))
+    setattr(_n.CommandReader, "try_read_obj", _obj_reader("try_read"))
+    setattr(_n.SpscProducer, "push_obj", _obj_writer("push"))
+    setattr(_n.SpscConsumer, "pop_obj", _obj_reader("pop"))
+    setattr(_n.SpscConsumer, "try_pop_obj", _obj_reader("try_pop"))
+    setattr(_n.StreamWriter, "write_obj", _stream_write_obj)
+    setattr(_n.StreamReader, "latest_obj", _stream_obj_reader("latest"))
+    setattr(_n.StreamReader, "next_obj", _stream_obj_reader("next"))
+    setattr(_n.KV, "get_obj", _kv_get_obj)
+    setattr(_n.KV, "set_obj", _kv_set_obj)
 
-    _n.Block.read_lock = _read_lock
-    _n.Block.write_lock = _write_lock
-    _n.VideoReader.planes = _planes
-    _n.VideoWriter.planes = _planes
+    setattr(_n.Block, "read_lock", _read_lock)
+    setattr(_n.Block, "write_lock", _write_lock)
+    setattr(_n.VideoReader, "planes", _planes)
+    setattr(_n.VideoWriter, "planes", _planes)
