@@ -1,6 +1,8 @@
 """The type stubs as a user's type checker sees them: mypy --strict on a script written the way
 users write shmkit code (functions that return from inside a `with` block, zero-copy frames),
 and on the package itself (its modules and stubs)."""
+from __future__ import annotations
+
 import os
 import subprocess
 import sys
