@@ -16,7 +16,8 @@ CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 DEB_PACKAGES := cmake make g++ clang libclang-rt-dev binutils pkg-config googletest libgtest-dev libbenchmark-dev relacy-dev \
                 g++-aarch64-linux-gnu qemu-user g++-mingw-w64-x86-64-posix wine64 \
                 python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel \
-                python3-numpy python3-pytest python3-msgpack python3-pydantic python3-matplotlib python3-mypy pybind11-dev
+                python3-numpy python3-pytest python3-msgpack python3-pydantic python3-matplotlib python3-mypy pybind11-dev \
+                help2man dpkg-dev
 
 # What `make bench-peers` measures shmkit beside (bench/peers): iceoryx with its RouDi daemon,
 # Boost.Interprocess (headers) and ZeroMQ. Each is optional when building; `make deps-peers`
@@ -38,7 +39,8 @@ FUZZ_TEST_SECONDS ?= 20
 FUZZ_TARGETS := fuzz_segments fuzz_inventory
 
 .PHONY: help deps deps-peers build demo test test-native test-python test-pip test-clang cross-test sanitize test-asan \
-        test-tsan test-windows test-fuzz fuzz bench bench-peers bench-readme bench-python clean
+        test-tsan test-windows test-fuzz fuzz bench bench-peers bench-readme bench-python clean \
+        deb deb-arm64 test-deb
 
 help:
 	@echo "make demo        build and run the demo (a writer and two readers, ~3 s)"
@@ -48,6 +50,9 @@ help:
 	@echo "                 and a short fuzz ($(FUZZ_TEST_SECONDS) s); every build replays the fuzz corpus"
 	@echo "make test-native the native suite only (C++ and Python)"
 	@echo "make test-python the Python suite only"
+	@echo "make deb         Debian packages libshmkit-dev and shmkit-tools for this machine, in $(BUILD)/"
+	@echo "make deb-arm64   the same packages for arm64 (Jetson), from the aarch64 cross build"
+	@echo "make test-deb    build both, unpack them and build and run the C++ quick start against each"
 	@echo "make test-pip    pip-install the Python package offline into $(VENV) and test the installed copy"
 	@echo "make test-clang  the native suite built with Clang"
 	@echo "make cross-test  build for aarch64 and run the suite under qemu-user"
@@ -107,7 +112,7 @@ demo: deps
 	$(call configure,$(BUILD)/native,$(PYTHON_FLAGS),shmkit_cli)
 	$(BUILD)/native/bindings/cli/shmkit demo
 
-test: test-native test-clang cross-test test-windows sanitize test-pip test-fuzz
+test: test-native test-clang cross-test test-windows sanitize test-pip test-fuzz test-deb
 	@echo "make test: all configurations passed"
 
 test-native: build
@@ -134,6 +139,26 @@ test-pip: build
 	cd / && $(abspath $(VENV))/bin/python -m shmkit no-such-command 2>/dev/null; test $$? -eq 2
 	cd / && SHMKIT_XLANG=$(abspath $(BUILD))/native/bindings/python/shmkit_xlang \
 	  $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider $(CURDIR)/bindings/python/tests
+
+# Debian packages (cmake/packaging.cmake): Release builds of the libraries and the tool only, in
+# trees of their own, packaged by CPack into $(BUILD)/. -ffile-prefix-map keeps the build
+# machine's paths out of the files (assertion messages name core/src/..., as in Debian's builds).
+DEB_FLAGS := -DCMAKE_BUILD_TYPE=Release -DSHMKIT_BUILD_TESTS=OFF -DSHMKIT_BUILD_BENCH=OFF \
+             -DCMAKE_CXX_FLAGS=-ffile-prefix-map=$(CURDIR)/=
+deb: deps
+	$(call configure,$(BUILD)/deb-native,$(DEB_FLAGS))
+	cd $(BUILD)/deb-native && cpack -D CPACK_OUTPUT_FILE_PREFIX=$(abspath $(BUILD))
+
+deb-arm64: deps
+	$(call configure,$(BUILD)/deb-arm64,-DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/toolchains/aarch64-linux-gnu.cmake $(DEB_FLAGS))
+	cd $(BUILD)/deb-arm64 && cpack -D CPACK_OUTPUT_FILE_PREFIX=$(abspath $(BUILD))
+
+# Each package unpacked (dpkg -x) and checked: control fields, file lists, no build paths, the
+# tool and its man page, and the C++ quick start built against it through find_package and
+# pkg-config and run (arm64: cross-compiled, run under qemu-user).
+test-deb: deb deb-arm64
+	sh tests/deb/check.sh $$(dpkg --print-architecture) $(BUILD) .
+	sh tests/deb/check.sh arm64 $(BUILD) .
 
 # The Clang run also covers the fences barrier mode natively (qemu runs in it anyway).
 test-clang: deps
