@@ -29,6 +29,8 @@ PEER_DEB_PACKAGES := iceoryx libiceoryx-posh-dev libboost-dev libzmq3-dev
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 PYTHON_FLAGS := -DSHMKIT_BUILD_PYTHON=ON -DPython_EXECUTABLE=$(PYTHON)
 VENV ?= $(BUILD)/venv
+WHEEL_VENV ?= $(BUILD)/venv-wheel
+PROJECT_VERSION := $(shell grep -o 'project.shmkit VERSION [0-9.]*' CMakeLists.txt | cut -d' ' -f3)
 
 COMMON_FLAGS := -DSHMKIT_WERROR=ON $(GENERATOR_FLAGS)
 
@@ -128,7 +130,12 @@ test-python: build
 test-pip: build
 	rm -rf $(VENV)
 	$(PYTHON) -m venv --system-site-packages $(VENV)
-	$(VENV)/bin/pip install --no-index --no-build-isolation --quiet .
+	@# Under a terminal (script(1) makes one), as a user would run it: setup.py shows CMake's
+	@# configure and build lines there, which pip would otherwise hide.
+	script -qec "$(VENV)/bin/pip install --no-index --no-build-isolation ." $(BUILD)/pip-install.log >/dev/null
+	grep -q "^shmkit: -- Build files have been written" $(BUILD)/pip-install.log && \
+	  grep -q "^shmkit: \[100%\] Built target shmkit_python" $(BUILD)/pip-install.log || \
+	  { echo "make test-pip: pip install showed no CMake progress lines ($(BUILD)/pip-install.log)"; exit 1; }
 	cd / && $(abspath $(VENV))/bin/python -c 'import shmkit; assert "/site-packages/" in shmkit.__file__, shmkit.__file__'
 	cd / && $(abspath $(VENV))/bin/python $(CURDIR)/examples/quickstart.py
 	cd / && $(abspath $(VENV))/bin/shmkit --help >/dev/null
@@ -139,6 +146,15 @@ test-pip: build
 	cd / && $(abspath $(VENV))/bin/python -m shmkit no-such-command 2>/dev/null; test $$? -eq 2
 	cd / && SHMKIT_XLANG=$(abspath $(BUILD))/native/bindings/python/shmkit_xlang \
 	  $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider $(CURDIR)/bindings/python/tests
+	@# The wheel, built offline, installed into a venv of its own and imported there.
+	rm -rf $(BUILD)/wheel $(WHEEL_VENV)
+	$(VENV)/bin/pip wheel --no-index --no-build-isolation --no-deps -q -w $(BUILD)/wheel .
+	$(PYTHON) -m venv --system-site-packages $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install --no-index -q $(BUILD)/wheel/shmkit-$(PROJECT_VERSION)-*.whl
+	cd / && $(abspath $(WHEEL_VENV))/bin/python -c 'import shmkit; \
+	  assert shmkit.__file__.startswith("$(abspath $(WHEEL_VENV))/"), shmkit.__file__; \
+	  assert shmkit.__version__ == "$(PROJECT_VERSION)", shmkit.__version__; print("wheel:", shmkit.__file__)'
+	cd / && $(abspath $(WHEEL_VENV))/bin/shmkit --version | grep -q "^shmkit $(PROJECT_VERSION) "
 
 # Debian packages (cmake/packaging.cmake): Release builds of the libraries and the tool only, in
 # trees of their own, packaged by CPack into $(BUILD)/. -ffile-prefix-map keeps the build
