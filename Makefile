@@ -16,7 +16,8 @@ CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 DEB_PACKAGES := cmake make g++ clang libclang-rt-dev binutils pkg-config googletest libgtest-dev libbenchmark-dev relacy-dev \
                 g++-aarch64-linux-gnu qemu-user g++-mingw-w64-x86-64-posix wine64 \
                 python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel \
-                python3-numpy python3-pytest python3-msgpack python3-pydantic python3-matplotlib python3-mypy pybind11-dev
+                python3-numpy python3-pytest python3-msgpack python3-pydantic python3-matplotlib python3-mypy pybind11-dev \
+                help2man dpkg-dev
 
 # What `make bench-peers` measures shmkit beside (bench/peers): iceoryx with its RouDi daemon,
 # Boost.Interprocess (headers) and ZeroMQ. Each is optional when building; `make deps-peers`
@@ -28,6 +29,8 @@ PEER_DEB_PACKAGES := iceoryx libiceoryx-posh-dev libboost-dev libzmq3-dev
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 PYTHON_FLAGS := -DSHMKIT_BUILD_PYTHON=ON -DPython_EXECUTABLE=$(PYTHON)
 VENV ?= $(BUILD)/venv
+WHEEL_VENV ?= $(BUILD)/venv-wheel
+PROJECT_VERSION := $(shell grep -o 'project.shmkit VERSION [0-9.]*' CMakeLists.txt | cut -d' ' -f3)
 
 COMMON_FLAGS := -DSHMKIT_WERROR=ON $(GENERATOR_FLAGS)
 
@@ -38,7 +41,8 @@ FUZZ_TEST_SECONDS ?= 20
 FUZZ_TARGETS := fuzz_segments fuzz_inventory
 
 .PHONY: help deps deps-demo deps-peers build demo test test-native test-python test-pip test-clang cross-test sanitize test-asan \
-        test-tsan test-windows test-fuzz fuzz bench bench-peers bench-readme bench-python clean
+        test-tsan test-windows test-fuzz fuzz bench bench-peers bench-readme bench-python clean \
+        deb deb-arm64 test-deb
 
 help:
 	@echo "make demo        build and run the demo (a writer and two readers, ~3 s)"
@@ -48,6 +52,9 @@ help:
 	@echo "                 and a short fuzz ($(FUZZ_TEST_SECONDS) s); every build replays the fuzz corpus"
 	@echo "make test-native the native suite only (C++ and Python)"
 	@echo "make test-python the Python suite only"
+	@echo "make deb         Debian packages libshmkit-dev and shmkit-tools for this machine, in $(BUILD)/"
+	@echo "make deb-arm64   the same packages for arm64 (Jetson), from the aarch64 cross build"
+	@echo "make test-deb    build both, unpack them and build and run the C++ quick start against each"
 	@echo "make test-pip    pip-install the Python package offline into $(VENV) and test the installed copy"
 	@echo "make test-clang  the native suite built with Clang"
 	@echo "make cross-test  build for aarch64 and run the suite under qemu-user"
@@ -116,7 +123,7 @@ demo: deps-demo
 	$(call configure,$(BUILD)/native,,shmkit_cli)
 	$(BUILD)/native/bindings/cli/shmkit demo
 
-test: test-native test-clang cross-test test-windows sanitize test-pip test-fuzz
+test: test-native test-clang cross-test test-windows sanitize test-pip test-fuzz test-deb
 	@echo "make test: all configurations passed"
 
 test-native: build
@@ -132,7 +139,12 @@ test-python: build
 test-pip: build
 	rm -rf $(VENV)
 	$(PYTHON) -m venv --system-site-packages $(VENV)
-	$(VENV)/bin/pip install --no-index --no-build-isolation --quiet .
+	@# Under a terminal (script(1) makes one), as a user would run it: setup.py shows CMake's
+	@# configure and build lines there, which pip would otherwise hide.
+	script -qec "$(VENV)/bin/pip install --no-index --no-build-isolation ." $(BUILD)/pip-install.log >/dev/null
+	grep -q "^shmkit: -- Build files have been written" $(BUILD)/pip-install.log && \
+	  grep -q "^shmkit: \[100%\] Built target shmkit_python" $(BUILD)/pip-install.log || \
+	  { echo "make test-pip: pip install showed no CMake progress lines ($(BUILD)/pip-install.log)"; exit 1; }
 	cd / && $(abspath $(VENV))/bin/python -c 'import shmkit; assert "/site-packages/" in shmkit.__file__, shmkit.__file__'
 	cd / && $(abspath $(VENV))/bin/python $(CURDIR)/examples/quickstart.py
 	cd / && $(abspath $(VENV))/bin/shmkit --help >/dev/null
@@ -143,6 +155,35 @@ test-pip: build
 	cd / && $(abspath $(VENV))/bin/python -m shmkit no-such-command 2>/dev/null; test $$? -eq 2
 	cd / && SHMKIT_XLANG=$(abspath $(BUILD))/native/bindings/python/shmkit_xlang \
 	  $(abspath $(VENV))/bin/python -m pytest -q -p no:cacheprovider $(CURDIR)/bindings/python/tests
+	@# The wheel, built offline, installed into a venv of its own and imported there.
+	rm -rf $(BUILD)/wheel $(WHEEL_VENV)
+	$(VENV)/bin/pip wheel --no-index --no-build-isolation --no-deps -q -w $(BUILD)/wheel .
+	$(PYTHON) -m venv --system-site-packages $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install --no-index -q $(BUILD)/wheel/shmkit-$(PROJECT_VERSION)-*.whl
+	cd / && $(abspath $(WHEEL_VENV))/bin/python -c 'import shmkit; \
+	  assert shmkit.__file__.startswith("$(abspath $(WHEEL_VENV))/"), shmkit.__file__; \
+	  assert shmkit.__version__ == "$(PROJECT_VERSION)", shmkit.__version__; print("wheel:", shmkit.__file__)'
+	cd / && $(abspath $(WHEEL_VENV))/bin/shmkit --version | grep -q "^shmkit $(PROJECT_VERSION) "
+
+# Debian packages (cmake/packaging.cmake): Release builds of the libraries and the tool only, in
+# trees of their own, packaged by CPack into $(BUILD)/. -ffile-prefix-map keeps the build
+# machine's paths out of the files (assertion messages name core/src/..., as in Debian's builds).
+DEB_FLAGS := -DCMAKE_BUILD_TYPE=Release -DSHMKIT_BUILD_TESTS=OFF -DSHMKIT_BUILD_BENCH=OFF \
+             -DCMAKE_CXX_FLAGS=-ffile-prefix-map=$(CURDIR)/=
+deb: deps
+	$(call configure,$(BUILD)/deb-native,$(DEB_FLAGS))
+	cd $(BUILD)/deb-native && cpack -D CPACK_OUTPUT_FILE_PREFIX=$(abspath $(BUILD))
+
+deb-arm64: deps
+	$(call configure,$(BUILD)/deb-arm64,-DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/toolchains/aarch64-linux-gnu.cmake $(DEB_FLAGS))
+	cd $(BUILD)/deb-arm64 && cpack -D CPACK_OUTPUT_FILE_PREFIX=$(abspath $(BUILD))
+
+# Each package unpacked (dpkg -x) and checked: control fields, file lists, no build paths, the
+# tool and its man page, and the C++ quick start built against it through find_package and
+# pkg-config and run (arm64: cross-compiled, run under qemu-user).
+test-deb: deb deb-arm64
+	sh tests/deb/check.sh $$(dpkg --print-architecture) $(BUILD) .
+	sh tests/deb/check.sh arm64 $(BUILD) .
 
 # The Clang run also covers the fences barrier mode natively (qemu runs in it anyway).
 test-clang: deps
