@@ -49,6 +49,7 @@ help:
 	@echo "                 Windows under wine,"
 	@echo "                 ASan+UBSan (C++ and Python), TSan, the pip install of the Python package,"
 	@echo "                 and a short fuzz ($(FUZZ_TEST_SECONDS) s); every build replays the fuzz corpus"
+	@echo "                 also: GCC 11, armhf under qemu-arm, mixed 32/64-bit, the code-size script"
 	@echo "make test-native the native suite only (C++ and Python)"
 	@echo "make test-python the Python suite only"
 	@echo "make test-pip    pip-install the Python package offline into $(VENV) and test the installed copy"
