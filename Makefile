@@ -18,6 +18,8 @@ DEB_PACKAGES := cmake make g++ clang libclang-rt-dev binutils pkg-config googlet
                 python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel \
                 python3-numpy python3-pytest python3-msgpack python3-pydantic python3-matplotlib python3-mypy pybind11-dev \
                 help2man dpkg-dev
+# GCC 11 (JetPack 6's compiler) and the 32-bit ARM cross compiler (make test-gcc11, cross-test-armhf, test-mixed).
+DEB_PACKAGES += g++-11 g++-arm-linux-gnueabihf
 
 # What `make bench-peers` measures shmkit beside (bench/peers): iceoryx with its RouDi daemon,
 # Boost.Interprocess (headers) and ZeroMQ. Each is optional when building; `make deps-peers`
@@ -43,6 +45,7 @@ FUZZ_TARGETS := fuzz_segments fuzz_inventory
 .PHONY: help deps deps-demo deps-peers build demo test test-native test-python test-pip test-clang cross-test sanitize test-asan \
         test-tsan test-windows test-fuzz fuzz bench bench-peers bench-readme bench-python clean \
         deb deb-arm64 test-deb
+.PHONY: test-gcc11 cross-test-armhf test-mixed code-size test-code-size
 
 help:
 	@echo "make demo        build and run the demo (a writer and two readers, ~3 s)"
@@ -50,6 +53,7 @@ help:
 	@echo "                 Windows under wine,"
 	@echo "                 ASan+UBSan (C++ and Python), TSan, the pip install of the Python package,"
 	@echo "                 and a short fuzz ($(FUZZ_TEST_SECONDS) s); every build replays the fuzz corpus"
+	@echo "                 also: GCC 11, armhf under qemu-arm, mixed 32/64-bit, the code-size script"
 	@echo "make test-native the native suite only (C++ and Python)"
 	@echo "make test-python the Python suite only"
 	@echo "make deb         Debian packages libshmkit-dev and shmkit-tools for this machine, in $(BUILD)/"
@@ -58,6 +62,14 @@ help:
 	@echo "make test-pip    pip-install the Python package offline into $(VENV) and test the installed copy"
 	@echo "make test-clang  the native suite built with Clang"
 	@echo "make cross-test  build for aarch64 and run the suite under qemu-user"
+	@echo "make test-gcc11  the native C++ suite built with GCC 11, JetPack 6's compiler ($(BUILD)/gcc11)"
+	@echo "make cross-test-armhf build for 32-bit ARM (armhf) and run the C++ suite under qemu-arm"
+	@echo "                 ($(BUILD)/armhf)"
+	@echo "make test-mixed  a 64-bit and a 32-bit (armhf, qemu-arm) process share a segment of every"
+	@echo "                 kind, each writing what the other checks (builds in $(BUILD)/gcc11, $(BUILD)/armhf)"
+	@echo "make code-size   code size and largest stack frames of the core and port for aarch64 -Os"
+	@echo "                 ($(BUILD)/code-size; CODE_SIZE_FLAGS=-mcpu=cortex-a78ae to compare)"
+	@echo "make test-code-size run tools/code_size.sh and check that it reports its figures"
 	@echo "make test-windows build for Windows (mingw-w64) and run the C++ suite and the CLI under wine"
 	@echo "make sanitize    the suite under ASan+UBSan and under TSan"
 	@echo "make fuzz        build the libFuzzer targets ($(FUZZ_TARGETS)) with Clang in"
@@ -123,7 +135,8 @@ demo: deps-demo
 	$(call configure,$(BUILD)/native,,shmkit_cli)
 	$(BUILD)/native/bindings/cli/shmkit demo
 
-test: test-native test-clang cross-test test-windows sanitize test-pip test-fuzz test-deb
+test: test-native test-clang cross-test test-windows sanitize test-pip test-fuzz test-deb test-gcc11 cross-test-armhf \
+      test-mixed test-code-size
 	@echo "make test: all configurations passed"
 
 test-native: build
@@ -193,6 +206,45 @@ test-clang: deps
 # The README's "Cross-compiling for Jetson" commands, verbatim (they build in build/aarch64).
 cross-test: deps
 	sh tests/run_readme_commands.sh "Cross-compiling for Jetson"
+
+# GCC 11, JetPack 6's compiler: the C++ suite (no Python module, no benchmarks). Left out:
+# bench_report (Python, whatever the compiler) and the Relacy model checks, which simulate the
+# core's memory ordering the same way whichever compiler built them (test-native and
+# test-clang build and run them).
+GCC11_FLAGS := -DCMAKE_CXX_COMPILER=g++-11 -DCMAKE_C_COMPILER=gcc-11 -DSHMKIT_BUILD_BENCH=OFF -DSHMKIT_MODEL_CHECKS=OFF
+GCC11_CTEST_EXCLUDE := ^bench_report$$
+test-gcc11: deps
+	$(call configure,$(BUILD)/gcc11,$(GCC11_FLAGS))
+	cd $(BUILD)/gcc11 && ctest $(CTEST_FLAGS) -E '$(GCC11_CTEST_EXCLUDE)'
+
+# 32-bit ARM (armhf) under qemu-arm: the C++ suite (no benchmarks: no Google Benchmark for it).
+# Left out: the two multi-process torn-read stress tests of the slot kinds (a million reads each,
+# about 7 minutes under qemu-arm): they stress memory ordering, which qemu on an x86 host cannot
+# show, and the threaded one (SlotThreads.StreamTornReadStress) still runs the same code here.
+ARMHF_FLAGS := -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/toolchains/arm-linux-gnueabihf.cmake -DSHMKIT_BUILD_BENCH=OFF
+ARMHF_CTEST_EXCLUDE := ^SlotProcesses\.(VideoTornReadStress|StreamTornReadStressAMillionReads)$$
+cross-test-armhf: deps
+	$(call configure,$(BUILD)/armhf,$(ARMHF_FLAGS))
+	cd $(BUILD)/armhf && ctest $(CTEST_FLAGS) -E '$(ARMHF_CTEST_EXCLUDE)'
+
+# Mixed 32/64-bit: tests/mixed/peer.cpp built natively (in the GCC 11 build) and for armhf (run
+# under qemu-arm), sharing a segment of every kind in both directions (tests/mixed/run.sh).
+QEMU_ARM ?= qemu-arm -L /usr/arm-linux-gnueabihf
+test-mixed: deps
+	$(call configure,$(BUILD)/gcc11,$(GCC11_FLAGS),shmkit_mixed_peer)
+	$(call configure,$(BUILD)/armhf,$(ARMHF_FLAGS),shmkit_mixed_peer)
+	sh tests/mixed/run.sh $(BUILD)/gcc11/tests/shmkit_mixed_peer $(BUILD)/armhf/tests/shmkit_mixed_peer $(QEMU_ARM)
+
+# The core and port for aarch64 at -Os: code size, outline atomics calls and the largest stack
+# frames (tools/code_size.sh). CODE_SIZE_FLAGS: extra compiler flags, e.g. -mcpu=cortex-a78ae.
+CODE_SIZE_FLAGS ?=
+code-size: deps
+	sh tools/code_size.sh $(BUILD)/code-size $(CODE_SIZE_FLAGS)
+
+# The same, checking only that the script still reports every figure (never a value).
+test-code-size: deps
+	sh tools/code_size.sh $(BUILD)/code-size > $(BUILD)/code-size.txt
+	sh tools/code_size.sh --check $(BUILD)/code-size.txt
 
 # Windows: mingw-w64 and wine, in a wine prefix of the build's own (made first, once, so that
 # parallel tests do not race to create it; no Mono or Gecko prompts).

@@ -3,7 +3,8 @@
 #
 #   cmake -S . -B build/aarch64 -DCMAKE_TOOLCHAIN_FILE=toolchains/aarch64-linux-gnu.cmake
 #   [-DSHMKIT_SYSROOT=/path/to/jetson/rootfs]   # optional: a copy of the target's root fs
-#   [-DCMAKE_CXX_FLAGS=-mcpu=cortex-a78ae]      # optional: Orin (Xavier: -mcpu=carmel)
+#   [-DCMAKE_CXX_FLAGS=-mcpu=cortex-a78ae]      # optional: Orin (Xavier: -march=armv8.2-a;
+#                                               #   GCC has no -mcpu=carmel). README.md explains.
 #
 # CMAKE_CROSSCOMPILING_EMULATOR runs target binaries under qemu-user, so a plain `ctest` (and
 # GoogleTest's test discovery) work on the build machine.

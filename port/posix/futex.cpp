@@ -45,10 +45,38 @@ timespec absolute_deadline(std::uint64_t timeout_ns) noexcept {
     return ts;
 }
 
+// The kernel's struct __kernel_timespec, 64-bit fields on every architecture: what futex_waitv
+// and futex_time64 read. glibc's timespec is the same only where long is 64-bit; on a 32-bit
+// target (armhf, i686) its tv_nsec is 32-bit, and so is its tv_sec unless the program is built
+// with 64-bit time_t, and the kernel would read past it.
+struct kernel_timespec {
+    std::int64_t tv_sec;
+    std::int64_t tv_nsec;
+};
+static_assert(sizeof(kernel_timespec) == 16);
+
+kernel_timespec to_kernel(const timespec& t) noexcept {
+    return kernel_timespec{static_cast<std::int64_t>(t.tv_sec), static_cast<std::int64_t>(t.tv_nsec)};
+}
+
 // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline (nullptr: forever).
 errc wait_bitset(const std::uint32_t* word, std::uint32_t expected, const timespec* deadline,
                  std::uint32_t bits, int flags = 0) noexcept {
-    const long rc = ::syscall(SYS_futex, word, FUTEX_WAIT_BITSET | flags, expected, deadline, nullptr, bits);
+    long rc;
+#if defined(SYS_futex_time64)
+    if (sizeof(deadline->tv_sec) != sizeof(long)) {
+        // A 32-bit target built with 64-bit time_t: SYS_futex reads a 32-bit timespec there, so
+        // the deadline goes to futex_time64 (Linux 5.1 and later) in the kernel's own layout.
+        kernel_timespec k{};
+        if (deadline != nullptr) k = to_kernel(*deadline);
+        rc = ::syscall(SYS_futex_time64, word, FUTEX_WAIT_BITSET | flags, expected, deadline != nullptr ? &k : nullptr,
+                       nullptr, bits);
+    } else
+#endif
+    {
+        // 64-bit targets, and 32-bit ones with a 32-bit time_t: glibc's timespec is SYS_futex's.
+        rc = ::syscall(SYS_futex, word, FUTEX_WAIT_BITSET | flags, expected, deadline, nullptr, bits);
+    }
     if (rc == 0) return errc::ok;
     switch (errno) {
         case EAGAIN: return errc::ok;  // the word had already changed: the caller re-checks
@@ -85,10 +113,10 @@ errc wait_any_waitv(const std::uint32_t* const* words, const std::uint32_t* expe
         entries[i].flags = futex2_size_u32;
         entries[i].reserved = 0;
     }
-    timespec deadline;
-    const timespec* dl = nullptr;
+    kernel_timespec deadline;
+    const kernel_timespec* dl = nullptr;
     if (timeout_ns != forever) {
-        deadline = absolute_deadline(timeout_ns);
+        deadline = to_kernel(absolute_deadline(timeout_ns));
         dl = &deadline;
     }
     const long rc = ::syscall(SYS_futex_waitv, entries, count, 0, dl, CLOCK_MONOTONIC);
@@ -111,7 +139,7 @@ bool waitv_supported() noexcept {
         // anything else (ENOSYS, a seccomp EPERM, ...) means we cannot rely on it.
         std::uint32_t word = 1;
         waitv_entry probe{0, reinterpret_cast<std::uintptr_t>(&word), futex2_size_u32, 0};
-        timespec past{0, 0};
+        const kernel_timespec past{0, 0};
         const long rc = ::syscall(SYS_futex_waitv, &probe, 1, 0, &past, CLOCK_MONOTONIC);
         s = (rc < 0 && errno == EAGAIN) ? 1 : 2;
         __atomic_store_n(&g_waitv_support, s, __ATOMIC_RELAXED);
