@@ -16,7 +16,8 @@ CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 DEB_PACKAGES := cmake make g++ clang libclang-rt-dev binutils pkg-config googletest libgtest-dev libbenchmark-dev relacy-dev \
                 g++-aarch64-linux-gnu qemu-user g++-mingw-w64-x86-64-posix wine64 \
                 python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel \
-                python3-numpy python3-pytest python3-msgpack python3-pydantic python3-matplotlib python3-mypy pybind11-dev
+                python3-numpy python3-pytest python3-msgpack python3-pydantic python3-matplotlib python3-mypy pybind11-dev \
+                libcli11-dev nlohmann-json3-dev
 
 # What `make bench-peers` measures shmkit beside (bench/peers): iceoryx with its RouDi daemon,
 # Boost.Interprocess (headers) and ZeroMQ. Each is optional when building; `make deps-peers`
