@@ -40,6 +40,10 @@ std::string human_bytes(unsigned long long n);
 
 // Starts this executable again with `arguments` (after the program name): the process, or -1.
 std::intptr_t start_self(const args& arguments);
+// This process's parent, and whether it still is: a demo reader whose writer died without telling
+// it (SIGKILL) exits instead of waiting forever. On Windows this is not checked (always true).
+std::intptr_t current_parent();
+bool still_parent(std::intptr_t parent);
 // Waits for a process from start_self(): its exit code (128 + signal if killed on POSIX).
 int wait_for(std::intptr_t process);
 

@@ -93,6 +93,7 @@ private:
 };
 
 int run_reader(const char* name, int index, std::uint32_t spin) {
+    const std::intptr_t parent = current_parent();
     state_object st;
     if (!st.open(name) || index < 0 || index > 1) return 3;
     reader_result* out = &st->readers[index];
@@ -109,7 +110,10 @@ int run_reader(const char* name, int index, std::uint32_t spin) {
         const std::uint64_t now = os::monotonic_ns();
         if (!m) {
             if (m.error() == errc::stale || m.error() == errc::interrupted) continue;  // lapped on every attempt: counted with the next message
-            if (m.error() == errc::timeout && st->done.load() == 0) continue;
+            if (m.error() == errc::timeout && st->done.load() == 0) {
+                if (!still_parent(parent)) break;  // the writer died without a word
+                continue;
+            }
             if (m.error() == errc::timeout || m.error() == errc::empty) break;
             return 4;
         }
