@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
                                 std::to_string(static_cast<unsigned>(shmkit::wire_format_version)) + ")";
     app.set_version_flag("--version", version, "Print the version and the wire format version");
     app.require_subcommand(1);
+    // Segment names start with '/': never read as Windows-style options ("/x"), which CLI11 does on
+    // Windows by default. Set before the subcommands, which take it from here.
+    app.allow_windows_style_options(false);
 
     int status = exit_ok;
     add_ls(app, &status);
