@@ -17,7 +17,7 @@ DEB_PACKAGES := cmake make g++ clang libclang-rt-dev binutils pkg-config googlet
                 g++-aarch64-linux-gnu qemu-user g++-mingw-w64-x86-64-posix wine64 \
                 python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel \
                 python3-numpy python3-pytest python3-msgpack python3-pydantic python3-matplotlib python3-mypy pybind11-dev \
-                help2man dpkg-dev
+                help2man dpkg-dev libcli11-dev nlohmann-json3-dev
 # GCC 11 (JetPack 6's compiler) and the 32-bit ARM cross compiler (make test-gcc11, cross-test-armhf, test-mixed).
 DEB_PACKAGES += g++-11 g++-arm-linux-gnueabihf
 

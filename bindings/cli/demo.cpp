@@ -1,12 +1,15 @@
 // `shmkit demo`: one writer and two reader processes on a broadcast segment for a few seconds;
 // prints messages/s, latency percentiles and overruns, then removes the segment. The readers
 // are this executable started again (`shmkit demo-reader`); they report through a small shared
-// object of their own.
+// object of their own. SIGINT or SIGTERM (Ctrl-C) stops the demo early: the readers exit and the
+// segments are removed all the same.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -32,33 +35,29 @@ struct shared_state {
 
 struct options {
     double seconds = 3;
-    std::size_t size = 64;
+    double size = 64;
     double rate = 100000;  // messages per second; 0 = as fast as possible
-    std::uint64_t capacity = 1u << 20;
-    std::uint32_t spin = 0;
+    double capacity = 1u << 20;
+    double spin = 0;
 };
 
-bool parse(args& a, options* o) {
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const std::string& k = a[i];
-        if (i + 1 >= a.size()) return false;
-        const char* v = a[++i].c_str();
-        char* end = nullptr;
-        const double d = std::strtod(v, &end);
-        // Finite and bounded, so that every conversion below is defined and the demo ends: a
-        // NaN number of seconds never compared as elapsed, an infinite rate printed negative.
-        if (end == v || *end != '\0' || !std::isfinite(d) || d < 0 || d > 1e12) {
-            std::fprintf(stderr, "shmkit demo: %s wants a number from 0 to 1e12, not '%s'\n", k.c_str(), v);
-            return false;
-        }
-        if (k == "--seconds") o->seconds = d;
-        else if (k == "--size") o->size = static_cast<std::size_t>(d);
-        else if (k == "--rate") o->rate = d;
-        else if (k == "--capacity") o->capacity = static_cast<std::uint64_t>(d);
-        else if (k == "--spin") o->spin = static_cast<std::uint32_t>(d);
-        else return false;
+// Every option is a finite number in [0, 1e12], so that every conversion below is defined and the
+// demo ends: a NaN number of seconds never compared as elapsed, an infinite rate printed negative.
+std::string bounded_number(std::string& text) {
+    char* end = nullptr;
+    const double d = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0' || !std::isfinite(d) || d < 0 || d > 1e12) {
+        return "wants a number from 0 to 1e12, not '" + text + "'";
     }
-    return o->size >= 16;
+    return {};
+}
+
+// The signal that asked the demo (or a reader) to stop, or 0.
+volatile std::sig_atomic_t stop_signal = 0;
+extern "C" void on_stop_signal(int signal) { stop_signal = signal; }
+void catch_stop_signals() {
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
 }
 
 // The readers' report: the object "<segment>-state", holding one shared_state.
@@ -94,6 +93,7 @@ private:
 };
 
 int run_reader(const char* name, int index, std::uint32_t spin) {
+    const std::intptr_t parent = current_parent();
     state_object st;
     if (!st.open(name) || index < 0 || index > 1) return 3;
     reader_result* out = &st->readers[index];
@@ -105,12 +105,15 @@ int run_reader(const char* name, int index, std::uint32_t spin) {
     std::vector<std::uint8_t> buf(r->max_message());
     std::uint64_t expected = 0;
     bool first = true;
-    for (;;) {
+    while (stop_signal == 0) {
         auto m = r->read(buf.data(), buf.size(), std::chrono::milliseconds(50));
         const std::uint64_t now = os::monotonic_ns();
         if (!m) {
-            if (m.error() == errc::stale) continue;  // lapped on every attempt: counted with the next message
-            if (m.error() == errc::timeout && st->done.load() == 0) continue;
+            if (m.error() == errc::stale || m.error() == errc::interrupted) continue;  // lapped on every attempt: counted with the next message
+            if (m.error() == errc::timeout && st->done.load() == 0) {
+                if (!still_parent(parent)) break;  // the writer died without a word
+                continue;
+            }
             if (m.error() == errc::timeout || m.error() == errc::empty) break;
             return 4;
         }
@@ -141,80 +144,133 @@ std::string percentile(std::vector<std::uint32_t>& v, double p) {
     return buf;
 }
 
+int run_demo(const options& o);
+
 }  // namespace
 
-// demo-reader SEGMENT INDEX SPIN
-int cmd_demo_reader(args a) {
-    if (a.size() != 3) return exit_usage;
-    return run_reader(a[0].c_str(), std::atoi(a[1].c_str()), static_cast<std::uint32_t>(std::strtoul(a[2].c_str(), nullptr, 10)));
+void add_demo_reader(CLI::App& app, int* status) {
+    // demo-reader SEGMENT INDEX SPIN
+    CLI::App* cmd = app.add_subcommand("demo-reader", "")->group("");  // hidden
+    struct arguments {
+        std::string segment;
+        int index = 0;
+        std::uint32_t spin = 0;
+    };
+    auto a = std::make_shared<arguments>();
+    cmd->add_option("SEGMENT", a->segment)->required();
+    cmd->add_option("INDEX", a->index)->required();
+    cmd->add_option("SPIN", a->spin)->required();
+    cmd->callback([a, status] {
+        catch_stop_signals();
+        *status = run_reader(a->segment.c_str(), a->index, a->spin);
+    });
 }
 
-int cmd_demo(args a) {
-    options o;
-    if (wants_help(a)) {
-        std::puts("usage: shmkit demo [--seconds 3] [--size 64] [--rate 100000] [--capacity 1048576] [--spin 0]\n\n"
-                  "Creates a broadcast segment, starts two reader processes that block in read(), and\n"
-                  "writes --size byte messages at --rate messages/s (0: as fast as possible) for\n"
-                  "--seconds. Prints the writer's rate, each reader's received/lost counts, overruns,\n"
-                  "torn or out-of-order messages (always 0) and latency percentiles (writer's send to\n"
-                  "reader's receive, monotonic clock), then removes the segment.");
-        return exit_ok;
-    }
-    if (!parse(a, &o)) {
-        std::fputs("shmkit demo: bad options (see shmkit demo --help)\n", stderr);
-        return exit_usage;
-    }
+void add_demo(CLI::App& app, int* status) {
+    CLI::App* cmd = add_command(
+        app, "demo", "demo [--seconds 3] [--size 64] [--rate 100000] [--capacity 1048576] [--spin 0]",
+        "A writer and two reader processes; prints rates and latency",
+        "Creates a broadcast segment, starts two reader processes that block in read(), and\n"
+        "writes --size byte messages at --rate messages/s (0: as fast as possible) for\n"
+        "--seconds. Prints the writer's rate, each reader's received/lost counts, overruns,\n"
+        "torn or out-of-order messages (always 0) and latency percentiles (writer's send to\n"
+        "reader's receive, monotonic clock), then removes the segment. Every option is a\n"
+        "number from 0 to 1e12 (--size at least 16). SIGINT or SIGTERM (Ctrl-C) ends it early:\n"
+        "the readers exit, the segment is removed and the exit status is 128 + the signal.");
+    auto o = std::make_shared<options>();
+    const CLI::Validator number(bounded_number, "0..1e12");
+    cmd->add_option("--seconds", o->seconds, "How long to write")->check(number)->capture_default_str();
+    cmd->add_option("--size", o->size, "Message size in bytes (at least 16)")->check(number)->capture_default_str();
+    cmd->add_option("--rate", o->rate, "Messages per second (0: as fast as possible)")->check(number)->capture_default_str();
+    cmd->add_option("--capacity", o->capacity, "Ring capacity in bytes")->check(number)->capture_default_str();
+    cmd->add_option("--spin", o->spin, "Reader spins before blocking")->check(number)->capture_default_str();
+    cmd->callback([o, status] {
+        if (o->size < 16) {
+            std::fputs("shmkit demo: --size: wants at least 16 (a message carries its sequence and send time)\n", stderr);
+            *status = exit_usage;
+            return;
+        }
+        *status = run_demo(*o);
+    });
+}
+
+namespace {
+
+// Stopped by a signal: the readers are told to finish, then waited for.
+int stopped(int signal, std::intptr_t* readers, int started, state_object& st) {
+    st->done.store(1);
+    for (int i = 0; i < started; ++i) static_cast<void>(wait_for(readers[i]));
+    return 128 + signal;
+}
+
+int run_demo(const options& o) {
+    catch_stop_signals();
     const std::string name = "/shmkit-demo-" + std::to_string(os::self().pid);
+    const auto size = static_cast<std::size_t>(o.size);
     broadcast_config config;
-    config.capacity = o.capacity;
+    config.capacity = static_cast<std::uint64_t>(o.capacity);
     auto w = broadcast_writer::create(name.c_str(), config);
     if (!w) {
         std::fprintf(stderr, "shmkit demo: create %s: %s\n", name.c_str(), to_string(w.error()));
         return exit_failed;
     }
-    if (o.size > w->max_message()) {
+    // Whichever way this function returns, the segment goes (the state object removes itself).
+    struct remover {
+        const std::string& name;
+        broadcast_writer& w;
+        bool done = false;
+        void now() {
+            if (done) return;
+            w = broadcast_writer{};
+            static_cast<void>(segment::remove(name.c_str()));
+            done = true;
+        }
+        ~remover() { now(); }
+    } remove_segment{name, *w};
+    if (size > w->max_message()) {
         std::fprintf(stderr, "shmkit demo: --size above the ring's max message (%llu)\n",
                      static_cast<unsigned long long>(w->max_message()));
-        static_cast<void>(segment::remove(name.c_str()));
         return exit_usage;
     }
     state_object st;
     if (!st.create(name)) {
         std::fprintf(stderr, "shmkit demo: cannot create %s-state\n", name.c_str());
-        static_cast<void>(segment::remove(name.c_str()));
         return exit_failed;
     }
     std::intptr_t readers[2];
     for (int i = 0; i < 2; ++i) {
-        readers[i] = start_self({"demo-reader", name, std::to_string(i), std::to_string(o.spin)});
+        readers[i] = start_self({"demo-reader", name, std::to_string(i), std::to_string(static_cast<std::uint32_t>(o.spin))});
         if (readers[i] == -1) {
             std::fprintf(stderr, "shmkit demo: cannot start a reader process\n");
+            st->done.store(1);
+            if (i == 1) static_cast<void>(wait_for(readers[0]));
             return exit_failed;
         }
     }
     // A reader that cannot attach exits at once; ten seconds is ample for one that can.
     const std::uint64_t attach_deadline = os::monotonic_ns() + 10'000'000'000ull;
     while (st->attached.load() != 2) {
+        if (stop_signal != 0) return stopped(stop_signal, readers, 2, st);
         if (os::monotonic_ns() > attach_deadline) {
             std::fprintf(stderr, "shmkit demo: the readers did not attach\n");
             st->done.store(1);
-            static_cast<void>(segment::remove(name.c_str()));
+            for (std::intptr_t p : readers) static_cast<void>(wait_for(p));
             return exit_failed;
         }
         os::yield();
     }
 
     std::printf("shmkit demo: 1 writer -> 2 readers on %s (%s ring), %zu-byte messages, %s for %.1f s\n",
-                name.c_str(), human_bytes(config.capacity).c_str(), o.size,
+                name.c_str(), human_bytes(config.capacity).c_str(), size,
                 o.rate > 0 ? (std::to_string(static_cast<long long>(o.rate)) + " msg/s").c_str() : "full speed",
                 o.seconds);
     std::fflush(stdout);
-    std::vector<std::uint8_t> msg(o.size, 0x5A);
+    std::vector<std::uint8_t> msg(size, 0x5A);
     const std::uint64_t start = os::monotonic_ns();
     const auto duration = static_cast<std::uint64_t>(o.seconds * 1e9);
     const double interval = o.rate > 0 ? 1e9 / o.rate : 0;
     std::uint64_t sent = 0;
-    for (;;) {
+    while (stop_signal == 0) {
         const std::uint64_t now = os::monotonic_ns();
         if (now - start >= duration) break;
         if (interval > 0 && static_cast<double>(now - start) < static_cast<double>(sent) * interval) {
@@ -225,6 +281,13 @@ int cmd_demo(args a) {
         std::memcpy(msg.data() + 8, &now, 8);
         if (w->write(msg.data(), msg.size()) != errc::ok) break;
         ++sent;
+    }
+    if (stop_signal != 0) {
+        const int signal = stop_signal;
+        const int rc = stopped(signal, readers, 2, st);
+        remove_segment.now();
+        std::printf("stopped by signal %d; segment %s removed\n", signal, name.c_str());
+        return rc;
     }
     const double elapsed = static_cast<double>(os::monotonic_ns() - start) / 1e9;
     st->done.store(1);
@@ -245,10 +308,11 @@ int cmd_demo(args a) {
                     percentile(lat, 0.999).c_str(), percentile(lat, 1.0).c_str());
         if (r.bad != 0 || r.received + r.lost != sent) rc = exit_failed;
     }
-    w = broadcast_writer{};
-    static_cast<void>(segment::remove(name.c_str()));
+    remove_segment.now();
     std::printf("segment %s removed; %s\n", name.c_str(), rc == exit_ok ? "ok" : "FAILED");
     return rc;
 }
+
+}  // namespace
 
 }  // namespace shmkit::cli

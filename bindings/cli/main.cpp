@@ -1,28 +1,51 @@
 // shmkit: list, inspect, remove and reap shared-memory segments, and run the demo.
 #include <cstring>
+#include <map>
+#include <memory>
 #include <string>
 
 #include "cli.hpp"
 #include "inventory.hpp"
+#include "shmkit/segment.hpp"
 #include "shmkit/version.hpp"
 #include "shmkit/wire/config.hpp"
 
 namespace shmkit::cli {
+namespace {
 
-bool has_flag(args& a, const char* flag) {
-    for (auto it = a.begin(); it != a.end(); ++it) {
-        if (*it == flag) {
-            a.erase(it);
-            return true;
-        }
+// CLI11's help, opening with the tool's own usage line ("usage: shmkit ls [--json] [--all]") and
+// then the description.
+class formatter : public CLI::Formatter {
+public:
+    std::map<const CLI::App*, std::string> synopsis;
+
+    std::string make_usage(const CLI::App* app, std::string name) const override {
+        const auto it = synopsis.find(app);
+        if (it == synopsis.end()) return CLI::Formatter::make_usage(app, std::move(name));
+        return "usage: shmkit " + it->second + "\n\n" + app->get_description() + "\n";
     }
-    return false;
+    std::string make_description(const CLI::App* app) const override {
+        return synopsis.count(app) != 0 ? std::string() : CLI::Formatter::make_description(app);
+    }
+};
+
+std::shared_ptr<formatter> the_formatter = std::make_shared<formatter>();
+
+}  // namespace
+
+CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& synopsis, const std::string& summary,
+                      const std::string& details) {
+    CLI::App* sub = app.add_subcommand(name, summary);
+    sub->footer(details);
+    the_formatter->synopsis[sub] = synopsis;
+    return sub;
 }
 
-bool wants_help(const args& a) {
-    for (const auto& s : a) {
-        if (s == "--help" || s == "-h") return true;
-    }
+bool take_name(const char* command, const std::string& given, std::string* name) {
+    *name = inventory::normalize_name(given);
+    if (given.find('\0') == std::string::npos && !failed(validate_name(name->c_str()))) return true;
+    std::fprintf(stderr, "shmkit %s: invalid name '%s': %s\n", command, inventory::printable(given).c_str(),
+                 inventory::name_rules);
     return false;
 }
 
@@ -41,45 +64,55 @@ std::string human_bytes(unsigned long long n) {
 
 }  // namespace shmkit::cli
 
-namespace {
-
-const char* const usage =
-    "usage: shmkit <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  ls [--json]              list shmkit segments: name, kind, size, creator pid, alive\n"
-    "  info NAME [--json]       decoded header and the kind's counters\n"
-    "  rm NAME...               remove segments by name (mapped users keep their mapping)\n"
-    "  gc [--force] [--dry-run] remove segments whose creator is dead and that nobody uses\n"
-    "  demo [options]           a writer and two reader processes; prints rates and latency\n"
-    "\n"
-    "Every command takes --help; --version prints the version. Exit status: 0 ok, 1 failed,\n"
-    "2 usage error.\n";
-
-}  // namespace
-
 int main(int argc, char** argv) {
     using namespace shmkit::cli;
+    CLI::App app("List, inspect, remove and reap shared-memory segments, and run the demo.", "shmkit");
+    app.formatter(the_formatter);  // before the subcommands, which take the formatter they find
+    the_formatter->synopsis[&app] = "<command> [options]";
+    app.footer("Every command takes --help. Names are given with or without their leading '/' ('info x' is\n"
+               "'info /x'). Exit status: 0 ok, 1 failed, 2 usage error.");
+    const std::string version = std::string("shmkit ") + SHMKIT_VERSION_STRING + " (wire format " +
+                                std::to_string(static_cast<unsigned>(shmkit::wire_format_version)) + ")";
+    app.set_version_flag("--version", version, "Print the version and the wire format version");
+    app.require_subcommand(1);
+    // Segment names start with '/': never read as Windows-style options ("/x"), which CLI11 does on
+    // Windows by default. Set before the subcommands, which take it from here.
+    app.allow_windows_style_options(false);
+
+    int status = exit_ok;
+    add_ls(app, &status);
+    add_info(app, &status);
+    add_rm(app, &status);
+    add_gc(app, &status);
+    add_demo(app, &status);
+    add_demo_reader(app, &status);
+
     if (argc < 2) {
-        std::fputs(usage, stderr);
+        std::fputs(app.help().c_str(), stderr);
         return exit_usage;
     }
     const std::string command = argv[1];
-    args rest(argv + 2, argv + argc);
-    if (command == "--help" || command == "-h" || command == "help") {
-        std::fputs(usage, stdout);
+    if (command == "help") {
+        std::fputs(app.help().c_str(), stdout);
         return exit_ok;
     }
-    if (command == "--version") {
-        std::printf("shmkit %s (wire format %u)\n", SHMKIT_VERSION_STRING, static_cast<unsigned>(shmkit::wire_format_version));
-        return exit_ok;
+    bool known = command[0] == '-';
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        known = known || sub->get_name() == command;
     }
-    if (command == "ls") return cmd_ls(rest);
-    if (command == "info") return cmd_info(rest);
-    if (command == "rm") return cmd_rm(rest);
-    if (command == "gc") return cmd_gc(rest);
-    if (command == "demo") return cmd_demo(rest);
-    if (command == "demo-reader") return cmd_demo_reader(rest);
-    std::fprintf(stderr, "shmkit: unknown command '%s'\n\n%s", command.c_str(), usage);
-    return exit_usage;
+    if (!known) {
+        std::fprintf(stderr, "shmkit: unknown command '%s'\n\n%s", command.c_str(), app.help().c_str());
+        return exit_usage;
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help, --version
+        std::fprintf(stderr, "shmkit%s%s: %s\n", command[0] == '-' ? "" : " ", command[0] == '-' ? "" : command.c_str(),
+                     e.what());
+        std::fprintf(stderr, "(shmkit%s%s --help shows the usage)\n", command[0] == '-' ? "" : " ",
+                     command[0] == '-' ? "" : command.c_str());
+        return exit_usage;
+    }
+    return status;
 }

@@ -33,6 +33,9 @@ std::intptr_t start_self(const args& arguments) {
     return reinterpret_cast<std::intptr_t>(pi.hProcess);
 }
 
+std::intptr_t current_parent() { return 0; }
+bool still_parent(std::intptr_t) { return true; }
+
 int wait_for(std::intptr_t process) {
     const HANDLE h = reinterpret_cast<HANDLE>(process);
     ::WaitForSingleObject(h, INFINITE);
@@ -57,6 +60,9 @@ std::intptr_t start_self(const args& arguments) {
     if (::posix_spawn(&pid, exe, nullptr, nullptr, argv.data(), environ) != 0) return -1;
     return pid;
 }
+
+std::intptr_t current_parent() { return ::getppid(); }
+bool still_parent(std::intptr_t parent) { return ::getppid() == parent; }
 
 int wait_for(std::intptr_t process) {
     int status = 0;

@@ -22,6 +22,15 @@
 #include "shmkit/typed.hpp"
 #include "shmkit/video.hpp"
 
+#if defined(__linux__)
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#endif
+
 namespace shmkit::inventory {
 namespace {
 
@@ -430,36 +439,148 @@ errc reap(bool force, bool dry_run, std::vector<reaped>* out) {
     return listed;
 }
 
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out + "\"";
+const char* const name_rules =
+    "a segment name is an optional leading '/' and then 1 to 254 bytes (223 on Windows), none of them "
+    "'/' or NUL, and not '.' or '..'";
+
+std::string normalize_name(const std::string& name) {
+    if (name.empty() || name[0] == '/') return name;
+    return "/" + name;
 }
 
-std::string json_value(const field& f) {
-    switch (f.kind) {
-        case field::type::text: return json_string(f.text);
-        case field::type::number: return std::to_string(f.number);
-        case field::type::boolean: return f.flag ? "true" : "false";
-        case field::type::null: return "null";
-        case field::type::number_list: {
-            std::string s = "[";
-            for (std::size_t i = 0; i < f.list.size(); ++i) s += (i ? ", " : "") + std::to_string(f.list[i]);
-            return s + "]";
+std::string printable(const std::string& text) {
+    if (is_valid_utf8(text.data(), text.size())) return text;
+    std::string out;
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+    for (std::size_t i = 0; i < text.size();) {
+        const unsigned char lead = bytes[i];
+        const std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+        if (length != 0 && i + length <= text.size() && is_valid_utf8(bytes + i, length)) {
+            out.append(text, i, length);
+            i += length;
+        } else {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", lead);
+            out += escaped;
+            ++i;
         }
     }
-    return "null";
+    return out;
 }
+
+std::string hex(const std::string& bytes) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : bytes) {
+        out += digits[c >> 4];
+        out += digits[c & 0xF];
+    }
+    return out;
+}
+
+#if defined(__linux__)
+
+namespace {
+
+bool all_digits(const char* s) {
+    if (*s == '\0') return false;
+    for (; *s != '\0'; ++s) {
+        if (*s < '0' || *s > '9') return false;
+    }
+    return true;
+}
+
+// 1: some line of /proc/<pid>/maps maps the object; 0: none; -1: unreadable (permissions);
+// -2: the process has no memory (a kernel thread or a zombie).
+int maps_object(const std::string& proc, dev_t device, ino_t inode) {
+    std::FILE* f = std::fopen((proc + "/maps").c_str(), "r");
+    if (f == nullptr) return -1;
+    char line[4096];
+    int found = 0;
+    bool read_any = false;
+    while (found == 0 && std::fgets(line, sizeof line, f) != nullptr) {
+        read_any = true;
+        // address perms offset major:minor inode [path]
+        unsigned major_id = 0, minor_id = 0;
+        unsigned long long ino = 0;
+        if (std::sscanf(line, "%*s %*s %*s %x:%x %llu", &major_id, &minor_id, &ino) == 3 && ino == inode &&
+            major_id == major(device) && minor_id == minor(device)) {
+            found = 1;
+        }
+    }
+    const bool failed_read = std::ferror(f) != 0;
+    std::fclose(f);
+    if (failed_read) return -1;
+    // No memory at all: a kernel thread or a zombie, which holds nothing.
+    return read_any ? found : -2;
+}
+
+// 1: some fd of the process is the object; 0: none; -1: the fd folder is unreadable.
+int holds_object(const std::string& proc, dev_t device, ino_t inode) {
+    const std::string folder = proc + "/fd";
+    DIR* d = ::opendir(folder.c_str());
+    if (d == nullptr) return -1;
+    int found = 0;
+    while (const dirent* e = ::readdir(d)) {
+        if (!all_digits(e->d_name)) continue;
+        struct stat st;
+        if (::stat((folder + "/" + e->d_name).c_str(), &st) == 0 && st.st_dev == device && st.st_ino == inode) {
+            found = 1;
+            break;
+        }
+    }
+    ::closedir(d);
+    return found;
+}
+
+}  // namespace
+
+errc users_of(const std::string& name, users_report* out) {
+    *out = users_report{};
+    if (failed(validate_name(name.c_str()))) return errc::invalid_argument;
+    struct stat object;
+    if (::stat(("/dev/shm" + name).c_str(), &object) != 0) return errno == ENOENT ? errc::not_found : errc::os_error;
+    out->available = true;
+    DIR* proc = ::opendir("/proc");
+    if (proc == nullptr) return errc::os_error;
+    const unsigned self = static_cast<unsigned>(::getpid());
+    while (const dirent* e = ::readdir(proc)) {
+        if (!all_digits(e->d_name)) continue;
+        const unsigned pid = static_cast<unsigned>(std::strtoul(e->d_name, nullptr, 10));
+        if (pid == self) continue;
+        const std::string folder = std::string("/proc/") + e->d_name;
+        const int mapped = maps_object(folder, object.st_dev, object.st_ino);
+        if (mapped == -2) continue;
+        const int open = holds_object(folder, object.st_dev, object.st_ino);
+        if (open <= 0 && mapped <= 0) {
+            // Unreadable and not found through the other: counted, unless the process is gone.
+            if ((open < 0 || mapped < 0) && ::access(folder.c_str(), F_OK) == 0) ++out->inaccessible;
+            continue;
+        }
+        user u;
+        u.pid = pid;
+        u.open = open > 0;
+        u.mapped = mapped > 0;
+        if (std::FILE* f = std::fopen((folder + "/comm").c_str(), "r")) {
+            char comm[64] = {};
+            if (std::fgets(comm, sizeof comm, f) != nullptr) u.command.assign(comm, std::strcspn(comm, "\n"));
+            std::fclose(f);
+        }
+        out->users.push_back(std::move(u));
+    }
+    ::closedir(proc);
+    std::sort(out->users.begin(), out->users.end(), [](const user& a, const user& b) { return a.pid < b.pid; });
+    return errc::ok;
+}
+
+#else
+
+errc users_of(const std::string& name, users_report* out) {
+    *out = users_report{};  // not available: Windows has no per-process view of a section's users
+    if (failed(validate_name(name.c_str()))) return errc::invalid_argument;
+    return errc::ok;
+}
+
+#endif
 
 }  // namespace shmkit::inventory

@@ -64,8 +64,35 @@ struct reaped {
 // if open). `dry_run` removes nothing and reports what a real run would do (ok or busy).
 errc reap(bool force, bool dry_run, std::vector<reaped>* out);
 
-// JSON text of a field's value.
-std::string json_value(const field& f);
-std::string json_string(const std::string& s);
+// Segment names, as both front ends (the tool and the Python module) take them: "/x" or "x"
+// (the leading '/' is optional), then checked by validate_name(). `name_rules` states the rules
+// for their error messages.
+extern const char* const name_rules;
+// "x" -> "/x"; anything else unchanged (an invalid name stays invalid).
+std::string normalize_name(const std::string& name);
+
+// A name (or any text) as valid UTF-8 for display and JSON: every byte that is not part of a
+// well-formed UTF-8 sequence becomes the four characters \xNN (lowercase hex), as Python's
+// bytes.decode("utf-8", "backslashreplace") does. Text that is valid UTF-8 is returned as is.
+std::string printable(const std::string& text);
+// Lowercase hex of every byte of `bytes`.
+std::string hex(const std::string& bytes);
+
+// A process that has a segment open or mapped (Linux: found in /proc/<pid>/fd and
+// /proc/<pid>/maps by the object's device and inode, never by name).
+struct user {
+    unsigned pid = 0;
+    std::string command;  // /proc/<pid>/comm
+    bool open = false;    // holds a file descriptor of the object
+    bool mapped = false;  // has it mapped
+};
+struct users_report {
+    bool available = false;     // false where the OS gives no way to find them (Windows)
+    std::vector<user> users;    // by pid; this process excluded
+    unsigned inaccessible = 0;  // processes whose fds or maps could not be read (permissions)
+};
+// The processes using the segment `name`. not_found if there is no such object; ok with
+// available == false where the OS cannot tell.
+errc users_of(const std::string& name, users_report* out);
 
 }  // namespace shmkit::inventory

@@ -1,15 +1,21 @@
 // The shmkit command-line tool, run as a subprocess: output, JSON, exit codes, gc safety.
 #if !defined(_WIN32)
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #endif
 
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "shmkit/block.hpp"
 #include "shmkit/broadcast.hpp"
@@ -26,6 +32,7 @@ namespace {
 
 using test::child;
 using test::unique_name;
+using json = nlohmann::json;
 
 struct run_result {
     int code;
@@ -63,6 +70,27 @@ run_result run(const std::string& arguments) {
     return r;
 }
 
+// The JSON a command printed (its whole output: these commands write nothing to stderr when they
+// succeed); a test failure, and null, if it is not JSON.
+json run_json(const std::string& arguments) {
+    const auto r = run(arguments);
+    EXPECT_EQ(r.code, 0) << arguments << "\n" << r.out;
+    try {
+        return json::parse(r.out);
+    } catch (const json::exception& e) {
+        ADD_FAILURE() << arguments << ": not JSON (" << e.what() << "):\n" << r.out;
+        return json::object();
+    }
+}
+
+// The row of `ls --json` (or `ls --all --json`) named `name`, or an empty object.
+json row_named(const json& rows, const std::string& name) {
+    if (!rows.is_array()) return json::object();
+    for (const json& row : rows) {
+        if (row.is_object() && row.value("name", "") == name) return row;
+    }
+    return json::object();
+}
 
 TEST(Cli, EveryCommandHasHelp) {
     for (const char* cmd : {"ls", "info", "rm", "gc", "demo"}) {
@@ -86,14 +114,50 @@ TEST(Cli, UsageErrorsAndFailuresHaveDistinctExitCodes) {
         const auto r = run(std::string("demo ") + bad);
         EXPECT_EQ(r.code, 2) << bad;
         const std::string option = std::string(bad).substr(0, std::string(bad).find(' '));
-        EXPECT_TRUE(contains(r.out, option + " wants a number")) << r.out;  // the bad option is named
+        EXPECT_TRUE(contains(r.out, option + ": wants a number from 0 to 1e12")) << r.out;  // the bad option is named
     }
     EXPECT_EQ(run("frobnicate").code, 2);
     EXPECT_EQ(run("info").code, 2);
-    EXPECT_EQ(run("info no-slash").code, 2);
+    EXPECT_EQ(run("info shmkit-test-missing-segment").code, 1);  // a name without its '/' is a name
     EXPECT_EQ(run("info /shmkit-test-missing-segment").code, 1);
     EXPECT_EQ(run("rm /shmkit-test-missing-segment").code, 1);
-    EXPECT_EQ(run("ls --bogus").code, 2);
+    EXPECT_EQ(run("demo --size 8").code, 2);
+    for (const char* bad : {"ls --bogus", "info --fo /x", "gc --forse", "demo --rat 5", "rm --now /x"}) {
+        const auto r = run(bad);
+        EXPECT_EQ(r.code, 2) << bad;
+        const std::string option = std::string(bad).substr(std::string(bad).find(' ') + 1);
+        EXPECT_TRUE(contains(r.out, option.substr(0, option.find(' ')))) << r.out;  // the unknown option is named
+    }
+}
+
+// The name rules are stated where a name breaks them, and every command taking a name says so.
+TEST(Cli, InvalidNamesAreUsageErrorsThatStateTheRules) {
+    for (const char* command : {"info", "rm"}) {
+        for (const std::string& bad : {std::string("a/b"), std::string("/a/b"), std::string("/"), std::string(".."),
+                                       std::string(300, 'x')}) {
+            const auto r = run(std::string(command) + " " + bad);
+            EXPECT_EQ(r.code, 2) << command << " " << bad << "\n" << r.out;
+            EXPECT_TRUE(contains(r.out, "invalid name")) << r.out;
+            EXPECT_TRUE(contains(r.out, "optional leading '/' and then 1 to 254 bytes")) << r.out;
+        }
+    }
+}
+
+// `info x` is `info /x`, and so for rm: one vocabulary with the Python module.
+TEST(Cli, NamesWorkWithOrWithoutTheirLeadingSlash) {
+    unique_name name("cli-slash");
+    auto w = broadcast_writer::create(name.c_str());
+    ASSERT_TRUE(w);
+    const std::string bare = name.c_str() + 1;
+    const json with = run_json(std::string("info ") + name.c_str() + " --json");
+    const json without = run_json("info " + bare + " --json");
+    EXPECT_EQ(without.value("name", ""), name.c_str()) << without.dump();
+    EXPECT_EQ(without.value("kind", ""), "broadcast");
+    EXPECT_EQ(with.value("capacity", 0ull), without.value("capacity", 1ull));
+    w = broadcast_writer{};
+    EXPECT_EQ(run("rm " + bare).code, 0);
+    EXPECT_FALSE(test::shm_exists(name.c_str()));
+    EXPECT_EQ(run("rm " + bare).code, 1);
 }
 
 TEST(Cli, ListsAndDescribesABroadcastSegment) {
@@ -104,16 +168,16 @@ TEST(Cli, ListsAndDescribesABroadcastSegment) {
     ASSERT_TRUE(w);
     ASSERT_EQ(w->write("abc", 3), errc::ok);
 
-    auto ls = run("ls --json");
-    EXPECT_EQ(ls.code, 0);
-    EXPECT_TRUE(contains(ls.out, "\"name\": \"" + std::string(name.c_str()) + "\", \"kind\": \"broadcast\"")) << ls.out;
-    EXPECT_TRUE(contains(ls.out, "\"creator_pid\": " + std::to_string(os::self().pid) + ", \"alive\": true")) << ls.out;
+    const json row = row_named(run_json("ls --json"), name.c_str());
+    EXPECT_EQ(row.value("kind", ""), "broadcast") << row.dump();
+    EXPECT_EQ(row.value("creator_pid", 0u), os::self().pid) << row.dump();
+    EXPECT_EQ(row.value("alive", false), true) << row.dump();
+    EXPECT_EQ(row.value("state", ""), "ready") << row.dump();
 
-    auto info = run(std::string("info ") + name.c_str() + " --json");
-    EXPECT_EQ(info.code, 0) << info.out;
-    EXPECT_TRUE(contains(info.out, "\"messages\": 1")) << info.out;
-    EXPECT_TRUE(contains(info.out, "\"capacity\": 8192")) << info.out;
-    EXPECT_TRUE(contains(info.out, "\"writer_alive\": true")) << info.out;
+    const json info = run_json(std::string("info ") + name.c_str() + " --json");
+    EXPECT_EQ(info.value("messages", 0), 1) << info.dump();
+    EXPECT_EQ(info.value("capacity", 0), 8192) << info.dump();
+    EXPECT_EQ(info.value("writer_alive", false), true) << info.dump();
 
     auto text = run(std::string("info ") + name.c_str());
     EXPECT_TRUE(contains(text.out, "kind") && contains(text.out, "broadcast")) << text.out;
@@ -131,12 +195,12 @@ TEST(Cli, InfoShowsEveryKindsCounters) {
     ASSERT_TRUE(reader);
     auto blk = block::create(b.c_str());
     ASSERT_TRUE(blk);
-    auto spsc = run(std::string("info ") + q.c_str() + " --json");
-    EXPECT_TRUE(contains(spsc.out, "\"pushed\": 1") && contains(spsc.out, "\"producer_alive\": true")) << spsc.out;
-    auto cmd = run(std::string("info ") + c.c_str() + " --json");
-    EXPECT_TRUE(contains(cmd.out, "\"abandoned_claims\": 0") && contains(cmd.out, "\"reader_alive\": true")) << cmd.out;
-    auto blo = run(std::string("info ") + b.c_str() + " --json");
-    EXPECT_TRUE(contains(blo.out, "\"reader_slots\": 64") && contains(blo.out, "\"slots_in_use\": 1")) << blo.out;
+    const json spsc = run_json(std::string("info ") + q.c_str() + " --json");
+    EXPECT_TRUE(spsc.value("pushed", 0) == 1 && spsc.value("producer_alive", false)) << spsc.dump();
+    const json cmd = run_json(std::string("info ") + c.c_str() + " --json");
+    EXPECT_TRUE(cmd.value("abandoned_claims", 1) == 0 && cmd.value("reader_alive", false)) << cmd.dump();
+    const json blo = run_json(std::string("info ") + b.c_str() + " --json");
+    EXPECT_TRUE(blo.value("reader_slots", 0) == 64 && blo.value("slots_in_use", 0) == 1) << blo.dump();
 
     unique_name st("cli-stream"), vi("cli-video"), kvn("cli-kv");
     stream_config sc;
@@ -152,12 +216,12 @@ TEST(Cli, InfoShowsEveryKindsCounters) {
     auto kv = kv_store::create(kvn.c_str(), keys, 1);
     ASSERT_TRUE(kv);
     ASSERT_EQ(kv->set("mode", "x", 1), errc::ok);
-    auto so = run(std::string("info ") + st.c_str() + " --json");
-    EXPECT_TRUE(contains(so.out, "\"dtype\": \"float32\"") && contains(so.out, "\"shape\": [64, 4]")) << so.out;
-    auto vo = run(std::string("info ") + vi.c_str() + " --json");
-    EXPECT_TRUE(contains(vo.out, "\"pixel_format\": \"RGB24\"") && contains(vo.out, "\"width\": 640")) << vo.out;
-    auto ko = run(std::string("info ") + kvn.c_str() + " --json");
-    EXPECT_TRUE(contains(ko.out, "\"epoch\": 1") && contains(ko.out, "\"keys\": 1")) << ko.out;
+    const json so = run_json(std::string("info ") + st.c_str() + " --json");
+    EXPECT_TRUE(so.value("dtype", "") == "float32" && so.value("shape", json()) == json({64, 4})) << so.dump();
+    const json vo = run_json(std::string("info ") + vi.c_str() + " --json");
+    EXPECT_TRUE(vo.value("pixel_format", "") == "RGB24" && vo.value("width", 0) == 640) << vo.dump();
+    const json ko = run_json(std::string("info ") + kvn.c_str() + " --json");
+    EXPECT_TRUE(ko.value("epoch", 0) == 1 && ko.value("keys", 0) == 1) << ko.dump();
 }
 
 // Creates two broadcasts and exits: their creator is dead.
@@ -212,10 +276,9 @@ TEST(Cli, HalfMadeSegmentsAreShownAndAbandonedOnesCollected) {
         test::half_made gone(abandoned.c_str(), 4096, kind::block, block_header_size, /*with_identity=*/false);
         gone.let_go();
     }
-    auto ls = run("ls --json");
-    EXPECT_TRUE(contains(ls.out, std::string("\"name\": \"") + working.c_str() + "\"")) << ls.out;
-    EXPECT_TRUE(contains(ls.out, "\"state\": \"creating\"")) << ls.out;
-    EXPECT_TRUE(contains(ls.out, "\"state\": \"abandoned\"")) << ls.out;
+    const json ls = run_json("ls --json");
+    EXPECT_EQ(row_named(ls, working.c_str()).value("state", ""), "creating") << ls.dump();
+    EXPECT_EQ(row_named(ls, abandoned.c_str()).value("state", ""), "abandoned") << ls.dump();
     auto gc = run("gc");
     EXPECT_EQ(gc.code, 0) << gc.out;
     EXPECT_TRUE(contains(gc.out, std::string("removed ") + abandoned.c_str())) << gc.out;
@@ -305,6 +368,170 @@ TEST(Cli, DemoRunsAndCleansUp) {
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_TRUE(contains(r.out, "0 torn/out of order")) << r.out;
     EXPECT_TRUE(contains(r.out, "removed; ok")) << r.out;
+}
+
+// A shared-memory object whose name is not UTF-8 (any bytes but '/' and NUL are a valid name on
+// Linux): `ls --all --json` stays valid JSON, shows the name with \xNN escapes and gives its
+// bytes in name_hex.
+TEST(Cli, ListsNamesThatAreNotUtf8AsValidJson) {
+#if defined(_WIN32)
+    GTEST_SKIP() << "the Windows registry holds the names shmkit gave it, which are the caller's bytes; "
+                    "no foreign objects are listed";
+#else
+    const std::string name = "/shmkit-test-\xff\xfe" + std::to_string(::getpid());
+    const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+    ASSERT_GE(fd, 0) << "cannot create the test object";
+    ::close(fd);
+    struct cleanup {
+        const std::string& name;
+        ~cleanup() { ::shm_unlink(name.c_str()); }
+    } unlink_at_end{name};
+
+    const json rows = run_json("ls --all --json");
+    const std::string shown = "/shmkit-test-\\xff\\xfe" + std::to_string(::getpid());
+    const json row = row_named(rows, shown);
+    EXPECT_EQ(row.value("state", ""), "foreign") << rows.dump();
+    std::string hex;
+    for (unsigned char c : name) {
+        char two[3];
+        std::snprintf(two, sizeof two, "%02x", c);
+        hex += two;
+    }
+    EXPECT_EQ(row.value("name_hex", ""), hex) << row.dump();  // the exact bytes, back again
+    const auto text = run("ls --all");
+    EXPECT_EQ(text.code, 0);
+    EXPECT_TRUE(contains(text.out, shown)) << text.out;
+#endif
+}
+
+// Holds the broadcast `name` open as a reader until the test sets the stage to 2 (1: attached).
+SHMKIT_TEST_ROLE(cli_segment_user) {
+    auto stage = test::shared<std::atomic<int>>::open(args.text(1));
+    auto r = broadcast_reader::open(args.text(0).c_str());
+    if (!r) return 1;
+    stage->store(1);
+    test::spin_until([&] { return stage->load() == 2; });
+    return 0;
+}
+
+// `info` names the processes that have the segment open (pid and command): on Linux from /proc,
+// matched by the object's device and inode.
+TEST(Cli, InfoShowsTheProcessesUsingTheSegment) {
+    unique_name name("cli-users");
+    auto w = broadcast_writer::create(name.c_str());
+    ASSERT_TRUE(w);
+    test::shared<std::atomic<int>> stage;
+    child user("cli_segment_user", {name.c_str(), stage.name()});
+    test::spin_until([&] { return stage->load() != 0; });
+    const json info = run_json(std::string("info ") + name.c_str() + " --json");
+    const auto text = run(std::string("info ") + name.c_str());
+    stage->store(2);
+    EXPECT_EQ(user.wait(), 0);
+#if defined(_WIN32)
+    EXPECT_TRUE(info.contains("users") && info["users"].is_null()) << info.dump();
+    EXPECT_TRUE(contains(text.out, "unknown (not available")) << text.out;
+#else
+    ASSERT_TRUE(info.contains("users") && info["users"].is_array()) << info.dump();
+    bool found_child = false, found_self = false;
+    for (const json& u : info["users"]) {
+        const auto pid = u.value("pid", 0u);
+        if (pid == user.pid()) {
+            found_child = true;
+            EXPECT_TRUE(u.value("open", false) && u.value("mapped", false)) << u.dump();
+            EXPECT_FALSE(u.value("command", "").empty()) << u.dump();
+        }
+        found_self = found_self || pid == os::self().pid;
+    }
+    EXPECT_TRUE(found_child) << info.dump();
+    EXPECT_TRUE(found_self) << info.dump();  // the writer, this test
+    EXPECT_TRUE(info.contains("uninspected_processes") && info["uninspected_processes"].is_number()) << info.dump();
+    EXPECT_TRUE(contains(text.out, std::to_string(user.pid()) + " ")) << text.out;
+#endif
+}
+
+#if !defined(_WIN32)
+// The child processes of `parent` (from /proc/<pid>/stat).
+std::vector<pid_t> children_of(pid_t parent) {
+    std::vector<pid_t> out;
+    DIR* d = ::opendir("/proc");
+    if (d == nullptr) return out;
+    while (const dirent* e = ::readdir(d)) {
+        const std::string stat_path = std::string("/proc/") + e->d_name + "/stat";
+        FILE* f = std::fopen(stat_path.c_str(), "r");
+        if (f == nullptr) continue;
+        char line[1024] = {};
+        const bool read = std::fgets(line, sizeof line, f) != nullptr;
+        std::fclose(f);
+        const char* close = read ? std::strrchr(line, ')') : nullptr;  // the command may hold spaces
+        char state = 0;
+        int ppid = 0;
+        if (close != nullptr && std::sscanf(close + 1, " %c %d", &state, &ppid) == 2 && ppid == parent) {
+            out.push_back(static_cast<pid_t>(std::atoi(e->d_name)));
+        }
+    }
+    ::closedir(d);
+    return out;
+}
+
+// Waits up to a minute (a generous bound for a loaded machine) for `condition`.
+template <class Condition>
+bool eventually(Condition condition) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+}
+
+void demo_stops_on(int signal_number) {
+    const pid_t demo = ::fork();
+    ASSERT_GE(demo, 0);
+    if (demo == 0) {
+        const int null = ::open("/dev/null", O_WRONLY);
+        ::dup2(null, 1);
+        ::execl(SHMKIT_CLI_PATH, SHMKIT_CLI_PATH, "demo", "--seconds", "100000", "--rate", "1000", nullptr);
+        ::_exit(127);
+    }
+    const std::string segment = "/shmkit-demo-" + std::to_string(demo);
+    std::vector<pid_t> readers;
+    const bool started = eventually([&] {
+        readers = children_of(demo);
+        return test::shm_exists(segment.c_str()) && test::shm_exists((segment + "-state").c_str()) && readers.size() == 2;
+    });
+    EXPECT_TRUE(started) << "the demo did not start its segment and two readers";
+    ASSERT_EQ(::kill(demo, signal_number), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(demo, &status, 0), demo);
+    ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    EXPECT_EQ(WEXITSTATUS(status), 128 + signal_number);
+    EXPECT_FALSE(test::shm_exists(segment.c_str()));
+    EXPECT_FALSE(test::shm_exists((segment + "-state").c_str()));
+    for (pid_t reader : readers) {
+        if (::kill(reader, 0) == 0) {
+            ADD_FAILURE() << "reader " << reader << " still runs";
+            ::kill(reader, SIGKILL);  // it holds the test's output open
+        }
+    }
+    if (test::shm_exists(segment.c_str())) static_cast<void>(segment::remove(segment.c_str()));
+}
+#endif
+
+// Ctrl-C (SIGINT) or SIGTERM ends the demo early: its readers exit and its segments go.
+TEST(Cli, DemoRemovesItsSegmentOnSigint) {
+#if defined(_WIN32)
+    GTEST_SKIP() << "POSIX signals";
+#else
+    demo_stops_on(SIGINT);
+#endif
+}
+
+TEST(Cli, DemoRemovesItsSegmentOnSigterm) {
+#if defined(_WIN32)
+    GTEST_SKIP() << "POSIX signals";
+#else
+    demo_stops_on(SIGTERM);
+#endif
 }
 
 }  // namespace

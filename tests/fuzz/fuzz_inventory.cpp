@@ -22,8 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<inventory::field> fields;
     const errc e = inventory::detail::describe_image("/fuzz", img.base(), img.size(), unused, &fields);
     volatile std::size_t sink = static_cast<std::size_t>(e);
-    // Rendered as the CLI's JSON output does.
-    for (const inventory::field& f : fields) sink = sink + inventory::json_string(f.name).size() + inventory::json_value(f).size();
+    // Rendered as the CLI prints text (invalid UTF-8 escaped).
+    for (const inventory::field& f : fields) sink = sink + inventory::printable(f.name).size() + inventory::printable(f.text).size();
 
     // gc's verdict on the same bytes (the snapshot a removal would judge).
     os::object_snapshot snapshot;

@@ -67,7 +67,7 @@ The writer of an audio ring: PCM buffers of (frames, channels) samples, each wit
 )doc");
     aw.def_static(
           "create",
-          [](const std::string& name, std::uint32_t channels, const std::string& format, std::uint32_t sample_rate,
+          [](const segment_name& name, std::uint32_t channels, const std::string& format, std::uint32_t sample_rate,
              double buffer_seconds, std::uint64_t slots, bool replace_stale, bool prefault, bool reserve_memory,
              std::uint32_t mode, bool allow_membarrier) {
               if (!(buffer_seconds > 0) || buffer_seconds > 60) throw py::value_error("buffer_seconds must be in (0, 60]");
@@ -84,14 +84,14 @@ The writer of an audio ring: PCM buffers of (frames, channels) samples, each wit
           py::arg("name"), py::kw_only(), py::arg("channels") = 2, py::arg("format") = "s16le",
           py::arg("sample_rate") = 48000, py::arg("buffer_seconds") = 0.02, py::arg("slots") = 8,
           py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("reserve_memory") = true,
-          py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+          py::arg_v("mode", 0600, "0o600"), py::arg("allow_membarrier") = true,
           (std::string("Creates the ring. format: u8, s16le, s24le, s32le, f32le, f64le. buffer_seconds: duration of "
                        "one buffer. ") +
            reserve_memory_doc)
               .c_str())
         .def_static(
             "open",
-            [](const std::string& name, double ready_timeout) {
+            [](const segment_name& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
                 return open_handle<audio_w>(name, "open", [&] { return audio_writer::open(name.c_str(), o); }, ready_timeout);
             },
@@ -122,7 +122,7 @@ A reader of an audio ring: buffers come back as (frames, channels) arrays of the
 )doc");
     ar.def_static(
           "open",
-          [](const std::string& name, bool from_oldest, bool from_newest, bool read_only, double ready_timeout) {
+          [](const segment_name& name, bool from_oldest, bool from_newest, bool read_only, double ready_timeout) {
               const auto o = reader_options<slot_reader_options>(from_oldest, from_newest, read_only, ready_timeout);
               return open_handle<audio_r>(name, "open", [&] { return audio_reader::open(name.c_str(), o); }, ready_timeout);
           },

@@ -507,7 +507,7 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
     block_class
         .def_static(
             "create",
-            [](const std::string& name, std::uint64_t size, std::uint32_t reader_slots, bool replace_stale,
+            [](const segment_name& name, std::uint64_t size, std::uint32_t reader_slots, bool replace_stale,
                bool replace_existing, bool prefault, bool reserve_memory, std::uint32_t mode, bool allow_membarrier) {
                 block_config c;
                 c.size = size;
@@ -519,7 +519,7 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
             },
             py::arg("name"), py::arg("size") = 4096, py::kw_only(), py::arg("reader_slots") = 64,
             py::arg("replace_stale") = true, py::arg("replace_existing") = false, py::arg("prefault") = false,
-            py::arg("reserve_memory") = true, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+            py::arg("reserve_memory") = true, py::arg_v("mode", 0600, "0o600"), py::arg("allow_membarrier") = true,
             (std::string("Creates a zeroed block of `size` bytes. reader_slots: handles that may hold locks at once "
                          "(1..4096). replace_existing: remove whatever segment has the name, even one in use, and "
                          "create afresh (handles open on the old one keep it, alone); otherwise a live one raises "
@@ -528,7 +528,7 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
                 .c_str())
         .def_static(
             "open_or_create",
-            [](const std::string& name, std::uint64_t size, std::uint32_t reader_slots, bool prefault,
+            [](const segment_name& name, std::uint64_t size, std::uint32_t reader_slots, bool prefault,
                bool reserve_memory, std::uint32_t mode, bool allow_membarrier, double ready_timeout) {
                 block_config c;
                 c.size = size;
@@ -540,7 +540,7 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
                                              [&] { return block::open_or_create(name.c_str(), c, o); }, ready_timeout);
             },
             py::arg("name"), py::arg("size") = 4096, py::kw_only(), py::arg("reader_slots") = 64,
-            py::arg("prefault") = false, py::arg("reserve_memory") = true, py::arg("mode") = 0600,
+            py::arg("prefault") = false, py::arg("reserve_memory") = true, py::arg_v("mode", 0600, "0o600"),
             py::arg("allow_membarrier") = true, py::arg("ready_timeout") = 0.5,
             (std::string("Opens the block of that name, or creates it (as create()) if there is none, in one call; "
                          "of processes racing, one creates and the others open its block. SizeMismatch if the block "
@@ -549,7 +549,7 @@ to repair the data (accept_inconsistent=True, then mark_consistent()).
                 .c_str())
         .def_static(
             "open",
-            [](const std::string& name, bool read_only, double ready_timeout) {
+            [](const segment_name& name, bool read_only, double ready_timeout) {
                 block_options o;
                 o.access = read_only ? os::access::read_only : os::access::read_write;
                 o.segment = attach_segment_options(ready_timeout);

@@ -2,6 +2,7 @@
 #include "common.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -89,7 +90,21 @@ nanoseconds slice_until(std::uint64_t deadline) {
 
 void check_name(const std::string& name, const char* op) {
     // C++ takes names as C strings: "/a\0zzz" would silently become "/a".
-    if (name.find('\0') != std::string::npos) raise(errc::invalid_argument, what(name.substr(0, name.find('\0')), op) + " (the name contains a NUL byte)");
+    if (name.find('\0') != std::string::npos) {
+        raise_message(errc::invalid_argument, what(name.substr(0, name.find('\0')), op) +
+                                                  ": invalid name (it contains a NUL byte); " + inventory::name_rules);
+    }
+    if (failed(validate_name(name.c_str()))) {
+        raise_message(errc::invalid_argument, what(name, op) + ": invalid name; " + inventory::name_rules);
+    }
+}
+
+void raise_message(errc e, const std::string& message) {
+    py::object cls = error_class(e);
+    py::object exc = cls(message);
+    exc.attr("code") = to_string(e);
+    PyErr_SetObject(cls.ptr(), exc.ptr());
+    throw py::error_already_set();
 }
 
 void check_signals() {
@@ -99,7 +114,11 @@ void check_signals() {
 segment_options segment_options_from(bool replace_stale, bool prefault, bool reserve_memory, std::uint32_t mode,
                                      bool allow_membarrier, double ready_timeout) {
     if (std::isnan(ready_timeout) || ready_timeout < 0) throw py::value_error("ready_timeout must be >= 0");
-    if (mode > 0777) throw py::value_error("mode must be permission bits (0 to 0o777)");
+    if (mode > 0777) {
+        char octal[16];
+        std::snprintf(octal, sizeof octal, "0o%o", mode);
+        throw py::value_error(std::string("mode ") + octal + " is not permission bits: give 0 to 0o777 (e.g. 0o600)");
+    }
     segment_options o;
     o.replace_stale = replace_stale;
     o.prefault = prefault;

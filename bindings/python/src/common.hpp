@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "inventory.hpp"
 #include "shmkit/detail/wait.hpp"
 #include "shmkit/errc.hpp"
 #include "shmkit/segment.hpp"
@@ -46,7 +47,10 @@ inline void check(errc e, const char* what) {
     if (failed(e)) raise(e, what);
 }
 // "'name' op": how every error message names the segment and the operation.
-inline std::string what(const std::string& name, const std::string& op) { return "'" + name + "' " + op; }
+// (A name that is not UTF-8 is shown with \xNN escapes: messages are str.)
+inline std::string what(const std::string& name, const std::string& op) {
+    return "'" + inventory::printable(name) + "' " + op;
+}
 template <class T>
 T take(result<T>&& r, const char* what) {
     if (!r) raise(r.error(), what);
@@ -77,8 +81,16 @@ nanoseconds slice_until(std::uint64_t deadline);
 inline bool zero_timeout(const timeout_arg& timeout) { return timeout && *timeout == 0; }
 // Runs signal handlers (raising KeyboardInterrupt etc.); needs the GIL.
 void check_signals();
-// Raises InvalidArgument for a name with an embedded NUL byte (C++ would see only its start).
+// Raises InvalidArgument for a name that breaks the name rules (inventory::name_rules, stated
+// in the message) or has an embedded NUL byte (C++ would see only its start).
 void check_name(const std::string& name, const char* op);
+// Raises the shmkit exception for `e` with exactly `message` (no errc explanation appended).
+[[noreturn]] void raise_message(errc e, const std::string& message);
+
+// A segment name as every function of the module takes it: a str, "x" or "/x" (both mean "/x",
+// as in the shmkit tool: inventory::normalize_name), encoded as os.fsencode() does (UTF-8,
+// surrogateescape), so a name list_segments() gave with undecodable bytes means the same bytes.
+struct segment_name : std::string {};
 
 // The segment options of a create() (or open()) from its Python arguments, validated.
 // reserve_memory = false creates without backing the segment with memory first (see
@@ -415,3 +427,25 @@ void bind_select(py::module_& m);
 void bind_inventory(py::module_& m);
 
 }  // namespace shmkit::python
+
+namespace pybind11::detail {
+template <>
+struct type_caster<shmkit::python::segment_name> {
+    PYBIND11_TYPE_CASTER(shmkit::python::segment_name, const_name("str"));
+    bool load(handle src, bool) {
+        if (!PyUnicode_Check(src.ptr())) return false;
+        PyObject* bytes = PyUnicode_AsEncodedString(src.ptr(), "utf-8", "surrogateescape");
+        if (bytes == nullptr) {  // a lone surrogate outside U+DC80..U+DCFF
+            PyErr_Clear();
+            return false;
+        }
+        const std::string given(PyBytes_AS_STRING(bytes), static_cast<std::size_t>(PyBytes_GET_SIZE(bytes)));
+        Py_DECREF(bytes);
+        value.assign(shmkit::inventory::normalize_name(given));
+        return true;
+    }
+    static handle cast(const shmkit::python::segment_name& name, return_value_policy, handle) {
+        return PyUnicode_DecodeUTF8(name.data(), static_cast<Py_ssize_t>(name.size()), "surrogateescape");
+    }
+};
+}  // namespace pybind11::detail

@@ -71,7 +71,7 @@ replaced by the next one that opens the duplex.
 )doc")
         .def_static(
             "create",
-            [](const std::string& name, std::uint64_t request_capacity, std::uint64_t response_capacity,
+            [](const segment_name& name, std::uint64_t request_capacity, std::uint64_t response_capacity,
                std::uint32_t max_request, std::uint32_t max_response, double liveness_period, bool replace_stale,
                std::uint32_t mode) {
                 duplex_config c;
@@ -87,7 +87,7 @@ replaced by the next one that opens the duplex.
             },
             py::arg("name"), py::kw_only(), py::arg("request_capacity") = 1u << 20,
             py::arg("response_capacity") = 1u << 20, py::arg("max_request") = 0, py::arg("max_response") = 0,
-            py::arg("liveness_period") = 0.1, py::arg("replace_stale") = true, py::arg("mode") = 0600,
+            py::arg("liveness_period") = 0.1, py::arg("replace_stale") = true, py::arg_v("mode", 0600, "0o600"),
             "Creates the duplex as its server. Capacities are ring bytes of each direction; max_* 0: as large as "
             "the ring allows.")
         .def(
@@ -164,7 +164,7 @@ server that dies raises ServerDead (a PeerDead).
 )doc")
         .def_static(
             "open",
-            [](const std::string& name, double ready_timeout, double liveness_period) {
+            [](const segment_name& name, double ready_timeout, double liveness_period) {
                 const auto o = duplex_options(attach_segment_options(ready_timeout), liveness_period);
                 return open_handle<py_duplex_client>(name, "open", [&] { return duplex_client::open(name.c_str(), o); },
                                                      ready_timeout);

@@ -7,9 +7,18 @@
 namespace shmkit::python {
 namespace {
 
+// A name (or text read from a segment) as os.fsdecode() gives it: bytes that are not UTF-8 become
+// lone surrogates (surrogateescape), so the str goes back to the same bytes (os.fsencode(), or any
+// function of this module taking a name).
+py::str text_of(const std::string& bytes) {
+    PyObject* s = PyUnicode_DecodeUTF8(bytes.data(), static_cast<Py_ssize_t>(bytes.size()), "surrogateescape");
+    if (s == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::str>(s);
+}
+
 py::object value_of(const inventory::field& f) {
     switch (f.kind) {
-        case inventory::field::type::text: return py::str(f.text);
+        case inventory::field::type::text: return text_of(f.text);
         case inventory::field::type::number: return py::int_(f.number);
         case inventory::field::type::boolean: return py::bool_(f.flag);
         case inventory::field::type::null: return py::none();
@@ -34,7 +43,7 @@ void bind_inventory(py::module_& m) {
             py::list out;
             for (const auto& r : rows) {
                 py::dict d;
-                d["name"] = r.name;
+                d["name"] = text_of(r.name);
                 d["kind"] = r.kind;
                 d["state"] = r.state;
                 d["size"] = r.size;
@@ -46,10 +55,10 @@ void bind_inventory(py::module_& m) {
         },
         py::arg("include_foreign") = false,
         "The shmkit segments in /dev/shm (as `shmkit ls`): dicts with name, kind, state ('ready'; 'creating' or "
-        "'abandoned' for a half-made segment its creator still holds or that nobody holds; 'corrupt', 'other-version'; 'foreign' with include_foreign), size, creator_pid, creator_alive.");
+        "'abandoned' for a half-made segment its creator still holds or that nobody holds; 'corrupt', 'other-version'; 'foreign' with include_foreign), size, creator_pid, creator_alive. A name that is not UTF-8 is decoded as os.fsdecode() does (surrogateescape): os.fsencode(name) gives its bytes, and every function taking a name accepts it.");
     m.def(
         "info",
-        [](const std::string& name) {
+        [](const segment_name& name) {
             check_name(name, "info");
             std::vector<inventory::field> fields;
             errc e;
@@ -68,7 +77,7 @@ void bind_inventory(py::module_& m) {
         "shmkit's).");
     m.def(
         "remove",
-        [](const std::string& name) {
+        [](const segment_name& name) {
             check_name(name, "remove");
             errc e;
             {
@@ -80,7 +89,7 @@ void bind_inventory(py::module_& m) {
         py::arg("name"), "Removes the name (as `shmkit rm`); processes that have it mapped keep using it.");
     m.def(
         "remove_if_stale",
-        [](const std::string& name, bool even_if_in_use) {
+        [](const segment_name& name, bool even_if_in_use) {
             check_name(name, "remove_if_stale");
             errc e;
             {
@@ -108,11 +117,11 @@ void bind_inventory(py::module_& m) {
             py::dict errors;
             for (const auto& r : done) {
                 if (r.outcome == errc::ok) {
-                    removed.append(r.name);
+                    removed.append(text_of(r.name));
                 } else if (r.outcome == errc::busy) {
-                    in_use.append(r.name);
+                    in_use.append(text_of(r.name));
                 } else {
-                    errors[py::str(r.name)] = to_string(r.outcome);
+                    errors[text_of(r.name)] = to_string(r.outcome);
                 }
             }
             py::dict out;

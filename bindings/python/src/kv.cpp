@@ -1,6 +1,8 @@
 // shmkit.KV: fixed-schema key/value state with lock-free reads, epochs and change waits.
 #include <pybind11/stl.h>
 
+#include <set>
+
 #include "messages.hpp"
 #include "shmkit/kv.hpp"
 
@@ -126,13 +128,21 @@ something does. A key outside the schema raises KeyError; a key never written re
 )doc")
         .def_static(
             "create",
-            [](const std::string& name, const std::vector<std::string>& keys, std::uint32_t max_key,
+            [](const segment_name& name, const std::vector<std::string>& keys, std::uint32_t max_key,
                std::uint32_t max_value, bool replace_stale, bool prefault, bool reserve_memory, std::uint32_t mode,
                bool allow_membarrier) {
                 if (keys.size() > 0xFFFF'FFFFu) throw py::value_error("too many keys");
                 std::vector<const char*> ptrs;
+                std::set<std::string> seen;
                 for (const auto& k : keys) {
                     if (k.find('\0') != std::string::npos) throw py::value_error("a key may not contain NUL");
+                    // The C++ store refuses it with already_exists, which alone reads as "the segment
+                    // exists": the key is named instead.
+                    if (!seen.insert(k).second) {
+                        check_name(name, "create");
+                        raise_message(errc::already_exists, what(name, "create") + ": the key '" + inventory::printable(k) +
+                                                                "' is given twice (the keys of a KV are unique)");
+                    }
                     ptrs.push_back(k.c_str());
                 }
                 kv_config c;
@@ -146,14 +156,14 @@ something does. A key outside the schema raises KeyError; a key never written re
             },
             py::arg("name"), py::arg("keys"), py::kw_only(), py::arg("max_key") = 32, py::arg("max_value") = 256,
             py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("reserve_memory") = true,
-            py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+            py::arg_v("mode", 0600, "0o600"), py::arg("allow_membarrier") = true,
             (std::string("Creates the store with these keys (unique, at most max_key bytes each); values up to "
                          "max_value bytes. ") +
              reserve_memory_doc)
                 .c_str())
         .def_static(
             "open",
-            [](const std::string& name, double ready_timeout) {
+            [](const segment_name& name, double ready_timeout) {
                 const kv_options o = kv_options_from(attach_segment_options(ready_timeout));
                 auto h = open_handle<py_kv>(name, "open", [&] { return kv_store::open(name.c_str(), o); }, ready_timeout);
                 h->seen = h->impl.epoch();

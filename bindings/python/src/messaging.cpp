@@ -206,7 +206,7 @@ struct py_channel_reader final : handle_base {
 
 // create() and open() of both channel ends.
 template <class H>
-std::unique_ptr<H> create_channel(const std::string& name, std::uint64_t capacity, std::uint32_t max_frame,
+std::unique_ptr<H> create_channel(const segment_name& name, std::uint64_t capacity, std::uint32_t max_frame,
                                   std::uint32_t metadata_size, double liveness_period, bool replace_stale,
                                   bool prefault, bool reserve_memory, std::uint32_t mode, bool allow_membarrier) {
     channel_config c;
@@ -220,7 +220,7 @@ std::unique_ptr<H> create_channel(const std::string& name, std::uint64_t capacit
     return open_handle<H>(name, "create", [&] { return decltype(H::impl)::create(name.c_str(), c, o); });
 }
 template <class H>
-std::unique_ptr<H> open_channel(const std::string& name, double ready_timeout, double liveness_period) {
+std::unique_ptr<H> open_channel(const segment_name& name, double ready_timeout, double liveness_period) {
     auto o = interruptible<channel_options>(attach_segment_options(ready_timeout));
     o.liveness_period_ns = liveness_period_ns(liveness_period);
     return open_handle<H>(name, "open", [&] { return decltype(H::impl)::open(name.c_str(), o); }, ready_timeout);
@@ -250,7 +250,7 @@ errc send_waiting(H& h, const py::handle& data, const timeout_arg& timeout, Try&
 // create() and open() of the queue kinds whose options carry `wait` and `segment` (spsc and
 // command): H is the Python handle, its `impl` the C++ end.
 template <class H, class Config, class Options>
-std::unique_ptr<H> create_queue(const std::string& name, std::uint64_t capacity, std::uint32_t max_message,
+std::unique_ptr<H> create_queue(const segment_name& name, std::uint64_t capacity, std::uint32_t max_message,
                                 bool replace_stale, bool prefault, bool reserve_memory, std::uint32_t mode,
                                 bool allow_membarrier) {
     Config c;
@@ -262,7 +262,7 @@ std::unique_ptr<H> create_queue(const std::string& name, std::uint64_t capacity,
     return open_handle<H>(name, "create", [&] { return decltype(H::impl)::create(name.c_str(), c, o); });
 }
 template <class H, class Options>
-std::unique_ptr<H> open_queue(const std::string& name, double ready_timeout) {
+std::unique_ptr<H> open_queue(const segment_name& name, double ready_timeout) {
     const auto o = interruptible<Options>(attach_segment_options(ready_timeout));
     return open_handle<H>(name, "open", [&] { return decltype(H::impl)::open(name.c_str(), o); }, ready_timeout);
 }
@@ -338,7 +338,7 @@ still kept and is told how many it lost (its `lost`).
 )doc")
         .def_static(
             "create",
-            [](const std::string& name, std::uint64_t capacity, std::uint32_t max_message, bool replace_stale,
+            [](const segment_name& name, std::uint64_t capacity, std::uint32_t max_message, bool replace_stale,
                bool prefault, bool reserve_memory, std::uint32_t mode, bool allow_membarrier) {
                 broadcast_config c;
                 c.capacity = capacity;
@@ -350,14 +350,14 @@ still kept and is told how many it lost (its `lost`).
             },
             py::arg("name"), py::kw_only(), py::arg("capacity") = 1u << 20, py::arg("max_message") = 0,
             py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("reserve_memory") = true,
-            py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+            py::arg_v("mode", 0600, "0o600"), py::arg("allow_membarrier") = true,
             (std::string("Creates the channel and becomes its writer. capacity: ring bytes; max_message: largest "
                          "message (0: about capacity/2). ") +
              seg_doc)
                 .c_str())
         .def_static(
             "open",
-            [](const std::string& name, double ready_timeout) {
+            [](const segment_name& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
                 return open_handle<py_broadcast_writer>(name, "open",
                                                         [&] { return broadcast_writer::open(name.c_str(), o); }, ready_timeout);
@@ -403,7 +403,7 @@ messages were overwritten just before it (0 after an ordinary read); `total_lost
 )doc")
         .def_static(
             "open",
-            [](const std::string& name, bool from_oldest, bool from_newest, bool read_only, double ready_timeout) {
+            [](const segment_name& name, bool from_oldest, bool from_newest, bool read_only, double ready_timeout) {
                 const auto o =
                     reader_options<broadcast_reader_options>(from_oldest, from_newest, read_only, ready_timeout);
                 return open_handle<py_broadcast_reader>(name, "open",
@@ -476,7 +476,7 @@ queue makes push() wait (or try_push() return False).
 )doc")
         .def_static("create", &create_queue<py_spsc_producer, spsc_config, spsc_options>, py::arg("name"), py::kw_only(),
                     py::arg("capacity") = 1u << 20, py::arg("max_message") = 0, py::arg("replace_stale") = true,
-                    py::arg("prefault") = false, py::arg("reserve_memory") = true, py::arg("mode") = 0600,
+                    py::arg("prefault") = false, py::arg("reserve_memory") = true, py::arg_v("mode", 0600, "0o600"),
                     py::arg("allow_membarrier") = true,
                     (std::string("Creates the queue as its producer. ") + seg_doc).c_str())
         .def_static("open", &open_queue<py_spsc_producer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
@@ -533,7 +533,7 @@ The consuming end of a single-producer/single-consumer queue: messages in order,
 )doc")
         .def_static("create", &create_queue<py_spsc_consumer, spsc_config, spsc_options>, py::arg("name"), py::kw_only(),
                     py::arg("capacity") = 1u << 20, py::arg("max_message") = 0, py::arg("replace_stale") = true,
-                    py::arg("prefault") = false, py::arg("reserve_memory") = true, py::arg("mode") = 0600,
+                    py::arg("prefault") = false, py::arg("reserve_memory") = true, py::arg_v("mode", 0600, "0o600"),
                     py::arg("allow_membarrier") = true,
                     (std::string("Creates the queue as its consumer. ") + seg_doc).c_str())
         .def_static("open", &open_queue<py_spsc_consumer, spsc_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
@@ -650,7 +650,7 @@ claiming and committing is skipped after one liveness period (counted in `abando
 )doc")
         .def_static("create", &create_queue<py_command_reader, command_config, command_options>, py::arg("name"), py::kw_only(), py::arg("capacity") = 64u << 10, py::arg("max_message") = 0,
             py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("reserve_memory") = true,
-            py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+            py::arg_v("mode", 0600, "0o600"), py::arg("allow_membarrier") = true,
             (std::string("Creates the channel as its reader. ") + seg_doc).c_str())
         .def_static("open", &open_queue<py_command_reader, command_options>, py::arg("name"), py::kw_only(), py::arg("ready_timeout") = 0.5,
             "Becomes the reader of an existing channel (Busy while another reader lives).")
@@ -701,7 +701,7 @@ reader dies.
         .def_static("create", &create_channel<py_channel_writer>, py::arg("name"), py::kw_only(),
                     py::arg("capacity") = 1u << 20, py::arg("max_frame") = 0, py::arg("metadata_size") = 0,
                     py::arg("liveness_period") = 0.1, py::arg("replace_stale") = true, py::arg("prefault") = false,
-                    py::arg("reserve_memory") = true, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+                    py::arg("reserve_memory") = true, py::arg_v("mode", 0600, "0o600"), py::arg("allow_membarrier") = true,
                     (std::string("Creates the channel as its writer. ") + channel_create_doc + seg_doc).c_str())
         .def_static("open", &open_channel<py_channel_writer>, py::arg("name"), py::kw_only(),
                     py::arg("ready_timeout") = 0.5, py::arg("liveness_period") = 0.1,
@@ -773,7 +773,7 @@ read raises WriterDead (a PeerDead) once every frame is read and the writer has 
         .def_static("create", &create_channel<py_channel_reader>, py::arg("name"), py::kw_only(),
                     py::arg("capacity") = 1u << 20, py::arg("max_frame") = 0, py::arg("metadata_size") = 0,
                     py::arg("liveness_period") = 0.1, py::arg("replace_stale") = true, py::arg("prefault") = false,
-                    py::arg("reserve_memory") = true, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+                    py::arg("reserve_memory") = true, py::arg_v("mode", 0600, "0o600"), py::arg("allow_membarrier") = true,
                     (std::string("Creates the channel as its reader. ") + channel_create_doc + seg_doc).c_str())
         .def_static("open", &open_channel<py_channel_reader>, py::arg("name"), py::kw_only(),
                     py::arg("ready_timeout") = 0.5, py::arg("liveness_period") = 0.1,

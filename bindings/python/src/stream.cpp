@@ -113,7 +113,7 @@ Readers take the newest sample or every sample in order; the writer never waits 
 )doc");
     sw.def_static(
           "create",
-          [](const std::string& name, const py::object& dtype_spec, const py::object& shape, std::uint64_t max_bytes,
+          [](const segment_name& name, const py::object& dtype_spec, const py::object& shape, std::uint64_t max_bytes,
              std::uint64_t slots, const py::object& schema_spec, bool page_aligned, bool replace_stale, bool prefault,
              bool reserve_memory, std::uint32_t mode, bool allow_membarrier) {
               const py::object schema = schema_from(schema_spec);
@@ -145,7 +145,7 @@ Readers take the newest sample or every sample in order; the writer never waits 
           py::arg("name"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("shape") = py::make_tuple(1),
           py::arg("max_bytes") = 0, py::arg("slots") = 8, py::arg("schema") = py::none(), py::arg("page_aligned") = false,
           py::arg("replace_stale") = true, py::arg("prefault") = false, py::arg("reserve_memory") = true,
-          py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+          py::arg_v("mode", 0600, "0o600"), py::arg("allow_membarrier") = true,
           (std::string("Creates the stream. dtype: a NumPy dtype (or name), or 'bytes' for messages up to max_bytes "
                        "(default float32; bytes with a schema). shape: the sample shape. slots: ring slots, 2..65536 "
                        "(the newest slots - 1 samples stay readable: the next slot may be being written). schema: the "
@@ -155,7 +155,7 @@ Readers take the newest sample or every sample in order; the writer never waits 
               .c_str())
         .def_static(
             "open",
-            [](const std::string& name, double ready_timeout) {
+            [](const segment_name& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
                 auto w = open_handle<stream_w>(name, "open", [&] { return stream_writer::open(name.c_str(), o); },
                                                ready_timeout);
@@ -201,7 +201,7 @@ Samples are returned as NumPy arrays (bytes for a bytes stream).
 )doc");
     sr.def_static(
           "open",
-          [](const std::string& name, const py::object& dtype_spec, const py::object& shape, const py::object& schema_spec,
+          [](const segment_name& name, const py::object& dtype_spec, const py::object& shape, const py::object& schema_spec,
              bool from_oldest, bool from_newest, bool read_only, double ready_timeout) {
               auto o = reader_options<stream_reader_options>(from_oldest, from_newest, read_only, ready_timeout);
               const py::object schema = schema_from(schema_spec);

@@ -89,7 +89,7 @@ the next slot as a writable array to fill in place (zero-copy).
 )doc");
     vw.def_static(
           "create",
-          [](const std::string& name, std::uint32_t width, std::uint32_t height, const std::string& format,
+          [](const segment_name& name, std::uint32_t width, std::uint32_t height, const std::string& format,
              std::uint32_t stride, std::pair<std::uint32_t, std::uint32_t> fps, std::uint64_t slots, bool page_aligned,
              bool replace_stale, bool prefault, bool reserve_memory, std::uint32_t mode, bool allow_membarrier) {
               video_config c;
@@ -108,14 +108,14 @@ the next slot as a writable array to fill in place (zero-copy).
           py::arg("name"), py::kw_only(), py::arg("width"), py::arg("height"), py::arg("format") = "rgb24",
           py::arg("stride") = 0, py::arg("fps") = std::make_pair(30u, 1u), py::arg("slots") = 4,
           py::arg("page_aligned") = true, py::arg("replace_stale") = true, py::arg("prefault") = false,
-          py::arg("reserve_memory") = true, py::arg("mode") = 0600, py::arg("allow_membarrier") = true,
+          py::arg("reserve_memory") = true, py::arg_v("mode", 0600, "0o600"), py::arg("allow_membarrier") = true,
           (std::string("Creates the ring. format: gray8, rgb24, bgr24, rgba32, bgra32, yuyv422, uyvy422, nv12, i420. "
                        "stride: bytes per row (0: packed). prefault=True avoids page faults on the first frames. ") +
            reserve_memory_doc)
               .c_str())
         .def_static(
             "open",
-            [](const std::string& name, double ready_timeout) {
+            [](const segment_name& name, double ready_timeout) {
                 const segment_options o = attach_segment_options(ready_timeout);
                 return open_handle<video_w>(name, "open", [&] { return video_writer::open(name.c_str(), o); }, ready_timeout);
             },
@@ -175,7 +175,7 @@ zero-copy from view_latest()/view_next()); `last` (or a view's `info`) carries p
 )doc");
     vr.def_static(
           "open",
-          [](const std::string& name, bool from_oldest, bool from_newest, bool read_only, double ready_timeout) {
+          [](const segment_name& name, bool from_oldest, bool from_newest, bool read_only, double ready_timeout) {
               const auto o = reader_options<slot_reader_options>(from_oldest, from_newest, read_only, ready_timeout);
               return open_handle<video_r>(name, "open", [&] { return video_reader::open(name.c_str(), o); }, ready_timeout);
           },

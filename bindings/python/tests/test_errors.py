@@ -237,10 +237,47 @@ def test_already_exists_on_create_of_live_name(name):
     lambda n: shmkit.CommandReader.create(n),
 ], ids=["broadcast", "spsc", "command"])
 def test_invalid_argument_for_bad_name(create):
-    with pytest.raises(shmkit.InvalidArgument) as ei:
-        create("noslash")
-    _check_raised(ei, shmkit.InvalidArgument)
-    assert isinstance(ei.value, ValueError)
+    for bad in ("a/b", "/a/b", "/", "", "..", "x" * 300, "a\0b"):
+        with pytest.raises(shmkit.InvalidArgument) as ei:
+            create(bad)
+        _check_raised(ei, shmkit.InvalidArgument)
+        assert isinstance(ei.value, ValueError)
+        # The message states the rules the name broke.
+        assert "invalid name" in str(ei.value) and "1 to 254 bytes" in str(ei.value), str(ei.value)
+
+
+def test_a_name_without_its_leading_slash_is_the_same_name(name):
+    """As in the shmkit tool (`shmkit info x` is `shmkit info /x`): one vocabulary."""
+    bare = name[1:]
+    with shmkit.BroadcastWriter.create(bare) as w, shmkit.BroadcastReader.open(name) as r:
+        assert w.name == name and r.name == name
+        w.write(b"x")
+        assert r.read(timeout=NO_HANG) == b"x"
+        assert shmkit.info(bare)["name"] == name
+    assert shmkit.remove_if_stale(bare) is False  # its creator (this process) is alive
+    shmkit.remove(bare)
+    with pytest.raises(shmkit.NotFound):
+        shmkit.info(name)
+
+
+def test_kv_duplicate_key_is_named_not_reported_as_an_existing_segment(name):
+    with pytest.raises(shmkit.AlreadyExists) as ei:
+        shmkit.KV.create(name, ["gain", "mode", "gain"])
+    message = str(ei.value)
+    assert "'gain' is given twice" in message, message
+    assert "segment of that name exists" not in message, message
+    with pytest.raises(shmkit.NotFound):
+        shmkit.info(name)  # nothing was created
+
+
+def test_modes_are_shown_in_octal():
+    for create in (shmkit.BroadcastWriter.create, shmkit.KV.create, shmkit.Block.create):
+        doc = create.__doc__
+        assert "mode: int = 0o600" in doc, doc
+        assert "384" not in doc, doc
+    with pytest.raises(ValueError) as ei:
+        shmkit.Block.create("/pyt-mode-never-created", 64, mode=0o1000)
+    assert "0o1000" in str(ei.value) and "0o777" in str(ei.value), str(ei.value)
 
 
 def test_wrong_kind_on_open_as_another_kind(name):
