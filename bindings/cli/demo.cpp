@@ -196,11 +196,12 @@ void add_demo(CLI::App& app, int* status) {
 
 namespace {
 
-// Stopped by a signal: the readers are told to finish, then waited for.
-int stopped(int signal, std::intptr_t* readers, int started, state_object& st) {
+// Tells the first `started` readers to finish and waits for them: whether all exited with 0.
+bool end_readers(state_object& st, const std::intptr_t* readers, int started) {
     st->done.store(1);
-    for (int i = 0; i < started; ++i) static_cast<void>(wait_for(readers[i]));
-    return 128 + signal;
+    bool all_ok = true;
+    for (int i = 0; i < started; ++i) all_ok = wait_for(readers[i]) == 0 && all_ok;
+    return all_ok;
 }
 
 int run_demo(const options& o) {
@@ -242,19 +243,25 @@ int run_demo(const options& o) {
         readers[i] = start_self({"demo-reader", name, std::to_string(i), std::to_string(static_cast<std::uint32_t>(o.spin))});
         if (readers[i] == -1) {
             std::fprintf(stderr, "shmkit demo: cannot start a reader process\n");
-            st->done.store(1);
-            if (i == 1) static_cast<void>(wait_for(readers[0]));
+            static_cast<void>(end_readers(st, readers, i));
             return exit_failed;
         }
     }
+    // Stopped by a signal: the readers end, the segment goes, 128 + the signal.
+    const auto stop_early = [&] {
+        const int signal = stop_signal;
+        static_cast<void>(end_readers(st, readers, 2));
+        remove_segment.now();
+        std::printf("stopped by signal %d; segment %s removed\n", signal, name.c_str());
+        return 128 + signal;
+    };
     // A reader that cannot attach exits at once; ten seconds is ample for one that can.
     const std::uint64_t attach_deadline = os::monotonic_ns() + 10'000'000'000ull;
     while (st->attached.load() != 2) {
-        if (stop_signal != 0) return stopped(stop_signal, readers, 2, st);
+        if (stop_signal != 0) return stop_early();
         if (os::monotonic_ns() > attach_deadline) {
             std::fprintf(stderr, "shmkit demo: the readers did not attach\n");
-            st->done.store(1);
-            for (std::intptr_t p : readers) static_cast<void>(wait_for(p));
+            static_cast<void>(end_readers(st, readers, 2));
             return exit_failed;
         }
         os::yield();
@@ -282,19 +289,9 @@ int run_demo(const options& o) {
         if (w->write(msg.data(), msg.size()) != errc::ok) break;
         ++sent;
     }
-    if (stop_signal != 0) {
-        const int signal = stop_signal;
-        const int rc = stopped(signal, readers, 2, st);
-        remove_segment.now();
-        std::printf("stopped by signal %d; segment %s removed\n", signal, name.c_str());
-        return rc;
-    }
+    if (stop_signal != 0) return stop_early();
     const double elapsed = static_cast<double>(os::monotonic_ns() - start) / 1e9;
-    st->done.store(1);
-    int rc = exit_ok;
-    for (std::intptr_t p : readers) {
-        if (wait_for(p) != 0) rc = exit_failed;
-    }
+    int rc = end_readers(st, readers, 2) ? exit_ok : exit_failed;
     std::printf("writer   %12llu messages  %10.0f msg/s\n", static_cast<unsigned long long>(sent),
                 static_cast<double>(sent) / elapsed);
     for (int i = 0; i < 2; ++i) {

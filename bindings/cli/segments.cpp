@@ -92,8 +92,8 @@ int run_info(const std::string& given, bool as_json) {
             std::printf("%-24s %s\n", f.name.c_str(), v.c_str());
         }
         std::string line;
-        if (!users.available) line = "unknown (not available on this OS)";
-        else if (found_users != errc::ok) line = std::string("unknown (") + to_string(found_users) + ")";
+        if (found_users != errc::ok) line = std::string("unknown (") + to_string(found_users) + ")";
+        else if (!users.available) line = "unknown (not available on this OS)";
         else if (users.users.empty()) line = "none";
         for (const inventory::user& u : users.users) line += (line.empty() ? "" : ", ") + describe_user(u);
         std::printf("%-24s %s\n", "users", line.c_str());
@@ -157,10 +157,14 @@ void add_ls(CLI::App& app, int* status) {
         "abandoned: half-made and held by no process, so gc removes it; corrupt; other-version).\n"
         "--all also lists shared-memory objects that are not shmkit's. A name that is not UTF-8 is\n"
         "shown with each undecodable byte as \\xNN; --json then adds \"name_hex\", the name's bytes in hex.");
-    auto o = std::make_shared<std::pair<bool, bool>>();
-    cmd->add_flag("--json", o->first, "Print a JSON array");
-    cmd->add_flag("--all", o->second, "Also list objects that are not shmkit segments");
-    cmd->callback([o, status] { *status = run_ls(o->first, o->second); });
+    struct options {
+        bool json = false;
+        bool all = false;
+    };
+    auto o = std::make_shared<options>();
+    cmd->add_flag("--json", o->json, "Print a JSON array");
+    cmd->add_flag("--all", o->all, "Also list objects that are not shmkit segments");
+    cmd->callback([o, status] { *status = run_ls(o->json, o->all); });
 }
 
 void add_info(CLI::App& app, int* status) {
@@ -200,10 +204,14 @@ void add_gc(CLI::App& app, int* status) {
         "--force also removes segments of dead creators that live processes still have\n"
         "open (they keep their mapping). --dry-run removes nothing and says what a real run\n"
         "would remove and keep.");
-    auto o = std::make_shared<std::pair<bool, bool>>();
-    cmd->add_flag("--force", o->first, "Also remove segments still in use");
-    cmd->add_flag("--dry-run", o->second, "Remove nothing; say what would be removed");
-    cmd->callback([o, status] { *status = run_gc(o->first, o->second); });
+    struct options {
+        bool force = false;
+        bool dry_run = false;
+    };
+    auto o = std::make_shared<options>();
+    cmd->add_flag("--force", o->force, "Also remove segments still in use");
+    cmd->add_flag("--dry-run", o->dry_run, "Remove nothing; say what would be removed");
+    cmd->callback([o, status] { *status = run_gc(o->force, o->dry_run); });
 }
 
 }  // namespace shmkit::cli
