@@ -27,6 +27,15 @@ py::object& error_class(errc e) {
     return error_classes[i >= 0 && i < errc_count ? i : static_cast<int>(errc::os_error)];
 }
 
+// Raises `cls(message)` with its code (and errno, when there is one) as attributes.
+[[noreturn]] void throw_error(const py::object& cls, errc e, const std::string& message, int os_errno = 0) {
+    py::object exc = cls(message);
+    exc.attr("code") = to_string(e);
+    if (os_errno != 0) exc.attr("os_errno") = os_errno;
+    PyErr_SetObject(cls.ptr(), exc.ptr());
+    throw py::error_already_set();
+}
+
 }  // namespace
 
 void load_error_classes() {
@@ -47,11 +56,7 @@ void load_error_classes() {
 
 void raise_as(const char* class_name, errc e, const std::string& what) {
     const std::string message = what.empty() ? std::string(explain(e)) : what + ": " + explain(e);
-    py::object cls = py::module_::import("shmkit._errors").attr(class_name);
-    py::object exc = cls(message);
-    exc.attr("code") = to_string(e);
-    PyErr_SetObject(cls.ptr(), exc.ptr());
-    throw py::error_already_set();
+    throw_error(py::module_::import("shmkit._errors").attr(class_name), e, message);
 }
 
 void raise(errc e, const std::string& what) {
@@ -61,12 +66,7 @@ void raise(errc e, const std::string& what) {
         os_errno = os::last_os_error();
         if (os_errno != 0) message += std::string(" (") + std::strerror(os_errno) + ")";
     }
-    py::object cls = error_class(e);
-    py::object exc = cls(message);
-    exc.attr("code") = to_string(e);
-    if (os_errno != 0) exc.attr("os_errno") = os_errno;
-    PyErr_SetObject(cls.ptr(), exc.ptr());
-    throw py::error_already_set();
+    throw_error(error_class(e), e, message, os_errno);
 }
 
 void validate_timeout(const timeout_arg& timeout) {
@@ -99,12 +99,12 @@ void check_name(const std::string& name, const char* op) {
     }
 }
 
-void raise_message(errc e, const std::string& message) {
-    py::object cls = error_class(e);
-    py::object exc = cls(message);
-    exc.attr("code") = to_string(e);
-    PyErr_SetObject(cls.ptr(), exc.ptr());
-    throw py::error_already_set();
+void raise_message(errc e, const std::string& message) { throw_error(error_class(e), e, message); }
+
+py::str fs_text(const std::string& bytes) {
+    PyObject* s = PyUnicode_DecodeUTF8(bytes.data(), static_cast<Py_ssize_t>(bytes.size()), "surrogateescape");
+    if (s == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::str>(s);
 }
 
 void check_signals() {

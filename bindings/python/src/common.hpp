@@ -91,6 +91,10 @@ void check_name(const std::string& name, const char* op);
 // as in the shmkit tool: inventory::normalize_name), encoded as os.fsencode() does (UTF-8,
 // surrogateescape), so a name list_segments() gave with undecodable bytes means the same bytes.
 struct segment_name : std::string {};
+// Bytes (a name, or text read from a segment) as os.fsdecode() gives them: bytes that are not
+// UTF-8 become lone surrogates (surrogateescape), so the str goes back to the same bytes
+// (os.fsencode(), or any function of this module taking a name).
+py::str fs_text(const std::string& bytes);
 
 // The segment options of a create() (or open()) from its Python arguments, validated.
 // reserve_memory = false creates without backing the segment with memory first (see
@@ -445,7 +449,7 @@ struct type_caster<shmkit::python::segment_name> {
         return true;
     }
     static handle cast(const shmkit::python::segment_name& name, return_value_policy, handle) {
-        return PyUnicode_DecodeUTF8(name.data(), static_cast<Py_ssize_t>(name.size()), "surrogateescape");
+        return shmkit::python::fs_text(name).release();
     }
 };
 }  // namespace pybind11::detail

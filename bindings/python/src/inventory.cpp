@@ -7,18 +7,9 @@
 namespace shmkit::python {
 namespace {
 
-// A name (or text read from a segment) as os.fsdecode() gives it: bytes that are not UTF-8 become
-// lone surrogates (surrogateescape), so the str goes back to the same bytes (os.fsencode(), or any
-// function of this module taking a name).
-py::str text_of(const std::string& bytes) {
-    PyObject* s = PyUnicode_DecodeUTF8(bytes.data(), static_cast<Py_ssize_t>(bytes.size()), "surrogateescape");
-    if (s == nullptr) throw py::error_already_set();
-    return py::reinterpret_steal<py::str>(s);
-}
-
 py::object value_of(const inventory::field& f) {
     switch (f.kind) {
-        case inventory::field::type::text: return text_of(f.text);
+        case inventory::field::type::text: return fs_text(f.text);
         case inventory::field::type::number: return py::int_(f.number);
         case inventory::field::type::boolean: return py::bool_(f.flag);
         case inventory::field::type::null: return py::none();
@@ -43,7 +34,7 @@ void bind_inventory(py::module_& m) {
             py::list out;
             for (const auto& r : rows) {
                 py::dict d;
-                d["name"] = text_of(r.name);
+                d["name"] = fs_text(r.name);
                 d["kind"] = r.kind;
                 d["state"] = r.state;
                 d["size"] = r.size;
@@ -117,11 +108,11 @@ void bind_inventory(py::module_& m) {
             py::dict errors;
             for (const auto& r : done) {
                 if (r.outcome == errc::ok) {
-                    removed.append(text_of(r.name));
+                    removed.append(fs_text(r.name));
                 } else if (r.outcome == errc::busy) {
-                    in_use.append(text_of(r.name));
+                    in_use.append(fs_text(r.name));
                 } else {
-                    errors[text_of(r.name)] = to_string(r.outcome);
+                    errors[fs_text(r.name)] = to_string(r.outcome);
                 }
             }
             py::dict out;
