@@ -81,7 +81,7 @@ int broadcast_write(const char* name) {
     if (!w) return fail("broadcast", "create", w.error());
     for (std::uint64_t i = 0; i < broadcast_count; ++i) {
         const auto m = payload(1, i, 200);
-        if (failed(w->write(m.data(), m.size()))) return fail("broadcast", "write", errc::invalid_argument);
+        if (const errc e = w->write(m.data(), m.size()); failed(e)) return fail("broadcast", "write", e);
     }
     return 0;
 }
@@ -136,7 +136,7 @@ int spsc_write(const char* name) {
         std::uint8_t buf[128];
         for (std::uint64_t i = 0; i < ring_warmup; ++i) {
             const auto m = payload(2, i, 60);
-            if (failed(p->push(m.data(), m.size(), timeout))) return fail("spsc", "push", errc::timeout);
+            if (const errc e = p->push(m.data(), m.size(), timeout); failed(e)) return fail("spsc", "push", e);
             auto got = own->pop(buf, sizeof buf, timeout);
             if (!got || !same(m, buf, got->size)) return mismatch("spsc", "own consumer read back a wrong message");
         }
@@ -172,13 +172,13 @@ int channel_write(const char* name) {
     c.metadata_size = 100;
     auto w = channel_writer::create(name, c);
     if (!w) return fail("channel", "create", w.error());
-    if (failed(w->set_metadata(channel_meta, sizeof channel_meta))) return fail("channel", "metadata", errc::invalid_argument);
+    if (const errc e = w->set_metadata(channel_meta, sizeof channel_meta); failed(e)) return fail("channel", "metadata", e);
     {
         auto own = channel_reader::open(name);
         if (!own) return fail("channel", "open own reader", own.error());
         for (std::uint64_t i = 0; i < ring_warmup; ++i) {
             const auto m = payload(3, i, 60);
-            if (failed(w->write(m.data(), m.size(), timeout))) return fail("channel", "write", errc::timeout);
+            if (const errc e = w->write(m.data(), m.size(), timeout); failed(e)) return fail("channel", "write", e);
             auto got = own->read(timeout);
             if (!got || !same(m, got->data, got->size)) return mismatch("channel", "own reader read back a wrong frame");
             own->release();
@@ -560,7 +560,7 @@ int remove(const char* kind, const char* name) {
         return failed(e) && e != errc::not_found ? fail(kind, "remove", e) : 0;
     }
     detail::duplex_names names;
-    if (failed(names.make(name))) return fail("duplex", "names", errc::invalid_argument);
+    if (const errc e = names.make(name); failed(e)) return fail("duplex", "names", e);
     static_cast<void>(segment::remove(names.request));
     static_cast<void>(segment::remove(names.response));
     return 0;
