@@ -20,6 +20,9 @@ DEB_PACKAGES := cmake make g++ clang libclang-rt-dev binutils pkg-config googlet
                 help2man dpkg-dev libcli11-dev nlohmann-json3-dev
 # GCC 11 (JetPack 6's compiler) and the 32-bit ARM cross compiler (make test-gcc11, cross-test-armhf, test-mixed).
 DEB_PACKAGES += g++-11 g++-arm-linux-gnueabihf
+# The bridge onto Cyclone DDS (bindings/bridge): the library and idlc, ddsperf (benchmarked
+# beside the bridge), and ip(8) for the two-host test's network namespaces.
+DEB_PACKAGES += cyclonedds-dev cyclonedds-tools iproute2
 
 # What `make bench-peers` measures shmkit beside (bench/peers): iceoryx with its RouDi daemon,
 # Boost.Interprocess (headers) and ZeroMQ. Each is optional when building; `make deps-peers`

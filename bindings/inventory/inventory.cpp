@@ -397,6 +397,7 @@ errc describe_image(const std::string& name, const void* base, std::uint64_t siz
     f.number("size", s.size());
     f.number("header_size", h->header_size);
     f.number("creator_pid", creator.pid);
+    f.number("creator_start", creator.start);
     f.boolean("creator_alive", os::process_alive(creator));
     if (s.status != errc::ok) return s.status;
     describe_kind(s, f);

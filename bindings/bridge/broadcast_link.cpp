@@ -1,0 +1,122 @@
+// broadcast across the bridge: every message, in order, with reliable QoS (a history of `depth`
+// messages, 256 by default) or best-effort on request. A message's seq is its number in the
+// exported segment, so the importer counts every gap as lost, wherever it happened: the
+// exporter's reader lapped by the application, the network (best-effort), or a bridge that was
+// down. Numbers it already delivered (an exporter restarted and resending its ring) are skipped.
+#include <cstring>
+#include <vector>
+
+#include "bridge_types.h"
+#include "link.hpp"
+#include "shmkit/broadcast.hpp"
+
+namespace shmkit::bridge {
+namespace {
+
+constexpr std::uint32_t default_depth = 256;
+
+dds_qos_t* broadcast_qos(const link_config& config) {
+    return make_qos(config.qos.set ? config.qos.reliable : true, config.qos.depth ? config.qos.depth : default_depth,
+                    false);
+}
+
+}  // namespace
+
+void export_broadcast(const link_config& config, const bridge_context& context, link_status& status) {
+    broadcast_reader_options options;
+    options.from_oldest = true;  // what the application wrote before the bridge attached goes too
+    result<broadcast_reader> opened = broadcast_reader::open(config.segment.c_str(), options);
+    if (!opened) return status.set_state(std::string("failed: opening the segment: ") + to_string(opened.error()));
+    broadcast_reader reader = std::move(*opened);
+    announcement a;
+    a.segment_kind = kind::broadcast;
+    a.source = segment_identity(config.segment);
+    a.capacity = described_number(config.segment, "capacity");
+    a.max_message = static_cast<std::uint32_t>(reader.max_message());
+
+    entity topic = make_topic(context.participant, &shmkit_bridge_Message_desc, config.topic);
+    dds_qos_t* q = broadcast_qos(config);
+    entity writer = make_writer(context.participant, topic.get(), q);
+    dds_delete_qos(q);
+    announce(context, config.topic, a);
+    status.set_state("running");
+
+    std::vector<std::uint8_t> buffer(reader.max_message());
+    shmkit_bridge_Message m{};
+    m.source = a.source;
+    while (!context.stopping()) {
+        status.peers = matched_readers(writer.get());
+        status.publish();
+        const result<message_info> got = reader.read(buffer.data(), buffer.size(), std::chrono::milliseconds(100));
+        if (!got) {
+            if (got.error() == errc::timeout || got.error() == errc::stale) continue;
+            return status.set_state(std::string("failed: reading the segment: ") + to_string(got.error()));
+        }
+        status.lost += got->lost;
+        m.seq = got->seq;
+        m.data._length = m.data._maximum = static_cast<std::uint32_t>(got->size);
+        m.data._buffer = buffer.data();
+        // A reliable writer whose history is full of unacknowledged messages blocks up to the
+        // reliability's max_blocking_time, then says timeout: wait on, so nothing is dropped here
+        // (the application's ring absorbs the wait, or laps this reader, which is counted).
+        dds_return_t r;
+        while ((r = dds_write(writer.get(), &m)) == DDS_RETCODE_TIMEOUT && !context.stopping()) {
+        }
+        if (r == DDS_RETCODE_OK) ++status.samples;
+    }
+}
+
+void import_broadcast(const link_config& config, const bridge_context& context, link_status& status,
+                      const announcement& a) {
+    broadcast_config bc;
+    bc.capacity = a.capacity;
+    bc.max_message = a.max_message;
+    result<broadcast_writer> made = broadcast_writer::create(config.segment.c_str(), bc);
+    // A restarted bridge takes over the segment its previous run made (its readers carry on).
+    if (!made && made.error() == errc::already_exists) made = broadcast_writer::open(config.segment.c_str());
+    if (!made) return status.set_state(std::string("failed: making the segment: ") + to_string(made.error()));
+    broadcast_writer writer = std::move(*made);
+    if (writer.max_message() < a.max_message) {
+        return status.set_state("failed: the local segment takes messages up to " + std::to_string(writer.max_message()) +
+                                " bytes, the exported one up to " + std::to_string(a.max_message));
+    }
+    entity topic = make_topic(context.participant, &shmkit_bridge_Message_desc, config.topic);
+    dds_qos_t* q = broadcast_qos(config);
+    entity reader = make_reader(context.participant, topic.get(), q);
+    dds_delete_qos(q);
+    taker take(reader.get());
+    status.set_state("running");
+
+    std::uint64_t source = 0, expected = 0;
+    bool started = status.saved_position(&source, &expected);  // a previous run's: count what it missed
+    while (!context.stopping()) {
+        status.peers = matched_writers(reader.get());
+        status.publish();
+        const int n = take.take<shmkit_bridge_Message>(DDS_MSECS(100), [&](const shmkit_bridge_Message& m,
+                                                                        const dds_sample_info_t&) {
+            if (m.data._length > writer.max_message()) {
+                ++status.dropped;  // not something an exporter of this segment sends
+                return;
+            }
+            if (!started || m.source != source) {
+                // The first message, or one of a segment the application made anew: numbering
+                // starts here (what went before this bridge joined is not lost to it).
+                started = true;
+                source = m.source;
+                expected = m.seq;
+            }
+            if (m.seq < expected) return;  // delivered already (an exporter restarted and resent it)
+            status.lost += m.seq - expected;
+            expected = m.seq + 1;
+            if (failed(writer.write(m.data._buffer, m.data._length))) {
+                ++status.dropped;
+                return;
+            }
+            ++status.samples;
+            status.save_position(source, expected);
+        });
+        if (n < 0) return status.set_state(std::string("failed: taking from DDS: ") + dds_strretcode(n));
+    }
+}
+
+}  // namespace shmkit::bridge

@@ -1,0 +1,93 @@
+// The little of Cyclone DDS's C API the bridge uses, made safe to hold: entities deleted when
+// their owner goes, QoS built from a qos_choice, and a take loop that returns loans.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include <dds/dds.h>
+
+#include "config.hpp"
+
+namespace shmkit::bridge {
+
+// A DDS entity, deleted (with its children) when the owner goes.
+class entity {
+public:
+    entity() = default;
+    explicit entity(dds_entity_t id) : id_(id) {}
+    entity(entity&& other) noexcept : id_(other.id_) { other.id_ = 0; }
+    entity& operator=(entity&& other) noexcept {
+        if (this != &other) {
+            reset();
+            id_ = other.id_;
+            other.id_ = 0;
+        }
+        return *this;
+    }
+    entity(const entity&) = delete;
+    entity& operator=(const entity&) = delete;
+    ~entity() { reset(); }
+    dds_entity_t get() const { return id_; }
+    void reset() {
+        if (id_ > 0) dds_delete(id_);
+        id_ = 0;
+    }
+
+private:
+    dds_entity_t id_ = 0;
+};
+
+// Thrown when a DDS call made while setting up fails (a running link logs and goes on instead).
+struct dds_failure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+// `result` if it is an entity, else a dds_failure naming `what` and Cyclone's reason.
+dds_entity_t check_entity(dds_entity_t result, const char* what);
+
+// The participant of `domain`, on `interface` when one is given (Cyclone is configured for that
+// domain before the participant exists; CYCLONEDDS_URI still applies underneath).
+entity make_participant(std::uint32_t domain, const std::string& interface);
+
+// QoS for a link's data: reliable or best-effort, keep-last `depth`, volatile or transient-local.
+// ignore_local: a reader never receives what this participant's own writers publish (kv links
+// both write and read one topic).
+dds_qos_t* make_qos(bool reliable, std::uint32_t depth, bool transient_local);
+
+entity make_topic(dds_entity_t participant, const dds_topic_descriptor_t* type, const std::string& name);
+entity make_writer(dds_entity_t participant, dds_entity_t topic, const dds_qos_t* qos);
+entity make_reader(dds_entity_t participant, dds_entity_t topic, const dds_qos_t* qos);
+
+// Readers the writer is matched with right now (0 on error).
+std::uint32_t matched_readers(dds_entity_t writer);
+std::uint32_t matched_writers(dds_entity_t reader);
+
+// Waits up to `timeout` for data on `reader`, then takes what is there, calling
+// visit(const T& sample, const dds_sample_info_t& info) for each valid sample. Returns the number
+// of samples taken, or a negative DDS return code.
+class taker {
+public:
+    explicit taker(dds_entity_t reader);
+    template <class T, class Visit>
+    int take(dds_duration_t timeout, Visit&& visit) {
+        if (!wait(timeout)) return 0;
+        void* samples[batch] = {};
+        dds_sample_info_t infos[batch];
+        const dds_return_t n = dds_take(reader_, samples, infos, batch, batch);
+        if (n < 0) return n;
+        for (dds_return_t i = 0; i < n; ++i) {
+            if (infos[i].valid_data) visit(*static_cast<const T*>(samples[i]), infos[i]);
+        }
+        dds_return_loan(reader_, samples, n);
+        return n;
+    }
+
+private:
+    static constexpr int batch = 64;
+    bool wait(dds_duration_t timeout);
+    dds_entity_t reader_;
+    entity waitset_;
+};
+
+}  // namespace shmkit::bridge

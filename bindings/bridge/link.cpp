@@ -1,0 +1,219 @@
+#include "link.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include <unistd.h>
+
+#include "bridge_types.h"
+#include "inventory.hpp"
+#include "shmkit/segment.hpp"
+
+namespace shmkit::bridge {
+
+std::string status_name(const std::string& segment) { return segment + ".bridge"; }
+
+link_status::link_status(const link_config& config) {
+    const std::string name = status_name(config.segment);
+    kv_config kc;
+    kc.max_key = 16;
+    kc.max_value = 200;
+    // A bridge killed and restarted finds its previous run's companion and takes it over.
+    result<kv_store> s = kv_store::create(name.c_str(), status_keys, status_key_count, kc);
+    if (!s && s.error() == errc::already_exists) s = kv_store::open(name.c_str());
+    if (!s) {
+        std::fprintf(stderr, "shmkit-bridge: %s: status segment %s: %s\n", config.segment.c_str(), name.c_str(),
+                     to_string(s.error()));
+        return;
+    }
+    store_ = std::move(*s);
+    set("role", config.dir == direction::export_ ? "export" : "import");
+    set("topic", config.topic);
+    set("pid", std::to_string(::getpid()));
+    set_state("waiting");
+    publish();
+}
+
+// The companion stays after the bridge (as an import's segment does): `shmkit info` shows the
+// link stopped, and the next run takes over its position.
+link_status::~link_status() { set_state("stopped"); }
+
+void link_status::set(const char* key, const std::string& value) {
+    if (store_.is_open()) (void)store_.set(key, value.data(), value.size(), std::chrono::seconds(1));
+}
+
+void link_status::set_state(const std::string& state) {
+    state_ = state;
+    set("state", state);
+}
+
+void link_status::publish() {
+    const std::uint64_t now[4] = {peers.load(), samples.load(), lost.load(), dropped.load()};
+    const char* keys[4] = {"peers", "samples", "lost", "dropped"};
+    for (int i = 0; i < 4; ++i) {
+        if (now[i] == shown_[i]) continue;
+        shown_[i] = now[i];
+        set(keys[i], std::to_string(now[i]));
+    }
+}
+
+void link_status::save_position(std::uint64_t source, std::uint64_t next) {
+    if (!store_.is_open()) return;
+    char text[24];
+    std::memcpy(text, &source, 8);
+    std::memcpy(text + 8, &next, 8);
+    (void)store_.set("source", text, 8, std::chrono::seconds(1));
+    (void)store_.set("next", text + 8, 8, std::chrono::seconds(1));
+}
+
+bool link_status::saved_position(std::uint64_t* source, std::uint64_t* next) {
+    if (!store_.is_open()) return false;
+    const result<kv_value_info> s = store_.get("source", source, 8);
+    const result<kv_value_info> n = store_.get("next", next, 8);
+    return s && n && s->size == 8 && n->size == 8;
+}
+
+std::uint64_t wall_clock_ns() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+bool pause_ms(const bridge_context& context, unsigned ms) {
+    for (unsigned waited = 0; waited < ms && !context.stopping(); waited += 10) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return !context.stopping();
+}
+
+void announce(const bridge_context& context, const std::string& topic, const announcement& a) {
+    shmkit_bridge_Announce s{};
+    s.topic = const_cast<char*>(topic.c_str());
+    s.source = a.source;
+    s.kind = static_cast<std::uint32_t>(a.segment_kind);
+    s.capacity = a.capacity;
+    s.max_message = a.max_message;
+    s.slots = a.slots;
+    s.slot_capacity = a.slot_capacity;
+    s.page_aligned = a.page_aligned;
+    std::string meta = a.kind_meta;
+    s.kind_meta._length = s.kind_meta._maximum = static_cast<std::uint32_t>(meta.size());
+    s.kind_meta._buffer = reinterpret_cast<std::uint8_t*>(meta.data());
+    s.max_key = a.max_key;
+    s.max_value = a.max_value;
+    std::vector<char*> keys;
+    for (const std::string& k : a.keys) keys.push_back(const_cast<char*>(k.c_str()));
+    s.keys._length = s.keys._maximum = static_cast<std::uint32_t>(keys.size());
+    s.keys._buffer = keys.data();
+    const dds_return_t r = dds_write(context.announce_writer, &s);
+    if (r != DDS_RETCODE_OK) std::fprintf(stderr, "shmkit-bridge: announcing %s: %s\n", topic.c_str(), dds_strretcode(r));
+}
+
+unsigned long long described_number(const std::string& name, const char* field) {
+    std::vector<inventory::field> fields;
+    if (failed(inventory::describe(name, &fields))) return 0;
+    for (const inventory::field& f : fields) {
+        if (f.name == field) return f.number;
+    }
+    return 0;
+}
+
+std::uint64_t segment_identity(const std::string& name) {
+    std::vector<inventory::field> fields;
+    if (failed(inventory::describe(name, &fields))) return 0;
+    std::uint64_t pid = 0, start = 0;
+    for (const inventory::field& f : fields) {
+        if (f.name == "creator_pid") pid = f.number;
+        if (f.name == "creator_start") start = f.number;
+    }
+    return pid | start << 32;
+}
+
+namespace {
+
+// The kind of the local segment `name` once it exists and is ready; 0 while it does not.
+std::uint32_t local_kind(const std::string& name, std::string* problem) {
+    std::vector<inventory::field> fields;
+    const errc e = inventory::describe(name, &fields);
+    if (e == errc::not_found) return 0;
+    std::string kind_text, state;
+    for (const inventory::field& f : fields) {
+        if (f.name == "kind") kind_text = f.text;
+        if (f.name == "state") state = f.text;
+    }
+    if (failed(e) || state != "ready") {
+        *problem = failed(e) ? to_string(e) : state;
+        return 0;
+    }
+    for (std::uint32_t k = 1; k <= 9; ++k) {
+        if (kind_text == to_string(static_cast<kind>(k))) return k;
+    }
+    *problem = "unknown kind " + kind_text;
+    return 0;
+}
+
+// Waits for the exporter's announcement of config.topic; false if the bridge stops first.
+bool await_announcement(const link_config& config, const bridge_context& context, announcement* out) {
+    dds_qos_t* q = make_qos(true, 1, true);
+    entity reader = make_reader(context.participant, context.announce_topic, q);
+    dds_delete_qos(q);
+    taker take(reader.get());
+    bool found = false;
+    while (!found && !context.stopping()) {
+        take.take<shmkit_bridge_Announce>(DDS_MSECS(100), [&](const shmkit_bridge_Announce& s, const dds_sample_info_t&) {
+            if (s.topic == nullptr || config.topic != s.topic) return;
+            out->source = s.source;
+            out->segment_kind = static_cast<kind>(s.kind);
+            out->capacity = s.capacity;
+            out->max_message = s.max_message;
+            out->slots = s.slots;
+            out->slot_capacity = s.slot_capacity;
+            out->page_aligned = s.page_aligned;
+            out->kind_meta.assign(reinterpret_cast<const char*>(s.kind_meta._buffer), s.kind_meta._length);
+            out->max_key = s.max_key;
+            out->max_value = s.max_value;
+            out->keys.clear();
+            for (std::uint32_t i = 0; i < s.keys._length; ++i) out->keys.emplace_back(s.keys._buffer[i] ? s.keys._buffer[i] : "");
+            found = true;
+        });
+    }
+    return found;
+}
+
+}  // namespace
+
+void run_link(const link_config& config, const bridge_context& context, link_status& status) {
+    if (config.dir == direction::import_) {
+        announcement a;
+        if (!await_announcement(config, context, &a)) return;
+        switch (a.segment_kind) {
+            case kind::broadcast: return import_broadcast(config, context, status, a);
+            case kind::stream:
+            case kind::video:
+            case kind::audio: return import_slots(config, context, status, a);
+            case kind::kv: return import_kv(config, context, status, a);
+            default: status.set_state("failed: announced kind cannot be bridged"); return;
+        }
+    }
+    std::string problem, shown;
+    std::uint32_t k = 0;
+    while ((k = local_kind(config.segment, &problem)) == 0) {
+        if (problem != shown) {
+            status.set_state("waiting: " + (problem.empty() ? std::string("no such segment") : problem));
+            shown = problem;
+        }
+        if (!pause_ms(context, 100)) return;
+    }
+    switch (static_cast<kind>(k)) {
+        case kind::broadcast: return export_broadcast(config, context, status);
+        case kind::stream:
+        case kind::video:
+        case kind::audio: return export_slots(static_cast<kind>(k), config, context, status);
+        case kind::kv: return export_kv(config, context, status);
+        default:
+            status.set_state(std::string("failed: a ") + to_string(static_cast<kind>(k)) +
+                             " segment cannot be bridged (broadcast, stream, video, audio and kv can)");
+    }
+}
+
+}  // namespace shmkit::bridge

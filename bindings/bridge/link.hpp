@@ -1,0 +1,104 @@
+// One bridged segment: an export (local segment -> DDS topic) or an import (DDS topic -> local
+// segment), run on a thread of its own until the bridge stops. Every link publishes what it is
+// doing in a companion kv segment, "<segment>.bridge", which `shmkit info`/`ls` read to show the
+// segment as bridged, and which applications may read too (keys: status_keys).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "dds.hpp"
+#include "shmkit/kv.hpp"
+#include "shmkit/wire/segment.hpp"
+
+namespace shmkit::bridge {
+
+// The companion segment's keys. Values are text: numbers in decimal.
+//   role: "export" or "import"; topic; pid: the bridge's; state: "waiting" (for the local segment
+//   or the remote announcement), "running" or "failed: <reason>"; peers: matched remote
+//   readers (export) or writers (import); samples: carried; lost: lost before reaching the
+//   local segment (import: network gaps plus the exporter's own losses; export: the local
+//   reader's); dropped: received but refused (malformed, oversize, not matching the segment).
+//   source, next (binary, 8 bytes little-endian each): where an import stands, the exported
+//   segment's identity and the number it expects next, kept per message so that a restarted
+//   importer counts what it missed while down.
+inline constexpr const char* status_keys[] = {"role", "topic", "pid", "state", "peers", "samples", "lost", "dropped",
+                                              "source", "next"};
+inline constexpr std::uint32_t status_key_count = sizeof status_keys / sizeof status_keys[0];
+std::string status_name(const std::string& segment);
+
+class link_status {
+public:
+    link_status(const link_config& config);
+    ~link_status();
+    std::atomic<std::uint64_t> samples{0}, lost{0}, dropped{0}, peers{0};
+    void set_state(const std::string& state);
+    const std::string& state() const { return state_; }
+    // Writes the counters into the companion segment if they changed (cheap; every loop turn).
+    void publish();
+    // An import's position: saved as it goes, and read back by the next run.
+    void save_position(std::uint64_t source, std::uint64_t next);
+    bool saved_position(std::uint64_t* source, std::uint64_t* next);
+
+private:
+    void set(const char* key, const std::string& value);
+    kv_store store_;
+    std::string state_;
+    std::uint64_t shown_[4] = {~0ull, ~0ull, ~0ull, ~0ull};
+};
+
+// What every link shares: the participant, this run's origin id, and the announcement topic.
+struct bridge_context {
+    dds_entity_t participant = 0;
+    std::uint64_t origin = 0;  // random per run: breaks ties between kv writes of equal stamp
+    dds_entity_t announce_topic = 0;
+    dds_entity_t announce_writer = 0;
+    const std::atomic<bool>* stop = nullptr;
+    bool stopping() const { return stop->load(std::memory_order_relaxed); }
+};
+
+// What an exporter announces about its segment (the Announce sample, copied out of DDS's loan).
+struct announcement {
+    std::uint64_t source = 0;  // the exported segment's identity
+    kind segment_kind{};
+    std::uint64_t capacity = 0;  // broadcast
+    std::uint32_t max_message = 0;
+    std::uint64_t slots = 0, slot_capacity = 0;  // stream, video, audio
+    bool page_aligned = false;
+    std::string kind_meta;  // the 128-byte description
+    std::uint32_t max_key = 0, max_value = 0;  // kv
+    std::vector<std::string> keys;
+};
+
+// Publishes an announcement for `topic` (transient-local: late importers get it too).
+void announce(const bridge_context& context, const std::string& topic, const announcement& a);
+
+// The two halves of a link once the local side is known: an exporter runs over an open local
+// segment, an importer over a local segment made (or opened) to match the announcement. Both run
+// until the bridge stops, or return early with the status's state saying why.
+void export_broadcast(const link_config&, const bridge_context&, link_status&);
+void import_broadcast(const link_config&, const bridge_context&, link_status&, const announcement&);
+void export_slots(kind, const link_config&, const bridge_context&, link_status&);
+void import_slots(const link_config&, const bridge_context&, link_status&, const announcement&);
+void export_kv(const link_config&, const bridge_context&, link_status&);
+void import_kv(const link_config&, const bridge_context&, link_status&, const announcement&);
+
+// A whole link: waits for its local segment (export) or the remote announcement (import), then
+// runs the half for the segment's kind.
+void run_link(const link_config&, const bridge_context&, link_status&);
+
+// The exported segment's identity (creator pid and start token), a number from the
+// inventory's description, or 0.
+std::uint64_t segment_identity(const std::string& name);
+unsigned long long described_number(const std::string& name, const char* field);
+
+// Waits `ms` milliseconds unless the bridge is stopping; false if it is.
+bool pause_ms(const bridge_context& context, unsigned ms);
+
+std::uint64_t wall_clock_ns();
+
+}  // namespace shmkit::bridge
