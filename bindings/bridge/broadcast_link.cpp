@@ -2,7 +2,9 @@
 // messages, 256 by default) or best-effort on request. A message's seq is its number in the
 // exported segment, so the importer counts every gap as lost, wherever it happened: the
 // exporter's reader lapped by the application, the network (best-effort), or a bridge that was
-// down. Numbers it already delivered (an exporter restarted and resending its ring) are skipped.
+// down. It tells the local segment's readers (broadcast_writer::skip), so each reader's lost and
+// total_lost() count every message it never got, wherever it was lost. Numbers already delivered
+// (an exporter restarted and resending its ring) are passed over.
 #include <cstring>
 #include <vector>
 
@@ -106,6 +108,9 @@ void import_broadcast(const link_config& config, const bridge_context& context, 
                 expected = m.seq;
             }
             if (m.seq < expected) return;  // delivered already (an exporter restarted and resent it)
+            // Lost on the way: readers here learn it as they learn of a lap, in the next
+            // message's lost and their total_lost().
+            if (m.seq > expected && failed(writer.skip(m.seq - expected))) ++status.dropped;
             status.lost += m.seq - expected;
             expected = m.seq + 1;
             if (failed(writer.write(m.data._buffer, m.data._length))) {

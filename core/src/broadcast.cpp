@@ -117,7 +117,8 @@ errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size, bool role_cl
     const std::uint64_t head = c->head.load(order::acquire);
     const std::uint64_t tail = c->tail.load(order::acquire);
     const std::uint64_t next_seq = c->next_seq.load(order::acquire);
-    if (!plausible_span(tail, head, l.ring.capacity()) || next_seq > head) {
+    // next_seq is not bounded by head: skip() moves it on alone. It is only ever compared.
+    if (!plausible_span(tail, head, l.ring.capacity())) {
         release_role(c->writer);
         return errc::invalid_layout;
     }
@@ -209,6 +210,21 @@ void broadcast_writer::publish(std::uint64_t record_pos, std::size_t used) noexc
     // Release: a reader that loads the new head (acquire) sees the whole record.
     control_->head.store(head_, order::release);
     notify_all(control_->wake, barriers_);
+}
+
+errc broadcast_writer::skip(std::uint64_t count) noexcept {
+    if (control_ == nullptr) return errc::not_open;
+    if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
+    if (count > ~std::uint64_t{0} - next_seq_) return errc::invalid_argument;
+    if (count == 0) return errc::ok;
+    next_seq_ += count;
+    // Release, as in publish(): the next message's header (stored with release after this, in
+    // program order) is never seen with an older next_seq, so the takeover rule (the header at
+    // head carries next_seq or next_seq - 1) holds across a skip. A reader that attaches after
+    // this store expects the new number and is told of no loss (it happened before it came); one
+    // that attached before finds the gap in the next message's seq.
+    control_->next_seq.store(next_seq_, order::release);
+    return errc::ok;
 }
 
 errc broadcast_writer::write(const void* data, std::size_t size) noexcept {
@@ -318,7 +334,8 @@ errc broadcast_reader::start_at_newest() noexcept {
             pos += span;
         }
         if (lapped) continue;  // the writer evicted what we walked: walk again from the new tail
-        if (pos != end || newest == end || newest_seq + 1 != expected_) return errc::invalid_layout;
+        // The newest message carries next_seq - 1, or less after a skip().
+        if (pos != end || newest == end || newest_seq >= expected_) return errc::invalid_layout;
         pos_ = newest;
         expected_ = newest_seq;
         return errc::ok;
@@ -396,8 +413,15 @@ result<message_info> broadcast_reader::try_read(void* buffer, std::size_t capaci
         }
         if (h.lap != ring_.lap(pos_) || h.type == record_type::none) return errc::empty;  // not written yet
         const std::uint64_t span = ring_.checked_span(pos_, h, max_message_);
-        if (span == 0 || h.seq != expected_ || (h.type != record_type::message && h.type != record_type::pad)) {
+        if (span == 0 || h.seq < expected_ || (h.type != record_type::message && h.type != record_type::pad)) {
             return errc::invalid_layout;
+        }
+        if (h.seq != expected_) {
+            // Numbers the writer skipped (skip()): lost just before this record's message. The
+            // header is intact (the tail check above came after its loads), so the gap is real.
+            unreported_ += h.seq - expected_;
+            total_lost_ += h.seq - expected_;
+            expected_ = h.seq;
         }
         if (h.type == record_type::pad) {
             // A chain of pads with no message: not something a writer makes.

@@ -200,6 +200,99 @@ TEST_F(Broadcast, ALappedReadReturnsTheOldestIntactMessageWithExactlyHowManyWere
     EXPECT_EQ(r.total_lost(), total - retained + total - kept);
 }
 
+// skip(): numbers the writer counts as lost reach readers as losses before the next message,
+// like a lap's (lost, total_lost) but not as a lap (overruns).
+TEST_F(Broadcast, SkippedNumbersAreLostBeforeTheNextMessage) {
+    auto before = reader();
+    ASSERT_EQ(write_string(writer, "a"), errc::ok);
+    ASSERT_EQ(writer.skip(3), errc::ok);
+    ASSERT_EQ(writer.skip(0), errc::ok);
+    auto after = reader();  // attached after the skip: the loss happened before it came
+    ASSERT_EQ(write_string(writer, "b"), errc::ok);
+    ASSERT_EQ(write_string(writer, "c"), errc::ok);
+    EXPECT_EQ(writer.messages_written(), 6u);
+
+    std::vector<char> buf(64);
+    auto a = before.try_read(buf.data(), buf.size());
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->seq, 0u);
+    EXPECT_EQ(a->lost, 0u);
+    auto b = before.try_read(buf.data(), buf.size());
+    ASSERT_TRUE(b) << to_string(b.error());
+    EXPECT_EQ(std::string(buf.data(), b->size), "b");
+    EXPECT_EQ(b->seq, 4u);
+    EXPECT_EQ(b->lost, 3u);
+    EXPECT_EQ(before.lost(), 3u);
+    auto c = before.try_read(buf.data(), buf.size());
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->seq, 5u);
+    EXPECT_EQ(c->lost, 0u);
+    EXPECT_EQ(before.total_lost(), 3u);
+    EXPECT_EQ(before.overruns(), 0u);
+
+    auto b2 = after.try_read(buf.data(), buf.size());
+    ASSERT_TRUE(b2);
+    EXPECT_EQ(b2->seq, 4u);
+    EXPECT_EQ(b2->lost, 0u);
+    EXPECT_EQ(after.total_lost(), 0u);
+
+    // A reader asking for the newest after a skip with no message since starts at "c".
+    ASSERT_EQ(writer.skip(2), errc::ok);
+    broadcast_reader_options newest;
+    newest.from_newest = true;
+    auto n = reader(newest);
+    auto got = n.try_read(buf.data(), buf.size());
+    ASSERT_TRUE(got) << to_string(got.error());
+    EXPECT_EQ(got->seq, 5u);
+    ASSERT_EQ(write_string(writer, "d"), errc::ok);
+    got = n.try_read(buf.data(), buf.size());
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->seq, 8u);
+    EXPECT_EQ(got->lost, 2u);
+
+    EXPECT_EQ(writer.skip(~std::uint64_t{0}), errc::invalid_argument);  // would wrap around
+    EXPECT_EQ(writer.messages_written(), 9u);
+}
+
+// A skip just before a message that needs a pad at the end of the ring: the pad carries the
+// skipped-to number, the loss is counted once.
+TEST_F(Broadcast, SkippedNumbersBeforeAPadAreCountedOnce) {
+    auto r = reader();
+    std::vector<std::uint8_t> buf(496, 1);
+    for (int i = 0; i < 7; ++i) ASSERT_EQ(writer.write(buf.data(), 496), errc::ok);
+    ASSERT_EQ(writer.write(buf.data(), 400), errc::ok);  // 96 bytes left before the end
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(r.try_read(buf.data(), buf.size()));
+    ASSERT_EQ(writer.skip(5), errc::ok);
+    ASSERT_EQ(writer.write(buf.data(), 200), errc::ok);  // after a pad
+    auto m = r.try_read(buf.data(), buf.size());
+    ASSERT_TRUE(m) << to_string(m.error());
+    EXPECT_EQ(m->seq, 13u);
+    EXPECT_EQ(m->lost, 5u);
+    EXPECT_EQ(r.total_lost(), 5u);
+    // A lap after a skip still counts exactly: every number up to the oldest kept.
+    ASSERT_EQ(writer.skip(10), errc::ok);
+    for (int i = 0; i < 20; ++i) ASSERT_EQ(writer.write(buf.data(), 496), errc::ok);
+    m = r.try_read(buf.data(), buf.size());
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->lost, m->seq - 14);
+    EXPECT_EQ(r.total_lost(), 5 + m->seq - 14);
+}
+
+// A writer that took over after a skip goes on from the skipped-to number.
+TEST_F(Broadcast, ATakeoverKeepsTheSkippedNumbers) {
+    auto r = reader();
+    ASSERT_EQ(writer.skip(7), errc::ok);
+    writer.close();
+    auto w = broadcast_writer::open(name.c_str());
+    ASSERT_TRUE(w) << to_string(w.error());
+    ASSERT_EQ(write_string(*w, "x"), errc::ok);
+    std::vector<char> buf(16);
+    auto m = r.try_read(buf.data(), buf.size());
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->seq, 7u);
+    EXPECT_EQ(m->lost, 7u);
+}
+
 TEST_F(Broadcast, AbandonedReservationBeforeAWrapPublishesNoPad) {
     auto r = reader();
     // Records of 512 bytes (496 payload) x 7 = 3584, then one of 416 (400 payload), leave 96

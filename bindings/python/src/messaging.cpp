@@ -387,11 +387,17 @@ still kept and is told how many it lost (its `lost`).
                 return bytes_reservation(guard, self, w, &w.reserving, std::move(r).value());
             },
             py::arg("size"), "Reserves `size` bytes to fill in place; returns a Reservation.")
+        .def(
+            "skip", [](py_broadcast_writer& w, std::uint64_t count) { check(w.impl.skip(count), w, "skip"); },
+            py::arg("count"),
+            "Counts `count` messages as lost before the next one published: readers get them in that "
+            "message's `lost` and in total_lost, as after a lap (for a writer forwarding messages from elsewhere).")
         .def_property_readonly("max_message", &ask<py_broadcast_writer, &impl_of<py_broadcast_writer>::max_message>,
                                "The largest message this channel carries, in bytes.")
         .def_property_readonly("messages_written",
                                &ask<py_broadcast_writer, &impl_of<py_broadcast_writer>::messages_written>,
-                               "Messages this writer (and writers before it) published.");
+                               "Sequence numbers used by this writer and writers before it: messages published, plus those "
+                               "skip() counted as lost.");
 
     py::class_<py_broadcast_reader, handle_base>(m, "BroadcastReader", R"doc(
 A reader of a broadcast channel (any number, no registration).

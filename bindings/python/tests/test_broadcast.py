@@ -26,6 +26,19 @@ def test_broadcast_create_attach_and_roundtrip(name):
     assert w.messages_written == 1
 
 
+def test_broadcast_skip_counts_messages_lost_before_the_next(name):
+    w, r = broadcast_pair(name)
+    w.write(b"a")
+    w.skip(3)
+    w.write(b"b")
+    assert r.read(timeout=NO_HANG) == b"a" and r.lost == 0
+    assert r.read(timeout=NO_HANG) == b"b" and r.lost == 3
+    assert r.total_lost == 3 and r.overruns == 0
+    assert w.messages_written == 5
+    with pytest.raises(shmkit.InvalidArgument):
+        w.skip(2**64 - 1)
+
+
 @pytest.mark.parametrize("data, expected", [
     (b"bytes payload", b"bytes payload"),
     ("h\u00e9llo \u2603", "h\u00e9llo \u2603".encode("utf-8")),

@@ -83,9 +83,16 @@ public:
     // A zero-copy slot of `size` bytes (message_too_large above max_message(); wrong_process).
     // It is published by its commit(); dropped uncommitted, nothing is.
     result<reservation> reserve(std::size_t size) noexcept;
+    // Counts `count` messages as lost before the next one this writer publishes, as if readers
+    // had been lapped over them: a reader reading in order gets them in that message's
+    // message_info::lost and in total_lost() (not in overruns(), which counts laps). For a writer
+    // that forwards messages from elsewhere and learns some never arrived (the DDS bridge).
+    // invalid_argument if the sequence numbers would pass 2^64 - 1; wrong_process.
+    [[nodiscard]] errc skip(std::uint64_t count) noexcept;
 
     bool is_open() const noexcept { return control_ != nullptr; }
     std::uint64_t max_message() const noexcept { return max_message_; }
+    // Sequence numbers used: messages published plus those skip() counted as lost.
     std::uint64_t messages_written() const noexcept { return next_seq_; }
 
 private:
@@ -135,8 +142,9 @@ public:
     std::uint64_t max_message() const noexcept { return max_message_; }
     // Messages lost just before the message last returned (its message_info::lost).
     std::uint64_t lost() const noexcept { return lost_; }
-    // Messages lost since attach, and how many times the writer lapped this reader (both count a
-    // lap when a read finds it, before the message it returns).
+    // Messages lost since attach (laps, and what the writer's skip() counted), and how many
+    // times the writer lapped this reader (both count a lap when a read finds it, before the
+    // message it returns).
     std::uint64_t total_lost() const noexcept { return total_lost_; }
     std::uint64_t overruns() const noexcept { return overruns_; }
     std::uint64_t pending_size() const noexcept { return pending_size_; }
