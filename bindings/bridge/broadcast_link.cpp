@@ -1,5 +1,5 @@
-// broadcast across the bridge: every message, in order, with reliable QoS (a history of `depth`
-// messages, 256 by default) or best-effort on request. A message's seq is its number in the
+// broadcast across the bridge: every message, in order, with reliable QoS (at most `depth`
+// messages unacknowledged, 256 by default) or best-effort on request. A message's seq is its number in the
 // exported segment, so the importer counts every gap as lost, wherever it happened: the
 // exporter's reader lapped by the application, the network (best-effort), or a bridge that was
 // down. It tells the local segment's readers (broadcast_writer::skip), so each reader's lost and
@@ -17,9 +17,11 @@ namespace {
 
 constexpr std::uint32_t default_depth = 256;
 
+// Reliable: keep-all, at most `depth` messages in flight (the exporter waits for acknowledgements
+// beyond that), so every message arrives. Best-effort: keep-last `depth`, nothing waits.
 dds_qos_t* broadcast_qos(const link_config& config) {
-    return make_qos(config.qos.set ? config.qos.reliable : true, config.qos.depth ? config.qos.depth : default_depth,
-                    false);
+    const bool reliable = config.qos.set ? config.qos.reliable : true;
+    return make_qos(reliable, config.qos.depth ? config.qos.depth : default_depth, false, reliable);
 }
 
 }  // namespace
@@ -73,9 +75,10 @@ void import_broadcast(const link_config& config, const bridge_context& context, 
     broadcast_config bc;
     bc.capacity = a.capacity;
     bc.max_message = a.max_message;
-    result<broadcast_writer> made = broadcast_writer::create(config.segment.c_str(), bc);
     // A restarted bridge takes over the segment its previous run made (its readers carry on).
-    if (!made && made.error() == errc::already_exists) made = broadcast_writer::open(config.segment.c_str());
+    result<broadcast_writer> made =
+        open_or_create<broadcast_writer>([&] { return broadcast_writer::open(config.segment.c_str()); },
+                                         [&] { return broadcast_writer::create(config.segment.c_str(), bc); });
     if (!made) return status.set_state(std::string("failed: making the segment: ") + to_string(made.error()));
     broadcast_writer writer = std::move(*made);
     if (writer.max_message() < a.max_message) {

@@ -18,10 +18,17 @@ entity make_participant(std::uint32_t domain, const std::string& interface) {
     return entity(check_entity(dds_create_participant(domain, nullptr, nullptr), "creating the DDS participant"));
 }
 
-dds_qos_t* make_qos(bool reliable, std::uint32_t depth, bool transient_local) {
+dds_qos_t* make_qos(bool reliable, std::uint32_t depth, bool transient_local, bool keep_all) {
     dds_qos_t* q = dds_create_qos();
     dds_qset_reliability(q, reliable ? DDS_RELIABILITY_RELIABLE : DDS_RELIABILITY_BEST_EFFORT, DDS_SECS(1));
-    dds_qset_history(q, DDS_HISTORY_KEEP_LAST, static_cast<int32_t>(depth));
+    if (keep_all) {
+        // Every sample: a writer with `depth` samples unacknowledged blocks in dds_write (up to
+        // the reliability's max_blocking_time, then says timeout) instead of dropping the oldest.
+        dds_qset_history(q, DDS_HISTORY_KEEP_ALL, 0);
+        dds_qset_resource_limits(q, static_cast<int32_t>(depth), DDS_LENGTH_UNLIMITED, DDS_LENGTH_UNLIMITED);
+    } else {
+        dds_qset_history(q, DDS_HISTORY_KEEP_LAST, static_cast<int32_t>(depth));
+    }
     dds_qset_durability(q, transient_local ? DDS_DURABILITY_TRANSIENT_LOCAL : DDS_DURABILITY_VOLATILE);
     dds_qset_ignorelocal(q, DDS_IGNORELOCAL_PARTICIPANT);
     return q;

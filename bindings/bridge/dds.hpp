@@ -50,10 +50,10 @@ dds_entity_t check_entity(dds_entity_t result, const char* what);
 // domain before the participant exists; CYCLONEDDS_URI still applies underneath).
 entity make_participant(std::uint32_t domain, const std::string& interface);
 
-// QoS for a link's data: reliable or best-effort, keep-last `depth`, volatile or transient-local.
-// ignore_local: a reader never receives what this participant's own writers publish (kv links
-// both write and read one topic).
-dds_qos_t* make_qos(bool reliable, std::uint32_t depth, bool transient_local);
+// QoS for a link's data: reliable or best-effort, volatile or transient-local, keep-last `depth`
+// or keep-all with at most `depth` samples held. A reader never receives what this participant's
+// own writers publish (kv links both write and read one topic).
+dds_qos_t* make_qos(bool reliable, std::uint32_t depth, bool transient_local, bool keep_all = false);
 
 entity make_topic(dds_entity_t participant, const dds_topic_descriptor_t* type, const std::string& name);
 entity make_writer(dds_entity_t participant, dds_entity_t topic, const dds_qos_t* qos);

@@ -131,8 +131,9 @@ void import_kv(const link_config& config, const bridge_context& context, link_st
     kv_config kc;
     kc.max_key = a.max_key;
     kc.max_value = a.max_value;
-    result<kv_store> made = kv_store::create(config.segment.c_str(), keys.data(), static_cast<std::uint32_t>(keys.size()), kc);
-    if (!made && made.error() == errc::already_exists) made = kv_store::open(config.segment.c_str());
+    result<kv_store> made = open_or_create<kv_store>(
+        [&] { return kv_store::open(config.segment.c_str()); },
+        [&] { return kv_store::create(config.segment.c_str(), keys.data(), static_cast<std::uint32_t>(keys.size()), kc); });
     if (!made) return status.set_state(std::string("failed: making the segment: ") + to_string(made.error()));
     for (const std::string& k : a.keys) {
         if (!made->find(k.c_str())) return status.set_state("failed: a segment of that name exists without key " + k);

@@ -20,8 +20,8 @@ link_status::link_status(const link_config& config) {
     kc.max_key = 16;
     kc.max_value = 200;
     // A bridge killed and restarted finds its previous run's companion and takes it over.
-    result<kv_store> s = kv_store::create(name.c_str(), status_keys, status_key_count, kc);
-    if (!s && s.error() == errc::already_exists) s = kv_store::open(name.c_str());
+    result<kv_store> s = open_or_create<kv_store>([&] { return kv_store::open(name.c_str()); },
+                                                  [&] { return kv_store::create(name.c_str(), status_keys, status_key_count, kc); });
     if (!s) {
         std::fprintf(stderr, "shmkit-bridge: %s: status segment %s: %s\n", config.segment.c_str(), name.c_str(),
                      to_string(s.error()));

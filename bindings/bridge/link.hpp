@@ -96,6 +96,18 @@ void run_link(const link_config&, const bridge_context&, link_status&);
 std::uint64_t segment_identity(const std::string& name);
 unsigned long long described_number(const std::string& name, const char* field);
 
+// What a link makes (its companion, an import's segment): a restarted bridge takes over what its
+// previous run made, so it opens first (create() would replace an unused segment whose creator
+// died, and with it the saved position and the continuity for readers that come back).
+template <class Handle, class Open, class Create>
+result<Handle> open_or_create(Open&& open, Create&& create) {
+    result<Handle> r = open();
+    if (r || r.error() != errc::not_found) return r;
+    r = create();
+    if (!r && r.error() == errc::already_exists) r = open();
+    return r;
+}
+
 // Waits `ms` milliseconds unless the bridge is stopping; false if it is.
 bool pause_ms(const bridge_context& context, unsigned ms);
 

@@ -170,8 +170,10 @@ void import_kind(const link_config& config, const bridge_context& context, link_
     }
     std::memcpy(&made_config.description, a.kind_meta.data(), sizeof made_config.description);
     made_config.slots = slot_config{a.slots, a.slot_capacity, a.page_aligned};
-    result<slot_kind_writer<kind_type>> made = slot_kind_writer<kind_type>::create(config.segment.c_str(), made_config);
-    if (!made && made.error() == errc::already_exists) made = slot_kind_writer<kind_type>::open(config.segment.c_str());
+    using writer_type = slot_kind_writer<kind_type>;
+    result<writer_type> made =
+        open_or_create<writer_type>([&] { return writer_type::open(config.segment.c_str()); },
+                                    [&] { return writer_type::create(config.segment.c_str(), made_config); });
     if (!made) return status.set_state(std::string("failed: making the segment: ") + to_string(made.error()));
     slot_kind_writer<kind_type> writer = std::move(*made);
     if (std::memcmp(&writer.description(), &made_config.description, sizeof made_config.description) != 0 ||

@@ -36,6 +36,11 @@ std::string describe_user(const inventory::user& u) {
     return s + ")";
 }
 
+// A listed segment that shmkit-bridge carries (its companion "<name>.bridge" is there).
+bool bridged(const inventory::entry& row, inventory::bridge_link* out) {
+    return row.shmkit && row.state == "ready" && !failed(inventory::bridge_of(row.name, out));
+}
+
 int run_ls(bool as_json, bool all) {
     std::vector<inventory::entry> rows;
     if (failed(inventory::list(all, &rows))) std::fputs("shmkit ls: cannot list shared memory\n", stderr);
@@ -50,6 +55,10 @@ int run_ls(bool as_json, bool all) {
             j["creator_pid"] = row.creator_pid;
             j["alive"] = row.creator_alive;
             j["state"] = row.state;
+            inventory::bridge_link b;
+            if (bridged(row, &b)) {
+                j["bridge"] = {{"role", b.role}, {"topic", b.topic}, {"state", b.state}, {"alive", b.alive}};
+            }
             out.push_back(std::move(j));
         }
         print_json(out);
@@ -57,8 +66,14 @@ int run_ls(bool as_json, bool all) {
     }
     std::printf("%-32s %-10s %10s %8s %-5s %s\n", "NAME", "KIND", "SIZE", "CREATOR", "ALIVE", "STATE");
     for (const inventory::entry& row : rows) {
+        std::string state = row.state;
+        inventory::bridge_link b;
+        if (bridged(row, &b)) {
+            state += ", bridged: " + b.role + " " + inventory::printable(b.topic) + " (" +
+                     (b.alive ? b.state : std::string("bridge not running")) + ")";
+        }
         std::printf("%-32s %-10s %10s %8u %-5s %s\n", inventory::printable(row.name).c_str(), row.kind.c_str(),
-                    human_bytes(row.size).c_str(), row.creator_pid, row.creator_alive ? "yes" : "no", row.state.c_str());
+                    human_bytes(row.size).c_str(), row.creator_pid, row.creator_alive ? "yes" : "no", state.c_str());
     }
     return exit_ok;
 }

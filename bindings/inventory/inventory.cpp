@@ -377,7 +377,51 @@ errc describe(const std::string& name, std::vector<field>* out) {
     inspected s(name, true);
     if (s.base() == nullptr) return s.status == errc::ok ? errc::invalid_layout : s.status;
     if (!s.shmkit) return errc::invalid_layout;
-    return detail::describe_image(s.name, s.base(), s.size(), s.snapshot.unused, out);
+    const errc e = detail::describe_image(s.name, s.base(), s.size(), s.snapshot.unused, out);
+    bridge_link b;
+    if (!out->empty() && !failed(bridge_of(name, &b))) {
+        fields f(out);
+        f.text("bridge", b.role);
+        f.text("bridge_topic", b.topic);
+        f.text("bridge_state", b.state);
+        f.number("bridge_pid", b.pid);
+        f.boolean("bridge_alive", b.alive);
+        f.number("bridge_peers", b.peers);
+        f.number("bridge_samples", b.samples);
+        f.number("bridge_lost", b.lost);
+        f.number("bridge_dropped", b.dropped);
+    }
+    return e;
+}
+
+errc bridge_of(const std::string& name, bridge_link* out) {
+    *out = bridge_link{};
+    const std::string companion = name + ".bridge";
+    if (failed(validate_name(companion.c_str()))) return errc::not_found;
+    kv_options options;
+    options.segment.ready_wait_ns = 0;  // a companion being made is not there yet
+    result<kv_store> store = kv_store::open(companion.c_str(), options);
+    if (!store) return store.error() == errc::not_found ? errc::not_found : store.error();
+    char buffer[256];
+    const auto text = [&](const char* key, std::string* value) {
+        const result<kv_value_info> v = store->get(key, buffer, sizeof buffer);
+        if (v) value->assign(buffer, static_cast<std::size_t>(v->size));
+        return v.ok();
+    };
+    const auto number = [&](const char* key) -> unsigned long long {
+        std::string value;
+        return text(key, &value) ? std::strtoull(value.c_str(), nullptr, 10) : 0;
+    };
+    if (!text("role", &out->role) || (out->role != "export" && out->role != "import")) return errc::not_found;
+    text("topic", &out->topic);
+    text("state", &out->state);
+    out->pid = static_cast<unsigned>(number("pid"));
+    out->alive = out->pid != 0 && os::process_alive(os::process_id{out->pid, 0});
+    out->peers = number("peers");
+    out->samples = number("samples");
+    out->lost = number("lost");
+    out->dropped = number("dropped");
+    return errc::ok;
 }
 
 namespace detail {

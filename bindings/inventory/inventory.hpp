@@ -95,4 +95,18 @@ struct users_report {
 // available == false where the OS cannot tell.
 errc users_of(const std::string& name, users_report* out);
 
+// A segment carried by shmkit-bridge, as its companion kv segment "<name>.bridge" says (the
+// bridge keeps its link's state and counters there while it runs, and leaves them when it
+// stops). Counters are since the companion was made.
+struct bridge_link {
+    std::string role;   // "export" or "import"
+    std::string topic;  // the DDS topic
+    std::string state;  // "running", "waiting: ...", "stopped", "failed: ..."
+    unsigned pid = 0;   // the bridge's
+    bool alive = false;
+    unsigned long long peers = 0, samples = 0, lost = 0, dropped = 0;
+};
+// not_found when `name` has no companion (or it is not one).
+errc bridge_of(const std::string& name, bridge_link* out);
+
 }  // namespace shmkit::inventory

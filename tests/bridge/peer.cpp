@@ -4,12 +4,13 @@
 // intact, lost, reordered and corrupt data apart without knowing what the bridge did.
 //
 //   shmkit_bridge_peer bcast-write NAME COUNT SIZE [RATE_HZ] [--start-after S] [--linger S]
-//   shmkit_bridge_peer bcast-read NAME COUNT TIMEOUT_S [--expect-all]
+//   shmkit_bridge_peer bcast-read NAME COUNT TIMEOUT_S [--expect-all] [--exact-loss] [--idle S]
 //   shmkit_bridge_peer video-write NAME FRAMES WIDTH HEIGHT [RATE_HZ] [--start-after S] [--linger S]
 //   shmkit_bridge_peer video-read NAME MIN_FRAMES TIMEOUT_S WIDTH HEIGHT
 //   shmkit_bridge_peer kv-create NAME KEY1,KEY2,...
 //   shmkit_bridge_peer kv-set NAME KEY VALUE
 //   shmkit_bridge_peer kv-expect NAME KEY VALUE TIMEOUT_S
+//   shmkit_bridge_peer kv-get NAME KEY
 //
 // NAME is a segment name, "/cam" or "cam" (the "/" is added).
 //
@@ -62,12 +63,13 @@ int fail(const std::string& what) {
 int usage() {
     std::fputs(
         "usage: shmkit_bridge_peer bcast-write NAME COUNT SIZE [RATE_HZ] [--start-after S] [--linger S]\n"
-        "       shmkit_bridge_peer bcast-read NAME COUNT TIMEOUT_S [--expect-all]\n"
+        "       shmkit_bridge_peer bcast-read NAME COUNT TIMEOUT_S [--expect-all] [--exact-loss] [--idle S]\n"
         "       shmkit_bridge_peer video-write NAME FRAMES WIDTH HEIGHT [RATE_HZ] [--start-after S] [--linger S]\n"
         "       shmkit_bridge_peer video-read NAME MIN_FRAMES TIMEOUT_S WIDTH HEIGHT\n"
         "       shmkit_bridge_peer kv-create NAME KEY1,KEY2,...\n"
         "       shmkit_bridge_peer kv-set NAME KEY VALUE\n"
-        "       shmkit_bridge_peer kv-expect NAME KEY VALUE TIMEOUT_S\n",
+        "       shmkit_bridge_peer kv-expect NAME KEY VALUE TIMEOUT_S\n"
+        "       shmkit_bridge_peer kv-get NAME KEY\n",
         stderr);
     return 2;
 }
@@ -77,7 +79,9 @@ int usage() {
 struct args {
     std::vector<std::string> positional;
     double start_after = 0, linger = 5;
+    double idle = 0;  // bcast-read: stop, content, after this long without a message (0: never)
     bool expect_all = false;
+    bool exact_loss = false;
     bool bad = false;
 };
 
@@ -102,10 +106,13 @@ args parse(int argc, char** argv) {
     args a;
     for (int k = 2; k < argc; ++k) {
         const std::string s = argv[k];
-        if ((s == "--start-after" || s == "--linger") && k + 1 < argc) {
-            if (!parse_number(argv[++k], s == "--linger" ? &a.linger : &a.start_after)) a.bad = true;
+        if ((s == "--start-after" || s == "--linger" || s == "--idle") && k + 1 < argc) {
+            double* v = s == "--linger" ? &a.linger : s == "--idle" ? &a.idle : &a.start_after;
+            if (!parse_number(argv[++k], v)) a.bad = true;
         } else if (s == "--expect-all") {
             a.expect_all = true;
+        } else if (s == "--exact-loss") {
+            a.exact_loss = true;
         } else if (s.size() > 2 && s.compare(0, 2, "--") == 0) {
             a.bad = true;
         } else {
@@ -277,8 +284,11 @@ int bcast_read(const args& a) {
         const std::uint64_t seen = received + r->total_lost() + corrupt;
         return upto + corrupt > seen ? upto + corrupt : seen;
     };
+    // --idle: the newest messages of an overload may be lost with nothing after them to tell.
+    auto last_message = clock_type::now();
     while (accounted() < count) {
         const auto now = clock_type::now();
+        if (a.idle > 0 && received > 0 && now - last_message >= seconds(a.idle)) break;
         if (now >= deadline) {
             timed_out = true;
             break;
@@ -289,6 +299,7 @@ int bcast_read(const args& a) {
             if (m.error() == errc::timeout || m.error() == errc::stale) continue;
             return fail("read", m.error());
         }
+        last_message = clock_type::now();
         std::uint64_t i = 0;
         if (!check_message(buf.data(), static_cast<std::size_t>(m->size), &i)) {
             if (corrupt++ == 0) problem = "message seq " + std::to_string(m->seq) + " is corrupt";
@@ -309,14 +320,21 @@ int bcast_read(const args& a) {
                     static_cast<unsigned long long>(r->total_lost()), in_order ? 1 : 0,
                     static_cast<unsigned long long>(corrupt));
     } else {
-        std::printf("received=%llu lost=%llu first=%llu last=%llu in_order=%d corrupt=%llu\n",
+        std::printf("received=%llu lost=%llu first=%llu last=%llu in_order=%d corrupt=%llu total_lost=%llu\n",
                     static_cast<unsigned long long>(received), static_cast<unsigned long long>(lost),
                     static_cast<unsigned long long>(first), static_cast<unsigned long long>(last), in_order ? 1 : 0,
-                    static_cast<unsigned long long>(corrupt));
+                    static_cast<unsigned long long>(corrupt), static_cast<unsigned long long>(r->total_lost()));
     }
     std::fflush(stdout);
     if (!problem.empty()) return fail(problem);
     if (timed_out) return fail("timed out with " + std::to_string(accounted()) + " of " + std::to_string(count) + " accounted for");
+    // --exact-loss: the reader was told of every message missing between the first and the last
+    // it got (lost here, on the network or at the exporter: the importing bridge skips them).
+    if (a.exact_loss && received > 0 && r->total_lost() != last - first + 1 - received - corrupt) {
+        return fail("--exact-loss: " + std::to_string(last - first + 1 - received - corrupt) +
+                    " missing between the first and last received, the reader counted " +
+                    std::to_string(r->total_lost()) + " lost");
+    }
     if (a.expect_all && (received != count || first != 0 || last + 1 != count)) {
         return fail("--expect-all: not exactly indices 0.." + std::to_string(count - 1));
     }
@@ -488,6 +506,18 @@ int kv_expect(const args& a) {
     return fail("timed out: " + key + " is " + got + ", not " + want);
 }
 
+// Prints the value of KEY (exit 1 if never written).
+int kv_get(const args& a) {
+    if (a.positional.size() != 2) return usage();
+    auto s = kv_store::open(a.positional[0].c_str());
+    if (!s) return fail("open kv", s.error());
+    std::vector<std::uint8_t> buf(static_cast<std::size_t>(s->max_value()));
+    auto v = s->get(a.positional[1].c_str(), buf.data(), buf.size());
+    if (!v) return fail("get " + a.positional[1], v.error());
+    std::printf("%.*s\n", static_cast<int>(v->size), reinterpret_cast<const char*>(buf.data()));
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -495,7 +525,7 @@ int main(int argc, char** argv) {
     const args a = parse(argc, argv);
     if (a.bad) return usage();
     const std::string cmd = argv[1];
-    if (a.expect_all && cmd != "bcast-read") return usage();
+    if ((a.expect_all || a.exact_loss) && cmd != "bcast-read") return usage();
     if (cmd == "bcast-write") return bcast_write(a);
     if (cmd == "bcast-read") return bcast_read(a);
     if (cmd == "video-write") return video_write(a);
@@ -503,5 +533,6 @@ int main(int argc, char** argv) {
     if (cmd == "kv-create") return kv_create(a);
     if (cmd == "kv-set") return kv_set(a);
     if (cmd == "kv-expect") return kv_expect(a);
+    if (cmd == "kv-get") return kv_get(a);
     return usage();
 }
