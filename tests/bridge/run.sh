@@ -19,7 +19,8 @@
 #   7. each bridge is SIGKILLed and restarted while a broadcast streams: the applications keep
 #      running, the reader on b gets every message in order and is told of the exact number lost.
 set -u
-BRIDGE=$1 PEER=$2 DDS_TOOL=$3 SHMKIT=$4
+# Absolute: a command entered into a host's mount namespace starts in its root directory.
+BRIDGE=$(realpath "$1") PEER=$(realpath "$2") DDS_TOOL=$(realpath "$3") SHMKIT=$(realpath "$4")
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=hosts.sh
 . "$here/hosts.sh"
