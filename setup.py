@@ -85,6 +85,7 @@ class CMakeBuild(build_ext):
             "-DSHMKIT_BUILD_TESTS=OFF",
             "-DSHMKIT_BUILD_BENCH=OFF",
             "-DSHMKIT_BUILD_TOOLS=ON",
+            "-DSHMKIT_BUILD_BRIDGE=OFF",  # the package carries the tool, not the bridge
             "-DSHMKIT_INSTALL=OFF",
             f"-DPython_EXECUTABLE={sys.executable}",
         ] + shlex.split(os.environ.get("SHMKIT_CMAKE_ARGS", ""))
