@@ -48,11 +48,15 @@ void export_broadcast(const link_config& config, const bridge_context& context, 
     std::vector<std::uint8_t> buffer(reader.max_message());
     shmkit_bridge_Message m{};
     m.source = a.source;
+    unsigned idle_turns = 0;
     while (!context.stopping()) {
         status.peers = matched_readers(writer.get());
         status.publish();
         const result<message_info> got = reader.read(buffer.data(), buffer.size(), std::chrono::milliseconds(100));
         if (!got) {
+            if (got.error() == errc::timeout && replacement_due(config, a.source, &idle_turns, 10)) {
+                return status.set_state(replaced_state);
+            }
             if (got.error() == errc::timeout || got.error() == errc::stale) continue;
             return status.set_state(std::string("failed: reading the segment: ") + to_string(got.error()));
         }

@@ -42,6 +42,7 @@ void sync_kv(kv_store& store, const link_config& config, const bridge_context& c
     std::vector<bool> from_remote(keys, false);
     std::vector<std::uint8_t> buffer(store.max_value());
     const std::uint64_t identity = segment_identity(config.segment);
+    unsigned idle_turns = 0;
 
     // Where the previous run stopped publishing, if it was this very segment: keys changed since
     // then get fresh stamps, the rest go out with stamp 0 (for late joiners; anything newer wins).
@@ -103,6 +104,7 @@ void sync_kv(kv_store& store, const link_config& config, const bridge_context& c
             from_remote[*index] = true;
         });
         if (n < 0) return status.set_state(std::string("failed: taking from DDS: ") + dds_strretcode(n));
+        if (n == 0 && replacement_due(config, identity, &idle_turns, 200)) return status.set_state(replaced_state);
     }
 }
 

@@ -195,25 +195,38 @@ void run_link(const link_config& config, const bridge_context& context, link_sta
             default: status.set_state("failed: announced kind cannot be bridged"); return;
         }
     }
-    std::string problem, shown;
-    std::uint32_t k = 0;
-    while ((k = local_kind(config.segment, &problem)) == 0) {
-        if (problem != shown) {
-            status.set_state("waiting: " + (problem.empty() ? std::string("no such segment") : problem));
-            shown = problem;
+    // An export follows the segment by name: when the application replaces it (removes it and
+    // makes a new one), the exporter returns with state "replaced" and starts over on the new one.
+    while (!context.stopping()) {
+        std::string problem, shown;
+        bool said = false;
+        std::uint32_t k = 0;
+        while ((k = local_kind(config.segment, &problem)) == 0) {
+            if (!said || problem != shown) {
+                said = true;
+                status.set_state("waiting: " + (problem.empty() ? std::string("no such segment") : problem));
+                shown = problem;
+            }
+            if (!pause_ms(context, 100)) return;
         }
-        if (!pause_ms(context, 100)) return;
+        switch (static_cast<kind>(k)) {
+            case kind::broadcast: export_broadcast(config, context, status); break;
+            case kind::stream:
+            case kind::video:
+            case kind::audio: export_slots(static_cast<kind>(k), config, context, status); break;
+            case kind::kv: export_kv(config, context, status); break;
+            default:
+                return status.set_state(std::string("failed: a ") + to_string(static_cast<kind>(k)) +
+                                        " segment cannot be bridged (broadcast, stream, video, audio and kv can)");
+        }
+        if (status.state() != replaced_state) return;
     }
-    switch (static_cast<kind>(k)) {
-        case kind::broadcast: return export_broadcast(config, context, status);
-        case kind::stream:
-        case kind::video:
-        case kind::audio: return export_slots(static_cast<kind>(k), config, context, status);
-        case kind::kv: return export_kv(config, context, status);
-        default:
-            status.set_state(std::string("failed: a ") + to_string(static_cast<kind>(k)) +
-                             " segment cannot be bridged (broadcast, stream, video, audio and kv can)");
-    }
+}
+
+bool replacement_due(const link_config& config, std::uint64_t identity, unsigned* idle_turns, unsigned every) {
+    if (++*idle_turns < every) return false;
+    *idle_turns = 0;
+    return segment_identity(config.segment) != identity;
 }
 
 }  // namespace shmkit::bridge

@@ -87,6 +87,13 @@ void import_slots(const link_config&, const bridge_context&, link_status&, const
 void export_kv(const link_config&, const bridge_context&, link_status&);
 void import_kv(const link_config&, const bridge_context&, link_status&, const announcement&);
 
+// An exporter's state when its segment was replaced under the same name (removed, or made anew):
+// run_link starts the export over on whatever the name holds next.
+inline constexpr const char* replaced_state = "replaced";
+// Called by an exporter on idle turns: every `every`-th call, whether the name now holds another
+// segment than `identity` (or none).
+bool replacement_due(const link_config& config, std::uint64_t identity, unsigned* idle_turns, unsigned every);
+
 // A whole link: waits for its local segment (export) or the remote announcement (import), then
 // runs the half for the segment's kind.
 void run_link(const link_config&, const bridge_context&, link_status&);

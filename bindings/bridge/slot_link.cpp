@@ -118,6 +118,7 @@ void export_kind(const link_config& config, const bridge_context& context, link_
     std::vector<std::uint8_t> buffer(reader.slot_capacity());
     shmkit_bridge_Sample s{};
     s.source = a.source;
+    unsigned idle_turns = 0;
     while (!context.stopping()) {
         status.peers = matched_readers(writer.get());
         status.publish();
@@ -125,6 +126,9 @@ void export_kind(const link_config& config, const bridge_context& context, link_
         const result<sample_info> got = config.every_sample ? reader.next(buffer.data(), buffer.size(), wait)
                                                             : reader.wait_latest(buffer.data(), buffer.size(), wait);
         if (!got) {
+            if (got.error() == errc::timeout && replacement_due(config, a.source, &idle_turns, 10)) {
+                return status.set_state(replaced_state);
+            }
             if (got.error() == errc::timeout || got.error() == errc::stale || got.error() == errc::empty) continue;
             return status.set_state(std::string("failed: reading the segment: ") + to_string(got.error()));
         }
