@@ -201,9 +201,10 @@ test-deb: deb deb-arm64
 	sh tests/deb/check.sh $$(dpkg --print-architecture) $(BUILD) .
 	sh tests/deb/check.sh arm64 $(BUILD) .
 
-# shmkit-bridge and its two-host test run in the native (GCC) and ASan+UBSan configurations; the
-# other compilers and TSan (against an uninstrumented Cyclone DDS) leave it out: it is bindings
-# code, which those configurations add nothing to, and the test takes the machine to itself.
+# shmkit-bridge and its two-host test run in the native (GCC 12) configuration; the others leave
+# it out (it is bindings code over an uninstrumented Cyclone DDS, and make test's time is spent
+# where the core is). Under ASan+UBSan it passes too: cmake -DSHMKIT_SANITIZE=address,undefined
+# in a build of its own, then ctest -R bridge_two_hosts.
 NO_BRIDGE := -DSHMKIT_BUILD_BRIDGE=OFF
 
 # The Clang run also covers the fences barrier mode natively (qemu runs in it anyway).
@@ -273,7 +274,7 @@ test-windows: deps
 sanitize: test-asan test-tsan
 
 test-asan: deps
-	$(call configure,$(BUILD)/asan,-DSHMKIT_SANITIZE=address$(,)undefined -DSHMKIT_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug $(PYTHON_FLAGS))
+	$(call configure,$(BUILD)/asan,-DSHMKIT_SANITIZE=address$(,)undefined -DSHMKIT_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug $(PYTHON_FLAGS) $(NO_BRIDGE))
 	cd $(BUILD)/asan && ctest $(CTEST_FLAGS)
 
 test-tsan: deps
