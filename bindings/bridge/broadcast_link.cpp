@@ -19,7 +19,7 @@ constexpr std::uint32_t default_depth = 256;
 
 // Reliable: keep-all, at most `depth` messages in flight (the exporter waits for acknowledgements
 // beyond that), so every message arrives. Best-effort: keep-last `depth`, nothing waits.
-dds_qos_t* broadcast_qos(const link_config& config) {
+qos_ptr broadcast_qos(const link_config& config) {
     const bool reliable = config.qos.set ? config.qos.reliable : true;
     return make_qos(reliable, config.qos.depth ? config.qos.depth : default_depth, false, reliable);
 }
@@ -39,9 +39,8 @@ void export_broadcast(const link_config& config, const bridge_context& context, 
     a.max_message = static_cast<std::uint32_t>(reader.max_message());
 
     entity topic = make_topic(context.participant, &shmkit_bridge_Message_desc, config.topic);
-    dds_qos_t* q = broadcast_qos(config);
-    entity writer = make_writer(context.participant, topic.get(), q);
-    dds_delete_qos(q);
+    const qos_ptr q = broadcast_qos(config);
+    entity writer = make_writer(context.participant, topic.get(), q.get());
     announce(context, config.topic, a);
     status.set_state("running");
 
@@ -54,22 +53,14 @@ void export_broadcast(const link_config& config, const bridge_context& context, 
         status.publish();
         const result<message_info> got = reader.read(buffer.data(), buffer.size(), std::chrono::milliseconds(100));
         if (!got) {
-            if (got.error() == errc::timeout && replacement_due(config, a.source, &idle_turns, 10)) {
-                return status.set_state(replaced_state);
-            }
-            if (got.error() == errc::timeout || got.error() == errc::stale) continue;
-            return status.set_state(std::string("failed: reading the segment: ") + to_string(got.error()));
+            if (keep_reading(got.error(), config, a.source, &idle_turns, status)) continue;
+            return;
         }
         status.lost += got->lost;
         m.seq = got->seq;
         m.data._length = m.data._maximum = static_cast<std::uint32_t>(got->size);
         m.data._buffer = buffer.data();
-        // A reliable writer whose history is full of unacknowledged messages blocks up to the
-        // reliability's max_blocking_time, then says timeout: wait on, so nothing is dropped here
-        // (the application's ring absorbs the wait, or laps this reader, which is counted).
-        dds_return_t r;
-        while ((r = dds_write(writer.get(), &m)) == DDS_RETCODE_TIMEOUT && !context.stopping()) {
-        }
+        const dds_return_t r = write_waiting(writer.get(), &m, context);
         if (r == DDS_RETCODE_OK) ++status.samples;
     }
 }
@@ -90,9 +81,8 @@ void import_broadcast(const link_config& config, const bridge_context& context, 
                                 " bytes, the exported one up to " + std::to_string(a.max_message));
     }
     entity topic = make_topic(context.participant, &shmkit_bridge_Message_desc, config.topic);
-    dds_qos_t* q = broadcast_qos(config);
-    entity reader = make_reader(context.participant, topic.get(), q);
-    dds_delete_qos(q);
+    const qos_ptr q = broadcast_qos(config);
+    entity reader = make_reader(context.participant, topic.get(), q.get());
     taker take(reader.get());
     status.set_state("running");
 

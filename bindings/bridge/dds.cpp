@@ -18,8 +18,9 @@ entity make_participant(std::uint32_t domain, const std::string& interface) {
     return entity(check_entity(dds_create_participant(domain, nullptr, nullptr), "creating the DDS participant"));
 }
 
-dds_qos_t* make_qos(bool reliable, std::uint32_t depth, bool transient_local, bool keep_all) {
-    dds_qos_t* q = dds_create_qos();
+qos_ptr make_qos(bool reliable, std::uint32_t depth, bool transient_local, bool keep_all) {
+    qos_ptr owned(dds_create_qos());
+    dds_qos_t* q = owned.get();
     dds_qset_reliability(q, reliable ? DDS_RELIABILITY_RELIABLE : DDS_RELIABILITY_BEST_EFFORT, DDS_SECS(1));
     if (keep_all) {
         // Every sample: a writer with `depth` samples unacknowledged blocks in dds_write (up to
@@ -31,7 +32,7 @@ dds_qos_t* make_qos(bool reliable, std::uint32_t depth, bool transient_local, bo
     }
     dds_qset_durability(q, transient_local ? DDS_DURABILITY_TRANSIENT_LOCAL : DDS_DURABILITY_VOLATILE);
     dds_qset_ignorelocal(q, DDS_IGNORELOCAL_PARTICIPANT);
-    return q;
+    return owned;
 }
 
 entity make_topic(dds_entity_t participant, const dds_topic_descriptor_t* type, const std::string& name) {

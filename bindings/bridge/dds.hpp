@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -53,7 +54,11 @@ entity make_participant(std::uint32_t domain, const std::string& interface);
 // QoS for a link's data: reliable or best-effort, volatile or transient-local, keep-last `depth`
 // or keep-all with at most `depth` samples held. A reader never receives what this participant's
 // own writers publish (kv links both write and read one topic).
-dds_qos_t* make_qos(bool reliable, std::uint32_t depth, bool transient_local, bool keep_all = false);
+struct qos_deleter {
+    void operator()(dds_qos_t* q) const { dds_delete_qos(q); }
+};
+using qos_ptr = std::unique_ptr<dds_qos_t, qos_deleter>;
+qos_ptr make_qos(bool reliable, std::uint32_t depth, bool transient_local, bool keep_all = false);
 
 entity make_topic(dds_entity_t participant, const dds_topic_descriptor_t* type, const std::string& name);
 entity make_writer(dds_entity_t participant, dds_entity_t topic, const dds_qos_t* qos);

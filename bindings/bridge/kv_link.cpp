@@ -29,10 +29,9 @@ struct stamp {
 
 void sync_kv(kv_store& store, const link_config& config, const bridge_context& context, link_status& status) {
     entity topic = make_topic(context.participant, &shmkit_bridge_KvEntry_desc, config.topic);
-    dds_qos_t* q = make_qos(config.qos.set ? config.qos.reliable : true, 1, true);
-    entity writer = make_writer(context.participant, topic.get(), q);
-    entity reader = make_reader(context.participant, topic.get(), q);
-    dds_delete_qos(q);
+    const qos_ptr q = make_qos(config.qos.set ? config.qos.reliable : true, 1, true);
+    entity writer = make_writer(context.participant, topic.get(), q.get());
+    entity reader = make_reader(context.participant, topic.get(), q.get());
     taker take(reader.get());
     status.set_state("running");
 

@@ -154,9 +154,8 @@ std::uint32_t local_kind(const std::string& name, std::string* problem) {
 
 // Waits for the exporter's announcement of config.topic; false if the bridge stops first.
 bool await_announcement(const link_config& config, const bridge_context& context, announcement* out) {
-    dds_qos_t* q = make_qos(true, 1, true);
-    entity reader = make_reader(context.participant, context.announce_topic, q);
-    dds_delete_qos(q);
+    const qos_ptr q = make_qos(true, 1, true);
+    entity reader = make_reader(context.participant, context.announce_topic, q.get());
     taker take(reader.get());
     bool found = false;
     while (!found && !context.stopping()) {
@@ -221,6 +220,23 @@ void run_link(const link_config& config, const bridge_context& context, link_sta
         }
         if (status.state() != replaced_state) return;
     }
+}
+
+bool keep_reading(errc e, const link_config& config, std::uint64_t identity, unsigned* idle_turns, link_status& status) {
+    if (e == errc::timeout && replacement_due(config, identity, idle_turns, 10)) {
+        status.set_state(replaced_state);
+        return false;
+    }
+    if (e == errc::timeout || e == errc::stale || e == errc::empty) return true;
+    status.set_state(std::string("failed: reading the segment: ") + to_string(e));
+    return false;
+}
+
+dds_return_t write_waiting(dds_entity_t writer, const void* sample, const bridge_context& context) {
+    dds_return_t r;
+    while ((r = dds_write(writer, sample)) == DDS_RETCODE_TIMEOUT && !context.stopping()) {
+    }
+    return r;
 }
 
 bool replacement_due(const link_config& config, std::uint64_t identity, unsigned* idle_turns, unsigned every) {

@@ -94,6 +94,16 @@ inline constexpr const char* replaced_state = "replaced";
 // segment than `identity` (or none).
 bool replacement_due(const link_config& config, std::uint64_t identity, unsigned* idle_turns, unsigned every);
 
+// What an exporter does when a local read returned no sample: go on (true) after a timeout, a
+// stale read or nothing there, unless the segment was replaced meanwhile; otherwise stop (false)
+// with the state saying why.
+bool keep_reading(errc e, const link_config& config, std::uint64_t identity, unsigned* idle_turns, link_status& status);
+
+// dds_write, waiting on while a reliable writer's history is full (it returns timeout after the
+// reliability's max_blocking_time) until the bridge stops: nothing is dropped at the exporter;
+// the application's ring absorbs the wait, or laps the exporter's reader, which is counted.
+dds_return_t write_waiting(dds_entity_t writer, const void* sample, const bridge_context& context);
+
 // A whole link: waits for its local segment (export) or the remote announcement (import), then
 // runs the half for the segment's kind.
 void run_link(const link_config&, const bridge_context&, link_status&);

@@ -108,9 +108,8 @@ int main(int argc, char** argv) {
         context.participant = participant.get();
         announce_topic = make_topic(context.participant, &shmkit_bridge_Announce_desc, "shmkit/announce");
         context.announce_topic = announce_topic.get();
-        dds_qos_t* q = make_qos(true, 1, true);
-        announce_writer = make_writer(context.participant, context.announce_topic, q);
-        dds_delete_qos(q);
+        const qos_ptr q = make_qos(true, 1, true);
+        announce_writer = make_writer(context.participant, context.announce_topic, q.get());
         context.announce_writer = announce_writer.get();
     } catch (const dds_failure& e) {
         std::fprintf(stderr, "shmkit-bridge: %s\n", e.what());

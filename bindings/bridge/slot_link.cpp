@@ -49,7 +49,7 @@ bool sample_fits(const stream_meta& m, std::uint64_t size) {
     return static_cast<dtype>(m.dtype) == dtype::bytes ? size <= m.sample_bytes : size == m.sample_bytes;
 }
 
-dds_qos_t* slot_qos(const link_config& config) {
+qos_ptr slot_qos(const link_config& config) {
     const bool reliable = config.qos.set ? config.qos.reliable : true;
     const std::uint32_t depth = config.qos.depth ? config.qos.depth : (config.every_sample ? 64 : 1);
     return make_qos(reliable, depth, false);
@@ -91,9 +91,8 @@ void export_kind(const link_config& config, const bridge_context& context, link_
     a.kind_meta.assign(reinterpret_cast<const char*>(&description), sizeof description);
 
     entity topic = make_topic(context.participant, &shmkit_bridge_Sample_desc, config.topic);
-    dds_qos_t* q = slot_qos(config);
-    entity writer = make_writer(context.participant, topic.get(), q);
-    dds_delete_qos(q);
+    const qos_ptr q = slot_qos(config);
+    entity writer = make_writer(context.participant, topic.get(), q.get());
 
     // ROS 2 Image alongside (video only): the first plane's rows, as ROS describes an image.
     entity ros_topic, ros_writer;
@@ -106,10 +105,9 @@ void export_kind(const link_config& config, const bridge_context& context, link_
                                         to_string(static_cast<pixel_format>(description.pixel_format)));
             }
             ros_topic = make_topic(context.participant, &sensor_msgs_msg_dds__Image__desc, "rt/" + config.ros_topic);
-            dds_qos_t* rq = make_qos(config.qos.set ? config.qos.reliable : true, 1, false);
-            dds_qset_ignorelocal(rq, DDS_IGNORELOCAL_NONE);
-            ros_writer = make_writer(context.participant, ros_topic.get(), rq);
-            dds_delete_qos(rq);
+            const qos_ptr rq = make_qos(config.qos.set ? config.qos.reliable : true, 1, false);
+            dds_qset_ignorelocal(rq.get(), DDS_IGNORELOCAL_NONE);
+            ros_writer = make_writer(context.participant, ros_topic.get(), rq.get());
         }
     }
     announce(context, config.topic, a);
@@ -126,11 +124,8 @@ void export_kind(const link_config& config, const bridge_context& context, link_
         const result<sample_info> got = config.every_sample ? reader.next(buffer.data(), buffer.size(), wait)
                                                             : reader.wait_latest(buffer.data(), buffer.size(), wait);
         if (!got) {
-            if (got.error() == errc::timeout && replacement_due(config, a.source, &idle_turns, 10)) {
-                return status.set_state(replaced_state);
-            }
-            if (got.error() == errc::timeout || got.error() == errc::stale || got.error() == errc::empty) continue;
-            return status.set_state(std::string("failed: reading the segment: ") + to_string(got.error()));
+            if (keep_reading(got.error(), config, a.source, &idle_turns, status)) continue;
+            return;
         }
         status.lost += got->lost;
         s.index = got->index;
@@ -138,10 +133,7 @@ void export_kind(const link_config& config, const bridge_context& context, link_
         std::memcpy(s.meta, got->meta, sizeof s.meta);
         s.data._length = s.data._maximum = static_cast<std::uint32_t>(got->size);
         s.data._buffer = buffer.data();
-        dds_return_t r;
-        while ((r = dds_write(writer.get(), &s)) == DDS_RETCODE_TIMEOUT && !context.stopping()) {
-        }
-        if (r == DDS_RETCODE_OK) ++status.samples;
+        if (write_waiting(writer.get(), &s, context) == DDS_RETCODE_OK) ++status.samples;
         if constexpr (Real::id == kind::video) {
             if (ros_writer.get() > 0) {
                 sensor_msgs_msg_dds__Image_ image{};
@@ -156,8 +148,7 @@ void export_kind(const link_config& config, const bridge_context& context, link_
                 image.step = description.stride;
                 image.data._length = image.data._maximum = description.stride * description.height;
                 image.data._buffer = buffer.data();
-                while (dds_write(ros_writer.get(), &image) == DDS_RETCODE_TIMEOUT && !context.stopping()) {
-                }
+                (void)write_waiting(ros_writer.get(), &image, context);
             }
         }
     }
@@ -186,9 +177,8 @@ void import_kind(const link_config& config, const bridge_context& context, link_
     }
 
     entity topic = make_topic(context.participant, &shmkit_bridge_Sample_desc, config.topic);
-    dds_qos_t* q = slot_qos(config);
-    entity reader = make_reader(context.participant, topic.get(), q);
-    dds_delete_qos(q);
+    const qos_ptr q = slot_qos(config);
+    entity reader = make_reader(context.participant, topic.get(), q.get());
     taker take(reader.get());
     status.set_state("running");
 
