@@ -11,6 +11,12 @@ namespace {
 // Bounded retries for a reader racing a writer that keeps moving; beyond this the reader
 // reports what it has instead of spinning (the writer would have to lap it 64 times in a row).
 constexpr int max_attempts = 64;
+// Sequence numbers stay below 2^63: skip() refuses to go past it, and a segment whose next_seq or
+// a record's seq is beyond it is corrupt. Before skip() they could not get near (one per
+// message); with it, one call could take next_seq to 2^64 - 1, and the next message would wrap it
+// to 0, which the takeover rule (a header at head carrying next_seq or next_seq - 1) and every
+// reader's "seq >= expected" would then misread.
+constexpr std::uint64_t max_sequence = std::uint64_t{1} << 63;
 
 errc map_layout(std::uint8_t* base, std::uint64_t size, detail::ring_layout* out) noexcept {
     return detail::map_ring_layout(base, size, {kind::broadcast, broadcast_ring_offset}, out);
@@ -117,8 +123,8 @@ errc broadcast_writer::bind(std::uint8_t* base, std::uint64_t size, bool role_cl
     const std::uint64_t head = c->head.load(order::acquire);
     const std::uint64_t tail = c->tail.load(order::acquire);
     const std::uint64_t next_seq = c->next_seq.load(order::acquire);
-    // next_seq is not bounded by head: skip() moves it on alone. It is only ever compared.
-    if (!plausible_span(tail, head, l.ring.capacity())) {
+    // next_seq is not bounded by head (skip() moves it on alone), only by max_sequence.
+    if (!plausible_span(tail, head, l.ring.capacity()) || next_seq > max_sequence) {
         release_role(c->writer);
         return errc::invalid_layout;
     }
@@ -215,14 +221,18 @@ void broadcast_writer::publish(std::uint64_t record_pos, std::size_t used) noexc
 errc broadcast_writer::skip(std::uint64_t count) noexcept {
     if (control_ == nullptr) return errc::not_open;
     if (!claimed_by_this_process(claimed_as_)) return errc::wrong_process;
-    if (count > ~std::uint64_t{0} - next_seq_) return errc::invalid_argument;
+    // At most max_sequence - 1 after it, so the next publish() stores at most max_sequence.
+    if (count >= max_sequence - next_seq_) return errc::invalid_argument;
     if (count == 0) return errc::ok;
     next_seq_ += count;
-    // Release, as in publish(): the next message's header (stored with release after this, in
-    // program order) is never seen with an older next_seq, so the takeover rule (the header at
-    // head carries next_seq or next_seq - 1) holds across a skip. A reader that attaches after
-    // this store expects the new number and is told of no loss (it happened before it came); one
-    // that attached before finds the gap in the next message's seq.
+    // Release: a reader that attaches (start_at_head: head, next_seq (acquire), head) and sees the
+    // new number also sees the current head, so it starts at head expecting it, and is told of no
+    // loss (it happened before it came); with a relaxed store it could pair the new number with an
+    // older head and start at the last message expecting a higher seq. One that attached before
+    // finds the gap in the next message's seq. A reader whose acquire of the next header sees it
+    // also sees this number or a later one: the gap check in try_read relies on that
+    // (h.seq <= next_seq). skip() writes nothing into the ring, so the takeover rule (the header at
+    // head, if any, carries next_seq or next_seq - 1) holds across it.
     control_->next_seq.store(next_seq_, order::release);
     return errc::ok;
 }
@@ -359,7 +369,9 @@ errc broadcast_reader::resync_after_lap() noexcept {
             // Everything was evicted for a record not yet published. next_seq is read while head
             // stays unchanged, so it is either the sequence number of the message that will
             // appear at head or one more, if that message is complete but head not yet moved
-            // past it (byte_ring::settled_head finds it; retry until head moves).
+            // past it (byte_ring::settled_head finds it; retry until head moves) -- or less, if
+            // the writer skips numbers after this load: try_read counts that gap when it finds
+            // the message.
             const std::uint64_t next_seq = control_->next_seq.load(order::acquire);
             if (control_->head.load(order::acquire) != head) continue;
             if (ring_.settled_head(head, next_seq, max_message_) != head) continue;
@@ -371,6 +383,8 @@ errc broadcast_reader::resync_after_lap() noexcept {
             if (control_->tail.load(order::relaxed) != tail) continue;
             if (ring_.checked_span(tail, h, max_message_) == 0) return errc::invalid_layout;
             first_seq = h.seq;
+            // As in try_read: no record carries a number beyond next_seq.
+            if (first_seq > control_->next_seq.load(order::acquire)) return errc::invalid_layout;
         }
         if (first_seq < expected_) return errc::invalid_layout;
         unreported_ += first_seq - expected_;
@@ -418,7 +432,11 @@ result<message_info> broadcast_reader::try_read(void* buffer, std::size_t capaci
         }
         if (h.seq != expected_) {
             // Numbers the writer skipped (skip()): lost just before this record's message. The
-            // header is intact (the tail check above came after its loads), so the gap is real.
+            // header is intact (the tail check above came after its loads). A real gap is never
+            // beyond next_seq, which skip() stored (release) before this header was (release),
+            // and this load is ordered after the header's acquire: bytes that only look like a
+            // header with a larger seq are corrupt, not a loss.
+            if (h.seq > control_->next_seq.load(order::acquire)) return errc::invalid_layout;
             unreported_ += h.seq - expected_;
             total_lost_ += h.seq - expected_;
             expected_ = h.seq;

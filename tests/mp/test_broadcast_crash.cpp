@@ -137,7 +137,9 @@ SHMKIT_TEST_ROLE(broadcast_crash_record_identity) {
 // must neither skip nor duplicate it. Reproduced deterministically by rolling head back.
 // died_before_next_seq: the writer stored the message header (readers that keep up can take
 // the message from then on) but neither next_seq nor head.
-void check_interrupted_publication(const std::vector<std::size_t>& fillers, bool died_before_next_seq = false) {
+// `skipped`: the writer skip()ped that many numbers just before the interrupted message.
+void check_interrupted_publication(const std::vector<std::size_t>& fillers, bool died_before_next_seq = false,
+                                   std::uint64_t skipped = 0) {
     broadcast_config config;
     config.capacity = 1024;
     const std::uint64_t size = broadcast_writer::segment_size(config);
@@ -152,7 +154,10 @@ void check_interrupted_publication(const std::vector<std::size_t>& fillers, bool
         ASSERT_EQ(w->write(filler.data(), filler.size()), errc::ok);
         ASSERT_TRUE(early->try_read(buf, sizeof buf));
     }
-    const std::uint64_t seq = fillers.size();
+    if (skipped != 0) {
+        ASSERT_EQ(w->skip(skipped), errc::ok);
+    }
+    const std::uint64_t seq = fillers.size() + skipped;
     auto* control = reinterpret_cast<broadcast_control*>(memory + broadcast_control_offset);
     const std::uint64_t head_before = control->head.load(order::relaxed);
     ASSERT_EQ(w->write("interrupted", 11), errc::ok);
@@ -162,6 +167,7 @@ void check_interrupted_publication(const std::vector<std::size_t>& fillers, bool
         ASSERT_TRUE(m);
         EXPECT_EQ(std::string(buf, m->size), "interrupted");
         EXPECT_EQ(m->seq, seq);
+        EXPECT_EQ(m->lost, skipped);
         control->next_seq.store(seq, order::relaxed);
     }
     // Undo the last store(s) of publish(): the state of a writer killed part-way through.
@@ -187,6 +193,7 @@ void check_interrupted_publication(const std::vector<std::size_t>& fillers, bool
         ASSERT_TRUE(m) << to_string(m.error());
         EXPECT_EQ(std::string(buf, m->size), "interrupted");
         EXPECT_EQ(m->seq, seq);
+        EXPECT_EQ(m->lost, skipped);
     } else {
         // The late reader started at the old head: the message is visible there by its header.
         auto m = late->try_read(buf, sizeof buf);
@@ -211,6 +218,54 @@ TEST(BroadcastCrash, MessageVisibleBeforeNextSeqIsAdoptedBySuccessor) {
 
 TEST(BroadcastCrash, MessageVisibleBehindAPadBeforeNextSeqIsAdoptedBySuccessor) {
     check_interrupted_publication({480, 480, 0}, /*died_before_next_seq=*/true);
+}
+
+// The same windows after a skip(): the successor finds the message by the skipped-to number, and
+// readers are told of the skipped ones exactly once.
+TEST(BroadcastCrash, InterruptedPublicationAfterASkipIsCompletedBySuccessor) {
+    check_interrupted_publication({100}, false, 5);
+}
+
+TEST(BroadcastCrash, MessageVisibleBeforeNextSeqAfterASkipIsAdoptedBySuccessor) {
+    check_interrupted_publication({100}, true, 5);
+}
+
+TEST(BroadcastCrash, InterruptedPublicationAfterASkipAndAPadIsCompletedBySuccessor) {
+    check_interrupted_publication({480, 480, 0}, false, 7);
+}
+
+// A writer killed right after skip(), before any message: its successor (a takeover) goes on
+// from the skipped-to number.
+TEST(BroadcastCrash, ASuccessorAfterADeadWritersSkipKeepsItsNumbers) {
+    broadcast_config config;
+    config.capacity = 1024;
+    const std::uint64_t size = broadcast_writer::segment_size(config);
+    alignas(64) static std::uint8_t memory[4096];
+    auto w = broadcast_writer::format(memory, size, config);
+    ASSERT_TRUE(w);
+    auto r = broadcast_reader::attach(memory, size);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(w->write("a", 1), errc::ok);
+    ASSERT_EQ(w->skip(5), errc::ok);
+    auto* control = reinterpret_cast<broadcast_control*>(memory + broadcast_control_offset);
+    shared<os::process_id> dead_id;
+    child dead("broadcast_crash_record_identity", {dead_id.name()});
+    ASSERT_EQ(dead.wait(), 0);
+    control->writer.store(pack_process(*dead_id), order::relaxed);
+    w = broadcast_writer{};
+    const std::uint64_t takeovers = control->takeovers.load(order::relaxed);
+    auto successor = broadcast_writer::attach(memory, size);
+    ASSERT_TRUE(successor) << to_string(successor.error());
+    EXPECT_EQ(control->takeovers.load(order::relaxed), takeovers + 1);  // a takeover, not a fresh claim
+    ASSERT_EQ(successor->write("b", 1), errc::ok);
+    char buf[16];
+    auto m = r->try_read(buf, sizeof buf);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->seq, 0u);
+    m = r->try_read(buf, sizeof buf);
+    ASSERT_TRUE(m) << to_string(m.error());
+    EXPECT_EQ(m->seq, 6u);
+    EXPECT_EQ(m->lost, 5u);
 }
 
 TEST(BroadcastCrash, InterruptedPublicationAfterAPadIsCompletedBySuccessor) {

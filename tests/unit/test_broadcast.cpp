@@ -250,8 +250,40 @@ TEST_F(Broadcast, SkippedNumbersAreLostBeforeTheNextMessage) {
     EXPECT_EQ(got->seq, 8u);
     EXPECT_EQ(got->lost, 2u);
 
-    EXPECT_EQ(writer.skip(~std::uint64_t{0}), errc::invalid_argument);  // would wrap around
+    // Numbers stay below 2^63: never near a wrap to 0.
+    EXPECT_EQ(writer.skip(~std::uint64_t{0}), errc::invalid_argument);
+    const std::uint64_t limit = std::uint64_t{1} << 63;
+    EXPECT_EQ(writer.skip(limit - writer.messages_written()), errc::invalid_argument);
     EXPECT_EQ(writer.messages_written(), 9u);
+    ASSERT_EQ(writer.skip(limit - 1 - writer.messages_written()), errc::ok);
+    EXPECT_EQ(writer.skip(1), errc::invalid_argument);
+    ASSERT_EQ(write_string(writer, "last"), errc::ok);  // carries 2^63 - 1
+    got = n.try_read(buf.data(), buf.size());
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->seq, limit - 1);
+    EXPECT_EQ(got->lost, limit - 1 - 9);
+}
+
+// A record whose seq is above what the writer ever numbered is corruption, not a loss: a reader
+// that meets one says invalid_layout rather than counting billions lost.
+TEST_F(Broadcast, ASeqBeyondNextSeqIsCorruptNotALoss) {
+    auto r = reader();
+    ASSERT_EQ(write_string(writer, "a"), errc::ok);
+    auto s = segment::open(name.c_str(), kind::broadcast, ring_header_size, os::access::read_write);
+    ASSERT_TRUE(s);
+    // The record's header at ring offset 0: word 1 holds its seq (core/SPEC.md "Records").
+    auto* header = reinterpret_cast<atomic_u64*>(static_cast<std::uint8_t*>(s->base()) + broadcast_ring_offset);
+    header[1].store(1000, order::relaxed);
+    std::vector<char> buf(16);
+    EXPECT_EQ(r.try_read(buf.data(), buf.size()).error(), errc::invalid_layout);
+    // The same number once the writer did skip that far: a loss.
+    auto r2 = reader();
+    ASSERT_EQ(writer.skip(999), errc::ok);
+    ASSERT_EQ(write_string(writer, "b"), errc::ok);
+    auto m = r2.try_read(buf.data(), buf.size());
+    ASSERT_TRUE(m) << to_string(m.error());
+    EXPECT_EQ(m->seq, 1000u);
+    EXPECT_EQ(m->lost, 999u);
 }
 
 // A skip just before a message that needs a pad at the end of the ring: the pad carries the
@@ -278,8 +310,9 @@ TEST_F(Broadcast, SkippedNumbersBeforeAPadAreCountedOnce) {
     EXPECT_EQ(r.total_lost(), 5 + m->seq - 14);
 }
 
-// A writer that took over after a skip goes on from the skipped-to number.
-TEST_F(Broadcast, ATakeoverKeepsTheSkippedNumbers) {
+// A writer that opens the segment after another skipped (and closed) goes on from the
+// skipped-to number. (A takeover from a dead writer: tests/mp/test_broadcast_crash.cpp.)
+TEST_F(Broadcast, ANextWriterKeepsTheSkippedNumbers) {
     auto r = reader();
     ASSERT_EQ(writer.skip(7), errc::ok);
     writer.close();
