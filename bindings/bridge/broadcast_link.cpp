@@ -66,7 +66,8 @@ void export_broadcast(const link_config& config, const bridge_context& context, 
 }
 
 void import_broadcast(const link_config& config, const bridge_context& context, link_status& status,
-                      const announcement& a) {
+                      announcement_watch& watch) {
+    const announcement& a = watch.latest();
     broadcast_config bc;
     bc.capacity = a.capacity;
     bc.max_message = a.max_message;
@@ -93,8 +94,8 @@ void import_broadcast(const link_config& config, const bridge_context& context, 
         status.publish();
         const int n = take.take<shmkit_bridge_Message>(DDS_MSECS(100), [&](const shmkit_bridge_Message& m,
                                                                         const dds_sample_info_t&) {
-            if (m.data._length > writer.max_message()) {
-                ++status.dropped;  // not something an exporter of this segment sends
+            if (m.data._length > writer.max_message() || !watch.accepts(m.source)) {
+                ++status.dropped;  // not something the exporter of this segment sends
                 return;
             }
             if (!started || m.source != source) {
@@ -107,7 +108,10 @@ void import_broadcast(const link_config& config, const bridge_context& context, 
             if (m.seq < expected) return;  // delivered already (an exporter restarted and resent it)
             // Lost on the way: readers here learn it as they learn of a lap, in the next
             // message's lost and their total_lost().
-            if (m.seq > expected && failed(writer.skip(m.seq - expected))) ++status.dropped;
+            if (m.seq > expected && failed(writer.skip(m.seq - expected))) {
+                ++status.dropped;  // a number no writer reaches (2^63): not a real message
+                return;
+            }
             status.lost += m.seq - expected;
             expected = m.seq + 1;
             if (failed(writer.write(m.data._buffer, m.data._length))) {

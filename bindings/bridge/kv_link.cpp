@@ -126,7 +126,9 @@ void export_kv(const link_config& config, const bridge_context& context, link_st
     sync_kv(*opened, config, context, status);
 }
 
-void import_kv(const link_config& config, const bridge_context& context, link_status& status, const announcement& a) {
+void import_kv(const link_config& config, const bridge_context& context, link_status& status,
+               announcement_watch& watch) {
+    const announcement& a = watch.latest();
     std::vector<const char*> keys;
     for (const std::string& k : a.keys) keys.push_back(k.c_str());
     kv_config kc;

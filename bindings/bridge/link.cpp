@@ -86,6 +86,40 @@ bool pause_ms(const bridge_context& context, unsigned ms) {
     return !context.stopping();
 }
 
+announcement_watch::announcement_watch(const link_config& config, const bridge_context& context)
+    : topic_(config.topic),
+      reader_(make_reader(context.participant, context.announce_topic, make_qos(true, 1, true).get())),
+      take_(reader_.get()) {}
+
+bool announcement_watch::poll(dds_duration_t timeout) {
+    bool changed = false;
+    take_.take<shmkit_bridge_Announce>(timeout, [&](const shmkit_bridge_Announce& s, const dds_sample_info_t&) {
+        if (s.topic == nullptr || topic_ != s.topic) return;
+        announcement& a = latest_;
+        a.source = s.source;
+        a.segment_kind = static_cast<kind>(s.kind);
+        a.capacity = s.capacity;
+        a.max_message = s.max_message;
+        a.slots = s.slots;
+        a.slot_capacity = s.slot_capacity;
+        a.page_aligned = s.page_aligned;
+        a.kind_meta.assign(reinterpret_cast<const char*>(s.kind_meta._buffer), s.kind_meta._length);
+        a.max_key = s.max_key;
+        a.max_value = s.max_value;
+        a.keys.clear();
+        for (std::uint32_t i = 0; i < s.keys._length; ++i) a.keys.emplace_back(s.keys._buffer[i] ? s.keys._buffer[i] : "");
+        known_ = true;
+        changed = true;
+    });
+    return changed;
+}
+
+bool announcement_watch::accepts(std::uint64_t source) {
+    if (known_ && source == latest_.source) return true;
+    poll(0);
+    return known_ && source == latest_.source;
+}
+
 void announce(const bridge_context& context, const std::string& topic, const announcement& a) {
     shmkit_bridge_Announce s{};
     s.topic = const_cast<char*>(topic.c_str());
@@ -152,45 +186,22 @@ std::uint32_t local_kind(const std::string& name, std::string* problem) {
     return 0;
 }
 
-// Waits for the exporter's announcement of config.topic; false if the bridge stops first.
-bool await_announcement(const link_config& config, const bridge_context& context, announcement* out) {
-    const qos_ptr q = make_qos(true, 1, true);
-    entity reader = make_reader(context.participant, context.announce_topic, q.get());
-    taker take(reader.get());
-    bool found = false;
-    while (!found && !context.stopping()) {
-        take.take<shmkit_bridge_Announce>(DDS_MSECS(100), [&](const shmkit_bridge_Announce& s, const dds_sample_info_t&) {
-            if (s.topic == nullptr || config.topic != s.topic) return;
-            out->source = s.source;
-            out->segment_kind = static_cast<kind>(s.kind);
-            out->capacity = s.capacity;
-            out->max_message = s.max_message;
-            out->slots = s.slots;
-            out->slot_capacity = s.slot_capacity;
-            out->page_aligned = s.page_aligned;
-            out->kind_meta.assign(reinterpret_cast<const char*>(s.kind_meta._buffer), s.kind_meta._length);
-            out->max_key = s.max_key;
-            out->max_value = s.max_value;
-            out->keys.clear();
-            for (std::uint32_t i = 0; i < s.keys._length; ++i) out->keys.emplace_back(s.keys._buffer[i] ? s.keys._buffer[i] : "");
-            found = true;
-        });
-    }
-    return found;
-}
 
 }  // namespace
 
 void run_link(const link_config& config, const bridge_context& context, link_status& status) {
     if (config.dir == direction::import_) {
-        announcement a;
-        if (!await_announcement(config, context, &a)) return;
-        switch (a.segment_kind) {
-            case kind::broadcast: return import_broadcast(config, context, status, a);
+        announcement_watch watch(config, context);
+        while (!watch.known()) {
+            if (context.stopping()) return;
+            watch.poll(DDS_MSECS(100));
+        }
+        switch (watch.latest().segment_kind) {
+            case kind::broadcast: return import_broadcast(config, context, status, watch);
             case kind::stream:
             case kind::video:
-            case kind::audio: return import_slots(config, context, status, a);
-            case kind::kv: return import_kv(config, context, status, a);
+            case kind::audio: return import_slots(config, context, status, watch);
+            case kind::kv: return import_kv(config, context, status, watch);
             default: status.set_state("failed: announced kind cannot be bridged"); return;
         }
     }

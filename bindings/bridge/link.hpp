@@ -74,6 +74,27 @@ struct announcement {
     std::vector<std::string> keys;
 };
 
+// The announcements of one topic as they come (an importer's view of its exporter): the latest
+// says which segment the topic carries now. A message or sample of another source is not from
+// that exporter (or from a segment it no longer exports) and is dropped.
+class announcement_watch {
+public:
+    announcement_watch(const link_config& config, const bridge_context& context);
+    // Takes what arrived, waiting up to `timeout` for something; true if latest() changed.
+    bool poll(dds_duration_t timeout);
+    bool known() const { return known_; }
+    const announcement& latest() const { return latest_; }
+    // Whether `source` is the segment announced last (looking for a newer announcement first).
+    bool accepts(std::uint64_t source);
+
+private:
+    std::string topic_;
+    entity reader_;
+    taker take_;
+    announcement latest_;
+    bool known_ = false;
+};
+
 // Publishes an announcement for `topic` (transient-local: late importers get it too).
 void announce(const bridge_context& context, const std::string& topic, const announcement& a);
 
@@ -81,11 +102,11 @@ void announce(const bridge_context& context, const std::string& topic, const ann
 // segment, an importer over a local segment made (or opened) to match the announcement. Both run
 // until the bridge stops, or return early with the status's state saying why.
 void export_broadcast(const link_config&, const bridge_context&, link_status&);
-void import_broadcast(const link_config&, const bridge_context&, link_status&, const announcement&);
+void import_broadcast(const link_config&, const bridge_context&, link_status&, announcement_watch&);
 void export_slots(kind, const link_config&, const bridge_context&, link_status&);
-void import_slots(const link_config&, const bridge_context&, link_status&, const announcement&);
+void import_slots(const link_config&, const bridge_context&, link_status&, announcement_watch&);
 void export_kv(const link_config&, const bridge_context&, link_status&);
-void import_kv(const link_config&, const bridge_context&, link_status&, const announcement&);
+void import_kv(const link_config&, const bridge_context&, link_status&, announcement_watch&);
 
 // An exporter's state when its segment was replaced under the same name (removed, or made anew):
 // run_link starts the export over on whatever the name holds next.

@@ -156,7 +156,8 @@ void export_kind(const link_config& config, const bridge_context& context, link_
 
 template <class Real>
 void import_kind(const link_config& config, const bridge_context& context, link_status& status,
-                 const announcement& a) {
+                 announcement_watch& watch) {
+    const announcement a = watch.latest();  // a copy: the segment is made from this one
     using kind_type = mirrored_kind<Real>;
     typename kind_type::config made_config;
     if (a.kind_meta.size() != sizeof made_config.description) {
@@ -189,7 +190,7 @@ void import_kind(const link_config& config, const bridge_context& context, link_
         status.publish();
         const int n = take.take<shmkit_bridge_Sample>(DDS_MSECS(100), [&](const shmkit_bridge_Sample& s,
                                                                        const dds_sample_info_t&) {
-            if (!sample_fits(made_config.description, s.data._length)) {
+            if (!sample_fits(made_config.description, s.data._length) || !watch.accepts(s.source)) {
                 ++status.dropped;
                 return;
             }
@@ -225,11 +226,11 @@ void export_slots(kind k, const link_config& config, const bridge_context& conte
 }
 
 void import_slots(const link_config& config, const bridge_context& context, link_status& status,
-                  const announcement& a) {
-    switch (a.segment_kind) {
-        case kind::stream: return import_kind<stream_kind>(config, context, status, a);
-        case kind::video: return import_kind<video_kind>(config, context, status, a);
-        default: return import_kind<audio_kind>(config, context, status, a);
+                  announcement_watch& watch) {
+    switch (watch.latest().segment_kind) {
+        case kind::stream: return import_kind<stream_kind>(config, context, status, watch);
+        case kind::video: return import_kind<video_kind>(config, context, status, watch);
+        default: return import_kind<audio_kind>(config, context, status, watch);
     }
 }
 
