@@ -46,7 +46,7 @@ FUZZ_TEST_SECONDS ?= 20
 FUZZ_TARGETS := fuzz_segments fuzz_inventory
 
 .PHONY: help deps deps-demo deps-peers build demo test test-native test-python test-pip test-clang cross-test sanitize test-asan \
-        test-tsan test-windows test-fuzz fuzz bench bench-peers bench-readme bench-python clean \
+        test-tsan test-windows test-fuzz fuzz bench bench-peers bench-bridge bench-readme bench-python clean \
         deb deb-arm64 test-deb
 .PHONY: test-gcc11 cross-test-armhf test-mixed code-size test-code-size
 
@@ -87,6 +87,8 @@ help:
 	@echo "make bench-peers shmkit beside iceoryx, Boost.Interprocess and ZeroMQ, measured in one run"
 	@echo "                 (writes $(BUILD)/bench-peers.json; installs their packages first)"
 	@echo "make bench-python the Python per-call overheads beside the C++ figures"
+	@echo "make bench-bridge shmkit-bridge across two hosts (network namespaces, as root) beside ddsperf"
+	@echo "                 and the local path, in one run (writes $(BUILD)/bench-bridge.json), then the report"
 	@echo "make deps        install missing Debian/Ubuntu packages (apt-get)"
 	@echo "make deps-demo   only those make demo needs: $(DEMO_DEB_PACKAGES)"
 	@echo "make deps-peers  install the peers make bench-peers measures: $(PEER_DEB_PACKAGES)"
@@ -303,7 +305,8 @@ bench: deps
 # The README's generated section (between <!-- perf:begin --> and <!-- perf:end -->) and the
 # plot it shows, from whichever of the two suites' JSON files exist; no benchmark runs.
 BENCH_JSON = $(if $(wildcard $(BUILD)/bench.json),--bench $(BUILD)/bench.json) \
-             $(if $(wildcard $(BUILD)/bench-peers.json),--peers $(BUILD)/bench-peers.json)
+             $(if $(wildcard $(BUILD)/bench-peers.json),--peers $(BUILD)/bench-peers.json) \
+             $(if $(wildcard $(BUILD)/bench-bridge.json),--bridge $(BUILD)/bench-bridge.json)
 bench-readme: deps
 	@if [ -z "$(strip $(BENCH_JSON))" ]; then \
 	  echo "make bench-readme: no $(BUILD)/bench.json or $(BUILD)/bench-peers.json: run the benchmarks first"; \
@@ -318,6 +321,21 @@ bench-peers: deps deps-peers
 	own=""; if test -f $(BUILD)/bench.json; then own="--bench $(BUILD)/bench.json"; fi; \
 	  $(PYTHON) bench/report.py $$own --peers $(BUILD)/bench-peers.json --out $(BENCH_REPORT)
 	@echo "make bench-peers: JSON in $(BUILD)/bench-peers.json; report in $(BENCH_REPORT)/report.md, plots beside it"
+
+# shmkit-bridge between two hosts (network namespaces joined by a veth pair: needs root) beside
+# ddsperf on the same link and the local shared-memory path (bench/bridge/run.sh), then the
+# report, with the other suites' figures too when they are there. Where the namespaces cannot
+# be made, it says why and succeeds.
+bench-bridge: deps
+	$(call configure,$(BUILD)/release,-DCMAKE_BUILD_TYPE=Release -DSHMKIT_BUILD_TESTS=OFF,shmkit_bridge shmkit_bench_bridge)
+	@rc=0; PYTHON=$(PYTHON) bash bench/bridge/run.sh $(BUILD)/release/bindings/bridge/shmkit-bridge \
+	  $(BUILD)/release/bench/shmkit_bench_bridge $(BUILD)/bench-bridge.json || rc=$$?; \
+	  if [ $$rc -eq 77 ]; then echo "make bench-bridge: skipped, nothing measured"; exit 0; fi; \
+	  if [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	  own=""; if test -f $(BUILD)/bench.json; then own="--bench $(BUILD)/bench.json"; fi; \
+	  if test -f $(BUILD)/bench-peers.json; then own="$$own --peers $(BUILD)/bench-peers.json"; fi; \
+	  $(PYTHON) bench/report.py $$own --bridge $(BUILD)/bench-bridge.json --out $(BENCH_REPORT) && \
+	  echo "make bench-bridge: JSON in $(BUILD)/bench-bridge.json; report in $(BENCH_REPORT)/report.md"
 
 bench-python: deps
 	$(call configure,$(BUILD)/release,-DCMAKE_BUILD_TYPE=Release -DSHMKIT_BUILD_TESTS=OFF $(PYTHON_FLAGS))

@@ -2,14 +2,15 @@
 """Benchmark JSON to Markdown tables and PNG plots, and the README's performance section.
 
 Reads the Google Benchmark JSON of `make bench` (--bench) and/or of `make bench-peers`
-(--peers). --out DIR writes DIR/report.md and the plots beside it; --readme FILE replaces the
+(--peers), and/or the JSON of `make bench-bridge` (--bridge: shmkit-bridge across two hosts beside
+ddsperf and the local path, written by bench/bridge/run.sh). --out DIR writes DIR/report.md and the plots beside it; --readme FILE replaces the
 text between the markers <!-- perf:begin --> and <!-- perf:end --> in FILE with the generated
 section; --docs-plot FILE writes the one small plot that is committed with the README.
 
     make bench          # runs the benchmarks, then this on build/bench.json
     make bench-readme   # the README section and docs/perf-latency.png from existing JSON
     /usr/bin/python3 bench/report.py --bench build/bench.json [--peers build/bench-peers.json] \
-        --out build/bench-report [--readme README.md --docs-plot docs/perf-latency.png]
+        [--bridge build/bench-bridge.json] --out build/bench-report [--readme README.md --docs-plot docs/perf-latency.png]
 
 Plots need matplotlib (Debian: python3-matplotlib); without it the tables are still written.
 """
@@ -469,6 +470,108 @@ def peers_section(peers: Peers, level: int) -> list[str]:
     return out
 
 
+# ---- the two-host suite (make bench-bridge) ----------------------------------------------------
+
+BRIDGE_TITLE = "Across two hosts (shmkit-bridge over Cyclone DDS, veth between network namespaces)"
+
+
+@dataclass
+class Bridge:
+    """The JSON of `make bench-bridge`: its context and its measurements, in order."""
+    context: dict[str, Any]
+    measurements: list[dict[str, Any]]
+
+
+def load_bridge(path: str) -> Bridge:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as e:
+        raise ReportError(f"cannot read {path}: {e.strerror}") from e
+    except json.JSONDecodeError as e:
+        raise ReportError(f"{path} is not JSON: {e}") from e
+    if not isinstance(data, dict) or not isinstance(data.get("measurements"), list):
+        raise ReportError(f"{path} is not the JSON of make bench-bridge (no \"measurements\" list)")
+    measurements = [m for m in data["measurements"] if isinstance(m, dict) and m.get("title") and m.get("unit")]
+    return Bridge(dict(data.get("context") or {}), measurements)
+
+
+def bridge_machine_line(context: dict[str, Any]) -> str:
+    parts = [str(context.get("cpu_model") or "an unnamed CPU")]
+    if context.get("num_cpus"):
+        cpus = context["num_cpus"]
+        parts[0] += f", {cpus} CPU" + ("s" if cpus != 1 else "")
+    if context.get("kernel"):
+        parts.append(f"kernel {context['kernel']}")
+    if context.get("cyclonedds"):
+        parts.append(f"Cyclone DDS {context['cyclonedds']}")
+    if context.get("link"):
+        parts.append(str(context["link"]))
+    if context.get("priority"):
+        parts.append(str(context["priority"]))
+    line = "; ".join(parts)
+    if context.get("date"):
+        line += f"; run on {context['date']}"
+    return line + "."
+
+
+def _number(x: Any) -> Optional[float]:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) else None
+
+
+def bridge_value(unit: str, figure: Any) -> str:
+    """A figure of the two-host suite with its unit and its key details, or "–"."""
+    if not isinstance(figure, dict) or _number(figure.get("value")) is None:
+        return "–"
+    value = float(figure["value"])
+    if unit == "ns":
+        text = fmt_time(value)
+        p99 = _number(figure.get("p99_ns"))
+        if p99 is not None:
+            text += f" (p99 {fmt_time(p99)})"
+        return text
+    if unit == "msg/s":
+        text = f"{fmt_rate(value)} msg/s"
+        received, lost = _number(figure.get("received")), _number(figure.get("lost"))
+        if received is not None and lost is not None and received + lost > 0:
+            text += f" ({fmt_share(lost / (received + lost))} lost)"
+        elif lost is not None:
+            text += f" ({significant(lost)} lost)"
+        return text
+    if unit == "frames/s":
+        text = f"{significant(value)} frames/s"
+        mb = _number(figure.get("mb_per_s"))
+        if mb is not None:
+            text += f", {significant(mb)} MB/s"
+        return text
+    return f"{significant(value)} {unit}"
+
+
+def bridge_table(bridge: Bridge) -> list[str]:
+    rows = []
+    for m in bridge.measurements:
+        unit = str(m["unit"])
+        to_ddsperf, to_local = _number(m.get("ratio_to_ddsperf")), _number(m.get("ratio_to_local"))
+        local = bridge_value(unit, m.get("local"))
+        if local != "–" and to_local is not None:
+            local += f"; bridge {fmt_ratio(to_local)}"
+        rows.append([str(m["title"]), bridge_value(unit, m.get("bridge")), bridge_value(unit, m.get("ddsperf")),
+                     fmt_ratio(to_ddsperf) if to_ddsperf is not None else "–", local])
+    return table(["measurement", "shmkit-bridge", "ddsperf", "ratio", "local shared memory"], rows)
+
+
+def bridge_section(bridge: Bridge, level: int) -> list[str]:
+    notes = [str(m["note"]) for m in bridge.measurements if m.get("note")]
+    out = ["", heading(level, BRIDGE_TITLE), "",
+           "Measured in one run: the bridge between two hosts, Cyclone DDS's own `ddsperf` between the same two "
+           "hosts, and the same shmkit programs on one host without the bridge. Ratio: shmkit-bridge's figure over "
+           "ddsperf's (for times above 1 is slower, for rates below 1 is slower); the local column gives the same "
+           "ratio to the local path.", ""] + bridge_table(bridge)
+    if notes:
+        out += [""] + [f"- {cell(n)}" for n in notes]
+    return out
+
+
 # ---- plots -------------------------------------------------------------------------------------
 
 def load_pyplot() -> Any:
@@ -645,14 +748,17 @@ def plot_frame_size(plt: Any, bench: Optional[Suite], peers: Optional[Peers], pa
 # ---- the report --------------------------------------------------------------------------------
 
 def section(bench: Optional[Suite], peers_suite: Optional[Suite], peers: Optional[Peers], level: int,
-            images: list[tuple[str, str]]) -> str:
+            images: list[tuple[str, str]], bridge: Optional[Bridge] = None) -> str:
     """The generated Markdown: the machine, then the tables, then the images (alt, path)."""
-    sources = " and ".join(f"`make {t}`" for t, s in (("bench", bench), ("bench-peers", peers_suite)) if s)
+    sources = " and ".join(f"`make {t}`" for t, s in (("bench", bench), ("bench-peers", peers_suite),
+                                                       ("bench-bridge", bridge)) if s)
     out = [f"<!-- Generated by bench/report.py from the JSON of {sources}: edit the script, not this text. -->", ""]
     if bench is not None:
         out.append(f"- shmkit suite (`make bench`): {machine_line(bench.context)}")
     if peers_suite is not None:
         out.append(f"- peers suite (`make bench-peers`): {machine_line(peers_suite.context)}")
+    if bridge is not None:
+        out.append(f"- two-host suite (`make bench-bridge`): {bridge_machine_line(bridge.context)}")
     if bench is not None:
         out += ["", heading(level, "Goals"), ""] + goals_table(bench)
         others = others_table(bench)
@@ -662,6 +768,8 @@ def section(bench: Optional[Suite], peers_suite: Optional[Suite], peers: Optiona
                     "run; the goals table's benchmarks are not repeated).", ""] + others
     if peers is not None:
         out += peers_section(peers, level)
+    if bridge is not None:
+        out += bridge_section(bridge, level)
     for alt, path in images:
         out += ["", f"![{alt}]({path})"]
     return "\n".join(out) + "\n"
@@ -681,24 +789,26 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--bench", help="Google Benchmark JSON of `make bench` (build/bench.json)")
     parser.add_argument("--peers", help="Google Benchmark JSON of `make bench-peers` (build/bench-peers.json)")
+    parser.add_argument("--bridge", help="JSON of `make bench-bridge` (build/bench-bridge.json)")
     parser.add_argument("--out", help="write report.md and the PNG plots in this directory")
     parser.add_argument("--readme", help="replace the text between the perf markers in this file")
     parser.add_argument("--docs-plot", help="write the committed latency plot (PNG) here")
     args = parser.parse_args(argv)
-    if not args.bench and not args.peers:
-        parser.error("give --bench and/or --peers")
+    if not args.bench and not args.peers and not args.bridge:
+        parser.error("give --bench, --peers and/or --bridge")
     if not (args.out or args.readme or args.docs_plot):
         parser.error("nothing to write: give --out, --readme and/or --docs-plot")
     try:
-        return report(args.bench, args.peers, args.out, args.readme, args.docs_plot)
+        return report(args.bench, args.peers, args.out, args.readme, args.docs_plot, args.bridge)
     except ReportError as e:
         print(f"{parser.prog}: error: {e}", file=sys.stderr)
         return 1
 
 
 def report(bench_path: Optional[str], peers_path: Optional[str], out: Optional[str], readme: Optional[str],
-           docs_plot: Optional[str]) -> int:
+           docs_plot: Optional[str], bridge_path: Optional[str] = None) -> int:
     bench = load_suite(bench_path) if bench_path else None
+    bridge = load_bridge(bridge_path) if bridge_path else None
     peers_suite = load_suite(peers_path) if peers_path else None
     peers = peer_results(peers_suite) if peers_suite else None
     readme_text = None
@@ -750,7 +860,7 @@ def report(bench_path: Optional[str], peers_path: Optional[str], out: Optional[s
                     print(f"note: no data for {name}: not plotted", file=sys.stderr)
         md = os.path.join(out, "report.md")
         with open(md, "w", encoding="utf-8") as f:
-            f.write("# shmkit benchmark report\n\n" + section(bench, peers_suite, peers, 2, images))
+            f.write("# shmkit benchmark report\n\n" + section(bench, peers_suite, peers, 2, images, bridge))
         written.append(md)
 
     if readme and readme_text is not None:
@@ -758,7 +868,7 @@ def report(bench_path: Optional[str], peers_path: Optional[str], out: Optional[s
         if docs_alt and docs_plot:
             rel = os.path.relpath(os.path.abspath(docs_plot), os.path.dirname(os.path.abspath(readme)))
             images.append((docs_alt, rel.replace(os.sep, "/")))
-        body = section(bench, peers_suite, peers, 3, images)
+        body = section(bench, peers_suite, peers, 3, images, bridge)
         with open(readme, "w", encoding="utf-8") as f:
             f.write(replace_section(readme_text, body, readme))
         written.append(readme)
