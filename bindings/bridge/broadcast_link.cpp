@@ -60,7 +60,7 @@ void export_broadcast(const link_config& config, const bridge_context& context, 
         m.seq = got->seq;
         m.data._length = m.data._maximum = static_cast<std::uint32_t>(got->size);
         m.data._buffer = buffer.data();
-        const dds_return_t r = write_waiting(writer.get(), &m, context);
+        const dds_return_t r = write_waiting(writer.get(), &m, context, !reader.poll());
         if (r == DDS_RETCODE_OK) ++status.samples;
     }
 }

@@ -8,6 +8,10 @@ dds_entity_t check_entity(dds_entity_t result, const char* what) {
 }
 
 entity make_participant(std::uint32_t domain, const std::string& interface) {
+    // Batched writes: dds_write queues, dds_write_flush sends (write_waiting() flushes whenever an
+    // exporter has nothing more queued locally), so a burst of small messages goes in full
+    // packets instead of one packet each.
+    dds_write_set_batch(true);
     if (!interface.empty()) {
         // Only this process's view of the domain: which interface to use, and no trace output.
         const std::string xml = "<General><Interfaces><NetworkInterface name=\"" + interface +

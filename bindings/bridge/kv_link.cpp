@@ -57,7 +57,7 @@ void sync_kv(kv_store& store, const link_config& config, const bridge_context& c
         e.origin = context.origin;
         e.value._length = e.value._maximum = static_cast<std::uint32_t>(size);
         e.value._buffer = static_cast<std::uint8_t*>(const_cast<void*>(value));
-        if (dds_write(writer.get(), &e) == DDS_RETCODE_OK) ++status.samples;
+        if (write_waiting(writer.get(), &e, context, false) == DDS_RETCODE_OK) ++status.samples;
         last[index] = stamp{ns, context.origin, true};
     };
     std::uint64_t current = 0;
@@ -81,6 +81,7 @@ void sync_kv(kv_store& store, const link_config& config, const bridge_context& c
                 if (last[index].known && ns <= last[index].ns) ns = last[index].ns + 1;  // a change is always newer
                 publish(index, value.data(), value.size(), ns);
             });
+        dds_write_flush(writer.get());  // what this turn published, in as few packets as fit
         if (changed) {
             since = current;
             status.save_position(identity, since);

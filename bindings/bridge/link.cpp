@@ -32,12 +32,15 @@ link_status::link_status(const link_config& config) {
     set("topic", config.topic);
     set("pid", std::to_string(::getpid()));
     set_state("waiting");
-    publish();
+    publish(true);
 }
 
 // The companion stays after the bridge (as an import's segment does): `shmkit info` shows the
 // link stopped, and the next run takes over its position.
-link_status::~link_status() { set_state("stopped"); }
+link_status::~link_status() {
+    publish(true);
+    set_state("stopped");
+}
 
 void link_status::set(const char* key, const std::string& value) {
     if (store_.is_open()) (void)store_.set(key, value.data(), value.size(), std::chrono::seconds(1));
@@ -48,7 +51,11 @@ void link_status::set_state(const std::string& state) {
     set("state", state);
 }
 
-void link_status::publish() {
+void link_status::publish(bool now_please) {
+    // Counters are for people and tools: 20 updates a second are plenty, and each is a kv write.
+    const auto t = std::chrono::steady_clock::now();
+    if (!now_please && t - published_ < std::chrono::milliseconds(50)) return;
+    published_ = t;
     const std::uint64_t now[4] = {peers.load(), samples.load(), lost.load(), dropped.load()};
     const char* keys[4] = {"peers", "samples", "lost", "dropped"};
     for (int i = 0; i < 4; ++i) {
@@ -60,18 +67,18 @@ void link_status::publish() {
 
 void link_status::save_position(std::uint64_t source, std::uint64_t next) {
     if (!store_.is_open()) return;
-    char text[24];
-    std::memcpy(text, &source, 8);
-    std::memcpy(text + 8, &next, 8);
-    (void)store_.set("source", text, 8, std::chrono::seconds(1));
-    (void)store_.set("next", text + 8, 8, std::chrono::seconds(1));
+    const std::uint64_t position[2] = {source, next};
+    (void)store_.set("position", position, sizeof position, std::chrono::seconds(1));
 }
 
 bool link_status::saved_position(std::uint64_t* source, std::uint64_t* next) {
     if (!store_.is_open()) return false;
-    const result<kv_value_info> s = store_.get("source", source, 8);
-    const result<kv_value_info> n = store_.get("next", next, 8);
-    return s && n && s->size == 8 && n->size == 8;
+    std::uint64_t position[2];
+    const result<kv_value_info> v = store_.get("position", position, sizeof position);
+    if (!v || v->size != sizeof position) return false;
+    *source = position[0];
+    *next = position[1];
+    return true;
 }
 
 std::uint64_t wall_clock_ns() {
@@ -140,6 +147,7 @@ void announce(const bridge_context& context, const std::string& topic, const ann
     s.keys._length = s.keys._maximum = static_cast<std::uint32_t>(keys.size());
     s.keys._buffer = keys.data();
     const dds_return_t r = dds_write(context.announce_writer, &s);
+    dds_write_flush(context.announce_writer);
     if (r != DDS_RETCODE_OK) std::fprintf(stderr, "shmkit-bridge: announcing %s: %s\n", topic.c_str(), dds_strretcode(r));
 }
 
@@ -243,10 +251,11 @@ bool keep_reading(errc e, const link_config& config, std::uint64_t identity, uns
     return false;
 }
 
-dds_return_t write_waiting(dds_entity_t writer, const void* sample, const bridge_context& context) {
+dds_return_t write_waiting(dds_entity_t writer, const void* sample, const bridge_context& context, bool flush) {
     dds_return_t r;
     while ((r = dds_write(writer, sample)) == DDS_RETCODE_TIMEOUT && !context.stopping()) {
     }
+    if (flush) dds_write_flush(writer);
     return r;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,11 +24,11 @@ namespace shmkit::bridge {
 //   readers (export) or writers (import); samples: carried; lost: lost before reaching the
 //   local segment (import: network gaps plus the exporter's own losses; export: the local
 //   reader's); dropped: received but refused (malformed, oversize, not matching the segment).
-//   source, next (binary, 8 bytes little-endian each): where an import stands, the exported
-//   segment's identity and the number it expects next, kept per message so that a restarted
-//   importer counts what it missed while down.
+//   position (binary, 16 bytes: two 64-bit numbers in the host's byte order): where an import
+//   stands, the exported segment's identity and the number it expects next, kept per message (one
+//   kv write) so that a restarted importer counts what it missed while down.
 inline constexpr const char* status_keys[] = {"role", "topic", "pid", "state", "peers", "samples", "lost", "dropped",
-                                              "source", "next"};
+                                              "position"};
 inline constexpr std::uint32_t status_key_count = sizeof status_keys / sizeof status_keys[0];
 std::string status_name(const std::string& segment);
 
@@ -38,8 +39,9 @@ public:
     std::atomic<std::uint64_t> samples{0}, lost{0}, dropped{0}, peers{0};
     void set_state(const std::string& state);
     const std::string& state() const { return state_; }
-    // Writes the counters into the companion segment if they changed (cheap; every loop turn).
-    void publish();
+    // Writes the counters into the companion segment if they changed, at most every 50 ms
+    // (called every loop turn; `now` forces it, at the end).
+    void publish(bool now = false);
     // An import's position: saved as it goes, and read back by the next run.
     void save_position(std::uint64_t source, std::uint64_t next);
     bool saved_position(std::uint64_t* source, std::uint64_t* next);
@@ -49,6 +51,7 @@ private:
     kv_store store_;
     std::string state_;
     std::uint64_t shown_[4] = {~0ull, ~0ull, ~0ull, ~0ull};
+    std::chrono::steady_clock::time_point published_{};
 };
 
 // What every link shares: the participant, this run's origin id, and the announcement topic.
@@ -123,7 +126,10 @@ bool keep_reading(errc e, const link_config& config, std::uint64_t identity, uns
 // dds_write, waiting on while a reliable writer's history is full (it returns timeout after the
 // reliability's max_blocking_time) until the bridge stops: nothing is dropped at the exporter;
 // the application's ring absorbs the wait, or laps the exporter's reader, which is counted.
-dds_return_t write_waiting(dds_entity_t writer, const void* sample, const bridge_context& context);
+// Writes are batched (make_participant): `flush` sends what was batched, which an exporter does
+// whenever it has nothing more to send right now (so a lone message goes at once, and a burst
+// goes in full packets).
+dds_return_t write_waiting(dds_entity_t writer, const void* sample, const bridge_context& context, bool flush = true);
 
 // A whole link: waits for its local segment (export) or the remote announcement (import), then
 // runs the half for the segment's kind.
