@@ -1,5 +1,5 @@
-// broadcast across the bridge: every message, in order, with reliable QoS (at most `depth`
-// messages unacknowledged, 256 by default) or best-effort on request. A message's seq is its number in the
+// broadcast across the bridge: every message, in order, with reliable QoS (keep-all, flow
+// controlled by acknowledgements) or best-effort on request. A message's seq is its number in the
 // exported segment, so the importer counts every gap as lost, wherever it happened: the
 // exporter's reader lapped by the application, the network (best-effort), or a bridge that was
 // down. It tells the local segment's readers (broadcast_writer::skip), so each reader's lost and
@@ -17,11 +17,15 @@ namespace {
 
 constexpr std::uint32_t default_depth = 256;
 
-// Reliable: keep-all, at most `depth` messages in flight (the exporter waits for acknowledgements
-// beyond that), so every message arrives. Best-effort: keep-last `depth`, nothing waits.
+// Reliable: keep-all, so every message arrives; the exporter waits for acknowledgements once
+// Cyclone's writer history holds its high watermark of unacknowledged bytes, or `depth` messages
+// if one is given (a window of a few hundred messages caps a link at that many per acknowledgement
+// round trip: 256 gave 30 k messages/s here). Best-effort: keep-last `depth` (256 by default),
+// nothing waits.
 qos_ptr broadcast_qos(const link_config& config) {
     const bool reliable = config.qos.set ? config.qos.reliable : true;
-    return make_qos(reliable, config.qos.depth ? config.qos.depth : default_depth, false, reliable);
+    if (reliable) return make_qos(true, config.qos.depth, false, true);
+    return make_qos(false, config.qos.depth ? config.qos.depth : default_depth, false);
 }
 
 }  // namespace
@@ -49,8 +53,10 @@ void export_broadcast(const link_config& config, const bridge_context& context, 
     m.source = a.source;
     unsigned idle_turns = 0;
     while (!context.stopping()) {
-        status.peers = matched_readers(writer.get());
-        status.publish();
+        if (status.due()) {
+            status.peers = matched_readers(writer.get());
+            status.publish();
+        }
         const result<message_info> got = reader.read(buffer.data(), buffer.size(), std::chrono::milliseconds(100));
         if (!got) {
             if (keep_reading(got.error(), config, a.source, &idle_turns, status)) continue;
@@ -83,45 +89,42 @@ void import_broadcast(const link_config& config, const bridge_context& context, 
     }
     entity topic = make_topic(context.participant, &shmkit_bridge_Message_desc, config.topic);
     const qos_ptr q = broadcast_qos(config);
-    entity reader = make_reader(context.participant, topic.get(), q.get());
-    taker take(reader.get());
-    status.set_state("running");
-
     std::uint64_t source = 0, expected = 0;
     bool started = status.saved_position(&source, &expected);  // a previous run's: count what it missed
+    // Each message is written into the segment on DDS's receiving thread, as it arrives.
+    listened_reader<shmkit_bridge_Message> reader(context.participant, topic.get(), q.get(), [&](const shmkit_bridge_Message& m) {
+        if (m.data._length > writer.max_message() || !watch.accepts(m.source)) {
+            ++status.dropped;  // not something the exporter of this segment sends
+            return;
+        }
+        if (!started || m.source != source) {
+            // The first message, or one of a segment the application made anew: numbering
+            // starts here (what went before this bridge joined is not lost to it).
+            started = true;
+            source = m.source;
+            expected = m.seq;
+        }
+        if (m.seq < expected) return;  // delivered already (an exporter restarted and resent it)
+        // Lost on the way: readers here learn it as they learn of a lap, in the next message's
+        // lost and their total_lost().
+        if (m.seq > expected && failed(writer.skip(m.seq - expected))) {
+            ++status.dropped;  // a number no writer reaches (2^63): not a real message
+            return;
+        }
+        status.lost += m.seq - expected;
+        expected = m.seq + 1;
+        if (failed(writer.write(m.data._buffer, m.data._length))) {
+            ++status.dropped;
+            return;
+        }
+        ++status.samples;
+        status.save_position(source, expected);
+    });
+    status.set_state("running");
     while (!context.stopping()) {
         status.peers = matched_writers(reader.get());
         status.publish();
-        const int n = take.take<shmkit_bridge_Message>(DDS_MSECS(100), [&](const shmkit_bridge_Message& m,
-                                                                        const dds_sample_info_t&) {
-            if (m.data._length > writer.max_message() || !watch.accepts(m.source)) {
-                ++status.dropped;  // not something the exporter of this segment sends
-                return;
-            }
-            if (!started || m.source != source) {
-                // The first message, or one of a segment the application made anew: numbering
-                // starts here (what went before this bridge joined is not lost to it).
-                started = true;
-                source = m.source;
-                expected = m.seq;
-            }
-            if (m.seq < expected) return;  // delivered already (an exporter restarted and resent it)
-            // Lost on the way: readers here learn it as they learn of a lap, in the next
-            // message's lost and their total_lost().
-            if (m.seq > expected && failed(writer.skip(m.seq - expected))) {
-                ++status.dropped;  // a number no writer reaches (2^63): not a real message
-                return;
-            }
-            status.lost += m.seq - expected;
-            expected = m.seq + 1;
-            if (failed(writer.write(m.data._buffer, m.data._length))) {
-                ++status.dropped;
-                return;
-            }
-            ++status.samples;
-            status.save_position(source, expected);
-        });
-        if (n < 0) return status.set_state(std::string("failed: taking from DDS: ") + dds_strretcode(n));
+        pause_ms(context, 50);
     }
 }
 

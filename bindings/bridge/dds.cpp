@@ -27,10 +27,12 @@ qos_ptr make_qos(bool reliable, std::uint32_t depth, bool transient_local, bool 
     dds_qos_t* q = owned.get();
     dds_qset_reliability(q, reliable ? DDS_RELIABILITY_RELIABLE : DDS_RELIABILITY_BEST_EFFORT, DDS_SECS(1));
     if (keep_all) {
-        // Every sample: a writer with `depth` samples unacknowledged blocks in dds_write (up to
-        // the reliability's max_blocking_time, then says timeout) instead of dropping the oldest.
+        // Every sample: a writer with `depth` samples unacknowledged (0: as many as Cyclone's
+        // writer history watermarks allow, in bytes) blocks in dds_write (up to the reliability's
+        // max_blocking_time, then says timeout) instead of dropping the oldest.
         dds_qset_history(q, DDS_HISTORY_KEEP_ALL, 0);
-        dds_qset_resource_limits(q, static_cast<int32_t>(depth), DDS_LENGTH_UNLIMITED, DDS_LENGTH_UNLIMITED);
+        dds_qset_resource_limits(q, depth == 0 ? DDS_LENGTH_UNLIMITED : static_cast<int32_t>(depth), DDS_LENGTH_UNLIMITED,
+                                 DDS_LENGTH_UNLIMITED);
     } else {
         dds_qset_history(q, DDS_HISTORY_KEEP_LAST, static_cast<int32_t>(depth));
     }

@@ -43,16 +43,19 @@ link_status::~link_status() {
 }
 
 void link_status::set(const char* key, const std::string& value) {
+    // Callers hold mutex_ (set_state, publish) or are the constructor.
     if (store_.is_open()) (void)store_.set(key, value.data(), value.size(), std::chrono::seconds(1));
 }
 
 void link_status::set_state(const std::string& state) {
+    const std::lock_guard<std::mutex> hold(mutex_);
     state_ = state;
     set("state", state);
 }
 
 void link_status::publish(bool now_please) {
     // Counters are for people and tools: 20 updates a second are plenty, and each is a kv write.
+    const std::lock_guard<std::mutex> hold(mutex_);
     const auto t = std::chrono::steady_clock::now();
     if (!now_please && t - published_ < std::chrono::milliseconds(50)) return;
     published_ = t;
@@ -66,12 +69,14 @@ void link_status::publish(bool now_please) {
 }
 
 void link_status::save_position(std::uint64_t source, std::uint64_t next) {
+    const std::lock_guard<std::mutex> hold(mutex_);
     if (!store_.is_open()) return;
     const std::uint64_t position[2] = {source, next};
     (void)store_.set("position", position, sizeof position, std::chrono::seconds(1));
 }
 
 bool link_status::saved_position(std::uint64_t* source, std::uint64_t* next) {
+    const std::lock_guard<std::mutex> hold(mutex_);
     if (!store_.is_open()) return false;
     std::uint64_t position[2];
     const result<kv_value_info> v = store_.get("position", position, sizeof position);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,12 +43,16 @@ public:
     // Writes the counters into the companion segment if they changed, at most every 50 ms
     // (called every loop turn; `now` forces it, at the end).
     void publish(bool now = false);
+    // Whether publish() would write now: an exporter's loop asks before it looks up its peers
+    // (a DDS status call), which it would otherwise make for every message.
+    bool due() const { return std::chrono::steady_clock::now() - published_ >= std::chrono::milliseconds(50); }
     // An import's position: saved as it goes, and read back by the next run.
     void save_position(std::uint64_t source, std::uint64_t next);
     bool saved_position(std::uint64_t* source, std::uint64_t* next);
 
 private:
     void set(const char* key, const std::string& value);
+    std::mutex mutex_;  // the link's thread and an import's DDS handler both write the companion
     kv_store store_;
     std::string state_;
     std::uint64_t shown_[4] = {~0ull, ~0ull, ~0ull, ~0ull};

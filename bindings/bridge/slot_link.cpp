@@ -118,8 +118,10 @@ void export_kind(const link_config& config, const bridge_context& context, link_
     s.source = a.source;
     unsigned idle_turns = 0;
     while (!context.stopping()) {
-        status.peers = matched_readers(writer.get());
-        status.publish();
+        if (status.due()) {
+            status.peers = matched_readers(writer.get());
+            status.publish();
+        }
         const auto wait = std::chrono::milliseconds(100);
         const result<sample_info> got = config.every_sample ? reader.next(buffer.data(), buffer.size(), wait)
                                                             : reader.wait_latest(buffer.data(), buffer.size(), wait);
@@ -179,38 +181,35 @@ void import_kind(const link_config& config, const bridge_context& context, link_
 
     entity topic = make_topic(context.participant, &shmkit_bridge_Sample_desc, config.topic);
     const qos_ptr q = slot_qos(config);
-    entity reader = make_reader(context.participant, topic.get(), q.get());
-    taker take(reader.get());
-    status.set_state("running");
-
     std::uint64_t source = 0, expected = 0;
     bool started = status.saved_position(&source, &expected);
+    // Each sample is written into the segment on DDS's receiving thread, as it arrives.
+    listened_reader<shmkit_bridge_Sample> reader(context.participant, topic.get(), q.get(), [&](const shmkit_bridge_Sample& s) {
+        if (!sample_fits(made_config.description, s.data._length) || !watch.accepts(s.source)) {
+            ++status.dropped;
+            return;
+        }
+        if (!started || s.source != source) {
+            started = true;
+            source = s.source;
+            expected = s.index;
+        }
+        if (s.index < expected) return;  // delivered already
+        // Skipped samples are lost only to an every-sample link; a latest link skips by design.
+        if (config.every_sample) status.lost += s.index - expected;
+        expected = s.index + 1;
+        if (failed(writer.write(s.data._buffer, s.data._length, s.meta))) {
+            ++status.dropped;
+            return;
+        }
+        ++status.samples;
+        status.save_position(source, expected);
+    });
+    status.set_state("running");
     while (!context.stopping()) {
         status.peers = matched_writers(reader.get());
         status.publish();
-        const int n = take.take<shmkit_bridge_Sample>(DDS_MSECS(100), [&](const shmkit_bridge_Sample& s,
-                                                                       const dds_sample_info_t&) {
-            if (!sample_fits(made_config.description, s.data._length) || !watch.accepts(s.source)) {
-                ++status.dropped;
-                return;
-            }
-            if (!started || s.source != source) {
-                started = true;
-                source = s.source;
-                expected = s.index;
-            }
-            if (s.index < expected) return;  // delivered already
-            // Skipped samples are lost only to an every-sample link; a latest link skips by design.
-            if (config.every_sample) status.lost += s.index - expected;
-            expected = s.index + 1;
-            if (failed(writer.write(s.data._buffer, s.data._length, s.meta))) {
-                ++status.dropped;
-                return;
-            }
-            ++status.samples;
-            status.save_position(source, expected);
-        });
-        if (n < 0) return status.set_state(std::string("failed: taking from DDS: ") + dds_strretcode(n));
+        pause_ms(context, 50);
     }
 }
 
