@@ -49,8 +49,11 @@ bool sample_fits(const stream_meta& m, std::uint64_t size) {
     return static_cast<dtype>(m.dtype) == dtype::bytes ? size <= m.sample_bytes : size == m.sample_bytes;
 }
 
+// Latest: keep-last 1 (a newer sample replaces one not yet sent). Every sample, reliable:
+// keep-all, flow controlled as a reliable broadcast link is; best-effort: keep-last `depth` (64).
 qos_ptr slot_qos(const link_config& config) {
     const bool reliable = config.qos.set ? config.qos.reliable : true;
+    if (config.every_sample && reliable) return make_qos(true, config.qos.depth, false, true);
     const std::uint32_t depth = config.qos.depth ? config.qos.depth : (config.every_sample ? 64 : 1);
     return make_qos(reliable, depth, false);
 }

@@ -5,6 +5,8 @@
 //
 //   shmkit_bridge_peer bcast-write NAME COUNT SIZE [RATE_HZ] [--start-after S] [--linger S]
 //   shmkit_bridge_peer bcast-read NAME COUNT TIMEOUT_S [--expect-all] [--exact-loss] [--idle S]
+//   shmkit_bridge_peer audio-write NAME BUFFERS [RATE_HZ] [--start-after S] [--linger S]
+//   shmkit_bridge_peer audio-read NAME COUNT TIMEOUT_S [--expect-all]
 //   shmkit_bridge_peer video-write NAME FRAMES WIDTH HEIGHT [RATE_HZ] [--start-after S] [--linger S]
 //   shmkit_bridge_peer video-read NAME MIN_FRAMES TIMEOUT_S WIDTH HEIGHT
 //   shmkit_bridge_peer kv-create NAME KEY1,KEY2,...
@@ -37,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "shmkit/audio.hpp"
 #include "shmkit/broadcast.hpp"
 #include "shmkit/kv.hpp"
 #include "shmkit/segment.hpp"
@@ -64,6 +67,8 @@ int usage() {
     std::fputs(
         "usage: shmkit_bridge_peer bcast-write NAME COUNT SIZE [RATE_HZ] [--start-after S] [--linger S]\n"
         "       shmkit_bridge_peer bcast-read NAME COUNT TIMEOUT_S [--expect-all] [--exact-loss] [--idle S]\n"
+        "       shmkit_bridge_peer audio-write NAME BUFFERS [RATE_HZ] [--start-after S] [--linger S]\n"
+        "       shmkit_bridge_peer audio-read NAME COUNT TIMEOUT_S [--expect-all]\n"
         "       shmkit_bridge_peer video-write NAME FRAMES WIDTH HEIGHT [RATE_HZ] [--start-after S] [--linger S]\n"
         "       shmkit_bridge_peer video-read NAME MIN_FRAMES TIMEOUT_S WIDTH HEIGHT\n"
         "       shmkit_bridge_peer kv-create NAME KEY1,KEY2,...\n"
@@ -341,6 +346,110 @@ int bcast_read(const args& a) {
     return 0;
 }
 
+// ---- audio: S16LE stereo at 48 kHz, 10 ms buffers (480 frames); buffer i holds samples
+// (i * 7 + k) & 0x7fff for k = 0.., pts 100 * i.
+
+constexpr std::size_t audio_buffer_bytes = 480 * 2 * 2;
+
+void fill_audio(std::uint8_t* b, std::uint64_t i) {
+    for (std::size_t k = 0; k < audio_buffer_bytes / 2; ++k) {
+        const auto v = static_cast<std::uint16_t>((i * 7 + k) & 0x7fff);
+        b[2 * k] = static_cast<std::uint8_t>(v & 0xff);
+        b[2 * k + 1] = static_cast<std::uint8_t>(v >> 8);
+    }
+}
+
+int audio_write(const args& a) {
+    std::uint64_t buffers = 0;
+    double rate = 0;
+    if (a.positional.size() < 2 || a.positional.size() > 3 || !parse_count(a.positional[1], &buffers) ||
+        (a.positional.size() == 3 && !parse_number(a.positional[2], &rate))) {
+        return usage();
+    }
+    const char* name = a.positional[0].c_str();
+    audio_config c;
+    c.channels = 2;
+    c.format = sample_format::s16le;
+    c.sample_rate = 48000;
+    c.buffer_us = 10000;
+    c.slots = 16;
+    install_signals();
+    auto w = audio_writer::create(name, c);
+    if (!w) return fail("create audio", w.error());
+    std::vector<std::uint8_t> b(audio_buffer_bytes);
+    std::uint64_t written = 0;
+    if (pause_for(a.start_after)) {
+        const auto start = clock_type::now();
+        for (; written < buffers && !stop_requested; ++written) {
+            pace(start, written, rate);
+            fill_audio(b.data(), written);
+            if (const errc e = w->write_buffer(b.data(), b.size(), 100 * static_cast<std::int64_t>(written)); failed(e)) {
+                remove_segment(name);
+                return fail("write_buffer", e);
+            }
+        }
+    }
+    std::printf("buffers_written=%llu\n", static_cast<unsigned long long>(written));
+    std::fflush(stdout);
+    const bool complete = written == buffers;
+    static_cast<void>(pause_for(a.linger));
+    remove_segment(name);
+    return complete ? 0 : fail("stopped by a signal before writing everything");
+}
+
+// Every buffer in order (next()): the description as written, each buffer's samples and pts;
+// succeeds once COUNT buffers were received or counted lost, with --expect-all only if none was
+// lost.
+int audio_read(const args& a) {
+    std::uint64_t count = 0;
+    double timeout_s = 0;
+    if (a.positional.size() != 3 || !parse_count(a.positional[1], &count) || !parse_number(a.positional[2], &timeout_s)) {
+        return usage();
+    }
+    const char* name = a.positional[0].c_str();
+    const auto deadline = clock_type::now() + seconds(timeout_s);
+    slot_reader_options o;
+    o.from_oldest = true;
+    auto r = open_when_there([&] { return audio_reader::open(name, o); }, deadline);
+    if (!r) return fail("open audio", r.error());
+    const audio_meta& d = r->description();
+    if (d.channels != 2 || d.sample_format != static_cast<std::uint32_t>(sample_format::s16le) ||
+        d.sample_rate != 48000 || d.buffer_bytes != audio_buffer_bytes) {
+        return fail("description: " + std::to_string(d.channels) + " channels, " +
+                    to_string(static_cast<sample_format>(d.sample_format)) + " at " + std::to_string(d.sample_rate) +
+                    ", " + std::to_string(d.buffer_bytes) + " bytes a buffer");
+    }
+    std::vector<std::uint8_t> b(audio_buffer_bytes), want(audio_buffer_bytes);
+    std::uint64_t received = 0, lost = 0, next = 0;
+    std::string problem;
+    while (received + lost < count && problem.empty()) {
+        const auto now = clock_type::now();
+        if (now >= deadline) break;
+        const auto step = std::min<clock_type::duration>(deadline - now, std::chrono::milliseconds(100));
+        auto s = r->next(b.data(), b.size(), std::chrono::duration_cast<nanoseconds>(step));
+        if (!s) {
+            if (s.error() == errc::timeout || s.error() == errc::stale) continue;
+            return fail("next", s.error());
+        }
+        const std::int64_t pts = buffer_pts(*s);
+        const auto i = static_cast<std::uint64_t>(pts / 100);
+        fill_audio(want.data(), i);
+        lost += s->lost;
+        if (pts < 0 || pts % 100 != 0 || i < next || s->size != b.size() || b != want) {
+            problem = "buffer with pts " + std::to_string(pts) + " (expected " + std::to_string(next * 100) +
+                      " or later) is not what was written";
+        }
+        next = i + 1;
+        ++received;
+    }
+    std::printf("buffers=%llu lost=%llu\n", static_cast<unsigned long long>(received), static_cast<unsigned long long>(lost));
+    std::fflush(stdout);
+    if (!problem.empty()) return fail(problem);
+    if (received + lost < count) return fail("timed out");
+    if (a.expect_all && (received != count || lost != 0)) return fail("--expect-all: buffers were lost");
+    return 0;
+}
+
 // ---- video
 
 int video_write(const args& a) {
@@ -525,9 +634,12 @@ int main(int argc, char** argv) {
     const args a = parse(argc, argv);
     if (a.bad) return usage();
     const std::string cmd = argv[1];
-    if ((a.expect_all || a.exact_loss) && cmd != "bcast-read") return usage();
+    if (a.exact_loss && cmd != "bcast-read") return usage();
+    if (a.expect_all && cmd != "bcast-read" && cmd != "audio-read") return usage();
     if (cmd == "bcast-write") return bcast_write(a);
     if (cmd == "bcast-read") return bcast_read(a);
+    if (cmd == "audio-write") return audio_write(a);
+    if (cmd == "audio-read") return audio_read(a);
     if (cmd == "video-write") return video_write(a);
     if (cmd == "video-read") return video_read(a);
     if (cmd == "kv-create") return kv_create(a);

@@ -11,7 +11,8 @@
 #   2. broadcast, best-effort overload: the readers on b are told of exactly the messages they
 #      never got (wherever they were lost);
 #   3. video: frames arrive intact with their geometry and pts; a ROS 2 style Image subscriber
-#      (no shmkit in it) sees them on rt/cam;
+#      (no shmkit in it) sees them on rt/cam; then audio, every sample: every buffer in order,
+#      intact, with its format and pts;
 #   4. kv: the bridge on b starts after the values were set (late joiner), a write on b reaches a,
 #      conflicting writes on both hosts settle on one value;
 #   5. hostile DDS samples (oversize, wrong frame size, unknown key) are dropped and counted;
@@ -54,12 +55,14 @@ dump_logs() {
 cat >"$logs/a.json" <<EOF
 { "interface": "$(host_iface a)",
   "export": [ {"segment": "/bc"}, {"segment": "/flood", "reliability": "best-effort"},
-              {"segment": "/cam", "ros_image": "cam"}, {"segment": "/state"}, {"segment": "/bc2"} ] }
+              {"segment": "/cam", "ros_image": "cam"}, {"segment": "/state"}, {"segment": "/bc2"},
+              {"segment": "/mic", "every_sample": true} ] }
 EOF
 cat >"$logs/b.json" <<EOF
 { "interface": "$(host_iface b)",
   "import": [ {"segment": "/bc"}, {"segment": "/flood", "reliability": "best-effort"},
-              {"segment": "/cam"}, {"segment": "/state"}, {"segment": "/bc2"} ] }
+              {"segment": "/cam"}, {"segment": "/state"}, {"segment": "/bc2"},
+              {"segment": "/mic", "every_sample": true} ] }
 EOF
 bridge_a() { on_host_bg a "$logs/bridge-a$1.log" "$BRIDGE" --config "$logs/a.json"; BRIDGE_A=$HOSTS_LAST_PID; }
 bridge_b() { on_host_bg b "$logs/bridge-b$1.log" "$BRIDGE" --config "$logs/b.json"; BRIDGE_B=$HOSTS_LAST_PID; }
@@ -90,6 +93,7 @@ on_host_bg b "$logs/ros.log" env CYCLONEDDS_URI="$(cyclone_uri b)" "$DDS_TOOL" r
 ROS_SUB=$HOSTS_LAST_PID
 on_host_bg b "$logs/flood-reader.log" "$PEER" bcast-read /flood 200000 60 --exact-loss --idle 3
 FLOOD_READER=$HOSTS_LAST_PID
+
 expect "broadcast, reliable: 20000 messages in order" on_host b "$PEER" bcast-read /bc 20000 60 --expect-all
 expect "video: frames intact with geometry and pts" on_host b "$PEER" video-read /cam 20 30 320 240
 if wait "$ROS_SUB"; then pass "ROS 2 Image subscriber: 20 rgb8 frames intact"; else fail "ROS 2 Image subscriber"; fi
@@ -123,6 +127,11 @@ if [ "$mode_a" = "$mode_b" ] && { [ "$mode_a" = from-a ] || [ "$mode_a" = from-b
 else
     fail "kv: conflicting writes did not settle"
 fi
+
+# ---- audio, every sample (on its own: not while the overload above takes the machine)
+on_host_bg a "$logs/mic-writer.log" "$PEER" audio-write /mic 500 500 --start-after 2 --linger 60
+expect "link /mic matched on b" on_host b "$PEER" kv-expect /mic.bridge peers 1 2 >/dev/null
+expect "audio, every sample: 500 buffers in order with format and pts" on_host b "$PEER" audio-read /mic 500 30 --expect-all
 
 # ---- 5: hostile samples were refused and counted, the bridge still runs
 for link in /bc /cam /state; do
