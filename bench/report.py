@@ -100,14 +100,18 @@ def _choose(entries: list[dict[str, Any]]) -> dict[str, Any]:
     return aggregates.get("mean", entries[0])
 
 
-def load_suite(path: str) -> Suite:
+def read_json(path: str) -> Any:
     try:
         with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+            return json.load(f)
     except OSError as e:
         raise ReportError(f"cannot read {path}: {e.strerror}") from e
     except json.JSONDecodeError as e:
         raise ReportError(f"{path} is not JSON: {e}") from e
+
+
+def load_suite(path: str) -> Suite:
+    data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise ReportError(f"{path} is not Google Benchmark JSON (no \"benchmarks\" list)")
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -483,13 +487,7 @@ class Bridge:
 
 
 def load_bridge(path: str) -> Bridge:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as e:
-        raise ReportError(f"cannot read {path}: {e.strerror}") from e
-    except json.JSONDecodeError as e:
-        raise ReportError(f"{path} is not JSON: {e}") from e
+    data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("measurements"), list):
         raise ReportError(f"{path} is not the JSON of make bench-bridge (no \"measurements\" list)")
     measurements = [m for m in data["measurements"] if isinstance(m, dict) and m.get("title") and m.get("unit")]

@@ -89,8 +89,19 @@ void import_broadcast(const link_config& config, const bridge_context& context, 
     }
     entity topic = make_topic(context.participant, &shmkit_bridge_Message_desc, config.topic);
     const qos_ptr q = broadcast_qos(config);
-    std::uint64_t source = 0, expected = 0;
-    bool started = status.saved_position(&source, &expected);  // a previous run's: count what it missed
+    // Where this import stands is kept by the segment itself: its sequence numbers follow the
+    // exported ones (gaps are skipped) at a constant offset, fixed when the numbering starts (the
+    // first message, or one of a segment the application made anew) and kept in the companion.
+    // So the position is exactly what was published, also when the bridge is killed in the
+    // middle of a message (its successor completes or drops that message by the core's takeover
+    // rules), and it costs no write per message. A previous run's position holds only for the
+    // same local segment.
+    const std::uint64_t local_identity = segment_identity(config.segment);
+    std::uint64_t position[3] = {};  // the exported segment's identity, the offset, the local identity
+    bool started = status.saved_position(position, 3) && position[2] == local_identity;
+    std::uint64_t& source = position[0];
+    std::uint64_t& offset = position[1];
+    position[2] = local_identity;
     // Each message is written into the segment on DDS's receiving thread, as it arrives.
     listened_reader<shmkit_bridge_Message> reader(context.participant, topic.get(), q.get(), [&](const shmkit_bridge_Message& m) {
         if (m.data._length > writer.max_message() || !watch.accepts(m.source)) {
@@ -99,11 +110,14 @@ void import_broadcast(const link_config& config, const bridge_context& context, 
         }
         if (!started || m.source != source) {
             // The first message, or one of a segment the application made anew: numbering
-            // starts here (what went before this bridge joined is not lost to it).
+            // starts here (what went before this bridge joined is not lost to it). Unsigned
+            // arithmetic: the offset may be "negative".
             started = true;
             source = m.source;
-            expected = m.seq;
+            offset = writer.messages_written() - m.seq;
+            status.save_position(position, 3);
         }
+        const std::uint64_t expected = writer.messages_written() - offset;
         if (m.seq < expected) return;  // delivered already (an exporter restarted and resent it)
         // Lost on the way: readers here learn it as they learn of a lap, in the next message's
         // lost and their total_lost().
@@ -112,13 +126,11 @@ void import_broadcast(const link_config& config, const bridge_context& context, 
             return;
         }
         status.lost += m.seq - expected;
-        expected = m.seq + 1;
         if (failed(writer.write(m.data._buffer, m.data._length))) {
             ++status.dropped;
             return;
         }
         ++status.samples;
-        status.save_position(source, expected);
     });
     status.set_state("running");
     while (!context.stopping()) {

@@ -45,8 +45,8 @@ void sync_kv(kv_store& store, const link_config& config, const bridge_context& c
 
     // Where the previous run stopped publishing, if it was this very segment: keys changed since
     // then get fresh stamps, the rest go out with stamp 0 (for late joiners; anything newer wins).
-    std::uint64_t saved_identity = 0, since = 0;
-    if (!status.saved_position(&saved_identity, &since) || saved_identity != identity) since = 0;
+    std::uint64_t saved[2] = {};  // the segment's identity, the epoch published up to
+    std::uint64_t since = status.saved_position(saved, 2) && saved[0] == identity ? saved[1] : 0;
     const auto publish = [&](std::uint32_t index, const void* value, std::size_t size, std::uint64_t ns) {
         std::size_t length = 0;
         const char* name = store.key_name(index, &length);
@@ -84,7 +84,8 @@ void sync_kv(kv_store& store, const link_config& config, const bridge_context& c
         dds_write_flush(writer.get());  // what this turn published, in as few packets as fit
         if (changed) {
             since = current;
-            status.save_position(identity, since);
+            const std::uint64_t position[2] = {identity, since};
+            status.save_position(position, 2);
         }
         // Remote changes in.
         const int n = take.take<shmkit_bridge_KvEntry>(DDS_MSECS(5), [&](const shmkit_bridge_KvEntry& e,

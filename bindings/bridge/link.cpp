@@ -68,22 +68,16 @@ void link_status::publish(bool now_please) {
     }
 }
 
-void link_status::save_position(std::uint64_t source, std::uint64_t next) {
+void link_status::save_position(const std::uint64_t* words, std::size_t count) {
     const std::lock_guard<std::mutex> hold(mutex_);
-    if (!store_.is_open()) return;
-    const std::uint64_t position[2] = {source, next};
-    (void)store_.set("position", position, sizeof position, std::chrono::seconds(1));
+    if (store_.is_open()) (void)store_.set("position", words, count * sizeof *words, std::chrono::seconds(1));
 }
 
-bool link_status::saved_position(std::uint64_t* source, std::uint64_t* next) {
+bool link_status::saved_position(std::uint64_t* words, std::size_t count) {
     const std::lock_guard<std::mutex> hold(mutex_);
     if (!store_.is_open()) return false;
-    std::uint64_t position[2];
-    const result<kv_value_info> v = store_.get("position", position, sizeof position);
-    if (!v || v->size != sizeof position) return false;
-    *source = position[0];
-    *next = position[1];
-    return true;
+    const result<kv_value_info> v = store_.get("position", words, count * sizeof *words);
+    return v && v->size == count * sizeof *words;
 }
 
 std::uint64_t wall_clock_ns() {

@@ -25,9 +25,11 @@ namespace shmkit::bridge {
 //   readers (export) or writers (import); samples: carried; lost: lost before reaching the
 //   local segment (import: network gaps plus the exporter's own losses; export: the local
 //   reader's); dropped: received but refused (malformed, oversize, not matching the segment).
-//   position (binary, 16 bytes: two 64-bit numbers in the host's byte order): where an import
-//   stands, the exported segment's identity and the number it expects next, kept per message (one
-//   kv write) so that a restarted importer counts what it missed while down.
+//   position (binary: 64-bit numbers in the host's byte order): where the link stands, so that a
+//   restarted bridge counts what it missed while down (broadcast import: the exported segment's
+//   identity, the offset between its numbers and the local segment's, the local segment's
+//   identity; stream/video/audio import: the exported segment's identity and the index expected
+//   next; kv: the segment's identity and the epoch published up to).
 inline constexpr const char* status_keys[] = {"role", "topic", "pid", "state", "peers", "samples", "lost", "dropped",
                                               "position"};
 inline constexpr std::uint32_t status_key_count = sizeof status_keys / sizeof status_keys[0];
@@ -46,9 +48,10 @@ public:
     // Whether publish() would write now: an exporter's loop asks before it looks up its peers
     // (a DDS status call), which it would otherwise make for every message.
     bool due() const { return std::chrono::steady_clock::now() - published_ >= std::chrono::milliseconds(50); }
-    // An import's position: saved as it goes, and read back by the next run.
-    void save_position(std::uint64_t source, std::uint64_t next);
-    bool saved_position(std::uint64_t* source, std::uint64_t* next);
+    // A link's position (up to four 64-bit words, their meaning the link's): saved as it goes,
+    // read back by the next run; saved_position() is false if none of that length was saved.
+    void save_position(const std::uint64_t* words, std::size_t count);
+    bool saved_position(std::uint64_t* words, std::size_t count);
 
 private:
     void set(const char* key, const std::string& value);

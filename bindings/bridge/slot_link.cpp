@@ -184,8 +184,10 @@ void import_kind(const link_config& config, const bridge_context& context, link_
 
     entity topic = make_topic(context.participant, &shmkit_bridge_Sample_desc, config.topic);
     const qos_ptr q = slot_qos(config);
-    std::uint64_t source = 0, expected = 0;
-    bool started = status.saved_position(&source, &expected);
+    std::uint64_t position[2] = {};  // the exported segment's identity, the index expected next
+    bool started = status.saved_position(position, 2);
+    std::uint64_t& source = position[0];
+    std::uint64_t& expected = position[1];
     // Each sample is written into the segment on DDS's receiving thread, as it arrives.
     listened_reader<shmkit_bridge_Sample> reader(context.participant, topic.get(), q.get(), [&](const shmkit_bridge_Sample& s) {
         if (!sample_fits(made_config.description, s.data._length) || !watch.accepts(s.source)) {
@@ -206,7 +208,7 @@ void import_kind(const link_config& config, const bridge_context& context, link_
             return;
         }
         ++status.samples;
-        status.save_position(source, expected);
+        status.save_position(position, 2);
     });
     status.set_state("running");
     while (!context.stopping()) {

@@ -223,6 +223,15 @@ void remove_segment(const char* name) {
     if (failed(e) && e != errc::not_found) std::fprintf(stderr, "shmkit_bridge_peer: remove %s: %s\n", name, to_string(e));
 }
 
+// The end of every writer: the result line is printed; the segment stays `linger` seconds (or
+// until a signal) for the bridge to carry, then is removed.
+int finish_writing(const char* name, bool complete, double linger) {
+    std::fflush(stdout);
+    static_cast<void>(pause_for(linger));
+    remove_segment(name);
+    return complete ? 0 : fail("stopped by a signal before writing everything");
+}
+
 // ---- broadcast
 
 int bcast_write(const args& a) {
@@ -258,11 +267,7 @@ int bcast_write(const args& a) {
         }
     }
     std::printf("written=%llu size=%llu\n", static_cast<unsigned long long>(written), static_cast<unsigned long long>(size));
-    std::fflush(stdout);
-    const bool complete = written == count;
-    static_cast<void>(pause_for(a.linger));
-    remove_segment(name);
-    return complete ? 0 : fail("stopped by a signal before writing everything");
+    return finish_writing(name, written == count, a.linger);
 }
 
 int bcast_read(const args& a) {
@@ -390,11 +395,7 @@ int audio_write(const args& a) {
         }
     }
     std::printf("buffers_written=%llu\n", static_cast<unsigned long long>(written));
-    std::fflush(stdout);
-    const bool complete = written == buffers;
-    static_cast<void>(pause_for(a.linger));
-    remove_segment(name);
-    return complete ? 0 : fail("stopped by a signal before writing everything");
+    return finish_writing(name, written == buffers, a.linger);
 }
 
 // Every buffer in order (next()): the description as written, each buffer's samples and pts;
@@ -489,11 +490,7 @@ int video_write(const args& a) {
         }
     }
     std::printf("frames_written=%llu frame_bytes=%zu\n", static_cast<unsigned long long>(written), size);
-    std::fflush(stdout);
-    const bool complete = written == frames;
-    static_cast<void>(pause_for(a.linger));
-    remove_segment(name);
-    return complete ? 0 : fail("stopped by a signal before writing everything");
+    return finish_writing(name, written == frames, a.linger);
 }
 
 int video_read(const args& a) {

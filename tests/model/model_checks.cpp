@@ -148,6 +148,19 @@ struct slot_seqlock : rl::test_suite<slot_seqlock, 2> {
 
 // ---- broadcast: records are published whole, in order, and lapped readers are told ------------
 
+// The broadcast checks' segment: the smallest ring, formatted before the threads start.
+std::uint64_t format_broadcast(shadowed_memory<640>& m) {
+    m.begin_setup();
+    broadcast_config c;
+    c.capacity = min_ring_capacity;
+    const std::uint64_t size = broadcast_writer::segment_size(c);
+    auto w = broadcast_writer::format(m.bytes, size, c);
+    RL_ASSERT(w.ok());
+    w->close();
+    m.end_setup();
+    return size;
+}
+
 // A writer publishes eight messages of 16 to 48 bytes into a 256-byte ring, so it laps the
 // reader, wraps (pad records, the end marker) and evicts in batches; a reader that starts at
 // the oldest message and keeps reading accepts only whole messages, with sequence numbers in
@@ -157,16 +170,7 @@ struct broadcast_ring : rl::test_suite<broadcast_ring, 2> {
     shadowed_memory<640> m;
     std::uint64_t size = 0;
 
-    void before() {
-        m.begin_setup();
-        broadcast_config c;
-        c.capacity = min_ring_capacity;
-        size = broadcast_writer::segment_size(c);
-        auto w = broadcast_writer::format(m.bytes, size, c);
-        RL_ASSERT(w.ok());
-        w->close();
-        m.end_setup();
-    }
+    void before() { size = format_broadcast(m); }
     static std::size_t size_of(std::uint64_t seq) { return 16 + 16 * (seq % 3); }
     void thread(unsigned index) {
         if (index == 0) {
@@ -214,16 +218,7 @@ struct broadcast_skip : rl::test_suite<broadcast_skip, 2> {
     shadowed_memory<640> m;
     std::uint64_t size = 0;
 
-    void before() {
-        m.begin_setup();
-        broadcast_config c;
-        c.capacity = min_ring_capacity;
-        size = broadcast_writer::segment_size(c);
-        auto w = broadcast_writer::format(m.bytes, size, c);
-        RL_ASSERT(w.ok());
-        w->close();
-        m.end_setup();
-    }
+    void before() { size = format_broadcast(m); }
     void thread(unsigned index) {
         if (index == 0) {
             auto w = broadcast_writer::attach(m.bytes, size);
@@ -279,16 +274,7 @@ struct broadcast_lap : rl::test_suite<broadcast_lap, 2> {
         if (seq == 5 && w == 3) return 1;
         return seq + 1;
     }
-    void before() {
-        m.begin_setup();
-        broadcast_config c;
-        c.capacity = min_ring_capacity;
-        size = broadcast_writer::segment_size(c);
-        auto w = broadcast_writer::format(m.bytes, size, c);
-        RL_ASSERT(w.ok());
-        w->close();
-        m.end_setup();
-    }
+    void before() { size = format_broadcast(m); }
     void thread(unsigned index) {
         if (index == 0) {
             auto w = broadcast_writer::attach(m.bytes, size);
