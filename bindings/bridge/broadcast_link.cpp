@@ -16,6 +16,7 @@ namespace shmkit::bridge {
 namespace {
 
 constexpr std::uint32_t default_depth = 256;
+constexpr std::uint64_t max_plausible_gap = std::uint64_t{1} << 40;
 
 // Reliable: keep-all, so every message arrives; the exporter waits for acknowledgements once
 // Cyclone's writer history holds its high watermark of unacknowledged bytes, or `depth` messages
@@ -34,7 +35,10 @@ void export_broadcast(const link_config& config, const bridge_context& context, 
     broadcast_reader_options options;
     options.from_oldest = true;  // what the application wrote before the bridge attached goes too
     result<broadcast_reader> opened = broadcast_reader::open(config.segment.c_str(), options);
-    if (!opened) return status.set_state(std::string("failed: opening the segment: ") + to_string(opened.error()));
+    if (!opened) {
+        (void)open_failed(opened.error(), status);
+        return;
+    }
     broadcast_reader reader = std::move(*opened);
     announcement a;
     a.segment_kind = kind::broadcast;
@@ -121,8 +125,11 @@ void import_broadcast(const link_config& config, const bridge_context& context, 
         if (m.seq < expected) return;  // delivered already (an exporter restarted and resent it)
         // Lost on the way: readers here learn it as they learn of a lap, in the next message's
         // lost and their total_lost().
-        if (m.seq > expected && failed(writer.skip(m.seq - expected))) {
-            ++status.dropped;  // a number no writer reaches (2^63): not a real message
+        // A gap of 2^40 messages is none a real exporter makes (a year at 30 000 a second):
+        // such a number is refused, so that one bad sample cannot move this link past every
+        // real message to come.
+        if (m.seq - expected > max_plausible_gap || (m.seq > expected && failed(writer.skip(m.seq - expected)))) {
+            ++status.dropped;
             return;
         }
         status.lost += m.seq - expected;

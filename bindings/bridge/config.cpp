@@ -84,7 +84,10 @@ std::string parse_link(const std::string& text, direction dir, link_config* out)
 }
 
 std::string finish_config(bridge_config* config) {
-    std::set<std::string> topics;
+    if (config->interface.find_first_of("<>&\"'") != std::string::npos) {
+        return "invalid interface name '" + config->interface + "'";
+    }
+    std::set<std::string> topics, segments;
     for (link_config& link : config->links) {
         link.segment = inventory::normalize_name(link.segment);
         if (failed(validate_name(link.segment.c_str()))) {
@@ -94,6 +97,11 @@ std::string finish_config(bridge_config* config) {
         if (link.ros_image && link.ros_topic.empty()) link.ros_topic = link.topic;
         if (!topics.insert((link.dir == direction::export_ ? "export " : "import ") + link.topic).second) {
             return "topic '" + link.topic + "' is given twice";
+        }
+        // One link per segment: its companion holds one link's state and position.
+        if (!segments.insert(link.segment).second) {
+            return "segment " + inventory::printable(link.segment) +
+                   " is given twice (one link per segment; an export's ROS 2 Image goes with --ros-image alone)";
         }
     }
     if (config->links.empty()) return "nothing to bridge: give --export or --import (or a --config file)";

@@ -13,7 +13,8 @@ entity make_participant(std::uint32_t domain, const std::string& interface) {
     // packets instead of one packet each.
     dds_write_set_batch(true);
     if (!interface.empty()) {
-        // Only this process's view of the domain: which interface to use, and no trace output.
+        // This process's view of the domain: which interface to use (the name is checked by
+        // finish_config(): nothing in it can break out of the attribute).
         const std::string xml = "<General><Interfaces><NetworkInterface name=\"" + interface +
                                 "\"/></Interfaces></General>";
         const dds_entity_t d = dds_create_domain(domain, xml.c_str());

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -48,8 +50,8 @@ struct dds_failure : std::runtime_error {
 // `result` if it is an entity, else a dds_failure naming `what` and Cyclone's reason.
 dds_entity_t check_entity(dds_entity_t result, const char* what);
 
-// The participant of `domain`, on `interface` when one is given (Cyclone is configured for that
-// domain before the participant exists; CYCLONEDDS_URI still applies underneath).
+// The participant of `domain`. With an `interface`, the domain is configured to use it, and that
+// configuration replaces CYCLONEDDS_URI's; without one, Cyclone reads CYCLONEDDS_URI as usual.
 entity make_participant(std::uint32_t domain, const std::string& interface);
 
 // QoS for a link's data: reliable or best-effort, volatile or transient-local, keep-last `depth`
@@ -128,7 +130,14 @@ private:
             const dds_return_t n = dds_take(reader, samples, infos, batch, batch);
             if (n <= 0) return;
             for (dds_return_t i = 0; i < n; ++i) {
-                if (infos[i].valid_data) self->handler_(*static_cast<const T*>(samples[i]));
+                if (!infos[i].valid_data) continue;
+                // Nothing may unwind through Cyclone's C frames: a handler that throws (out of
+                // memory) loses that sample, said once on stderr.
+                try {
+                    self->handler_(*static_cast<const T*>(samples[i]));
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "shmkit-bridge: a sample was lost: %s\n", e.what());
+                }
             }
             dds_return_loan(reader, samples, n);
             if (n < batch) return;

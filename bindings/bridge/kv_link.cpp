@@ -6,9 +6,11 @@
 // Conflicts (both hosts writing one key): last writer wins. Each change is stamped with the
 // wall-clock time the bridge of its host saw it, and that bridge's random run id breaks ties;
 // every bridge applies a value only if its (stamp, id) is higher than the key's last one, so all
-// hosts settle on the same value. A value the bridge finds already in the segment at its first
-// start, or left unchanged while it was down, is stamped 0: any stamped change elsewhere wins over
-// it. Clocks should be synchronised (NTP/PTP) for "last" to mean what it says.
+// hosts settle on the same value; a bridge publishes the winner again, so the value a late joiner
+// gets is the settled one. A value the bridge finds already in the segment at its first start, or
+// left unchanged while it was down, is stamped 0: any stamped change elsewhere wins over it.
+// Clocks should be synchronised (NTP/PTP) for "last" to mean what it says; a stamp more than ten
+// minutes ahead of this host's clock is refused.
 #include <cstring>
 #include <string>
 #include <vector>
@@ -27,83 +29,114 @@ struct stamp {
     }
 };
 
+// What the link knows of one key: the stamp of the value it holds, and the epoch (the store's
+// ticket) of the last value it published or took from the other side, so that it publishes each
+// local write once and never echoes what it took.
+struct key_state {
+    stamp last;
+    std::uint64_t handled_epoch = 0;
+};
+
+// A stamp further ahead of this host's clock than this is refused: it would win every conflict
+// for as long (a clock set years ahead, or a hostile sample).
+constexpr std::uint64_t max_clock_lead_ns = 600ull * 1000000000ull;
+
 void sync_kv(kv_store& store, const link_config& config, const bridge_context& context, link_status& status) {
     entity topic = make_topic(context.participant, &shmkit_bridge_KvEntry_desc, config.topic);
-    const qos_ptr q = make_qos(config.qos.set ? config.qos.reliable : true, 1, true);
-    entity writer = make_writer(context.participant, topic.get(), q.get());
-    entity reader = make_reader(context.participant, topic.get(), q.get());
+    // Reliable always (state has no catch-up for an update lost on the way). The writer keeps the
+    // last value per key for late joiners; the reader keeps several, so that of two writes from
+    // elsewhere arriving together the newer wins here too.
+    entity writer = make_writer(context.participant, topic.get(), make_qos(true, 1, true).get());
+    entity reader = make_reader(context.participant, topic.get(), make_qos(true, 16, true).get());
     taker take(reader.get());
     status.set_state("running");
 
     const std::uint32_t keys = store.key_count();
-    std::vector<stamp> last(keys);
-    std::vector<std::string> applied(keys);  // the value last taken from the other side, per key
-    std::vector<bool> from_remote(keys, false);
+    std::vector<key_state> state(keys);
     std::vector<std::uint8_t> buffer(store.max_value());
     const std::uint64_t identity = segment_identity(config.segment);
     unsigned idle_turns = 0;
 
-    // Where the previous run stopped publishing, if it was this very segment: keys changed since
-    // then get fresh stamps, the rest go out with stamp 0 (for late joiners; anything newer wins).
-    std::uint64_t saved[2] = {};  // the segment's identity, the epoch published up to
-    std::uint64_t since = status.saved_position(saved, 2) && saved[0] == identity ? saved[1] : 0;
-    const auto publish = [&](std::uint32_t index, const void* value, std::size_t size, std::uint64_t ns) {
+    const auto publish = [&](std::uint32_t index, const void* value, std::size_t size, stamp s) {
         std::size_t length = 0;
         const char* name = store.key_name(index, &length);
         std::string key(name, length);
         shmkit_bridge_KvEntry e{};
         e.key = key.data();
-        e.stamp_ns = ns;
-        e.origin = context.origin;
+        e.stamp_ns = s.ns;
+        e.origin = s.origin;
         e.value._length = e.value._maximum = static_cast<std::uint32_t>(size);
         e.value._buffer = static_cast<std::uint8_t*>(const_cast<void*>(value));
         if (write_waiting(writer.get(), &e, context, false) == DDS_RETCODE_OK) ++status.samples;
-        last[index] = stamp{ns, context.origin, true};
+        state[index].last = s;
     };
-    std::uint64_t current = 0;
+    // A local write: stamped now (and after the key's last stamp: a change is always newer).
+    const auto publish_local = [&](std::uint32_t index, const void* value, std::size_t size, std::uint64_t epoch) {
+        const stamp& last = state[index].last;
+        std::uint64_t ns = wall_clock_ns();
+        if (last.known && ns <= last.ns) ns = last.ns + 1;
+        publish(index, value, size, stamp{ns, context.origin, true});
+        state[index].handled_epoch = epoch;
+    };
+
+    // Where the previous run stopped publishing, if it was this very segment: keys written since
+    // get fresh stamps (below, as changes); the rest go out now with stamp 0, for late joiners, so
+    // that any stamped write elsewhere wins over them. At a first start, every value present is
+    // such a value.
+    std::uint64_t saved[2] = {};  // the segment's identity, the epoch published up to
+    std::uint64_t since = status.saved_position(saved, 2) && saved[0] == identity ? saved[1] : store.epoch();
     for (std::uint32_t index = 0; index < keys; ++index) {
         const result<kv_value_info> v = store.get(index, buffer.data(), buffer.size());
-        if (v && v->epoch <= since) publish(index, buffer.data(), v->size, 0);
+        if (v && v->epoch <= since) {
+            publish(index, buffer.data(), v->size, stamp{0, context.origin, true});
+            state[index].handled_epoch = v->epoch;
+        }
     }
 
+    std::uint64_t current = 0;
     while (!context.stopping()) {
         status.peers = matched_writers(reader.get());
         status.publish();
-        // Local changes out. A change that is the value just taken from the other side is that
-        // write coming back, not news.
+        // Local writes out (once each; a value this link took from elsewhere is not one).
         const result<std::uint32_t> changed = store.changed_since(
             since, buffer.data(), buffer.size(), &current, [&](std::uint32_t index, const result<kv_value_info>& v) {
-                if (!v) return;
-                const std::string value(reinterpret_cast<const char*>(buffer.data()), v->size);
-                if (from_remote[index] && value == applied[index]) return;
-                from_remote[index] = false;
-                std::uint64_t ns = wall_clock_ns();
-                if (last[index].known && ns <= last[index].ns) ns = last[index].ns + 1;  // a change is always newer
-                publish(index, value.data(), value.size(), ns);
+                if (v && v->epoch != state[index].handled_epoch) publish_local(index, buffer.data(), v->size, v->epoch);
             });
-        dds_write_flush(writer.get());  // what this turn published, in as few packets as fit
         if (changed) {
             since = current;
             const std::uint64_t position[2] = {identity, since};
             status.save_position(position, 2);
         }
-        // Remote changes in.
+        // Writes from elsewhere in. A winner is published again by this bridge too, so that its
+        // writer's history (what late joiners get) holds the value every host settled on.
         const int n = take.take<shmkit_bridge_KvEntry>(DDS_MSECS(5), [&](const shmkit_bridge_KvEntry& e,
                                                                       const dds_sample_info_t&) {
-            result<std::uint32_t> index = e.key ? store.find(e.key) : result<std::uint32_t>(errc::not_found);
-            if (!index || e.value._length > store.max_value()) {
-                ++status.dropped;  // a key this schema lacks, or a value it cannot hold
+            result<std::uint32_t> found = e.key ? store.find(e.key) : result<std::uint32_t>(errc::not_found);
+            if (!found || e.value._length > store.max_value() || e.stamp_ns > wall_clock_ns() + max_clock_lead_ns) {
+                ++status.dropped;  // a key this schema lacks, a value it cannot hold, a stamp from the future
                 return;
             }
-            if (!last[*index].older_than(e.stamp_ns, e.origin)) return;  // superseded here already
-            if (failed(store.set(*index, e.value._buffer, e.value._length, std::chrono::seconds(1)))) {
+            const std::uint32_t index = *found;
+            // A local write this link has not published yet (made since the scan above) is
+            // published first: it is compared as the later write it may be, never overwritten unseen.
+            const result<kv_value_info> local = store.get(index, buffer.data(), buffer.size());
+            if (local && local->epoch != state[index].handled_epoch) {
+                publish_local(index, buffer.data(), local->size, local->epoch);
+            }
+            if (!state[index].last.older_than(e.stamp_ns, e.origin)) return;  // superseded here already
+            if (failed(store.set(index, e.value._buffer, e.value._length, std::chrono::seconds(1)))) {
                 ++status.dropped;
                 return;
             }
-            last[*index] = stamp{e.stamp_ns, e.origin, true};
-            applied[*index].assign(reinterpret_cast<const char*>(e.value._buffer), e.value._length);
-            from_remote[*index] = true;
+            // The epoch of that write, to know it when the scan finds it (unless a local write
+            // came in between: then the scan publishes that one).
+            const result<kv_value_info> mine = store.get(index, buffer.data(), buffer.size());
+            if (mine && mine->size == e.value._length && std::memcmp(buffer.data(), e.value._buffer, e.value._length) == 0) {
+                state[index].handled_epoch = mine->epoch;
+            }
+            publish(index, e.value._buffer, e.value._length, stamp{e.stamp_ns, e.origin, true});
         });
+        dds_write_flush(writer.get());  // what this turn published, in as few packets as fit
         if (n < 0) return status.set_state(std::string("failed: taking from DDS: ") + dds_strretcode(n));
         if (n == 0 && replacement_due(config, identity, &idle_turns, 200)) return status.set_state(replaced_state);
     }
@@ -113,7 +146,10 @@ void sync_kv(kv_store& store, const link_config& config, const bridge_context& c
 
 void export_kv(const link_config& config, const bridge_context& context, link_status& status) {
     result<kv_store> opened = kv_store::open(config.segment.c_str());
-    if (!opened) return status.set_state(std::string("failed: opening the segment: ") + to_string(opened.error()));
+    if (!opened) {
+        (void)open_failed(opened.error(), status);
+        return;
+    }
     announcement a;
     a.segment_kind = kind::kv;
     a.source = segment_identity(config.segment);

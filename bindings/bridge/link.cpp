@@ -4,6 +4,7 @@
 #include <cstring>
 #include <thread>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bridge_types.h"
@@ -167,7 +168,11 @@ std::uint64_t segment_identity(const std::string& name) {
         if (f.name == "creator_pid") pid = f.number;
         if (f.name == "creator_start") start = f.number;
     }
-    return pid | start << 32;
+    // The creating process alone does not tell a segment from the one the same process makes
+    // after removing it (a camera daemon changing resolution): the object's inode does.
+    struct stat st {};
+    const std::uint64_t inode = ::stat(("/dev/shm" + name).c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
+    return (pid | start << 32) ^ (inode * 0x9E3779B97F4A7C15ull);
 }
 
 namespace {
@@ -247,6 +252,13 @@ bool keep_reading(errc e, const link_config& config, std::uint64_t identity, uns
     }
     if (e == errc::timeout || e == errc::stale || e == errc::empty) return true;
     status.set_state(std::string("failed: reading the segment: ") + to_string(e));
+    return false;
+}
+
+bool open_failed(errc e, link_status& status) {
+    // Gone or not finished between being found and being opened: wait for it again.
+    if (e == errc::not_found || e == errc::not_ready) status.set_state(replaced_state);
+    else status.set_state(std::string("failed: opening the segment: ") + to_string(e));
     return false;
 }
 

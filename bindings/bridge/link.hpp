@@ -21,7 +21,8 @@ namespace shmkit::bridge {
 
 // The companion segment's keys. Values are text: numbers in decimal.
 //   role: "export" or "import"; topic; pid: the bridge's; state: "waiting" (for the local segment
-//   or the remote announcement), "running" or "failed: <reason>"; peers: matched remote
+//   or the remote announcement), "running", "replaced" (an export's segment went away; it waits
+//   for the next), "stopped" (the bridge ended) or "failed: <reason>"; peers: matched remote
 //   readers (export) or writers (import); samples: carried; lost: lost before reaching the
 //   local segment (import: network gaps plus the exporter's own losses; export: the local
 //   reader's); dropped: received but refused (malformed, oversize, not matching the segment).
@@ -130,6 +131,10 @@ bool replacement_due(const link_config& config, std::uint64_t identity, unsigned
 // stale read or nothing there, unless the segment was replaced meanwhile; otherwise stop (false)
 // with the state saying why.
 bool keep_reading(errc e, const link_config& config, std::uint64_t identity, unsigned* idle_turns, link_status& status);
+
+// An exporter's open() of its segment failed: a segment gone or not finished meanwhile sends the
+// link back to waiting for it ("replaced"); anything else fails the link. Always false.
+bool open_failed(errc e, link_status& status);
 
 // dds_write, waiting on while a reliable writer's history is full (it returns timeout after the
 // reliability's max_blocking_time) until the bridge stops: nothing is dropped at the exporter;

@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
         threads.emplace_back([&link, &context, status] {
             try {
                 run_link(link, context, *status);
-            } catch (const dds_failure& e) {
+            } catch (const std::exception& e) {  // DDS set-up failures, and out of memory
                 status->set_state(std::string("failed: ") + e.what());
             }
             status->publish();

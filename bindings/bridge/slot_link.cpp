@@ -77,7 +77,10 @@ void export_kind(const link_config& config, const bridge_context& context, link_
     typename Real::reader_options options;
     options.from_oldest = config.every_sample;
     result<slot_kind_reader<Real>> opened = slot_kind_reader<Real>::open(config.segment.c_str(), options);
-    if (!opened) return status.set_state(std::string("failed: opening the segment: ") + to_string(opened.error()));
+    if (!opened) {
+        (void)open_failed(opened.error(), status);
+        return;
+    }
     slot_kind_reader<Real> reader = std::move(*opened);
     const typename Real::meta description = reader.description();
 
@@ -200,6 +203,10 @@ void import_kind(const link_config& config, const bridge_context& context, link_
             expected = s.index;
         }
         if (s.index < expected) return;  // delivered already
+        if (s.index - expected > (std::uint64_t{1} << 40)) {  // as for broadcast: no real gap is this large
+            ++status.dropped;
+            return;
+        }
         // Skipped samples are lost only to an every-sample link; a latest link skips by design.
         if (config.every_sample) status.lost += s.index - expected;
         expected = s.index + 1;

@@ -18,7 +18,8 @@
 #   5. hostile DDS samples (oversize, wrong frame size, unknown key) are dropped and counted;
 #   6. shmkit ls/info on b show the imported segments as bridged;
 #   7. each bridge is SIGKILLed and restarted while a broadcast streams: the applications keep
-#      running, the reader on b gets every message in order and is told of the exact number lost.
+#      running, the reader on b gets every message in order and is told of the exact number lost;
+#   8. kv after a bridge restart: the hosts keep the value they had settled on.
 set -u
 # Absolute: a command entered into a host's mount namespace starts in its root directory.
 BRIDGE=$(realpath "$1") PEER=$(realpath "$2") DDS_TOOL=$(realpath "$3") SHMKIT=$(realpath "$4")
@@ -177,6 +178,22 @@ else
     cat "$logs/bc2-reader.log"
     fail "bridges killed and restarted: the reader on b did not finish"
 fi
+
+# ---- 8: kv after a restart: a writes, then b writes later (b's value wins on both); b's bridge is
+# killed and restarted; it must come back to the settled value, not to a's older one (which a's
+# bridge would still offer late joiners if it kept only its own writes).
+on_host a "$PEER" kv-set /state speed v0 >/dev/null
+sleep 0.5
+on_host b "$PEER" kv-set /state speed v1 >/dev/null
+expect "kv: b's later write reaches a" on_host a "$PEER" kv-expect /state speed v1 10 >/dev/null
+kill -KILL "$BRIDGE_B"; sleep 0.3; bridge_b 3
+on_host b "$PEER" kv-expect /state.bridge peers 1 10 >/dev/null
+sleep 2
+speed_a=$(on_host a "$PEER" kv-get /state speed)
+speed_b=$(on_host b "$PEER" kv-get /state speed)
+echo "    speed on a: $speed_a, on b: $speed_b"
+if [ "$speed_a" = v1 ] && [ "$speed_b" = v1 ]; then pass "kv: a restarted bridge keeps the settled value"; else
+    fail "kv: after b's bridge restarted the hosts disagree"; fi
 
 if [ "$failures" -ne 0 ]; then
     dump_logs
