@@ -209,24 +209,27 @@ test-deb: deb deb-arm64
 # in a build of its own, then ctest -R bridge_two_hosts.
 NO_BRIDGE := -DSHMKIT_BUILD_BRIDGE=OFF
 
+# What a second compiler adds is the C++ suite built by it. The Clang and GCC 11 runs leave out
+# what does not depend on the compiler: the benchmarks, bench_report (Python), the Relacy model
+# checks (they simulate the core's memory ordering the same way whichever compiler built them;
+# test-native builds and runs them) and the bridge.
+OTHER_COMPILER_FLAGS := -DSHMKIT_BUILD_BENCH=OFF -DSHMKIT_MODEL_CHECKS=OFF $(NO_BRIDGE)
+OTHER_COMPILER_CTEST_EXCLUDE := ^bench_report$$
+
 # The Clang run also covers the fences barrier mode natively (qemu runs in it anyway).
 test-clang: deps
-	$(call configure,$(BUILD)/clang,-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DSHMKIT_BUILD_BENCH=OFF $(NO_BRIDGE))
-	cd $(BUILD)/clang && SHMKIT_NO_MEMBARRIER=1 ctest $(CTEST_FLAGS)
+	$(call configure,$(BUILD)/clang,-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang $(OTHER_COMPILER_FLAGS))
+	cd $(BUILD)/clang && SHMKIT_NO_MEMBARRIER=1 ctest $(CTEST_FLAGS) -E '$(OTHER_COMPILER_CTEST_EXCLUDE)'
 
 # The README's "Cross-compiling for Jetson" commands, verbatim (they build in build/aarch64).
 cross-test: deps
 	sh tests/run_readme_commands.sh "Cross-compiling for Jetson"
 
-# GCC 11, JetPack 6's compiler: the C++ suite (no Python module, no benchmarks). Left out:
-# bench_report (Python, whatever the compiler) and the Relacy model checks, which simulate the
-# core's memory ordering the same way whichever compiler built them (test-native and
-# test-clang build and run them).
-GCC11_FLAGS := -DCMAKE_CXX_COMPILER=g++-11 -DCMAKE_C_COMPILER=gcc-11 -DSHMKIT_BUILD_BENCH=OFF -DSHMKIT_MODEL_CHECKS=OFF $(NO_BRIDGE)
-GCC11_CTEST_EXCLUDE := ^bench_report$$
+# GCC 11, JetPack 6's compiler: the C++ suite (no Python module; as for Clang, above).
+GCC11_FLAGS := -DCMAKE_CXX_COMPILER=g++-11 -DCMAKE_C_COMPILER=gcc-11 $(OTHER_COMPILER_FLAGS)
 test-gcc11: deps
 	$(call configure,$(BUILD)/gcc11,$(GCC11_FLAGS))
-	cd $(BUILD)/gcc11 && ctest $(CTEST_FLAGS) -E '$(GCC11_CTEST_EXCLUDE)'
+	cd $(BUILD)/gcc11 && ctest $(CTEST_FLAGS) -E '$(OTHER_COMPILER_CTEST_EXCLUDE)'
 
 # 32-bit ARM (armhf) under qemu-arm: the C++ suite (no benchmarks: no Google Benchmark for it).
 # Left out: the two multi-process torn-read stress tests of the slot kinds (a million reads each,
