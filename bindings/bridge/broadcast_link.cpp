@@ -16,7 +16,6 @@ namespace shmkit::bridge {
 namespace {
 
 constexpr std::uint32_t default_depth = 256;
-constexpr std::uint64_t max_plausible_gap = std::uint64_t{1} << 40;
 
 // Reliable: keep-all, so every message arrives; the exporter waits for acknowledgements once
 // Cyclone's writer history holds its high watermark of unacknowledged bytes, or `depth` messages
@@ -42,8 +41,9 @@ void export_broadcast(const link_config& config, const bridge_context& context, 
     broadcast_reader reader = std::move(*opened);
     announcement a;
     a.segment_kind = kind::broadcast;
-    a.source = segment_identity(config.segment);
-    a.capacity = described_number(config.segment, "capacity");
+    const described_segment described(config.segment);
+    a.source = described.identity();
+    a.capacity = described.number("capacity");
     a.max_message = static_cast<std::uint32_t>(reader.max_message());
 
     entity topic = make_topic(context.participant, &shmkit_bridge_Message_desc, config.topic);
@@ -57,10 +57,7 @@ void export_broadcast(const link_config& config, const bridge_context& context, 
     m.source = a.source;
     unsigned idle_turns = 0;
     while (!context.stopping()) {
-        if (status.due()) {
-            status.peers = matched_readers(writer.get());
-            status.publish();
-        }
+        report_export(writer.get(), status);
         const result<message_info> got = reader.read(buffer.data(), buffer.size(), std::chrono::milliseconds(100));
         if (!got) {
             if (keep_reading(got.error(), config, a.source, &idle_turns, status)) continue;
@@ -125,9 +122,6 @@ void import_broadcast(const link_config& config, const bridge_context& context, 
         if (m.seq < expected) return;  // delivered already (an exporter restarted and resent it)
         // Lost on the way: readers here learn it as they learn of a lap, in the next message's
         // lost and their total_lost().
-        // A gap of 2^40 messages is none a real exporter makes (a year at 30 000 a second):
-        // such a number is refused, so that one bad sample cannot move this link past every
-        // real message to come.
         if (m.seq - expected > max_plausible_gap || (m.seq > expected && failed(writer.skip(m.seq - expected)))) {
             ++status.dropped;
             return;
@@ -140,11 +134,7 @@ void import_broadcast(const link_config& config, const bridge_context& context, 
         ++status.samples;
     });
     status.set_state("running");
-    while (!context.stopping()) {
-        status.peers = matched_writers(reader.get());
-        status.publish();
-        pause_ms(context, 50);
-    }
+    report_until_stopped(reader.get(), context, status);
 }
 
 }  // namespace shmkit::bridge

@@ -75,12 +75,13 @@ std::string read_config_file(const std::string& path, bridge_config* out) {
     return {};
 }
 
-std::string parse_link(const std::string& text, direction dir, link_config* out) {
+link_config parse_link(const std::string& text, direction dir) {
     const std::size_t eq = text.find('=');
-    out->dir = dir;
-    out->segment = text.substr(0, eq);
-    if (eq != std::string::npos) out->topic = text.substr(eq + 1);
-    return {};
+    link_config link;
+    link.dir = dir;
+    link.segment = text.substr(0, eq);
+    if (eq != std::string::npos) link.topic = text.substr(eq + 1);
+    return link;
 }
 
 std::string finish_config(bridge_config* config) {

@@ -43,8 +43,8 @@ struct bridge_config {
 // success, otherwise what is wrong with it.
 std::string read_config_file(const std::string& path, bridge_config* out);
 
-// "SEGMENT[=TOPIC]" from the command line into a link; empty string on success.
-std::string parse_link(const std::string& text, direction dir, link_config* out);
+// "SEGMENT[=TOPIC]" from the command line (checked later, by finish_config()).
+link_config parse_link(const std::string& text, direction dir);
 
 // Checks names and fills defaults (topic from segment); empty string on success.
 std::string finish_config(bridge_config* config);

@@ -71,28 +71,36 @@ entity make_reader(dds_entity_t participant, dds_entity_t topic, const dds_qos_t
 std::uint32_t matched_readers(dds_entity_t writer);
 std::uint32_t matched_writers(dds_entity_t reader);
 
-// Waits up to `timeout` for data on `reader`, then takes what is there, calling
-// visit(const T& sample, const dds_sample_info_t& info) for each valid sample. Returns the number
-// of samples taken, or a negative DDS return code.
+// Takes up to take_batch_size samples from `reader` on loan, calls visit(const T&, const
+// dds_sample_info_t&) for each valid one, and returns the loan. The number taken, or a negative
+// DDS return code.
+inline constexpr int take_batch_size = 64;
+template <class T, class Visit>
+int take_batch(dds_entity_t reader, Visit&& visit) {
+    constexpr int batch = take_batch_size;
+    void* samples[batch] = {};
+    dds_sample_info_t infos[batch];
+    const dds_return_t n = dds_take(reader, samples, infos, batch, batch);
+    if (n <= 0) return n;
+    for (dds_return_t i = 0; i < n; ++i) {
+        if (infos[i].valid_data) visit(*static_cast<const T*>(samples[i]), infos[i]);
+    }
+    dds_return_loan(reader, samples, n);
+    return n;
+}
+
+// Waits up to `timeout` for data on `reader`, then takes what is there (take_batch). Returns the
+// number of samples taken, or a negative DDS return code.
 class taker {
 public:
     explicit taker(dds_entity_t reader);
     template <class T, class Visit>
     int take(dds_duration_t timeout, Visit&& visit) {
         if (!wait(timeout)) return 0;
-        void* samples[batch] = {};
-        dds_sample_info_t infos[batch];
-        const dds_return_t n = dds_take(reader_, samples, infos, batch, batch);
-        if (n < 0) return n;
-        for (dds_return_t i = 0; i < n; ++i) {
-            if (infos[i].valid_data) visit(*static_cast<const T*>(samples[i]), infos[i]);
-        }
-        dds_return_loan(reader_, samples, n);
-        return n;
+        return take_batch<T>(reader_, visit);
     }
 
 private:
-    static constexpr int batch = 64;
     bool wait(dds_duration_t timeout);
     dds_entity_t reader_;
     entity waitset_;
@@ -121,26 +129,18 @@ public:
     dds_entity_t get() const { return reader_.get(); }
 
 private:
-    static constexpr int batch = 64;
     static void on_data(dds_entity_t reader, void* arg) {
         auto* self = static_cast<listened_reader*>(arg);
-        for (;;) {
-            void* samples[batch] = {};
-            dds_sample_info_t infos[batch];
-            const dds_return_t n = dds_take(reader, samples, infos, batch, batch);
-            if (n <= 0) return;
-            for (dds_return_t i = 0; i < n; ++i) {
-                if (!infos[i].valid_data) continue;
-                // Nothing may unwind through Cyclone's C frames: a handler that throws (out of
-                // memory) loses that sample, said once on stderr.
-                try {
-                    self->handler_(*static_cast<const T*>(samples[i]));
-                } catch (const std::exception& e) {
-                    std::fprintf(stderr, "shmkit-bridge: a sample was lost: %s\n", e.what());
-                }
-            }
-            dds_return_loan(reader, samples, n);
-            if (n < batch) return;
+        // Until a batch comes back short: everything that arrived is handled in this call.
+        while (take_batch<T>(reader, [self](const T& sample, const dds_sample_info_t&) {
+                   // Nothing may unwind through Cyclone's C frames: a handler that throws (out of
+                   // memory) loses that sample, said on stderr.
+                   try {
+                       self->handler_(sample);
+                   } catch (const std::exception& e) {
+                       std::fprintf(stderr, "shmkit-bridge: a sample was lost: %s\n", e.what());
+                   }
+               }) == take_batch_size) {
         }
     }
     handler handler_;

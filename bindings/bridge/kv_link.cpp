@@ -152,8 +152,9 @@ void export_kv(const link_config& config, const bridge_context& context, link_st
     }
     announcement a;
     a.segment_kind = kind::kv;
-    a.source = segment_identity(config.segment);
-    a.max_key = static_cast<std::uint32_t>(described_number(config.segment, "max_key"));
+    const described_segment described(config.segment);
+    a.source = described.identity();
+    a.max_key = static_cast<std::uint32_t>(described.number("max_key"));
     a.max_value = static_cast<std::uint32_t>(opened->max_value());
     for (std::uint32_t i = 0; i < opened->key_count(); ++i) {
         std::size_t length = 0;

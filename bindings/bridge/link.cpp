@@ -151,53 +151,59 @@ void announce(const bridge_context& context, const std::string& topic, const ann
     if (r != DDS_RETCODE_OK) std::fprintf(stderr, "shmkit-bridge: announcing %s: %s\n", topic.c_str(), dds_strretcode(r));
 }
 
-unsigned long long described_number(const std::string& name, const char* field) {
-    std::vector<inventory::field> fields;
-    if (failed(inventory::describe(name, &fields))) return 0;
-    for (const inventory::field& f : fields) {
+described_segment::described_segment(const std::string& name) : status_(inventory::describe(name, &fields_)) {
+    if (failed(status_)) return;
+    struct stat st {};
+    const std::uint64_t inode = ::stat(("/dev/shm" + name).c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
+    identity_ = (number("creator_pid") | number("creator_start") << 32) ^ (inode * 0x9E3779B97F4A7C15ull);
+}
+
+std::string described_segment::text(const char* field) const {
+    for (const inventory::field& f : fields_) {
+        if (f.name == field) return f.text;
+    }
+    return {};
+}
+
+unsigned long long described_segment::number(const char* field) const {
+    for (const inventory::field& f : fields_) {
         if (f.name == field) return f.number;
     }
     return 0;
 }
 
-std::uint64_t segment_identity(const std::string& name) {
-    std::vector<inventory::field> fields;
-    if (failed(inventory::describe(name, &fields))) return 0;
-    std::uint64_t pid = 0, start = 0;
-    for (const inventory::field& f : fields) {
-        if (f.name == "creator_pid") pid = f.number;
-        if (f.name == "creator_start") start = f.number;
+void report_until_stopped(dds_entity_t reader, const bridge_context& context, link_status& status) {
+    while (!context.stopping()) {
+        status.peers = matched_writers(reader);
+        status.publish();
+        pause_ms(context, 50);
     }
-    // The creating process alone does not tell a segment from the one the same process makes
-    // after removing it (a camera daemon changing resolution): the object's inode does.
-    struct stat st {};
-    const std::uint64_t inode = ::stat(("/dev/shm" + name).c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
-    return (pid | start << 32) ^ (inode * 0x9E3779B97F4A7C15ull);
+}
+
+void report_export(dds_entity_t writer, link_status& status) {
+    if (!status.due()) return;
+    status.peers = matched_readers(writer);
+    status.publish();
 }
 
 namespace {
 
 // The kind of the local segment `name` once it exists and is ready; 0 while it does not.
 std::uint32_t local_kind(const std::string& name, std::string* problem) {
-    std::vector<inventory::field> fields;
-    const errc e = inventory::describe(name, &fields);
-    if (e == errc::not_found) return 0;
-    std::string kind_text, state;
-    for (const inventory::field& f : fields) {
-        if (f.name == "kind") kind_text = f.text;
-        if (f.name == "state") state = f.text;
-    }
-    if (failed(e) || state != "ready") {
-        *problem = failed(e) ? to_string(e) : state;
+    const described_segment d(name);
+    if (d.status() == errc::not_found) return 0;
+    const std::string state = d.text("state");
+    if (failed(d.status()) || state != "ready") {
+        *problem = failed(d.status()) ? to_string(d.status()) : state;
         return 0;
     }
+    const std::string kind_text = d.text("kind");
     for (std::uint32_t k = 1; k <= 9; ++k) {
         if (kind_text == to_string(static_cast<kind>(k))) return k;
     }
     *problem = "unknown kind " + kind_text;
     return 0;
 }
-
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 
 #include "config.hpp"
 #include "dds.hpp"
+#include "inventory.hpp"
 #include "shmkit/kv.hpp"
 #include "shmkit/wire/segment.hpp"
 
@@ -148,10 +149,37 @@ dds_return_t write_waiting(dds_entity_t writer, const void* sample, const bridge
 // runs the half for the segment's kind.
 void run_link(const link_config&, const bridge_context&, link_status&);
 
-// The exported segment's identity (creator pid and start token), a number from the
-// inventory's description, or 0.
-std::uint64_t segment_identity(const std::string& name);
-unsigned long long described_number(const std::string& name, const char* field);
+// A local segment as the inventory decodes it, read once: its kind and state, the numbers an
+// export announces, and its identity.
+class described_segment {
+public:
+    explicit described_segment(const std::string& name);
+    errc status() const { return status_; }  // not_found while there is none
+    std::string text(const char* field) const;              // "" if absent
+    unsigned long long number(const char* field) const;     // 0 if absent
+    // The segment's identity: its creator (pid and start token) and the object's inode (the
+    // creator alone does not tell a segment from the one the same process makes after removing
+    // it, a camera daemon changing resolution); 0 if there is no such segment.
+    std::uint64_t identity() const { return identity_; }
+
+private:
+    std::vector<inventory::field> fields_;  // before status_, which the constructor fills along with it
+    errc status_;
+    std::uint64_t identity_ = 0;
+};
+inline std::uint64_t segment_identity(const std::string& name) { return described_segment(name).identity(); }
+
+// The gap between two numbers of one exported segment beyond which a sample is refused rather than
+// taken as a loss: 2^40 messages is none a real exporter makes (a year at 30 000 a second), and
+// one bad sample must not move a link past every real one to come.
+inline constexpr std::uint64_t max_plausible_gap = std::uint64_t{1} << 40;
+
+// An import's link thread once its DDS handler runs: it keeps the counters (peers: the matched
+// exporters) until the bridge stops.
+void report_until_stopped(dds_entity_t reader, const bridge_context& context, link_status& status);
+// An exporter's counters, from its loop: the peers (a DDS status call) are looked up only when
+// the counters are due, not for every message.
+void report_export(dds_entity_t writer, link_status& status);
 
 // What a link makes (its companion, an import's segment): a restarted bridge takes over what its
 // previous run made, so it opens first (create() would replace an unused segment whose creator

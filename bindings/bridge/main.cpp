@@ -69,8 +69,7 @@ int main(int argc, char** argv) {
     }
     const auto add = [&](const std::vector<std::string>& given, direction dir, bool ros) {
         for (const std::string& text : given) {
-            link_config link;
-            (void)parse_link(text, dir, &link);
+            link_config link = parse_link(text, dir);
             if (!reliability.empty()) {
                 link.qos.set = true;
                 link.qos.reliable = reliability == "reliable";

@@ -86,14 +86,15 @@ void export_kind(const link_config& config, const bridge_context& context, link_
 
     announcement a;
     a.segment_kind = Real::id;
-    a.source = segment_identity(config.segment);
+    const described_segment described(config.segment);
+    a.source = described.identity();
     a.slots = reader.slots();
     a.slot_capacity = reader.slot_capacity();
     // Page alignment is not in the description: a segment larger than the unaligned layout has it.
     slot_config unaligned{a.slots, a.slot_capacity, false};
     std::uint64_t data_offset;
     std::uint32_t alignment;
-    a.page_aligned = described_number(config.segment, "size") > detail::slot_segment_size(unaligned, &data_offset, &alignment);
+    a.page_aligned = described.number("size") > detail::slot_segment_size(unaligned, &data_offset, &alignment);
     a.kind_meta.assign(reinterpret_cast<const char*>(&description), sizeof description);
 
     entity topic = make_topic(context.participant, &shmkit_bridge_Sample_desc, config.topic);
@@ -124,10 +125,7 @@ void export_kind(const link_config& config, const bridge_context& context, link_
     s.source = a.source;
     unsigned idle_turns = 0;
     while (!context.stopping()) {
-        if (status.due()) {
-            status.peers = matched_readers(writer.get());
-            status.publish();
-        }
+        report_export(writer.get(), status);
         const auto wait = std::chrono::milliseconds(100);
         const result<sample_info> got = config.every_sample ? reader.next(buffer.data(), buffer.size(), wait)
                                                             : reader.wait_latest(buffer.data(), buffer.size(), wait);
@@ -203,7 +201,7 @@ void import_kind(const link_config& config, const bridge_context& context, link_
             expected = s.index;
         }
         if (s.index < expected) return;  // delivered already
-        if (s.index - expected > (std::uint64_t{1} << 40)) {  // as for broadcast: no real gap is this large
+        if (s.index - expected > max_plausible_gap) {
             ++status.dropped;
             return;
         }
@@ -218,11 +216,7 @@ void import_kind(const link_config& config, const bridge_context& context, link_
         status.save_position(position, 2);
     });
     status.set_state("running");
-    while (!context.stopping()) {
-        status.peers = matched_writers(reader.get());
-        status.publish();
-        pause_ms(context, 50);
-    }
+    report_until_stopped(reader.get(), context, status);
 }
 
 }  // namespace

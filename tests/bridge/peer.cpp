@@ -270,14 +270,29 @@ int bcast_write(const args& a) {
     return finish_writing(name, written == count, a.linger);
 }
 
-int bcast_read(const args& a) {
+// The in-order readers' arguments, NAME COUNT TIMEOUT_S; false: a usage error.
+struct reader_args {
+    const char* name = nullptr;
     std::uint64_t count = 0;
+    clock_type::time_point deadline{};
+};
+bool parse_reader(const args& a, reader_args* out) {
     double timeout_s = 0;
-    if (a.positional.size() != 3 || !parse_count(a.positional[1], &count) || !parse_number(a.positional[2], &timeout_s)) {
-        return usage();
+    if (a.positional.size() != 3 || !parse_count(a.positional[1], &out->count) ||
+        !parse_number(a.positional[2], &timeout_s)) {
+        return false;
     }
-    const char* name = a.positional[0].c_str();
-    const auto deadline = clock_type::now() + seconds(timeout_s);
+    out->name = a.positional[0].c_str();
+    out->deadline = clock_type::now() + seconds(timeout_s);
+    return true;
+}
+
+int bcast_read(const args& a) {
+    reader_args ra;
+    if (!parse_reader(a, &ra)) return usage();
+    const char* name = ra.name;
+    const std::uint64_t count = ra.count;
+    const auto deadline = ra.deadline;
     broadcast_reader_options o;
     o.from_oldest = true;
     auto r = open_when_there([&] { return broadcast_reader::open(name, o); }, deadline);
@@ -402,13 +417,11 @@ int audio_write(const args& a) {
 // succeeds once COUNT buffers were received or counted lost, with --expect-all only if none was
 // lost.
 int audio_read(const args& a) {
-    std::uint64_t count = 0;
-    double timeout_s = 0;
-    if (a.positional.size() != 3 || !parse_count(a.positional[1], &count) || !parse_number(a.positional[2], &timeout_s)) {
-        return usage();
-    }
-    const char* name = a.positional[0].c_str();
-    const auto deadline = clock_type::now() + seconds(timeout_s);
+    reader_args ra;
+    if (!parse_reader(a, &ra)) return usage();
+    const char* name = ra.name;
+    const std::uint64_t count = ra.count;
+    const auto deadline = ra.deadline;
     slot_reader_options o;
     o.from_oldest = true;
     auto r = open_when_there([&] { return audio_reader::open(name, o); }, deadline);
